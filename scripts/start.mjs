@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// `npm start` on a fresh machine: installs what is missing, then starts promo-stream.
+// Plain JavaScript with no dependencies, because it runs before node_modules exists.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const part = process.argv[2] ?? "all";
+const say = (m) => console.log(`[promo-stream] ${m}`);
+const fail = (m) => {
+  console.error(`[promo-stream] ${m}`);
+  process.exit(1);
+};
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: promo-stream needs Node 20.19 or newer.`);
+
+// 1. npm packages: `npm ci` when node_modules is missing or was installed from another lockfile.
+const lock = join(root, "package-lock.json");
+const stamp = join(root, "node_modules", ".promo-stream-lock");
+const lockHash = createHash("sha256").update(readFileSync(lock)).digest("hex");
+const installed = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
+if (installed !== lockHash) {
+  say(existsSync(join(root, "node_modules")) ? "package-lock.json changed: running npm ci" : "node_modules missing: running npm ci");
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) fail("npm ci failed (see above). Check your network access to the npm registry.");
+  writeFileSync(stamp, lockHash);
+}
+
+// 2. nats-server, unless NATS_URL points at one.
+function onPath(bin) {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/sbin"];
+  for (const d of dirs) {
+    try {
+      accessSync(join(d, bin), constants.X_OK);
+      return join(d, bin);
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+const wantsNats = !process.env.NATS_URL;
+const natsBin = process.env.NATS_SERVER_BIN ?? "nats-server";
+if (wantsNats && !(natsBin.includes("/") ? existsSync(natsBin) : onPath(natsBin))) {
+  if (!onPath("apt-get")) fail("nats-server is not installed and apt-get is not available: install nats-server (https://nats.io) or set NATS_URL to a running server.");
+  const isRoot = process.getuid?.() === 0;
+  const sudo = isRoot ? [] : spawnSync("sudo", ["-n", "true"]).status === 0 ? ["sudo", "-n"] : null;
+  if (!sudo) fail("nats-server is not installed. Install it with: sudo apt-get install -y nats-server (or set NATS_URL to a running server).");
+  say("nats-server not found: installing it with apt-get (Debian package nats-server)");
+  const run = (args) => {
+    const [cmd, ...rest] = [...sudo, ...args];
+    return spawnSync(cmd, rest, { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } }).status === 0;
+  };
+  if (!run(["apt-get", "update"]) || !run(["apt-get", "install", "-y", "nats-server"]) || !onPath("nats-server"))
+    fail("installing nats-server with apt-get failed (see above). Install it by hand or set NATS_URL to a running server.");
+  say(`nats-server installed at ${onPath("nats-server")}`);
+}
+
+// 3. Run TypeScript directly (tsx), in this process, so Ctrl-C reaches the app's own handlers.
+const { register } = await import(pathToFileURL(join(root, "node_modules/tsx/dist/esm/api/index.mjs")).href);
+register();
+process.env.PS_MAIN = "1";
+process.argv[2] = part;
+await import(pathToFileURL(join(root, "src/main.ts")).href);

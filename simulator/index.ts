@@ -1,0 +1,4 @@
+export { SimulatorRunner, parseCommand } from "./runner.ts";
+export type { SimStatus, SimCommand, SimReply, Speed } from "./runner.ts";
+export { World, loadScenario, listScenarios } from "./world/index.ts";
+export type { Truth, WorldOutput, Scenario } from "./world/index.ts";

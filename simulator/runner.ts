@@ -1,0 +1,283 @@
+// The simulator's shell: runs the world on a clock (speed × real time, or as fast as the bus takes
+// it), publishes its events to JetStream, its truth to sim.truth, and lets shoppers react to decisions.
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Config, PromotionConfig } from "../src/config/index.ts";
+import { encodeEvent, partitionOf, Subjects, type ShopEvent } from "../src/events/index.ts";
+import { PipelinedPublisher } from "../src/io/nats/index.ts";
+import type { Logger } from "../src/log/index.ts";
+import { listScenarios, loadScenario, World, type WorldCounts, type WorldOutput } from "./world/index.ts";
+
+export type Speed = number | "max";
+
+export interface SimStatus {
+  running: boolean;
+  speed: Speed;
+  scenario: string;
+  seed: number;
+  simTimeMs: number;
+  /** Events published per real second, over the last seconds. */
+  ratePerSec: number;
+  published: number;
+  publishFailures: number;
+  counts: WorldCounts;
+  scenarios: string[];
+}
+
+export type SimCommand =
+  | { cmd: "pause" }
+  | { cmd: "resume" }
+  | { cmd: "status" }
+  | { cmd: "speed"; value: Speed }
+  | { cmd: "scenario"; value: string }
+  | { cmd: "seed"; value: number };
+
+export type SimReply = { ok: true; status: SimStatus } | { ok: false; error: string; status: SimStatus };
+
+const MIN_SPEED = 0.1;
+const MAX_SPEED = 100;
+
+/** Parses and checks a control request; returns an error text for anything malformed. */
+export function parseCommand(raw: unknown): SimCommand | string {
+  if (typeof raw !== "object" || raw === null) return "request must be a JSON object like {\"cmd\":\"status\"}";
+  const r = raw as { cmd?: unknown; value?: unknown };
+  switch (r.cmd) {
+    case "pause":
+    case "resume":
+    case "status":
+      return { cmd: r.cmd };
+    case "speed":
+      if (r.value === "max") return { cmd: "speed", value: "max" };
+      if (typeof r.value === "number" && r.value >= MIN_SPEED && r.value <= MAX_SPEED) return { cmd: "speed", value: r.value };
+      return `speed must be a number from ${MIN_SPEED} to ${MAX_SPEED} or "max"`;
+    case "scenario":
+      if (typeof r.value === "string" && listScenarios().includes(r.value)) return { cmd: "scenario", value: r.value };
+      return `scenario must be one of ${listScenarios().join(", ")}`;
+    case "seed":
+      if (typeof r.value === "number" && Number.isInteger(r.value) && r.value >= 0 && r.value <= 0xffffffff) return { cmd: "seed", value: r.value };
+      return "seed must be an integer from 0 to 4294967295";
+    default:
+      return `unknown cmd ${JSON.stringify(r.cmd)}; use pause, resume, status, speed, scenario or seed`;
+  }
+}
+
+export class SimulatorRunner {
+  world: World;
+  private speed: Speed;
+  private running = true;
+  private seed: number;
+  private scenarioName: string;
+  private readonly subjects: Subjects;
+  private readonly publisher: PipelinedPublisher;
+  private readonly subs: Subscription[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private rateTimer: NodeJS.Timeout | undefined;
+  private loopDone: Promise<void> | undefined;
+  private stopped = false;
+  private lastRealMs = performance.now();
+  private rate = 0;
+  private rateMark = { t: performance.now(), n: 0 };
+  private readonly enc = new TextEncoder();
+  private startMs: number;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly cfg: Readonly<Config>,
+    private readonly log: Logger,
+    opts: { startMs?: number } = {},
+  ) {
+    this.subjects = new Subjects(cfg.nats.subjectPrefix);
+    this.publisher = new PipelinedPublisher(nc, cfg.simulator.maxInFlightPublishes);
+    this.speed = cfg.simulator.speed;
+    this.seed = cfg.simulator.seed;
+    this.scenarioName = cfg.simulator.scenario;
+    this.startMs = opts.startMs ?? Date.parse(cfg.simulator.startTime);
+    this.world = this.makeWorld(this.startMs);
+  }
+
+  private makeWorld(startMs: number): World {
+    const s = this.cfg.simulator;
+    return new World({
+      seed: this.seed,
+      startMs,
+      shoppers: s.shoppers,
+      products: s.products,
+      categories: s.categories,
+      visitsPerSec: s.visitsPerSec,
+      promotions: this.cfg.promotions,
+      scenario: loadScenario(this.scenarioName),
+    });
+  }
+
+  /**
+   * Where the clock starts: the configured start, or just after the newest event already in the
+   * stream, so a restarted simulator neither reuses event ids nor sends events the engine counts late.
+   */
+  private async resumeTime(): Promise<number> {
+    try {
+      const jsm = await jetstreamManager(this.nc);
+      const si = await jsm.streams.info(this.cfg.streams.events.name);
+      if (si.state.last_seq === 0) return this.startMs;
+      const m = await jsm.streams.getMessage(this.cfg.streams.events.name, { seq: si.state.last_seq });
+      const ts = (m?.json<{ ts?: unknown }>() ?? {}).ts;
+      return typeof ts === "number" && ts + 1000 > this.startMs ? ts + 1000 : this.startMs;
+    } catch {
+      return this.startMs;
+    }
+  }
+
+  async start(): Promise<void> {
+    const resume = await this.resumeTime();
+    if (resume !== this.startMs) {
+      this.startMs = resume;
+      this.world = this.makeWorld(resume);
+      this.log.info({ simTime: new Date(resume).toISOString() }, "simulator resumes after the newest event in the stream");
+    }
+    this.subs.push(
+      this.nc.subscribe(this.subjects.decisionsAll, {
+        callback: (err, m) => {
+          if (err) return;
+          try {
+            this.world.onDecision(m.json());
+          } catch {
+            /* not a decision we can read: the shopper simply sees nothing */
+          }
+        },
+      }),
+    );
+    this.subs.push(
+      this.nc.subscribe(this.subjects.simControl, {
+        callback: (err, m) => {
+          if (err) return;
+          let raw: unknown;
+          try {
+            raw = m.json();
+          } catch {
+            raw = undefined;
+          }
+          const reply = this.control(raw);
+          m.respond(this.enc.encode(JSON.stringify(reply)));
+        },
+      }),
+    );
+    this.rateTimer = setInterval(() => this.measureRate(), 500);
+    this.lastRealMs = performance.now();
+    this.loopDone = this.loop();
+    this.log.info({ scenario: this.scenarioName, seed: this.seed, speed: this.speed }, "simulator running");
+  }
+
+  private measureRate(): void {
+    const now = performance.now();
+    const n = this.publisher.published;
+    const inst = ((n - this.rateMark.n) * 1000) / Math.max(1, now - this.rateMark.t);
+    this.rate = this.rate === 0 ? inst : 0.5 * this.rate + 0.5 * inst;
+    this.rateMark = { t: now, n };
+  }
+
+  status(): SimStatus {
+    return {
+      running: this.running,
+      speed: this.speed,
+      scenario: this.scenarioName,
+      seed: this.seed,
+      simTimeMs: this.world.nowMs,
+      ratePerSec: Math.round(this.rate * 10) / 10,
+      published: this.publisher.published,
+      publishFailures: this.publisher.failures,
+      counts: { ...this.world.counts },
+      scenarios: listScenarios(),
+    };
+  }
+
+  control(raw: unknown): SimReply {
+    const c = parseCommand(raw);
+    if (typeof c === "string") return { ok: false, error: c, status: this.status() };
+    switch (c.cmd) {
+      case "pause":
+        this.running = false;
+        break;
+      case "resume":
+        this.running = true;
+        this.lastRealMs = performance.now();
+        break;
+      case "speed":
+        this.speed = c.value;
+        this.lastRealMs = performance.now();
+        break;
+      case "scenario":
+        this.scenarioName = c.value;
+        this.world.setScenario(loadScenario(c.value));
+        break;
+      case "seed":
+        this.seed = c.value;
+        this.world = this.makeWorld(this.world.nowMs + 1000);
+        break;
+      case "status":
+        break;
+    }
+    if (c.cmd !== "status") this.log.info({ cmd: c.cmd, value: "value" in c ? c.value : undefined }, "simulator control");
+    return { ok: true, status: this.status() };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const realNow = performance.now();
+      const elapsed = realNow - this.lastRealMs;
+      this.lastRealMs = realNow;
+      if (this.running) {
+        let outputs: WorldOutput[];
+        if (this.speed === "max") {
+          // As fast as the bus takes it: a slice of simulated time per turn, backpressured by the publisher.
+          outputs = this.world.advance(this.world.nowMs + 5_000);
+        } else outputs = this.world.advance(this.world.nowMs + elapsed * this.speed);
+        try {
+          await this.emit(outputs);
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, "simulator publish failed");
+        }
+      }
+      if (this.stopped) break;
+      if (this.speed === "max" && this.running) await new Promise((r) => setImmediate(r));
+      else
+        await new Promise<void>((r) => {
+          this.wake = r;
+          this.timer = setTimeout(r, this.cfg.simulator.tickMs);
+        });
+    }
+  }
+
+  private async emit(outputs: WorldOutput[]): Promise<void> {
+    for (const o of outputs) {
+      if (o.kind === "event") await this.publishEvent(o.event);
+      else if (o.kind === "truth") this.nc.publish(this.subjects.simTruth, this.enc.encode(JSON.stringify(o.truth)));
+      else if (o.kind === "promotion") void this.announce(o.promotion);
+      else this.log.info({ note: o.text, simTime: new Date(this.world.nowMs).toISOString() }, "scenario");
+    }
+  }
+
+  private async publishEvent(e: ShopEvent): Promise<void> {
+    const subject = e.type === "inventory" ? this.subjects.inventory(e.productId) : this.subjects.event(e.type, partitionOf(e.customerId, this.cfg.partitions));
+    await this.publisher.publish(subject, encodeEvent(e), e.id);
+  }
+
+  private async announce(p: PromotionConfig): Promise<void> {
+    try {
+      const r = await this.nc.request(this.subjects.promoControl, this.enc.encode(JSON.stringify({ op: "upsert", promotion: p })), { timeout: 2_000 });
+      this.log.info({ promotion: p.id, reply: r.json() }, "promotion announced to the processor");
+    } catch (err) {
+      this.log.warn({ promotion: p.id, err: (err as Error).message }, "no processor answered promo.control; the promotion is live only in the simulator");
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    if (this.rateTimer) clearInterval(this.rateTimer);
+    await this.loopDone;
+    for (const s of this.subs) s.unsubscribe();
+    await this.publisher.flush();
+    this.log.info({ published: this.publisher.published }, "simulator stopped");
+  }
+}

@@ -1,0 +1,465 @@
+// The simulated shop as a pure model under a seeded generator and a virtual clock: the same seed,
+// scenario and decisions give the same events. It never sees the engine; decisions reach it as data.
+import { Heap } from "heap-js";
+import type { PromotionConfig } from "../../src/config/index.ts";
+import type { Channel, ShopEvent } from "../../src/events/index.ts";
+import { rngFromSeed, sampleExponential, sampleNormal, type Rng } from "../../src/random/index.ts";
+import { buildCatalog, type Product } from "./catalog.ts";
+import { SHOPPER_TYPES, type PerType, type Scenario, type ScenarioChange, type ShopperType } from "./scenario.ts";
+
+export const CONTROL = "control";
+
+export interface WorldOptions {
+  seed: number;
+  startMs: number;
+  shoppers: number;
+  products: number;
+  categories: readonly string[];
+  visitsPerSec: number;
+  promotions: readonly PromotionConfig[];
+  scenario: Scenario;
+  /** Prefix of every event id; distinct per run so a restarted simulator never reuses ids. */
+  runId?: string;
+}
+
+export interface Shopper {
+  id: string;
+  type: ShopperType;
+  /** Per category, summing to 1. */
+  tastes: number[];
+  priceSensitivity: number;
+  responsiveness: Record<Exclude<Channel, "web">, number>;
+  frequency: number;
+  lastVisitMs: number;
+}
+
+/** Ground truth for one decision point: what each arm is worth for this shopper, incrementally. */
+export interface Truth {
+  eventId: string;
+  customerId: string;
+  ts: number;
+  channel: Channel;
+  shopperType: ShopperType;
+  /** Expected margin (cents) of the arm minus that of no promotion. control is 0. */
+  arms: Record<string, number>;
+  /** Purchase probability under each arm. */
+  conversion: Record<string, number>;
+  best: string;
+}
+
+export type WorldOutput =
+  | { kind: "event"; event: ShopEvent }
+  | { kind: "truth"; truth: Truth }
+  | { kind: "promotion"; promotion: PromotionConfig }
+  | { kind: "note"; text: string };
+
+/** What a decision tells the shop (a subset of the decision contract). */
+export interface OfferSeen {
+  id: string;
+  eventId: string;
+  promotionId: string;
+  offer?: { maxDiscountCents: number } | undefined;
+}
+
+interface DecisionPoint {
+  shopper: Shopper;
+  channel: Channel;
+  product: Product;
+  uBuy: number;
+  decision?: OfferSeen;
+  resolved: boolean;
+}
+
+interface Scheduled {
+  at: number;
+  seq: number;
+  run: () => void;
+}
+
+export interface WorldCounts {
+  events: number;
+  visits: number;
+  sends: number;
+  purchases: number;
+  promoPurchases: number;
+  decisionsSeen: number;
+  decisionsLate: number;
+  truths: number;
+  stockOuts: number;
+  restocks: number;
+  marginCents: number;
+  discountCents: number;
+}
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+
+export class World {
+  nowMs: number;
+  readonly products: Product[];
+  readonly shoppers: Shopper[];
+  readonly promotions = new Map<string, PromotionConfig>();
+  readonly counts: WorldCounts = { events: 0, visits: 0, sends: 0, purchases: 0, promoPurchases: 0, decisionsSeen: 0, decisionsLate: 0, truths: 0, stockOuts: 0, restocks: 0, marginCents: 0, discountCents: 0 };
+  scenario!: Scenario;
+  private scenarioStartMs = 0;
+  private effects: Record<string, PerType> = {};
+  private traffic = 1;
+  private flashSale: { productId: string; share: number } | undefined;
+  private restockPaused = false;
+  private readonly rng: Rng;
+  private readonly queue = new Heap<Scheduled>((a, b) => a.at - b.at || a.seq - b.seq);
+  private seq = 0;
+  private idSeq = 0;
+  private sessionSeq = 0;
+  private out: WorldOutput[] = [];
+  private readonly open = new Map<string, DecisionPoint>();
+  private readonly runId: string;
+  private maxFrequency = 0;
+  private scenarioEpoch = 0;
+
+  constructor(readonly opts: WorldOptions) {
+    this.rng = rngFromSeed(opts.seed);
+    this.nowMs = opts.startMs;
+    this.runId = opts.runId ?? `s${opts.seed}t${Math.floor(opts.startMs / 1000).toString(36)}`;
+    this.products = buildCatalog(opts.seed, opts.products, opts.categories, opts.scenario.initialStock);
+    for (const p of opts.promotions) this.promotions.set(p.id, p);
+    this.shoppers = [];
+    for (let i = 0; i < opts.shoppers; i++) this.shoppers.push(this.makeShopper(i));
+    for (const p of this.products) this.emitInventory(p);
+    this.setScenario(opts.scenario);
+    this.scheduleVisit();
+    this.schedule(this.nowMs + 30 * MIN, () => this.lapsedSweep());
+  }
+
+  private makeShopper(i: number): Shopper {
+    const r = this.rng;
+    const mix = this.opts.scenario.shopperMix;
+    const total = SHOPPER_TYPES.reduce((s, t) => s + mix[t], 0);
+    let u = r.next() * total;
+    let type: ShopperType = "lost-cause";
+    for (const t of SHOPPER_TYPES) {
+      if (u < mix[t]) {
+        type = t;
+        break;
+      }
+      u -= mix[t];
+    }
+    const raw = this.opts.categories.map(() => Math.pow(r.next(), 3));
+    const sum = raw.reduce((a, b) => a + b, 0) || 1;
+    const frequency = Math.exp(0.8 * sampleNormal(r));
+    this.maxFrequency = Math.max(this.maxFrequency, frequency);
+    return {
+      id: `c${String(i + 1).padStart(5, "0")}`,
+      type,
+      tastes: raw.map((x) => x / sum),
+      priceSensitivity: r.next(),
+      responsiveness: { email: 0.3 + 0.7 * r.next(), sms: 0.2 + 0.8 * r.next(), push: 0.2 + 0.8 * r.next() },
+      frequency,
+      lastVisitMs: 0,
+    };
+  }
+
+  /** Switches scenario now: its timeline counts from this moment. */
+  setScenario(s: Scenario): void {
+    this.scenario = s;
+    this.scenarioStartMs = this.nowMs;
+    this.effects = { ...s.effects };
+    this.traffic = s.trafficMultiplier;
+    this.flashSale = undefined;
+    this.restockPaused = false;
+    const epoch = ++this.scenarioEpoch;
+    for (const c of s.timeline) this.schedule(this.nowMs + c.atSec * 1000, () => epoch === this.scenarioEpoch && this.applyChange(c));
+    this.scheduleRestock(epoch);
+    this.out.push({ kind: "note", text: `scenario ${s.name}` });
+  }
+
+  private applyChange(c: ScenarioChange): void {
+    if (c.effects) Object.assign(this.effects, c.effects);
+    if (c.trafficMultiplier !== undefined) this.traffic = c.trafficMultiplier;
+    if (c.flashSale) this.flashSale = c.flashSale.share > 0 ? c.flashSale : undefined;
+    if (c.restockPaused !== undefined) this.restockPaused = c.restockPaused;
+    for (const p of c.promotions ?? []) {
+      this.promotions.set(p.id, p);
+      this.out.push({ kind: "promotion", promotion: p });
+    }
+    this.out.push({ kind: "note", text: c.note ?? `scenario change at +${c.atSec}s` });
+  }
+
+  /** Sim-time ms since the current scenario started. */
+  get scenarioElapsedMs(): number {
+    return this.nowMs - this.scenarioStartMs;
+  }
+
+  effectOf(promotionId: string, type: ShopperType): number {
+    return (this.effects[promotionId] ?? this.scenario.defaultEffect)[type];
+  }
+
+  private schedule(at: number, run: () => void): void {
+    this.queue.push({ at: Math.round(at), seq: this.seq++, run });
+  }
+
+  /** Runs the world up to `untilMs` (sim time); returns what happened, in time order. */
+  advance(untilMs: number): WorldOutput[] {
+    for (let next = this.queue.peek(); next && next.at <= untilMs; next = this.queue.peek()) {
+      this.queue.pop();
+      if (next.at > this.nowMs) this.nowMs = next.at;
+      next.run();
+    }
+    if (untilMs > this.nowMs) this.nowMs = untilMs;
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  /** Sim time of the next scheduled happening. */
+  nextAt(): number {
+    return this.queue.peek()?.at ?? Infinity;
+  }
+
+  /** A decision from the engine reaches the shopper (if the decision point is still open). */
+  onDecision(d: OfferSeen): boolean {
+    const dp = this.open.get(d.eventId);
+    if (!dp || dp.resolved) {
+      this.counts.decisionsLate++;
+      return false;
+    }
+    dp.decision = d;
+    this.counts.decisionsSeen++;
+    return true;
+  }
+
+  private id(): string {
+    return `${this.runId}-${++this.idSeq}`;
+  }
+
+  private emit(e: ShopEvent): void {
+    this.counts.events++;
+    this.out.push({ kind: "event", event: e });
+  }
+
+  private emitInventory(p: Product): void {
+    this.emit({ type: "inventory", id: this.id(), ts: this.nowMs, productId: p.id, category: p.category, stock: p.stock, priceCents: p.priceCents, costCents: p.costCents });
+  }
+
+  private scheduleVisit(): void {
+    const ratePerMs = (this.opts.visitsPerSec * this.traffic) / 1000;
+    this.schedule(this.nowMs + sampleExponential(ratePerMs, this.rng), () => {
+      this.visit();
+      this.scheduleVisit();
+    });
+  }
+
+  private scheduleRestock(epoch: number): void {
+    this.schedule(this.nowMs + this.scenario.restockEverySec * 1000, () => {
+      if (epoch !== this.scenarioEpoch) return;
+      if (!this.restockPaused)
+        for (const p of this.products)
+          if (p.stock < this.scenario.restockTo) {
+            p.stock = this.scenario.restockTo;
+            this.counts.restocks++;
+            this.emitInventory(p);
+          }
+      this.scheduleRestock(epoch);
+    });
+  }
+
+  private pickShopper(): Shopper {
+    for (;;) {
+      const s = this.shoppers[Math.floor(this.rng.next() * this.shoppers.length)]!;
+      if (this.rng.next() * this.maxFrequency <= s.frequency) return s;
+    }
+  }
+
+  private pickProduct(s: Shopper): Product {
+    if (this.flashSale && this.rng.next() < this.flashSale.share) {
+      const p = this.products.find((x) => x.id === this.flashSale!.productId);
+      if (p) return p;
+    }
+    let u = this.rng.next();
+    let cat = 0;
+    for (; cat < s.tastes.length - 1; cat++) {
+      if (u < s.tastes[cat]!) break;
+      u -= s.tastes[cat]!;
+    }
+    const name = this.opts.categories[cat]!;
+    const inCat = this.products.filter((p) => p.category === name);
+    const pool = inCat.length ? inCat : this.products;
+    return pool[Math.floor(this.rng.next() * pool.length)]!;
+  }
+
+  private applies(p: PromotionConfig, product: Product): boolean {
+    if (p.productId !== undefined) return p.productId === product.id;
+    if (p.category !== undefined) return p.category === product.category;
+    return true;
+  }
+
+  private live(p: PromotionConfig, channel: Channel): boolean {
+    if (!p.channels.includes(channel)) return false;
+    if (p.startsAt && this.nowMs < Date.parse(p.startsAt)) return false;
+    if (p.endsAt && this.nowMs >= Date.parse(p.endsAt)) return false;
+    if (p.productId !== undefined) {
+      const prod = this.products.find((x) => x.id === p.productId);
+      if (!prod || prod.stock <= 0) return false;
+    }
+    return true;
+  }
+
+  private quantityFor(p: PromotionConfig | undefined, product: Product): number {
+    return p?.kind === "bundle" && this.applies(p, product) ? 2 : 1;
+  }
+
+  /** The discount a promotion gives on this purchase (0 when it does not apply), capped by the offer. */
+  discountCents(p: PromotionConfig, product: Product, qty: number, capCents?: number): number {
+    if (!this.applies(p, product)) return 0;
+    let d = 0;
+    if (p.kind === "percent" || p.kind === "bundle") d = Math.round((product.priceCents * qty * (p.percentOff ?? 0)) / 100);
+    else d = p.amountOffCents ?? 0;
+    return Math.max(0, Math.min(d, capCents ?? p.maxDiscountCents));
+  }
+
+  /** P(buy) of a shopper for a product under an arm; `message` for email/sms/push decision points. */
+  buyProbability(s: Shopper, channel: Channel, armId: string, product: Product): number {
+    const sc = this.scenario;
+    const resp = channel === "web" ? 1 : s.responsiveness[channel];
+    const base = channel === "web" ? sc.basePurchase[s.type] : sc.baseReturn[s.type] * resp;
+    if (armId === CONTROL) return base;
+    const p = this.promotions.get(armId);
+    if (!p) return base;
+    const match = this.applies(p, product) ? 1 : 0.15;
+    const ci = p.category ? this.opts.categories.indexOf(p.category) : -1;
+    const taste = ci >= 0 ? Math.min(2, 0.5 + 4 * (s.tastes[ci] ?? 0)) : 1;
+    let eff = this.effectOf(p.id, s.type) * match * resp;
+    if (eff > 0) eff *= taste * (0.5 + s.priceSensitivity);
+    return Math.min(0.95, Math.max(0, base + eff));
+  }
+
+  private marginOf(armId: string, product: Product, capCents?: number): number {
+    const p = armId === CONTROL ? undefined : this.promotions.get(armId);
+    const qty = this.quantityFor(p, product);
+    const disc = p ? this.discountCents(p, product, qty, capCents) : 0;
+    return (product.priceCents - product.costCents) * qty - disc;
+  }
+
+  private truthFor(eventId: string, s: Shopper, channel: Channel, product: Product): Truth {
+    const arms: Record<string, number> = {};
+    const conversion: Record<string, number> = {};
+    const p0 = this.buyProbability(s, channel, CONTROL, product);
+    const m0 = this.marginOf(CONTROL, product);
+    conversion[CONTROL] = p0;
+    arms[CONTROL] = 0;
+    let best = CONTROL;
+    for (const p of this.promotions.values()) {
+      if (!this.live(p, channel)) continue;
+      const pb = this.buyProbability(s, channel, p.id, product);
+      conversion[p.id] = pb;
+      arms[p.id] = pb * this.marginOf(p.id, product) - p0 * m0;
+      if (arms[p.id]! > arms[best]!) best = p.id;
+    }
+    this.counts.truths++;
+    return { eventId, customerId: s.id, ts: this.nowMs, channel, shopperType: s.type, arms, conversion, best };
+  }
+
+  private decisionPoint(type: "visit" | "send", s: Shopper, channel: Channel, product: Product, reason?: string): { id: string; dp: DecisionPoint } {
+    const id = this.id();
+    const ev: ShopEvent =
+      type === "visit"
+        ? { type: "visit", id, ts: this.nowMs, customerId: s.id, channel: "web", sessionId: `${s.id}-${++this.sessionSeq}` }
+        : { type: "send", id, ts: this.nowMs, customerId: s.id, channel: channel as "email" | "sms" | "push", ...(reason ? { reason } : {}) };
+    this.emit(ev);
+    this.out.push({ kind: "truth", truth: this.truthFor(id, s, channel, product) });
+    const dp: DecisionPoint = { shopper: s, channel, product, uBuy: this.rng.next(), resolved: false };
+    this.open.set(id, dp);
+    return { id, dp };
+  }
+
+  private visit(): void {
+    const s = this.pickShopper();
+    this.counts.visits++;
+    s.lastVisitMs = this.nowMs;
+    const product = this.pickProduct(s);
+    const { id: dpId, dp } = this.decisionPoint("visit", s, "web", product);
+    const t0 = this.nowMs;
+    const r = this.rng;
+    const views = 1 + Math.floor(r.next() * 4);
+    let t = t0 + 5_000;
+    for (let i = 0; i < views; i++) {
+      const prod = i === 0 ? product : this.pickProduct(s);
+      const at = t;
+      this.schedule(at, () => this.emit({ type: "view", id: this.id(), ts: this.nowMs, customerId: s.id, productId: prod.id, category: prod.category, priceCents: prod.priceCents }));
+      t += 10_000 + r.next() * 30_000;
+    }
+    if (r.next() < 0.6) this.schedule(t0 + 30_000 + r.next() * 60_000, () => this.emit({ type: "click", id: this.id(), ts: this.nowMs, customerId: s.id, productId: product.id, category: product.category }));
+    const carted = r.next() < 0.35;
+    if (carted)
+      this.schedule(t0 + 90_000 + r.next() * 60_000, () =>
+        this.emit({ type: "cart", id: this.id(), ts: this.nowMs, customerId: s.id, productId: product.id, category: product.category, quantity: 1, priceCents: product.priceCents }),
+      );
+    const end = t0 + 180_000 + r.next() * 420_000;
+    this.schedule(end, () => {
+      const bought = this.resolve(dpId, dp, carted);
+      if (!bought && carted) {
+        // A cart left behind: an email decision point one to four hours later.
+        this.schedule(this.nowMs + HOUR + this.rng.next() * 3 * HOUR, () => {
+          this.counts.sends++;
+          const { id: sid, dp: sdp } = this.decisionPoint("send", s, "email", product, "cart-abandoned");
+          this.schedule(this.nowMs + 30 * MIN + this.rng.next() * 20 * HOUR, () => this.resolve(sid, sdp, true));
+        });
+      }
+    });
+  }
+
+  /** Shoppers away for two days may get an sms or push ("lapsed"): a decision point off-site. */
+  private lapsedSweep(): void {
+    const n = Math.max(1, Math.round(this.shoppers.length * 0.002 * this.traffic));
+    for (let i = 0; i < n; i++) {
+      const s = this.shoppers[Math.floor(this.rng.next() * this.shoppers.length)]!;
+      if (s.lastVisitMs !== 0 && this.nowMs - s.lastVisitMs < 48 * HOUR) continue;
+      const channel: Channel = s.responsiveness.push >= s.responsiveness.sms ? "push" : "sms";
+      this.counts.sends++;
+      const product = this.pickProduct(s);
+      const { id: sid, dp: sdp } = this.decisionPoint("send", s, channel, product, "lapsed");
+      this.schedule(this.nowMs + 20 * MIN + this.rng.next() * 10 * HOUR, () => this.resolve(sid, sdp, false));
+    }
+    this.schedule(this.nowMs + 30 * MIN, () => this.lapsedSweep());
+  }
+
+  /** The moment of truth for a decision point: buy or not, under the offer it received (if any). */
+  private resolve(id: string, dp: DecisionPoint, carted: boolean): boolean {
+    dp.resolved = true;
+    this.open.delete(id);
+    const s = dp.shopper;
+    const armId = dp.decision?.promotionId ?? CONTROL;
+    const product = dp.product;
+    const p = armId === CONTROL ? undefined : this.promotions.get(armId);
+    // uBuy was drawn when the decision point opened, so whether or when a decision arrives does not
+    // shift the main stream: the rest of the run stays the same (common random numbers across arms).
+    const prob = this.buyProbability(s, dp.channel, armId, product);
+    if (dp.uBuy >= prob) return false;
+    const qty = this.quantityFor(p, product);
+    if (product.stock < qty) {
+      this.counts.stockOuts++;
+      return false;
+    }
+    if (!carted && dp.channel === "web")
+      this.emit({ type: "cart", id: this.id(), ts: this.nowMs, customerId: s.id, productId: product.id, category: product.category, quantity: qty, priceCents: product.priceCents });
+    const discount = p ? this.discountCents(p, product, qty, dp.decision?.offer?.maxDiscountCents) : 0;
+    const total = product.priceCents * qty - discount;
+    this.counts.purchases++;
+    if (discount > 0) this.counts.promoPurchases++;
+    this.counts.discountCents += discount;
+    this.counts.marginCents += (product.priceCents - product.costCents) * qty - discount;
+    this.emit({
+      type: "purchase",
+      id: this.id(),
+      ts: this.nowMs + 1,
+      customerId: s.id,
+      totalCents: total,
+      items: [{ productId: product.id, category: product.category, quantity: qty, priceCents: product.priceCents }],
+      ...(discount > 0 && p ? { discountCents: discount, promotionId: p.id, ...(dp.decision ? { decisionId: dp.decision.id } : {}) } : {}),
+    });
+    product.stock -= qty;
+    if (product.stock === 0) this.counts.stockOuts++;
+    this.emitInventory(product);
+    return true;
+  }
+}

@@ -1,0 +1,196 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Value } from "@sinclair/typebox/value";
+import type { TSchema } from "@sinclair/typebox";
+import { ConfigSchema, type Config } from "./schema.ts";
+import { ConfigError, PS_ERR_CONFIG, type ConfigIssue } from "./errors.ts";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const DEFAULT_CONFIG_FILE = resolve(REPO_ROOT, "config/default.json");
+
+/** Environment variables every part reads the same way, and the key each one sets. */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  NATS_URL: "nats.url",
+  NATS_PORT: "nats.port",
+  NATS_HOST: "nats.host",
+  NATS_STORE_DIR: "nats.storeDir",
+  NATS_SERVER_BIN: "nats.serverBinary",
+  NATS_USER: "nats.user",
+  NATS_PASS: "nats.pass",
+  NATS_TOKEN: "nats.token",
+  NATS_NKEY_SEED_FILE: "nats.nkeySeedFile",
+  NATS_TLS: "nats.tls.enabled",
+  NATS_TLS_CA: "nats.tls.caFile",
+  NATS_TLS_CERT: "nats.tls.certFile",
+  NATS_TLS_KEY: "nats.tls.keyFile",
+  SUBJECT_PREFIX: "nats.subjectPrefix",
+  PARTITIONS: "partitions",
+  PORT: "server.port",
+  HOST: "server.host",
+  API_TOKEN: "server.token",
+  SIM_SEED: "simulator.seed",
+  SIM_SPEED: "simulator.speed",
+  SIM_SCENARIO: "simulator.scenario",
+  LOG_LEVEL: "log.level",
+};
+const KEY_TO_ENV = new Map(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
+
+export interface LoadOptions {
+  /** Environment to read overrides from; defaults to process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A JSON file merged over config/default.json (also taken from env CONFIG_FILE). */
+  file?: string;
+  /** Values merged last (used by tests and tools), as a partial config object. */
+  overrides?: unknown;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function merge(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+function readJson(path: string, key: string): Json {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Json;
+  } catch (err) {
+    throw new ConfigError(
+      PS_ERR_CONFIG.Unreadable,
+      [{ key, problem: `cannot read ${path}: ${(err as Error).message}`, fix: "point it at a readable JSON file" }],
+      { cause: err },
+    );
+  }
+}
+
+function schemaAt(path: string[]): TSchema | undefined {
+  let s: TSchema | undefined = ConfigSchema;
+  for (const p of path) {
+    if (!s) return undefined;
+    if (s.type === "object") s = (s.properties as Record<string, TSchema> | undefined)?.[p];
+    else if (s.type === "array") s = s.items as TSchema;
+    else return undefined;
+  }
+  return s;
+}
+
+/** Env values are strings; turn them into what the schema wants where that is unambiguous. */
+function coerce(raw: string, schema: TSchema | undefined): unknown {
+  if (!schema) return raw;
+  if (schema.type === "integer" || schema.type === "number") {
+    return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  if (schema.type === "boolean") return raw === "true" || raw === "1" ? true : raw === "false" || raw === "0" ? false : raw;
+  return raw;
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = obj;
+  for (const p of path.slice(0, -1)) {
+    if (!isObject(o[p])) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]!] = value;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === "object" && o !== null) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+function crossChecks(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  c.promotions.forEach((p, i) => {
+    const key = `promotions[${i}]`;
+    if (p.id === "control") issues.push({ key: `${key}.id`, problem: "'control' is reserved for no promotion", fix: "choose another id" });
+    if (seen.has(p.id)) issues.push({ key: `${key}.id`, problem: `duplicate id '${p.id}'`, fix: "give each promotion its own id" });
+    seen.add(p.id);
+    if ((p.kind === "percent" || p.kind === "bundle") && p.percentOff === undefined)
+      issues.push({ key: `${key}.percentOff`, problem: `kind '${p.kind}' needs percentOff`, fix: "set percentOff, e.g. 10" });
+    if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents === undefined)
+      issues.push({ key: `${key}.amountOffCents`, problem: `kind '${p.kind}' needs amountOffCents`, fix: "set amountOffCents, e.g. 500" });
+    if (p.productId !== undefined && p.category !== undefined)
+      issues.push({ key: `${key}.category`, problem: "both productId and category are set", fix: "keep one of them" });
+    if (p.startsAt && p.endsAt && Date.parse(p.startsAt) >= Date.parse(p.endsAt))
+      issues.push({ key: `${key}.endsAt`, problem: "endsAt is not after startsAt", fix: "make endsAt later than startsAt" });
+  });
+  const names = new Set<string>();
+  c.segments.forEach((s, i) => {
+    if (names.has(s.name)) issues.push({ key: `segments[${i}].name`, problem: `duplicate name '${s.name}'`, fix: "give each rule its own name" });
+    names.add(s.name);
+  });
+  if (!LOOPBACK.has(c.server.host) && c.server.token === "")
+    issues.push({
+      key: "server.token",
+      env: "API_TOKEN",
+      problem: `server.host is ${c.server.host} (not loopback) but no access token is set`,
+      fix: "set API_TOKEN to a long random string, or bind HOST=127.0.0.1",
+    });
+  if ((c.nats.user === "") !== (c.nats.pass === ""))
+    issues.push({ key: "nats.pass", env: "NATS_PASS", problem: "user and password must be set together", fix: "set both NATS_USER and NATS_PASS, or neither" });
+  if (c.nats.tls.enabled && c.nats.tls.certFile !== "" && c.nats.tls.keyFile === "")
+    issues.push({ key: "nats.tls.keyFile", env: "NATS_TLS_KEY", problem: "a client certificate needs its key", fix: "set NATS_TLS_KEY" });
+  if (c.nats.url !== "" && !/^(nats|tls|wss?):\/\//.test(c.nats.url.split(",")[0]!.trim()))
+    issues.push({ key: "nats.url", env: "NATS_URL", problem: `'${c.nats.url}' is not a NATS URL`, fix: "use nats://host:port (comma-separate several)" });
+  if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
+    issues.push({
+      key: "processor.flushEveryMessages",
+      problem: "larger than ten times processor.maxInFlightPublishes",
+      fix: "lower it or raise maxInFlightPublishes",
+    });
+  return issues;
+}
+
+/** Reads config/default.json, an optional overlay file, env overrides and explicit overrides; validates; freezes. */
+export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
+  const env = opts.env ?? process.env;
+  let raw = readJson(DEFAULT_CONFIG_FILE, "config/default.json") as unknown;
+  const file = opts.file ?? env.CONFIG_FILE;
+  if (file) raw = merge(raw, readJson(resolve(file), "CONFIG_FILE"));
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v === undefined) continue;
+    const path = key.split(".");
+    setPath(fromEnv, path, coerce(v, schemaAt(path)));
+  }
+  raw = merge(raw, fromEnv);
+  if (opts.overrides !== undefined) raw = merge(raw, opts.overrides);
+  return validateConfig(raw);
+}
+
+/** Validates a whole config object; throws ConfigError listing every problem with its key and fix. */
+export function validateConfig(raw: unknown): Readonly<Config> {
+  const issues: ConfigIssue[] = [];
+  for (const e of Value.Errors(ConfigSchema, raw)) {
+    const key = e.path.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".") || "(root)";
+    const env = KEY_TO_ENV.get(key);
+    const desc = (e.schema as { description?: string }).description;
+    let problem: string;
+    if (e.message.startsWith("Unexpected property")) problem = "unknown key";
+    else if (e.message.startsWith("Expected required property")) problem = "missing";
+    else problem = `${e.message.toLowerCase()}, got ${JSON.stringify(e.value)}`;
+    const fix =
+      problem === "unknown key"
+        ? "remove it or check its spelling against config/default.json"
+        : `${env ? `set ${env}` : `set ${key}`} to ${desc ?? "a valid value"}`;
+    // Value.Errors reports a union's failure and each branch's; keep the first per key.
+    if (!issues.some((i) => i.key === key)) issues.push({ key, ...(env ? { env } : {}), problem, fix });
+  }
+  if (issues.length) throw new ConfigError(PS_ERR_CONFIG.Invalid, issues);
+  const config = raw as Config;
+  const more = crossChecks(config);
+  if (more.length) throw new ConfigError(PS_ERR_CONFIG.Invalid, more);
+  return deepFreeze(structuredClone(config));
+}

@@ -1,0 +1,244 @@
+// The whole configuration as one TypeBox schema. Defaults live in config/default.json (one place);
+// this file only says what is valid. Every leaf carries a `description` that error messages quote as
+// the fix, so a bad value is reported as "key (env VAR) must be …; fix: …".
+import { FormatRegistry, Type, type Static } from "@sinclair/typebox";
+
+// TypeBox ships no string formats; this is the one we use.
+if (!FormatRegistry.Has("date-time"))
+  FormatRegistry.Set("date-time", (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
+
+const PosInt = (description: string) => Type.Integer({ minimum: 1, description });
+const NonNegInt = (description: string) => Type.Integer({ minimum: 0, description });
+const Share = (description: string) => Type.Number({ minimum: 0, maximum: 1, description });
+const Str = (description: string) => Type.String({ description });
+const Port = (description: string) => Type.Integer({ minimum: 0, maximum: 65535, description });
+
+const StreamLimits = Type.Object(
+  {
+    name: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "a stream name of letters, digits, _ or -" }),
+    maxAgeSec: PosInt("the longest time a message is kept, in seconds"),
+    maxBytes: PosInt("the stream's size limit in bytes"),
+    maxMsgBytes: PosInt("the largest message the stream accepts, in bytes"),
+    duplicateWindowSec: PosInt("how long the server remembers Nats-Msg-Id values, in seconds"),
+    replicas: Type.Integer({ minimum: 1, maximum: 5, description: "1 on one server, 3 on a cluster" }),
+  },
+  { additionalProperties: false },
+);
+
+const Channel = Type.Union([Type.Literal("web"), Type.Literal("email"), Type.Literal("sms"), Type.Literal("push")], {
+  description: "one of web, email, sms, push",
+});
+
+const PerChannel = <T extends ReturnType<typeof Type.Object> | ReturnType<typeof Type.Integer>>(t: T) =>
+  Type.Object({ web: t, email: t, sms: t, push: t }, { additionalProperties: false });
+
+const FrequencyCap = Type.Object(
+  {
+    maxOffers: NonNegInt("how many promotions one customer may be offered on this channel per window"),
+    windowSec: PosInt("the cap's window in seconds"),
+  },
+  { additionalProperties: false },
+);
+
+export const PromotionSchema = Type.Object(
+  {
+    id: Type.String({
+      pattern: "^[a-z0-9][a-z0-9-]{0,63}$",
+      description: "lower-case letters, digits and -, not 'control'",
+    }),
+    name: Str("a label for people"),
+    kind: Type.Union(
+      [Type.Literal("percent"), Type.Literal("amount"), Type.Literal("free-shipping"), Type.Literal("bundle")],
+      { description: "one of percent, amount, free-shipping, bundle" },
+    ),
+    percentOff: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "percent off, 0 < x ≤ 100" })),
+    amountOffCents: Type.Optional(NonNegInt("amount off in cents")),
+    productId: Type.Optional(Str("the product (sku) the promotion applies to")),
+    category: Type.Optional(Str("the category the promotion applies to")),
+    channels: Type.Array(Channel, { minItems: 1, description: "a non-empty list of web, email, sms, push" }),
+    budgetCents: NonNegInt("the promotion's total discount budget in cents"),
+    maxDiscountCents: PosInt("the most one redemption may cost, in cents; reserved per offer"),
+    startsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
+    endsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
+  },
+  { additionalProperties: false },
+);
+export type PromotionConfig = Static<typeof PromotionSchema>;
+
+export const SegmentRuleSchema = Type.Object(
+  {
+    name: Str("the rule's dimension name"),
+    feature: Type.Union(
+      [
+        Type.Literal("purchasesTotal"),
+        Type.Literal("cartValueCents"),
+        Type.Literal("priceSensitivity"),
+        Type.Literal("views1h"),
+        Type.Literal("views24h"),
+        Type.Literal("carts1h"),
+        Type.Literal("minutesSinceLastPurchase"),
+      ],
+      {
+        description:
+          "one of purchasesTotal, cartValueCents, priceSensitivity, views1h, views24h, carts1h, minutesSinceLastPurchase",
+      },
+    ),
+    op: Type.Union([Type.Literal(">="), Type.Literal(">"), Type.Literal("<="), Type.Literal("<")], {
+      description: "one of >=, >, <=, <",
+    }),
+    value: Type.Number({ description: "the threshold" }),
+    then: Type.String({ pattern: "^[a-z0-9-]+$", description: "label when the comparison holds" }),
+    else: Type.String({ pattern: "^[a-z0-9-]+$", description: "label otherwise" }),
+  },
+  { additionalProperties: false },
+);
+export type SegmentRule = Static<typeof SegmentRuleSchema>;
+
+export const ConfigSchema = Type.Object(
+  {
+    nats: Type.Object(
+      {
+        url: Str("a NATS URL such as nats://host:4222, or empty to start an embedded nats-server"),
+        host: Str("the embedded server's listen address"),
+        port: Port("a free TCP port for the embedded nats-server"),
+        storeDir: Str("a writable directory for the embedded server's JetStream store"),
+        serverBinary: Str("the nats-server executable's name or path"),
+        user: Str("a NATS user name, or empty"),
+        pass: Str("that user's password, or empty"),
+        token: Str("a NATS auth token, or empty"),
+        nkeySeedFile: Str("a file holding an nkey seed (SU…), or empty"),
+        tls: Type.Object(
+          {
+            enabled: Type.Boolean({ description: "true to require TLS to NATS" }),
+            caFile: Str("a CA certificate file, or empty"),
+            certFile: Str("a client certificate file, or empty"),
+            keyFile: Str("the client key file, or empty"),
+          },
+          { additionalProperties: false },
+        ),
+        subjectPrefix: Type.String({
+          pattern: "^([A-Za-z0-9_-]+\\.)*$",
+          description: "empty, or tokens each followed by a dot, e.g. 'shop1.'",
+        }),
+        connectTimeoutMs: PosInt("milliseconds to wait for the first connection"),
+      },
+      { additionalProperties: false },
+    ),
+    streams: Type.Object(
+      { events: StreamLimits, decisions: StreamLimits, deadletter: StreamLimits },
+      { additionalProperties: false },
+    ),
+    kv: Type.Object(
+      {
+        stateBucket: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "a KV bucket name" }),
+        inventoryBucket: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "a KV bucket name" }),
+      },
+      { additionalProperties: false },
+    ),
+    partitions: Type.Integer({ minimum: 1, maximum: 1024, description: "the number of event partitions, 1…1024" }),
+    processor: Type.Object(
+      {
+        durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "the durable consumer's name" }),
+        batchSize: Type.Integer({ minimum: 1, maximum: 10000, description: "messages pulled per request, 1…10000" }),
+        ackWaitSec: PosInt("seconds before an unacknowledged message is redelivered"),
+        maxInFlightPublishes: PosInt("decision publishes awaiting their ack at once"),
+        flushEveryMessages: PosInt("acknowledge the stream at least every this many messages"),
+        flushEveryMs: PosInt("and at least every this many milliseconds"),
+        snapshotEveryMs: PosInt("milliseconds between KPI snapshots"),
+        maxEventBytes: PosInt("the largest event payload accepted, in bytes"),
+        seed: NonNegInt("the seed mixed into every decision's random draws"),
+      },
+      { additionalProperties: false },
+    ),
+    features: Type.Object(
+      {
+        maxCustomers: PosInt("customers kept in memory at most (LRU)"),
+        idleTtlSec: PosInt("seconds of event time after which an idle customer is forgotten"),
+        allowedLatenessSec: NonNegInt("how late (event time) an event may arrive and still count, in seconds"),
+        maxFutureSkewSec: PosInt("how far ahead of the newest event time an event may be, in seconds"),
+        topCategories: Type.Integer({ minimum: 1, maximum: 32, description: "categories tracked per customer, 1…32" }),
+        recentEventIds: PosInt("event ids remembered to drop duplicates"),
+      },
+      { additionalProperties: false },
+    ),
+    bandit: Type.Object(
+      {
+        holdoutShare: Type.Number({ minimum: 0, maximum: 0.5, description: "a share of decisions in [0, 0.5]" }),
+        priorAlpha: Type.Number({ exclusiveMinimum: 0, description: "a positive number" }),
+        priorBeta: Type.Number({ exclusiveMinimum: 0, description: "a positive number" }),
+        hierarchyStrength: Type.Number({ exclusiveMinimum: 0, description: "pseudo-observations a segment borrows" }),
+        halfLifeSec: NonNegInt("seconds of event time for a posterior to forget half; 0 turns forgetting off"),
+        propensityDraws: Type.Integer({ minimum: 1, maximum: 10000, description: "Monte Carlo draws, 1…10000" }),
+        reward: Type.Union([Type.Literal("conversion"), Type.Literal("margin")], {
+          description: "conversion or margin",
+        }),
+        marginCapCents: PosInt("the margin (cents) that counts as reward 1"),
+        defaultMarginShare: Share("the margin share assumed when a product's cost is unknown"),
+      },
+      { additionalProperties: false },
+    ),
+    attribution: Type.Object(
+      {
+        windowSecByChannel: PerChannel(PosInt("the attribution window in seconds")),
+        maxPending: PosInt("open decisions kept at most; beyond it the oldest closes early as a failure"),
+      },
+      { additionalProperties: false },
+    ),
+    guards: Type.Object(
+      {
+        stockReserve: NonNegInt("units of stock never promised to offers"),
+        frequencyCaps: PerChannel(FrequencyCap),
+      },
+      { additionalProperties: false },
+    ),
+    segments: Type.Array(SegmentRuleSchema, { maxItems: 8, description: "at most 8 segment rules" }),
+    promotions: Type.Array(PromotionSchema, { description: "the list of promotions" }),
+    server: Type.Object(
+      {
+        host: Str("an address to listen on, e.g. 127.0.0.1"),
+        port: Port("a free TCP port for HTTP and WebSocket"),
+        token: Str("an access token for the API, or empty (required when host is not loopback)"),
+        allowedOrigins: Type.Array(Type.String(), { description: "origins allowed to open the WebSocket" }),
+        deltaEveryMs: PosInt("milliseconds between WebSocket updates"),
+        wsMaxBufferedBytes: PosInt("bytes queued for one WebSocket client before frames are skipped"),
+        wsMaxSkippedFrames: PosInt("skipped frames in a row before a slow client is dropped"),
+        wsMaxPayloadBytes: PosInt("the largest message a client may send, in bytes"),
+        maxRequestBytes: PosInt("the largest HTTP request body, in bytes"),
+        feedSize: PosInt("decisions kept for the live feed"),
+        pingIntervalMs: PosInt("milliseconds between WebSocket pings"),
+      },
+      { additionalProperties: false },
+    ),
+    simulator: Type.Object(
+      {
+        seed: NonNegInt("the world's seed"),
+        scenario: Type.String({ pattern: "^[a-z0-9-]+$", description: "a file name under config/scenarios without .json" }),
+        speed: Type.Number({ minimum: 0.1, maximum: 100, description: "0.1…100 times real time" }),
+        startTime: Type.String({ format: "date-time", description: "the simulated clock's start, ISO-8601" }),
+        shoppers: PosInt("the number of simulated shoppers"),
+        products: Type.Integer({ minimum: 1, maximum: 999, description: "products in the catalog, 1…999" }),
+        categories: Type.Array(Type.String({ pattern: "^[a-z0-9-]+$" }), {
+          minItems: 1,
+          description: "category names (lower-case)",
+        }),
+        visitsPerSec: Type.Number({ exclusiveMinimum: 0, description: "shopper visits per simulated second" }),
+        tickMs: PosInt("real milliseconds between simulator steps"),
+        maxInFlightPublishes: PosInt("event publishes awaiting their ack at once"),
+      },
+      { additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
+          { description: "one of fatal, error, warn, info, debug, trace, silent" },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ChannelName = Static<typeof Channel>;

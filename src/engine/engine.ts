@@ -1,0 +1,298 @@
+// The decision pipeline as a pure function of (state, event, rng): no clock, no I/O. The processor,
+// the evaluation harness and the benchmarks all drive this same code.
+import { ArmTable } from "../bandit/index.ts";
+import type { Rng } from "../random/index.ts";
+import type { Channel, CustomerEvent, Decision, DecisionPointEvent, ShopEvent } from "../events/index.ts";
+import { PS_ERR_EVENT } from "../events/index.ts";
+import { FeatureStore, featuresOf, observe, recordOffer, type CustomerState, type FeatureVector } from "../features/index.ts";
+import { LRUCache } from "lru-cache";
+import { PendingTable } from "./attribution.ts";
+import { exclusionOf, reservationCents } from "./guards.ts";
+import { Ledger } from "./ledger.ts";
+import { choose } from "./policy.ts";
+import { segmentOf } from "./segments.ts";
+import { CONTROL, type Effect, type EngineConfig, type Outcome, type Pending, type Promotion } from "./types.ts";
+
+export interface EngineCounters {
+  events: number;
+  decisions: number;
+  late: number;
+  duplicates: number;
+  outcomes: number;
+  overflowed: number;
+}
+
+export interface Engine {
+  cfg: EngineConfig;
+  promotions: Map<string, Promotion>;
+  arms: ArmTable;
+  features: FeatureStore;
+  ledger: Ledger;
+  pending: PendingTable;
+  recentIds: LRUCache<string, true>;
+  /** The newest event time seen. */
+  watermarkMs: number;
+  counters: EngineCounters;
+}
+
+export function createEngine(cfg: EngineConfig): Engine {
+  const arms = new ArmTable({
+    priorAlpha: cfg.bandit.priorAlpha,
+    priorBeta: cfg.bandit.priorBeta,
+    hierarchyStrength: cfg.bandit.hierarchyStrength,
+    halfLifeMs: cfg.bandit.halfLifeMs,
+  });
+  const e: Engine = {
+    cfg,
+    promotions: new Map(),
+    arms,
+    features: new FeatureStore({ maxCustomers: cfg.features.maxCustomers, idleTtlMs: cfg.features.idleTtlMs }),
+    ledger: new Ledger(),
+    pending: new PendingTable(),
+    recentIds: new LRUCache<string, true>({ max: cfg.features.recentEventIds }),
+    watermarkMs: 0,
+    counters: { events: 0, decisions: 0, late: 0, duplicates: 0, outcomes: 0, overflowed: 0 },
+  };
+  arms.add(CONTROL);
+  for (const p of cfg.promotions) addPromotion(e, p);
+  return e;
+}
+
+/** Adds (or updates) a promotion at runtime. A new one starts from the prior and is explored. */
+export function addPromotion(e: Engine, p: Promotion): void {
+  e.promotions.set(p.id, p);
+  e.arms.add(p.id);
+  e.ledger.ensureBudget(p.id, p.budgetCents);
+}
+
+export function removePromotion(e: Engine, id: string): void {
+  e.promotions.delete(id);
+}
+
+/** Processes one event; returns what the shell must do (publish decisions, dead letters) and outcomes. */
+export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
+  const out: Effect[] = [];
+  const f = e.cfg.features;
+  if (e.watermarkMs > 0 && ev.ts < e.watermarkMs - f.allowedLatenessMs) {
+    e.counters.late++;
+    out.push({ kind: "deadletter", reason: PS_ERR_EVENT.Late, detail: `ts ${ev.ts} is ${e.watermarkMs - ev.ts} ms behind the newest event (allowed ${f.allowedLatenessMs})` });
+    return out;
+  }
+  if (e.watermarkMs > 0 && ev.ts > e.watermarkMs + f.maxFutureSkewMs) {
+    out.push({ kind: "deadletter", reason: PS_ERR_EVENT.FarFuture, detail: `ts ${ev.ts} is ${ev.ts - e.watermarkMs} ms ahead of the newest event (allowed ${f.maxFutureSkewMs})` });
+    return out;
+  }
+  if (e.recentIds.has(ev.id)) {
+    e.counters.duplicates++;
+    out.push({ kind: "deadletter", reason: PS_ERR_EVENT.Duplicate, detail: `event id ${ev.id} was already processed` });
+    return out;
+  }
+  e.recentIds.set(ev.id, true);
+  e.counters.events++;
+  if (ev.ts > e.watermarkMs) {
+    e.watermarkMs = ev.ts;
+    e.features.setNow(ev.ts);
+    expire(e, rng, out);
+  }
+  switch (ev.type) {
+    case "inventory":
+      e.ledger.setInventory(ev.productId, ev.category, ev.stock, ev.priceCents, ev.costCents);
+      break;
+    case "purchase":
+      onPurchase(e, ev, rng, out);
+      break;
+    case "visit":
+    case "send":
+      observeCustomer(e, ev);
+      decide(e, ev, rng, out);
+      break;
+    default:
+      observeCustomer(e, ev);
+  }
+  return out;
+}
+
+function observeCustomer(e: Engine, ev: CustomerEvent): CustomerState {
+  const c = e.features.getOrCreate(ev.customerId);
+  const base = { ts: ev.ts };
+  switch (ev.type) {
+    case "view":
+    case "click":
+      observe(c, { ...base, type: ev.type, category: ev.category ?? (ev.productId ? e.ledger.products.get(ev.productId)?.category : undefined) }, e.cfg.features.topCategories);
+      break;
+    case "cart":
+      observe(c, { ...base, type: "cart", priceCents: ev.priceCents, quantity: ev.quantity }, e.cfg.features.topCategories);
+      break;
+    case "purchase":
+      observe(c, { ...base, type: "purchase", promoted: ev.promotionId !== undefined }, e.cfg.features.topCategories);
+      break;
+    default:
+      observe(c, { ...base, type: ev.type }, e.cfg.features.topCategories);
+  }
+  return c;
+}
+
+/** Features of a customer at a time, for segments and for callers that explain decisions. */
+export function customerFeatures(e: Engine, customerId: string, nowMs: number): FeatureVector {
+  return featuresOf(e.features.getOrCreate(customerId), nowMs);
+}
+
+function decide(e: Engine, ev: DecisionPointEvent, rng: Rng, out: Effect[]): void {
+  const channel: Channel = ev.channel;
+  const customer = e.features.get(ev.customerId);
+  const feats = featuresOf(customer ?? e.features.getOrCreate(ev.customerId), ev.ts);
+  const segment = segmentOf(feats, e.cfg.segments);
+  const excluded: Decision["explanation"]["excluded"] = [];
+  const eligible: string[] = [];
+  for (const p of e.promotions.values()) {
+    const why = exclusionOf(p, channel, ev.ts, customer, e.ledger, e.cfg);
+    if (why) excluded.push({ promotionId: p.id, reason: why });
+    else eligible.push(p.id);
+  }
+  const base = {
+    id: `d-${ev.id}`,
+    ts: ev.ts,
+    customerId: ev.customerId,
+    channel,
+    segment,
+    eventId: ev.id,
+    expiresAt: ev.ts + e.cfg.attributionWindowMs[channel],
+  };
+  e.counters.decisions++;
+  if (eligible.length === 0) {
+    // Forced control: published (every decision point gets a decision) but not learned from.
+    const d: Decision = { ...base, promotionId: CONTROL, holdout: false, propensity: 1, reason: "nothing-eligible", explanation: { candidates: [], excluded } };
+    out.push({ kind: "decision", decision: d });
+    addPending(e, d, false, 0, undefined, rng, out);
+    return;
+  }
+  const pick = choose(e.arms, segment, eligible, ev.ts, rng, e.cfg.bandit);
+  const d: Decision = {
+    ...base,
+    promotionId: pick.armId,
+    holdout: pick.holdout,
+    propensity: pick.propensity,
+    explanation: { candidates: pick.scores, excluded },
+  };
+  let reserved = 0;
+  let reservedProductId: string | undefined;
+  if (pick.armId !== CONTROL) {
+    const p = e.promotions.get(pick.armId)!;
+    reserved = reservationCents(p, e.ledger);
+    e.ledger.reserveBudget(p.id, reserved);
+    if (p.productId !== undefined) {
+      e.ledger.reserveUnit(p.productId);
+      reservedProductId = p.productId;
+    }
+    const c = customer ?? e.features.getOrCreate(ev.customerId);
+    recordOffer(c, channel, ev.ts, e.cfg.frequencyCaps[channel].maxOffers);
+    d.offer = {
+      kind: p.kind,
+      ...(p.percentOff !== undefined ? { percentOff: p.percentOff } : {}),
+      ...(p.amountOffCents !== undefined ? { amountOffCents: p.amountOffCents } : {}),
+      ...(p.productId !== undefined ? { productId: p.productId } : {}),
+      ...(p.category !== undefined ? { category: p.category } : {}),
+      maxDiscountCents: reserved,
+    };
+  }
+  out.push({ kind: "decision", decision: d });
+  addPending(e, d, true, reserved, reservedProductId, rng, out);
+}
+
+function addPending(e: Engine, d: Decision, learn: boolean, reservedCents: number, reservedProductId: string | undefined, rng: Rng, out: Effect[]): void {
+  const p: Pending = {
+    decisionId: d.id,
+    customerId: d.customerId,
+    channel: d.channel,
+    promotionId: d.promotionId,
+    segment: d.segment,
+    holdout: d.holdout,
+    learn,
+    ts: d.ts,
+    expiresAt: d.expiresAt,
+    reservedCents,
+    reservedProductId,
+    closed: false,
+  };
+  e.pending.add(p);
+  while (e.pending.open > e.cfg.maxPending) {
+    const old = e.pending.popOldest();
+    if (!old) break;
+    e.counters.overflowed++;
+    out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
+  }
+}
+
+/** Closes every open decision whose window ended more than the allowed lateness ago. */
+function expire(e: Engine, rng: Rng, out: Effect[]): void {
+  const before = e.watermarkMs - e.cfg.features.allowedLatenessMs;
+  for (let p = e.pending.popExpired(before); p; p = e.pending.popExpired(before)) {
+    out.push({ kind: "outcome", outcome: close(e, p, { converted: false, marginCents: 0, discountCents: 0, redeemed: false, cause: "expired", ts: p.expiresAt }, rng) });
+  }
+}
+
+function marginOf(e: Engine, ev: Extract<ShopEvent, { type: "purchase" }>): number {
+  const share = e.cfg.bandit.defaultMarginShare;
+  if (!ev.items || ev.items.length === 0) return Math.round(ev.totalCents * share) - (ev.discountCents ?? 0);
+  let m = 0;
+  for (const it of ev.items) {
+    const info = e.ledger.products.get(it.productId);
+    const cost = info ? info.costCents : Math.round(it.priceCents * (1 - share));
+    m += (it.priceCents - cost) * it.quantity;
+  }
+  return m - (ev.discountCents ?? 0);
+}
+
+function onPurchase(e: Engine, ev: Extract<ShopEvent, { type: "purchase" }>, rng: Rng, out: Effect[]): void {
+  observeCustomer(e, ev);
+  for (const it of ev.items ?? []) e.ledger.sold(it.productId, it.quantity);
+  const margin = marginOf(e, ev);
+  for (const p of e.pending.openAt(ev.customerId, ev.ts)) {
+    const redeemed = ev.promotionId !== undefined && ev.promotionId === p.promotionId && (ev.decisionId === undefined || ev.decisionId === p.decisionId);
+    out.push({
+      kind: "outcome",
+      outcome: close(e, p, { converted: true, marginCents: margin, discountCents: redeemed ? ev.discountCents ?? 0 : 0, redeemed, cause: "purchase", ts: ev.ts }, rng),
+    });
+  }
+}
+
+interface Close {
+  converted: boolean;
+  marginCents: number;
+  discountCents: number;
+  redeemed: boolean;
+  cause: Outcome["cause"];
+  ts: number;
+}
+
+function close(e: Engine, p: Pending, c: Close, rng: Rng): Outcome {
+  e.pending.close(p);
+  e.counters.outcomes++;
+  let spent = 0;
+  if (p.promotionId !== CONTROL) {
+    spent = e.ledger.settleBudget(p.promotionId, p.reservedCents, c.redeemed ? c.discountCents : 0);
+    if (p.reservedProductId !== undefined) e.ledger.releaseUnit(p.reservedProductId);
+  }
+  const b = e.cfg.bandit;
+  const reward = !c.converted ? 0 : b.reward === "conversion" ? 1 : Math.min(1, Math.max(0, c.marginCents / b.marginCapCents));
+  if (p.learn) {
+    // Bernoulli trick (Agrawal & Goyal 2012): a reward in [0,1] becomes a 0/1 observation with that mean.
+    const success: 0 | 1 = reward >= 1 ? 1 : reward <= 0 ? 0 : rng.next() < reward ? 1 : 0;
+    e.arms.update(p.promotionId, p.segment, success, Math.max(c.ts, p.ts));
+  }
+  return {
+    decisionId: p.decisionId,
+    customerId: p.customerId,
+    channel: p.channel,
+    promotionId: p.promotionId,
+    segment: p.segment,
+    holdout: p.holdout,
+    learn: p.learn,
+    converted: c.converted,
+    reward,
+    marginCents: c.marginCents,
+    discountCents: spent,
+    cause: c.cause,
+    ts: c.ts,
+  };
+}

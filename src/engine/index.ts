@@ -1,0 +1,11 @@
+export { createEngine, step, addPromotion, removePromotion, customerFeatures } from "./engine.ts";
+export type { Engine, EngineCounters } from "./engine.ts";
+export { choose } from "./policy.ts";
+export type { PolicyChoice, PolicyOptions } from "./policy.ts";
+export { segmentOf } from "./segments.ts";
+export { exclusionOf, reservationCents } from "./guards.ts";
+export { Ledger } from "./ledger.ts";
+export type { ProductInfo, BudgetInfo } from "./ledger.ts";
+export { PendingTable } from "./attribution.ts";
+export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";
+export type { Effect, EngineConfig, Outcome, Pending, Promotion } from "./types.ts";

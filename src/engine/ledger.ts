@@ -1,0 +1,99 @@
+// Stock and budget as the engine sees them: what the shop reports (inventory events) minus what
+// outstanding offers have promised. A promotion is offered only when its promise can be kept.
+
+export interface ProductInfo {
+  stock: number;
+  /** Units promised to outstanding offers of product promotions. */
+  reserved: number;
+  priceCents: number;
+  costCents: number;
+  category: string;
+}
+
+export interface BudgetInfo {
+  budgetCents: number;
+  reservedCents: number;
+  spentCents: number;
+}
+
+export class Ledger {
+  readonly products = new Map<string, ProductInfo>();
+  /** Units in stock per category (sum of its products' stock minus reservations). */
+  private readonly categoryAvailable = new Map<string, number>();
+  readonly budgets = new Map<string, BudgetInfo>();
+
+  setInventory(productId: string, category: string, stock: number, priceCents: number, costCents: number): void {
+    const p = this.products.get(productId);
+    if (p) {
+      if (p.category !== category) this.bumpCategory(p.category, -(p.stock - p.reserved));
+      else this.bumpCategory(category, -(p.stock - p.reserved));
+      p.stock = stock;
+      p.priceCents = priceCents;
+      p.costCents = costCents;
+      p.category = category;
+      this.bumpCategory(category, p.stock - p.reserved);
+    } else {
+      this.products.set(productId, { stock, reserved: 0, priceCents, costCents, category });
+      this.bumpCategory(category, stock);
+    }
+  }
+
+  private bumpCategory(category: string, delta: number): void {
+    this.categoryAvailable.set(category, (this.categoryAvailable.get(category) ?? 0) + delta);
+  }
+
+  available(productId: string): number {
+    const p = this.products.get(productId);
+    return p ? p.stock - p.reserved : 0;
+  }
+  categoryAvailableUnits(category: string): number {
+    return this.categoryAvailable.get(category) ?? 0;
+  }
+
+  reserveUnit(productId: string): void {
+    const p = this.products.get(productId);
+    if (!p) return;
+    p.reserved++;
+    this.bumpCategory(p.category, -1);
+  }
+  releaseUnit(productId: string): void {
+    const p = this.products.get(productId);
+    if (!p || p.reserved <= 0) return;
+    p.reserved--;
+    this.bumpCategory(p.category, 1);
+  }
+  /** A purchase takes units out of stock until the shop's next inventory event says otherwise. */
+  sold(productId: string, quantity: number): void {
+    const p = this.products.get(productId);
+    if (!p) return;
+    const take = Math.min(quantity, p.stock);
+    p.stock -= take;
+    this.bumpCategory(p.category, -take);
+  }
+
+  ensureBudget(promotionId: string, budgetCents: number): BudgetInfo {
+    let b = this.budgets.get(promotionId);
+    if (!b) {
+      b = { budgetCents, reservedCents: 0, spentCents: 0 };
+      this.budgets.set(promotionId, b);
+    } else b.budgetCents = budgetCents;
+    return b;
+  }
+  budgetLeft(promotionId: string): number {
+    const b = this.budgets.get(promotionId);
+    return b ? b.budgetCents - b.reservedCents - b.spentCents : 0;
+  }
+  reserveBudget(promotionId: string, cents: number): void {
+    const b = this.budgets.get(promotionId);
+    if (b) b.reservedCents += cents;
+  }
+  /** Releases a reservation, committing `spend` (≤ the reservation) of it. */
+  settleBudget(promotionId: string, reservedCents: number, spendCents: number): number {
+    const b = this.budgets.get(promotionId);
+    if (!b) return 0;
+    const spend = Math.max(0, Math.min(spendCents, reservedCents));
+    b.reservedCents -= reservedCents;
+    b.spentCents += spend;
+    return spend;
+  }
+}

@@ -1,0 +1,125 @@
+import type { Config, PromotionConfig, SegmentRule } from "../config/index.ts";
+import type { Channel, Decision, DeadLetterReason, ExclusionReason } from "../events/index.ts";
+
+export const CONTROL = "control";
+
+/** A promotion as the engine uses it: times in ms. */
+export interface Promotion {
+  id: string;
+  name: string;
+  kind: PromotionConfig["kind"];
+  percentOff?: number | undefined;
+  amountOffCents?: number | undefined;
+  productId?: string | undefined;
+  category?: string | undefined;
+  channels: readonly Channel[];
+  budgetCents: number;
+  maxDiscountCents: number;
+  startsAtMs: number;
+  endsAtMs: number;
+}
+
+export function promotionFrom(p: PromotionConfig): Promotion {
+  return {
+    id: p.id,
+    name: p.name,
+    kind: p.kind,
+    percentOff: p.percentOff,
+    amountOffCents: p.amountOffCents,
+    productId: p.productId,
+    category: p.category,
+    channels: p.channels,
+    budgetCents: p.budgetCents,
+    maxDiscountCents: p.maxDiscountCents,
+    startsAtMs: p.startsAt ? Date.parse(p.startsAt) : -Infinity,
+    endsAtMs: p.endsAt ? Date.parse(p.endsAt) : Infinity,
+  };
+}
+
+export interface EngineConfig {
+  seed: number;
+  promotions: readonly Promotion[];
+  segments: readonly SegmentRule[];
+  features: { maxCustomers: number; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
+  bandit: {
+    holdoutShare: number;
+    priorAlpha: number;
+    priorBeta: number;
+    hierarchyStrength: number;
+    halfLifeMs: number;
+    propensityDraws: number;
+    reward: "conversion" | "margin";
+    marginCapCents: number;
+    defaultMarginShare: number;
+  };
+  attributionWindowMs: Record<Channel, number>;
+  maxPending: number;
+  stockReserve: number;
+  frequencyCaps: Record<Channel, { maxOffers: number; windowMs: number }>;
+}
+
+export function engineConfigFrom(c: Config): EngineConfig {
+  const caps = c.guards.frequencyCaps;
+  const w = c.attribution.windowSecByChannel;
+  const cap = (x: { maxOffers: number; windowSec: number }) => ({ maxOffers: x.maxOffers, windowMs: x.windowSec * 1000 });
+  return {
+    seed: c.processor.seed,
+    promotions: c.promotions.map(promotionFrom),
+    segments: c.segments,
+    features: {
+      maxCustomers: c.features.maxCustomers,
+      idleTtlMs: c.features.idleTtlSec * 1000,
+      allowedLatenessMs: c.features.allowedLatenessSec * 1000,
+      maxFutureSkewMs: c.features.maxFutureSkewSec * 1000,
+      topCategories: c.features.topCategories,
+      recentEventIds: c.features.recentEventIds,
+    },
+    bandit: { ...c.bandit, halfLifeMs: c.bandit.halfLifeSec * 1000 },
+    attributionWindowMs: { web: w.web * 1000, email: w.email * 1000, sms: w.sms * 1000, push: w.push * 1000 },
+    maxPending: c.attribution.maxPending,
+    stockReserve: c.guards.stockReserve,
+    frequencyCaps: { web: cap(caps.web), email: cap(caps.email), sms: cap(caps.sms), push: cap(caps.push) },
+  };
+}
+
+/** A decision waiting for its outcome. */
+export interface Pending {
+  decisionId: string;
+  customerId: string;
+  channel: Channel;
+  promotionId: string;
+  segment: string;
+  holdout: boolean;
+  /** false for forced control (nothing eligible): not a policy choice, so nothing to learn. */
+  learn: boolean;
+  ts: number;
+  expiresAt: number;
+  reservedCents: number;
+  reservedProductId?: string | undefined;
+  closed: boolean;
+}
+
+export interface Outcome {
+  decisionId: string;
+  customerId: string;
+  channel: Channel;
+  promotionId: string;
+  segment: string;
+  holdout: boolean;
+  learn: boolean;
+  converted: boolean;
+  /** In [0, 1]: 1 for a conversion, or margin after discount over the cap. */
+  reward: number;
+  marginCents: number;
+  discountCents: number;
+  /** How it closed: a purchase, the window's end, or overflow of the pending table. */
+  cause: "purchase" | "expired" | "overflow";
+  ts: number;
+}
+
+export type Effect =
+  | { kind: "decision"; decision: Decision }
+  | { kind: "deadletter"; reason: DeadLetterReason; detail: string }
+  | { kind: "outcome"; outcome: Outcome };
+
+export type { ExclusionReason };

@@ -1,0 +1,56 @@
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { EventSchema, EVENT_TYPES, DecisionSchema, type ShopEvent, type Decision } from "./schema.ts";
+import { PS_ERR_EVENT, type DeadLetterReason } from "./errors.ts";
+
+const eventCheck = TypeCompiler.Compile(EventSchema);
+const decisionCheck = TypeCompiler.Compile(DecisionSchema);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: DeadLetterReason; detail: string };
+
+function firstError(check: { Errors(v: unknown): { First(): { path: string; message: string } | undefined } }, value: unknown): string {
+  const e = check.Errors(value).First();
+  return e ? `${e.path || "/"}: ${e.message}` : "does not match the schema";
+}
+
+/** Bytes → a valid event, or the reason it is not one. Never throws. */
+export function decodeEvent(data: Uint8Array, maxBytes: number): Decoded<ShopEvent> {
+  if (data.byteLength > maxBytes) return { ok: false, reason: PS_ERR_EVENT.Oversized, detail: `${data.byteLength} bytes > ${maxBytes}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    return { ok: false, reason: PS_ERR_EVENT.NotJson, detail: (err as Error).message.slice(0, 200) };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: "not a JSON object" };
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== "string" || !(EVENT_TYPES as readonly string[]).includes(type))
+    return { ok: false, reason: PS_ERR_EVENT.UnknownType, detail: `type ${JSON.stringify(type)?.slice(0, 64)}` };
+  if (!eventCheck.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(eventCheck, value).slice(0, 300) };
+  return { ok: true, value: value as ShopEvent };
+}
+
+export function encodeEvent(e: ShopEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(e));
+}
+
+export function encodeDecision(d: Decision): Uint8Array {
+  return encoder.encode(JSON.stringify(d));
+}
+
+export function decodeDecision(data: Uint8Array): Decoded<Decision> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    return { ok: false, reason: PS_ERR_EVENT.NotJson, detail: (err as Error).message };
+  }
+  if (!decisionCheck.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(decisionCheck, value) };
+  return { ok: true, value: value as Decision };
+}
+
+export function isValidDecision(d: unknown): d is Decision {
+  return decisionCheck.Check(d);
+}

@@ -1,0 +1,19 @@
+export {
+  EventSchema,
+  DecisionSchema,
+  ViewEvent,
+  ClickEvent,
+  CartEvent,
+  PurchaseEvent,
+  VisitEvent,
+  SendEvent,
+  InventoryEvent,
+  CHANNELS,
+  EVENT_TYPES,
+} from "./schema.ts";
+export type { ShopEvent, CustomerEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason } from "./schema.ts";
+export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision } from "./codec.ts";
+export type { Decoded } from "./codec.ts";
+export { PS_ERR_EVENT } from "./errors.ts";
+export type { DeadLetterReason } from "./errors.ts";
+export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";

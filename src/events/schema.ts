@@ -1,0 +1,116 @@
+// The event and decision contract. TypeBox gives us both the runtime check (compiled) and the
+// JSON Schema that /api/schema/*.json serves to other teams, from one definition.
+import { Type, type Static } from "@sinclair/typebox";
+
+const Id = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$", description: "unique id" });
+const CustomerId = Type.String({ minLength: 1, maxLength: 128, description: "the shopper's id" });
+const ProductId = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "sku" });
+const Category = Type.String({ minLength: 1, maxLength: 64 });
+/** Milliseconds since the epoch, event time, between 2000-01-01 and 2100-01-01. */
+const Ts = Type.Integer({ minimum: 946_684_800_000, maximum: 4_102_444_800_000, description: "event time, ms since epoch" });
+const Cents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+const Qty = Type.Integer({ minimum: 1, maximum: 10_000 });
+const SessionId = Type.String({ minLength: 1, maxLength: 128 });
+
+export const CHANNELS = ["web", "email", "sms", "push"] as const;
+export const ChannelSchema = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
+export type Channel = (typeof CHANNELS)[number];
+
+const customerBase = { id: Id, ts: Ts, customerId: CustomerId, sessionId: Type.Optional(SessionId) };
+
+export const ViewEvent = Type.Object(
+  { type: Type.Literal("view"), ...customerBase, productId: Type.Optional(ProductId), category: Type.Optional(Category), priceCents: Type.Optional(Cents) },
+  { additionalProperties: false },
+);
+export const ClickEvent = Type.Object(
+  { type: Type.Literal("click"), ...customerBase, productId: Type.Optional(ProductId), category: Type.Optional(Category) },
+  { additionalProperties: false },
+);
+export const CartEvent = Type.Object(
+  { type: Type.Literal("cart"), ...customerBase, productId: ProductId, category: Type.Optional(Category), quantity: Qty, priceCents: Cents },
+  { additionalProperties: false },
+);
+export const PurchaseItem = Type.Object(
+  { productId: ProductId, category: Type.Optional(Category), quantity: Qty, priceCents: Cents },
+  { additionalProperties: false },
+);
+export const PurchaseEvent = Type.Object(
+  {
+    type: Type.Literal("purchase"),
+    ...customerBase,
+    totalCents: Cents,
+    items: Type.Optional(Type.Array(PurchaseItem, { maxItems: 100 })),
+    /** Discount actually granted, when a promotion was redeemed. */
+    discountCents: Type.Optional(Cents),
+    promotionId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    decisionId: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+/** A shopper arrives on the site: a decision point on the web channel. */
+export const VisitEvent = Type.Object(
+  { type: Type.Literal("visit"), ...customerBase, channel: Type.Literal("web") },
+  { additionalProperties: false },
+);
+/** A scheduled message opportunity (cart left behind, shopper away): a decision point on email/sms/push. */
+export const SendEvent = Type.Object(
+  {
+    type: Type.Literal("send"),
+    ...customerBase,
+    channel: Type.Union([Type.Literal("email"), Type.Literal("sms"), Type.Literal("push")]),
+    reason: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+/** Stock and price of one product, as the shop knows it now. */
+export const InventoryEvent = Type.Object(
+  { type: Type.Literal("inventory"), id: Id, ts: Ts, productId: ProductId, category: Category, stock: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), priceCents: Cents, costCents: Cents },
+  { additionalProperties: false },
+);
+
+export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent], {
+  $id: "https://promo-stream.local/schema/event.json",
+  title: "promo-stream event",
+});
+export type ShopEvent = Static<typeof EventSchema>;
+export type EventType = ShopEvent["type"];
+export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory"];
+export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" }>;
+export type DecisionPointEvent = Extract<ShopEvent, { type: "visit" | "send" }>;
+
+export const ExclusionReason = Type.Union(
+  ["out-of-stock", "budget-spent", "frequency-cap", "off-schedule", "wrong-channel"].map((r) => Type.Literal(r)),
+);
+export type ExclusionReason = "out-of-stock" | "budget-spent" | "frequency-cap" | "off-schedule" | "wrong-channel";
+
+export const DecisionSchema = Type.Object(
+  {
+    id: Type.String({ description: "decision id, derived from the triggering event id" }),
+    ts: Ts,
+    customerId: CustomerId,
+    channel: ChannelSchema,
+    promotionId: Type.String({ description: "the chosen promotion, or 'control' for no promotion" }),
+    holdout: Type.Boolean({ description: "true when control came from the random holdout draw (used for uplift)" }),
+    segment: Type.String(),
+    propensity: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "P(policy picks this arm | context)" }),
+    eventId: Id,
+    expiresAt: Ts,
+    reason: Type.Optional(Type.Literal("nothing-eligible")),
+    offer: Type.Optional(
+      Type.Object({
+        kind: Type.String(),
+        percentOff: Type.Optional(Type.Number()),
+        amountOffCents: Type.Optional(Cents),
+        productId: Type.Optional(ProductId),
+        category: Type.Optional(Category),
+        maxDiscountCents: Cents,
+      }),
+    ),
+    explanation: Type.Object({
+      candidates: Type.Array(Type.Object({ promotionId: Type.String(), score: Type.Number() })),
+      excluded: Type.Array(Type.Object({ promotionId: Type.String(), reason: ExclusionReason })),
+    }),
+  },
+  { $id: "https://promo-stream.local/schema/decision.json", title: "promo-stream decision", additionalProperties: false },
+);
+export type Decision = Static<typeof DecisionSchema>;

@@ -1,0 +1,70 @@
+import type { Channel, EventType } from "./schema.ts";
+
+/**
+ * FNV-1a (32-bit) over the UTF-8 bytes of the customer id. Hand-written on purpose: the partition of a
+ * customer is part of the wire contract, so it must be a published algorithm that any producer, in
+ * any language, can compute the same way; a library's hash could change between versions.
+ */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  const bytes = new TextEncoder().encode(s);
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function partitionOf(customerId: string, partitions: number): number {
+  return fnv1a32(customerId) % partitions;
+}
+
+/** A subject token may not hold '.', '*', '>' or whitespace. */
+export function subjectToken(s: string): string {
+  return s.replace(/[.*>\s]/g, "_");
+}
+
+/** Every subject the system uses, under an optional prefix ("" by default, or e.g. "shop1."). */
+export class Subjects {
+  constructor(readonly prefix: string = "") {}
+  event(type: Exclude<EventType, "inventory">, partition: number): string {
+    return `${this.prefix}events.${type}.${partition}`;
+  }
+  inventory(productId: string): string {
+    return `${this.prefix}events.inventory.${subjectToken(productId)}`;
+  }
+  get eventsAll(): string {
+    return `${this.prefix}events.>`;
+  }
+  /** Filter for one partition's customer events (all types). */
+  eventsOfPartition(partition: number): string {
+    return `${this.prefix}events.*.${partition}`;
+  }
+  decision(channel: Channel): string {
+    return `${this.prefix}decisions.${channel}`;
+  }
+  get decisionsAll(): string {
+    return `${this.prefix}decisions.>`;
+  }
+  get deadletter(): string {
+    return `${this.prefix}deadletter.events`;
+  }
+  get simControl(): string {
+    return `${this.prefix}sim.control`;
+  }
+  get simTruth(): string {
+    return `${this.prefix}sim.truth`;
+  }
+  /** Request/reply: add or change promotions at runtime ({"op":"upsert","promotion":{…}} or {"op":"list"}). */
+  get promoControl(): string {
+    return `${this.prefix}promo.control`;
+  }
+  get kpiSnapshot(): string {
+    return `${this.prefix}kpi.snapshot`;
+  }
+  /** Parses an event subject back into its type; undefined when it is not one of ours. */
+  typeOf(subject: string): string | undefined {
+    if (!subject.startsWith(`${this.prefix}events.`)) return undefined;
+    return subject.slice(this.prefix.length + 7).split(".")[0];
+  }
+}

@@ -1,0 +1,10 @@
+export { startNatsServer, findNatsServer } from "./server.ts";
+export type { NatsServerHandle, NatsServerOptions } from "./server.ts";
+export { connectNats, connectionOptions, redactUrl } from "./connect.ts";
+export { provision, streamConfigs, streamConfig } from "./provision.ts";
+export type { ProvisionReport } from "./provision.ts";
+export { PipelinedPublisher } from "./publisher.ts";
+export { DeadLetters } from "./deadletter.ts";
+export type { DeadLetter } from "./deadletter.ts";
+export { NatsError, PS_ERR_NATS } from "./errors.ts";
+export type { NatsErrorCode } from "./errors.ts";

@@ -1,0 +1,156 @@
+// Starts and stops a real nats-server with JetStream: the embedded server of `npm start`, the servers
+// of integration tests and of the benchmarks. Written after the nats.js test launcher (nst): a config
+// file with `port: -1` when no port is given, a ports file to learn the port, a TCP probe before use.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from "node:fs";
+import { connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { NatsError, PS_ERR_NATS } from "./errors.ts";
+
+export interface NatsServerOptions {
+  binary?: string;
+  host?: string;
+  /** -1 (default) picks a free port. */
+  port?: number;
+  /** JetStream store; a fresh temp dir when absent (deleted on stop). */
+  storeDir?: string;
+  /** Extra lines appended to the generated config (cluster blocks, limits, auth). */
+  extraConf?: string;
+  serverName?: string;
+  startTimeoutMs?: number;
+}
+
+export interface NatsServerHandle {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly storeDir: string;
+  readonly pid: number;
+  /** The server's recent log lines (for error messages). */
+  log(): string;
+  /** SIGTERM, then SIGKILL after a grace period. Removes temp dirs it created. */
+  stop(): Promise<void>;
+  /** SIGKILL without cleanup (crash tests). */
+  kill9(): Promise<void>;
+  readonly exited: Promise<number | null>;
+}
+
+const SEARCH_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin", "/sbin"];
+
+/** Resolves the nats-server executable from a name or path; looks in PATH and the sbin dirs. */
+export function findNatsServer(binary = "nats-server"): string | undefined {
+  const isExec = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (binary.includes("/")) return isExec(resolve(binary)) ? resolve(binary) : undefined;
+  const dirs = [...(process.env.PATH ?? "").split(delimiter).filter(Boolean), ...SEARCH_DIRS];
+  for (const d of dirs) {
+    const p = join(d, binary);
+    if (isExec(p)) return p;
+  }
+  return undefined;
+}
+
+function probe(host: string, port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = tcpConnect({ host, port }, () => {
+      s.destroy();
+      res(true);
+    });
+    s.on("error", () => res(false));
+  });
+}
+
+export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const bin = findNatsServer(o.binary ?? "nats-server");
+  if (!bin)
+    throw new NatsError(
+      PS_ERR_NATS.ServerNotFound,
+      `nats-server (${o.binary ?? "nats-server"}) not found on PATH or in ${SEARCH_DIRS.join(", ")}; install it with 'apt-get install -y nats-server' or set NATS_URL to a running server`,
+    );
+  const host = o.host ?? "127.0.0.1";
+  const work = mkdtempSync(join(tmpdir(), "ps-nats-"));
+  const ownStore = o.storeDir === undefined;
+  const storeDir = o.storeDir ? (isAbsolute(o.storeDir) ? o.storeDir : resolve(o.storeDir)) : join(work, "store");
+  mkdirSync(storeDir, { recursive: true });
+  const conf = [
+    `host: "${host}"`,
+    `port: ${o.port ?? -1}`,
+    o.serverName ? `server_name: "${o.serverName}"` : "",
+    `ports_file_dir: "${work}"`,
+    `jetstream { store_dir: "${storeDir}" }`,
+    o.extraConf ?? "",
+  ].join("\n");
+  const confFile = join(work, "nats.conf");
+  writeFileSync(confFile, conf);
+  const lines: string[] = [];
+  const child: ChildProcess = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
+  const keep = (b: Buffer) => {
+    for (const l of b.toString().split("\n")) if (l.trim()) lines.push(l);
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res((exitCode = code))));
+  const cleanup = () => {
+    rmSync(work, { recursive: true, force: true });
+    if (ownStore) rmSync(storeDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + (o.startTimeoutMs ?? 15_000);
+  let port = -1;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) break;
+    const pf = readdirSync(work).find((f) => f.endsWith(".ports"));
+    if (pf) {
+      try {
+        const ports = JSON.parse(readFileSync(join(work, pf), "utf8")) as { nats?: string[] };
+        const u = ports.nats?.[0];
+        if (u) port = Number(new URL(u).port);
+      } catch {
+        /* written but not complete yet */
+      }
+      if (port > 0 && (await probe(host, port))) break;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (port <= 0 || exitCode !== undefined || !(await probe(host, port))) {
+    child.kill("SIGKILL");
+    cleanup();
+    const log = lines.slice(-15).join("\n");
+    const hint = /address already in use/i.test(log) ? `; port ${o.port} is taken: set NATS_PORT to a free port or NATS_URL to the server already running there` : "";
+    throw new NatsError(PS_ERR_NATS.ServerStart, `nats-server did not start${hint}\n${log}`);
+  }
+  const url = `nats://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    host,
+    port,
+    storeDir,
+    pid: child.pid!,
+    exited,
+    log: () => lines.join("\n"),
+    async stop() {
+      if (exitCode === undefined) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+      cleanup();
+    },
+    async kill9() {
+      if (exitCode === undefined) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
+

@@ -1,0 +1,89 @@
+// Rolling KPIs from the engine's effects: counts per arm and per segment, holdout control, exclusions.
+import type { Decision, DeadLetterReason } from "../events/index.ts";
+import type { Outcome } from "../engine/index.ts";
+
+export interface ArmStats {
+  decisions: number;
+  /** Closed, learnable outcomes (policy choices only: holdout control is kept apart). */
+  trials: number;
+  conversions: number;
+  rewardSum: number;
+  marginSum: number;
+  marginSumSq: number;
+  discountSum: number;
+}
+
+const zero = (): ArmStats => ({ decisions: 0, trials: 0, conversions: 0, rewardSum: 0, marginSum: 0, marginSumSq: 0, discountSum: 0 });
+
+export interface SegmentStats {
+  arms: Map<string, ArmStats>;
+  holdout: ArmStats;
+}
+
+export class KpiAccumulator {
+  readonly arms = new Map<string, ArmStats>();
+  readonly holdout: ArmStats = zero();
+  readonly segments = new Map<string, SegmentStats>();
+  readonly exclusions = new Map<string, Record<string, number>>();
+  readonly deadLetters: Record<string, number> = {};
+  decisions = 0;
+  nothingEligible = 0;
+  outcomes = 0;
+
+  private arm(id: string): ArmStats {
+    let a = this.arms.get(id);
+    if (!a) this.arms.set(id, (a = zero()));
+    return a;
+  }
+  private segment(seg: string): SegmentStats {
+    let s = this.segments.get(seg);
+    if (!s) this.segments.set(seg, (s = { arms: new Map(), holdout: zero() }));
+    return s;
+  }
+
+  onDecision(d: Decision): void {
+    this.decisions++;
+    if (d.reason === "nothing-eligible") this.nothingEligible++;
+    if (d.holdout) this.holdout.decisions++;
+    else this.arm(d.promotionId).decisions++;
+    const s = this.segment(d.segment);
+    if (d.holdout) s.holdout.decisions++;
+    else {
+      let a = s.arms.get(d.promotionId);
+      if (!a) s.arms.set(d.promotionId, (a = zero()));
+      a.decisions++;
+    }
+    for (const x of d.explanation.excluded) {
+      const r = (this.exclusions.get(x.promotionId) ?? this.exclusions.set(x.promotionId, {}).get(x.promotionId))!;
+      r[x.reason] = (r[x.reason] ?? 0) + 1;
+    }
+  }
+
+  onOutcome(o: Outcome): void {
+    this.outcomes++;
+    if (!o.learn && !o.holdout) return;
+    const add = (a: ArmStats) => {
+      a.trials++;
+      if (o.converted) a.conversions++;
+      a.rewardSum += o.reward;
+      const m = o.converted ? o.marginCents : 0;
+      a.marginSum += m;
+      a.marginSumSq += m * m;
+      a.discountSum += o.discountCents;
+    };
+    const s = this.segment(o.segment);
+    if (o.holdout) {
+      add(this.holdout);
+      add(s.holdout);
+    } else {
+      add(this.arm(o.promotionId));
+      let a = s.arms.get(o.promotionId);
+      if (!a) s.arms.set(o.promotionId, (a = zero()));
+      add(a);
+    }
+  }
+
+  onDeadLetter(reason: DeadLetterReason): void {
+    this.deadLetters[reason] = (this.deadLetters[reason] ?? 0) + 1;
+  }
+}

@@ -1,0 +1,121 @@
+import { betaInterval95, newcombeDiff, wilson } from "../bandit/index.ts";
+import { CONTROL, type Engine } from "../engine/index.ts";
+import type { ArmStats, KpiAccumulator } from "./accumulator.ts";
+
+export interface Interval {
+  estimate: number;
+  ci95: [number, number];
+}
+
+export interface ArmSnapshot {
+  id: string;
+  name: string;
+  posterior: { alpha: number; beta: number; mean: number; ci95: [number, number] };
+  decisions: number;
+  share: number;
+  trials: number;
+  conversions: number;
+  conversion: Interval;
+  /** Conversion minus the holdout control's, Newcombe interval. */
+  uplift: Interval | null;
+  /** Mean margin per decision minus the holdout's, normal interval (cents). */
+  marginUplift: Interval | null;
+  upliftBySegment: Record<string, Interval>;
+  stock: number | null;
+  budget: { budgetCents: number; reservedCents: number; spentCents: number } | null;
+  excluded: Record<string, number>;
+}
+
+export interface KpiSnapshot {
+  /** Wall-clock time the snapshot was taken (set by the shell). */
+  wallMs: number;
+  /** Event time: the newest event the engine has seen. */
+  eventTimeMs: number;
+  decisions: number;
+  nothingEligible: number;
+  outcomes: number;
+  pending: number;
+  deadLetters: Record<string, number>;
+  arms: ArmSnapshot[];
+  holdout: { decisions: number; trials: number; conversions: number; conversion: Interval; meanMarginCents: number };
+  segments: string[];
+  cache: { customers: number; evictions: number; expirations: number };
+}
+
+function conv(a: ArmStats): Interval {
+  return { estimate: a.trials ? a.conversions / a.trials : 0, ci95: wilson(a.conversions, a.trials) };
+}
+
+function marginDiff(a: ArmStats, b: ArmStats): Interval | null {
+  if (a.trials < 2 || b.trials < 2) return null;
+  const ma = a.marginSum / a.trials;
+  const mb = b.marginSum / b.trials;
+  const va = Math.max(0, a.marginSumSq / a.trials - ma * ma) / (a.trials - 1);
+  const vb = Math.max(0, b.marginSumSq / b.trials - mb * mb) / (b.trials - 1);
+  const se = Math.sqrt(va + vb);
+  return { estimate: ma - mb, ci95: [ma - mb - 1.96 * se, ma - mb + 1.96 * se] };
+}
+
+/** What the processor publishes on kpi.snapshot: the engine's view plus the shell's own figures. */
+export interface LiveSnapshot extends KpiSnapshot {
+  latencyMs: { p50: number; p99: number; count: number };
+  consumer: { lag: number; ackPending: number };
+  eventsIn: number;
+  health: { ok: boolean; consuming: boolean; nats: boolean; consumer: boolean; degraded: string[] };
+}
+
+const EMPTY: ArmStats = { decisions: 0, trials: 0, conversions: 0, rewardSum: 0, marginSum: 0, marginSumSq: 0, discountSum: 0 };
+
+/** A JSON-ready view of what the engine has learned; pure. */
+export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): KpiSnapshot {
+  const now = e.watermarkMs;
+  const ids = [...e.promotions.keys(), CONTROL];
+  const total = Math.max(1, k.decisions);
+  const arms: ArmSnapshot[] = ids.map((id) => {
+    const p = e.promotions.get(id);
+    const post = e.arms.globalPosterior(id, now);
+    const st = k.arms.get(id) ?? EMPTY;
+    const upliftBySegment: Record<string, Interval> = {};
+    for (const [seg, s] of k.segments) {
+      const a = s.arms.get(id);
+      if (a && a.trials > 0 && s.holdout.trials > 0) upliftBySegment[seg] = newcombeDiff(a.conversions, a.trials, s.holdout.conversions, s.holdout.trials);
+    }
+    const product = p?.productId !== undefined ? e.ledger.products.get(p.productId) : undefined;
+    const budget = p ? e.ledger.budgets.get(id) : undefined;
+    return {
+      id,
+      name: p?.name ?? "No promotion",
+      posterior: { alpha: post.alpha, beta: post.beta, mean: post.alpha / (post.alpha + post.beta), ci95: betaInterval95(post.alpha, post.beta) },
+      decisions: st.decisions,
+      share: st.decisions / total,
+      trials: st.trials,
+      conversions: st.conversions,
+      conversion: conv(st),
+      uplift: st.trials > 0 && k.holdout.trials > 0 ? newcombeDiff(st.conversions, st.trials, k.holdout.conversions, k.holdout.trials) : null,
+      marginUplift: marginDiff(st, k.holdout),
+      upliftBySegment,
+      stock: p?.productId !== undefined ? (product ? product.stock - product.reserved : 0) : p?.category !== undefined ? e.ledger.categoryAvailableUnits(p.category) : null,
+      budget: budget ? { ...budget } : null,
+      excluded: { ...(k.exclusions.get(id) ?? {}) },
+    };
+  });
+  return {
+    wallMs,
+    eventTimeMs: now,
+    decisions: k.decisions,
+    nothingEligible: k.nothingEligible,
+    outcomes: k.outcomes,
+    pending: e.pending.open,
+    deadLetters: { ...k.deadLetters },
+    arms,
+    holdout: {
+      decisions: k.holdout.decisions,
+      trials: k.holdout.trials,
+      conversions: k.holdout.conversions,
+      conversion: conv(k.holdout),
+      meanMarginCents: k.holdout.trials ? k.holdout.marginSum / k.holdout.trials : 0,
+    },
+    segments: [...k.segments.keys()].sort(),
+    cache: { customers: e.features.size, evictions: e.features.evictions, expirations: e.features.expirations },
+  };
+}

@@ -1,0 +1,33 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Every metric of one process, on its own registry (tests start several parts in one process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "ps_node_" });
+  const r = [registry];
+  return {
+    registry,
+    eventsIn: new Counter({ name: "ps_events_in_total", help: "Events consumed by the processor", labelNames: ["type"] as const, registers: r }),
+    decisionsOut: new Counter({ name: "ps_decisions_out_total", help: "Decisions published", labelNames: ["channel", "arm"] as const, registers: r }),
+    deadLetters: new Counter({ name: "ps_dead_letters_total", help: "Messages dead-lettered, by reason", labelNames: ["reason"] as const, registers: r }),
+    outcomes: new Counter({ name: "ps_outcomes_total", help: "Decisions closed, by cause", labelNames: ["cause"] as const, registers: r }),
+    consumerLag: new Gauge({ name: "ps_consumer_lag", help: "Messages in EVENTS not yet delivered to the processor", registers: r }),
+    consumerAckPending: new Gauge({ name: "ps_consumer_ack_pending", help: "Messages delivered but not yet acknowledged", registers: r }),
+    decideLatency: new Histogram({
+      name: "ps_decide_latency_seconds",
+      help: "Time to decide one decision point (decode to decision, in process)",
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+      registers: r,
+    }),
+    cacheCustomers: new Gauge({ name: "ps_feature_cache_customers", help: "Customers held in the feature cache", registers: r }),
+    cacheEvictions: new Gauge({ name: "ps_feature_cache_evictions_total", help: "Customers evicted from the feature cache (LRU bound)", registers: r }),
+    cacheExpirations: new Gauge({ name: "ps_feature_cache_expirations_total", help: "Customers forgotten after idle TTL", registers: r }),
+    pendingDecisions: new Gauge({ name: "ps_pending_decisions", help: "Decisions waiting for their outcome", registers: r }),
+    streamUsage: new Gauge({ name: "ps_stream_usage_ratio", help: "Stream bytes over its max_bytes", labelNames: ["stream"] as const, registers: r }),
+    eventsLost: new Counter({ name: "ps_events_lost_total", help: "Events removed by stream limits before the processor read them", registers: r }),
+    wsClients: new Gauge({ name: "ps_ws_clients", help: "Open WebSocket clients", registers: r }),
+    wsDroppedFrames: new Counter({ name: "ps_ws_dropped_frames_total", help: "WebSocket frames skipped for slow clients", registers: r }),
+    wsDroppedClients: new Counter({ name: "ps_ws_dropped_clients_total", help: "Slow WebSocket clients disconnected", registers: r }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,320 @@
+// The processor's shell: pull events from JetStream, run the pure engine, publish what it decided,
+// acknowledge only after those publishes were acknowledged by the server.
+import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { nanos, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { Value } from "@sinclair/typebox/value";
+import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
+import { rngFromKey } from "../random/index.ts";
+import { createEngine, engineConfigFrom, promotionFrom, addPromotion, step, type Engine } from "../engine/index.ts";
+import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason, type ShopEvent } from "../events/index.ts";
+import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
+import { buildSnapshot, KpiAccumulator, type LiveSnapshot } from "../kpi/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+
+export type ProcessorSnapshot = LiveSnapshot;
+export type ProcessorHealth = LiveSnapshot["health"];
+
+interface Unacked {
+  subject: string;
+  data: Uint8Array;
+  msgID?: string | undefined;
+  hdrs?: Record<string, string> | undefined;
+  acked?: Promise<boolean>;
+}
+
+export class Processor {
+  readonly engine: Engine;
+  readonly kpi = new KpiAccumulator();
+  readonly subjects: Subjects;
+  private readonly publisher: PipelinedPublisher;
+  private readonly deadLetters: DeadLetters;
+  private jsm!: JetStreamManager;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private lastMsg: JsMsg | undefined;
+  private sinceFlush = 0;
+  /** Publishes since the last ack, kept so a failed batch can be republished (msg ids dedupe). */
+  private unacked: Unacked[] = [];
+  private flushing: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private subs: Subscription[] = [];
+  private stopping = false;
+  private eventsIn = 0;
+  private lat: Histogram;
+  private latPrev: Histogram;
+  private consumerOk = false;
+  private consumerLag = 0;
+  private ackPending = 0;
+  private degraded: string[] = [];
+  private latest: ProcessorSnapshot | undefined;
+  private readonly enc = new TextEncoder();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly cfg: Readonly<Config>,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.engine = createEngine(engineConfigFrom(cfg));
+    this.subjects = new Subjects(cfg.nats.subjectPrefix);
+    this.publisher = new PipelinedPublisher(nc, cfg.processor.maxInFlightPublishes);
+    this.deadLetters = new DeadLetters((subject, data, msgID, hdrs) => this.publish({ subject, data, msgID, hdrs }), this.subjects.deadletter, metrics, log);
+    this.lat = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
+    this.latPrev = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
+  }
+
+  /** The durable pull consumer the processor reads with; created when missing, never deleted. */
+  async ensureConsumer(): Promise<void> {
+    const p = this.cfg.processor;
+    const stream = this.cfg.streams.events.name;
+    try {
+      await this.jsm.consumers.info(stream, p.durable);
+      return;
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw err;
+    }
+    await this.jsm.consumers.add(stream, {
+      durable_name: p.durable,
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: this.subjects.eventsAll,
+      ack_wait: nanos(p.ackWaitSec * 1000),
+      max_ack_pending: Math.max(p.flushEveryMessages * 4, p.batchSize * 4, 10_000),
+      max_deliver: -1,
+    });
+    this.log.info({ stream, durable: p.durable }, "created durable consumer");
+  }
+
+  async start(): Promise<void> {
+    this.jsm = await jetstreamManager(this.nc);
+    await this.ensureConsumer();
+    const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.cfg.processor.durable);
+    this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize });
+    this.consumerOk = true;
+    void this.watchStatus(this.messages);
+    this.loop = this.run(this.messages).catch((err) => {
+      this.log.error({ err }, "processor loop failed");
+    });
+    this.timers.push(setInterval(() => void this.flush().catch(() => undefined), this.cfg.processor.flushEveryMs));
+    this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
+    this.timers.push(setInterval(() => void this.pollConsumer(), 2_000));
+    this.timers.push(
+      setInterval(() => {
+        // Latency percentiles over the last 10–20 s: rotate two histograms.
+        const t = this.latPrev;
+        t.reset();
+        this.latPrev = this.lat;
+        this.lat = t;
+      }, 10_000),
+    );
+    void this.pollConsumer();
+    this.subs.push(
+      this.nc.subscribe(this.subjects.promoControl, {
+        callback: (err, m) => {
+          if (err) return;
+          let reply: unknown;
+          try {
+            reply = this.promoControl(m.json());
+          } catch (e) {
+            reply = { ok: false, error: `not JSON: ${(e as Error).message}` };
+          }
+          m.respond(this.enc.encode(JSON.stringify(reply)));
+        },
+      }),
+    );
+    this.log.info({ durable: this.cfg.processor.durable }, "processor consuming");
+  }
+
+  private async watchStatus(msgs: ConsumerMessages): Promise<void> {
+    for await (const s of msgs.status()) {
+      if (s.type === "consumer_not_found" || s.type === "stream_not_found" || s.type === "consumer_deleted") {
+        this.consumerOk = false;
+        this.log.error({ status: s.type }, "consumer or stream missing");
+      } else if (s.type === "heartbeats_missed") this.log.warn({ count: s.count }, "consumer heartbeats missed");
+      else if (s.type === "next") this.consumerOk = true;
+    }
+  }
+
+  private async run(msgs: ConsumerMessages): Promise<void> {
+    for await (const m of msgs) {
+      await this.handle(m);
+      this.lastMsg = m;
+      this.sinceFlush++;
+      if (this.sinceFlush >= this.cfg.processor.flushEveryMessages) await this.flush();
+    }
+  }
+
+  private async publish(u: Unacked): Promise<void> {
+    this.unacked.push(u);
+    u.acked = (await this.publisher.publish(u.subject, u.data, u.msgID, u.hdrs)).acked;
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    this.eventsIn++;
+    const t0 = performance.now();
+    const decoded = decodeEvent(m.data, this.cfg.processor.maxEventBytes);
+    if (!decoded.ok) {
+      this.metrics.eventsIn.inc({ type: "invalid" });
+      this.kpi.onDeadLetter(decoded.reason);
+      await this.deadLetter(decoded.reason, decoded.detail, m);
+      return;
+    }
+    const ev: ShopEvent = decoded.value;
+    this.metrics.eventsIn.inc({ type: ev.type });
+    const subjectType = this.subjects.typeOf(m.subject);
+    if (subjectType !== ev.type) {
+      this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
+      await this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
+      return;
+    }
+    const effects = step(this.engine, ev, rngFromKey(this.cfg.processor.seed, ev.id));
+    for (const eff of effects) {
+      if (eff.kind === "decision") {
+        const d = eff.decision;
+        const us = (performance.now() - t0) * 1000;
+        this.lat.recordValue(Math.max(1, Math.round(us)));
+        this.metrics.decideLatency.observe(us / 1e6);
+        this.kpi.onDecision(d);
+        this.metrics.decisionsOut.inc({ channel: d.channel, arm: d.promotionId });
+        await this.publish({ subject: this.subjects.decision(d.channel), data: encodeDecision(d), msgID: d.id });
+      } else if (eff.kind === "deadletter") {
+        this.kpi.onDeadLetter(eff.reason);
+        await this.deadLetter(eff.reason, eff.detail, m, ev.id);
+      } else {
+        this.kpi.onOutcome(eff.outcome);
+        this.metrics.outcomes.inc({ cause: eff.outcome.cause });
+      }
+    }
+  }
+
+  private async deadLetter(reason: DeadLetterReason, detail: string, m: JsMsg, eventId?: string): Promise<void> {
+    await this.deadLetters.send(reason, detail, { subject: m.subject, data: m.data, seq: m.seq, ...(eventId ? { eventId } : {}) }, Date.now());
+  }
+
+  /**
+   * Waits for every publish since the last ack, then acks the newest processed message (AckPolicy.All
+   * acknowledges everything before it too). On a publish failure it republishes the batch, with the
+   * same msg ids, until the server takes it: nothing is acknowledged before its effects are stored.
+   */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    const last = this.lastMsg;
+    let batch = this.unacked;
+    if (!last && batch.length === 0) return;
+    this.unacked = [];
+    this.sinceFlush = 0;
+    for (let attempt = 0; batch.length; attempt++) {
+      const results = await Promise.all(batch.map((u) => u.acked ?? Promise.resolve(false)));
+      batch = batch.filter((_, i) => !results[i]);
+      if (!batch.length) break;
+      if (this.stopping && attempt >= 10) throw new Error(`${batch.length} publishes still failing at shutdown: ${this.publisher.lastError?.message}`);
+      this.log.warn({ err: this.publisher.lastError?.message, attempt, failed: batch.length }, "publishes failed; retrying them with the same msg ids");
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+      for (const u of batch) u.acked = (await this.publisher.publish(u.subject, u.data, u.msgID, u.hdrs)).acked;
+    }
+    if (last && last === this.lastMsg) this.lastMsg = undefined;
+    last?.ack();
+  }
+
+  private async pollConsumer(): Promise<void> {
+    try {
+      const ci = await this.jsm.consumers.info(this.cfg.streams.events.name, this.cfg.processor.durable);
+      this.consumerOk = true;
+      this.consumerLag = ci.num_pending;
+      this.ackPending = ci.num_ack_pending;
+      this.metrics.consumerLag.set(ci.num_pending);
+      this.metrics.consumerAckPending.set(ci.num_ack_pending);
+      const si = await this.jsm.streams.info(this.cfg.streams.events.name);
+      const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
+      this.metrics.streamUsage.set({ stream: si.config.name }, usage);
+      const degraded: string[] = [];
+      if (usage >= 0.9) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full`);
+      if (ci.ack_floor.stream_seq + 1 < si.state.first_seq && ci.num_pending === 0 && ci.delivered.stream_seq + 1 < si.state.first_seq)
+        degraded.push(`events were removed by stream limits before the processor read them`);
+      if (degraded.join() !== this.degraded.join()) {
+        if (degraded.length) this.log.warn({ degraded }, "processor degraded");
+        else this.log.info("processor no longer degraded");
+      }
+      this.degraded = degraded;
+    } catch (err) {
+      this.consumerOk = false;
+      this.log.warn({ err: (err as Error).message }, "consumer info failed");
+    }
+  }
+
+  health(): ProcessorHealth {
+    const nats = !this.nc.isClosed() && !this.nc.isDraining();
+    const consuming = this.loop !== undefined && !this.stopping;
+    return { ok: nats && consuming && this.consumerOk, consuming, nats, consumer: this.consumerOk, degraded: [...this.degraded] };
+  }
+
+  snapshot(): ProcessorSnapshot {
+    const base = buildSnapshot(this.engine, this.kpi, Date.now());
+    const h = this.lat.totalCount > 0 ? this.lat : this.latPrev;
+    this.metrics.cacheCustomers.set(base.cache.customers);
+    this.metrics.cacheEvictions.set(base.cache.evictions);
+    this.metrics.cacheExpirations.set(base.cache.expirations);
+    this.metrics.pendingDecisions.set(base.pending);
+    return {
+      ...base,
+      latencyMs: { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, count: h.totalCount },
+      consumer: { lag: this.consumerLag, ackPending: this.ackPending },
+      eventsIn: this.eventsIn,
+      health: this.health(),
+    };
+  }
+
+  private publishSnapshot(): void {
+    try {
+      this.latest = this.snapshot();
+      if (!this.nc.isClosed()) this.nc.publish(this.subjects.kpiSnapshot, this.enc.encode(JSON.stringify(this.latest)));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "snapshot publish failed");
+    }
+  }
+
+  /** promo.control requests: {"op":"upsert","promotion":{…}} adds or changes one; {"op":"list"} lists them. */
+  promoControl(req: unknown): { ok: boolean; error?: string; promotions?: string[] } {
+    const r = req as { op?: unknown; promotion?: unknown } | null;
+    if (r?.op === "list") return { ok: true, promotions: [...this.engine.promotions.keys()] };
+    if (r?.op !== "upsert") return { ok: false, error: 'op must be "upsert" or "list"' };
+    if (!Value.Check(PromotionSchema, r.promotion)) {
+      const e = Value.Errors(PromotionSchema, r.promotion).First();
+      return { ok: false, error: `promotion invalid at ${e?.path || "/"}: ${e?.message}` };
+    }
+    const p = r.promotion as PromotionConfig;
+    if (p.id === "control") return { ok: false, error: "'control' is reserved" };
+    this.upsertPromotion(p);
+    return { ok: true, promotions: [...this.engine.promotions.keys()] };
+  }
+
+  /** Adds or replaces a promotion at runtime; a new one starts from the prior and is explored. */
+  upsertPromotion(p: PromotionConfig): void {
+    const isNew = !this.engine.promotions.has(p.id);
+    addPromotion(this.engine, promotionFrom(p));
+    this.log.info({ promotion: p.id, isNew }, isNew ? "promotion added" : "promotion updated");
+  }
+
+  /** Stops pulling, finishes what was pulled, flushes publishes and acks. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const sub of this.subs) sub.unsubscribe();
+    this.messages?.stop();
+    await this.loop;
+    try {
+      await this.flush();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, "final flush failed; unacknowledged events will be redelivered");
+    }
+    this.publishSnapshot();
+    this.log.info({ eventsIn: this.eventsIn, decisions: this.kpi.decisions }, "processor stopped");
+  }
+}

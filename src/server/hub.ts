@@ -1,0 +1,143 @@
+// Collects what the dashboard shows from the bus: KPI snapshots, decisions, the simulator's truth and
+// status. Bounded everywhere: a ring of decisions, a thinned history, an LRU join for regret.
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Config } from "../config/index.ts";
+import { isValidDecision, Subjects, type Decision } from "../events/index.ts";
+import { History, RegretTracker, toPoint, type HistoryPoint, type LiveSnapshot, type TruthLike } from "../kpi/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { DashboardState, ServerFrame, SimStatusView } from "./protocol.ts";
+
+export class Hub {
+  kpi: LiveSnapshot | null = null;
+  kpiAtMs = 0;
+  sim: SimStatusView | null = null;
+  readonly history: History;
+  private feed: Decision[] = [];
+  private newPoints: HistoryPoint[] = [];
+  private newDecisions: Decision[] = [];
+  readonly regret = new RegretTracker();
+  private truthSeen = false;
+  private readonly subjects: Subjects;
+  private readonly subs: Subscription[] = [];
+  private simTimer: NodeJS.Timeout | undefined;
+  private readonly enc = new TextEncoder();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly cfg: Readonly<Config>,
+    private readonly log: Logger,
+  ) {
+    this.subjects = new Subjects(cfg.nats.subjectPrefix);
+    this.history = new History(600);
+  }
+
+  start(): void {
+    this.subs.push(
+      this.nc.subscribe(this.subjects.kpiSnapshot, {
+        callback: (err, m) => {
+          if (err) return;
+          try {
+            this.onKpi(m.json<LiveSnapshot>());
+          } catch (e) {
+            this.log.warn({ err: (e as Error).message }, "unreadable kpi snapshot");
+          }
+        },
+      }),
+      this.nc.subscribe(this.subjects.decisionsAll, {
+        callback: (err, m) => {
+          if (err) return;
+          let d: unknown;
+          try {
+            d = m.json();
+          } catch {
+            return;
+          }
+          if (isValidDecision(d)) this.onDecision(d);
+        },
+      }),
+      this.nc.subscribe(this.subjects.simTruth, {
+        callback: (err, m) => {
+          if (err) return;
+          try {
+            const t = m.json<TruthLike>();
+            if (typeof t?.eventId === "string" && t.arms && typeof t.arms === "object") {
+              this.truthSeen = true;
+              this.regret.onTruth(t);
+            }
+          } catch {
+            /* not ours to judge: the truth subject is informational */
+          }
+        },
+      }),
+    );
+    this.simTimer = setInterval(() => void this.pollSim(), 1000);
+    void this.pollSim();
+  }
+
+  private onKpi(s: LiveSnapshot): void {
+    this.kpi = s;
+    this.kpiAtMs = Date.now();
+    const p = toPoint(s, this.history.last, this.truthSeen ? this.regret.state : null);
+    this.history.push(p);
+    this.newPoints.push(p);
+    if (this.newPoints.length > 100) this.newPoints.shift();
+  }
+
+  private onDecision(d: Decision): void {
+    this.regret.onDecision(d);
+    this.feed.unshift(d);
+    if (this.feed.length > this.cfg.server.feedSize) this.feed.length = this.cfg.server.feedSize;
+    this.newDecisions.unshift(d);
+    if (this.newDecisions.length > 50) this.newDecisions.length = 50;
+  }
+
+  private async pollSim(): Promise<void> {
+    try {
+      const r = await this.nc.request(this.subjects.simControl, this.enc.encode('{"cmd":"status"}'), { timeout: 800 });
+      this.sim = (r.json<{ status?: SimStatusView }>().status ?? null) as SimStatusView | null;
+    } catch {
+      this.sim = null;
+    }
+  }
+
+  /** Relays a control command to the simulator and returns its reply. */
+  async simRequest(cmd: unknown): Promise<unknown> {
+    const r = await this.nc.request(this.subjects.simControl, this.enc.encode(JSON.stringify(cmd)), { timeout: 2000 });
+    const reply = r.json<{ status?: SimStatusView }>();
+    if (reply.status) this.sim = reply.status;
+    return reply;
+  }
+
+  decisions(limit: number): Decision[] {
+    return this.feed.slice(0, Math.max(0, limit));
+  }
+
+  state(): DashboardState {
+    return { kpi: this.kpi, history: this.history.points, feed: this.feed, sim: this.sim, regret: this.truthSeen ? { ...this.regret.state } : null, serverTimeMs: Date.now() };
+  }
+
+  snapshotFrame(): string {
+    return JSON.stringify({ type: "snapshot", state: this.state() } satisfies ServerFrame);
+  }
+
+  /** What changed since the last call. */
+  deltaFrame(): string {
+    const f: ServerFrame = {
+      type: "delta",
+      kpi: this.kpi,
+      points: this.newPoints,
+      decisions: this.newDecisions,
+      sim: this.sim,
+      regret: this.truthSeen ? { ...this.regret.state } : null,
+      serverTimeMs: Date.now(),
+    };
+    this.newPoints = [];
+    this.newDecisions = [];
+    return JSON.stringify(f);
+  }
+
+  stop(): void {
+    if (this.simTimer) clearInterval(this.simTimer);
+    for (const s of this.subs) s.unsubscribe();
+  }
+}

@@ -1,0 +1,7 @@
+export { DashboardServer } from "./server.ts";
+export type { HealthReport } from "./server.ts";
+export { Fanout } from "./fanout.ts";
+export type { FanoutOptions } from "./fanout.ts";
+export { Hub } from "./hub.ts";
+export { bundleDashboard } from "./bundle.ts";
+export type { DashboardState, ServerFrame, ClientFrame, SimStatusView } from "./protocol.ts";

@@ -1,0 +1,34 @@
+// What travels over the dashboard's WebSocket. The web/ code imports these types only.
+import type { Decision } from "../events/index.ts";
+import type { HistoryPoint, LiveSnapshot, RegretState } from "../kpi/index.ts";
+
+/** The simulator's status as it answers sim.control (kept structural: the server never imports the simulator). */
+export interface SimStatusView {
+  running: boolean;
+  speed: number | "max";
+  scenario: string;
+  seed: number;
+  simTimeMs: number;
+  ratePerSec: number;
+  published: number;
+  counts: Record<string, number>;
+  scenarios: string[];
+}
+
+export interface DashboardState {
+  kpi: LiveSnapshot | null;
+  history: HistoryPoint[];
+  /** Newest first. */
+  feed: Decision[];
+  sim: SimStatusView | null;
+  regret: RegretState | null;
+  serverTimeMs: number;
+}
+
+export type ServerFrame =
+  | { type: "snapshot"; state: DashboardState }
+  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; serverTimeMs: number }
+  | { type: "sim-reply"; reply: unknown }
+  | { type: "error"; error: string };
+
+export type ClientFrame = { type: "sim"; cmd: string; value?: unknown };

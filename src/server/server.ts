@@ -1,0 +1,280 @@
+// HTTP (dashboard, JSON API, health, metrics) and the WebSocket fan-out.
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { timingSafeEqual } from "node:crypto";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { WebSocketServer, type WebSocket } from "ws";
+import { REPO_ROOT, type Config } from "../config/index.ts";
+import { DecisionSchema, EventSchema } from "../events/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import { bundleDashboard, type Bundle } from "./bundle.ts";
+import { Fanout } from "./fanout.ts";
+import { Hub } from "./hub.ts";
+
+export interface HealthReport {
+  status: "ok" | "degraded" | "down";
+  checks: { nats: boolean; streams: boolean; consumer: boolean; processor: boolean };
+  degraded: string[];
+  problems: string[];
+}
+
+const PROCESSOR_SILENT_MS = 5_000;
+
+export class DashboardServer {
+  readonly hub: Hub;
+  private http!: Server;
+  private wss!: WebSocketServer;
+  private fanout!: Fanout;
+  private bundle!: Bundle;
+  private html!: string;
+  private deltaTimer: NodeJS.Timeout | undefined;
+  private jsm!: JetStreamManager;
+  private natsUp = true;
+  private cachedChecks: { at: number; streams: boolean; consumer: boolean; problems: string[] } = { at: 0, streams: false, consumer: false, problems: [] };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly cfg: Readonly<Config>,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.hub = new Hub(nc, cfg, log);
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const h = this.cfg.server.host;
+    const host = h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h.includes(":") ? `[${h}]` : h;
+    return `http://${host}:${this.port}/`;
+  }
+
+  async start(): Promise<void> {
+    this.bundle = await bundleDashboard();
+    this.html = readFileSync(join(REPO_ROOT, "web/index.html"), "utf8");
+    this.jsm = await jetstreamManager(this.nc);
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type === "disconnect") this.natsUp = false;
+        else if (s.type === "reconnect") this.natsUp = true;
+      }
+    })().catch(() => undefined);
+    this.hub.start();
+    this.fanout = new Fanout(
+      { maxBufferedBytes: this.cfg.server.wsMaxBufferedBytes, maxSkippedFrames: this.cfg.server.wsMaxSkippedFrames, pingIntervalMs: this.cfg.server.pingIntervalMs },
+      () => this.hub.snapshotFrame(),
+      this.metrics,
+    );
+    this.http = createServer((req, res) => {
+      this.route(req, res).catch((err) => {
+        this.log.error({ err, url: req.url }, "request failed");
+        if (!res.headersSent) this.json(res, 500, { error: "internal error" });
+        else res.end();
+      });
+    });
+    this.http.requestTimeout = 30_000;
+    this.http.headersTimeout = 10_000;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.server.wsMaxPayloadBytes });
+    this.http.on("upgrade", (req, socket, head) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const deny = (code: number, text: string) => {
+        socket.write(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        socket.destroy();
+      };
+      if (url.pathname !== "/ws") return deny(404, "Not Found");
+      if (!this.authorized(req, url)) return deny(401, "Unauthorized");
+      if (!this.originAllowed(req)) return deny(403, "Forbidden");
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(this.cfg.server.port, this.cfg.server.host, () => {
+        this.http.off("error", reject);
+        resolve();
+      });
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") throw new Error(`port ${this.cfg.server.port} on ${this.cfg.server.host} is in use; fix: set PORT to a free port`);
+      throw err;
+    });
+    this.deltaTimer = setInterval(() => {
+      const frame = this.hub.deltaFrame();
+      if (this.fanout.size) this.fanout.broadcast(frame);
+    }, this.cfg.server.deltaEveryMs);
+    this.log.info({ url: this.url }, "dashboard server listening");
+  }
+
+  private onSocket(ws: WebSocket): void {
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return ws.close(1003, "text frames only");
+      let msg: { type?: unknown; cmd?: unknown; value?: unknown };
+      try {
+        msg = JSON.parse(data.toString());
+      } catch {
+        ws.send(JSON.stringify({ type: "error", error: "not JSON" }));
+        return;
+      }
+      if (msg.type !== "sim") {
+        ws.send(JSON.stringify({ type: "error", error: 'unknown type; send {"type":"sim","cmd":…}' }));
+        return;
+      }
+      this.hub
+        .simRequest({ cmd: msg.cmd, value: msg.value })
+        .then((reply) => ws.send(JSON.stringify({ type: "sim-reply", reply })))
+        .catch((err: Error) => ws.send(JSON.stringify({ type: "sim-reply", reply: { ok: false, error: `simulator did not answer: ${err.message}` } })));
+    });
+    this.fanout.add(ws);
+  }
+
+  private authorized(req: IncomingMessage, url: URL): boolean {
+    const want = this.cfg.server.token;
+    if (!want) return true;
+    const auth = req.headers.authorization;
+    const got = auth?.startsWith("Bearer ") ? auth.slice(7) : url.searchParams.get("token") ?? "";
+    const a = Buffer.from(got);
+    const b = Buffer.from(want);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Browsers send Origin on WebSocket upgrades: it must be this server itself or a configured origin. */
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return true; // not a browser: nothing to protect against cross-site use
+    if (this.cfg.server.allowedOrigins.includes(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  private json(res: ServerResponse, code: number, body: unknown): void {
+    const s = JSON.stringify(body);
+    res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+    res.end(s);
+  }
+
+  private async readBody(req: IncomingMessage): Promise<string | null> {
+    const max = this.cfg.server.maxRequestBytes;
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of req) {
+      n += (c as Buffer).length;
+      if (n > max) return null;
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname;
+    if (req.method === "GET" && (path === "/" || path === "/index.html")) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(this.html);
+      return;
+    }
+    if (req.method === "GET" && path === "/app.js") {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
+      res.end(this.bundle.js);
+      return;
+    }
+    if (req.method === "GET" && path === "/app.css") {
+      res.writeHead(200, { "content-type": "text/css; charset=utf-8" });
+      res.end(this.bundle.css);
+      return;
+    }
+    if (path === "/health") {
+      const h = await this.health();
+      this.json(res, h.status === "down" ? 503 : 200, h);
+      return;
+    }
+    if (!this.authorized(req, url)) return this.json(res, 401, { error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" });
+    if (req.method === "GET" && path === "/metrics") {
+      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+      return;
+    }
+    if (req.method === "GET" && path === "/api/snapshot") return this.json(res, 200, this.hub.state());
+    if (req.method === "GET" && path === "/api/promotions") return this.json(res, 200, { promotions: this.hub.kpi?.arms ?? [], configured: this.cfg.promotions });
+    if (req.method === "GET" && path === "/api/decisions") {
+      const raw = url.searchParams.get("limit") ?? "50";
+      const limit = Number(raw);
+      if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
+      return this.json(res, 200, { decisions: this.hub.decisions(Math.min(limit, this.cfg.server.feedSize)) });
+    }
+    if (req.method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);
+    if (req.method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
+    if (req.method === "POST" && path === "/api/sim") {
+      const body = await this.readBody(req);
+      if (body === null) return this.json(res, 413, { error: `request body over ${this.cfg.server.maxRequestBytes} bytes` });
+      let cmd: unknown;
+      try {
+        cmd = JSON.parse(body);
+      } catch {
+        return this.json(res, 400, { error: "body must be JSON like {\"cmd\":\"speed\",\"value\":10}" });
+      }
+      try {
+        return this.json(res, 200, await this.hub.simRequest(cmd));
+      } catch (err) {
+        return this.json(res, 503, { error: `simulator did not answer: ${(err as Error).message}` });
+      }
+    }
+    this.json(res, 404, { error: "not found" });
+  }
+
+  /** Ready only when NATS, the streams and the processor's consumer are up, and the processor reports in. */
+  async health(): Promise<HealthReport> {
+    const nats = this.natsUp && !this.nc.isClosed();
+    if (Date.now() - this.cachedChecks.at > 2_000) {
+      const problems: string[] = [];
+      let streams = true;
+      let consumer = true;
+      for (const name of [this.cfg.streams.events.name, this.cfg.streams.decisions.name, this.cfg.streams.deadletter.name]) {
+        try {
+          await this.jsm.streams.info(name);
+        } catch (err) {
+          streams = false;
+          problems.push(`stream ${name}: ${(err as Error).message}`);
+        }
+      }
+      try {
+        await this.jsm.consumers.info(this.cfg.streams.events.name, this.cfg.processor.durable);
+      } catch (err) {
+        consumer = false;
+        problems.push(`consumer ${this.cfg.processor.durable}: ${(err as Error).message}`);
+      }
+      this.cachedChecks = { at: Date.now(), streams, consumer, problems };
+    }
+    const k = this.hub.kpi;
+    const processor = k !== null && Date.now() - this.hub.kpiAtMs < PROCESSOR_SILENT_MS && k.health.ok;
+    const problems = [...this.cachedChecks.problems];
+    if (!nats) problems.push("NATS disconnected");
+    if (!processor) problems.push(k ? "processor not reporting or not consuming" : "no KPI snapshot from a processor yet");
+    const ok = nats && this.cachedChecks.streams && this.cachedChecks.consumer && processor;
+    const degraded = k?.health.degraded ?? [];
+    return {
+      status: !ok ? "down" : degraded.length ? "degraded" : "ok",
+      checks: { nats, streams: this.cachedChecks.streams, consumer: this.cachedChecks.consumer, processor },
+      degraded,
+      problems,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.deltaTimer) clearInterval(this.deltaTimer);
+    this.hub.stop();
+    this.fanout?.close();
+    this.wss?.close();
+    if (this.http) {
+      const closed = new Promise<void>((r) => this.http.close(() => r()));
+      this.http.closeAllConnections();
+      await closed;
+    }
+  }
+}

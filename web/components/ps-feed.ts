@@ -1,0 +1,53 @@
+import { LitElement, css, html } from "lit";
+import { customElement, property, state } from "lit/decorators.js";
+import type { Decision } from "../../src/events/index.ts";
+
+/** Newest decisions first; click one for its explanation. */
+@customElement("ps-feed")
+export class PsFeed extends LitElement {
+  static override styles = css`
+    :host { display: block; background: #fff; border: 1px solid #e3e6eb; border-radius: 8px; padding: 8px 10px; }
+    h3 { margin: 0 0 6px; font-size: 13px; }
+    .rows { max-height: 320px; overflow: auto; }
+    table { width: 100%; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
+    td, th { text-align: left; padding: 2px 6px; border-bottom: 1px solid #f0f1f3; white-space: nowrap; }
+    tr { cursor: pointer; }
+    tr.sel { background: #eef3ff; }
+    .why { font-size: 12px; margin-top: 6px; background: #fafbfc; border-radius: 6px; padding: 6px 8px; }
+    .hold { color: #a60; }
+  `;
+
+  @property({ attribute: false }) decisions: Decision[] = [];
+  @state() private selected: Decision | undefined;
+
+  override render() {
+    const d = this.selected;
+    return html`<h3>Live decisions</h3>
+      <div class="rows">
+        <table>
+          <thead><tr><th>time</th><th>customer</th><th>channel</th><th>promotion</th><th>propensity</th><th>segment</th></tr></thead>
+          <tbody>
+            ${this.decisions.slice(0, 50).map(
+              (x) => html`<tr class=${d?.id === x.id ? "sel" : ""} @click=${() => (this.selected = x)}>
+                <td>${new Date(x.ts).toISOString().slice(11, 19)}</td><td>${x.customerId}</td><td>${x.channel}</td>
+                <td class=${x.holdout ? "hold" : ""}>${x.promotionId}${x.holdout ? " (holdout)" : ""}${x.reason ? ` (${x.reason})` : ""}</td>
+                <td>${x.propensity.toFixed(3)}</td><td>${x.segment}</td></tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      ${d
+        ? html`<div class="why" id="explanation">
+            <b>${d.id}</b>: ${d.promotionId} for ${d.customerId} on ${d.channel}, propensity ${d.propensity.toFixed(3)}<br />
+            Scores: ${d.explanation.candidates.map((c) => `${c.promotionId} ${c.score.toFixed(3)}`).join(", ") || "none"}<br />
+            Excluded: ${d.explanation.excluded.map((e) => `${e.promotionId} (${e.reason})`).join(", ") || "none"}
+          </div>`
+        : null}`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "ps-feed": PsFeed;
+  }
+}
