@@ -102,6 +102,11 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
 
 async function main(): Promise<void> {
   const part = (process.argv[2] ?? "all") as Part;
+  if (part === "simulator" && process.argv[3] === "replay") {
+    // `npm run simulator -- replay --format <name> FILE`: publish a real log (simulator/replay).
+    const { replayCli } = await import("../simulator/replay/cli.ts");
+    process.exit(await replayCli(process.argv.slice(4)));
+  }
   if (!PARTS.includes(part)) {
     console.error(`unknown part '${part}'; use one of ${PARTS.join(", ")}`);
     process.exit(2);

@@ -82,7 +82,8 @@ function schemaAt(path: string[]): TSchema | undefined {
 /** Env values are strings; turn them into what the schema wants where that is unambiguous. */
 function coerce(raw: string, schema: TSchema | undefined): unknown {
   if (!schema) return raw;
-  if (schema.type === "integer" || schema.type === "number") {
+  const numeric = schema.type === "integer" || schema.type === "number" || (Array.isArray(schema.anyOf) && (schema.anyOf as TSchema[]).some((s) => s.type === "number"));
+  if (numeric) {
     return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   if (schema.type === "boolean") return raw === "true" || raw === "1" ? true : raw === "false" || raw === "0" ? false : raw;

@@ -213,7 +213,9 @@ export const ConfigSchema = Type.Object(
       {
         seed: NonNegInt("the world's seed"),
         scenario: Type.String({ pattern: "^[a-z0-9-]+$", description: "a file name under config/scenarios without .json" }),
-        speed: Type.Number({ minimum: 0.1, maximum: 100, description: "0.1…100 times real time" }),
+        speed: Type.Union([Type.Number({ minimum: 0.1, maximum: 100 }), Type.Literal("max")], {
+          description: "0.1…100 times real time, or max (as fast as the bus takes it)",
+        }),
         startTime: Type.String({ format: "date-time", description: "the simulated clock's start, ISO-8601" }),
         shoppers: PosInt("the number of simulated shoppers"),
         products: Type.Integer({ minimum: 1, maximum: 999, description: "products in the catalog, 1…999" }),

@@ -3,6 +3,7 @@ export type { Engine, EngineCounters } from "./engine.ts";
 export { choose } from "./policy.ts";
 export type { PolicyChoice, PolicyOptions } from "./policy.ts";
 export { segmentOf } from "./segments.ts";
+export type { Rule } from "./segments.ts";
 export { exclusionOf, reservationCents } from "./guards.ts";
 export { Ledger } from "./ledger.ts";
 export type { ProductInfo, BudgetInfo } from "./ledger.ts";

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "simulator/**/*.test.ts", "web/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    // Two cores: integration tests start real servers and browsers; more workers only contend.
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});
