@@ -2,8 +2,7 @@
 // `npm start` on a fresh machine: installs what is missing, then starts promo-stream.
 // Plain JavaScript with no dependencies, because it runs before node_modules exists.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -18,16 +17,15 @@ const fail = (m) => {
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 20 || (major === 20 && minor < 19)) fail(`Node ${process.versions.node} is too old: promo-stream needs Node 20.19 or newer.`);
 
-// 1. npm packages: `npm ci` when node_modules is missing or was installed from another lockfile.
+// 1. npm packages: `npm ci` when node_modules is missing or older than package-lock.json. npm writes
+//    node_modules/.package-lock.json at the end of every install, so its mtime says when that was.
 const lock = join(root, "package-lock.json");
-const stamp = join(root, "node_modules", ".promo-stream-lock");
-const lockHash = createHash("sha256").update(readFileSync(lock)).digest("hex");
-const installed = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
-if (installed !== lockHash) {
-  say(existsSync(join(root, "node_modules")) ? "package-lock.json changed: running npm ci" : "node_modules missing: running npm ci");
+const hidden = join(root, "node_modules", ".package-lock.json");
+const stale = !existsSync(hidden) || statSync(lock).mtimeMs > statSync(hidden).mtimeMs;
+if (stale) {
+  say(existsSync(join(root, "node_modules")) ? "package-lock.json is newer than node_modules: running npm ci" : "node_modules missing: running npm ci");
   const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) fail("npm ci failed (see above). Check your network access to the npm registry.");
-  writeFileSync(stamp, lockHash);
 }
 
 // 2. nats-server, unless NATS_URL points at one.

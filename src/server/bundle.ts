@@ -4,7 +4,6 @@ import { REPO_ROOT } from "../config/index.ts";
 
 export interface Bundle {
   js: string;
-  css: string;
 }
 
 /** Builds the dashboard (web/main.ts, Lit + uPlot) in memory at start; nothing is written to disk. */
@@ -18,15 +17,12 @@ export async function bundleDashboard(): Promise<Bundle> {
     minify: true,
     sourcemap: false,
     outdir: "/out",
-    loader: { ".css": "css" },
+    // CSS is imported as text and adopted into the components' shadow roots (uPlot's stylesheet would
+    // not reach a chart inside a shadow root from the document head).
+    loader: { ".css": "text" },
     tsconfig: join(REPO_ROOT, "web/tsconfig.json"),
     logLevel: "silent",
   });
-  let js = "";
-  let css = "";
-  for (const f of r.outputFiles) {
-    if (f.path.endsWith(".js")) js = f.text;
-    else if (f.path.endsWith(".css")) css = f.text;
-  }
-  return { js, css };
+  const js = r.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
+  return { js };
 }

@@ -184,11 +184,6 @@ export class DashboardServer {
       res.end(this.bundle.js);
       return;
     }
-    if (req.method === "GET" && path === "/app.css") {
-      res.writeHead(200, { "content-type": "text/css; charset=utf-8" });
-      res.end(this.bundle.css);
-      return;
-    }
     if (path === "/health") {
       const h = await this.health();
       this.json(res, h.status === "down" ? 503 : 200, h);

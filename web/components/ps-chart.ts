@@ -1,4 +1,5 @@
-import { LitElement, css, html, type PropertyValues } from "lit";
+import { LitElement, css, html, unsafeCSS, type PropertyValues } from "lit";
+import uplotCss from "uplot/dist/uPlot.min.css";
 import { customElement, property } from "lit/decorators.js";
 import uPlot from "uplot";
 import { pointCount, type ChartData } from "../model/series.ts";
@@ -10,13 +11,15 @@ import { pointCount, type ChartData } from "../model/series.ts";
  */
 @customElement("ps-chart")
 export class PsChart extends LitElement {
-  static override styles = css`
+  static override styles = [unsafeCSS(uplotCss), css`
     :host { display: block; background: #fff; border: 1px solid #e3e6eb; border-radius: 8px; padding: 8px 10px; min-width: 0; }
     h3 { margin: 0 0 4px; font-size: 13px; font-weight: 600; color: #334; }
     .hint { font-size: 11px; color: #667; margin: 0 0 6px; }
     .plot { width: 100%; min-height: 180px; }
-    .empty { font-size: 12px; color: #889; padding: 70px 0; text-align: center; }
-  `;
+    .legend { display: flex; flex-wrap: wrap; gap: 2px 10px; font-size: 11px; color: #334; margin-top: 2px; }
+    .legend i { display: inline-block; width: 10px; height: 3px; vertical-align: middle; margin-right: 4px; }
+    .legend i.dot { width: 7px; height: 7px; border-radius: 50%; }
+  `];
 
   @property() heading = "";
   @property() hint = "";
@@ -29,7 +32,9 @@ export class PsChart extends LitElement {
   private observer: ResizeObserver | undefined;
 
   override render() {
-    return html`<h3>${this.heading}</h3>${this.hint ? html`<p class="hint">${this.hint}</p>` : null}<div class="plot"></div>`;
+    const legend = (this.chart?.series ?? []).filter((s) => !s.band);
+    return html`<h3>${this.heading}</h3>${this.hint ? html`<p class="hint">${this.hint}</p>` : null}<div class="plot"></div>
+      <div class="legend">${legend.map((s) => html`<span><i class=${s.points ? "dot" : ""} style="background:${s.color}"></i>${s.label}</span>`)}</div>`;
   }
 
   override connectedCallback(): void {
@@ -51,7 +56,7 @@ export class PsChart extends LitElement {
   }
 
   private fmt(v: number): string {
-    if (this.yFormat === "percent") return `${(v * 100).toFixed(1)}%`;
+    if (this.yFormat === "percent") return `${(v * 100).toFixed(Math.abs(v) >= 0.1 ? 0 : 1)}%`;
     if (this.yFormat === "cents") return `$${(v / 100).toFixed(0)}`;
     return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v * 1000) / 1000);
   }
@@ -73,7 +78,7 @@ export class PsChart extends LitElement {
       width: this.plotWidth(),
       height: this.height,
       ms: 1,
-      legend: { show: true, live: false },
+      legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [{}, { size: 56, values: (_u, vals) => vals.map((v) => (v == null ? "" : this.fmt(v))) }],

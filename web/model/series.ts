@@ -49,7 +49,7 @@ export function perArm(history: HistoryPoint[], ids: string[], pick: (a: ArmPoin
       data.push(history.map((p) => (p.arms[id] ? interval(p.arms[id]!)[1] : null)));
       series.push({ label: `${id} lo`, color: fade(c, 0.25), band: true });
       data.push(history.map((p) => (p.arms[id] ? interval(p.arms[id]!)[0] : null)));
-      bands.push([hiIdx, hiIdx + 1, fade(c, 0.12)]);
+      bands.push([hiIdx, hiIdx + 1, fade(c, 0.07)]);
     }
   });
   return { series, data, bands };

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, PS_ERR_CONFIG } from "./index.ts";
+
+function issuesOf(fn: () => unknown): { key: string; env?: string; problem: string; fix: string }[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe(PS_ERR_CONFIG.Invalid);
+    return [...(err as ConfigError).issues];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("accepts config/default.json as it is, frozen", () => {
+    const c = loadConfig({ env: {} });
+    expect(c.server.port).toBe(8080);
+    expect(c.nats.port).toBe(4222);
+    expect(c.nats.url).toBe("");
+    expect(Object.isFrozen(c.server)).toBe(true);
+    expect(c.promotions.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("reads the shared environment variables", () => {
+    const c = loadConfig({ env: { NATS_URL: "nats://10.0.0.1:4222", NATS_PORT: "5222", PORT: "9090", SIM_SPEED: "max", LOG_LEVEL: "warn" } });
+    expect(c.nats.url).toBe("nats://10.0.0.1:4222");
+    expect(c.nats.port).toBe(5222);
+    expect(c.server.port).toBe(9090);
+    expect(c.simulator.speed).toBe("max");
+    expect(c.log.level).toBe("warn");
+  });
+
+  // Table of bad configs: each names the key (and its env variable) and says how to fix it.
+  const bad: [string, Parameters<typeof loadConfig>[0], string, string | undefined, RegExp][] = [
+    ["port not a number", { env: { PORT: "http" } }, "server.port", "PORT", /set PORT to a free TCP port/],
+    ["port out of range", { env: { NATS_PORT: "70000" } }, "nats.port", "NATS_PORT", /set NATS_PORT/],
+    ["speed too high", { env: { SIM_SPEED: "500" } }, "simulator.speed", "SIM_SPEED", /0\.1…100/],
+    ["unknown log level", { env: { LOG_LEVEL: "loud" } }, "log.level", "LOG_LEVEL", /one of fatal, error/],
+    ["not a NATS url", { env: { NATS_URL: "http://x" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
+    ["public bind without token", { env: { HOST: "0.0.0.0" } }, "server.token", "API_TOKEN", /API_TOKEN/],
+    ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
+    ["unknown key", { env: {}, overrides: { server: { prot: 1 } } }, "server.prot", undefined, /spelling/],
+    ["holdout share too large", { env: {}, overrides: { bandit: { holdoutShare: 0.9 } } }, "bandit.holdoutShare", undefined, /\[0, 0\.5\]/],
+    ["duplicate promotion id", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }, { id: "a", name: "B", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[1].id", undefined, /own id/],
+    ["percent promotion without percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "percent", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /percentOff/],
+    ["promotion on an unknown channel", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["fax"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].channels[0]", undefined, /web, email, sms, push/],
+  ];
+  it.each(bad)("%s: fails naming the key and the fix", (_name, opts, key, env, fix) => {
+    const issues = issuesOf(() => loadConfig(opts));
+    const hit = issues.find((i) => i.key === key);
+    expect(hit, JSON.stringify(issues)).toBeDefined();
+    expect(hit!.env).toBe(env);
+    expect(hit!.fix).toMatch(fix);
+  });
+
+  it("reports an unreadable overlay file by name", () => {
+    expect(() => loadConfig({ env: { CONFIG_FILE: "/nonexistent/promo.json" } })).toThrowError(
+      expect.objectContaining({ code: PS_ERR_CONFIG.Unreadable, message: expect.stringContaining("/nonexistent/promo.json") }),
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { decodeEvent, encodeEvent, fnv1a32, partitionOf, PS_ERR_EVENT, Subjects, type ShopEvent } from "./index.ts";
+
+const enc = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
+const ts = Date.parse("2026-03-02T08:00:00Z");
+
+describe("decodeEvent", () => {
+  const good: ShopEvent[] = [
+    { type: "visit", id: "e1", ts, customerId: "c1", channel: "web" },
+    { type: "send", id: "e2", ts, customerId: "c1", channel: "email", reason: "cart-abandoned" },
+    { type: "view", id: "e3", ts, customerId: "c1", productId: "sku-001", category: "toys" },
+    { type: "cart", id: "e4", ts, customerId: "c1", productId: "sku-001", quantity: 2, priceCents: 1999 },
+    { type: "purchase", id: "e5", ts, customerId: "c1", totalCents: 3998, items: [{ productId: "sku-001", quantity: 2, priceCents: 1999 }] },
+    { type: "inventory", id: "e6", ts, productId: "sku-001", category: "toys", stock: 10, priceCents: 1999, costCents: 1200 },
+  ];
+  it.each(good)("round-trips a $type event", (e) => {
+    const d = decodeEvent(encodeEvent(e), 16384);
+    expect(d).toEqual({ ok: true, value: e });
+  });
+
+  const bad: [string, Uint8Array, string][] = [
+    ["random bytes", new Uint8Array([0xff, 0xfe, 0x00, 0x41]), PS_ERR_EVENT.NotJson],
+    ["invalid JSON", enc("{type: view"), PS_ERR_EVENT.NotJson],
+    ["a JSON array", enc([1, 2]), PS_ERR_EVENT.Invalid],
+    ["unknown type", enc({ type: "teleport", id: "x", ts, customerId: "c" }), PS_ERR_EVENT.UnknownType],
+    ["missing customerId", enc({ type: "visit", id: "x", ts, channel: "web" }), PS_ERR_EVENT.Invalid],
+    ["wrong type of ts", enc({ type: "visit", id: "x", ts: "yesterday", customerId: "c", channel: "web" }), PS_ERR_EVENT.Invalid],
+    ["negative quantity", enc({ type: "cart", id: "x", ts, customerId: "c", productId: "p", quantity: -1, priceCents: 5 }), PS_ERR_EVENT.Invalid],
+    ["negative price", enc({ type: "cart", id: "x", ts, customerId: "c", productId: "p", quantity: 1, priceCents: -5 }), PS_ERR_EVENT.Invalid],
+    ["far-past timestamp", enc({ type: "visit", id: "x", ts: 1000, customerId: "c", channel: "web" }), PS_ERR_EVENT.Invalid],
+    ["unknown field", enc({ type: "visit", id: "x", ts, customerId: "c", channel: "web", extra: 1 }), PS_ERR_EVENT.Invalid],
+    ["oversized", enc({ type: "visit", id: "x", ts, customerId: "c".repeat(100), channel: "web" }), PS_ERR_EVENT.Oversized],
+  ];
+  it.each(bad)("%s → %s", (_n, data, reason) => {
+    const d = decodeEvent(data, 120);
+    expect(d.ok).toBe(false);
+    if (!d.ok) {
+      expect(d.reason).toBe(reason);
+      expect(d.detail.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe("subjects", () => {
+  it("match DESIGN.md with the default (empty) prefix", () => {
+    const s = new Subjects();
+    expect(s.event("view", 3)).toBe("events.view.3");
+    expect(s.inventory("sku-001")).toBe("events.inventory.sku-001");
+    expect(s.decision("email")).toBe("decisions.email");
+    expect(s.deadletter).toBe("deadletter.events");
+    expect(s.simControl).toBe("sim.control");
+    expect(s.simTruth).toBe("sim.truth");
+    expect(s.typeOf("events.purchase.7")).toBe("purchase");
+  });
+  it("puts a customer in one stable partition", () => {
+    // FNV-1a 32 test vectors (Fowler/Noll/Vo): other producers must compute the same partition.
+    expect(fnv1a32("")).toBe(0x811c9dc5);
+    expect(fnv1a32("a")).toBe(0xe40c292c);
+    expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+    expect(partitionOf("foobar", 8)).toBe(0xbf9cf968 % 8);
+    const counts = new Array(8).fill(0);
+    for (let i = 0; i < 8000; i++) counts[partitionOf(`c${i}`, 8)]++;
+    // Tolerance: each of 8 partitions gets 1000 ± 20% of 8000 customers.
+    for (const n of counts) expect(Math.abs(n - 1000)).toBeLessThan(200);
+  });
+});

@@ -1,0 +1,29 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { REPO_ROOT } from "../../src/config/index.ts";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Where tests write screenshots and other output (git-ignored). */
+export function testOutputDir(): string {
+  const d = join(REPO_ROOT, "test-output");
+  mkdirSync(d, { recursive: true });
+  return d;
+}
