@@ -147,6 +147,8 @@ export const ConfigSchema = Type.Object(
         snapshotEveryMs: PosInt("milliseconds between KPI snapshots"),
         maxEventBytes: PosInt("the largest event payload accepted, in bytes"),
         seed: NonNegInt("the seed mixed into every decision's random draws"),
+        checkpointEveryEvents: PosInt("write a checkpoint at least every this many events"),
+        checkpointEverySec: PosInt("and at least every this many seconds while events flow"),
       },
       { additionalProperties: false },
     ),

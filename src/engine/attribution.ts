@@ -7,10 +7,16 @@ import type { Pending } from "./types.ts";
  */
 export class PendingTable {
   private readonly byCustomer = new Map<string, Pending[]>();
-  private readonly heap = new Heap<Pending>((a, b) => a.expiresAt - b.expiresAt);
+  // Ties broken by the order of adding: the heap then pops in one order whatever its history, so a
+  // table rebuilt from a checkpoint closes decisions in the same order as the one that never stopped.
+  private readonly heap = new Heap<Pending>((a, b) => a.expiresAt - b.expiresAt || a.seq - b.seq);
+  private nextSeq = 1;
   open = 0;
 
-  add(p: Pending): void {
+  /** Adds an open decision; `keepSeq` when restoring one that already has its place in the order. */
+  add(p: Pending, keepSeq = false): void {
+    if (keepSeq) this.nextSeq = Math.max(this.nextSeq, p.seq + 1);
+    else p.seq = this.nextSeq++;
     let list = this.byCustomer.get(p.customerId);
     if (!list) {
       list = [];
@@ -62,5 +68,10 @@ export class PendingTable {
 
   values(): Pending[] {
     return [...this.byCustomer.values()].flat();
+  }
+
+  /** Open decisions in the order they were added (what a rebuilt table must replay). */
+  inAddOrder(): Pending[] {
+    return this.values().sort((a, b) => a.seq - b.seq);
   }
 }

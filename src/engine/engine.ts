@@ -213,6 +213,7 @@ function addPending(e: Engine, d: Decision, learn: boolean, reservedCents: numbe
     reservedCents,
     reservedProductId,
     closed: false,
+    seq: 0,
   };
   e.pending.add(p);
   while (e.pending.open > e.cfg.maxPending) {

@@ -16,11 +16,31 @@ export interface BudgetInfo {
   spentCents: number;
 }
 
+export interface LedgerState {
+  products: [string, ProductInfo][];
+  budgets: [string, BudgetInfo][];
+}
+
 export class Ledger {
   readonly products = new Map<string, ProductInfo>();
   /** Units in stock per category (sum of its products' stock minus reservations). */
   private readonly categoryAvailable = new Map<string, number>();
   readonly budgets = new Map<string, BudgetInfo>();
+
+  /** Rebuilds a ledger from a checkpoint (category availability is derived, not stored). */
+  static fromJSON(j: LedgerState): Ledger {
+    const l = new Ledger();
+    for (const [id, p] of j.products) {
+      l.products.set(id, { ...p });
+      l.bumpCategory(p.category, p.stock - p.reserved);
+    }
+    for (const [id, b] of j.budgets) l.budgets.set(id, { ...b });
+    return l;
+  }
+
+  toJSON(): LedgerState {
+    return { products: [...this.products].map(([k, v]) => [k, { ...v }]), budgets: [...this.budgets].map(([k, v]) => [k, { ...v }]) };
+  }
 
   setInventory(productId: string, category: string, stock: number, priceCents: number, costCents: number): void {
     const p = this.products.get(productId);

@@ -97,6 +97,8 @@ export interface Pending {
   reservedCents: number;
   reservedProductId?: string | undefined;
   closed: boolean;
+  /** Order of adding, set by PendingTable (ties in expiry close in this order). */
+  seq: number;
 }
 
 export interface Outcome {

@@ -125,3 +125,35 @@ export function recordOffer(c: CustomerState, channel: Channel, nowMs: number, k
   list.sort((a, b) => a - b);
   while (list.length > Math.max(1, keep)) list.shift();
 }
+
+export interface CustomerJSON {
+  w: number[];
+  f: number;
+  e: number;
+  p: number;
+  cart: number;
+  n: number;
+  np: number;
+  cats: string[];
+  cc: number[];
+  o: Partial<Record<Channel, number[]>>;
+}
+
+export function customerToJSON(c: CustomerState): CustomerJSON {
+  return { w: Array.from(c.windows.data), f: c.firstSeenMs, e: c.lastEventMs, p: c.lastPurchaseMs, cart: c.cartValueCents, n: c.purchases, np: c.promoPurchases, cats: [...c.cats], cc: [...c.catCounts], o: structuredClone(c.offers) };
+}
+
+export function customerFromJSON(j: CustomerJSON): CustomerState {
+  const c = new CustomerState();
+  c.windows = new WindowCounts(Int32Array.from(j.w));
+  c.firstSeenMs = j.f;
+  c.lastEventMs = j.e;
+  c.lastPurchaseMs = j.p;
+  c.cartValueCents = j.cart;
+  c.purchases = j.n;
+  c.promoPurchases = j.np;
+  c.cats = [...j.cats];
+  c.catCounts = [...j.cc];
+  c.offers = structuredClone(j.o);
+  return c;
+}

@@ -1,5 +1,13 @@
 import { LRUCache } from "lru-cache";
-import { CustomerState } from "./customer.ts";
+import { CustomerState, customerFromJSON, customerToJSON, type CustomerJSON } from "./customer.ts";
+
+export interface StoreState {
+  nowMs: number;
+  evictions: number;
+  expirations: number;
+  /** [customer id, state, TTL start in event time], least recently used first. */
+  customers: [string, CustomerJSON, number][];
+}
 
 export interface FeatureStoreOptions {
   maxCustomers: number;
@@ -55,5 +63,33 @@ export class FeatureStore {
   }
   entries(): IterableIterator<[string, CustomerState]> {
     return this.cache.entries();
+  }
+  /** The event-time clock (for checkpoints). */
+  get now(): number {
+    return this.nowMs;
+  }
+
+  /**
+   * Customers from least to most recently used, each with its TTL start in event time. Not lru-cache's
+   * dump(), which converts ages through Date.now(): a restored store must age exactly like one that never
+   * stopped, or a replay would not reproduce the same decisions.
+   */
+  toJSON(): StoreState {
+    const customers: StoreState["customers"] = [];
+    for (const e of this.cache.rentries()) {
+      const [id, c] = e as [string, CustomerState];
+      const remaining = this.cache.getRemainingTTL(id);
+      customers.push([id, customerToJSON(c), this.nowMs - (this.opts.idleTtlMs - remaining)]);
+    }
+    return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers };
+  }
+
+  static fromJSON(opts: FeatureStoreOptions, s: StoreState): FeatureStore {
+    const f = new FeatureStore(opts);
+    f.nowMs = s.nowMs;
+    for (const [id, c, start] of s.customers) f.cache.set(id, customerFromJSON(c), { start });
+    f.evictions = s.evictions;
+    f.expirations = s.expirations;
+    return f;
   }
 }

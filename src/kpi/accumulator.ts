@@ -20,6 +20,17 @@ export interface SegmentStats {
   holdout: ArmStats;
 }
 
+export interface KpiState {
+  arms: [string, ArmStats][];
+  holdout: ArmStats;
+  segments: [string, { arms: [string, ArmStats][]; holdout: ArmStats }][];
+  exclusions: [string, Record<string, number>][];
+  deadLetters: Record<string, number>;
+  decisions: number;
+  nothingEligible: number;
+  outcomes: number;
+}
+
 export class KpiAccumulator {
   readonly arms = new Map<string, ArmStats>();
   readonly holdout: ArmStats = zero();
@@ -81,6 +92,32 @@ export class KpiAccumulator {
       if (!a) s.arms.set(o.promotionId, (a = zero()));
       add(a);
     }
+  }
+
+  toJSON(): KpiState {
+    return {
+      arms: [...this.arms].map(([k, v]) => [k, { ...v }]),
+      holdout: { ...this.holdout },
+      segments: [...this.segments].map(([k, s]) => [k, { arms: [...s.arms].map(([a, v]) => [a, { ...v }]), holdout: { ...s.holdout } }]),
+      exclusions: [...this.exclusions].map(([k, v]) => [k, { ...v }]),
+      deadLetters: { ...this.deadLetters },
+      decisions: this.decisions,
+      nothingEligible: this.nothingEligible,
+      outcomes: this.outcomes,
+    };
+  }
+
+  static fromJSON(s: KpiState): KpiAccumulator {
+    const k = new KpiAccumulator();
+    for (const [id, a] of s.arms) k.arms.set(id, { ...a });
+    Object.assign(k.holdout, s.holdout);
+    for (const [seg, x] of s.segments) k.segments.set(seg, { arms: new Map(x.arms.map(([a, v]) => [a, { ...v }])), holdout: { ...x.holdout } });
+    for (const [id, r] of s.exclusions) k.exclusions.set(id, { ...r });
+    Object.assign(k.deadLetters, s.deadLetters);
+    k.decisions = s.decisions;
+    k.nothingEligible = s.nothingEligible;
+    k.outcomes = s.outcomes;
+    return k;
   }
 
   onDeadLetter(reason: DeadLetterReason): void {

@@ -1,5 +1,5 @@
 export { KpiAccumulator } from "./accumulator.ts";
-export type { ArmStats, SegmentStats } from "./accumulator.ts";
+export type { ArmStats, SegmentStats, KpiState } from "./accumulator.ts";
 export { buildSnapshot } from "./snapshot.ts";
 export type { KpiSnapshot, LiveSnapshot, ArmSnapshot, Interval } from "./snapshot.ts";
 export { RegretTracker } from "./regret.ts";

@@ -6,10 +6,11 @@ import { Value } from "@sinclair/typebox/value";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { createEngine, engineConfigFrom, promotionFrom, addPromotion, step, type Engine } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, engineFromJSON, engineToJSON, promotionFrom, addPromotion, step, type Engine, type EngineState } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason, type ShopEvent } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
-import { buildSnapshot, KpiAccumulator, type LiveSnapshot } from "../kpi/index.ts";
+import { buildSnapshot, KpiAccumulator, type KpiState, type LiveSnapshot } from "../kpi/index.ts";
+import { CheckpointStore } from "../state/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
@@ -24,9 +25,15 @@ interface Unacked {
   acked?: Promise<boolean>;
 }
 
+/** What a checkpoint holds. */
+export interface ProcessorState {
+  engine: EngineState;
+  kpi: KpiState;
+}
+
 export class Processor {
-  readonly engine: Engine;
-  readonly kpi = new KpiAccumulator();
+  engine: Engine;
+  kpi = new KpiAccumulator();
   readonly subjects: Subjects;
   private readonly publisher: PipelinedPublisher;
   private readonly deadLetters: DeadLetters;
@@ -50,6 +57,13 @@ export class Processor {
   private degraded: string[] = [];
   private latest: ProcessorSnapshot | undefined;
   private readonly enc = new TextEncoder();
+  private readonly checkpoints: CheckpointStore<ProcessorState>;
+  /** Stream sequence of the last event the engine's state reflects. */
+  private stateSeq = 0;
+  private sinceCheckpoint = 0;
+  private lastCheckpointMs = Date.now();
+  /** Events up to this stream sequence were handled before a restart: their publishes are already stored. */
+  private suppressUpTo = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -61,35 +75,55 @@ export class Processor {
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.publisher = new PipelinedPublisher(nc, cfg.processor.maxInFlightPublishes);
     this.deadLetters = new DeadLetters((subject, data, msgID, hdrs) => this.publish({ subject, data, msgID, hdrs }), this.subjects.deadletter, metrics, log);
+    this.checkpoints = new CheckpointStore<ProcessorState>(nc, cfg.kv.stateBucket, cfg.processor.durable);
     this.lat = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
     this.latPrev = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
   }
 
-  /** The durable pull consumer the processor reads with; created when missing, never deleted. */
-  async ensureConsumer(): Promise<void> {
+  /**
+   * Restores the newest checkpoint (if any) and points the durable consumer just after the stream
+   * sequence it reflects, so the events since are replayed through the same engine. Events the previous
+   * run had already acknowledged (up to its ack floor) had their decisions stored before the ack, so
+   * their publishes are skipped while they replay; later ones are published again with the same msg
+   * ids, which the DECISIONS duplicate window drops.
+   */
+  private async restoreAndPosition(): Promise<void> {
     const p = this.cfg.processor;
     const stream = this.cfg.streams.events.name;
+    await this.checkpoints.open();
+    const loaded = await this.checkpoints.load();
+    if (loaded) {
+      this.engine = engineFromJSON(engineConfigFrom(this.cfg), loaded.state.engine);
+      this.kpi = KpiAccumulator.fromJSON(loaded.state.kpi);
+      this.stateSeq = loaded.head.streamSeq;
+      this.log.info({ streamSeq: loaded.head.streamSeq, generation: loaded.head.generation, bytes: loaded.head.bytes }, "restored checkpoint");
+    }
+    let ackFloor = 0;
     try {
-      await this.jsm.consumers.info(stream, p.durable);
-      return;
+      const ci = await this.jsm.consumers.info(stream, p.durable);
+      ackFloor = ci.ack_floor.stream_seq;
+      await this.jsm.consumers.delete(stream, p.durable);
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
     }
+    this.suppressUpTo = ackFloor;
+    const start = this.stateSeq + 1;
     await this.jsm.consumers.add(stream, {
       durable_name: p.durable,
       ack_policy: AckPolicy.All,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: start,
       filter_subject: this.subjects.eventsAll,
       ack_wait: nanos(p.ackWaitSec * 1000),
       max_ack_pending: Math.max(p.flushEveryMessages * 4, p.batchSize * 4, 10_000),
       max_deliver: -1,
     });
-    this.log.info({ stream, durable: p.durable }, "created durable consumer");
+    if (ackFloor >= start) this.log.info({ from: start, upTo: ackFloor }, "replaying events handled before the restart (their publishes are skipped)");
   }
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
-    await this.ensureConsumer();
+    await this.restoreAndPosition();
     const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.cfg.processor.durable);
     this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize });
     this.consumerOk = true;
@@ -138,21 +172,53 @@ export class Processor {
   }
 
   private async run(msgs: ConsumerMessages): Promise<void> {
+    const p = this.cfg.processor;
     for await (const m of msgs) {
       await this.handle(m);
       this.lastMsg = m;
       this.sinceFlush++;
-      if (this.sinceFlush >= this.cfg.processor.flushEveryMessages) await this.flush();
+      this.sinceCheckpoint++;
+      if (this.sinceCheckpoint >= p.checkpointEveryEvents || Date.now() - this.lastCheckpointMs >= p.checkpointEverySec * 1000) await this.checkpoint();
+      else if (this.sinceFlush >= p.flushEveryMessages) await this.flush();
+    }
+  }
+
+  /**
+   * Serialises the state at this message boundary, waits until every publish it caused is stored
+   * (a checkpoint must never cover a decision that could still be lost), then writes it.
+   */
+  async checkpoint(): Promise<void> {
+    const t0 = performance.now();
+    const seq = this.stateSeq;
+    const json = JSON.stringify({ engine: engineToJSON(this.engine), kpi: this.kpi.toJSON() } satisfies ProcessorState);
+    this.sinceCheckpoint = 0;
+    this.lastCheckpointMs = Date.now();
+    await this.flush();
+    try {
+      const head = await this.checkpoints.save(json, seq);
+      this.metrics.checkpoints.inc();
+      this.metrics.checkpointBytes.set(head.bytes);
+      this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, "checkpoint failed; the previous one stays valid");
     }
   }
 
   private async publish(u: Unacked): Promise<void> {
+    if (this.replaying) {
+      this.metrics.replaySuppressed.inc();
+      return;
+    }
     this.unacked.push(u);
     u.acked = (await this.publisher.publish(u.subject, u.data, u.msgID, u.hdrs)).acked;
   }
 
+  private replaying = false;
+
   private async handle(m: JsMsg): Promise<void> {
     this.eventsIn++;
+    this.replaying = m.seq <= this.suppressUpTo;
+    this.stateSeq = m.seq;
     const t0 = performance.now();
     const decoded = decodeEvent(m.data, this.cfg.processor.maxEventBytes);
     if (!decoded.ok) {
@@ -310,7 +376,7 @@ export class Processor {
     this.messages?.stop();
     await this.loop;
     try {
-      await this.flush();
+      await this.checkpoint();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, "final flush failed; unacknowledged events will be redelivered");
     }
