@@ -1,0 +1,38 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { encodeEvent, partitionOf, Subjects, type ShopEvent } from "../../src/events/index.ts";
+import { PipelinedPublisher } from "../../src/io/nats/index.ts";
+
+export interface StoredMsg {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  msgId: string | undefined;
+}
+
+/** Every message currently in a stream, in order (an ordered consumer, read to the last sequence). */
+export async function readStream(nc: NatsConnection, stream: string): Promise<StoredMsg[]> {
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(stream)).state.last_seq;
+  const out: StoredMsg[] = [];
+  if (last === 0) return out;
+  const c = await jetstream(nc).consumers.get(stream);
+  const it = await c.consume({ max_messages: 1000 });
+  for await (const m of it) {
+    out.push({ seq: m.seq, subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id") || undefined });
+    if (m.seq >= last) break;
+  }
+  await it.close();
+  return out;
+}
+
+/** Publishes events the way the simulator does (subject by type and partition, msg id = event id). */
+export async function publishEvents(nc: NatsConnection, events: readonly ShopEvent[], partitions = 8, prefix = ""): Promise<void> {
+  const s = new Subjects(prefix);
+  const pub = new PipelinedPublisher(nc, 2000);
+  for (const e of events) {
+    const subject = e.type === "inventory" ? s.inventory(e.productId) : s.event(e.type, partitionOf(e.customerId, partitions));
+    await pub.publish(subject, encodeEvent(e), e.id);
+  }
+  if (!(await pub.flush())) throw new Error(`publishing events failed: ${pub.lastError?.message}`);
+}
