@@ -8,6 +8,8 @@ export default defineConfig({
     pool: "forks",
     // Two cores: integration tests start real servers and browsers; more workers only contend.
     maxWorkers: 2,
+    // Memory tests call global.gc() to measure what is retained, not what is merely not yet collected.
+    execArgv: ["--expose-gc"],
     reporters: ["default"],
   },
 });
