@@ -1,10 +1,10 @@
-import { pino, type Logger as PinoLogger } from "pino";
+import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
 
 export type Logger = PinoLogger;
 
 /** One JSON line per record on stdout. Credentials never reach a log call (see io/nats/connect). */
-export function createLogger(level: string, name = "promo-stream"): Logger {
-  return pino({ name, level, base: { pid: process.pid } });
+export function createLogger(level: string, name = "promo-stream", destination?: DestinationStream): Logger {
+  return destination ? pino({ name, level, base: { pid: process.pid } }, destination) : pino({ name, level, base: { pid: process.pid } });
 }
 
 /** Logs a given kind of problem once (the first time), counting the rest silently. */

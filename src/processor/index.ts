@@ -1,2 +1,2 @@
 export { Processor } from "./processor.ts";
-export type { ProcessorSnapshot, ProcessorHealth } from "./processor.ts";
+export type { ProcessorSnapshot, ProcessorHealth, ProcessorState } from "./processor.ts";

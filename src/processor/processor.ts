@@ -15,6 +15,9 @@ import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
 export type ProcessorSnapshot = LiveSnapshot;
+
+/** How long /health stays degraded after events were lost to stream limits. */
+const LOSS_REPORT_MS = 10 * 60_000;
 export type ProcessorHealth = LiveSnapshot["health"];
 
 interface Unacked {
@@ -215,9 +218,21 @@ export class Processor {
 
   private replaying = false;
 
+  private eventsLost = 0;
+  private lastLossMs = 0;
+
   private async handle(m: JsMsg): Promise<void> {
     this.eventsIn++;
     this.replaying = m.seq <= this.suppressUpTo;
+    // The consumer reads the whole stream in order, so a jump in sequence means events were removed
+    // (max age, max bytes) before the processor read them: lost, and said so.
+    if (m.seq > this.stateSeq + 1) {
+      const lost = m.seq - this.stateSeq - 1;
+      this.eventsLost += lost;
+      this.lastLossMs = Date.now();
+      this.metrics.eventsLost.inc(lost);
+      this.log.error({ lost, from: this.stateSeq + 1, to: m.seq - 1 }, "events were removed by stream limits before the processor read them");
+    }
     this.stateSeq = m.seq;
     const t0 = performance.now();
     const decoded = decodeEvent(m.data, this.cfg.processor.maxEventBytes);
@@ -300,9 +315,9 @@ export class Processor {
       const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
       this.metrics.streamUsage.set({ stream: si.config.name }, usage);
       const degraded: string[] = [];
-      if (usage >= 0.9) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full`);
-      if (ci.ack_floor.stream_seq + 1 < si.state.first_seq && ci.num_pending === 0 && ci.delivered.stream_seq + 1 < si.state.first_seq)
-        degraded.push(`events were removed by stream limits before the processor read them`);
+      if (usage >= 0.9) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}); the oldest events are being discarded`);
+      if (this.eventsLost > 0 && Date.now() - this.lastLossMs < LOSS_REPORT_MS)
+        degraded.push(`${this.eventsLost} events were removed by stream limits before the processor read them`);
       if (degraded.join() !== this.degraded.join()) {
         if (degraded.length) this.log.warn({ degraded }, "processor degraded");
         else this.log.info("processor no longer degraded");

@@ -17,8 +17,10 @@ function merge(a: unknown, b: unknown): unknown {
   return out;
 }
 
-export async function startParts(part: Part, cfg: Readonly<Config>): Promise<Running> {
-  return startSystem(part, cfg, createLogger(cfg.log.level, `test:${part}`));
+/** Starts parts in this process; `logLines`, when given, receives every log line (JSON). */
+export async function startParts(part: Part, cfg: Readonly<Config>, logLines?: string[]): Promise<Running> {
+  const dest = logLines ? { write: (s: string) => void logLines.push(s) } : undefined;
+  return startSystem(part, cfg, createLogger(cfg.log.level, `test:${part}`, dest));
 }
 
 /** Polls until `check` returns a truthy value or the time runs out (then throws with `what`). */
