@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import type { Running } from "../../src/main.ts";
+import type { Running } from "../../src/system.ts";
 import { launchChromium, testOutputDir } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";

@@ -8,7 +8,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../../src/config/index.ts";
 import { EVENT_TYPES, PS_ERR_EVENT, type DeadLetterReason } from "../../src/events/index.ts";
 import type { DeadLetter } from "../../src/io/nats/index.ts";
-import type { Running } from "../../src/main.ts";
+import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { readStream } from "../support/streams.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/config/index.ts";
-import type { Running } from "../../src/main.ts";
+import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig } from "../support/system.ts";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { decodeDecision } from "../../src/events/index.ts";
-import type { Running } from "../../src/main.ts";
+import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 

@@ -1,7 +1,7 @@
 // A stream filled past its limits: the system says so (log, metric, /health degraded) and keeps running.
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { Running } from "../../src/main.ts";
+import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 

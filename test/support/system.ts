@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log/index.ts";
-import { startSystem, type Part, type Running } from "../../src/main.ts";
+import { startSystem, type Part, type Running } from "../../src/system.ts";
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
