@@ -1,13 +1,14 @@
 // Starts the parts of promo-stream: `all` runs the processor, the simulator and the dashboard server
 // in one process; `processor`, `simulator` and `server` run one part. Without NATS_URL an embedded
 // nats-server (store under ./.data/nats) is started, or reused when one already answers on NATS_PORT.
+import { createServer, type Server } from "node:http";
 import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { REPO_ROOT, type Config } from "./config/index.ts";
 import { connectNats, provision, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
 import type { Logger } from "./log/index.ts";
-import { createMetrics } from "./metrics/index.ts";
+import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { DashboardServer } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
@@ -31,6 +32,29 @@ function listening(host: string, port: number): Promise<boolean> {
       res(true);
     });
     s.on("error", () => res(false));
+  });
+}
+
+/** A processor running on its own serves its metrics and health (the dashboard server is elsewhere). */
+function serveProcessorMetrics(p: Processor, metrics: Metrics, host: string, port: number): Promise<Server> {
+  const http = createServer((req, res) => {
+    if (req.url === "/metrics") {
+      p.snapshot(); // refreshes the gauges
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { "content-type": metrics.registry.contentType });
+        res.end(text);
+      });
+    } else if (req.url === "/health") {
+      const h = p.health();
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded.length ? "degraded" : "ok", ...h }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, host, () => resolve(http));
   });
 }
 
@@ -86,6 +110,11 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       await processor.start();
       running.processor = processor;
       stoppers.push(() => processor.stop());
+      if (part === "processor" && cfg.processor.metricsPort > 0) {
+        const http = await serveProcessorMetrics(processor, metrics, cfg.server.host, cfg.processor.metricsPort);
+        log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
+        stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
+      }
     }
     if (part === "all" || part === "simulator") {
       const sim = new SimulatorRunner(nc, cfg, log);

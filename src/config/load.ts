@@ -27,6 +27,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   SUBJECT_PREFIX: "nats.subjectPrefix",
   PARTITIONS: "partitions",
   PORT: "server.port",
+  METRICS_PORT: "processor.metricsPort",
   HOST: "server.host",
   API_TOKEN: "server.token",
   SIM_SEED: "simulator.seed",

@@ -147,6 +147,7 @@ export const ConfigSchema = Type.Object(
         snapshotEveryMs: PosInt("milliseconds between KPI snapshots"),
         maxEventBytes: PosInt("the largest event payload accepted, in bytes"),
         seed: NonNegInt("the seed mixed into every decision's random draws"),
+        metricsPort: Port("a port for /metrics and /health when the processor runs on its own (0: none)"),
         checkpointEveryEvents: PosInt("write a checkpoint at least every this many events"),
         checkpointEverySec: PosInt("and at least every this many seconds while events flow"),
       },
