@@ -9,13 +9,13 @@ import { CONTROL } from "../engine/index.ts";
  * posteriors are exchangeable, so `choose` picks uniformly among the eligible promotions and control.
  */
 export class UniformTable extends ArmTable {
-  override posterior(): BetaParams {
+  override posterior(_armId: string, _segment: string, _nowMs: number): BetaParams {
     return { alpha: 1, beta: 1 };
   }
-  override globalPosterior(): BetaParams {
+  override globalPosterior(_armId: string, _nowMs: number): BetaParams {
     return { alpha: 1, beta: 1 };
   }
-  override update(): void {}
+  override update(_armId: string, _segment: string, _success: 0 | 1, _nowMs: number): void {}
 }
 
 /** Concentration that turns a posterior into (numerically) a point mass at its mean. */
