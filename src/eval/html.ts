@@ -8,7 +8,7 @@ const CSS = `
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#1a1a1a;line-height:1.5}
 h1{font-size:1.6em;margin-bottom:4px}h2{font-size:1.2em;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:.92em}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}.muted{color:#666;font-size:.9em}
+th:first-child,td:first-child,td.l{text-align:left}th{background:#f5f5f5}.muted{color:#666;font-size:.9em}
 .key{background:#f3f8fc;border-left:4px solid #0072B2;padding:8px 14px;margin:12px 0}.ok{color:#087f23}.bad{color:#b00020}
 code{background:#f3f3f3;padding:1px 4px;border-radius:3px}figure{margin:12px 0}svg{max-width:100%;height:auto}`;
 
@@ -34,7 +34,13 @@ export function replayHtml(r: OfflineReport): string {
   const colors = Object.fromEntries(names.map((n, i) => [n, PALETTE[i % PALETTE.length]!]));
   const best = r.summary.bestFixed;
   const ts = r.policies["ts-segmented"]!;
+  // The first few hundred rows swing widely (few kept rows): scale the axis to the rest.
+  const from = Math.floor(r.curves.rows.length / 10);
+  const settled = names.flatMap((n) => r.curves.series[n]!.slice(from).filter((y): y is number => y !== null));
+  const lo = Math.min(...settled);
+  const hi = Math.max(...settled);
   const chart = lineChart({
+    yRange: settled.length && hi > lo ? [lo - (hi - lo) * 0.15, hi + (hi - lo) * 0.15] : undefined,
     title: `Cumulative ${r.metric} per kept decision, as the replay walks the log (mean of ${r.seeds} seeds)`,
     xLabel: "rows of the log walked",
     yLabel: binary ? `mean ${r.metric} (0–1)` : "mean spend ($)",
@@ -72,8 +78,8 @@ export function replayHtml(r: OfflineReport): string {
 <h1>Does the promotion engine learn? Offline replay of a real e-mail experiment</h1>
 <p class="muted">Data: <code>${esc(r.dataset)}</code> · ${r.rows.toLocaleString("en-US")} customers · reward: <b>${esc(r.metric)}</b> (${esc(r.unit)}) · ${r.seeds} seeds</p>
 <p>In this experiment every customer was sent, <b>at random with probability 1/3 each</b>, a men's-merchandise e-mail, a women's-merchandise e-mail, or no e-mail, and the shop recorded whether they then visited, bought, and how much they spent. Because the assignment was random, we can ask after the fact how a decision-making policy <i>would</i> have done: walk through the customers in the file's order, let the policy choose an e-mail for each one from what it knows about them, and keep only the customers for whom its choice happens to be the e-mail they really got (Li, Chu, Langford &amp; Wang, 2011). Those kept customers are a fair sample of the ones the policy would have met, and the policy learns only from them, as it would have live.</p>
-<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(best.slice(6))}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>ts-segmented</b>) reaches ${fmt(ts.value)}, <b>${pct(r.summary.tsSegmentedShareOfBestFixed)}</b> of it, while it also learns which e-mail suits which customers and spends ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
-    .map(([a, u]) => `Its uplift estimate for ${esc(a)} (${fmtU(u.estimate)}) ${r.summary.upliftCoversExperiment[a] ? "has an interval that covers" : "has an interval that <b>misses</b>"} the experiment's own difference (${fmtU(u.experiment)}).`)
+<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(best.slice(6))}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>ts-segmented</b>) reaches ${fmt(ts.value)}, <b>${pct(r.summary.tsSegmentedShareOfBestFixed)}</b> of it, while learning from scratch which e-mail to send to each customer segment and spending ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
+    .map(([a, u]) => `Its uplift estimate for ${esc(a)} (${fmtU(u.estimate)}) ${r.summary.upliftCoversExperiment[a] ? "has an interval that covers" : "has an interval that <b>misses</b>"} the experiment's own difference (${fmtU(u.experiment)}; ${pct(u.coverage, 0)} of the seeds' own intervals cover it).`)
     .join(" ")}</div>
 <h2>How each policy did</h2>
 <figure>${chart}</figure>
@@ -130,7 +136,7 @@ ${r.changes
   .flatMap((c) =>
     names.map((n, i) => {
       const x = c.recovery[n]!;
-      return `<tr>${i === 0 ? `<td rowspan="${names.length}">${esc(c.note)}<br><span class="muted">after ${c.atDecision.toLocaleString("en-US")} decisions (${esc(c.simTime)})</span></td>` : ""}<td>${esc(n)}</td><td>${pct(x.shareBefore)}</td><td>${pct(x.shareAfter)}</td><td>${pct(x.lowestWindowShare)}</td><td>${x.afterDecisions ?? "not reached"}</td><td>${yes(x.withinTarget)}</td><td>${x.afterDecisionsRelative ?? "not reached"}</td></tr>`;
+      return `<tr>${i === 0 ? `<td rowspan="${names.length}">${esc(c.note)}<br><span class="muted">after ${c.atDecision.toLocaleString("en-US")} decisions (${esc(c.simTime)})</span></td>` : ""}<td class="l">${esc(n)}</td><td>${pct(x.shareBefore)}</td><td>${pct(x.shareAfter)}</td><td>${pct(x.lowestWindowShare)}</td><td>${x.afterDecisions ?? "not reached"}</td><td>${yes(x.withinTarget)}</td><td>${x.afterDecisionsRelative ?? "not reached"}</td></tr>`;
     }),
   )
   .join("\n")}</table>`

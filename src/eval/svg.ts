@@ -48,7 +48,7 @@ const fmtDefault = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleS
 export function lineChart(o: LineChartOptions): string {
   const W = o.width ?? 760;
   const H = o.height ?? 340;
-  const m = { l: 64, r: 16, t: 28, b: 44 };
+  const m = { l: 64, r: 40, t: 28, b: 44 };
   const legendRows = Math.ceil(o.series.length / 4);
   const Hp = H + legendRows * 18;
   const fx = o.formatX ?? fmtDefault;
@@ -88,6 +88,10 @@ export function lineChart(o: LineChartOptions): string {
     parts.push(`<line x1="${X(mk.x).toFixed(1)}" x2="${X(mk.x).toFixed(1)}" y1="${m.t}" y2="${H - m.b}" stroke="#b00" stroke-dasharray="4 3"/>`);
     parts.push(`<text x="${(X(mk.x) + 4).toFixed(1)}" y="${m.t + 12}" fill="#b00">${esc(mk.label)}</text>`);
   }
+  // Lines are clipped to the plot area, so a fixed y range can leave out a noisy start.
+  const clip = `clip${Math.round(Math.abs(y0 * 1e6 + y1 * 1e3 + W + H + o.series.length)) % 1e9}`;
+  parts.push(`<clipPath id="${clip}"><rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}"/></clipPath>`);
+  parts.push(`<g clip-path="url(#${clip})">`);
   o.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
     let d = "";
@@ -97,11 +101,12 @@ export function lineChart(o: LineChartOptions): string {
         pen = false;
         return;
       }
-      d += `${pen ? "L" : "M"}${X(o.xs[k]!).toFixed(1)} ${Y(Math.min(y1, Math.max(y0, y))).toFixed(1)}`;
+      d += `${pen ? "L" : "M"}${X(o.xs[k]!).toFixed(1)} ${Y(y).toFixed(1)}`;
       pen = true;
     });
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 4"' : ""}><title>${esc(s.name)}</title></path>`);
   });
+  parts.push("</g>");
   o.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
     const lx = m.l + (i % 4) * ((W - m.l) / 4);
