@@ -1,0 +1,113 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rngFromSeed } from "../random/index.ts";
+import { main } from "./cli.ts";
+
+const ARMS = ["Mens E-Mail", "Womens E-Mail", "No E-Mail"];
+const SEGS = ["1) $0 - $100", "2) $100 - $200", '"6) $750 - $1,000"', '"7) $1,000 +"'];
+
+/** A log in the Hillstrom format (quoted commas included) with 3,000 rows from a fixed seed. */
+function syntheticCsv(rows: number): string {
+  const r = rngFromSeed(11);
+  const lines = ["recency,history_segment,history,mens,womens,zip_code,newbie,channel,segment,visit,conversion,spend"];
+  for (let i = 0; i < rows; i++) {
+    const arm = ARMS[Math.floor(r.next() * 3)]!;
+    const mens = r.next() < 0.55 ? 1 : 0;
+    const womens = mens && r.next() < 0.8 ? 0 : 1;
+    const p = arm === "No E-Mail" ? 0.1 : arm === "Mens E-Mail" ? (mens ? 0.2 : 0.12) : womens ? 0.18 : 0.1;
+    const visit = r.next() < p ? 1 : 0;
+    const conversion = visit && r.next() < 0.1 ? 1 : 0;
+    const spend = conversion ? (20 + r.next() * 300).toFixed(2) : "0";
+    lines.push(
+      [1 + Math.floor(r.next() * 12), SEGS[Math.floor(r.next() * SEGS.length)], (30 + r.next() * 900).toFixed(2), mens, womens, ["Urban", "Surburban", "Rural"][Math.floor(r.next() * 3)], r.next() < 0.5 ? 1 : 0, ["Phone", "Web", "Multichannel"][Math.floor(r.next() * 3)], arm, visit, conversion, spend].join(","),
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+const POLICIES = ["uniform", "ts", "ts-segmented", "epsilon-greedy", "fixed:Mens E-Mail", "fixed:Womens E-Mail", "fixed:No E-Mail"];
+
+describe("npm run eval -- --data … --format hillstrom", () => {
+  let dir: string;
+  let csv: string;
+  const errs: string[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ps-eval-"));
+    csv = join(dir, "slice.csv");
+    writeFileSync(csv, syntheticCsv(3000));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes report.json with the required shape and a self-contained report.html", async () => {
+    const code = await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "out"), "--seeds", "2", "--metric", "visit"], { err: (l) => errs.push(l) });
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "out", "report.json"), "utf8"));
+    for (const k of ["dataset", "rows", "metric", "seeds", "policies", "uplift"]) expect(r).toHaveProperty(k);
+    expect(r).toMatchObject({ dataset: "slice.csv", rows: 3000, metric: "visit", seeds: 2 });
+    expect(Object.keys(r.policies).sort()).toEqual([...POLICIES].sort());
+    for (const name of POLICIES) {
+      const p = r.policies[name];
+      expect(typeof p.value).toBe("number");
+      expect(p.ci95).toHaveLength(2);
+      expect(p.ci95[0]).toBeLessThanOrEqual(p.value);
+      expect(p.ci95[1]).toBeGreaterThanOrEqual(p.value);
+      expect(Number.isInteger(p.matched)).toBe(true);
+    }
+    for (const name of ["ts", "ts-segmented"]) {
+      expect(r.policies[name].controlShare).toBeGreaterThan(0);
+      expect(Number.isInteger(r.policies[name].controlMatched)).toBe(true);
+    }
+    for (const name of POLICIES.filter((n) => n.startsWith("fixed:"))) {
+      expect(typeof r.policies[name].ips.value).toBe("number");
+      expect(typeof r.policies[name].snips.value).toBe("number");
+    }
+    expect(Object.keys(r.uplift).sort()).toEqual(["Mens E-Mail", "Womens E-Mail"]);
+    for (const u of Object.values(r.uplift) as { estimate: number; ci95: number[]; experiment: number }[]) {
+      expect(typeof u.estimate).toBe("number");
+      expect(u.ci95).toHaveLength(2);
+      expect(typeof u.experiment).toBe("number");
+    }
+    const html = readFileSync(join(dir, "out", "report.html"), "utf8");
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|<link|@import|src=/i);
+    // The only URL is the SVG namespace, which is never fetched.
+    expect(html.replaceAll("http://www.w3.org/2000/svg", "")).not.toMatch(/https?:\/\//);
+    expect(errs.some((l) => l.includes("ts-segmented"))).toBe(true);
+  });
+
+  it("fails with exit code 2 and the usage on bad arguments", async () => {
+    const lines: string[] = [];
+    expect(await main(["--data", csv, "--out", join(dir, "x"), "--metric", "clicks"], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toContain("--metric must be one of visit, conversion, spend");
+    expect(await main(["--data", csv], { err: () => undefined })).toBe(2);
+    expect(await main(["--bogus"], { err: () => undefined })).toBe(2);
+    expect(await main(["--data", join(dir, "missing.csv"), "--out", join(dir, "y")], { err: () => undefined })).toBe(1);
+  });
+});
+
+describe("npm run eval -- --sim", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ps-eval-sim-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes regret and share of the oracle for ts-segmented, uniform and the greedy baseline", async () => {
+    const code = await main(["--sim", "--scenario", "steady", "--decisions", "400", "--out", dir, "--quiet"], { err: () => undefined });
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+    expect(r.scenario).toBe("steady");
+    expect(r.decisions).toBe(400);
+    const names = ["ts-segmented", "uniform", "greedy-conversion"];
+    expect(Object.keys(r.regret).sort()).toEqual([...names].sort());
+    expect(Object.keys(r.marginShareOfOracle).sort()).toEqual([...names].sort());
+    for (const n of names) {
+      expect(r.regret[n]).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(r.marginShareOfOracle[n])).toBe(true);
+      expect(r.marginShareOfOracle[n]).toBeLessThanOrEqual(1);
+    }
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("<svg");
+  });
+});

@@ -1,0 +1,162 @@
+// The report pages: one self-contained HTML file each (inline CSS and SVG, no scripts, no network),
+// written for a reader who has never seen the project.
+import type { OfflineReport } from "./offline.ts";
+import type { SimReport } from "./simreport.ts";
+import { esc, intervalChart, lineChart, PALETTE } from "./svg.ts";
+
+const CSS = `
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#1a1a1a;line-height:1.5}
+h1{font-size:1.6em;margin-bottom:4px}h2{font-size:1.2em;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:.92em}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
+th:first-child,td:first-child,td.l{text-align:left}th{background:#f5f5f5}.muted{color:#666;font-size:.9em}
+.key{background:#f3f8fc;border-left:4px solid #0072B2;padding:8px 14px;margin:12px 0}.ok{color:#087f23}.bad{color:#b00020}
+code{background:#f3f3f3;padding:1px 4px;border-radius:3px}figure{margin:12px 0}svg{max-width:100%;height:auto}`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title><style>${CSS}</style></head>\n<body>\n${body}\n</body></html>\n`;
+}
+
+const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(d)}%`);
+const yes = (b: boolean) => (b ? `<span class="ok">yes</span>` : `<span class="bad">no</span>`);
+
+const POLICY_TEXT: Record<string, string> = {
+  uniform: "picks one of the three arms at random",
+  ts: "the engine's Thompson sampling with one segment for everybody (no context)",
+  "ts-segmented": "the engine as configured: Thompson sampling per customer segment, with a random control share",
+  "epsilon-greedy": "the arm with the best average so far; a random arm 10% of the time",
+};
+
+export function replayHtml(r: OfflineReport): string {
+  const binary = r.metric !== "spend";
+  const fmt = (v: number) => (binary ? v.toFixed(4) : `$${v.toFixed(3)}`);
+  const fmtU = (v: number) => (binary ? `${(100 * v).toFixed(1)} pts` : `$${v.toFixed(3)}`);
+  const names = Object.keys(r.policies);
+  const colors = Object.fromEntries(names.map((n, i) => [n, PALETTE[i % PALETTE.length]!]));
+  const best = r.summary.bestFixed;
+  const ts = r.policies["ts-segmented"]!;
+  // The first few hundred rows swing widely (few kept rows): scale the axis to the rest.
+  const from = Math.floor(r.curves.rows.length / 10);
+  const settled = names.flatMap((n) => r.curves.series[n]!.slice(from).filter((y): y is number => y !== null));
+  const lo = Math.min(...settled);
+  const hi = Math.max(...settled);
+  const chart = lineChart({
+    yRange: settled.length && hi > lo ? [lo - (hi - lo) * 0.15, hi + (hi - lo) * 0.15] : undefined,
+    title: `Cumulative ${r.metric} per kept decision, as the replay walks the log (mean of ${r.seeds} seeds)`,
+    xLabel: "rows of the log walked",
+    yLabel: binary ? `mean ${r.metric} (0–1)` : "mean spend ($)",
+    xs: r.curves.rows,
+    series: names.map((n) => ({ name: n, ys: r.curves.series[n]!, color: colors[n]!, dash: n.startsWith("fixed:") })),
+    format: binary ? (v) => v.toFixed(3) : (v) => `$${v.toFixed(2)}`,
+  });
+  const upl = intervalChart({
+    title: `Uplift of each e-mail over no e-mail (${r.metric}), 95% intervals`,
+    xLabel: binary ? `difference in ${r.metric} rate (arm − control)` : "difference in mean spend ($, arm − control)",
+    rows: Object.entries(r.uplift).map(([arm, u]) => ({
+      label: arm,
+      items: [
+        { name: "engine (holdout vs arm)", estimate: u.estimate, ci95: u.ci95, color: PALETTE[0] },
+        { name: "experiment (whole log)", estimate: u.experiment, ci95: u.experimentCi95, color: PALETTE[1] },
+      ],
+    })),
+    format: binary ? (v) => v.toFixed(3) : (v) => `$${v.toFixed(2)}`,
+  });
+  const rows = names
+    .map((n) => {
+      const p = r.policies[n]!;
+      const what = POLICY_TEXT[n] ?? (n.startsWith("fixed:") ? `always sends “${n.slice(6)}”` : "");
+      return `<tr><td><b style="color:${colors[n]}">${esc(n)}</b><br><span class="muted">${esc(what)}</span></td><td>${fmt(p.value)}</td><td>[${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]</td><td>${p.matched.toLocaleString("en-US")}</td><td>${p.controlShare !== undefined ? pct(p.controlShare) : "–"}</td><td>${p.controlMatched ?? "–"}</td><td>${p.ips ? `${fmt(p.ips.value)}<br><span class="muted">[${fmt(p.ips.ci95[0])}, ${fmt(p.ips.ci95[1])}]</span>` : "–"}</td><td>${p.snips ? `${fmt(p.snips.value)}<br><span class="muted">[${fmt(p.snips.ci95[0])}, ${fmt(p.snips.ci95[1])}]</span>` : "–"}</td></tr>`;
+    })
+    .join("\n");
+  const urows = Object.entries(r.uplift)
+    .map(([a, u]) => `<tr><td>${esc(a)}</td><td>${fmtU(u.estimate)}</td><td>[${fmtU(u.ci95[0])}, ${fmtU(u.ci95[1])}]</td><td>${fmtU(u.experiment)}</td><td>[${fmtU(u.experimentCi95[0])}, ${fmtU(u.experimentCi95[1])}]</td><td>${yes(r.summary.upliftCoversExperiment[a]!)}</td><td>${pct(u.coverage, 0)}</td><td>${u.armRows.toLocaleString("en-US")} / ${u.holdoutRows.toLocaleString("en-US")}</td></tr>`)
+    .join("\n");
+  const arms = Object.entries(r.experiment.arms)
+    .map(([a, x]) => `${esc(a)}: ${fmt(x.mean)} (${x.rows.toLocaleString("en-US")} rows)`)
+    .join("; ");
+  const segs = r.settings.segments.length ? r.settings.segments.map((s) => `<code>${esc(`${s.feature} ${s.op} ${JSON.stringify(s.value)} ? ${s.then} : ${s.else}`)}</code>`).join(", ") : "none";
+  const body = `
+<h1>Does the promotion engine learn? Offline replay of a real e-mail experiment</h1>
+<p class="muted">Data: <code>${esc(r.dataset)}</code> · ${r.rows.toLocaleString("en-US")} customers · reward: <b>${esc(r.metric)}</b> (${esc(r.unit)}) · ${r.seeds} seeds</p>
+<p>In this experiment every customer was sent, <b>at random with probability 1/3 each</b>, a men's-merchandise e-mail, a women's-merchandise e-mail, or no e-mail, and the shop recorded whether they then visited, bought, and how much they spent. Because the assignment was random, we can ask after the fact how a decision-making policy <i>would</i> have done: walk through the customers in the file's order, let the policy choose an e-mail for each one from what it knows about them, and keep only the customers for whom its choice happens to be the e-mail they really got (Li, Chu, Langford &amp; Wang, 2011). Those kept customers are a fair sample of the ones the policy would have met, and the policy learns only from them, as it would have live.</p>
+<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(best.slice(6))}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>ts-segmented</b>) reaches ${fmt(ts.value)}, <b>${pct(r.summary.tsSegmentedShareOfBestFixed)}</b> of it, while learning from scratch which e-mail to send to each customer segment and spending ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
+    .map(([a, u]) => `Its uplift estimate for ${esc(a)} (${fmtU(u.estimate)}) ${r.summary.upliftCoversExperiment[a] ? "has an interval that covers" : "has an interval that <b>misses</b>"} the experiment's own difference (${fmtU(u.experiment)}; ${pct(u.coverage, 0)} of the seeds' own intervals cover it).`)
+    .join(" ")}</div>
+<h2>How each policy did</h2>
+<figure>${chart}</figure>
+<p class="muted">Each line is the mean ${esc(r.metric)} of the decisions a policy has made so far (kept rows only). Learning policies start where chance puts them and climb as they learn; dashed lines are policies that always send the same e-mail.</p>
+<table><tr><th>policy</th><th>value</th><th>95% interval</th><th>kept rows</th><th>random control share</th><th>control rows kept</th><th>IPS</th><th>SNIPS</th></tr>
+${rows}</table>
+<p class="muted"><b>value</b>: mean ${esc(r.metric)} over the rows where the policy's own choice matched the logged e-mail (mean over seeds). <b>95% interval</b>: covers both the sampling of customers and the policy's random draws. Rows the engine sent to its random control draw are not part of its value; they are counted in the last two columns and used only for uplift. <b>IPS / SNIPS</b>: inverse-propensity and self-normalised estimates of the fixed policies over all rows with the logging probability 1/3, a check on the replay figure.</p>
+<h2>Uplift: what each e-mail adds over no e-mail</h2>
+<figure>${upl}</figure>
+<table><tr><th>e-mail</th><th>engine estimate</th><th>95% interval</th><th>experiment</th><th>95% interval</th><th>engine interval covers the experiment</th><th>seeds covering</th><th>rows behind it (arm / control)</th></tr>
+${urows}</table>
+<p class="muted">The engine's estimate compares the customers it chose to send that e-mail with the customers its random control draw left without e-mail (${binary ? "Newcombe's hybrid score interval for a difference of proportions" : "normal interval for a difference of means"}, averaged over seeds). The experiment's figure compares every customer who got the e-mail with every customer who got none. Means per arm over the whole file: ${arms}.</p>
+<h2>Settings</h2>
+<ul>
+<li>Segments of ts-segmented: ${segs}.</li>
+<li>Engine posterior: prior Beta(${r.settings.bandit.priorAlpha}, ${r.settings.bandit.priorBeta}), hierarchy strength ${r.settings.bandit.hierarchyStrength}, random control share ${r.settings.bandit.holdoutShare}, half-life ${r.settings.bandit.halfLifeMs / 1000} s of event time; the file has no timestamps, so rows are ${r.settings.msPerRow} ms apart.</li>
+${binary ? "" : `<li>Spend is turned into a reward in [0, 1] as min(1, spend / $${r.settings.spendCapDollars}) and learned through a Bernoulli draw with that probability; values above are in dollars.</li>`}
+<li>ε-greedy explores ${pct(r.settings.epsilon, 0)} of the time. Fixed policies have no random draws, so one run stands for all seeds.</li>
+</ul>`;
+  return page(`Offline replay: ${r.dataset}`, body);
+}
+
+const dollars = (cents: number) => `$${(cents / 100).toLocaleString("en-US", { maximumFractionDigits: 0 })}`;
+
+function simSection(r: SimReport): string {
+  const names = Object.keys(r.regret);
+  const colors = Object.fromEntries(names.map((n, i) => [n, PALETTE[i % PALETTE.length]!]));
+  const marks = r.changes.map((c) => ({ x: c.atDecision, label: c.note.split(":")[0]! }));
+  const share = lineChart({
+    title: `Share of the oracle's incremental margin, rolling window of ${r.settings.windowDecisions} decisions`,
+    xLabel: "decisions",
+    yLabel: "share of oracle",
+    xs: r.series.decisions,
+    series: names.map((n) => ({ name: n, ys: r.series.rollingShare[n]!, color: colors[n]! })),
+    format: (v) => `${Math.round(v * 100)}%`,
+    marks,
+    refs: [{ y: r.settings.recoveryShare, label: pct(r.settings.recoveryShare, 0) }],
+  });
+  const reg = lineChart({
+    title: "Cumulative regret: expected margin lost against the oracle",
+    xLabel: "decisions",
+    yLabel: "regret ($)",
+    xs: r.series.decisions,
+    series: names.map((n) => ({ name: n, ys: r.series.cumulativeRegret[n]!.map((c) => c / 100), color: colors[n]! })),
+    format: (v) => `$${Math.round(v).toLocaleString("en-US")}`,
+    marks,
+  });
+  const rows = names
+    .map((n) => `<tr><td><b style="color:${colors[n]}">${esc(n)}</b><br><span class="muted">${esc(r.policies[n] ?? "")}</span></td><td>${pct(r.marginShareOfOracle[n])}</td><td>${pct(r.lastHalf.marginShareOfOracle[n])}</td><td>${dollars(r.incrementalMarginCents[n]!)}</td><td>${dollars(r.oracleMarginCents[n]!)}</td><td>${dollars(r.regret[n]!)}</td><td>${r.joinedDecisions[n]!.toLocaleString("en-US")}</td><td>${r.holdoutDecisions[n]!.toLocaleString("en-US")}</td></tr>`)
+    .join("\n");
+  const ch = r.changes.length
+    ? `<h3>After each change</h3><table><tr><th>change</th><th>policy</th><th>share before</th><th>share in the next ${r.settings.recoveryWithinDecisions.toLocaleString("en-US")} decisions</th><th>lowest window</th><th>decisions until a window ≥ ${pct(r.settings.recoveryShare, 0)} of oracle</th><th>within ${r.settings.recoveryWithinDecisions.toLocaleString("en-US")}</th><th>decisions until ≥ ${pct(r.settings.recoveryShare, 0)} of its own level before</th></tr>
+${r.changes
+  .flatMap((c) =>
+    names.map((n, i) => {
+      const x = c.recovery[n]!;
+      return `<tr>${i === 0 ? `<td rowspan="${names.length}">${esc(c.note)}<br><span class="muted">after ${c.atDecision.toLocaleString("en-US")} decisions (${esc(c.simTime)})</span></td>` : ""}<td class="l">${esc(n)}</td><td>${pct(x.shareBefore)}</td><td>${pct(x.shareAfter)}</td><td>${pct(x.lowestWindowShare)}</td><td>${x.afterDecisions ?? "not reached"}</td><td>${yes(x.withinTarget)}</td><td>${x.afterDecisionsRelative ?? "not reached"}</td></tr>`;
+    }),
+  )
+  .join("\n")}</table>`
+    : "";
+  return `
+<h2>Scenario <code>${esc(r.scenario)}</code></h2>
+<p>${esc(r.description)}</p>
+<p class="muted">${r.decisions.toLocaleString("en-US")} decisions (${r.simHours.toFixed(1)} simulated hours), world seed ${r.seed}.</p>
+<table><tr><th>policy</th><th>share of oracle (whole run)</th><th>share of oracle (last half)</th><th>incremental margin</th><th>oracle's</th><th>regret</th><th>decisions counted</th><th>random control (left out)</th></tr>
+${rows}</table>
+<figure>${share}</figure>
+<figure>${reg}</figure>
+${ch}
+<p class="muted">Diagnostic: a policy that sees only the engine's segments and, in hindsight, always took the arm with the best average true value in each segment would earn ${pct(r.segmentOracleShare.all)} of the oracle (${pct(r.segmentOracleShare.lastHalf)} over the last half). The gap between that and 100% is what the segment rules cannot see; the gap between it and ts-segmented is what the learning leaves on the table.</p>`;
+}
+
+export function simHtml(reports: readonly SimReport[]): string {
+  const body = `
+<h1>Does the promotion engine learn? Regret against the simulator's truth</h1>
+<p>The simulator is a shop with simulated shoppers whose hidden types decide how they respond to a promotion: some buy anyway (a discount only costs margin), some are persuaded, some are put off, some never buy. For every decision point (a shopper on the site, a cart left behind, a message) it knows the <b>expected incremental margin</b> of each promotion: the margin it would earn with that offer minus what it would earn with no offer. The <b>oracle</b> always picks the best of the offers the engine was allowed to make (stock, budget, channel, frequency caps); <b>regret</b> is what a policy's pick falls short of it, summed over decisions. Each policy runs through the engine's own pipeline on its own copy of the same simulated shop (same seed). Decisions taken by the random control draw are left out on both sides.</p>
+${reports.map(simSection).join("\n")}`;
+  return page(`Simulator regret: ${reports.map((r) => r.scenario).join(", ")}`, body);
+}

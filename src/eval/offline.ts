@@ -1,0 +1,161 @@
+// Offline evaluation of a logged randomised experiment: every policy is replayed over the same log
+// with several seeds; the report follows issue #10's shape.
+import { rngFromKey } from "../random/index.ts";
+import type { Rule } from "../engine/index.ts";
+import type { EvalConfig } from "./config.ts";
+import { diffInterval, ipsEstimates, meanOf, summariseValue, type IpsEstimate } from "./estimates.ts";
+import { enginePolicy, epsilonGreedyPolicy, fixedPolicy, uniformPolicy, type BanditSettings } from "./policies.ts";
+import { addTo, checkpointsFor, emptyTally, replay, type LoggedRow, type Metric, type ReplayPolicy, type ReplayRun, type Tally } from "./replay.ts";
+
+type Interval = [number, number];
+
+export interface PolicyReport {
+  value: number;
+  ci95: Interval;
+  matched: number;
+  seedCi95: Interval;
+  perSeed: number[];
+  /** Learning policies with a random control draw: the share of rows it took, and how many of them matched a logged control row. */
+  controlShare?: number;
+  controlMatched?: number;
+  ips?: IpsEstimate;
+  snips?: IpsEstimate;
+}
+
+export interface UpliftReport {
+  /** The engine's estimate: the arm's outcome on the policy's own decisions minus the holdout control's (mean over seeds). */
+  estimate: number;
+  /** Mean over seeds of each run's interval (Newcombe for 0/1 outcomes, normal for spend). */
+  ci95: Interval;
+  /** The experiment's difference in means over the whole log, arm minus control. */
+  experiment: number;
+  experimentCi95: Interval;
+  /** Share of seeds whose interval covers the experiment's difference. */
+  coverage: number;
+  /** Mean over seeds of the rows behind the estimate. */
+  armRows: number;
+  holdoutRows: number;
+  policy: string;
+}
+
+export interface OfflineReport {
+  dataset: string;
+  rows: number;
+  metric: Metric;
+  seeds: number;
+  unit: string;
+  policies: Record<string, PolicyReport>;
+  uplift: Record<string, UpliftReport>;
+  experiment: { control: string; arms: Record<string, { rows: number; mean: number }> };
+  summary: { bestFixed: string; tsSegmentedShareOfBestFixed: number; upliftCoversExperiment: Record<string, boolean> };
+  curves: { rows: number[]; series: Record<string, (number | null)[]> };
+  settings: { segments: readonly Rule[]; bandit: BanditSettings; msPerRow: number; spendCapDollars: number; epsilon: number; loggingPropensity: number };
+}
+
+export interface OfflineOptions {
+  dataset: string;
+  rows: readonly LoggedRow[];
+  metric: Metric;
+  seeds: number;
+  eval: Readonly<EvalConfig>;
+  bandit: BanditSettings;
+  progress?: (text: string) => void;
+}
+
+export const LEARNING_POLICY = "ts-segmented";
+
+interface Spec {
+  make: () => ReplayPolicy;
+  /** No random draws: one run stands for every seed. */
+  deterministic: boolean;
+  learning: boolean;
+}
+
+export function evaluateLog(o: OfflineOptions): OfflineReport {
+  const h = o.eval.hillstrom;
+  const arms = [...h.promotions, h.control];
+  const rules = h.segments as readonly Rule[];
+  const binary = o.metric !== "spend";
+  // Spend is dollars; the posterior needs [0, 1]: spend / cap, clipped, then the Bernoulli trick.
+  const toReward = binary ? (x: number) => x : (x: number) => Math.min(1, x / h.spendCapDollars);
+  // Hillstrom assigned each arm uniformly at random.
+  const loggingPropensity = 1 / arms.length;
+  const specs: [string, Spec][] = [
+    ["uniform", { make: () => uniformPolicy(arms), deterministic: false, learning: false }],
+    ["ts", { make: () => enginePolicy({ name: "ts", promotions: h.promotions, control: h.control, rules: [], bandit: o.bandit }), deterministic: false, learning: true }],
+    [LEARNING_POLICY, { make: () => enginePolicy({ name: LEARNING_POLICY, promotions: h.promotions, control: h.control, rules, bandit: o.bandit }), deterministic: false, learning: true }],
+    ["epsilon-greedy", { make: () => epsilonGreedyPolicy({ arms, epsilon: h.epsilon, bandit: o.bandit }), deterministic: false, learning: true }],
+    ...arms.map((a): [string, Spec] => [`fixed:${a}`, { make: () => fixedPolicy(a), deterministic: true, learning: false }]),
+  ];
+  const checkpoints = checkpointsFor(o.rows.length, o.eval.curvePoints);
+  const policies: Record<string, PolicyReport> = {};
+  const series: Record<string, (number | null)[]> = {};
+  let engineRuns: ReplayRun[] = [];
+  for (const [name, spec] of specs) {
+    const runs: ReplayRun[] = [];
+    const n = spec.deterministic ? 1 : o.seeds;
+    const t0 = performance.now();
+    for (let s = 1; s <= n; s++) {
+      runs.push(replay(o.rows, spec.make(), { control: h.control, startMs: 0, msPerRow: h.msPerRow, toReward, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
+    }
+    const sum = summariseValue(runs);
+    const rep: PolicyReport = { value: sum.value, ci95: sum.ci95, matched: sum.matched, seedCi95: sum.seedCi95, perSeed: sum.perSeed };
+    if (spec.learning) {
+      rep.controlShare = runs.reduce((a, r) => a + r.holdoutDraws / Math.max(1, r.rows), 0) / runs.length;
+      rep.controlMatched = Math.round(runs.reduce((a, r) => a + r.holdout.n, 0) / runs.length);
+    }
+    if (name.startsWith("fixed:")) {
+      const arm = name.slice("fixed:".length);
+      const e = ipsEstimates(o.rows, (r) => (r.arm === arm ? 1 : 0), loggingPropensity);
+      rep.ips = e.ips;
+      rep.snips = e.snips;
+    }
+    policies[name] = rep;
+    series[name] = checkpoints.map((_, k) => {
+      const xs = runs.map((r) => r.curve[k]!).filter((x) => !Number.isNaN(x));
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    });
+    if (name === LEARNING_POLICY) engineRuns = runs;
+    o.progress?.(`${name}: value ${sum.value.toFixed(4)} over ${n} run(s), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  // The experiment: every row, by assigned arm.
+  const byArm = new Map<string, Tally>(arms.map((a) => [a, emptyTally()]));
+  for (const r of o.rows) addTo(byArm.get(r.arm)!, r.outcome);
+  const control = byArm.get(h.control)!;
+  const uplift: Record<string, UpliftReport> = {};
+  for (const a of h.promotions) {
+    const exp = diffInterval(byArm.get(a)!, control, binary);
+    const per = engineRuns.map((r) => diffInterval(r.byArm[a] ?? emptyTally(), r.holdout, binary));
+    const k = per.length;
+    uplift[a] = {
+      estimate: per.reduce((s, x) => s + x.estimate, 0) / k,
+      ci95: [per.reduce((s, x) => s + x.ci95[0], 0) / k, per.reduce((s, x) => s + x.ci95[1], 0) / k],
+      experiment: exp.estimate,
+      experimentCi95: exp.ci95,
+      coverage: per.filter((x) => x.ci95[0] <= exp.estimate && exp.estimate <= x.ci95[1]).length / k,
+      armRows: Math.round(engineRuns.reduce((s, r) => s + (r.byArm[a]?.n ?? 0), 0) / k),
+      holdoutRows: Math.round(engineRuns.reduce((s, r) => s + r.holdout.n, 0) / k),
+      policy: LEARNING_POLICY,
+    };
+  }
+  const fixedNames = arms.map((a) => `fixed:${a}`);
+  const bestFixed = fixedNames.reduce((b, x) => (policies[x]!.value > policies[b]!.value ? x : b));
+  return {
+    dataset: o.dataset,
+    rows: o.rows.length,
+    metric: o.metric,
+    seeds: o.seeds,
+    unit: binary ? `share of customers with ${o.metric} = 1` : "dollars spent per customer",
+    policies,
+    uplift,
+    experiment: { control: h.control, arms: Object.fromEntries(arms.map((a) => [a, { rows: byArm.get(a)!.n, mean: meanOf(byArm.get(a)!) }])) },
+    summary: {
+      bestFixed,
+      tsSegmentedShareOfBestFixed: policies[LEARNING_POLICY]!.value / policies[bestFixed]!.value,
+      upliftCoversExperiment: Object.fromEntries(Object.entries(uplift).map(([a, u]) => [a, u.ci95[0] <= u.experiment && u.experiment <= u.ci95[1]])),
+    },
+    curves: { rows: checkpoints, series },
+    settings: { segments: rules, bandit: o.bandit, msPerRow: h.msPerRow, spendCapDollars: h.spendCapDollars, epsilon: h.epsilon, loggingPropensity },
+  };
+}

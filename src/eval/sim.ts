@@ -1,0 +1,134 @@
+// Simulator mode: the simulator's pure world model and the engine in one process (no NATS). Each
+// decision goes back to the world at once; each decision point's ground truth (expected incremental
+// margin per arm) is joined with the decision by event id to measure regret against the oracle.
+import type { Config } from "../config/index.ts";
+import { addPromotion, createEngine, engineConfigFrom, promotionFrom, step, type Engine, type EngineConfig } from "../engine/index.ts";
+import { RegretTracker } from "../kpi/index.ts";
+import { rngFromKey } from "../random/index.ts";
+import { World, type Scenario } from "../../simulator/world/index.ts";
+import { GreedyTable, UniformTable } from "./tables.ts";
+
+export interface SimPolicy {
+  name: string;
+  description: string;
+  build(cfg: EngineConfig): Engine;
+}
+
+function withTable(e: Engine, make: (e: Engine) => Engine["arms"]): Engine {
+  const t = make(e);
+  for (const id of e.arms.ids()) t.add(id);
+  e.arms = t;
+  return e;
+}
+
+/** The three policies of issue #10, each the engine's pipeline; only what the policy reads differs. */
+export const SIM_POLICIES: readonly SimPolicy[] = [
+  {
+    name: "ts-segmented",
+    description: "the engine as configured: segmented Thompson sampling with control, margin reward",
+    build: (cfg) => createEngine(cfg),
+  },
+  {
+    name: "uniform",
+    description: "uniformly random among the eligible promotions and control",
+    build: (cfg) => withTable(createEngine(cfg), (e) => new UniformTable(e.arms.opts)),
+  },
+  {
+    name: "greedy-conversion",
+    description: "greedy on learned conversion rate per segment, never control: ignores uplift and discount cost",
+    build: (cfg) => withTable(createEngine({ ...cfg, bandit: { ...cfg.bandit, reward: "conversion" } }), (e) => new GreedyTable(e.arms.opts)),
+  },
+];
+
+export interface SimChange {
+  /** Decision points answered before the change. */
+  atDecision: number;
+  simTime: string;
+  note: string;
+}
+
+export interface SimRun {
+  policy: string;
+  decisions: number;
+  /** Cumulative expected incremental margin (cents) of the chosen arms, of the oracle's, and regret, after decision i (index 0 = before any). Holdout and forced-control decisions add nothing. */
+  incremental: Float64Array;
+  oracle: Float64Array;
+  regret: Float64Array;
+  /** Decisions joined with their truth (policy decisions only). */
+  joined: number;
+  holdout: number;
+  changes: SimChange[];
+  simHours: number;
+  /** Policy decisions joined with their truth, kept for diagnostics (see segmentOracleShare). */
+  joinedDetail: JoinedDecision[];
+}
+
+/** What a policy decision could choose from, the segment it was made in, and what each arm was worth. */
+export interface JoinedDecision {
+  index: number;
+  segment: string;
+  candidates: string[];
+  arms: Record<string, number>;
+}
+
+export interface SimRunOptions {
+  cfg: Readonly<Config>;
+  scenario: Scenario;
+  decisions: number;
+  seed: number;
+  sliceMs: number;
+  policy: SimPolicy;
+  progress?: (text: string) => void;
+}
+
+export function runSim(o: SimRunOptions): SimRun {
+  const n = o.decisions;
+  const s = o.cfg.simulator;
+  const startMs = Date.parse(s.startTime);
+  const world = new World({ seed: o.seed, startMs, shoppers: s.shoppers, products: s.products, categories: s.categories, visitsPerSec: s.visitsPerSec, promotions: o.cfg.promotions, scenario: o.scenario });
+  const engine = o.policy.build(engineConfigFrom(o.cfg));
+  const tracker = new RegretTracker();
+  const incremental = new Float64Array(n + 1);
+  const oracle = new Float64Array(n + 1);
+  const regret = new Float64Array(n + 1);
+  const changes: SimChange[] = [];
+  const seed = o.cfg.processor.seed;
+  let d = 0;
+  let holdout = 0;
+  const every = Math.max(1, Math.round(n / 10));
+  const waiting = new Map<string, { index: number; segment: string; candidates: string[] }>();
+  const joinedDetail: JoinedDecision[] = [];
+  while (d < n) {
+    for (const out of world.advance(world.nowMs + o.sliceMs)) {
+      if (out.kind === "event") {
+        // The N-th decision ends the run; later events of the slice are not processed.
+        if (d >= n) continue;
+        for (const eff of step(engine, out.event, rngFromKey(seed, out.event.id))) {
+          if (eff.kind !== "decision") continue;
+          const dec = eff.decision;
+          d++;
+          if (dec.holdout) holdout++;
+          world.onDecision({ id: dec.id, eventId: dec.eventId, promotionId: dec.promotionId, offer: dec.offer });
+          tracker.onDecision(dec);
+          if (!dec.holdout && dec.reason === undefined) waiting.set(dec.eventId, { index: d, segment: dec.segment, candidates: dec.explanation.candidates.map((c) => c.promotionId) });
+          if (d % every === 0) o.progress?.(`${o.scenario.name} ${o.policy.name}: ${d}/${n} decisions`);
+          if (d >= n) break;
+        }
+      } else if (out.kind === "truth") {
+        tracker.onTruth(out.truth);
+        const w = waiting.get(out.truth.eventId);
+        if (w) {
+          waiting.delete(out.truth.eventId);
+          joinedDetail.push({ ...w, arms: out.truth.arms });
+        }
+      }
+      else if (out.kind === "promotion") addPromotion(engine, promotionFrom(out.promotion));
+      else if (!out.text.startsWith("scenario ")) changes.push({ atDecision: d, simTime: new Date(world.nowMs).toISOString(), note: out.text });
+      const st = tracker.state;
+      incremental[d] = st.incrementalMargin;
+      oracle[d] = st.oracleMargin;
+      regret[d] = st.cumulativeRegret;
+    }
+  }
+  return { policy: o.policy.name, decisions: d, incremental, oracle, regret, joined: tracker.state.decisions, holdout, changes, simHours: (world.nowMs - startMs) / 3_600_000, joinedDetail };
+}
