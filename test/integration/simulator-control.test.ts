@@ -1,8 +1,10 @@
 // The live simulator on a real nats-server, driven over sim.control like the dashboard does: speed
-// changes change the rate of events stored in the EVENTS stream. Rates are compared as ratios
-// between speeds measured in the same run, never against fixed numbers.
+// changes change the rate of events stored in the EVENTS stream (rates are compared as ratios
+// between speeds measured in the same run, never against fixed numbers), and scenario switches
+// announce promotion changes on promo.control, answered here the way the processor answers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { PromotionConfig } from "../../src/config/index.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../../src/config/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
@@ -53,7 +55,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe("simulator speed control on a real JetStream", () => {
+describe("simulator control on a real JetStream", () => {
   it("publishes about ten times the events per second at 10× as at 1×, and more still at max", async () => {
     const start = Date.parse(cfg.simulator.startTime);
     // At max, run half a simulated hour first: sessions last up to ten minutes, so the event rate
@@ -103,4 +105,36 @@ describe("simulator speed control on a real JetStream", () => {
     const u = await control({ cmd: "warp" });
     expect(u.ok === false && u.error).toMatch(/unknown cmd "warp"/);
   });
+
+  it("announces on promo.control what a scenario changes, and undoes it on a switch or a new seed", async () => {
+    const upserts: PromotionConfig[] = [];
+    const sub = nc.subscribe("promo.control", {
+      callback: (_e, m) => {
+        upserts.push(m.json<{ op: string; promotion: PromotionConfig }>().promotion);
+        m.respond(new TextEncoder().encode(JSON.stringify({ ok: true })));
+      },
+    });
+    try {
+      const base = new Map(cfg.promotions.map((p) => [p.id, p]));
+      const cut = (p: PromotionConfig) => p.budgetCents < base.get(p.id)!.budgetCents;
+      expect((await control({ cmd: "scenario", value: "budget-crunch" })).status.scenario).toBe("budget-crunch");
+      await waitFor("three budget cuts", () => upserts.filter(cut).length === 3);
+      expect(upserts.map((p) => p.id).sort()).toEqual(["free-shipping", "pct20-sku-007", "pct30-fashion"]);
+
+      upserts.length = 0;
+      await control({ cmd: "scenario", value: "steady" });
+      await waitFor("three restores", () => upserts.length === 3);
+      for (const p of upserts) expect(p).toEqual(base.get(p.id));
+
+      await control({ cmd: "scenario", value: "budget-crunch" });
+      await waitFor("cuts again", () => upserts.filter(cut).length === 3);
+      upserts.length = 0;
+      expect((await control({ cmd: "seed", value: 99 })).status.seed).toBe(99);
+      // The old world's changes are undone, then the new world's budget-crunch cuts anew.
+      await waitFor("restores and new cuts", () => upserts.filter((p) => !cut(p)).length === 3 && upserts.filter(cut).length === 3);
+    } finally {
+      sub.unsubscribe();
+      await control({ cmd: "scenario", value: "steady" });
+    }
+  }, 60_000);
 });
