@@ -209,10 +209,19 @@ export class SimulatorRunner {
         this.scenarioName = c.value;
         this.world.setScenario(loadScenario(c.value));
         break;
-      case "seed":
+      case "seed": {
         this.seed = c.value;
-        this.world = this.makeWorld(this.world.nowMs + 1000);
+        // The new world starts from the configured promotions: restarting the scenario on the old
+        // one first yields what it must tell the processor to get there (budgets the scenario cut,
+        // promotions it launched), which the new world would otherwise never undo.
+        const old = this.world;
+        old.setScenario(loadScenario(this.scenarioName));
+        // advance() to a time already past runs nothing and hands back what setScenario output.
+        const restore = old.advance(old.nowMs - 1).filter((o) => o.kind === "promotion");
+        this.world = this.makeWorld(old.nowMs + 1000);
+        void this.emit(restore);
         break;
+      }
       case "status":
         break;
     }

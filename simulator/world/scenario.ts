@@ -27,6 +27,8 @@ const Change = Type.Object(
     flashSale: Type.Optional(Type.Object({ productId: Type.String(), share: Type.Number({ minimum: 0, maximum: 1 }) })),
     /** Restocking stops (true) or resumes (false). */
     restockPaused: Type.Optional(Type.Boolean()),
+    /** Every product is restocked (to restockTo) at this moment, e.g. the delivery that ends a stock-out. */
+    restockNow: Type.Optional(Type.Boolean()),
     /** Promotions launched (or changed) at this time: announced to the processor over promo.control. */
     promotions: Type.Optional(Type.Array(PromotionSchema)),
   },

@@ -93,6 +93,12 @@ export interface WorldCounts {
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
+/** A shopper counts as lapsed when away for this many of their own usual gaps between visits. */
+const LAPSED_GAPS = 4;
+/** A lapsed shopper is messaged at most once per this long. */
+const LAPSED_COOLDOWN_MS = 24 * HOUR;
+/** Lapsed shoppers are looked for on this cadence: the scheduled sends go out in batches. */
+const LAPSED_SWEEP_MS = 30 * MIN;
 
 export class World {
   nowMs: number;
@@ -115,7 +121,14 @@ export class World {
   private readonly open = new Map<string, DecisionPoint>();
   private readonly runId: string;
   private maxFrequency = 0;
+  private frequencySum = 0;
   private scenarioEpoch = 0;
+  /** Discount granted so far per promotion (cents): a promotion whose budget is gone is not offered. */
+  private readonly spentCents = new Map<string, number>();
+  /** When each lapsed shopper was last messaged. */
+  private readonly lastMessagedMs = new Map<string, number>();
+  /** The promotions the run started with: a scenario switch restores them (see setScenario). */
+  private readonly basePromotions: ReadonlyMap<string, PromotionConfig>;
 
   constructor(readonly opts: WorldOptions) {
     this.rng = rngFromSeed(opts.seed);
@@ -123,12 +136,21 @@ export class World {
     this.runId = opts.runId ?? `s${opts.seed}t${Math.floor(opts.startMs / 1000).toString(36)}`;
     this.products = buildCatalog(opts.seed, opts.products, opts.categories, opts.scenario.initialStock);
     for (const p of opts.promotions) this.promotions.set(p.id, p);
+    this.basePromotions = new Map(this.promotions);
     this.shoppers = [];
     for (let i = 0; i < opts.shoppers; i++) this.shoppers.push(this.makeShopper(i));
+    // Each shopper's last visit before the run, one of their own gaps ago, so "away for a while"
+    // (lapsed sends) means the same from the first hour on instead of "everyone, at the start".
+    for (const s of this.shoppers) s.lastVisitMs = this.nowMs - sampleExponential(1 / this.usualGapMs(s, 1), this.rng);
     for (const p of this.products) this.emitInventory(p);
     this.setScenario(opts.scenario);
     this.scheduleVisit();
-    this.schedule(this.nowMs + 30 * MIN, () => this.lapsedSweep());
+    this.schedule(this.nowMs + LAPSED_SWEEP_MS, () => this.lapsedSweep());
+  }
+
+  /** The mean time between two visits of this shopper at a traffic multiplier (visits pick shoppers by frequency). */
+  usualGapMs(s: Shopper, traffic = this.traffic): number {
+    return (1000 * this.frequencySum) / (this.opts.visitsPerSec * traffic * s.frequency);
   }
 
   private makeShopper(i: number): Shopper {
@@ -148,6 +170,7 @@ export class World {
     const sum = raw.reduce((a, b) => a + b, 0) || 1;
     const frequency = Math.exp(0.8 * sampleNormal(r));
     this.maxFrequency = Math.max(this.maxFrequency, frequency);
+    this.frequencySum += frequency;
     return {
       id: `c${String(i + 1).padStart(5, "0")}`,
       type,
@@ -159,9 +182,31 @@ export class World {
     };
   }
 
-  /** Switches scenario now: its timeline counts from this moment. */
+  /**
+   * Switches scenario now: its timeline counts from this moment. Each scenario describes the shop
+   * from its own start, so promotions a previous scenario changed (budget-crunch's budgets) are
+   * restored to the run's promotions and ones it launched (new-promotion's) are retired by an end
+   * time of now; both are output as `promotion` so the processor hears of them too.
+   */
   setScenario(s: Scenario): void {
+    const nowIso = new Date(this.nowMs).toISOString();
+    for (const [id, cur] of this.promotions) {
+      const base = this.basePromotions.get(id);
+      let next: PromotionConfig | undefined;
+      if (base) next = JSON.stringify(base) === JSON.stringify(cur) ? undefined : base;
+      else if (!cur.endsAt || Date.parse(cur.endsAt) > this.nowMs) next = { ...cur, endsAt: nowIso };
+      if (!next) continue;
+      this.promotions.set(id, next);
+      this.out.push({ kind: "promotion", promotion: next });
+    }
     this.scenario = s;
+    // Stock starts the scenario at its level at least (holiday stocks ten times as much).
+    for (const p of this.products)
+      if (p.stock < s.initialStock) {
+        p.stock = s.initialStock;
+        this.counts.restocks++;
+        this.emitInventory(p);
+      }
     this.scenarioStartMs = this.nowMs;
     this.effects = { ...s.effects };
     this.traffic = s.trafficMultiplier;
@@ -178,6 +223,7 @@ export class World {
     if (c.trafficMultiplier !== undefined) this.traffic = c.trafficMultiplier;
     if (c.flashSale) this.flashSale = c.flashSale.share > 0 ? c.flashSale : undefined;
     if (c.restockPaused !== undefined) this.restockPaused = c.restockPaused;
+    if (c.restockNow) this.restock();
     for (const p of c.promotions ?? []) {
       this.promotions.set(p.id, p);
       this.out.push({ kind: "promotion", promotion: p });
@@ -252,15 +298,38 @@ export class World {
   private scheduleRestock(epoch: number): void {
     this.schedule(this.nowMs + this.scenario.restockEverySec * 1000, () => {
       if (epoch !== this.scenarioEpoch) return;
-      if (!this.restockPaused)
-        for (const p of this.products)
-          if (p.stock < this.scenario.restockTo) {
-            p.stock = this.scenario.restockTo;
-            this.counts.restocks++;
-            this.emitInventory(p);
-          }
+      if (!this.restockPaused) this.restock();
       this.scheduleRestock(epoch);
     });
+  }
+
+  private restock(): void {
+    for (const p of this.products)
+      if (p.stock < this.scenario.restockTo) {
+        p.stock = this.scenario.restockTo;
+        this.counts.restocks++;
+        this.emitInventory(p);
+      }
+  }
+
+  /** Budget (cents) a promotion has left in the shop's books. */
+  budgetLeftCents(promotionId: string): number {
+    const p = this.promotions.get(promotionId);
+    return p ? p.budgetCents - (this.spentCents.get(promotionId) ?? 0) : 0;
+  }
+
+  /**
+   * The most one offer of the promotion can cost, by the rule the engine reserves budget with
+   * (src/engine/guards.ts reservationCents; the simulator never imports the engine, so it is
+   * restated here): an offer is made only while the budget covers it.
+   */
+  private reservationCents(p: PromotionConfig): number {
+    let cost = p.maxDiscountCents;
+    if ((p.kind === "percent" || p.kind === "bundle") && p.productId !== undefined) {
+      const prod = this.products.find((x) => x.id === p.productId);
+      if (prod) cost = Math.min(cost, Math.ceil((prod.priceCents * (p.percentOff ?? 0)) / 100));
+    } else if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents !== undefined) cost = Math.min(cost, p.amountOffCents);
+    return Math.max(0, cost);
   }
 
   private pickShopper(): Shopper {
@@ -301,6 +370,7 @@ export class World {
       const prod = this.products.find((x) => x.id === p.productId);
       if (!prod || prod.stock <= 0) return false;
     }
+    if (this.budgetLeftCents(p.id) < this.reservationCents(p)) return false;
     return true;
   }
 
@@ -317,7 +387,13 @@ export class World {
     return Math.max(0, Math.min(d, capCents ?? p.maxDiscountCents));
   }
 
-  /** P(buy) of a shopper for a product under an arm; `message` for email/sms/push decision points. */
+  /**
+   * P(buy) of a shopper for a product under an arm (intent: stock is not looked at here); for
+   * email/sms/push decision points the message's reach (responsiveness) scales base and effect.
+   * A promotion persuades only when it applies to the product the shopper has in mind: an offer on
+   * something else sells nothing here (it used to lift sales at no discount, which made offers that
+   * never apply look like free money in the truth). Being put off (a negative effect) needs no match.
+   */
   buyProbability(s: Shopper, channel: Channel, armId: string, product: Product): number {
     const sc = this.scenario;
     const resp = channel === "web" ? 1 : s.responsiveness[channel];
@@ -325,11 +401,13 @@ export class World {
     if (armId === CONTROL) return base;
     const p = this.promotions.get(armId);
     if (!p) return base;
-    const match = this.applies(p, product) ? 1 : 0.15;
-    const ci = p.category ? this.opts.categories.indexOf(p.category) : -1;
-    const taste = ci >= 0 ? Math.min(2, 0.5 + 4 * (s.tastes[ci] ?? 0)) : 1;
-    let eff = this.effectOf(p.id, s.type) * match * resp;
-    if (eff > 0) eff *= taste * (0.5 + s.priceSensitivity);
+    let eff = this.effectOf(p.id, s.type) * resp;
+    if (eff > 0) {
+      if (!this.applies(p, product)) return base;
+      const ci = p.category ? this.opts.categories.indexOf(p.category) : -1;
+      const taste = ci >= 0 ? Math.min(2, 0.5 + 4 * (s.tastes[ci] ?? 0)) : 1;
+      eff *= taste * (0.5 + s.priceSensitivity);
+    }
     return Math.min(0.95, Math.max(0, base + eff));
   }
 
@@ -343,14 +421,15 @@ export class World {
   private truthFor(eventId: string, s: Shopper, channel: Channel, product: Product): Truth {
     const arms: Record<string, number> = {};
     const conversion: Record<string, number> = {};
-    const p0 = this.buyProbability(s, channel, CONTROL, product);
+    // A purchase needs the units in stock (two for a bundle); what cannot be sold converts nobody.
+    const p0 = product.stock >= 1 ? this.buyProbability(s, channel, CONTROL, product) : 0;
     const m0 = this.marginOf(CONTROL, product);
     conversion[CONTROL] = p0;
     arms[CONTROL] = 0;
     let best = CONTROL;
     for (const p of this.promotions.values()) {
       if (!this.live(p, channel)) continue;
-      const pb = this.buyProbability(s, channel, p.id, product);
+      const pb = product.stock >= this.quantityFor(p, product) ? this.buyProbability(s, channel, p.id, product) : 0;
       conversion[p.id] = pb;
       arms[p.id] = pb * this.marginOf(p.id, product) - p0 * m0;
       if (arms[p.id]! > arms[best]!) best = p.id;
@@ -408,19 +487,25 @@ export class World {
     });
   }
 
-  /** Shoppers away for two days may get an sms or push ("lapsed"): a decision point off-site. */
+  /**
+   * The scheduled send: every half hour, shoppers away for LAPSED_GAPS of their own usual gaps (and
+   * not messaged in the last day) get a message on the channel they answer best: a decision point
+   * off-site. "Away" is relative to the shopper's own rhythm, so it means the same at any traffic.
+   */
   private lapsedSweep(): void {
-    const n = Math.max(1, Math.round(this.shoppers.length * 0.002 * this.traffic));
-    for (let i = 0; i < n; i++) {
-      const s = this.shoppers[Math.floor(this.rng.next() * this.shoppers.length)]!;
-      if (s.lastVisitMs !== 0 && this.nowMs - s.lastVisitMs < 48 * HOUR) continue;
-      const channel: Channel = s.responsiveness.push >= s.responsiveness.sms ? "push" : "sms";
+    for (const s of this.shoppers) {
+      if (this.nowMs - s.lastVisitMs < LAPSED_GAPS * this.usualGapMs(s)) continue;
+      const messaged = this.lastMessagedMs.get(s.id);
+      if (messaged !== undefined && this.nowMs - messaged < LAPSED_COOLDOWN_MS) continue;
+      this.lastMessagedMs.set(s.id, this.nowMs);
+      const r = s.responsiveness;
+      const channel: Channel = r.email >= r.sms && r.email >= r.push ? "email" : r.push >= r.sms ? "push" : "sms";
       this.counts.sends++;
       const product = this.pickProduct(s);
       const { id: sid, dp: sdp } = this.decisionPoint("send", s, channel, product, "lapsed");
       this.schedule(this.nowMs + 20 * MIN + this.rng.next() * 10 * HOUR, () => this.resolve(sid, sdp, false));
     }
-    this.schedule(this.nowMs + 30 * MIN, () => this.lapsedSweep());
+    this.schedule(this.nowMs + LAPSED_SWEEP_MS, () => this.lapsedSweep());
   }
 
   /** The moment of truth for a decision point: buy or not, under the offer it received (if any). */
@@ -445,7 +530,11 @@ export class World {
     const discount = p ? this.discountCents(p, product, qty, dp.decision?.offer?.maxDiscountCents) : 0;
     const total = product.priceCents * qty - discount;
     this.counts.purchases++;
-    if (discount > 0) this.counts.promoPurchases++;
+    s.lastVisitMs = Math.max(s.lastVisitMs, this.nowMs);
+    if (discount > 0 && p) {
+      this.counts.promoPurchases++;
+      this.spentCents.set(p.id, (this.spentCents.get(p.id) ?? 0) + discount);
+    }
     this.counts.discountCents += discount;
     this.counts.marginCents += (product.priceCents - product.costCents) * qty - discount;
     this.emit({

@@ -1,0 +1,210 @@
+// A real log → events on the bus: read the CSV (csv.ts), map each row with its format's module,
+// check every event against the contract, put them back in event-time order (reorder.ts), pace them
+// (pacer.ts) and publish them (sink.ts). Nothing vanishes unseen: every row is published, skipped
+// with a reason (no event type for it) or counted as malformed with an example kept.
+import { decodeEvent, encodeEvent, partitionOf, type EventType, type ShopEvent, type Subjects } from "../../src/events/index.ts";
+import { countLines, readCsv } from "./csv.ts";
+import type { ReplayFormat } from "./format.ts";
+import { Pacer, realClock, type Clock, type ReplaySpeed } from "./pacer.ts";
+import { noProgress, type ProgressReporter } from "./progress.ts";
+import { ReorderBuffer } from "./reorder.ts";
+import type { EventSink } from "./sink.ts";
+
+/** Events held for reordering by default: more than the seed clickstream's 74,817 rows (see reorder.ts). */
+export const DEFAULT_BUFFER_EVENTS = 100_000;
+
+export interface ReplayOptions {
+  file: string;
+  format: ReplayFormat;
+  sink: EventSink;
+  subjects: Subjects;
+  partitions: number;
+  /** Events larger than this (bytes) are malformed: the processor would dead-letter them. */
+  maxEventBytes: number;
+  speed?: ReplaySpeed;
+  bufferEvents?: number;
+  /** Log clock start for formats without timestamps; the format's default otherwise. */
+  startMs?: number;
+  clock?: Clock;
+  progress?: ProgressReporter;
+  signal?: AbortSignal;
+  /** Malformed rows kept as examples for the report. */
+  maxExamples?: number;
+}
+
+export interface MalformedExample {
+  line: number;
+  reason: string;
+  text: string;
+}
+
+export interface ReplayReport {
+  format: string;
+  file: string;
+  /** Data rows read (a record the CSV parser could not read counts as one). */
+  rows: number;
+  /** Events acknowledged by the server, and of those the ones it already had. */
+  published: number;
+  duplicates: number;
+  /** Events given up on after retries. */
+  failed: number;
+  /** Events sent, per type. */
+  byType: Partial<Record<EventType, number>>;
+  malformed: number;
+  malformedExamples: MalformedExample[];
+  skipped: number;
+  skippedReasons: Record<string, number>;
+  /** Events that arrived older than one already published (the buffer was too small for the disorder). */
+  late: number;
+  firstTs: number | undefined;
+  lastTs: number | undefined;
+  aborted: boolean;
+  elapsedMs: number;
+  lastError: string | undefined;
+}
+
+interface Pending {
+  ts: number;
+  seq: number;
+  type: EventType;
+  subject: string;
+  data: Uint8Array;
+  id: string;
+  /** The last of its row's events to go out: the row is done when it is sent. */
+  endsRow: boolean;
+}
+
+export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
+  const t0 = performance.now();
+  const clock = o.clock ?? realClock;
+  const progress = o.progress ?? noProgress;
+  const maxExamples = o.maxExamples ?? 5;
+  const pacer = new Pacer(o.speed ?? "max", clock);
+  const buffer = new ReorderBuffer<Pending>(o.bufferEvents ?? DEFAULT_BUFFER_EVENTS);
+  const mapRow = o.format.createMapper({ startMs: o.startMs ?? o.format.defaultStartMs });
+  const r: ReplayReport = {
+    format: o.format.name,
+    file: o.file,
+    rows: 0,
+    published: 0,
+    duplicates: 0,
+    failed: 0,
+    byType: {},
+    malformed: 0,
+    malformedExamples: [],
+    skipped: 0,
+    skippedReasons: {},
+    late: 0,
+    firstTs: undefined,
+    lastTs: undefined,
+    aborted: false,
+    elapsedMs: 0,
+    lastError: undefined,
+  };
+  let rowsDone = 0;
+  let sent = 0;
+  let seq = 0;
+  const malformed = (line: number, reason: string, text: string) => {
+    r.malformed++;
+    rowsDone++;
+    if (r.malformedExamples.length < maxExamples) r.malformedExamples.push({ line, reason, text: text.replace(/[\r\n]+$/, "").slice(0, 200) });
+  };
+  const show = () =>
+    progress.update({ rowsDone, eventsPublished: o.sink.stats.published, malformed: r.malformed, skipped: r.skipped, logTs: r.lastTs });
+  const send = async (p: Pending) => {
+    await pacer.waitFor(p.ts);
+    await o.sink.publish(p.subject, p.data, p.id);
+    sent++;
+    r.byType[p.type] = (r.byType[p.type] ?? 0) + 1;
+    if (r.firstTs === undefined || p.ts < r.firstTs) r.firstTs = p.ts;
+    if (r.lastTs === undefined || p.ts > r.lastTs) r.lastTs = p.ts;
+    if (p.endsRow) rowsDone++;
+    if ((sent & 255) === 0) show();
+  };
+
+  progress.start(Math.max(0, (await countLines(o.file)) - 1));
+  try {
+    for await (const item of readCsv(o.file, o.format)) {
+      if (o.signal?.aborted) {
+        r.aborted = true;
+        break;
+      }
+      r.rows++;
+      if (item.kind === "bad") {
+        malformed(item.line, item.reason, item.text);
+        continue;
+      }
+      const res = mapRow(item.row);
+      if (res.kind === "malformed") {
+        malformed(item.row.line, res.reason, item.row.raw);
+        continue;
+      }
+      if (res.kind === "skipped") {
+        r.skipped++;
+        rowsDone++;
+        r.skippedReasons[res.reason] = (r.skippedReasons[res.reason] ?? 0) + 1;
+        continue;
+      }
+      const checked = checkEvents(res.events, o);
+      if (typeof checked === "string") {
+        malformed(item.row.line, checked, item.row.raw);
+        continue;
+      }
+      if (checked.length === 0) {
+        rowsDone++;
+        continue;
+      }
+      let last = 0;
+      checked.forEach((c, i) => {
+        if (c.ts >= checked[last]!.ts) last = i;
+      });
+      checked.forEach((c, i) => buffer.push({ ...c, seq: seq++, endsRow: i === last }));
+      for (const p of buffer.overflow()) await send(p);
+    }
+    if (!r.aborted) for (const p of buffer.drain()) await send(p);
+  } finally {
+    await o.sink.flush();
+    const st = o.sink.stats;
+    r.published = st.published;
+    r.duplicates = st.duplicates;
+    r.failed = st.failed;
+    r.lastError = st.lastError;
+    r.late = buffer.late;
+    show();
+    progress.stop();
+    r.elapsedMs = performance.now() - t0;
+  }
+  return r;
+}
+
+/** Encodes and checks a row's events against the contract; a reason string when one fails. */
+function checkEvents(events: ShopEvent[], o: ReplayOptions): Omit<Pending, "seq" | "endsRow">[] | string {
+  const out: Omit<Pending, "seq" | "endsRow">[] = [];
+  for (const e of events) {
+    const data = encodeEvent(e);
+    const d = decodeEvent(data, o.maxEventBytes);
+    if (!d.ok) return `its ${e.type} event breaks the event contract (${d.reason}: ${d.detail})`;
+    const subject = e.type === "inventory" ? o.subjects.inventory(e.productId) : o.subjects.event(e.type, partitionOf(e.customerId, o.partitions));
+    out.push({ ts: e.ts, type: e.type, subject, data, id: e.id });
+  }
+  return out;
+}
+
+/** The closing line: what was published and what was not, and why. */
+export function summaryLine(r: ReplayReport): string {
+  const types = (Object.entries(r.byType) as [string, number][]).map(([t, k]) => `${t} ${k}`).join(", ");
+  const skipped = Object.entries(r.skippedReasons)
+    .map(([why, k]) => `${k} ${why}`)
+    .join("; ");
+  const parts = [
+    `replay ${r.format}${r.aborted ? " (interrupted)" : ""}: ${r.rows} rows`,
+    `published ${r.published} events${types ? ` (${types})` : ""}`,
+    `${r.duplicates} already in the stream`,
+    `malformed ${r.malformed} rows`,
+    `skipped ${r.skipped} rows${skipped ? ` (${skipped})` : ""}`,
+    `late ${r.late}`,
+    `failed ${r.failed}`,
+    `in ${(r.elapsedMs / 1000).toFixed(1)} s`,
+  ];
+  return parts.join(", ");
+}
