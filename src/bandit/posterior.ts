@@ -5,11 +5,15 @@
 // counts. A segment's prior is the arm-wide posterior mean scaled to strength m, so a segment with few
 // observations starts from what the arm has learned everywhere (DESIGN "Hierarchy").
 //
-// One refinement of the DESIGN's α₀ = m·μ: the strength is min(m, α_g + β_g), the arm-wide
-// posterior's own weight. A segment cannot be more certain of a promotion than the whole population
-// is: an arm added at runtime (nothing learned anywhere) then starts from the configured prior
-// Beta(priorAlpha, priorBeta) in every segment and gets explored, instead of from Beta(m/2, m/2),
-// which would claim m pseudo-observations of a 50% rate that nobody made (posterior.test.ts).
+// Two refinements of the DESIGN's α₀ = m·μ (posterior.test.ts shows both):
+// - μ is the arm's posterior mean from the *other* segments' data (the arm-wide counts minus this
+//   segment's): the arm-wide posterior already holds this segment's observations, and borrowing it
+//   whole would count them twice (with a single segment, up to m observations twice over).
+// - the strength is min(m, α₋ + β₋), the weight of that borrowed posterior itself: a segment cannot
+//   borrow more certainty than the others have. An arm added at runtime (nothing learned anywhere)
+//   then starts from the configured prior Beta(priorAlpha, priorBeta) in every segment and gets
+//   explored, instead of from Beta(m/2, m/2), which would claim m pseudo-observations of a 50% rate
+//   that nobody made.
 
 export interface PosteriorOptions {
   priorAlpha: number;
@@ -83,44 +87,54 @@ export class ArmTable {
     return { alpha: a0 + arm.global.s * g, beta: b0 + arm.global.f * g };
   }
 
-  /** The prior a segment starts from for this arm: the arm-wide mean at strength min(m, α_g + β_g). */
-  segmentPrior(armId: string, nowMs: number): BetaParams {
-    const g = this.globalPosterior(armId, nowMs);
-    const n = g.alpha + g.beta;
-    const k = Math.min(this.opts.hierarchyStrength, n);
-    return { alpha: (k * g.alpha) / n, beta: (k * g.beta) / n };
+  /** The prior a segment starts from for this arm: the other segments' posterior mean at strength min(m, their weight). */
+  segmentPrior(armId: string, segment: string, nowMs: number): BetaParams {
+    const out = { alpha: 0, beta: 0 };
+    this.compute(armId, segment, nowMs, out, false);
+    return out;
   }
 
-  /** The posterior for one segment, backing off to the arm-wide one while the segment is sparse. */
+  /** The posterior for one segment: its own decayed counts on top of the prior borrowed from the other segments. */
   posterior(armId: string, segment: string, nowMs: number): BetaParams {
     const out = { alpha: 0, beta: 0 };
-    this.posteriorInto(armId, segment, nowMs, out);
+    this.compute(armId, segment, nowMs, out, true);
     return out;
   }
 
   /** posterior() written into `out` (no allocation: the policy calls this once per arm per decision). */
   posteriorInto(armId: string, segment: string, nowMs: number, out: BetaParams): BetaParams {
+    this.compute(armId, segment, nowMs, out, true);
+    return out;
+  }
+
+  private compute(armId: string, segment: string, nowMs: number, out: BetaParams, withOwn: boolean): void {
     const arm = this.arms.get(armId);
     const { priorAlpha: a0, priorBeta: b0, hierarchyStrength: m } = this.opts;
     if (!arm) {
       out.alpha = a0;
       out.beta = b0;
-      return out;
+      return;
     }
     const gg = this.gamma(arm.global, nowMs);
-    const ga = a0 + arm.global.s * gg;
-    const gb = b0 + arm.global.f * gg;
-    const n = ga + gb;
-    const k = m < n ? m : n;
-    out.alpha = (k * ga) / n;
-    out.beta = (k * gb) / n;
+    let os = arm.global.s * gg;
+    let of = arm.global.f * gg;
+    let ss = 0;
+    let sf = 0;
     const seg = arm.segments.get(segment);
     if (seg) {
       const g = this.gamma(seg, nowMs);
-      out.alpha += seg.s * g;
-      out.beta += seg.f * g;
+      ss = seg.s * g;
+      sf = seg.f * g;
+      // Clamped: the two sums decay from different times and may differ in the last bits.
+      os = os > ss ? os - ss : 0;
+      of = of > sf ? of - sf : 0;
     }
-    return out;
+    const oa = a0 + os;
+    const ob = b0 + of;
+    const n = oa + ob;
+    const k = m < n ? m : n;
+    out.alpha = (k * oa) / n + (withOwn ? ss : 0);
+    out.beta = (k * ob) / n + (withOwn ? sf : 0);
   }
 
   /** Observations (decayed) an arm has in a segment. */

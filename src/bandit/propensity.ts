@@ -82,8 +82,12 @@ function xAt(p1: number, p2: number, p3: number, p4: number, z: number): number 
   const z2 = z * z;
   const lead = p1 * p1 - z2 * p3;
   const half = p1 * p2;
-  const disc = half * half - lead * (p2 * p2 - z2 * p4);
-  if (disc < 0) return z < 0 ? 0 : 1;
+  let disc = half * half - lead * (p2 * p2 - z2 * p4);
+  if (disc < 0) {
+    // At z ≈ 0 the root is double and rounding can make disc a hair negative.
+    if (disc > -1e-12 * half * half) disc = 0;
+    else return z < 0 ? 0 : 1;
+  }
   let rho: number;
   if (z < 0) {
     rho = lead > 0 ? (half - Math.sqrt(disc)) / lead : 0;
