@@ -11,7 +11,6 @@ import { rngFromKey, rngFromSeed, type Rng } from "../src/random/index.ts";
 import type { ShopEvent } from "../src/events/index.ts";
 
 export const DECIDE_ARM_COUNTS = [5, 50, 500] as const;
-export type DecideMicrosByArms = Record<"5" | "50" | "500", number>;
 
 export interface DecideBenchOptions {
   /** Fewer learning steps and timed calls: a smoke run, not a measurement to quote. */
@@ -59,7 +58,7 @@ function learn(e: Engine, ids: string[], segments: string[], steps: number, rng:
   return ts;
 }
 
-function setup(n: number, opts: DecideBenchOptions): { e: Engine; ts: number } {
+export function setupDecideBench(n: number, opts: DecideBenchOptions = {}): { e: Engine; ts: number } {
   const base = engineConfigFrom(loadConfig({ env: {} }));
   const cfg: EngineConfig = { ...base, promotions: promotions(n), maxPending: 10_000_000 };
   const e = createEngine(cfg);
@@ -82,11 +81,21 @@ function setup(n: number, opts: DecideBenchOptions): { e: Engine; ts: number } {
   return { e, ts };
 }
 
-/** Microseconds per decision, median of `rounds` timed rounds of `calls` decisions each. */
-function time(e: Engine, ts0: number, calls: number, rounds: number, seed: number): number {
+export interface DecideTiming {
+  /** Wall-clock µs per decide, median over the rounds: the figure to quote. */
+  medianMicros: number;
+  /** The fastest round: the cost without interference from other processes. */
+  minMicros: number;
+  /** Process CPU time (user + system, all threads) per decide, median: less sensitive to a busy machine. */
+  cpuMicros: number;
+}
+
+/** Times `rounds` rounds of `calls` decisions each, after a warm-up round. */
+function time(e: Engine, ts0: number, calls: number, rounds: number, seed: number): DecideTiming {
   let ts = ts0;
   let n = 0;
-  const run = (count: number): number => {
+  const run = (count: number): { wall: number; cpu: number } => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let k = 0; k < count; k++) {
       ts += 10;
@@ -94,21 +103,25 @@ function time(e: Engine, ts0: number, calls: number, rounds: number, seed: numbe
       const ev: ShopEvent = { type: "visit", id, ts, customerId: `c${n++ % CUSTOMERS}`, channel: "web" };
       step(e, ev, rngFromKey(seed, id));
     }
-    return ((performance.now() - t0) * 1000) / count;
+    const wall = ((performance.now() - t0) * 1000) / count;
+    const c = process.cpuUsage(c0);
+    return { wall, cpu: (c.user + c.system) / count };
   };
   run(Math.min(2_000, calls)); // warm-up: let the JIT settle
-  const r: number[] = [];
-  for (let i = 0; i < rounds; i++) r.push(run(calls));
-  r.sort((a, b) => a - b);
-  return r[Math.floor(r.length / 2)]!;
+  const r = Array.from({ length: rounds }, () => run(calls));
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { medianMicros: median(r.map((x) => x.wall)), minMicros: Math.min(...r.map((x) => x.wall)), cpuMicros: median(r.map((x) => x.cpu)) };
 }
 
-export function benchDecide(opts: DecideBenchOptions = {}): DecideMicrosByArms {
-  const out = {} as DecideMicrosByArms;
-  for (const n of DECIDE_ARM_COUNTS) {
-    const { e, ts } = setup(n, opts);
+export type DecideTimingByArms = Record<"5" | "50" | "500", DecideTiming>;
+
+/** decide() cost at 5, 50 and 500 promotions (or the given counts). */
+export function benchDecide(opts: DecideBenchOptions & { arms?: readonly number[] } = {}): DecideTimingByArms {
+  const out = {} as DecideTimingByArms;
+  for (const n of opts.arms ?? DECIDE_ARM_COUNTS) {
+    const { e, ts } = setupDecideBench(n, opts);
     const calls = opts.quick ? 500 : n >= 500 ? 2_000 : 5_000;
-    out[String(n) as keyof DecideMicrosByArms] = time(e, ts, calls, opts.quick ? 3 : 5, e.cfg.seed);
+    out[String(n) as keyof DecideTimingByArms] = time(e, ts, calls, opts.quick ? 3 : 9, e.cfg.seed);
   }
   return out;
 }

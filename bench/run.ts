@@ -2,10 +2,11 @@
 // table per section and writes everything to bench/out/results.json (git-ignored).
 // A section is a function returning a JSON-ready result plus the table rows to print; add new
 // sections to SECTIONS below.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { availableParallelism, loadavg } from "node:os";
 import { benchDecide } from "./decide.bench.ts";
 
 interface SectionResult {
@@ -25,13 +26,23 @@ const SECTIONS: Record<string, Section> = {
     describe: "decide() µs per call (a web visit through step) at 5, 50 and 500 promotions, learned posteriors",
     run: ({ quick }) => {
       const r = benchDecide({ quick });
+      const by = (k: "medianMicros" | "minMicros" | "cpuMicros") => Object.fromEntries(Object.entries(r).map(([n, t]) => [n, round(t[k])]));
       return {
-        results: { decideMicrosByArms: r },
-        table: Object.entries(r).map(([promotions, us]) => ({ promotions: Number(promotions), "µs per decide": Number(us.toFixed(2)) })),
+        results: { decideMicrosByArms: by("medianMicros"), decideMinMicrosByArms: by("minMicros"), decideCpuMicrosByArms: by("cpuMicros") },
+        table: Object.entries(r).map(([promotions, t]) => ({
+          promotions: Number(promotions),
+          "µs median": round(t.medianMicros),
+          "µs min": round(t.minMicros),
+          "µs CPU": round(t.cpuMicros),
+        })),
       };
     },
   },
 };
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +66,7 @@ if (unknown.length) {
   process.exit(2);
 }
 
-const out: Record<string, unknown> = { node: process.version, quick: values.quick, at: new Date().toISOString() };
+const out: Record<string, unknown> = { node: process.version, quick: values.quick, at: new Date().toISOString(), cpus: availableParallelism(), loadavg: loadavg() };
 for (const name of names) {
   const s = SECTIONS[name]!;
   console.log(`\n${name}: ${s.describe}${values.quick ? " (--quick: smoke run, not for quoting)" : ""}`);
@@ -64,7 +75,14 @@ for (const name of names) {
   Object.assign(out, r.results);
 }
 
+// Merged into what earlier runs wrote, so `--only x` updates x's keys and keeps the others'.
 const file = resolve(dirname(fileURLToPath(import.meta.url)), "out/results.json");
 mkdirSync(dirname(file), { recursive: true });
-writeFileSync(file, JSON.stringify(out, null, 2) + "\n");
+let previous: Record<string, unknown> = {};
+try {
+  previous = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+} catch {
+  // first run, or an unreadable file: start afresh
+}
+writeFileSync(file, JSON.stringify({ ...previous, ...out }, null, 2) + "\n");
 console.log(`\nwrote ${file}`);

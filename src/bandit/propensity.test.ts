@@ -2,7 +2,8 @@
 // real with exact Beta draws, picks each arm.
 import { describe, expect, it } from "vitest";
 import { rngFromSeed, sampleBeta, type Rng } from "../random/index.ts";
-import { ArmTable, PROPENSITY_FLOOR, betaCdfApprox, betaQuantileApprox, thompsonChoose, thompsonPropensityQuad, type BetaParams } from "./index.ts";
+import { ArmTable, PROPENSITY_FLOOR, betaCdfApprox, betaQuantileApprox, normalCdf, thompsonChoose, thompsonPropensityQuad, type BetaParams } from "./index.ts";
+import { normalQuantileFast } from "./propensity.ts";
 
 /** Win frequencies of `draws` rounds of exact Thompson sampling. */
 function monteCarlo(arms: readonly BetaParams[], draws: number, rng: Rng): number[] {
@@ -130,5 +131,16 @@ describe("Paulson's Beta approximation", () => {
   it("inverts its own CDF", () => {
     for (const [a, b] of [[3, 40], [50, 950], [2, 2]] as const)
       for (const u of [0.001, 0.1, 0.5, 0.9, 0.999]) expect(betaCdfApprox(a, b, betaQuantileApprox(a, b, u))).toBeCloseTo(u, 6);
+  });
+});
+
+describe("normalQuantileFast", () => {
+  it("inverts Φ across the range the integral uses", () => {
+    // Reference values of Φ⁻¹ (to 10 digits): 0.975 → 1.959963985, 0.5 → 0, 1e-6 → −4.753424309.
+    expect(normalQuantileFast(0.975)).toBeCloseTo(1.959963985, 7);
+    expect(normalQuantileFast(0.5)).toBeCloseTo(0, 12);
+    expect(normalQuantileFast(1e-6)).toBeCloseTo(-4.753424309, 6);
+    // The round trip carries normalCdf's own error (7.5·10⁻⁸ absolute): 5·10⁻⁷.
+    for (const u of [1e-7, 0.01, 0.02425, 0.3, 0.7, 0.97575, 0.999, 1 - 1e-7]) expect(normalCdf(normalQuantileFast(u))).toBeCloseTo(u, 6);
   });
 });

@@ -329,3 +329,16 @@ describe("guards hold for any event sequence (fast-check)", () => {
     );
   });
 });
+
+describe("feature memory", () => {
+  it("bounds customers by count and idle time, counting evictions and expirations", () => {
+    const e = createEngine(engineConfig({ features: { maxCustomers: 3, idleTtlMs: 2 * HOUR } }));
+    for (let i = 0; i < 5; i++) run(e, ev.view(`c${i}`, T0 + i));
+    expect(e.features.size).toBe(3);
+    expect(e.features.evictions).toBe(2);
+    // Event time moves on 3 h: the sweep drops the idle ones without anyone touching them.
+    run(e, ev.view("fresh", T0 + 3 * HOUR));
+    expect(e.features.size).toBe(1);
+    expect(e.features.expirations).toBe(3);
+  });
+});

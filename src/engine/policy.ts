@@ -24,6 +24,15 @@ export interface PolicyChoice {
   scores: { promotionId: string; score: number }[];
 }
 
+/** Posterior objects reused across decisions, one array per arm count (nothing keeps them past a
+ *  call, and the core is single-threaded): decide() allocates enough without them. */
+const pools = new Map<number, BetaParams[]>();
+function paramsFor(n: number): BetaParams[] {
+  let p = pools.get(n);
+  if (!p) pools.set(n, (p = Array.from({ length: n }, () => ({ alpha: 0, beta: 0 }))));
+  return p;
+}
+
 function thompsonP(params: readonly BetaParams[], index: number, o: PolicyOptions, rng: Rng): number {
   return o.propensityMethod === "monte-carlo"
     ? thompsonPropensity(params, index, o.propensityDraws, rng)
@@ -43,11 +52,11 @@ export function choose(table: ArmTable, segment: string, eligible: readonly stri
   const holdoutDraw = rng.next();
   const n = eligible.length + 1;
   const ids = new Array<string>(n);
-  const params = new Array<BetaParams>(n);
+  const params = paramsFor(n);
   for (let i = 0; i < n; i++) {
     const id = i < n - 1 ? eligible[i]! : CONTROL;
     ids[i] = id;
-    params[i] = table.posteriorInto(id, segment, nowMs, { alpha: 0, beta: 0 });
+    table.posteriorInto(id, segment, nowMs, params[i]!);
   }
   const { index, scores } = thompsonChoose(params, rng);
   const scored = new Array<{ promotionId: string; score: number }>(n);

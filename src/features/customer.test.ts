@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CustomerState, NEVER_MINUTES, featuresOf, observe, offerFits, offersWithin, recordOffer } from "./index.ts";
+import { CustomerState, NEVER_MINUTES, featureView, featuresOf, observe, offerFits, offersWithin, recordOffer } from "./index.ts";
 
 const MIN = 60_000;
 const T = 1_700_000_000_000;
@@ -90,5 +90,23 @@ describe("frequency caps", () => {
     const c = new CustomerState();
     for (const m of [30, 10, 20, 0]) recordOffer(c, "sms", T + m * MIN, 1, T + 5 * MIN);
     expect(c.offers.sms).toEqual([T + 10 * MIN, T + 20 * MIN, T + 30 * MIN]);
+  });
+});
+
+describe("featureView", () => {
+  it("reads the same values as featuresOf", () => {
+    const c = new CustomerState();
+    const t = (m: number) => T + m * MIN;
+    observe(c, { type: "view", ts: t(0), category: "toys" }, 4);
+    observe(c, { type: "view", ts: t(3), category: "home" }, 4);
+    observe(c, { type: "click", ts: t(50) }, 4);
+    observe(c, { type: "cart", ts: t(55), priceCents: 700 }, 4);
+    observe(c, { type: "purchase", ts: t(58), promoted: true }, 4);
+    observe(c, { type: "cart", ts: t(59), priceCents: 300 }, 4);
+    for (const now of [t(59), t(62), t(200), t(2000)]) {
+      const full = featuresOf(c, now);
+      const view = featureView(c, now);
+      for (const k of Object.keys(full) as (keyof typeof full)[]) expect(view[k], k).toEqual(full[k]);
+    }
   });
 });

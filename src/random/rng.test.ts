@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fnv1a32 } from "../events/index.ts";
 import { rngFromKey, rngFromSeed } from "./index.ts";
 
 const take = (r: { next(): number }, n: number) => Array.from({ length: n }, () => r.next());
@@ -34,5 +35,14 @@ describe("rngFromKey", () => {
     // Pearson χ² with 9 degrees of freedom: 27.9 is its 99.9th percentile.
     const chi2 = bins.reduce((s, k) => s + (k - n / 10) ** 2 / (n / 10), 0);
     expect(chi2).toBeLessThan(27.9);
+  });
+
+  it("seeds from the FNV-1a hash of the key's UTF-8 bytes, for ASCII and non-ASCII keys alike", () => {
+    // Mixing the hash with the seed must not depend on how the hash was computed: compare with the
+    // generator seeded directly from fnv1a32 (src/events), which encodes to UTF-8 first.
+    for (const key of ["evt-1", "d-9f8e7c", "köln-über-€", "🛒-1"]) {
+      const direct = rngFromSeed((fnv1a32(key) ^ Math.imul(5, 0x9e3779b1)) >>> 0);
+      expect(take(rngFromKey(5, key), 5)).toEqual(take(direct, 5));
+    }
   });
 });
