@@ -3,8 +3,7 @@
 // Why not Monte Carlo: with D draws per decision it costs D × (number of arms) Beta draws, about
 // 1.4 ms per decision at 50 arms and 64 draws (bench/decide.bench.ts before this module), and its
 // answer is still only good to ±1/√D (±0.06 at D = 64). The integral below costs
-// nodes × (number of arms) evaluations of closed-form expressions, has no sampling noise, and its
-// error is measured in propensity.test.ts against 10⁶-draw Monte Carlo of the exact policy.
+// nodes × (number of arms) evaluations of closed-form expressions and has no sampling noise.
 //
 // What it computes:
 //   P(i) = ∫ f_i(x) · Π_{j≠i} F_j(x) dx = ∫₀¹ G(Q_i(u)) du,   G(x) = Π_{j≠i} F_j(x),
@@ -12,9 +11,16 @@
 // approximation of the F distribution (Wilson–Hilferty cube roots on the two gamma variates behind a
 // Beta), which has a closed-form inverse: for Beta(a, b) and f = b·x / (a·(1 − x)),
 //   F(x) ≈ Φ( ((1 − 1/(9b))·∛f − (1 − 1/(9a))) / √(∛f²/(9b) + 1/(9a)) ).
-// Its CDF error is below 0.003 for a, b ≥ 2 and below 0.0003 for a, b ≥ 20 (a learned arm); for a
-// cold Beta(1, 1) it is about 0.01. The u-integral runs over [u_lo, 1], where u_lo is the point below
-// which some other arm is almost surely (1 − 3·10⁻⁷) above x, by Gauss–Legendre with `nodes` nodes.
+// Its CDF error is about 0.003 for shapes ≥ 2, below 0.0003 for shapes ≥ 20 (a learned arm), and
+// about 0.012 for Beta(1, b) (a cold arm). The integral runs from the point below which some other
+// arm is almost surely (1 − 10⁻⁷) above x, by Gauss–Legendre with `nodes` nodes.
+//
+// How good the answer is, against 1.5–3·10⁵ rounds of exact Thompson sampling (propensity.test.ts):
+// on posteriors Thompson sampling has learned (5 and 50 arms) within 0.004 absolute and 12% relative
+// for every arm picked at least 0.5% of the time (measured worst 0.0022 and 10%), and within 3% for
+// the arm picked most (measured 1%); on hand-made hard cases (a sharp arm against wide ones, shapes
+// below 1 from the hierarchy) within 0.012 absolute. Monte Carlo stays available
+// (bandit.propensityMethod "monte-carlo") for anyone who prefers sampling noise to this bias.
 // Hand-written: no library we know computes the win probability of one of many independent Betas.
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import type { BetaParams } from "./posterior.ts";
@@ -223,7 +229,12 @@ export function thompsonPropensityQuad(arms: readonly BetaParams[], index: numbe
   const m4 = P4[index]!;
   const zLo = xLo <= 0 ? -Z_EDGE : Math.max(-Z_EDGE, zAt(m1, m2, m3, m4, Math.cbrt(xLo / (1 - xLo))));
   if (zLo >= Z_EDGE) return PROPENSITY_FLOOR;
-  const { t, w } = gaussLegendre(nodes);
+  // The arm with the highest posterior mean (the one Thompson sampling picks most of the time) has a
+  // smooth integrand: half the nodes give it the same accuracy (measured over 23 learned and
+  // hand-made contexts: worst relative error 1.0% with 6 nodes, 1.3% with 12; propensity.test.ts
+  // holds it to 3%), and it is most decisions, so this halves the average cost.
+  const k = MEAN[index]! >= MEAN[top]! ? Math.max(6, Math.ceil(nodes / 2)) : nodes;
+  const { t, w } = gaussLegendre(k);
   // Two parametrisations of the same integral, for the two shapes it takes:
   // - an arm that can win in the bulk of its posterior (zLo < 0): over u = Φ(z) ∈ [Φ(zLo), 1], where
   //   the integrand G(Q_i(u)) is a smooth climb from 0 to about 1;
@@ -233,8 +244,8 @@ export function thompsonPropensityQuad(arms: readonly BetaParams[], index: numbe
   const lo = inU ? normalCdf(zLo) : zLo;
   const span = inU ? 1 - lo : Z_EDGE - zLo;
   let sum = 0;
-  for (let k = 0; k < nodes; k++) {
-    const v = lo + (span * (t[k]! + 1)) / 2;
+  for (let q = 0; q < k; q++) {
+    const v = lo + (span * (t[q]! + 1)) / 2;
     const z = inU ? normalQuantileFast(v) : v;
     const x = xAt(m1, m2, m3, m4, z);
     if (x <= 0) continue;
@@ -258,7 +269,7 @@ export function thompsonPropensityQuad(arms: readonly BetaParams[], index: numbe
         }
       }
     }
-    sum += w[k]! * g;
+    sum += w[q]! * g;
   }
   const p = (sum * span) / 2;
   return p < PROPENSITY_FLOOR ? PROPENSITY_FLOOR : p > 1 ? 1 : p;
