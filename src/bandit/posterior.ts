@@ -4,6 +4,16 @@
 // γ = 2^(−Δt/halfLife), which is the DESIGN's pull toward the prior (α ← α₀ + γ(α − α₀)) written on the
 // counts. A segment's prior is the arm-wide posterior mean scaled to strength m, so a segment with few
 // observations starts from what the arm has learned everywhere (DESIGN "Hierarchy").
+//
+// Two refinements of the DESIGN's α₀ = m·μ (posterior.test.ts shows both):
+// - μ is the arm's posterior mean from the *other* segments' data (the arm-wide counts minus this
+//   segment's): the arm-wide posterior already holds this segment's observations, and borrowing it
+//   whole would count them twice (with a single segment, up to m observations twice over).
+// - the strength is min(m, α₋ + β₋), the weight of that borrowed posterior itself: a segment cannot
+//   borrow more certainty than the others have. An arm added at runtime (nothing learned anywhere)
+//   then starts from the configured prior Beta(priorAlpha, priorBeta) in every segment and gets
+//   explored, instead of from Beta(m/2, m/2), which would claim m pseudo-observations of a 50% rate
+//   that nobody made.
 
 export interface PosteriorOptions {
   priorAlpha: number;
@@ -37,7 +47,11 @@ export interface ArmTableState {
 
 export class ArmTable {
   private readonly arms = new Map<string, Arm>();
-  constructor(readonly opts: PosteriorOptions) {}
+  /** ln 2 / half-life, or 0 with forgetting off. */
+  private readonly decayRate: number;
+  constructor(readonly opts: PosteriorOptions) {
+    this.decayRate = opts.halfLifeMs > 0 ? Math.LN2 / opts.halfLifeMs : 0;
+  }
 
   has(armId: string): boolean {
     return this.arms.has(armId);
@@ -53,10 +67,10 @@ export class ArmTable {
     this.arms.delete(armId);
   }
 
+  /** γ for counts last brought up to date at c.t: 2^(−Δt/halfLife), 1 when Δt ≤ 0 or forgetting is off. */
   private gamma(c: Counts, nowMs: number): number {
-    const h = this.opts.halfLifeMs;
-    if (h <= 0 || nowMs <= c.t || c.t === 0) return 1;
-    return Math.pow(2, -(nowMs - c.t) / h);
+    if (this.decayRate === 0 || nowMs <= c.t) return 1;
+    return Math.exp(-(nowMs - c.t) * this.decayRate);
   }
 
   private decayed(c: Counts, nowMs: number): { s: number; f: number } {
@@ -73,19 +87,54 @@ export class ArmTable {
     return { alpha: a0 + arm.global.s * g, beta: b0 + arm.global.f * g };
   }
 
-  /** The posterior for one segment, backing off to the arm-wide one while the segment is sparse. */
+  /** The prior a segment starts from for this arm: the other segments' posterior mean at strength min(m, their weight). */
+  segmentPrior(armId: string, segment: string, nowMs: number): BetaParams {
+    const out = { alpha: 0, beta: 0 };
+    this.compute(armId, segment, nowMs, out, false);
+    return out;
+  }
+
+  /** The posterior for one segment: its own decayed counts on top of the prior borrowed from the other segments. */
   posterior(armId: string, segment: string, nowMs: number): BetaParams {
+    const out = { alpha: 0, beta: 0 };
+    this.compute(armId, segment, nowMs, out, true);
+    return out;
+  }
+
+  /** posterior() written into `out` (no allocation: the policy calls this once per arm per decision). */
+  posteriorInto(armId: string, segment: string, nowMs: number, out: BetaParams): BetaParams {
+    this.compute(armId, segment, nowMs, out, true);
+    return out;
+  }
+
+  private compute(armId: string, segment: string, nowMs: number, out: BetaParams, withOwn: boolean): void {
     const arm = this.arms.get(armId);
     const { priorAlpha: a0, priorBeta: b0, hierarchyStrength: m } = this.opts;
-    if (!arm) return { alpha: a0, beta: b0 };
+    if (!arm) {
+      out.alpha = a0;
+      out.beta = b0;
+      return;
+    }
     const gg = this.gamma(arm.global, nowMs);
-    const ga = a0 + arm.global.s * gg;
-    const gb = b0 + arm.global.f * gg;
-    const mu = ga / (ga + gb);
+    let os = arm.global.s * gg;
+    let of = arm.global.f * gg;
+    let ss = 0;
+    let sf = 0;
     const seg = arm.segments.get(segment);
-    if (!seg) return { alpha: m * mu, beta: m * (1 - mu) };
-    const g = this.gamma(seg, nowMs);
-    return { alpha: m * mu + seg.s * g, beta: m * (1 - mu) + seg.f * g };
+    if (seg) {
+      const g = this.gamma(seg, nowMs);
+      ss = seg.s * g;
+      sf = seg.f * g;
+      // Clamped: the two sums decay from different times and may differ in the last bits.
+      os = os > ss ? os - ss : 0;
+      of = of > sf ? of - sf : 0;
+    }
+    const oa = a0 + os;
+    const ob = b0 + of;
+    const n = oa + ob;
+    const k = m < n ? m : n;
+    out.alpha = (k * oa) / n + (withOwn ? ss : 0);
+    out.beta = (k * ob) / n + (withOwn ? sf : 0);
   }
 
   /** Observations (decayed) an arm has in a segment. */
@@ -107,11 +156,21 @@ export class ArmTable {
       seg = { s: 0, f: 0, t: 0 };
       arm.segments.set(segment, seg);
     }
-    for (const c of [arm.global, seg]) {
+    this.addTo(arm.global, success, nowMs);
+    this.addTo(seg, success, nowMs);
+  }
+
+  /** Decays c to nowMs and adds the observation; one older than c's time enters already decayed. */
+  private addTo(c: Counts, success: 0 | 1, nowMs: number): void {
+    if (nowMs >= c.t) {
       const g = this.gamma(c, nowMs);
       c.s = c.s * g + success;
       c.f = c.f * g + (1 - success);
-      if (nowMs > c.t) c.t = nowMs;
+      c.t = nowMs;
+    } else {
+      const w = this.decayRate === 0 ? 1 : Math.exp(-(c.t - nowMs) * this.decayRate);
+      c.s += success * w;
+      c.f += (1 - success) * w;
     }
   }
 

@@ -65,23 +65,34 @@ export const PromotionSchema = Type.Object(
 );
 export type PromotionConfig = Static<typeof PromotionSchema>;
 
+/** The numeric features of src/features' FeatureVector a segment rule may test. */
+export const SEGMENT_FEATURES = [
+  "purchasesTotal",
+  "cartValueCents",
+  "priceSensitivity",
+  "topCategoryShare",
+  "minutesSinceLastEvent",
+  "minutesSinceLastPurchase",
+  "views5m",
+  "views1h",
+  "views24h",
+  "clicks5m",
+  "clicks1h",
+  "clicks24h",
+  "carts5m",
+  "carts1h",
+  "carts24h",
+  "purchases5m",
+  "purchases1h",
+  "purchases24h",
+] as const;
+
 export const SegmentRuleSchema = Type.Object(
   {
     name: Str("the rule's dimension name"),
     feature: Type.Union(
-      [
-        Type.Literal("purchasesTotal"),
-        Type.Literal("cartValueCents"),
-        Type.Literal("priceSensitivity"),
-        Type.Literal("views1h"),
-        Type.Literal("views24h"),
-        Type.Literal("carts1h"),
-        Type.Literal("minutesSinceLastPurchase"),
-      ],
-      {
-        description:
-          "one of purchasesTotal, cartValueCents, priceSensitivity, views1h, views24h, carts1h, minutesSinceLastPurchase",
-      },
+      SEGMENT_FEATURES.map((f) => Type.Literal(f)),
+      { description: `one of ${SEGMENT_FEATURES.join(", ")}` },
     ),
     op: Type.Union([Type.Literal(">="), Type.Literal(">"), Type.Literal("<="), Type.Literal("<")], {
       description: "one of >=, >, <=, <",
@@ -171,7 +182,11 @@ export const ConfigSchema = Type.Object(
         priorBeta: Type.Number({ exclusiveMinimum: 0, description: "a positive number" }),
         hierarchyStrength: Type.Number({ exclusiveMinimum: 0, description: "pseudo-observations a segment borrows" }),
         halfLifeSec: NonNegInt("seconds of event time for a posterior to forget half; 0 turns forgetting off"),
-        propensityDraws: Type.Integer({ minimum: 1, maximum: 10000, description: "Monte Carlo draws, 1…10000" }),
+        propensityDraws: Type.Integer({ minimum: 1, maximum: 10000, description: "Monte Carlo draws, 1…10000 (propensityMethod monte-carlo)" }),
+        propensityMethod: Type.Union([Type.Literal("quadrature"), Type.Literal("monte-carlo")], {
+          description: "quadrature (deterministic, fast) or monte-carlo",
+        }),
+        propensityNodes: Type.Integer({ minimum: 4, maximum: 64, description: "Gauss–Legendre nodes, 4…64 (propensityMethod quadrature)" }),
         reward: Type.Union([Type.Literal("conversion"), Type.Literal("margin")], {
           description: "conversion or margin",
         }),

@@ -1,5 +1,5 @@
 import type { Channel, ExclusionReason } from "../events/index.ts";
-import { offersWithin, type CustomerState } from "../features/index.ts";
+import { offerFits, type CustomerState } from "../features/index.ts";
 import type { Ledger } from "./ledger.ts";
 import type { EngineConfig, Promotion } from "./types.ts";
 
@@ -15,7 +15,19 @@ export function reservationCents(p: Promotion, ledger: Ledger): number {
   return Math.max(0, cost);
 }
 
-/** Eligibility before the policy: why a promotion may not be offered here and now, or undefined. */
+/** Whether the customer may get one more offer on this channel at nowMs (every cap window counted). */
+export function capAllows(customer: CustomerState | undefined, channel: Channel, nowMs: number, cfg: EngineConfig): boolean {
+  const cap = cfg.frequencyCaps[channel];
+  if (cap.maxOffers <= 0) return false;
+  return customer ? offerFits(customer, channel, nowMs, cap.maxOffers, cap.windowMs) : true;
+}
+
+/**
+ * Eligibility before the policy: why a promotion may not be offered here and now, or undefined.
+ * Checked in this order, the first failing one is the reason: schedule, channel, stock (the product's
+ * units not yet promised, or the category's, must exceed the reserve), budget (what is left after
+ * spend and outstanding reservations must cover this offer's reservation), frequency cap.
+ */
 export function exclusionOf(
   p: Promotion,
   channel: Channel,
@@ -23,14 +35,14 @@ export function exclusionOf(
   customer: CustomerState | undefined,
   ledger: Ledger,
   cfg: EngineConfig,
+  /** The cap verdict when the caller already has it (it is the same for every promotion). */
+  capOk: boolean = capAllows(customer, channel, nowMs, cfg),
 ): ExclusionReason | undefined {
   if (nowMs < p.startsAtMs || nowMs >= p.endsAtMs) return "off-schedule";
   if (!p.channels.includes(channel)) return "wrong-channel";
   if (p.productId !== undefined && ledger.available(p.productId) <= cfg.stockReserve) return "out-of-stock";
   if (p.category !== undefined && ledger.categoryAvailableUnits(p.category) <= cfg.stockReserve) return "out-of-stock";
   if (ledger.budgetLeft(p.id) < reservationCents(p, ledger)) return "budget-spent";
-  const cap = cfg.frequencyCaps[channel];
-  if (customer && offersWithin(customer, channel, cap.windowMs, nowMs) >= cap.maxOffers) return "frequency-cap";
-  if (!customer && cap.maxOffers === 0) return "frequency-cap";
+  if (!capOk) return "frequency-cap";
   return undefined;
 }

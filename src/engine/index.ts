@@ -1,10 +1,10 @@
-export { createEngine, step, addPromotion, removePromotion, customerFeatures } from "./engine.ts";
+export { createEngine, step, addPromotion, removePromotion, customerFeatures, FAR_FUTURE_RUN_TO_JUMP } from "./engine.ts";
 export type { Engine, EngineCounters } from "./engine.ts";
 export { choose } from "./policy.ts";
 export type { PolicyChoice, PolicyOptions } from "./policy.ts";
 export { segmentOf } from "./segments.ts";
 export type { Rule } from "./segments.ts";
-export { exclusionOf, reservationCents } from "./guards.ts";
+export { capAllows, exclusionOf, reservationCents } from "./guards.ts";
 export { Ledger } from "./ledger.ts";
 export type { ProductInfo, BudgetInfo } from "./ledger.ts";
 export { PendingTable } from "./attribution.ts";

@@ -3,6 +3,8 @@
 
 export interface ProductInfo {
   stock: number;
+  /** Event time of the inventory event the stock came from (older ones are stale and ignored). */
+  asOfMs: number;
   /** Units promised to outstanding offers of product promotions. */
   reserved: number;
   priceCents: number;
@@ -42,20 +44,27 @@ export class Ledger {
     return { products: [...this.products].map(([k, v]) => [k, { ...v }]), budgets: [...this.budgets].map(([k, v]) => [k, { ...v }]) };
   }
 
-  setInventory(productId: string, category: string, stock: number, priceCents: number, costCents: number): void {
+  /**
+   * The shop's word on a product's stock at event time tsMs. An inventory event older than the one
+   * already applied is stale (events arrive out of order) and changes nothing; returns whether it
+   * applied.
+   */
+  setInventory(productId: string, category: string, stock: number, priceCents: number, costCents: number, tsMs = 0): boolean {
     const p = this.products.get(productId);
     if (p) {
-      if (p.category !== category) this.bumpCategory(p.category, -(p.stock - p.reserved));
-      else this.bumpCategory(category, -(p.stock - p.reserved));
+      if (tsMs < p.asOfMs) return false;
+      this.bumpCategory(p.category, -(p.stock - p.reserved));
       p.stock = stock;
       p.priceCents = priceCents;
       p.costCents = costCents;
       p.category = category;
+      p.asOfMs = tsMs;
       this.bumpCategory(category, p.stock - p.reserved);
     } else {
-      this.products.set(productId, { stock, reserved: 0, priceCents, costCents, category });
+      this.products.set(productId, { stock, asOfMs: tsMs, reserved: 0, priceCents, costCents, category });
       this.bumpCategory(category, stock);
     }
+    return true;
   }
 
   private bumpCategory(category: string, delta: number): void {
@@ -82,10 +91,13 @@ export class Ledger {
     p.reserved--;
     this.bumpCategory(p.category, 1);
   }
-  /** A purchase takes units out of stock until the shop's next inventory event says otherwise. */
-  sold(productId: string, quantity: number): void {
+  /**
+   * A purchase takes units out of stock until the shop's next inventory event says otherwise. One
+   * older than the stock figure is already counted in it.
+   */
+  sold(productId: string, quantity: number, tsMs = Infinity): void {
     const p = this.products.get(productId);
-    if (!p) return;
+    if (!p || tsMs < p.asOfMs) return;
     const take = Math.min(quantity, p.stock);
     p.stock -= take;
     this.bumpCategory(p.category, -take);

@@ -3,9 +3,8 @@
 // so a replay from the checkpoint's stream position reproduces the same decisions.
 import { ArmTable, type ArmTableState } from "../bandit/index.ts";
 import { FeatureStore, type StoreState } from "../features/index.ts";
-import { LRUCache } from "lru-cache";
 import { PendingTable } from "./attribution.ts";
-import type { Engine, EngineCounters } from "./engine.ts";
+import { createEngine, type Engine, type EngineCounters } from "./engine.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";
 
@@ -14,6 +13,8 @@ type PromotionJSON = Omit<Promotion, "startsAtMs" | "endsAtMs"> & { startsAtMs: 
 export interface EngineState {
   version: 1;
   watermarkMs: number;
+  farFutureRun: number;
+  lastPurgeMs: number;
   counters: EngineCounters;
   promotions: PromotionJSON[];
   arms: ArmTableState;
@@ -30,6 +31,8 @@ export function engineToJSON(e: Engine): EngineState {
   return {
     version: 1,
     watermarkMs: e.watermarkMs,
+    farFutureRun: e.farFutureRun,
+    lastPurgeMs: e.lastPurgeMs,
     counters: { ...e.counters },
     promotions: [...e.promotions.values()].map((p) => ({
       ...p,
@@ -47,24 +50,20 @@ export function engineToJSON(e: Engine): EngineState {
 /** An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included). */
 export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   if (s.version !== 1) throw new Error(`checkpoint version ${String(s.version)} is not supported`);
-  const recentIds = new LRUCache<string, true>({ max: cfg.features.recentEventIds });
-  for (const id of s.recentIds) recentIds.set(id, true);
-  const pending = new PendingTable();
-  for (const p of s.pending) pending.add({ ...p, closed: false }, true);
-  const e: Engine = {
-    cfg,
-    promotions: new Map(),
-    arms: ArmTable.fromJSON(
-      { priorAlpha: cfg.bandit.priorAlpha, priorBeta: cfg.bandit.priorBeta, hierarchyStrength: cfg.bandit.hierarchyStrength, halfLifeMs: cfg.bandit.halfLifeMs },
-      s.arms,
-    ),
-    features: FeatureStore.fromJSON({ maxCustomers: cfg.features.maxCustomers, idleTtlMs: cfg.features.idleTtlMs }, s.features),
-    ledger: Ledger.fromJSON(s.ledger),
-    pending,
-    recentIds,
-    watermarkMs: s.watermarkMs,
-    counters: { ...s.counters },
-  };
+  // Start from a fresh engine so every option (cache sizes, offer memory, priors) comes from one place.
+  const e = createEngine(cfg);
+  e.arms = ArmTable.fromJSON(e.arms.opts, s.arms);
+  e.features = FeatureStore.fromJSON(e.features.opts, s.features);
+  e.ledger = Ledger.fromJSON(s.ledger);
+  e.pending = new PendingTable();
+  for (const p of s.pending) e.pending.add({ ...p, closed: false }, true);
+  e.recentIds.clear();
+  for (const id of s.recentIds) e.recentIds.set(id, true);
+  e.watermarkMs = s.watermarkMs;
+  e.farFutureRun = s.farFutureRun;
+  e.lastPurgeMs = s.lastPurgeMs;
+  e.counters = { ...s.counters };
+  e.promotions.clear();
   for (const p of s.promotions) e.promotions.set(p.id, { ...p, startsAtMs: p.startsAtMs ?? -Infinity, endsAtMs: p.endsAtMs ?? Infinity });
   return e;
 }

@@ -48,6 +48,10 @@ export interface EngineConfig {
     hierarchyStrength: number;
     halfLifeMs: number;
     propensityDraws: number;
+    /** Default "quadrature" (see PolicyOptions). */
+    propensityMethod?: "quadrature" | "monte-carlo" | undefined;
+    /** Default 12. */
+    propensityNodes?: number | undefined;
     reward: "conversion" | "margin";
     marginCapCents: number;
     defaultMarginShare: number;

@@ -9,6 +9,10 @@ import { CONTROL } from "../engine/index.ts";
  * posteriors are exchangeable, so `choose` picks uniformly among the eligible promotions and control.
  */
 export class UniformTable extends ArmTable {
+  // The policy reads posteriors through posteriorInto (allocation-free); route it through posterior().
+  override posteriorInto(armId: string, segment: string, nowMs: number, out: BetaParams): BetaParams {
+    return Object.assign(out, this.posterior(armId, segment, nowMs));
+  }
   override posterior(_armId: string, _segment: string, _nowMs: number): BetaParams {
     return { alpha: 1, beta: 1 };
   }
@@ -28,6 +32,9 @@ const POINT = 1e9;
  * whether the shopper would have bought without it. Learning is the engine's (use reward "conversion").
  */
 export class GreedyTable extends ArmTable {
+  override posteriorInto(armId: string, segment: string, nowMs: number, out: BetaParams): BetaParams {
+    return Object.assign(out, this.posterior(armId, segment, nowMs));
+  }
   override posterior(armId: string, segment: string, nowMs: number): BetaParams {
     if (armId === CONTROL) return { alpha: 1e-9, beta: POINT };
     const p = super.posterior(armId, segment, nowMs);

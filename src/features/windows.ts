@@ -61,6 +61,20 @@ export class WindowCounts {
     }
   }
 
+  /** Every type's count in one window, in COUNTED_TYPES order, written into `out` (one pass). */
+  countAll(window: WindowName, nowMs: number, out: Int32Array): Int32Array {
+    const l = LEVELS[WINDOWS[window]]!;
+    const d = this.data;
+    const nowIdx = Math.floor(nowMs / l.widthMs);
+    const oldest = nowIdx - l.windowBuckets + 1;
+    out.fill(0);
+    for (let s = 0; s < l.slots; s++) {
+      const held = d[l.offset + s]!;
+      if (held >= oldest && held <= nowIdx) for (let k = 0; k < NTYPES; k++) out[k]! += d[SLOTS + (l.offset + s) * NTYPES + k]!;
+    }
+    return out;
+  }
+
   count(type: CountedType, window: WindowName, nowMs: number): number {
     const l = LEVELS[WINDOWS[window]]!;
     const t = TYPE_INDEX[type]!;

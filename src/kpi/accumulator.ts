@@ -72,7 +72,9 @@ export class KpiAccumulator {
 
   onOutcome(o: Outcome): void {
     this.outcomes++;
-    if (!o.learn && !o.holdout) return;
+    // Forced control teaches nothing; an overflowed decision (closed early for memory) has no known
+    // outcome, so it is no trial either, holdout or not.
+    if ((!o.learn && !o.holdout) || o.cause === "overflow") return;
     const add = (a: ArmStats) => {
       a.trials++;
       if (o.converted) a.conversions++;

@@ -39,7 +39,9 @@ export interface KpiSnapshot {
   arms: ArmSnapshot[];
   holdout: { decisions: number; trials: number; conversions: number; conversion: Interval; meanMarginCents: number };
   segments: string[];
-  cache: { customers: number; evictions: number; expirations: number };
+  /** The feature store: customers held, dropped by the LRU bound, dropped after idle TTL, and customers
+   *  whose features are gone but whose recent offer times are kept for frequency caps. */
+  cache: { customers: number; evictions: number; expirations: number; rememberedOffers: number };
 }
 
 function conv(a: ArmStats): Interval {
@@ -116,6 +118,6 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       meanMarginCents: k.holdout.trials ? k.holdout.marginSum / k.holdout.trials : 0,
     },
     segments: [...k.segments.keys()].sort(),
-    cache: { customers: e.features.size, evictions: e.features.evictions, expirations: e.features.expirations },
+    cache: { customers: e.features.size, evictions: e.features.evictions, expirations: e.features.expirations, rememberedOffers: e.features.rememberedOffers },
   };
 }

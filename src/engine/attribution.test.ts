@@ -1,0 +1,128 @@
+// Attribution: a decision waits for its outcome; a purchase by that customer within the channel's
+// window closes it as a success, the end of the window (plus the allowed lateness) as a failure,
+// and overflow of the pending table closes the oldest early without learning from it.
+import { describe, expect, it } from "vitest";
+import { rngFromKey } from "../random/index.ts";
+import type { Decision, ShopEvent } from "../events/index.ts";
+import { MIN, T0, engineConfig, ev, promo } from "../../test/support/engine.ts";
+import { CONTROL, PendingTable, createEngine, step, type Effect, type Engine, type EngineConfig, type Outcome, type Pending } from "./index.ts";
+
+const run = (e: Engine, x: ShopEvent): Effect[] => step(e, x, rngFromKey(e.cfg.seed, x.id));
+const decisions = (fx: Effect[]): Decision[] => fx.flatMap((f) => (f.kind === "decision" ? [f.decision] : []));
+const outcomes = (fx: Effect[]): Outcome[] => fx.flatMap((f) => (f.kind === "outcome" ? [f.outcome] : []));
+
+/** One promotion, no holdout: every decision offers "p" (control's posterior is kept far below). */
+function engine(over: Parameters<typeof engineConfig>[0] = {}, budgetCents = 10_000): Engine {
+  const cfg: EngineConfig = engineConfig({ promotions: [promo("p", { amountOffCents: 400, maxDiscountCents: 400, budgetCents })], ...over, bandit: { holdoutShare: 0, ...over.bandit } });
+  const e = createEngine(cfg);
+  for (let i = 0; i < 2000; i++) e.arms.update(CONTROL, "all", 0, T0);
+  return e;
+}
+
+describe("PendingTable", () => {
+  const p = (id: string, customerId: string, ts: number, expiresAt: number): Pending => ({
+    decisionId: id,
+    customerId,
+    channel: "web",
+    promotionId: "p",
+    segment: "all",
+    holdout: false,
+    learn: true,
+    seq: 0,
+    ts,
+    expiresAt,
+    reservedCents: 0,
+    closed: false,
+  });
+
+  it("finds a customer's open decisions whose window holds a time, and pops expired ones in order", () => {
+    const t = new PendingTable();
+    const a = p("a", "c1", 100, 200);
+    const b = p("b", "c1", 150, 300);
+    const c = p("c", "c2", 120, 180);
+    [a, b, c].forEach((x) => t.add(x));
+    expect(t.openAt("c1", 160).map((x) => x.decisionId)).toEqual(["a", "b"]);
+    expect(t.openAt("c1", 120).map((x) => x.decisionId)).toEqual(["a"]); // b was decided later
+    expect(t.openAt("c1", 250).map((x) => x.decisionId)).toEqual(["b"]);
+    t.close(a);
+    expect(t.open).toBe(2);
+    expect(t.popExpired(190)?.decisionId).toBe("c");
+    expect(t.popExpired(250)).toBeUndefined(); // a is closed, b not expired
+    expect(t.popOldest()?.decisionId).toBe("b");
+    expect(t.popOldest()).toBeUndefined();
+  });
+});
+
+describe("attribution through step", () => {
+  it("closes a decision as a success when the customer buys within the window, and commits the redeemed discount", () => {
+    const e = engine();
+    const [d] = decisions(run(e, ev.visit("c1", T0)));
+    expect(d!.promotionId).toBe("p");
+    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(400);
+    const fx = run(e, ev.purchase({ ts: T0 + 10 * MIN, customerId: "c1", totalCents: 5_000, discountCents: 400, promotionId: "p", decisionId: d!.id }));
+    const [o] = outcomes(fx);
+    expect(o).toMatchObject({ decisionId: d!.id, converted: true, reward: 1, cause: "purchase", discountCents: 400, learn: true });
+    expect(e.ledger.budgets.get("p")).toEqual({ budgetCents: 10_000, reservedCents: 0, spentCents: 400 });
+    expect(e.pending.open).toBe(0);
+    // The posterior learned one success in the customer's segment.
+    expect(e.arms.observations("p", "all", T0 + 10 * MIN)).toBeCloseTo(1, 6);
+  });
+
+  it("does not credit a purchase made before the decision, nor by another customer", () => {
+    const e = engine();
+    run(e, ev.visit("c1", T0 + 2 * MIN));
+    expect(outcomes(run(e, ev.purchase({ ts: T0 + MIN, customerId: "c1", totalCents: 100 })))).toEqual([]);
+    expect(outcomes(run(e, ev.purchase({ ts: T0 + 3 * MIN, customerId: "c2", totalCents: 100 })))).toEqual([]);
+    expect(e.pending.open).toBe(1);
+  });
+
+  it("closes a decision as a failure once event time passes its window plus the allowed lateness, and releases the reservation", () => {
+    const e = engine();
+    e.ledger.setInventory("sku", "toys", 10, 2_000, 1_000, T0);
+    const cfgWindow = e.cfg.attributionWindowMs.web;
+    const [d] = decisions(run(e, ev.visit("c1", T0)));
+    // Inside window + lateness: still open.
+    expect(outcomes(run(e, ev.view("c2", T0 + cfgWindow + 4 * MIN)))).toEqual([]);
+    const fx = run(e, ev.view("c2", T0 + cfgWindow + 6 * MIN));
+    const [o] = outcomes(fx);
+    expect(o).toMatchObject({ decisionId: d!.id, converted: false, reward: 0, cause: "expired", ts: d!.expiresAt });
+    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(0);
+    expect(e.arms.posterior("p", "all", d!.expiresAt).beta).toBeCloseTo(2, 6);
+    // A purchase after the window credits nothing.
+    expect(outcomes(run(e, ev.purchase({ ts: T0 + cfgWindow + 7 * MIN, customerId: "c1", totalCents: 100 })))).toEqual([]);
+  });
+
+  it("closes the oldest decision early when the pending table overflows, teaching nothing", () => {
+    const e = engine({ maxPending: 2 });
+    const before = e.arms.posterior("p", "all", T0);
+    const ids = [0, 1].map((i) => decisions(run(e, ev.visit(`c${i}`, T0 + i)))[0]!.id);
+    const fx = run(e, ev.visit("c2", T0 + 2));
+    const [o] = outcomes(fx);
+    expect(o).toMatchObject({ decisionId: ids[0], cause: "overflow", learn: false, converted: false });
+    expect(e.counters.overflowed).toBe(1);
+    expect(e.pending.open).toBe(2);
+    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(800);
+    expect(e.arms.posterior("p", "all", T0 + 2)).toEqual(before);
+  });
+
+  it("weights the reward by margin after discount, through the Bernoulli trick", () => {
+    // Margin reward: (price − cost)·qty − discount over the cap. 20,000 − 12,000 − 400 = 7,600 over a
+    // 10,000 cap is 0.76; the posterior then gains a success with probability 0.76. Over 400
+    // decisions the success share must be 0.76 ± 0.08 (about 3.7 sd of a binomial share).
+    const e = engine({ bandit: { reward: "margin", marginCapCents: 10_000, halfLifeMs: 0 } }, 1e9);
+    e.ledger.setInventory("sku", "toys", 1_000_000, 20_000, 12_000, T0);
+    let rewards = 0;
+    for (let i = 0; i < 400; i++) {
+      const ts = T0 + i * 1000;
+      const [d] = decisions(run(e, ev.visit(`c${i}`, ts)));
+      expect(d!.promotionId).toBe("p");
+      const [o] = outcomes(run(e, ev.purchase({ ts: ts + 1, customerId: `c${i}`, totalCents: 20_000, discountCents: 400, promotionId: "p", decisionId: d!.id, items: [{ productId: "sku", quantity: 1, priceCents: 20_000 }] })));
+      expect(o!.reward).toBeCloseTo(0.76, 10);
+      rewards += o!.reward;
+    }
+    expect(rewards / 400).toBeCloseTo(0.76, 10);
+    const post = e.arms.posterior("p", "all", T0 + 400_000);
+    const share = (post.alpha - 1) / (post.alpha + post.beta - 2);
+    expect(Math.abs(share - 0.76)).toBeLessThan(0.08);
+  });
+});

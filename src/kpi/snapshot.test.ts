@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { newcombeDiff } from "../bandit/index.ts";
+import { CONTROL, createEngine, type Outcome } from "../engine/index.ts";
+import type { Decision } from "../events/index.ts";
+import { T0, engineConfig, promo } from "../../test/support/engine.ts";
+import { KpiAccumulator, buildSnapshot } from "./index.ts";
+
+let n = 0;
+function decision(promotionId: string, segment: string, holdout = false, reason?: "nothing-eligible"): Decision {
+  const id = `d-${++n}`;
+  return {
+    id,
+    ts: T0,
+    customerId: "c",
+    channel: "web",
+    promotionId,
+    holdout,
+    segment,
+    propensity: 0.5,
+    eventId: `e-${n}`,
+    expiresAt: T0 + 1,
+    ...(reason ? { reason } : {}),
+    explanation: { candidates: [], excluded: [] },
+  };
+}
+function outcome(d: Decision, converted: boolean, cause: Outcome["cause"] = converted ? "purchase" : "expired"): Outcome {
+  return {
+    decisionId: d.id,
+    customerId: d.customerId,
+    channel: d.channel,
+    promotionId: d.promotionId,
+    segment: d.segment,
+    holdout: d.holdout,
+    learn: d.reason !== "nothing-eligible" && cause !== "overflow",
+    converted,
+    reward: converted ? 1 : 0,
+    marginCents: converted ? 1_000 : 0,
+    discountCents: 0,
+    cause,
+    ts: T0 + 1,
+  };
+}
+
+/** Records `trials` decisions of an arm in a segment, `conversions` of them converting. */
+function record(k: KpiAccumulator, arm: string, segment: string, trials: number, conversions: number, holdout = false): void {
+  for (let i = 0; i < trials; i++) {
+    const d = decision(arm, segment, holdout);
+    k.onDecision(d);
+    k.onOutcome(outcome(d, i < conversions));
+  }
+}
+
+describe("buildSnapshot: uplift against the holdout", () => {
+  it("reports each promotion's uplift over the holdout control, overall and per segment, with Newcombe 95% intervals", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a"), promo("b")] }));
+    const k = new KpiAccumulator();
+    record(k, "a", "new", 400, 40);
+    record(k, "a", "returning", 300, 45);
+    record(k, "b", "new", 200, 10);
+    record(k, CONTROL, "new", 100, 3, true);
+    record(k, CONTROL, "returning", 150, 9, true);
+    // Control chosen by the policy (not holdout) is not the uplift baseline: it is confounded.
+    record(k, CONTROL, "new", 500, 400);
+    // Nor are forced control (nothing eligible) and overflowed decisions trials at all.
+    const forced = decision(CONTROL, "new", false, "nothing-eligible");
+    k.onDecision(forced);
+    k.onOutcome(outcome(forced, true));
+    const over = decision("a", "new");
+    k.onDecision(over);
+    k.onOutcome(outcome(over, false, "overflow"));
+
+    const s = buildSnapshot(e, k, 0);
+    expect(s.holdout).toMatchObject({ trials: 250, conversions: 12 });
+    const a = s.arms.find((x) => x.id === "a")!;
+    expect(a.trials).toBe(700);
+    expect(a.conversions).toBe(85);
+    expect(a.uplift).toEqual(newcombeDiff(85, 700, 12, 250));
+    expect(a.uplift!.estimate).toBeCloseTo(85 / 700 - 12 / 250, 12);
+    expect(a.uplift!.ci95[0]).toBeLessThan(a.uplift!.estimate);
+    expect(a.uplift!.ci95[1]).toBeGreaterThan(a.uplift!.estimate);
+    expect(a.upliftBySegment).toEqual({ new: newcombeDiff(40, 400, 3, 100), returning: newcombeDiff(45, 300, 9, 150) });
+    const b = s.arms.find((x) => x.id === "b")!;
+    expect(b.upliftBySegment).toEqual({ new: newcombeDiff(10, 200, 3, 100) });
+    expect(s.nothingEligible).toBe(1);
+    expect(s.segments).toEqual(["new", "returning"]);
+  });
+
+  it("has no uplift before the holdout has a closed trial", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a")] }));
+    const k = new KpiAccumulator();
+    record(k, "a", "all", 10, 1);
+    const s = buildSnapshot(e, k, 0);
+    expect(s.arms.find((x) => x.id === "a")!.uplift).toBeNull();
+  });
+});
