@@ -25,7 +25,8 @@ export class PsApp extends LitElement {
     .counter { font-size: 12px; font-variant-numeric: tabular-nums; }
     .counter b { font-size: 14px; }
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 400px), 1fr)); gap: 8px; margin-top: 8px; }
-    .bottom { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 8px; margin-top: 8px; align-items: start; }
+    .bottom { display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; margin-top: 8px; align-items: start; }
+    @media (min-width: 1200px) { .bottom { grid-template-columns: minmax(0, 7fr) minmax(0, 5fr); } }
   `;
 
   private readonly socket = new SocketController(this);

@@ -8,8 +8,8 @@ export class PsArms extends LitElement {
   static override styles = css`
     :host { display: block; background: #fff; border: 1px solid #e3e6eb; border-radius: 8px; padding: 6px 8px; min-width: 0; overflow-x: auto; }
     h3 { margin: 0 0 4px; font-size: 13px; }
-    table { width: 100%; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
-    td, th { text-align: left; padding: 1px 6px; border-bottom: 1px solid #f0f1f3; white-space: nowrap; }
+    table { width: 100%; border-collapse: collapse; font-size: 11.5px; font-variant-numeric: tabular-nums; }
+    td, th { text-align: left; padding: 1px 4px; border-bottom: 1px solid #f0f1f3; white-space: nowrap; }
     tr.leader td:first-child { font-weight: 600; }
     .helps { color: #17652f; }
     .hurts { color: #a22; }
@@ -21,7 +21,7 @@ export class PsArms extends LitElement {
   override render() {
     return html`<h3>Arms now <small>(95% intervals; bold: highest posterior mean)</small></h3>
       <table>
-        <thead><tr><th>arm</th><th>posterior</th><th>conversion</th><th>uplift vs holdout</th><th></th><th>share</th><th>outcomes</th><th>stock</th><th>budget</th><th>excluded</th></tr></thead>
+        <thead><tr><th>arm</th><th>posterior</th><th>conversion</th><th>uplift vs holdout</th><th></th><th>share</th><th title="decisions closed with an outcome">closed</th><th>stock</th><th>budget</th><th title="decision points where a guard excluded it">excl.</th></tr></thead>
         <tbody>
           ${this.rows.map(
             (r) => html`<tr class=${r.leader ? "leader" : ""} title=${r.name}>

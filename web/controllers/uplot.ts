@@ -4,7 +4,7 @@ import type { Mark } from "../../src/server/index.ts";
 import type { ChartView } from "../model/chart-store.ts";
 import { MARK_COLOR } from "../model/charts.ts";
 import { countValues } from "../model/columns.ts";
-import { formatClock, formatValue } from "../model/format.ts";
+import { axisWidth, formatClock, formatValue } from "../model/format.ts";
 
 /** What a chart element offers the controller. */
 export interface PlotHost extends ReactiveControllerHost, HTMLElement {
@@ -108,7 +108,7 @@ export class UPlotController implements ReactiveController {
       scales: { x: { time: true } },
       axes: [
         { space: 70, values: (_u, splits) => splits.map((t) => formatClock(t)) },
-        { size: 58, values: (_u, splits) => splits.map((y) => (y == null ? "" : formatValue(y, f))) },
+        { space: 24, size: (_u, labels) => axisWidth(labels), values: (_u, splits) => splits.map((y) => (y == null ? "" : formatValue(y, f))) },
       ],
       series: [
         {},
@@ -117,7 +117,7 @@ export class UPlotController implements ReactiveController {
           stroke: s.color,
           width: s.band ? 0.5 : 1.6,
           ...(s.dash ? { dash: s.dash } : {}),
-          ...(s.points ? { paths: () => null, points: { show: true, size: 7, fill: s.color } } : { points: { show: false } }),
+          ...(s.points ? { paths: () => null, points: { show: true, size: 5, fill: s.color } } : { points: { show: false } }),
           spanGaps: false,
         })),
       ],

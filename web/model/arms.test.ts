@@ -28,7 +28,7 @@ describe("armRows", () => {
       ],
     } as unknown as LiveSnapshot;
     const [a, c] = armRows(kpi);
-    expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: false, uplift: "5.0% [1.0%, 9.0%]" });
+    expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: false, uplift: "5.0% [1.0, 9.0]" });
     expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: true });
   });
 });

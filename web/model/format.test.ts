@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue } from "./format.ts";
+import { axisWidth, formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue } from "./format.ts";
 
 describe("formatValue", () => {
   it.each([
@@ -11,6 +11,7 @@ describe("formatValue", () => {
     [1999, "cents", "$20"],
     [250, "cents", "$2.50"],
     [0.42, "ms", "0.42 ms"],
+    [0, "ms", "0 ms"],
     [4.25, "ms", "4.3 ms"],
     [1500, "number", "1.5k"],
     [0.12345, "number", "0.123"],
@@ -35,6 +36,12 @@ describe("times and speeds", () => {
     expect(formatSpeed("max")).toBe("max");
   });
   it("shows an interval after its estimate", () => {
-    expect(formatInterval(0.12, [0.1, 0.146], "percent")).toBe("12% [10%, 15%]");
+    expect(formatInterval(0.12, [0.1, 0.146], "percent")).toBe("12% [10, 15]");
+    expect(formatInterval(-0.16, [-0.2, -0.11], "percent")).toBe("-16% [-20, -11]");
+  });
+  it("sizes a y axis to its longest label", () => {
+    expect(axisWidth(null)).toBe(40);
+    expect(axisWidth(["0%", "50%"])).toBe(40);
+    expect(axisWidth(["0.25 ms", "1.50 ms", null])).toBeGreaterThan(axisWidth(["0%", "100%"]));
   });
 });

@@ -18,6 +18,7 @@ export function formatValue(v: number, f: YFormat): string {
       return Math.abs(d) >= 1000 ? `$${(d / 1000).toFixed(1)}k` : `$${d.toFixed(Math.abs(d) >= 10 || d === 0 ? 0 : 2)}`;
     }
     case "ms":
+      if (v === 0) return "0 ms";
       return `${v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)} ms`;
     default:
       return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v * 1000) / 1000);
@@ -44,7 +45,16 @@ export function formatSpeed(s: Speed): string {
   return s === "max" ? "max" : `${s}×`;
 }
 
-/** An interval as "12.3% [10.1%, 14.6%]". */
+const unitless = (s: string) => s.replace(/^\$|%$| ms$/g, "");
+
+/** An interval as "12% [10, 15]": the unit once, on the estimate. */
 export function formatInterval(estimate: number, ci: readonly [number, number], f: YFormat): string {
-  return `${formatValue(estimate, f)} [${formatValue(ci[0], f)}, ${formatValue(ci[1], f)}]`;
+  return `${formatValue(estimate, f)} [${unitless(formatValue(ci[0], f))}, ${unitless(formatValue(ci[1], f))}]`;
+}
+
+/** Width in CSS pixels for a y axis showing these labels (uPlot calls it with null before it has any). */
+export function axisWidth(labels: readonly (string | null)[] | null | undefined): number {
+  let n = 0;
+  for (const l of labels ?? []) n = Math.max(n, l?.length ?? 0);
+  return Math.max(40, Math.ceil(n * 7 + 18));
 }
