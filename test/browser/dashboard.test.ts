@@ -191,6 +191,28 @@ describe("dashboard", () => {
     expect(await points("chart-rate")).toBeGreaterThan(before);
   });
 
+  it("pauses the simulator, and shows a decision's explanation when it is clicked in the live feed", async () => {
+    await page.locator("#play").click();
+    await waitFor("the simulator paused", () => !simulator.simulator!.status().running);
+    expect(await text("#play")).toBe("Play");
+    // Paused, the feed holds still once the last decisions are in.
+    let last = "";
+    await waitFor("the feed holding still", async () => {
+      const top = (await page.locator("ps-feed tbody tr").first().textContent()) ?? "";
+      const still = top !== "" && top === last;
+      last = top;
+      return still;
+    }, 20_000, 700);
+    const row = page.locator("ps-feed tbody tr").filter({ hasNotText: "nothing-eligible" }).filter({ hasNotText: "holdout" }).first();
+    const [customer, promotion] = await Promise.all([row.locator("td").nth(1).textContent(), row.locator("td").nth(3).textContent()]);
+    await row.click();
+    const why = (await page.locator("#explanation").textContent()) ?? "";
+    expect(why).toContain(`${promotion!.trim()} for ${customer!.trim()}`);
+    expect(why).toMatch(/Scores: \S+ \d\.\d{3}/);
+    await page.locator("#play").click();
+    await waitFor("the simulator running again", () => simulator.simulator!.status().running);
+  });
+
   it("has had no console errors, and writes a full-page screenshot", async () => {
     await page.screenshot({ path: join(testOutputDir(), "dashboard.png"), fullPage: true });
     expect(consoleErrors).toEqual([]);
@@ -199,15 +221,25 @@ describe("dashboard", () => {
   it("reconnects and resumes when the server is stopped and started again on the same port", async () => {
     const decisionsBefore = await counter();
     const pointsBefore = await points("chart-rate");
+    const firstX = await page.locator("#chart-rate").getAttribute("data-first-x");
+    // The page also loses its network for a moment, so that it comes back to a restarted server that
+    // has already gathered some history of its own (less than the page holds).
+    await page.context().setOffline(true);
     await server.stop();
     await waitFor("reconnecting status", async () => (await text("#conn")) === "reconnecting");
     server = await startParts("server", cfg);
     expect(server.url).toBe(url);
+    await waitFor("history on the new server", async () => {
+      const s = (await (await fetch(new URL("/api/snapshot", url))).json()) as { history: { t: number }[] };
+      return s.history.length >= 2 && s.history[0]!.t > Number(firstX);
+    });
+    await page.context().setOffline(false);
     await waitFor("live again", async () => (await text("#conn")) === "live");
     expect(Number(await page.locator("#conn").getAttribute("data-reconnects"))).toBeGreaterThanOrEqual(1);
     await waitFor("the counter moving again", async () => (await counter()) > decisionsBefore);
-    // The restarted server remembers less history than the page: the page keeps its own.
+    // The page kept what it had drawn before the restart and adds what comes after.
     await waitFor("the charts keep their points and add new ones", async () => (await points("chart-rate")) > pointsBefore);
+    expect(await page.locator("#chart-rate").getAttribute("data-first-x")).toBe(firstX);
     // While the server was down Chromium itself logs each refused WebSocket attempt; nothing else.
     for (const e of consoleErrors) expect(e).toMatch(/WebSocket connection to 'ws:\/\/.*\/ws' failed/);
   });

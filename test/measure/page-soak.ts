@@ -16,6 +16,10 @@ import { startParts, testConfig } from "../support/system.ts";
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const SPEED: number | "max" = process.env.SOAK_SPEED === "max" ? "max" : Number(process.env.SOAK_SPEED ?? 10);
 const SAMPLE_SEC = Number(process.env.SOAK_SAMPLE_SEC ?? 30);
+/** Optional: KPI snapshots more often than the default, to fill the charts sooner. */
+const SNAPSHOT_MS = process.env.SOAK_SNAPSHOT_MS ? Number(process.env.SOAK_SNAPSHOT_MS) : undefined;
+/** Optional: a CPU profile of the page over the last N seconds; prints the top functions by self time. */
+const PROFILE_SEC = Number(process.env.SOAK_PROFILE_SEC ?? 0);
 
 interface Sample {
   atSec: number;
@@ -33,7 +37,7 @@ interface Sample {
 }
 
 const nats = await jetstreamServer();
-const sys = await startParts("all", testConfig(nats.url, { simulator: { speed: SPEED } }));
+const sys = await startParts("all", testConfig(nats.url, { simulator: { speed: SPEED }, ...(SNAPSHOT_MS ? { processor: { snapshotEveryMs: SNAPSHOT_MS } } : {}) }));
 const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
 const errors: string[] = [];
@@ -51,12 +55,12 @@ await page.evaluate(`(() => {
   new PerformanceObserver((l) => { window.__soak.longTasks += l.getEntries().length; }).observe({ entryTypes: ["longtask"] });
 })()`);
 
-type Counters = { frames: number; longTasks: number; decisions: number; chartPoints: number };
+type Counters = { t: number; frames: number; longTasks: number; decisions: number; chartPoints: number };
 const counters = () =>
   page.evaluate(`(() => {
     const app = document.querySelector("ps-app").shadowRoot;
     const pts = [...app.querySelectorAll("ps-chart")].reduce((n, c) => n + Number(c.dataset.points || 0), 0);
-    return { frames: window.__soak.frames, longTasks: window.__soak.longTasks, decisions: Number(app.querySelector("#decision-count").textContent), chartPoints: pts };
+    return { t: performance.now(), frames: window.__soak.frames, longTasks: window.__soak.longTasks, decisions: Number(app.querySelector("#decision-count").textContent), chartPoints: pts };
   })()`) as Promise<Counters>;
 
 async function metrics(): Promise<Record<string, number>> {
@@ -68,7 +72,6 @@ const samples: Sample[] = [];
 const t0 = Date.now();
 let prevC = await counters();
 let prevM = await metrics();
-let prevT = Date.now();
 console.log(`page soak: ${MINUTES} min at ${SPEED}×, a sample every ${SAMPLE_SEC} s`);
 console.log("   t(s)   fps  busy  script(s)  long  heapMB(used/total)  nodes  listeners  decisions  chartPoints");
 while (Date.now() - t0 < MINUTES * 60_000) {
@@ -76,11 +79,11 @@ while (Date.now() - t0 < MINUTES * 60_000) {
   const c = await counters();
   const m = await metrics();
   const now = Date.now();
-  const dt = (now - prevT) / 1000;
+  // Both rates over the page's own clock: the test process may be slow to ask.
   const s: Sample = {
     atSec: Math.round((now - t0) / 1000),
-    fps: (c.frames - prevC.frames) / dt,
-    busy: (m.TaskDuration! - prevM.TaskDuration!) / dt,
+    fps: ((c.frames - prevC.frames) * 1000) / (c.t - prevC.t),
+    busy: (m.TaskDuration! - prevM.TaskDuration!) / (m.Timestamp! - prevM.Timestamp!),
     scriptSec: m.ScriptDuration! - prevM.ScriptDuration!,
     longTasks: c.longTasks - prevC.longTasks,
     heapUsedMB: m.JSHeapUsedSize! / 2 ** 20,
@@ -96,7 +99,23 @@ while (Date.now() - t0 < MINUTES * 60_000) {
   );
   prevC = c;
   prevM = m;
-  prevT = now;
+}
+
+if (PROFILE_SEC > 0) {
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.start");
+  await new Promise((r) => setTimeout(r, PROFILE_SEC * 1000));
+  const { profile } = (await cdp.send("Profiler.stop")) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const byName = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const us = self.get(n.id) ?? 0;
+    const key = `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber}:${n.callFrame.columnNumber}`;
+    byName.set(key, (byName.get(key) ?? 0) + us);
+  }
+  console.log(`\ntop self time over ${PROFILE_SEC} s:`);
+  for (const [k, us] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 }
 
 // Heap that survives a full collection: what the page really holds after the run.

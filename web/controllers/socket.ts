@@ -31,15 +31,25 @@ export class SocketController implements ReactiveController {
 
   hostConnected(): void {
     this.closedByHost = false;
+    addEventListener("online", this.onOnline);
     this.open();
   }
 
   hostDisconnected(): void {
     this.closedByHost = true;
+    removeEventListener("online", this.onOnline);
     clearTimeout(this.retry);
     this.ws?.close();
     this.ws = undefined;
   }
+
+  /** Back on the network: try now rather than at the end of a long backoff. */
+  private readonly onOnline = () => {
+    if (this.status !== "reconnecting" || this.closedByHost) return;
+    clearTimeout(this.retry);
+    this.backoffMs = FIRST_RETRY_MS;
+    this.open();
+  };
 
   private url(): string {
     const token = new URLSearchParams(location.search).get("token");

@@ -5,6 +5,7 @@ import type { ChartView } from "../model/chart-store.ts";
 import { MARK_COLOR } from "../model/charts.ts";
 import { countValues } from "../model/columns.ts";
 import { axisWidth, formatClock, formatValue } from "../model/format.ts";
+import { cancelFrame, inFrame } from "./frames.ts";
 
 /** What a chart element offers the controller. */
 export interface PlotHost extends ReactiveControllerHost, HTMLElement {
@@ -17,17 +18,18 @@ export interface PlotHost extends ReactiveControllerHost, HTMLElement {
 
 /**
  * One uPlot instance, tied to its host's lifecycle (STYLE.md rule 10): built on the first frame with
- * data, fed with setData at most once per animation frame however many updates arrived (rule 9),
- * rebuilt when the series change, resized with its container, destroyed in hostDisconnected. It draws
- * the operator's marks (scenario switches) as labelled vertical lines, and leaves on the host what
- * tests and people can check: `data-points` (values plotted) and `data-marks` (marks drawn).
+ * data, fed with setData at most once per animation frame however many updates arrived (rule 9; the
+ * frames come from a queue shared by all charts, ./frames.ts), rebuilt when the series change, resized
+ * with its container, destroyed in hostDisconnected. It draws the operator's marks (scenario switches)
+ * as labelled vertical lines, and leaves on the host what tests and people can check: `data-points`
+ * (values plotted), `data-first-x`/`data-last-x` (time span) and `data-marks` (marks drawn).
  */
 export class UPlotController implements ReactiveController {
   private plot: uPlot | undefined;
   private layout = -1;
   private version = -1;
   private marks: readonly Mark[] = [];
-  private frame = 0;
+  private readonly job = () => this.flush();
   private observer: ResizeObserver | undefined;
   private width = 0;
 
@@ -43,8 +45,7 @@ export class UPlotController implements ReactiveController {
   hostDisconnected(): void {
     this.observer?.disconnect();
     this.observer = undefined;
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
+    cancelFrame(this.job);
     this.plot?.destroy();
     this.plot = undefined;
     this.layout = this.version = -1;
@@ -57,11 +58,7 @@ export class UPlotController implements ReactiveController {
   }
 
   private schedule(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.flush();
-    });
+    inFrame(this.job);
   }
 
   private flush(): void {
@@ -77,10 +74,17 @@ export class UPlotController implements ReactiveController {
         this.plot?.destroy();
         this.width = this.containerWidth(el);
         this.plot = new uPlot(this.options(v), data, el);
-      } else this.plot.setData(data);
+      } else {
+        // batch(): draw now rather than in uPlot's microtask, so the frame queue's budget sees the cost.
+        const plot = this.plot;
+        plot.batch(() => plot.setData(data));
+      }
       this.layout = v.layout;
       this.version = v.version;
       this.host.dataset.points = String(countValues(cols));
+      const x = cols[0]!;
+      this.host.dataset.firstX = x.length ? String(x[0]) : "";
+      this.host.dataset.lastX = x.length ? String(x[x.length - 1]) : "";
     } else if (marksChanged) this.plot.redraw(false);
   }
 
