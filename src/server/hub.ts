@@ -9,6 +9,7 @@ import { marksBetween } from "./marks.ts";
 import type { DashboardState, Mark, ServerFrame, SimStatusView } from "./protocol.ts";
 
 const MAX_MARKS = 50;
+const SIM_MISSES_BEFORE_GONE = 3;
 
 export class Hub {
   kpi: LiveSnapshot | null = null;
@@ -16,6 +17,7 @@ export class Hub {
   sim: SimStatusView | null = null;
   /** The last status seen, kept while the simulator is silent so that a change across the gap is marked. */
   private lastSim: SimStatusView | null = null;
+  private simMisses = 0;
   readonly history: History;
   private feed: Decision[] = [];
   private newPoints: HistoryPoint[] = [];
@@ -102,8 +104,10 @@ export class Hub {
     try {
       const r = await this.nc.request(this.subjects.simControl, this.enc.encode('{"cmd":"status"}'), { timeout: 800 });
       this.onSim((r.json<{ status?: SimStatusView }>().status ?? null) as SimStatusView | null);
+      this.simMisses = 0;
     } catch {
-      this.sim = null;
+      // One slow answer from a busy simulator should not make the controls flicker away.
+      if (++this.simMisses >= SIM_MISSES_BEFORE_GONE) this.sim = null;
     }
   }
 

@@ -1,16 +1,19 @@
-// GET /metrics on the running system (issue #6): a Prometheus scrape names every figure the issue asks
-// for, and the figures move with what the system does: events in, decisions out, dead letters by
-// reason, consumer lag, the decide latency histogram, feature cache size and evictions, WebSocket
-// clients and dropped frames.
+// The server's HTTP API on the running system (issue #6). /metrics: a Prometheus scrape names every
+// figure the issue asks for, and the figures move with what the system does: events in, decisions out,
+// dead letters by reason, consumer lag, the decide latency histogram, feature cache size and evictions,
+// WebSocket clients and dropped frames. Then /health and the JSON API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { WebSocket } from "ws";
+import type { Config } from "../../src/config/index.ts";
+import { DecisionSchema, EventSchema, isValidDecision, type Decision } from "../../src/events/index.ts";
 import type { Running } from "../../src/main.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
 let nats: NatsServerHandle;
+let cfg: Readonly<Config>;
 let sys: Running;
 let nc: NatsConnection;
 let ws: WebSocket;
@@ -18,7 +21,8 @@ let ws: WebSocket;
 beforeAll(async () => {
   nats = await jetstreamServer();
   // A feature cache far smaller than the simulated shoppers, so it must evict.
-  sys = await startParts("all", testConfig(nats.url, { simulator: { speed: 30 }, processor: { snapshotEveryMs: 250 }, features: { maxCustomers: 50 } }));
+  cfg = testConfig(nats.url, { simulator: { speed: 30 }, processor: { snapshotEveryMs: 250 }, features: { maxCustomers: 50 } });
+  sys = await startParts("all", cfg);
   nc = await connect({ servers: nats.url });
   ws = new WebSocket(new URL("/ws", sys.url!).href.replace("http", "ws"));
   await new Promise((r, j) => ws.once("open", r).once("error", j));
@@ -127,5 +131,68 @@ describe("/metrics", () => {
     await waitFor("two clients", async () => sum((await scrape()).samples, "ps_ws_clients") === 2);
     second.close();
     await waitFor("one client again", async () => sum((await scrape()).samples, "ps_ws_clients") === 1);
+  });
+});
+
+async function json<T>(path: string): Promise<{ status: number; body: T }> {
+  const r = await fetch(new URL(path, sys.url!));
+  expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+  return { status: r.status, body: (await r.json()) as T };
+}
+
+describe("/health", () => {
+  it("is ready once NATS, the streams, the consumer and a reporting processor are up", async () => {
+    const h = await waitFor("health ok", async () => {
+      const r = await json<{ status: string; checks: Record<string, boolean> }>("/health");
+      return r.status === 200 ? r.body : undefined;
+    });
+    expect(["ok", "degraded"]).toContain(h.status);
+    expect(h.checks).toEqual({ nats: true, streams: true, consumer: true, processor: true });
+  });
+});
+
+describe("JSON API", () => {
+  it("lists every configured promotion and control with its live figures", async () => {
+    const { status, body } = await json<{ promotions: { id: string; posterior: { mean: number } }[]; configured: { id: string }[] }>("/api/promotions");
+    expect(status).toBe(200);
+    expect(body.configured.map((p) => p.id)).toEqual(cfg.promotions.map((p) => p.id));
+    expect(body.promotions.map((p) => p.id).sort()).toEqual([...cfg.promotions.map((p) => p.id), "control"].sort());
+    for (const p of body.promotions) expect(p.posterior.mean).toBeGreaterThan(0);
+  });
+
+  it("serves the newest decisions, valid against the contract, newest first, within the feed's bound", async () => {
+    const { status, body } = await json<{ decisions: Decision[] }>("/api/decisions?limit=5");
+    expect(status).toBe(200);
+    expect(body.decisions).toHaveLength(5);
+    for (const d of body.decisions) expect(isValidDecision(d)).toBe(true);
+    for (let i = 1; i < body.decisions.length; i++) expect(body.decisions[i - 1]!.ts).toBeGreaterThanOrEqual(body.decisions[i]!.ts);
+    const all = await json<{ decisions: Decision[] }>("/api/decisions?limit=100000");
+    expect(all.body.decisions.length).toBeLessThanOrEqual(cfg.server.feedSize);
+    for (const bad of ["0", "-1", "abc", "1.5"]) expect((await json(`/api/decisions?limit=${bad}`)).status, bad).toBe(400);
+  });
+
+  it("serves the decision and event JSON Schemas", async () => {
+    const d = await json<Record<string, unknown>>("/api/schema/decision.json");
+    expect(d.body).toEqual(JSON.parse(JSON.stringify(DecisionSchema)));
+    expect(d.body.$id).toMatch(/decision\.json$/);
+    const e = await json<Record<string, unknown>>("/api/schema/event.json");
+    expect(e.body).toEqual(JSON.parse(JSON.stringify(EventSchema)));
+  });
+
+  it("serves what a dashboard gets on connect, and relays simulator commands", async () => {
+    const s = await waitFor("the simulator's status in the snapshot", async () => {
+      const r = await json<{ kpi: { decisions: number } | null; history: unknown[]; sim: { scenario: string } | null; marks: unknown[] }>("/api/snapshot");
+      return r.body.sim ? r : undefined;
+    });
+    expect(s.body.kpi!.decisions).toBeGreaterThan(0);
+    expect(s.body.history.length).toBeGreaterThan(0);
+    expect(s.body.sim!.scenario).toBe("steady");
+    const r = await fetch(new URL("/api/sim", sys.url!), { method: "POST", body: JSON.stringify({ cmd: "scenario", value: "taste-shift" }) });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { status: { scenario: string } }).status.scenario).toBe("taste-shift");
+    const after = await json<{ marks: { kind: string; label: string }[] }>("/api/snapshot");
+    expect(after.body.marks).toEqual([expect.objectContaining({ kind: "scenario", label: "taste-shift" })]);
+    const refused = await fetch(new URL("/api/sim", sys.url!), { method: "POST", body: JSON.stringify({ cmd: "speed", value: 1e9 }) });
+    expect(((await refused.json()) as { ok: boolean; error: string }).error).toMatch(/speed must be/);
   });
 });
