@@ -5,16 +5,25 @@ import type { Config } from "../config/index.ts";
 import { isValidDecision, Subjects, type Decision } from "../events/index.ts";
 import { History, RegretTracker, toPoint, type HistoryPoint, type LiveSnapshot, type TruthLike } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { DashboardState, ServerFrame, SimStatusView } from "./protocol.ts";
+import { marksBetween } from "./marks.ts";
+import type { DashboardState, Mark, ServerFrame, SimStatusView } from "./protocol.ts";
+
+const MAX_MARKS = 50;
+const SIM_MISSES_BEFORE_GONE = 3;
 
 export class Hub {
   kpi: LiveSnapshot | null = null;
   kpiAtMs = 0;
   sim: SimStatusView | null = null;
+  /** The last status seen, kept while the simulator is silent so that a change across the gap is marked. */
+  private lastSim: SimStatusView | null = null;
+  private simMisses = 0;
   readonly history: History;
   private feed: Decision[] = [];
   private newPoints: HistoryPoint[] = [];
   private newDecisions: Decision[] = [];
+  private marks: Mark[] = [];
+  private newMarks: Mark[] = [];
   readonly regret = new RegretTracker();
   private truthSeen = false;
   private readonly subjects: Subjects;
@@ -94,9 +103,11 @@ export class Hub {
   private async pollSim(): Promise<void> {
     try {
       const r = await this.nc.request(this.subjects.simControl, this.enc.encode('{"cmd":"status"}'), { timeout: 800 });
-      this.sim = (r.json<{ status?: SimStatusView }>().status ?? null) as SimStatusView | null;
+      this.onSim((r.json<{ status?: SimStatusView }>().status ?? null) as SimStatusView | null);
+      this.simMisses = 0;
     } catch {
-      this.sim = null;
+      // One slow answer from a busy simulator should not make the controls flicker away.
+      if (++this.simMisses >= SIM_MISSES_BEFORE_GONE) this.sim = null;
     }
   }
 
@@ -104,8 +115,21 @@ export class Hub {
   async simRequest(cmd: unknown): Promise<unknown> {
     const r = await this.nc.request(this.subjects.simControl, this.enc.encode(JSON.stringify(cmd)), { timeout: 2000 });
     const reply = r.json<{ status?: SimStatusView }>();
-    if (reply.status) this.sim = reply.status;
+    if (reply.status) this.onSim(reply.status);
     return reply;
+  }
+
+  private onSim(status: SimStatusView | null): void {
+    if (status) {
+      for (const m of marksBetween(this.lastSim, status, Date.now())) {
+        this.marks.push(m);
+        this.newMarks.push(m);
+      }
+      if (this.marks.length > MAX_MARKS) this.marks.splice(0, this.marks.length - MAX_MARKS);
+      if (this.newMarks.length > MAX_MARKS) this.newMarks.splice(0, this.newMarks.length - MAX_MARKS);
+      this.lastSim = status;
+    }
+    this.sim = status;
   }
 
   decisions(limit: number): Decision[] {
@@ -113,7 +137,7 @@ export class Hub {
   }
 
   state(): DashboardState {
-    return { kpi: this.kpi, history: this.history.points, feed: this.feed, sim: this.sim, regret: this.truthSeen ? { ...this.regret.state } : null, serverTimeMs: Date.now() };
+    return { kpi: this.kpi, history: this.history.points, feed: this.feed, sim: this.sim, regret: this.truthSeen ? { ...this.regret.state } : null, marks: this.marks, serverTimeMs: Date.now() };
   }
 
   snapshotFrame(): string {
@@ -129,10 +153,12 @@ export class Hub {
       decisions: this.newDecisions,
       sim: this.sim,
       regret: this.truthSeen ? { ...this.regret.state } : null,
+      marks: this.newMarks,
       serverTimeMs: Date.now(),
     };
     this.newPoints = [];
     this.newDecisions = [];
+    this.newMarks = [];
     return JSON.stringify(f);
   }
 

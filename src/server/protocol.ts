@@ -15,6 +15,13 @@ export interface SimStatusView {
   scenarios: string[];
 }
 
+/** Something the operator changed, drawn as a vertical line on every chart at wall-clock time `t` (ms). */
+export interface Mark {
+  t: number;
+  kind: "scenario" | "seed";
+  label: string;
+}
+
 export interface DashboardState {
   kpi: LiveSnapshot | null;
   history: HistoryPoint[];
@@ -22,12 +29,14 @@ export interface DashboardState {
   feed: Decision[];
   sim: SimStatusView | null;
   regret: RegretState | null;
+  /** Oldest first, bounded. */
+  marks: Mark[];
   serverTimeMs: number;
 }
 
 export type ServerFrame =
   | { type: "snapshot"; state: DashboardState }
-  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; serverTimeMs: number }
+  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; serverTimeMs: number }
   | { type: "sim-reply"; reply: unknown }
   | { type: "error"; error: string };
 

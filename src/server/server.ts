@@ -24,6 +24,15 @@ export interface HealthReport {
 
 const PROCESSOR_SILENT_MS = 5_000;
 
+/** The request target as a URL, or null when it is not one (e.g. `//` or `//host:port`). */
+function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? "/", "http://x");
+  } catch {
+    return null;
+  }
+}
+
 export class DashboardServer {
   readonly hub: Hub;
   private http!: Server;
@@ -82,11 +91,13 @@ export class DashboardServer {
     this.http.headersTimeout = 10_000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.server.wsMaxPayloadBytes });
     this.http.on("upgrade", (req, socket, head) => {
-      const url = new URL(req.url ?? "/", "http://x");
       const deny = (code: number, text: string) => {
         socket.write(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         socket.destroy();
       };
+      // An exception here would escape the event handler and end the process, so nothing may throw.
+      const url = requestUrl(req);
+      if (!url) return deny(400, "Bad Request");
       if (url.pathname !== "/ws") return deny(404, "Not Found");
       if (!this.authorized(req, url)) return deny(401, "Unauthorized");
       if (!this.originAllowed(req)) return deny(403, "Forbidden");
@@ -161,6 +172,7 @@ export class DashboardServer {
 
   private async readBody(req: IncomingMessage): Promise<string | null> {
     const max = this.cfg.server.maxRequestBytes;
+    if (Number(req.headers["content-length"] ?? 0) > max) return null;
     const chunks: Buffer[] = [];
     let n = 0;
     for await (const c of req) {
@@ -172,7 +184,8 @@ export class DashboardServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://x");
+    const url = requestUrl(req);
+    if (!url) return this.json(res, 400, { error: "request target is not a valid path" });
     const path = url.pathname;
     if (req.method === "GET" && (path === "/" || path === "/index.html")) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
@@ -207,7 +220,11 @@ export class DashboardServer {
     if (req.method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
     if (req.method === "POST" && path === "/api/sim") {
       const body = await this.readBody(req);
-      if (body === null) return this.json(res, 413, { error: `request body over ${this.cfg.server.maxRequestBytes} bytes` });
+      if (body === null) {
+        // Close rather than read the rest of an oversized body to find the next request.
+        res.setHeader("connection", "close");
+        return this.json(res, 413, { error: `request body over ${this.cfg.server.maxRequestBytes} bytes` });
+      }
       let cmd: unknown;
       try {
         cmd = JSON.parse(body);

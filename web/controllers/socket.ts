@@ -1,20 +1,28 @@
 import type { ReactiveController, ReactiveControllerHost } from "lit";
-import type { ServerFrame } from "../../src/server/index.ts";
+import type { ClientFrame, ServerFrame } from "../../src/server/index.ts";
+import { ChartStore } from "../model/chart-store.ts";
+import { CHARTS } from "../model/charts.ts";
 import { applyFrame, emptyState, type ClientState } from "../model/state.ts";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting";
 
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5_000;
+
 /**
  * The dashboard's WebSocket, tied to its host's lifecycle: opens in hostConnected, closes in
- * hostDisconnected, reconnects with backoff, and resyncs from the snapshot the server sends first.
+ * hostDisconnected, reconnects with jittered backoff, and resyncs from the snapshot the server sends
+ * first (merged with what the page holds, so a restarted server does not blank it). Frames go to the
+ * pure model: scalar state through applyFrame, history points into the charts' columns.
  */
 export class SocketController implements ReactiveController {
   state: ClientState = emptyState();
+  readonly charts = new ChartStore(CHARTS);
   status: ConnectionStatus = "connecting";
   reconnects = 0;
   private ws: WebSocket | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
-  private backoffMs = 250;
+  private backoffMs = FIRST_RETRY_MS;
   private closedByHost = false;
 
   constructor(private readonly host: ReactiveControllerHost) {
@@ -23,14 +31,25 @@ export class SocketController implements ReactiveController {
 
   hostConnected(): void {
     this.closedByHost = false;
+    addEventListener("online", this.onOnline);
     this.open();
   }
 
   hostDisconnected(): void {
     this.closedByHost = true;
+    removeEventListener("online", this.onOnline);
     clearTimeout(this.retry);
     this.ws?.close();
+    this.ws = undefined;
   }
+
+  /** Back on the network: try now rather than at the end of a long backoff. */
+  private readonly onOnline = () => {
+    if (this.status !== "reconnecting" || this.closedByHost) return;
+    clearTimeout(this.retry);
+    this.backoffMs = FIRST_RETRY_MS;
+    this.open();
+  };
 
   private url(): string {
     const token = new URLSearchParams(location.search).get("token");
@@ -43,29 +62,34 @@ export class SocketController implements ReactiveController {
     this.ws = ws;
     ws.onopen = () => {
       this.status = "open";
-      this.backoffMs = 250;
+      this.backoffMs = FIRST_RETRY_MS;
       this.host.requestUpdate();
     };
     ws.onmessage = (ev) => {
+      let f: ServerFrame;
       try {
-        this.state = applyFrame(this.state, JSON.parse(String(ev.data)) as ServerFrame);
+        f = JSON.parse(String(ev.data)) as ServerFrame;
       } catch {
         return;
       }
+      if (f.type === "snapshot") this.charts.load(f.state.history);
+      else if (f.type === "delta" && f.points.length) this.charts.append(f.points);
+      this.state = applyFrame(this.state, f);
       this.host.requestUpdate();
     };
     ws.onclose = () => {
-      if (this.closedByHost) return;
+      if (this.closedByHost || this.ws !== ws) return;
       this.status = "reconnecting";
       this.reconnects++;
       this.host.requestUpdate();
-      this.retry = setTimeout(() => this.open(), this.backoffMs);
-      this.backoffMs = Math.min(5_000, this.backoffMs * 2);
+      // Jitter, so that every open dashboard does not knock at a restarted server at the same moment.
+      this.retry = setTimeout(() => this.open(), this.backoffMs * (0.8 + 0.4 * Math.random()));
+      this.backoffMs = Math.min(MAX_RETRY_MS, this.backoffMs * 2);
     };
     ws.onerror = () => ws.close();
   }
 
-  send(frame: unknown): boolean {
+  send(frame: ClientFrame): boolean {
     if (this.ws?.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
     return true;

@@ -1,0 +1,204 @@
+// The server's door (issue #9): access token, Origin check, size limits, and error bodies that tell the
+// client what went wrong without showing it our insides. A real nats-server, the server part only.
+import { connect, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import type { Running } from "../system.ts";
+import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { startParts, testConfig } from "../../test/support/system.ts";
+
+const TOKEN = "door-test-token-0123456789";
+const MAX_PAYLOAD = 1024;
+const MAX_BODY = 512;
+
+let nats: NatsServerHandle;
+let sys: Running;
+let base: string;
+let hostPort: string;
+/** Every body the server sent in these tests, checked for leaks at the end. */
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  nats = await jetstreamServer();
+  sys = await startParts(
+    "server",
+    testConfig(nats.url, { server: { token: TOKEN, wsMaxPayloadBytes: MAX_PAYLOAD, maxRequestBytes: MAX_BODY, allowedOrigins: ["https://shop.example"] } }),
+  );
+  base = sys.url!.replace(/\/$/, "");
+  hostPort = new URL(base).host;
+});
+
+afterAll(async () => {
+  await sys?.stop();
+  await nats?.stop();
+});
+
+async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const r = await fetch(base + path, { headers });
+  const body = await r.text();
+  bodies.push(body);
+  return { status: r.status, body };
+}
+
+/** Sends raw bytes and returns the raw response (status line, headers and body). */
+async function raw(request: string): Promise<string> {
+  const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
+  await new Promise((r) => s.once("connect", r));
+  let out = "";
+  s.on("data", (b: Buffer) => (out += b.toString()));
+  s.write(request);
+  await new Promise<void>((r) => {
+    s.once("close", () => r());
+    setTimeout(() => {
+      s.destroy();
+      r();
+    }, 3_000).unref();
+  });
+  bodies.push(out);
+  return out;
+}
+
+/** Opens a WebSocket and reports how the attempt ended: the HTTP status of a refusal, or the open socket. */
+function wsAttempt(path: string, opts: { headers?: Record<string, string>; origin?: string } = {}): Promise<{ status: number; ws?: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${hostPort}${path}`, { headers: opts.headers ?? {}, ...(opts.origin ? { origin: opts.origin } : {}) });
+    ws.once("unexpected-response", (_req, res) => {
+      resolve({ status: res.statusCode ?? 0 });
+      ws.terminate();
+    });
+    ws.once("open", () => resolve({ status: 101, ws }));
+    ws.once("error", (err) => reject(err));
+  });
+}
+
+function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((r) => ws.once("close", (code, reason) => r({ code, reason: reason.toString() })));
+}
+
+describe("access token", () => {
+  it("refuses the API and metrics without the token, accepts the header or the query parameter", async () => {
+    for (const p of ["/api/snapshot", "/api/promotions", "/api/decisions?limit=5", "/metrics", "/api/schema/decision.json"]) {
+      const r = await get(p);
+      expect(r.status, p).toBe(401);
+      expect(JSON.parse(r.body).error).toMatch(/token/);
+    }
+    expect((await get("/api/snapshot", { authorization: "Bearer wrong-token-of-other-length" })).status).toBe(401);
+    expect((await get("/api/snapshot", { authorization: `Bearer ${TOKEN.replace(/.$/, "X")}` })).status).toBe(401);
+    expect((await get("/api/snapshot", { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    expect((await get(`/api/snapshot?token=${TOKEN}`)).status).toBe(200);
+    const m = await get("/metrics", { authorization: `Bearer ${TOKEN}` });
+    expect(m.status).toBe(200);
+    expect(m.body).toContain("ps_ws_clients");
+  });
+
+  it("refuses a WebSocket upgrade without the token (401) and accepts one with it", async () => {
+    expect((await wsAttempt("/ws")).status).toBe(401);
+    expect((await wsAttempt("/ws?token=nope")).status).toBe(401);
+    const ok = await wsAttempt(`/ws?token=${TOKEN}`);
+    expect(ok.status).toBe(101);
+    ok.ws!.close();
+    const hdr = await wsAttempt("/ws", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(hdr.status).toBe(101);
+    hdr.ws!.close();
+  });
+});
+
+describe("Origin", () => {
+  it("refuses a browser upgrade from another site (403), accepts this site and configured origins", async () => {
+    expect((await wsAttempt(`/ws?token=${TOKEN}`, { origin: "https://evil.example" })).status).toBe(403);
+    expect((await wsAttempt(`/ws?token=${TOKEN}`, { origin: "not a url" })).status).toBe(403);
+    for (const origin of [`http://${hostPort}`, "https://shop.example"]) {
+      const r = await wsAttempt(`/ws?token=${TOKEN}`, { origin });
+      expect(r.status, origin).toBe(101);
+      r.ws!.close();
+    }
+  });
+});
+
+describe("size limits", () => {
+  it("closes a WebSocket that sends a message over the limit with 1009", async () => {
+    const { ws } = await wsAttempt(`/ws?token=${TOKEN}`);
+    const closed = closeOf(ws!);
+    ws!.send(JSON.stringify({ type: "sim", cmd: "status", value: "x".repeat(MAX_PAYLOAD) }));
+    const c = await closed;
+    expect(c.code).toBe(1009);
+  });
+
+  it("closes a WebSocket that sends binary frames with 1003 and a reason", async () => {
+    const { ws } = await wsAttempt(`/ws?token=${TOKEN}`);
+    const closed = closeOf(ws!);
+    ws!.send(Buffer.from([1, 2, 3]));
+    const c = await closed;
+    expect(c.code).toBe(1003);
+    expect(c.reason).toMatch(/text/);
+  });
+
+  it("answers malformed and unknown WebSocket messages with an error frame, keeping the socket open", async () => {
+    const { ws } = await wsAttempt(`/ws?token=${TOKEN}`);
+    const frames: { type: string; error?: string }[] = [];
+    ws!.on("message", (d) => {
+      bodies.push(d.toString());
+      frames.push(JSON.parse(d.toString()));
+    });
+    ws!.send("{not json");
+    ws!.send(JSON.stringify({ type: "nope" }));
+    const deadline = Date.now() + 5_000;
+    while (frames.filter((f) => f.type === "error").length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const errors = frames.filter((f) => f.type === "error").map((f) => f.error);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/JSON/);
+    expect(errors[1]).toMatch(/unknown type/);
+    expect(ws!.readyState).toBe(WebSocket.OPEN);
+    ws!.close();
+  });
+
+  it("answers 413 to a POST body over the limit, whether or not it declares its length", async () => {
+    const big = JSON.stringify({ cmd: "status", pad: "y".repeat(MAX_BODY * 4) });
+    const declared = await fetch(`${base}/api/sim`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: big });
+    const declaredBody = await declared.text();
+    bodies.push(declaredBody);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declaredBody).error).toMatch(/over 512 bytes/);
+    // Chunked: no Content-Length, so the limit is enforced while reading.
+    const chunks = [big.slice(0, 300), big.slice(300)].map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join("");
+    const res = await raw(`POST /api/sim HTTP/1.1\r\nHost: ${hostPort}\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`);
+    expect(res).toMatch(/^HTTP\/1\.1 413 /);
+  });
+});
+
+describe("errors", () => {
+  it("answers bad requests with a short JSON reason", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    expect((await get("/nowhere", auth)).status).toBe(404);
+    const lim = await get("/api/decisions?limit=abc", auth);
+    expect(lim.status).toBe(400);
+    expect(JSON.parse(lim.body).error).toMatch(/limit/);
+    const bad = await fetch(`${base}/api/sim`, { method: "POST", headers: auth, body: "{nope" });
+    const badBody = await bad.text();
+    bodies.push(badBody);
+    expect(bad.status).toBe(400);
+    // No simulator runs here: the relay times out and says so.
+    const sim = await fetch(`${base}/api/sim`, { method: "POST", headers: auth, body: '{"cmd":"status"}' });
+    const simBody = await sim.text();
+    bodies.push(simBody);
+    expect(sim.status).toBe(503);
+    expect(JSON.parse(simBody).error).toMatch(/simulator did not answer/);
+  });
+
+  it("answers a request target it cannot parse with 400, on plain requests and on upgrades, and keeps serving", async () => {
+    const plain = await raw(`GET // HTTP/1.1\r\nHost: ${hostPort}\r\nConnection: close\r\n\r\n`);
+    expect(plain).toMatch(/^HTTP\/1\.1 400 /);
+    const upgrade = await raw(
+      `GET //x:y/ws HTTP/1.1\r\nHost: ${hostPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await get("/api/snapshot", { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+
+  it("never sends a stack trace, a source path or an internal module name", () => {
+    expect(bodies.length).toBeGreaterThan(15);
+    for (const b of bodies) {
+      expect(b).not.toMatch(/\n\s+at |\.ts:\d+|node:internal|\/work\/|node_modules/);
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import type { ArmSnapshot, LiveSnapshot } from "../../src/kpi/index.ts";
+import { armRows, verdictOf } from "./arms.ts";
+
+const arm = (id: string, mean: number, over: Partial<ArmSnapshot> = {}): ArmSnapshot => ({
+  id, name: id, posterior: { alpha: 1, beta: 1, mean, ci95: [mean - 0.1, mean + 0.1] }, decisions: 10, share: 0.5, trials: 8, conversions: 2,
+  conversion: { estimate: 0.25, ci95: [0.1, 0.5] }, uplift: null, marginUplift: null, upliftBySegment: {}, stock: null, budget: null, excluded: {}, ...over,
+});
+
+describe("verdictOf", () => {
+  it("reads an uplift interval", () => {
+    expect(verdictOf([0.01, 0.05])).toBe("helps");
+    expect(verdictOf([-0.05, -0.01])).toBe("hurts");
+    expect(verdictOf([-0.01, 0.05])).toBe("unproven");
+    expect(verdictOf(undefined)).toBe("no data");
+  });
+});
+
+describe("armRows", () => {
+  it("is empty without a snapshot", () => {
+    expect(armRows(null)).toEqual([]);
+  });
+  it("formats each arm and marks the leader", () => {
+    const kpi = {
+      arms: [
+        arm("a", 0.2, { uplift: { estimate: 0.05, ci95: [0.01, 0.09] }, stock: 12, budget: { budgetCents: 1000, reservedCents: 100, spentCents: 400 }, excluded: { "out-of-stock": 2, "budget-spent": 1 } }),
+        arm("control", 0.4, { trials: 0 }),
+      ],
+    } as unknown as LiveSnapshot;
+    const [a, c] = armRows(kpi);
+    expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: false, uplift: "5.0% [1.0, 9.0]" });
+    expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: true });
+  });
+});

@@ -1,0 +1,49 @@
+// Pure: the "now" table, one row per arm from the latest KPI snapshot.
+import type { LiveSnapshot } from "../../src/kpi/index.ts";
+import { formatInterval, formatValue } from "./format.ts";
+
+export type Verdict = "helps" | "hurts" | "unproven" | "no data";
+
+export interface ArmRow {
+  id: string;
+  name: string;
+  posterior: string;
+  conversion: string;
+  uplift: string;
+  /** From the uplift interval: entirely above zero, entirely below, or across it. */
+  verdict: Verdict;
+  share: string;
+  trials: number;
+  stock: string;
+  budget: string;
+  excluded: number;
+  /** Highest posterior mean among the arms. */
+  leader: boolean;
+}
+
+export function verdictOf(ci: readonly [number, number] | undefined): Verdict {
+  if (!ci) return "no data";
+  if (ci[0] > 0) return "helps";
+  if (ci[1] < 0) return "hurts";
+  return "unproven";
+}
+
+export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
+  if (!kpi) return [];
+  let best = -Infinity;
+  for (const a of kpi.arms) best = Math.max(best, a.posterior.mean);
+  return kpi.arms.map((a) => ({
+    id: a.id,
+    name: a.name,
+    posterior: formatInterval(a.posterior.mean, a.posterior.ci95, "percent"),
+    conversion: a.trials ? formatInterval(a.conversion.estimate, a.conversion.ci95, "percent") : "–",
+    uplift: a.uplift ? formatInterval(a.uplift.estimate, a.uplift.ci95, "percent") : "–",
+    verdict: a.id === "control" ? "no data" : verdictOf(a.uplift?.ci95),
+    share: formatValue(a.share, "percent"),
+    trials: a.trials,
+    stock: a.stock === null ? "–" : String(a.stock),
+    budget: a.budget && a.budget.budgetCents > 0 ? formatValue((a.budget.spentCents + a.budget.reservedCents) / a.budget.budgetCents, "percent") : "–",
+    excluded: Object.values(a.excluded).reduce((x, y) => x + y, 0),
+    leader: a.posterior.mean === best,
+  }));
+}

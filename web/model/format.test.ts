@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { axisWidth, formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue } from "./format.ts";
+
+describe("formatValue", () => {
+  it.each([
+    [0.5, "percent", "50%"],
+    [0.054, "percent", "5.4%"],
+    [-0.021, "percent", "-2.1%"],
+    [0, "percent", "0%"],
+    [123456, "cents", "$1.2k"],
+    [1999, "cents", "$20"],
+    [250, "cents", "$2.50"],
+    [0.42, "ms", "0.42 ms"],
+    [0, "ms", "0 ms"],
+    [4.25, "ms", "4.3 ms"],
+    [1500, "number", "1.5k"],
+    [0.12345, "number", "0.123"],
+    [NaN, "number", "–"],
+  ] as const)("%s as %s reads %s", (v, f, want) => {
+    expect(formatValue(v, f)).toBe(want);
+  });
+});
+
+describe("times and speeds", () => {
+  it("shows wall-clock time of day in the local zone", () => {
+    const d = new Date(2026, 2, 2, 9, 5, 7);
+    expect(formatClock(d.getTime())).toBe("09:05:07");
+  });
+  it("shows the simulator's clock and decision times in UTC", () => {
+    const t = Date.UTC(2026, 2, 2, 8, 3, 9);
+    expect(formatSimTime(t)).toBe("2026-03-02 08:03");
+    expect(formatTimeOfDay(t)).toBe("08:03:09");
+  });
+  it("shows a speed as a multiple or max", () => {
+    expect(formatSpeed(2.5)).toBe("2.5×");
+    expect(formatSpeed("max")).toBe("max");
+  });
+  it("shows an interval after its estimate", () => {
+    expect(formatInterval(0.12, [0.1, 0.146], "percent")).toBe("12% [10, 15]");
+    expect(formatInterval(-0.16, [-0.2, -0.11], "percent")).toBe("-16% [-20, -11]");
+  });
+  it("sizes a y axis to its longest label", () => {
+    expect(axisWidth(null)).toBe(40);
+    expect(axisWidth(["0%", "50%"])).toBe(40);
+    expect(axisWidth(["0.25 ms", "1.50 ms", null])).toBeGreaterThan(axisWidth(["0%", "100%"]));
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../../src/events/index.ts";
+import type { LiveSnapshot } from "../../src/kpi/index.ts";
+import type { DashboardState, Mark, SimStatusView } from "../../src/server/index.ts";
+import { applyFrame, emptyState, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
+
+const decision = (id: string, ts: number): Decision => ({
+  id, ts, customerId: "c00001", channel: "web", promotionId: "control", holdout: false, segment: "new|browser", propensity: 0.5, eventId: `e-${id}`, expiresAt: ts + 1000,
+  explanation: { candidates: [], excluded: [] },
+});
+const sim = (scenario: string): SimStatusView => ({ running: true, speed: 1, scenario, seed: 7, simTimeMs: 0, ratePerSec: 10, published: 1, counts: {}, scenarios: ["steady", scenario] });
+const kpi = (decisions: number, deadLetters: Record<string, number> = {}) => ({ decisions, deadLetters }) as unknown as LiveSnapshot;
+const snapshot = (over: Partial<DashboardState>) => ({ type: "snapshot" as const, state: { kpi: null, history: [], feed: [], sim: null, regret: null, marks: [], serverTimeMs: 0, ...over } });
+const mark = (t: number, label: string): Mark => ({ t, kind: "scenario", label });
+
+describe("mergeFeed", () => {
+  it("keeps each decision once, newest first, bounded", () => {
+    expect(mergeFeed([decision("b", 2), decision("c", 3)], [decision("a", 1), decision("b", 2)]).map((d) => d.id)).toEqual(["c", "b", "a"]);
+    const many = Array.from({ length: MAX_FEED + 20 }, (_, i) => decision(`d${i}`, i));
+    expect(mergeFeed(many, [])).toHaveLength(MAX_FEED);
+    expect(mergeFeed(many, [])[0]!.id).toBe(`d${MAX_FEED + 19}`);
+  });
+});
+
+describe("mergeMarks", () => {
+  it("keeps each mark once, oldest first, the newest few", () => {
+    expect(mergeMarks([mark(1, "a"), mark(3, "c")], [mark(2, "b"), mark(1, "a")])).toEqual([mark(1, "a"), mark(2, "b"), mark(3, "c")]);
+    expect(mergeMarks([mark(1, "a"), mark(2, "b"), mark(3, "c")], [], 2)).toEqual([mark(2, "b"), mark(3, "c")]);
+  });
+});
+
+describe("applyFrame", () => {
+  it("takes a snapshot, then deltas, counting frames", () => {
+    let s = applyFrame(emptyState(), snapshot({ kpi: kpi(5), feed: [decision("a", 1)], sim: sim("steady") }));
+    expect(s.kpi!.decisions).toBe(5);
+    s = applyFrame(s, { type: "delta", kpi: kpi(9), points: [], decisions: [decision("b", 2)], sim: sim("taste-shift"), regret: null, marks: [mark(10, "taste-shift")], serverTimeMs: 0 });
+    expect(s.kpi!.decisions).toBe(9);
+    expect(s.feed.map((d) => d.id)).toEqual(["b", "a"]);
+    expect(s.sim!.scenario).toBe("taste-shift");
+    expect(s.marks).toEqual([mark(10, "taste-shift")]);
+    expect(s.frames).toBe(2);
+  });
+
+  it("keeps what it knew when a restarted server's snapshot knows less", () => {
+    let s = applyFrame(emptyState(), snapshot({ kpi: kpi(5), feed: [decision("a", 1)], marks: [mark(1, "holiday")] }));
+    s = applyFrame(s, snapshot({ kpi: null, feed: [], marks: [] }));
+    expect(s.kpi!.decisions).toBe(5);
+    expect(s.feed).toHaveLength(1);
+    expect(s.marks).toEqual([mark(1, "holiday")]);
+  });
+
+  it("shows the simulator's refusal of a command, and clears it on the next accepted one", () => {
+    let s = applyFrame(emptyState(), { type: "sim-reply", reply: { ok: false, error: "speed must be a number", status: sim("steady") } });
+    expect(s.simError).toMatch(/speed must be/);
+    expect(s.sim!.scenario).toBe("steady");
+    s = applyFrame(s, { type: "sim-reply", reply: { ok: true, status: sim("holiday") } });
+    expect(s.simError).toBeNull();
+    expect(s.sim!.scenario).toBe("holiday");
+  });
+
+  it("ignores error frames", () => {
+    const s = emptyState();
+    expect(applyFrame(s, { type: "error", error: "x" })).toBe(s);
+  });
+});
+
+describe("totalDeadLetters", () => {
+  it("adds up the reasons", () => {
+    expect(totalDeadLetters(null)).toBe(0);
+    expect(totalDeadLetters(kpi(0, { "not-json": 2, late: 3 }))).toBe(5);
+  });
+});
