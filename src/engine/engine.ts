@@ -27,7 +27,7 @@ export interface EngineCounters {
 }
 
 /**
- * Far-future events in a row after which the watermark jumps to them. One event stamped far ahead
+ * Far-future events in a row, agreeing on the time, after which the watermark jumps to them. One event stamped far ahead
  * is a bad clock and is dead-lettered; but if every event is that far ahead, the stream has moved on
  * (a quiet night, a replay with a gap) and refusing them all would stop the engine for good.
  */
@@ -45,6 +45,8 @@ export interface Engine {
   watermarkMs: number;
   /** Far-future events dead-lettered in a row (see FAR_FUTURE_RUN_TO_JUMP). */
   farFutureRun: number;
+  /** Event time of the first event of that run. */
+  farFutureAnchorMs: number;
   /** Event time of the last sweep of idle customers. */
   lastPurgeMs: number;
   counters: EngineCounters;
@@ -71,6 +73,7 @@ export function createEngine(cfg: EngineConfig): Engine {
     recentIds: new LRUCache<string, true>({ max: cfg.features.recentEventIds }),
     watermarkMs: 0,
     farFutureRun: 0,
+    farFutureAnchorMs: 0,
     lastPurgeMs: 0,
     counters: { events: 0, decisions: 0, late: 0, farFuture: 0, duplicates: 0, outcomes: 0, overflowed: 0, staleInventory: 0 },
   };
@@ -115,6 +118,10 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
     return out;
   }
   if (e.watermarkMs > 0 && ev.ts > e.watermarkMs + f.maxFutureSkewMs) {
+    // A run counts only events that agree with each other (within the allowed lateness of the run's
+    // first): a stream that moved on does; scattered bad clocks (fuzzed input) do not.
+    if (e.farFutureRun > 0 && Math.abs(ev.ts - e.farFutureAnchorMs) > f.allowedLatenessMs) e.farFutureRun = 0;
+    if (e.farFutureRun === 0) e.farFutureAnchorMs = ev.ts;
     if (++e.farFutureRun < FAR_FUTURE_RUN_TO_JUMP) {
       e.counters.farFuture++;
       out.push({ kind: "deadletter", reason: PS_ERR_EVENT.FarFuture, detail: `ts ${ev.ts} is ${ev.ts - e.watermarkMs} ms ahead of the newest event (allowed ${f.maxFutureSkewMs})` });

@@ -14,6 +14,7 @@ export interface EngineState {
   version: 1;
   watermarkMs: number;
   farFutureRun: number;
+  farFutureAnchorMs: number;
   lastPurgeMs: number;
   counters: EngineCounters;
   promotions: PromotionJSON[];
@@ -32,6 +33,7 @@ export function engineToJSON(e: Engine): EngineState {
     version: 1,
     watermarkMs: e.watermarkMs,
     farFutureRun: e.farFutureRun,
+    farFutureAnchorMs: e.farFutureAnchorMs,
     lastPurgeMs: e.lastPurgeMs,
     counters: { ...e.counters },
     promotions: [...e.promotions.values()].map((p) => ({
@@ -61,6 +63,7 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   for (const id of s.recentIds) e.recentIds.set(id, true);
   e.watermarkMs = s.watermarkMs;
   e.farFutureRun = s.farFutureRun;
+  e.farFutureAnchorMs = s.farFutureAnchorMs;
   e.lastPurgeMs = s.lastPurgeMs;
   e.counters = { ...s.counters };
   e.promotions.clear();
