@@ -68,6 +68,23 @@ describe("attribution through step", () => {
     expect(e.arms.observations("p", "all", T0 + 10 * MIN)).toBeCloseTo(1, 6);
   });
 
+  it("credits one purchase to one decision: the one it redeemed, else the newest (last touch)", () => {
+    const e = engine();
+    const [first] = decisions(run(e, ev.visit("c1", T0)));
+    const [second] = decisions(run(e, ev.visit("c1", T0 + 5 * MIN)));
+    expect(e.pending.open).toBe(2);
+    // A purchase without a redemption goes to the newest open decision only.
+    const [o] = outcomes(run(e, ev.purchase({ ts: T0 + 8 * MIN, customerId: "c1", totalCents: 2_000 })));
+    expect(o!.decisionId).toBe(second!.id);
+    expect(e.pending.open).toBe(1);
+    // A redemption naming a decision goes to that one, even if it is not the newest.
+    const [third] = decisions(run(e, ev.visit("c1", T0 + 9 * MIN)));
+    const [r] = outcomes(run(e, ev.purchase({ ts: T0 + 10 * MIN, customerId: "c1", totalCents: 2_000, discountCents: 400, promotionId: "p", decisionId: first!.id })));
+    expect(r!.decisionId).toBe(first!.id);
+    expect(r!.discountCents).toBe(400);
+    expect(e.pending.openAt("c1", T0 + 10 * MIN).map((p) => p.decisionId)).toEqual([third!.id]);
+  });
+
   it("does not credit a purchase made before the decision, nor by another customer", () => {
     const e = engine();
     run(e, ev.visit("c1", T0 + 2 * MIN));
