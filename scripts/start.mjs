@@ -41,7 +41,9 @@ function onPath(bin) {
   }
   return undefined;
 }
-const wantsNats = !process.env.NATS_URL;
+// `npm run simulator -- replay …` publishes to a server named by NATS_URL and never starts one.
+const isReplay = part === "simulator" && process.argv[3] === "replay";
+const wantsNats = !process.env.NATS_URL && !isReplay;
 const natsBin = process.env.NATS_SERVER_BIN ?? "nats-server";
 if (wantsNats && !(natsBin.includes("/") ? existsSync(natsBin) : onPath(natsBin))) {
   if (!onPath("apt-get")) fail("nats-server is not installed and apt-get is not available: install nats-server (https://nats.io) or set NATS_URL to a running server.");

@@ -6,6 +6,7 @@ import type { Config, PromotionConfig } from "../src/config/index.ts";
 import { encodeEvent, partitionOf, Subjects, type ShopEvent } from "../src/events/index.ts";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { Logger } from "../src/log/index.ts";
+import { JetStreamSink } from "./replay/sink.ts";
 import { listScenarios, loadScenario, World, type WorldCounts, type WorldOutput } from "./world/index.ts";
 
 export type Speed = number | "max";
@@ -69,6 +70,8 @@ export class SimulatorRunner {
   private scenarioName: string;
   private readonly subjects: Subjects;
   private readonly publisher: PipelinedPublisher;
+  /** Retries a failed publish with the same msg id (a NATS restart must not lose simulated events). */
+  private readonly sink: JetStreamSink;
   private readonly subs: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -89,6 +92,7 @@ export class SimulatorRunner {
   ) {
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.publisher = new PipelinedPublisher(nc, cfg.simulator.maxInFlightPublishes);
+    this.sink = new JetStreamSink(this.publisher, 40);
     this.speed = cfg.simulator.speed;
     this.seed = cfg.simulator.seed;
     this.scenarioName = cfg.simulator.scenario;
@@ -184,7 +188,7 @@ export class SimulatorRunner {
       simTimeMs: this.world.nowMs,
       ratePerSec: Math.round(this.rate * 10) / 10,
       published: this.publisher.published,
-      publishFailures: this.publisher.failures,
+      publishFailures: this.sink.stats.failed,
       counts: { ...this.world.counts },
       scenarios: listScenarios(),
     };
@@ -267,7 +271,7 @@ export class SimulatorRunner {
 
   private async publishEvent(e: ShopEvent): Promise<void> {
     const subject = e.type === "inventory" ? this.subjects.inventory(e.productId) : this.subjects.event(e.type, partitionOf(e.customerId, this.cfg.partitions));
-    await this.publisher.publish(subject, encodeEvent(e), e.id);
+    await this.sink.publish(subject, encodeEvent(e), e.id);
   }
 
   private async announce(p: PromotionConfig): Promise<void> {
@@ -286,7 +290,7 @@ export class SimulatorRunner {
     if (this.rateTimer) clearInterval(this.rateTimer);
     await this.loopDone;
     for (const s of this.subs) s.unsubscribe();
-    await this.publisher.flush();
-    this.log.info({ published: this.publisher.published }, "simulator stopped");
+    await this.sink.flush();
+    this.log.info({ published: this.publisher.published, failed: this.sink.stats.failed }, "simulator stopped");
   }
 }

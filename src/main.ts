@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const part = (process.argv[2] ?? "all") as Part;
   if (part === "simulator" && process.argv[3] === "replay") {
     // `npm run simulator -- replay --format <name> FILE`: publish a real log (simulator/replay).
-    const { replayCli } = await import("../simulator/replay/cli.ts");
+    const { replayCli } = await import("../simulator/index.ts");
     process.exit(await replayCli(process.argv.slice(4)));
   }
   if (!PARTS.includes(part)) {

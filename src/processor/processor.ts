@@ -222,6 +222,12 @@ export class Processor {
   private lastLossMs = 0;
 
   private async handle(m: JsMsg): Promise<void> {
+    if (m.seq <= this.stateSeq) {
+      // Redelivered (e.g. the server restarted before our ack reached its disk): the state already
+      // holds this event; it is acknowledged again and nothing else happens.
+      this.metrics.redelivered.inc();
+      return;
+    }
     this.eventsIn++;
     this.replaying = m.seq <= this.suppressUpTo;
     // The consumer reads the whole stream in order, so a jump in sequence means events were removed
