@@ -87,7 +87,18 @@ export const SEGMENT_FEATURES = [
   "purchases24h",
 ] as const;
 
-export const SegmentRuleSchema = Type.Object(
+/** A categorical rule: the segment label is the feature's value itself (e.g. the top category viewed). */
+export const LabelRuleSchema = Type.Object(
+  {
+    name: Str("the rule's dimension name"),
+    feature: Type.Literal("topCategory", { description: "topCategory" }),
+    op: Type.Literal("label", { description: "label: the value itself is the label" }),
+    else: Type.String({ pattern: "^[a-z0-9-]+$", description: "label when the feature has no value" }),
+  },
+  { additionalProperties: false },
+);
+
+export const ThresholdRuleSchema = Type.Object(
   {
     name: Str("the rule's dimension name"),
     feature: Type.Union(
@@ -103,6 +114,9 @@ export const SegmentRuleSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+export const SegmentRuleSchema = Type.Union([ThresholdRuleSchema, LabelRuleSchema], {
+  description: "a threshold rule {name, feature, op: >=|>|<=|<, value, then, else} or a label rule {name, feature: topCategory, op: label, else}",
+});
 export type SegmentRule = Static<typeof SegmentRuleSchema>;
 
 export const ConfigSchema = Type.Object(

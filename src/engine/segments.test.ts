@@ -20,11 +20,18 @@ describe("segmentOf", () => {
   });
 
   it("supports every operator, strings for == and !=", () => {
-    const r = (op: Rule["op"], value: number | string): Rule[] => [{ name: "x", feature: "v", op, value, then: "yes", else: "no" }];
+    const r = (op: Exclude<Rule["op"], "label">, value: number | string): Rule[] => [{ name: "x", feature: "v", op, value, then: "yes", else: "no" }];
     expect(segmentOf({ v: 2 }, r("<", 3))).toBe("yes");
     expect(segmentOf({ v: 3 }, r("<=", 3))).toBe("yes");
     expect(segmentOf({ v: 3 }, r(">", 3))).toBe("no");
     expect(segmentOf({ v: "gold" }, r("==", "gold"))).toBe("yes");
     expect(segmentOf({ v: "gold" }, r("!=", "gold"))).toBe("no");
+  });
+
+  it("labels by a categorical feature's own value (sanitised), or the else label when it has none", () => {
+    const taste: Rule[] = [rules[0]!, { name: "taste", feature: "topCategory", op: "label", else: "none" }];
+    expect(segmentOf({ purchasesTotal: 1, topCategory: "electronics" }, taste)).toBe("returning|electronics");
+    expect(segmentOf({ purchasesTotal: 0, topCategory: "" }, taste)).toBe("new|none");
+    expect(segmentOf({ purchasesTotal: 0, topCategory: "Home & Garden|x" }, taste)).toBe("new|home-garden-x");
   });
 });

@@ -73,7 +73,7 @@ export function replayHtml(r: OfflineReport): string {
   const arms = Object.entries(r.experiment.arms)
     .map(([a, x]) => `${esc(a)}: ${fmt(x.mean)} (${x.rows.toLocaleString("en-US")} rows)`)
     .join("; ");
-  const segs = r.settings.segments.length ? r.settings.segments.map((s) => `<code>${esc(`${s.feature} ${s.op} ${JSON.stringify(s.value)} ? ${s.then} : ${s.else}`)}</code>`).join(", ") : "none";
+  const segs = r.settings.segments.length ? r.settings.segments.map((s) => `<code>${esc(s.op === "label" ? `${s.feature} (its value) or ${s.else}` : `${s.feature} ${s.op} ${JSON.stringify(s.value)} ? ${s.then} : ${s.else}`)}</code>`).join(", ") : "none";
   const body = `
 <h1>Does the promotion engine learn? Offline replay of a real e-mail experiment</h1>
 <p class="muted">Data: <code>${esc(r.dataset)}</code> · ${r.rows.toLocaleString("en-US")} customers · reward: <b>${esc(r.metric)}</b> (${esc(r.unit)}) · ${r.seeds} seeds</p>

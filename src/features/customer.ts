@@ -25,6 +25,8 @@ export class CustomerState {
 }
 
 export interface FeatureVector {
+  /** The most viewed category, "" when none yet. */
+  topCategory: string;
   views5m: number;
   views1h: number;
   views24h: number;
@@ -137,6 +139,7 @@ export function featuresOf(c: CustomerState, nowMs: number): FeatureVector {
     purchasesTotal: c.purchases,
     priceSensitivity: c.purchases > 0 ? c.promoPurchases / c.purchases : 0,
     topCategories: order.map((i) => c.cats[i]!),
+    topCategory: order.length > 0 ? c.cats[order[0]!]! : "",
     topCategoryShare: views > 0 && order.length > 0 ? c.catCounts[order[0]!]! / views : 0,
   };
 }
@@ -181,6 +184,7 @@ class FeatureView implements FeatureVector {
   get purchasesTotal() { return this.c.purchases; }
   get priceSensitivity() { return this.c.purchases > 0 ? this.c.promoPurchases / this.c.purchases : 0; }
   get topCategories() { return (this.full ??= featuresOf(this.c, this.nowMs)).topCategories; }
+  get topCategory() { return this.topCategories[0] ?? ""; }
   get topCategoryShare() { return (this.full ??= featuresOf(this.c, this.nowMs)).topCategoryShare; }
 }
 
