@@ -270,7 +270,7 @@ export class SimulatorRunner {
   }
 
   private async publishEvent(e: ShopEvent): Promise<void> {
-    const subject = e.type === "inventory" ? this.subjects.inventory(e.productId) : this.subjects.event(e.type, partitionOf(e.customerId, this.cfg.partitions));
+    const subject = this.subjects.forEvent(e, this.cfg.partitions);
     await this.sink.publish(subject, encodeEvent(e), e.id);
   }
 

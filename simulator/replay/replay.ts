@@ -184,7 +184,7 @@ function checkEvents(events: ShopEvent[], o: ReplayOptions): Omit<Pending, "seq"
     const data = encodeEvent(e);
     const d = decodeEvent(data, o.maxEventBytes);
     if (!d.ok) return `its ${e.type} event breaks the event contract (${d.reason}: ${d.detail})`;
-    const subject = e.type === "inventory" ? o.subjects.inventory(e.productId) : o.subjects.event(e.type, partitionOf(e.customerId, o.partitions));
+    const subject = o.subjects.forEvent(e, o.partitions);
     out.push({ ts: e.ts, type: e.type, subject, data, id: e.id });
   }
   return out;

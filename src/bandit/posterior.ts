@@ -80,11 +80,16 @@ export class ArmTable {
 
   /** The arm-wide posterior. */
   globalPosterior(armId: string, nowMs: number): BetaParams {
-    const arm = this.arms.get(armId);
     const { priorAlpha: a0, priorBeta: b0 } = this.opts;
-    if (!arm) return { alpha: a0, beta: b0 };
-    const g = this.gamma(arm.global, nowMs);
-    return { alpha: a0 + arm.global.s * g, beta: b0 + arm.global.f * g };
+    const out = { alpha: a0, beta: b0 };
+    for (let t: ArmTable | undefined = this; t; t = t === this ? this.external : undefined) {
+      const arm = t.arms.get(armId);
+      if (!arm) continue;
+      const g = t.gamma(arm.global, nowMs);
+      out.alpha += arm.global.s * g;
+      out.beta += arm.global.f * g;
+    }
+    return out;
   }
 
   /** The prior a segment starts from for this arm: the other segments' posterior mean at strength min(m, their weight). */
@@ -108,33 +113,66 @@ export class ArmTable {
   }
 
   private compute(armId: string, segment: string, nowMs: number, out: BetaParams, withOwn: boolean): void {
-    const arm = this.arms.get(armId);
     const { priorAlpha: a0, priorBeta: b0, hierarchyStrength: m } = this.opts;
-    if (!arm) {
-      out.alpha = a0;
-      out.beta = b0;
-      return;
-    }
-    const gg = this.gamma(arm.global, nowMs);
-    let os = arm.global.s * gg;
-    let of = arm.global.f * gg;
+    let gs = 0;
+    let gf = 0;
     let ss = 0;
     let sf = 0;
-    const seg = arm.segments.get(segment);
-    if (seg) {
-      const g = this.gamma(seg, nowMs);
-      ss = seg.s * g;
-      sf = seg.f * g;
-      // Clamped: the two sums decay from different times and may differ in the last bits.
-      os = os > ss ? os - ss : 0;
-      of = of > sf ? of - sf : 0;
+    // This table's counts, then (when partitions share what they learned) the other partitions' sum.
+    for (let t: ArmTable | undefined = this; t; t = t === this ? this.external : undefined) {
+      const arm = t.arms.get(armId);
+      if (!arm) continue;
+      const gg = t.gamma(arm.global, nowMs);
+      gs += arm.global.s * gg;
+      gf += arm.global.f * gg;
+      const seg = arm.segments.get(segment);
+      if (seg) {
+        const g = t.gamma(seg, nowMs);
+        ss += seg.s * g;
+        sf += seg.f * g;
+      }
     }
+    // Clamped: the two sums decay from different times and may differ in the last bits.
+    const os = gs > ss ? gs - ss : 0;
+    const of = gf > sf ? gf - sf : 0;
     const oa = a0 + os;
     const ob = b0 + of;
     const n = oa + ob;
     const k = m < n ? m : n;
     out.alpha = (k * oa) / n + (withOwn ? ss : 0);
     out.beta = (k * ob) / n + (withOwn ? sf : 0);
+  }
+
+  /**
+   * Counts learned elsewhere (other partitions, issue #8) that posteriors add to this table's own.
+   * Posteriors are sums of counts, so a merged view is own + the others' sum; the external table is
+   * derived state (rebuilt from the others' published tables), never serialised with this one.
+   */
+  external: ArmTable | undefined;
+
+  /** The sum of several tables' counts, each decayed to the later of its and the others' times. */
+  static sum(opts: PosteriorOptions, states: readonly ArmTableState[]): ArmTable {
+    const t = new ArmTable(opts);
+    const add = (into: Counts, c: Counts) => {
+      const at = Math.max(into.t, c.t);
+      const gi = t.gamma(into, at);
+      const gc = t.gamma(c, at);
+      into.s = into.s * gi + c.s * gc;
+      into.f = into.f * gi + c.f * gc;
+      into.t = at;
+    };
+    for (const st of states)
+      for (const [id, a] of Object.entries(st.arms)) {
+        t.add(id);
+        const arm = t.arms.get(id)!;
+        add(arm.global, a.global);
+        for (const [seg, c] of Object.entries(a.segments)) {
+          let mine = arm.segments.get(seg);
+          if (!mine) arm.segments.set(seg, (mine = { s: 0, f: 0, t: 0 }));
+          add(mine, c);
+        }
+      }
+    return t;
   }
 
   /** Observations (decayed) an arm has in a segment. */

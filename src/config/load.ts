@@ -26,6 +26,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   NATS_TLS_KEY: "nats.tls.keyFile",
   SUBJECT_PREFIX: "nats.subjectPrefix",
   PARTITIONS: "partitions",
+  SCALE: "scale.enabled",
+  INSTANCE_ID: "scale.instanceId",
   PORT: "server.port",
   METRICS_PORT: "processor.metricsPort",
   HOST: "server.host",

@@ -225,6 +225,18 @@ export const ConfigSchema = Type.Object(
     ),
     segments: Type.Array(SegmentRuleSchema, { maxItems: 8, description: "at most 8 segment rules" }),
     promotions: Type.Array(PromotionSchema, { description: "the list of promotions" }),
+    scale: Type.Object(
+      {
+        enabled: Type.Boolean({ description: "true to run partitioned processors (one durable consumer per partition, leases in KV)" }),
+        instanceId: Type.String({ pattern: "^[A-Za-z0-9_-]*$", description: "this processor instance's name (letters, digits, _ or -), or empty for host-pid" }),
+        leaseTtlSec: Type.Integer({ minimum: 2, maximum: 600, description: "seconds a partition lease lives without renewal, 2…600" }),
+        syncEveryMs: Type.Integer({ minimum: 50, maximum: 60000, description: "the bound (ms) on how stale another partition's counts may be, 50…60000" }),
+        budgetGrantShare: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "share of a promotion's budget granted to a partition at a time, (0, 1]" }),
+        unitGrant: PosInt("units of a product granted to a partition at a time"),
+        allowanceEveryMs: Type.Integer({ minimum: 20, maximum: 60000, description: "milliseconds between grant checks, 20…60000" }),
+      },
+      { additionalProperties: false },
+    ),
     server: Type.Object(
       {
         host: Str("an address to listen on, e.g. 127.0.0.1"),

@@ -49,6 +49,8 @@ export interface Engine {
   farFutureAnchorMs: number;
   /** Event time of the last sweep of idle customers. */
   lastPurgeMs: number;
+  /** Partitioned mode: the latest counts each other partition shared (by partition number). */
+  remoteArms: Record<string, SyncArms>;
   counters: EngineCounters;
 }
 
@@ -75,6 +77,7 @@ export function createEngine(cfg: EngineConfig): Engine {
     farFutureRun: 0,
     farFutureAnchorMs: 0,
     lastPurgeMs: 0,
+    remoteArms: {},
     counters: { events: 0, decisions: 0, late: 0, farFuture: 0, duplicates: 0, outcomes: 0, overflowed: 0, staleInventory: 0 },
   };
   arms.add(CONTROL);
@@ -97,7 +100,42 @@ function longestCapWindowMs(cfg: EngineConfig): number {
 export function addPromotion(e: Engine, p: Promotion): void {
   e.promotions.set(p.id, p);
   e.arms.add(p.id);
-  e.ledger.ensureBudget(p.id, p.budgetCents);
+  // Partitioned, a promotion's budget here is what the global ledger granted this partition.
+  if (!e.cfg.partitioned) e.ledger.ensureBudget(p.id, p.budgetCents);
+  else if (!e.ledger.budgets.has(p.id)) e.ledger.ensureBudget(p.id, 0);
+}
+
+/** Wire form of a table's counts: arm → segment ("" for arm-wide) → [successes, failures, time]. */
+export type SyncArms = Record<string, Record<string, [number, number, number]>>;
+
+/** This engine's own counts in sync form (what a partition shares with the others). */
+export function ownArms(e: Engine): SyncArms {
+  const out: SyncArms = {};
+  for (const [id, a] of Object.entries(e.arms.toJSON().arms)) {
+    const segs: Record<string, [number, number, number]> = { "": [a.global.s, a.global.f, a.global.t] };
+    for (const [k, c] of Object.entries(a.segments)) segs[k] = [c.s, c.f, c.t];
+    out[id] = segs;
+  }
+  return out;
+}
+
+/** Another partition's counts arrive: posteriors become own + the sum of the others' latest. */
+function applySync(e: Engine, from: number, arms: SyncArms): void {
+  e.remoteArms[String(from)] = arms;
+  rebuildExternal(e);
+}
+
+export function rebuildExternal(e: Engine): void {
+  const states = Object.values(e.remoteArms).map((arms) => ({
+    arms: Object.fromEntries(
+      Object.entries(arms).map(([id, segs]) => {
+        const g = segs[""] ?? [0, 0, 0];
+        const segments = Object.fromEntries(Object.entries(segs).filter(([k]) => k !== "").map(([k, c]) => [k, { s: c[0], f: c[1], t: c[2] }]));
+        return [id, { global: { s: g[0], f: g[1], t: g[2] }, segments }];
+      }),
+    ),
+  }));
+  e.arms.external = states.length ? ArmTable.sum(e.arms.opts, states) : undefined;
 }
 
 export function removePromotion(e: Engine, id: string): void {
@@ -111,6 +149,16 @@ export function removePromotion(e: Engine, id: string): void {
  */
 export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
   const out: Effect[] = [];
+  // Internal events of partitioned processors carry no shopper's time: they neither move the
+  // watermark nor go through the lateness checks.
+  if (ev.type === "allowance") {
+    e.ledger.grant(ev.resource, ev.key, ev.total);
+    return out;
+  }
+  if (ev.type === "sync") {
+    applySync(e, ev.from, ev.arms);
+    return out;
+  }
   const f = e.cfg.features;
   if (e.watermarkMs > 0 && ev.ts < e.watermarkMs - f.allowedLatenessMs) {
     e.counters.late++;
@@ -149,6 +197,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
   }
   switch (ev.type) {
     case "inventory":
+    case "stock":
       if (!e.ledger.setInventory(ev.productId, ev.category, ev.stock, ev.priceCents, ev.costCents, ev.ts)) e.counters.staleInventory++;
       break;
     case "purchase":
@@ -363,7 +412,10 @@ function close(e: Engine, p: Pending, c: Close, rng: Rng): Outcome {
   let spent = 0;
   if (p.promotionId !== CONTROL) {
     spent = e.ledger.settleBudget(p.promotionId, p.reservedCents, c.redeemed ? c.discountCents : 0);
-    if (p.reservedProductId !== undefined) e.ledger.releaseUnit(p.reservedProductId);
+    if (p.reservedProductId !== undefined) {
+      e.ledger.releaseUnit(p.reservedProductId);
+      if (c.redeemed) e.ledger.consumeUnit(p.reservedProductId);
+    }
   }
   const b = e.cfg.bandit;
   const reward = !c.converted ? 0 : b.reward === "conversion" ? 1 : Math.min(1, Math.max(0, c.marginCents / b.marginCapCents));

@@ -41,6 +41,8 @@ export function exclusionOf(
   if (nowMs < p.startsAtMs || nowMs >= p.endsAtMs) return "off-schedule";
   if (!p.channels.includes(channel)) return "wrong-channel";
   if (p.productId !== undefined && ledger.available(p.productId) <= cfg.stockReserve) return "out-of-stock";
+  // Partitioned, a unit may be promised only from this partition's grant of the global stock.
+  if (cfg.partitioned && p.productId !== undefined && ledger.unitsGrantedLeft(p.productId) <= 0) return "out-of-stock";
   if (p.category !== undefined && ledger.categoryAvailableUnits(p.category) <= cfg.stockReserve) return "out-of-stock";
   if (ledger.budgetLeft(p.id) < reservationCents(p, ledger)) return "budget-spent";
   if (!capOk) return "frequency-cap";

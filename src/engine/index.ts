@@ -1,3 +1,5 @@
+export { ownArms, rebuildExternal } from "./engine.ts";
+export type { SyncArms } from "./engine.ts";
 export { createEngine, step, addPromotion, removePromotion, customerFeatures, FAR_FUTURE_RUN_TO_JUMP } from "./engine.ts";
 export type { Engine, EngineCounters } from "./engine.ts";
 export { choose } from "./policy.ts";

@@ -18,9 +18,18 @@ export interface BudgetInfo {
   spentCents: number;
 }
 
+/** Units of a product this partition may promise, granted through KV (partitioned mode, issue #8). */
+export interface UnitGrant {
+  /** Cumulative units granted to this partition. */
+  granted: number;
+  /** Cumulative units its offers consumed (redeemed). */
+  consumed: number;
+}
+
 export interface LedgerState {
   products: [string, ProductInfo][];
   budgets: [string, BudgetInfo][];
+  unitGrants?: [string, UnitGrant][];
 }
 
 export class Ledger {
@@ -28,6 +37,36 @@ export class Ledger {
   /** Units in stock per category (sum of its products' stock minus reservations). */
   private readonly categoryAvailable = new Map<string, number>();
   readonly budgets = new Map<string, BudgetInfo>();
+  readonly unitGrants = new Map<string, UnitGrant>();
+
+  /**
+   * A grant arrives (as an event in this partition's stream): `total` is the cumulative amount granted
+   * to the partition, so a repeated or replayed grant changes nothing. For a budget, the partition's
+   * budget is what it was granted; for units, how many it may have promised at once beyond consumption.
+   */
+  grant(resource: "budget" | "units", key: string, total: number): void {
+    if (resource === "budget") {
+      const b = this.budgets.get(key) ?? this.ensureBudget(key, 0);
+      if (total > b.budgetCents) b.budgetCents = total;
+    } else {
+      let g = this.unitGrants.get(key);
+      if (!g) this.unitGrants.set(key, (g = { granted: 0, consumed: 0 }));
+      if (total > g.granted) g.granted = total;
+    }
+  }
+
+  /** Granted units of a product not yet consumed nor promised to an open offer. */
+  unitsGrantedLeft(productId: string): number {
+    const g = this.unitGrants.get(productId);
+    if (!g) return 0;
+    return g.granted - g.consumed - (this.products.get(productId)?.reserved ?? 0);
+  }
+
+  /** An offer's unit was redeemed: it counts against the partition's grant for good. */
+  consumeUnit(productId: string): void {
+    const g = this.unitGrants.get(productId);
+    if (g) g.consumed++;
+  }
 
   /** Rebuilds a ledger from a checkpoint (category availability is derived, not stored). */
   static fromJSON(j: LedgerState): Ledger {
@@ -37,11 +76,16 @@ export class Ledger {
       l.bumpCategory(p.category, p.stock - p.reserved);
     }
     for (const [id, b] of j.budgets) l.budgets.set(id, { ...b });
+    for (const [id, g] of j.unitGrants ?? []) l.unitGrants.set(id, { ...g });
     return l;
   }
 
   toJSON(): LedgerState {
-    return { products: [...this.products].map(([k, v]) => [k, { ...v }]), budgets: [...this.budgets].map(([k, v]) => [k, { ...v }]) };
+    return {
+      products: [...this.products].map(([k, v]) => [k, { ...v }]),
+      budgets: [...this.budgets].map(([k, v]) => [k, { ...v }]),
+      unitGrants: [...this.unitGrants].map(([k, v]) => [k, { ...v }]),
+    };
   }
 
   /**

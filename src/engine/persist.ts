@@ -4,7 +4,7 @@
 import { ArmTable, type ArmTableState } from "../bandit/index.ts";
 import { FeatureStore, type StoreState } from "../features/index.ts";
 import { PendingTable } from "./attribution.ts";
-import { createEngine, type Engine, type EngineCounters } from "./engine.ts";
+import { createEngine, rebuildExternal, type Engine, type EngineCounters } from "./engine.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";
 
@@ -16,6 +16,7 @@ export interface EngineState {
   farFutureRun: number;
   farFutureAnchorMs: number;
   lastPurgeMs: number;
+  remoteArms?: Engine["remoteArms"];
   counters: EngineCounters;
   promotions: PromotionJSON[];
   arms: ArmTableState;
@@ -35,6 +36,7 @@ export function engineToJSON(e: Engine): EngineState {
     farFutureRun: e.farFutureRun,
     farFutureAnchorMs: e.farFutureAnchorMs,
     lastPurgeMs: e.lastPurgeMs,
+    remoteArms: structuredClone(e.remoteArms),
     counters: { ...e.counters },
     promotions: [...e.promotions.values()].map((p) => ({
       ...p,
@@ -65,6 +67,8 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   e.farFutureRun = s.farFutureRun;
   e.farFutureAnchorMs = s.farFutureAnchorMs;
   e.lastPurgeMs = s.lastPurgeMs;
+  e.remoteArms = structuredClone(s.remoteArms ?? {});
+  rebuildExternal(e);
   e.counters = { ...s.counters };
   e.promotions.clear();
   for (const p of s.promotions) e.promotions.set(p.id, { ...p, startsAtMs: p.startsAtMs ?? -Infinity, endsAtMs: p.endsAtMs ?? Infinity });

@@ -37,6 +37,8 @@ export function promotionFrom(p: PromotionConfig): Promotion {
 }
 
 export interface EngineConfig {
+  /** Partitioned processors (issue #8): budgets and product units come as grants from a global ledger. */
+  partitioned?: boolean;
   seed: number;
   promotions: readonly Promotion[];
   segments: readonly SegmentRule[];
@@ -67,6 +69,7 @@ export function engineConfigFrom(c: Config): EngineConfig {
   const w = c.attribution.windowSecByChannel;
   const cap = (x: { maxOffers: number; windowSec: number }) => ({ maxOffers: x.maxOffers, windowMs: x.windowSec * 1000 });
   return {
+    partitioned: c.scale.enabled,
     seed: c.processor.seed,
     promotions: c.promotions.map(promotionFrom),
     segments: c.segments,

@@ -8,10 +8,14 @@ export {
   VisitEvent,
   SendEvent,
   InventoryEvent,
+  StockEvent,
+  AllowanceEvent,
+  SyncEvent,
+  INTERNAL_EVENT_TYPES,
   CHANNELS,
   EVENT_TYPES,
 } from "./schema.ts";
-export type { ShopEvent, CustomerEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason } from "./schema.ts";
+export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason } from "./schema.ts";
 export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT } from "./errors.ts";

@@ -68,14 +68,49 @@ export const InventoryEvent = Type.Object(
   { additionalProperties: false },
 );
 
-export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent], {
+// Partitioned processors (issue #8) route internal events through each partition's own subjects, so
+// that everything a partition's engine depends on is in its stream, in order, and replays exactly:
+/** A product's stock, price and cost, copied into every partition (the shop's inventory event). */
+export const StockEvent = Type.Object(
+  { type: Type.Literal("stock"), id: Id, ts: Ts, productId: ProductId, category: Category, stock: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), priceCents: Cents, costCents: Cents },
+  { additionalProperties: false },
+);
+/** A grant from the global stock/budget ledger in KV to one partition: the cumulative total granted. */
+export const AllowanceEvent = Type.Object(
+  {
+    type: Type.Literal("allowance"),
+    id: Id,
+    ts: Ts,
+    resource: Type.Union([Type.Literal("budget"), Type.Literal("units")]),
+    /** A promotion id (budget) or a product id (units). */
+    key: Type.String({ minLength: 1, maxLength: 64 }),
+    total: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }),
+  },
+  { additionalProperties: false },
+);
+/** What another partition has learned: its own posterior counts, [successes, failures, time] per arm and segment. */
+export const SyncEvent = Type.Object(
+  {
+    type: Type.Literal("sync"),
+    id: Id,
+    ts: Ts,
+    from: Type.Integer({ minimum: 0, maximum: 1023 }),
+    arms: Type.Record(Type.String(), Type.Record(Type.String(), Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]))),
+  },
+  { additionalProperties: false },
+);
+
+export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent], {
   $id: "https://promo-stream.local/schema/event.json",
   title: "promo-stream event",
 });
 export type ShopEvent = Static<typeof EventSchema>;
 export type EventType = ShopEvent["type"];
-export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory"];
-export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" }>;
+export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync"];
+/** Events a partitioned processor publishes to its partitions itself (never a shop's). */
+export const INTERNAL_EVENT_TYPES: readonly EventType[] = ["stock", "allowance", "sync"];
+export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" }>;
+export type InternalEvent = Extract<ShopEvent, { type: "stock" | "allowance" | "sync" }>;
 export type DecisionPointEvent = Extract<ShopEvent, { type: "visit" | "send" }>;
 
 export const ExclusionReason = Type.Union(

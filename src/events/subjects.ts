@@ -1,4 +1,4 @@
-import type { Channel, EventType } from "./schema.ts";
+import type { Channel, EventType, ShopEvent } from "./schema.ts";
 
 /**
  * FNV-1a (32-bit) over the UTF-8 bytes of the customer id. Hand-written on purpose: the partition of a
@@ -27,11 +27,21 @@ export function subjectToken(s: string): string {
 /** Every subject the system uses, under an optional prefix ("" by default, or e.g. "shop1."). */
 export class Subjects {
   constructor(readonly prefix: string = "") {}
-  event(type: Exclude<EventType, "inventory">, partition: number): string {
+  event(type: Exclude<EventType, "inventory" | "stock" | "allowance" | "sync">, partition: number): string {
     return `${this.prefix}events.${type}.${partition}`;
   }
   inventory(productId: string): string {
     return `${this.prefix}events.inventory.${subjectToken(productId)}`;
+  }
+  /** Where a producer publishes an event: customer events by partition, inventory by product. */
+  forEvent(e: ShopEvent, partitions: number): string {
+    if (e.type === "inventory") return this.inventory(e.productId);
+    if (e.type === "stock" || e.type === "allowance" || e.type === "sync") throw new Error(`${e.type} events are internal to one partition; use partitioned()`);
+    return this.event(e.type, partitionOf(e.customerId, partitions));
+  }
+  /** An internal event for one partition (partitioned processors). */
+  partitioned(type: "stock" | "allowance" | "sync", partition: number): string {
+    return `${this.prefix}events.${type}.${partition}`;
   }
   get eventsAll(): string {
     return `${this.prefix}events.>`;

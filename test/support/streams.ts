@@ -31,7 +31,7 @@ export async function publishEvents(nc: NatsConnection, events: readonly ShopEve
   const s = new Subjects(prefix);
   const pub = new PipelinedPublisher(nc, 2000);
   for (const e of events) {
-    const subject = e.type === "inventory" ? s.inventory(e.productId) : s.event(e.type, partitionOf(e.customerId, partitions));
+    const subject = s.forEvent(e, partitions);
     await pub.publish(subject, encodeEvent(e), e.id);
   }
   if (!(await pub.flush())) throw new Error(`publishing events failed: ${pub.lastError?.message}`);
