@@ -10,6 +10,7 @@ import { connectNats, provision, startNatsServer, type NatsServerHandle } from "
 import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
+import { PartitionedInstance } from "./scale/index.ts";
 import { DashboardServer } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
@@ -20,6 +21,8 @@ export interface Running {
   url: string | undefined;
   natsUrl: string;
   processor?: Processor;
+  /** Partitioned deployments (scale.enabled): this instance's partitions. */
+  instance?: PartitionedInstance;
   simulator?: SimulatorRunner;
   server?: DashboardServer;
   stop(): Promise<void>;
@@ -105,7 +108,12 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       running.url = server.url;
       stoppers.push(() => server.stop());
     }
-    if (part === "all" || part === "processor") {
+    if ((part === "all" || part === "processor") && cfg.scale.enabled) {
+      const instance = new PartitionedInstance(nc, cfg, log, metrics);
+      await instance.start();
+      running.instance = instance;
+      stoppers.push(() => instance.stop());
+    } else if (part === "all" || part === "processor") {
       const processor = new Processor(nc, cfg, log, metrics);
       await processor.start();
       running.processor = processor;

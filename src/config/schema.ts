@@ -157,6 +157,7 @@ export const ConfigSchema = Type.Object(
       {
         stateBucket: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "a KV bucket name" }),
         inventoryBucket: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "a KV bucket name" }),
+        leaseBucket: Type.String({ pattern: "^[A-Za-z0-9_-]+$", description: "a KV bucket name" }),
       },
       { additionalProperties: false },
     ),

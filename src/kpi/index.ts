@@ -6,3 +6,4 @@ export { RegretTracker } from "./regret.ts";
 export type { RegretState, TruthLike, DecisionLike } from "./regret.ts";
 export { toPoint, History } from "./history.ts";
 export type { HistoryPoint, ArmPoint } from "./history.ts";
+export { mergeSnapshots } from "./merge.ts";

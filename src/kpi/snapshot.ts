@@ -60,6 +60,10 @@ function marginDiff(a: ArmStats, b: ArmStats): Interval | null {
 
 /** What the processor publishes on kpi.snapshot: the engine's view plus the shell's own figures. */
 export interface LiveSnapshot extends KpiSnapshot {
+  /** Who published it (an instance id; absent for a single processor). */
+  source?: string;
+  /** Partitions it covers (partitioned deployments). */
+  partitions?: number[];
   latencyMs: { p50: number; p99: number; count: number };
   consumer: { lag: number; ackPending: number };
   eventsIn: number;
@@ -97,7 +101,8 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       marginUplift: marginDiff(st, k.holdout),
       upliftBySegment,
       stock: p?.productId !== undefined ? (product ? product.stock - product.reserved : 0) : p?.category !== undefined ? e.ledger.categoryAvailableUnits(p.category) : null,
-      budget: budget ? { ...budget } : null,
+      // The promotion's own budget (partitioned, the ledger holds only this partition's grant of it).
+      budget: budget && p ? { budgetCents: p.budgetCents, reservedCents: budget.reservedCents, spentCents: budget.spentCents } : null,
       excluded: { ...(k.exclusions.get(id) ?? {}) },
     };
   });

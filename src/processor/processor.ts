@@ -16,6 +16,8 @@ import type { Metrics } from "../metrics/index.ts";
 
 export type ProcessorSnapshot = LiveSnapshot;
 
+const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
+
 /** How long /health stays degraded after events were lost to stream limits. */
 const LOSS_REPORT_MS = 10 * 60_000;
 export type ProcessorHealth = LiveSnapshot["health"];
@@ -26,6 +28,14 @@ interface Unacked {
   msgID?: string | undefined;
   hdrs?: Record<string, string> | undefined;
   acked?: Promise<boolean>;
+}
+
+/** How a processor is placed: the whole stream (default), or one partition of a partitioned deployment. */
+export interface ProcessorOptions {
+  /** Consume only `events.*.<partition>`, with its own durable consumer and checkpoint. */
+  partition?: number;
+  /** Publish kpi.snapshot and answer promo.control itself (false when an instance does it for its partitions). */
+  standalone?: boolean;
 }
 
 /** What a checkpoint holds. */
@@ -68,17 +78,26 @@ export class Processor {
   /** Events up to this stream sequence were handled before a restart: their publishes are already stored. */
   private suppressUpTo = 0;
 
+  /** The durable consumer's name, also the checkpoint's key. */
+  readonly name: string;
+  readonly partition: number | undefined;
+  private readonly standalone: boolean;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly cfg: Readonly<Config>,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    opts: ProcessorOptions = {},
   ) {
+    this.partition = opts.partition;
+    this.standalone = opts.standalone ?? true;
+    this.name = opts.partition === undefined ? cfg.processor.durable : `${cfg.processor.durable}-p${opts.partition}`;
     this.engine = createEngine(engineConfigFrom(cfg));
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.publisher = new PipelinedPublisher(nc, cfg.processor.maxInFlightPublishes);
     this.deadLetters = new DeadLetters((subject, data, msgID, hdrs) => this.publish({ subject, data, msgID, hdrs }), this.subjects.deadletter, metrics, log);
-    this.checkpoints = new CheckpointStore<ProcessorState>(nc, cfg.kv.stateBucket, cfg.processor.durable);
+    this.checkpoints = new CheckpointStore<ProcessorState>(nc, cfg.kv.stateBucket, this.name);
     this.lat = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
     this.latPrev = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
   }
@@ -103,20 +122,20 @@ export class Processor {
     }
     let ackFloor = 0;
     try {
-      const ci = await this.jsm.consumers.info(stream, p.durable);
+      const ci = await this.jsm.consumers.info(stream, this.name);
       ackFloor = ci.ack_floor.stream_seq;
-      await this.jsm.consumers.delete(stream, p.durable);
+      await this.jsm.consumers.delete(stream, this.name);
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
     }
     this.suppressUpTo = ackFloor;
     const start = this.stateSeq + 1;
     await this.jsm.consumers.add(stream, {
-      durable_name: p.durable,
+      durable_name: this.name,
       ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
-      filter_subject: this.subjects.eventsAll,
+      filter_subject: this.partition === undefined ? this.subjects.eventsAll : this.subjects.eventsOfPartition(this.partition),
       ack_wait: nanos(p.ackWaitSec * 1000),
       max_ack_pending: Math.max(p.flushEveryMessages * 4, p.batchSize * 4, 10_000),
       max_deliver: -1,
@@ -127,7 +146,7 @@ export class Processor {
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
     await this.restoreAndPosition();
-    const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.cfg.processor.durable);
+    const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.name);
     this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize });
     this.consumerOk = true;
     void this.watchStatus(this.messages);
@@ -135,7 +154,7 @@ export class Processor {
       this.log.error({ err }, "processor loop failed");
     });
     this.timers.push(setInterval(() => void this.flush().catch(() => undefined), this.cfg.processor.flushEveryMs));
-    this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
+    if (this.standalone) this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
     this.timers.push(setInterval(() => void this.pollConsumer(), 2_000));
     this.timers.push(
       setInterval(() => {
@@ -147,7 +166,8 @@ export class Processor {
       }, 10_000),
     );
     void this.pollConsumer();
-    this.subs.push(
+    if (this.standalone)
+      this.subs.push(
       this.nc.subscribe(this.subjects.promoControl, {
         callback: (err, m) => {
           if (err) return;
@@ -161,7 +181,7 @@ export class Processor {
         },
       }),
     );
-    this.log.info({ durable: this.cfg.processor.durable }, "processor consuming");
+    this.log.info({ durable: this.name }, "processor consuming");
   }
 
   private async watchStatus(msgs: ConsumerMessages): Promise<void> {
@@ -232,7 +252,8 @@ export class Processor {
     this.replaying = m.seq <= this.suppressUpTo;
     // The consumer reads the whole stream in order, so a jump in sequence means events were removed
     // (max age, max bytes) before the processor read them: lost, and said so.
-    if (m.seq > this.stateSeq + 1) {
+    // (Only for a consumer of the whole stream: a partition's consumer skips other partitions' sequences.)
+    if (this.partition === undefined && m.seq > this.stateSeq + 1) {
       const lost = m.seq - this.stateSeq - 1;
       this.eventsLost += lost;
       this.lastLossMs = Date.now();
@@ -241,7 +262,9 @@ export class Processor {
     }
     this.stateSeq = m.seq;
     const t0 = performance.now();
-    const decoded = decodeEvent(m.data, this.cfg.processor.maxEventBytes);
+    // Internal events of partitioned processors (sync tables) may be larger than a shopper's event.
+    const internal = this.partition !== undefined && INTERNAL_SUBJECT.test(m.subject);
+    const decoded = decodeEvent(m.data, internal ? this.cfg.streams.events.maxMsgBytes : this.cfg.processor.maxEventBytes);
     if (!decoded.ok) {
       this.metrics.eventsIn.inc({ type: "invalid" });
       this.kpi.onDeadLetter(decoded.reason);
@@ -311,7 +334,7 @@ export class Processor {
 
   private async pollConsumer(): Promise<void> {
     try {
-      const ci = await this.jsm.consumers.info(this.cfg.streams.events.name, this.cfg.processor.durable);
+      const ci = await this.jsm.consumers.info(this.cfg.streams.events.name, this.name);
       this.consumerOk = true;
       this.consumerLag = ci.num_pending;
       this.ackPending = ci.num_ack_pending;
@@ -401,7 +424,7 @@ export class Processor {
     } catch (err) {
       this.log.error({ err: (err as Error).message }, "final flush failed; unacknowledged events will be redelivered");
     }
-    this.publishSnapshot();
+    if (this.standalone) this.publishSnapshot();
     this.log.info({ eventsIn: this.eventsIn, decisions: this.kpi.decisions }, "processor stopped");
   }
 }

@@ -3,7 +3,7 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { isValidDecision, Subjects, type Decision } from "../events/index.ts";
-import { History, RegretTracker, toPoint, type HistoryPoint, type LiveSnapshot, type TruthLike } from "../kpi/index.ts";
+import { History, mergeSnapshots, RegretTracker, toPoint, type HistoryPoint, type LiveSnapshot, type TruthLike } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import { marksBetween } from "./marks.ts";
 import type { DashboardState, Mark, ServerFrame, SimStatusView } from "./protocol.ts";
@@ -83,9 +83,24 @@ export class Hub {
     void this.pollSim();
   }
 
-  private onKpi(s: LiveSnapshot): void {
+  /** Partitioned deployments: the newest snapshot of each instance, merged into one view. */
+  private readonly bySource = new Map<string, { at: number; snap: LiveSnapshot }>();
+
+  private onKpi(incoming: LiveSnapshot): void {
+    const now = Date.now();
+    let s = incoming;
+    if (incoming.source !== undefined) {
+      this.bySource.set(incoming.source, { at: now, snap: incoming });
+      for (const [k, v] of this.bySource) if (now - v.at > 5_000) this.bySource.delete(k);
+      const sources = [...this.bySource.keys()].sort();
+      s = mergeSnapshots(sources.map((k) => this.bySource.get(k)!.snap));
+      this.kpi = s;
+      this.kpiAtMs = now;
+      // One history point per round of snapshots, not one per instance.
+      if (incoming.source !== sources[0]) return;
+    }
     this.kpi = s;
-    this.kpiAtMs = Date.now();
+    this.kpiAtMs = now;
     const p = toPoint(s, this.history.last, this.truthSeen ? this.regret.state : null);
     this.history.push(p);
     this.newPoints.push(p);

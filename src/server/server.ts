@@ -256,7 +256,8 @@ export class DashboardServer {
         }
       }
       try {
-        await this.jsm.consumers.info(this.cfg.streams.events.name, this.cfg.processor.durable);
+        const names = this.cfg.scale.enabled ? Array.from({ length: this.cfg.partitions }, (_, k) => `${this.cfg.processor.durable}-p${k}`) : [this.cfg.processor.durable];
+        for (const name of names) await this.jsm.consumers.info(this.cfg.streams.events.name, name);
       } catch (err) {
         consumer = false;
         problems.push(`consumer ${this.cfg.processor.durable}: ${(err as Error).message}`);
@@ -264,7 +265,9 @@ export class DashboardServer {
       this.cachedChecks = { at: Date.now(), streams, consumer, problems };
     }
     const k = this.hub.kpi;
-    const processor = k !== null && Date.now() - this.hub.kpiAtMs < PROCESSOR_SILENT_MS && k.health.ok;
+    // Partitioned, every partition must be owned by a reporting instance.
+    const covered = !this.cfg.scale.enabled || (k?.partitions !== undefined && new Set(k.partitions).size === this.cfg.partitions);
+    const processor = k !== null && Date.now() - this.hub.kpiAtMs < PROCESSOR_SILENT_MS && k.health.ok && covered;
     const problems = [...this.cachedChecks.problems];
     if (!nats) problems.push("NATS disconnected");
     if (!processor) problems.push(k ? "processor not reporting or not consuming" : "no KPI snapshot from a processor yet");

@@ -72,7 +72,7 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
   try {
     for (const sc of streamConfigs(cfg)) await ensureStream(jsm, sc, r);
     const kvm = new Kvm(nc);
-    for (const bucket of [cfg.kv.stateBucket, cfg.kv.inventoryBucket]) {
+    for (const bucket of [cfg.kv.stateBucket, cfg.kv.inventoryBucket, cfg.kv.leaseBucket]) {
       const name = `KV_${bucket}`;
       let exists = true;
       try {

@@ -1,0 +1,189 @@
+// One processor instance of a partitioned deployment (issue #8): it holds leases on some partitions and
+// runs a Processor (own durable consumer, engine, checkpoint) for each; shares what each partition
+// learned with the others (sync events, every scale.syncEveryMs: the bound on staleness); tops up each
+// partition's grants of budget and stock from the global ledger in KV; and publishes one KPI snapshot
+// for its partitions, which the dashboard merges with the other instances'.
+import { hostname } from "node:os";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { Value } from "@sinclair/typebox/value";
+import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
+import { ownArms, reservationCents } from "../engine/index.ts";
+import { encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
+import { PipelinedPublisher } from "../io/nats/index.ts";
+import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import { Processor } from "../processor/index.ts";
+import { InventoryKeeper } from "./inventory.ts";
+import { LeaseManager } from "./leases.ts";
+import { GlobalLedger } from "./ledger.ts";
+
+export class PartitionedInstance {
+  readonly instanceId: string;
+  readonly workers = new Map<number, Processor>();
+  ledger!: GlobalLedger;
+  private leases!: LeaseManager;
+  private inventory!: InventoryKeeper;
+  private readonly publisher: PipelinedPublisher;
+  private readonly subjects: Subjects;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly subs: Subscription[] = [];
+  private readonly enc = new TextEncoder();
+  private syncSeq = 0;
+  private granting: Promise<void> | undefined;
+  /** Promotions added at runtime, applied to every partition this instance takes on. */
+  private readonly runtimePromotions = new Map<string, PromotionConfig>();
+  private stopping = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly cfg: Readonly<Config>,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.instanceId = cfg.scale.instanceId || `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`;
+    this.publisher = new PipelinedPublisher(nc, 1000);
+    this.subjects = new Subjects(cfg.nats.subjectPrefix);
+  }
+
+  async start(): Promise<void> {
+    const kvm = new Kvm(this.nc);
+    this.ledger = new GlobalLedger(await kvm.open(this.cfg.kv.inventoryBucket), this.cfg.guards.stockReserve);
+    const leaseKv = await kvm.open(this.cfg.kv.leaseBucket);
+    for await (const k of await leaseKv.keys("promotion.*")) {
+      const e = await leaseKv.get(k);
+      if (e?.operation === "PUT") this.runtimePromotions.set(k.slice("promotion.".length), e.json<PromotionConfig>());
+    }
+    this.inventory = new InventoryKeeper(this.nc, this.cfg, this.ledger, this.log);
+    await this.inventory.start();
+    this.leases = new LeaseManager(
+      leaseKv,
+      this.instanceId,
+      this.cfg.partitions,
+      this.cfg.scale.leaseTtlSec * 1000,
+      { acquired: (p) => this.acquired(p), released: (p) => this.released(p) },
+      this.log,
+    );
+    await this.leases.start();
+    this.timers.push(setInterval(() => void this.sync(), this.cfg.scale.syncEveryMs));
+    this.timers.push(
+      setInterval(() => {
+        this.granting ??= this.grant()
+          .catch((err: Error) => this.log.warn({ err: err.message }, "grant round failed"))
+          .finally(() => (this.granting = undefined));
+      }, this.cfg.scale.allowanceEveryMs),
+    );
+    this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
+    this.subs.push(
+      this.nc.subscribe(this.subjects.promoControl, {
+        callback: (err, m) => {
+          if (err) return;
+          void this.promoControl(m.json(), leaseKv).then(
+            (r) => m.respond(this.enc.encode(JSON.stringify(r))),
+            (e: Error) => m.respond(this.enc.encode(JSON.stringify({ ok: false, error: e.message }))),
+          );
+        },
+      }),
+    );
+    this.log.info({ instance: this.instanceId, partitions: this.leases.ownedPartitions() }, "partitioned processor instance running");
+  }
+
+  private async acquired(p: number): Promise<void> {
+    const w = new Processor(this.nc, this.cfg, this.log, this.metrics, { partition: p, standalone: false });
+    await w.start();
+    for (const promo of this.runtimePromotions.values()) w.upsertPromotion(promo);
+    this.workers.set(p, w);
+  }
+
+  private async released(p: number): Promise<void> {
+    const w = this.workers.get(p);
+    this.workers.delete(p);
+    await w?.stop();
+  }
+
+  private async promoControl(req: unknown, kv: Awaited<ReturnType<Kvm["open"]>>): Promise<unknown> {
+    const r = req as { op?: unknown; promotion?: unknown } | null;
+    if (r?.op === "list") return { ok: true, promotions: [...(this.workers.values().next().value?.engine.promotions.keys() ?? [])] };
+    if (r?.op !== "upsert" || !Value.Check(PromotionSchema, r.promotion)) return { ok: false, error: 'op must be "upsert" with a valid promotion, or "list"' };
+    const p = r.promotion as PromotionConfig;
+    if (p.id === "control") return { ok: false, error: "'control' is reserved" };
+    this.runtimePromotions.set(p.id, p);
+    await kv.put(`promotion.${p.id}`, this.enc.encode(JSON.stringify(p)));
+    for (const w of this.workers.values()) w.upsertPromotion(p);
+    return { ok: true, instance: this.instanceId };
+  }
+
+  /** Each owned partition shares its own counts with every other partition (as events in their streams). */
+  private async sync(): Promise<void> {
+    for (const [k, w] of this.workers) {
+      const arms = ownArms(w.engine);
+      const id = `sync-${this.instanceId}-p${k}-${++this.syncSeq}`;
+      for (let j = 0; j < this.cfg.partitions; j++) {
+        if (j === k) continue;
+        const ev: ShopEvent = { type: "sync", id: `${id}.${j}`, ts: Math.max(Date.now(), 946_684_800_000), from: k, arms };
+        await this.publisher.publish(this.subjects.partitioned("sync", j), encodeEvent(ev), ev.id).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Tops up grants: a partition whose budget for a promotion would not cover two more offers, or which
+   * has no unit of a promoted product left to promise, asks the global ledger for more. The answer is
+   * the partition's cumulative grant; when it exceeds what the engine knows (a new grant, or one whose
+   * event was lost in a crash) an allowance event brings it into the partition's stream.
+   */
+  private async grant(): Promise<void> {
+    const s = this.cfg.scale;
+    for (const [k, w] of this.workers) {
+      if (this.stopping) return;
+      const ledger = w.engine.ledger;
+      for (const p of w.engine.promotions.values()) {
+        const have = ledger.budgets.get(p.id)?.budgetCents ?? 0;
+        if (ledger.budgetLeft(p.id) < 2 * reservationCents(p, ledger)) {
+          const total = await this.ledger.grantBudget(p.id, p.budgetCents, k, Math.max(p.maxDiscountCents * 2, Math.ceil(p.budgetCents * s.budgetGrantShare)));
+          if (total > have) await this.allowance(k, "budget", p.id, total);
+        }
+        if (p.productId !== undefined && ledger.products.has(p.productId) && ledger.unitsGrantedLeft(p.productId) < 1) {
+          const g = ledger.unitGrants.get(p.productId);
+          const total = await this.ledger.grantUnits(p.productId, k, s.unitGrant, g?.consumed ?? 0);
+          if (total > (g?.granted ?? 0)) await this.allowance(k, "units", p.productId, total);
+        }
+      }
+    }
+  }
+
+  private async allowance(partition: number, resource: "budget" | "units", key: string, total: number): Promise<void> {
+    const id = `allow-${resource}-${key}-p${partition}-${total}`;
+    const ev: ShopEvent = { type: "allowance", id, ts: Date.now(), resource, key, total };
+    const { acked } = await this.publisher.publish(this.subjects.partitioned("allowance", partition), encodeEvent(ev), id);
+    if (!(await acked)) this.log.warn({ partition, resource, key, total }, "allowance event not stored; the next round sends it again");
+  }
+
+  snapshot(): LiveSnapshot | undefined {
+    const snaps = [...this.workers.values()].map((w) => ({ ...w.snapshot(), partitions: w.partition === undefined ? [] : [w.partition] }));
+    if (!snaps.length) return undefined;
+    return { ...mergeSnapshots(snaps), source: this.instanceId };
+  }
+
+  private publishSnapshot(): void {
+    const s = this.snapshot();
+    if (s && !this.nc.isClosed()) this.nc.publish(this.subjects.kpiSnapshot, this.enc.encode(JSON.stringify(s)));
+  }
+
+  health(): { ok: boolean; partitions: number[] } {
+    const ok = [...this.workers.values()].every((w) => w.health().ok);
+    return { ok, partitions: this.leases.ownedPartitions() };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const s of this.subs) s.unsubscribe();
+    await this.granting;
+    await this.leases.stop();
+    await this.inventory.stop();
+    await this.publisher.flush();
+    this.log.info({ instance: this.instanceId }, "partitioned processor instance stopped");
+  }
+}

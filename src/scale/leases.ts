@@ -1,0 +1,125 @@
+// Partition ownership by leases in KV (issue #8). Each instance heartbeats a member key and holds a
+// lease per partition it processes, renewed with a revision check; a lease that is not renewed within
+// its TTL may be taken over by another instance (also with a revision check, so only one wins). An
+// instance holding more than its fair share (partitions ÷ live instances, rounded up) releases the
+// extras so a newcomer can take them; a released partition is checkpointed first.
+import type { KV } from "@nats-io/kv";
+import type { Logger } from "../log/index.ts";
+
+interface Lease {
+  owner: string;
+  expiresAtMs: number;
+}
+interface Member {
+  id: string;
+  atMs: number;
+}
+
+export interface LeaseCallbacks {
+  /** A partition was acquired: start processing it. */
+  acquired(partition: number): Promise<void>;
+  /** Stop processing a partition (before releasing it, or because the lease was lost). */
+  released(partition: number): Promise<void>;
+}
+
+const enc = new TextEncoder();
+const json = (v: unknown) => enc.encode(JSON.stringify(v));
+
+export class LeaseManager {
+  /** Partition → the lease key's revision we hold. */
+  private readonly owned = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kv: KV,
+    readonly instanceId: string,
+    private readonly partitions: number,
+    private readonly ttlMs: number,
+    private readonly cb: LeaseCallbacks,
+    private readonly log: Logger,
+  ) {}
+
+  ownedPartitions(): number[] {
+    return [...this.owned.keys()].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => {
+      if (!this.busy) this.busy = this.tick().finally(() => (this.busy = undefined));
+    }, Math.max(200, Math.floor(this.ttlMs / 3)));
+  }
+
+  private async liveMembers(now: number): Promise<number> {
+    let n = 0;
+    for await (const k of await this.kv.keys("member.*")) {
+      const e = await this.kv.get(k);
+      if (e?.operation === "PUT" && e.json<Member>().atMs > now - this.ttlMs) n++;
+    }
+    return Math.max(1, n);
+  }
+
+  /** One round: heartbeat, renew, give back extras, take free or expired partitions up to a fair share. */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
+    const now = Date.now();
+    await this.kv.put(`member.${this.instanceId}`, json({ id: this.instanceId, atMs: now } satisfies Member));
+    for (const [p, rev] of [...this.owned]) {
+      try {
+        this.owned.set(p, await this.kv.update(this.key(p), json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease), rev));
+      } catch (err) {
+        // Someone else holds it now (we were too slow to renew): stop at once.
+        this.log.warn({ partition: p, err: (err as Error).message }, "partition lease lost");
+        this.owned.delete(p);
+        await this.cb.released(p);
+      }
+    }
+    const fair = Math.ceil(this.partitions / (await this.liveMembers(now)));
+    while (this.owned.size > fair) {
+      const p = Math.max(...this.owned.keys());
+      await this.release(p);
+    }
+    for (let p = 0; p < this.partitions && this.owned.size < fair && !this.stopped; p++) {
+      if (this.owned.has(p)) continue;
+      const e = await this.kv.get(this.key(p));
+      const lease = e?.operation === "PUT" ? e.json<Lease>() : undefined;
+      if (lease && lease.expiresAtMs > now && lease.owner !== this.instanceId) continue;
+      try {
+        const value = json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease);
+        const rev = e && e.operation === "PUT" ? await this.kv.update(this.key(p), value, e.revision) : await this.kv.create(this.key(p), value);
+        this.owned.set(p, rev);
+        this.log.info({ partition: p, previousOwner: lease?.owner ?? null }, "partition lease acquired");
+        try {
+          await this.cb.acquired(p);
+        } catch (err) {
+          this.log.error({ partition: p, err: (err as Error).message }, "could not start the partition; giving it back");
+          await this.release(p);
+        }
+      } catch {
+        // Another instance won this one.
+      }
+    }
+  }
+
+  private key(p: number): string {
+    return `lease.p${p}`;
+  }
+
+  private async release(p: number): Promise<void> {
+    const rev = this.owned.get(p);
+    this.owned.delete(p);
+    await this.cb.released(p);
+    if (rev !== undefined) await this.kv.delete(this.key(p), { previousSeq: rev }).catch(() => undefined);
+    this.log.info({ partition: p }, "partition lease released");
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.busy;
+    for (const p of [...this.owned.keys()]) await this.release(p);
+    await this.kv.delete(`member.${this.instanceId}`).catch(() => undefined);
+  }
+}

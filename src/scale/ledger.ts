@@ -1,0 +1,122 @@
+// The global ledger of stock and budget for partitioned processors (issue #8), in JetStream KV. Every
+// change is a compare-and-set on the record's revision, retried on conflict, so two instances can
+// never together grant more than there is. Partitions get grants (cumulative totals per partition);
+// a grant reaches a partition's engine as an `allowance` event in its own stream, so the engine stays
+// pure and a replay sees the same grants in the same place.
+import type { KV } from "@nats-io/kv";
+
+export interface BudgetRecord {
+  budgetCents: number;
+  /** Cumulative cents granted, by partition. */
+  granted: Record<string, number>;
+}
+
+export interface UnitsRecord {
+  /** The shop's stock (from its inventory events) and its event time. */
+  stock: number;
+  asOfMs: number;
+  /** Cumulative units granted, and consumed by redemptions, by partition. */
+  granted: Record<string, number>;
+  consumed: Record<string, number>;
+}
+
+const enc = new TextEncoder();
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+export class CasConflictError extends Error {
+  constructor(key: string, attempts: number) {
+    super(`KV record ${key} kept changing under ${attempts} compare-and-set attempts`);
+    this.name = "CasConflictError";
+  }
+}
+
+export class GlobalLedger {
+  casConflicts = 0;
+  constructor(
+    private readonly kv: KV,
+    private readonly stockReserve: number,
+  ) {}
+
+  /**
+   * Reads a record, lets `change` produce the next value (undefined: leave it), and writes it only if
+   * nobody wrote in between (revision check); on conflict, reads again and retries.
+   */
+  async cas<T>(key: string, change: (cur: T | undefined) => T | undefined, attempts = 50): Promise<T | undefined> {
+    for (let i = 0; i < attempts; i++) {
+      const e = await this.kv.get(key);
+      const cur = e && e.operation === "PUT" ? e.json<T>() : undefined;
+      const next = change(cur === undefined ? undefined : structuredClone(cur));
+      if (next === undefined) return cur;
+      try {
+        if (e) await this.kv.update(key, enc.encode(JSON.stringify(next)), e.revision);
+        else await this.kv.create(key, enc.encode(JSON.stringify(next)));
+        return next;
+      } catch {
+        this.casConflicts++;
+      }
+    }
+    throw new CasConflictError(key, attempts);
+  }
+
+  /** Grants up to `chunk` more cents of a promotion's budget to a partition; returns its cumulative total. */
+  async grantBudget(promotionId: string, budgetCents: number, partition: number, chunk: number): Promise<number> {
+    const k = String(partition);
+    const r = await this.cas<BudgetRecord>(`budget.${promotionId}`, (cur) => {
+      const rec = cur ?? { budgetCents, granted: {} };
+      rec.budgetCents = budgetCents; // a budget changed at runtime applies from now
+      const room = rec.budgetCents - sum(rec.granted);
+      const give = Math.min(chunk, room);
+      if (give <= 0) return cur === undefined ? rec : undefined;
+      rec.granted[k] = (rec.granted[k] ?? 0) + give;
+      return rec;
+    });
+    return r?.granted[k] ?? 0;
+  }
+
+  /** The shop's stock of a product, applied when newer than what the record holds. */
+  async setStock(productId: string, stock: number, asOfMs: number): Promise<void> {
+    await this.cas<UnitsRecord>(`units.${productId}`, (cur) => {
+      if (cur && cur.asOfMs > asOfMs) return undefined;
+      const rec = cur ?? { stock, asOfMs, granted: {}, consumed: {} };
+      rec.stock = stock;
+      rec.asOfMs = asOfMs;
+      return rec;
+    });
+  }
+
+  /**
+   * Records the units a partition's redemptions consumed (a cumulative count, so repeating it is
+   * harmless) and grants up to `chunk` more units if the stock allows: units outstanding across all
+   * partitions (granted − consumed) never exceed stock − reserve. Returns the partition's cumulative grant.
+   */
+  async grantUnits(productId: string, partition: number, chunk: number, consumedTotal: number): Promise<number> {
+    const k = String(partition);
+    const r = await this.cas<UnitsRecord>(`units.${productId}`, (cur) => {
+      if (!cur) return undefined; // no stock known yet: nothing to grant
+      let changed = false;
+      if (consumedTotal > (cur.consumed[k] ?? 0)) {
+        cur.consumed[k] = consumedTotal;
+        changed = true;
+      }
+      let outstanding = 0;
+      for (const [p, g] of Object.entries(cur.granted)) outstanding += g - (cur.consumed[p] ?? 0);
+      const give = Math.min(chunk, cur.stock - this.stockReserve - outstanding);
+      if (give > 0) {
+        cur.granted[k] = (cur.granted[k] ?? 0) + give;
+        changed = true;
+      }
+      return changed ? cur : undefined;
+    });
+    return r?.granted[k] ?? 0;
+  }
+
+  async units(productId: string): Promise<UnitsRecord | undefined> {
+    const e = await this.kv.get(`units.${productId}`);
+    return e && e.operation === "PUT" ? e.json<UnitsRecord>() : undefined;
+  }
+
+  async budget(promotionId: string): Promise<BudgetRecord | undefined> {
+    const e = await this.kv.get(`budget.${promotionId}`);
+    return e && e.operation === "PUT" ? e.json<BudgetRecord>() : undefined;
+  }
+}
