@@ -223,7 +223,7 @@ export class SimulatorRunner {
         // advance() to a time already past runs nothing and hands back what setScenario output.
         const restore = old.advance(old.nowMs - 1).filter((o) => o.kind === "promotion");
         this.world = this.makeWorld(old.nowMs + 1000);
-        void this.emit(restore);
+        void this.emit(restore).catch((err: Error) => this.log.warn({ err: err.message }, "could not announce the restored promotions"));
         break;
       }
       case "status":

@@ -59,6 +59,9 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // A promise rejected with nobody listening is a bug, but taking the whole processor down for it
+  // (a request that timed out while a NATS node restarted) loses more than it protects: log it loudly.
+  process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : reason }, "unhandled rejection"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }

@@ -61,6 +61,25 @@ function serveProcessorMetrics(p: Processor, metrics: Metrics, host: string, por
   });
 }
 
+/**
+ * A cluster that is starting or recovering answers "jetstream is not enabled", times out, or has no
+ * meta leader for a few seconds: keep trying for a minute before giving up.
+ */
+async function provisionWithRetry(nc: NatsConnection, cfg: Readonly<Config>, log: Logger): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await provision(nc, cfg, log);
+      return;
+    } catch (err) {
+      const transient = /not enabled|timeout|no responders|leader|unavailable|insufficient resources/i.test((err as Error).message);
+      if (!transient || Date.now() > deadline) throw err;
+      log.warn({ err: (err as Error).message, attempt }, "JetStream not ready yet; retrying");
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * 2 ** attempt)));
+    }
+  }
+}
+
 /** Starts the parts asked for; resolves once everything is up. Used by `npm start` and by tests. */
 export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger): Promise<Running> {
   let embedded: NatsServerHandle | undefined;
@@ -100,7 +119,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   };
   running.stop = stop;
   try {
-    await provision(nc, cfg, log);
+    await provisionWithRetry(nc, cfg, log);
     if (part === "all" || part === "server") {
       const server = new DashboardServer(nc, cfg, log, metrics);
       await server.start();

@@ -10,7 +10,7 @@ import { createEngine, engineConfigFrom, engineFromJSON, engineToJSON, promotion
 import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason, type ShopEvent } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator, type KpiState, type LiveSnapshot } from "../kpi/index.ts";
-import { CheckpointStore } from "../state/index.ts";
+import { CheckpointStore, PS_ERR_STATE, StateError } from "../state/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
@@ -36,6 +36,8 @@ export interface ProcessorOptions {
   partition?: number;
   /** Publish kpi.snapshot and answer promo.control itself (false when an instance does it for its partitions). */
   standalone?: boolean;
+  /** Someone else wrote this processor's checkpoint: another instance owns the partition now. */
+  onFenced?: () => void;
 }
 
 /** What a checkpoint holds. */
@@ -82,6 +84,7 @@ export class Processor {
   readonly name: string;
   readonly partition: number | undefined;
   private readonly standalone: boolean;
+  private readonly onFenced: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -92,6 +95,7 @@ export class Processor {
   ) {
     this.partition = opts.partition;
     this.standalone = opts.standalone ?? true;
+    this.onFenced = opts.onFenced;
     this.name = opts.partition === undefined ? cfg.processor.durable : `${cfg.processor.durable}-p${opts.partition}`;
     this.engine = createEngine(engineConfigFrom(cfg));
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
@@ -147,9 +151,11 @@ export class Processor {
     this.jsm = await jetstreamManager(this.nc);
     await this.restoreAndPosition();
     const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.name);
-    this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize });
+    // Pull requests expire after 5 s (heartbeats every 2.5 s), so a pull stranded on a server that died
+    // is noticed and re-issued in seconds, not after the client's default 30 s.
+    this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize, expires: 5_000 });
     this.consumerOk = true;
-    void this.watchStatus(this.messages);
+    void this.watchStatus(this.messages).catch(() => undefined);
     this.loop = this.run(this.messages).catch((err) => {
       this.log.error({ err }, "processor loop failed");
     });
@@ -224,6 +230,7 @@ export class Processor {
       this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, "checkpoint failed; the previous one stays valid");
+      if (err instanceof StateError && err.code === PS_ERR_STATE.Conflict) this.onFenced?.();
     }
   }
 

@@ -66,7 +66,7 @@ export class PartitionedInstance {
       this.log,
     );
     await this.leases.start();
-    this.timers.push(setInterval(() => void this.sync(), this.cfg.scale.syncEveryMs));
+    this.timers.push(setInterval(() => void this.sync().catch((err: Error) => this.log.warn({ err: err.message }, "sync round failed")), this.cfg.scale.syncEveryMs));
     this.timers.push(
       setInterval(() => {
         this.granting ??= this.grant()
@@ -90,7 +90,14 @@ export class PartitionedInstance {
   }
 
   private async acquired(p: number): Promise<void> {
-    const w = new Processor(this.nc, this.cfg, this.log, this.metrics, { partition: p, standalone: false });
+    const w = new Processor(this.nc, this.cfg, this.log, this.metrics, {
+      partition: p,
+      standalone: false,
+      onFenced: () => {
+        this.log.error({ partition: p }, "another instance checkpointed this partition: stopping it here");
+        void this.leases.drop(p);
+      },
+    });
     await w.start();
     for (const promo of this.runtimePromotions.values()) w.upsertPromotion(promo);
     this.workers.set(p, w);

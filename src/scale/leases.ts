@@ -48,7 +48,11 @@ export class LeaseManager {
   async start(): Promise<void> {
     await this.tick();
     this.timer = setInterval(() => {
-      if (!this.busy) this.busy = this.tick().finally(() => (this.busy = undefined));
+      // A round that fails (a NATS node is down, a request timed out) is retried at the next tick;
+      // leases not renewed in time are found lost then.
+      this.busy ??= this.tick()
+        .catch((err: Error) => this.log.warn({ err: err.message }, "lease round failed"))
+        .finally(() => (this.busy = undefined));
     }, Math.max(200, Math.floor(this.ttlMs / 3)));
   }
 
@@ -101,6 +105,12 @@ export class LeaseManager {
         // Another instance won this one.
       }
     }
+  }
+
+  /** Stops a partition whose lease is no longer ours in fact (fenced), without touching the lease key. */
+  async drop(p: number): Promise<void> {
+    if (!this.owned.delete(p)) return;
+    await this.cb.released(p);
   }
 
   private key(p: number): string {

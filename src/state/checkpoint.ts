@@ -14,6 +14,9 @@ const gunz = promisify(gunzip);
 
 export interface CheckpointHead {
   generation: number;
+  /** Who wrote it: chunks are keyed by writer too, so two writers (a partition changing hands) never
+   *  overwrite each other's chunks; the head's revision check decides which checkpoint counts. */
+  writer?: string;
   chunks: number;
   bytes: number;
   sha256: string;
@@ -47,9 +50,10 @@ export class CheckpointStore<T> {
   private headKey(): string {
     return `${this.name}.head`;
   }
-  private chunkKey(gen: number, i: number): string {
-    return `${this.name}.g${gen}.c${i}`;
+  private chunkKey(gen: number, i: number, writer?: string): string {
+    return writer ? `${this.name}.g${gen}.${writer}.c${i}` : `${this.name}.g${gen}.c${i}`;
   }
+  private readonly writer = `w${process.pid.toString(36)}${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
 
   /** The newest whole checkpoint, or undefined when none was written. */
   async load(): Promise<Loaded<T> | undefined> {
@@ -58,7 +62,7 @@ export class CheckpointStore<T> {
     const head = e.json<CheckpointHead>();
     const parts: Uint8Array[] = [];
     for (let i = 0; i < head.chunks; i++) {
-      const c = await this.kv.get(this.chunkKey(head.generation, i));
+      const c = await this.kv.get(this.chunkKey(head.generation, i, head.writer));
       if (!c || c.operation !== "PUT") throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint ${this.name} generation ${head.generation} is missing chunk ${i} of ${head.chunks}`);
       parts.push(c.value);
     }
@@ -76,8 +80,8 @@ export class CheckpointStore<T> {
     const zipped = await gz(Buffer.from(json, "utf8"));
     const generation = (this.head?.generation ?? 0) + 1;
     const chunks = Math.max(1, Math.ceil(zipped.length / this.chunkBytes));
-    for (let i = 0; i < chunks; i++) await this.kv.put(this.chunkKey(generation, i), zipped.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes));
-    const head: CheckpointHead = { generation, chunks, bytes: zipped.length, sha256: createHash("sha256").update(zipped).digest("hex"), streamSeq, writtenAtMs: Date.now() };
+    for (let i = 0; i < chunks; i++) await this.kv.put(this.chunkKey(generation, i, this.writer), zipped.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes));
+    const head: CheckpointHead = { generation, writer: this.writer, chunks, bytes: zipped.length, sha256: createHash("sha256").update(zipped).digest("hex"), streamSeq, writtenAtMs: Date.now() };
     const data = new TextEncoder().encode(JSON.stringify(head));
     try {
       this.headRevision = this.headRevision === 0 ? await this.kv.create(this.headKey(), data) : await this.kv.update(this.headKey(), data, this.headRevision);
@@ -86,7 +90,7 @@ export class CheckpointStore<T> {
     }
     const old = this.head;
     this.head = head;
-    if (old) for (let i = 0; i < old.chunks; i++) await this.kv.purge(this.chunkKey(old.generation, i)).catch(() => undefined);
+    if (old) for (let i = 0; i < old.chunks; i++) await this.kv.purge(this.chunkKey(old.generation, i, old.writer)).catch(() => undefined);
     return head;
   }
 
