@@ -39,10 +39,16 @@ function listening(host: string, port: number): Promise<boolean> {
 }
 
 /** A processor running on its own serves its metrics and health (the dashboard server is elsewhere). */
-function serveProcessorMetrics(p: Processor, metrics: Metrics, host: string, port: number): Promise<Server> {
+interface Reporting {
+  /** Refreshes the gauges (a snapshot computes them). */
+  snapshot(): unknown;
+  health(): { ok: boolean; degraded?: string[] };
+}
+
+function serveProcessorMetrics(p: Reporting, metrics: Metrics, host: string, port: number): Promise<Server> {
   const http = createServer((req, res) => {
     if (req.url === "/metrics") {
-      p.snapshot(); // refreshes the gauges
+      p.snapshot();
       void metrics.registry.metrics().then((text) => {
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         res.end(text);
@@ -50,7 +56,7 @@ function serveProcessorMetrics(p: Processor, metrics: Metrics, host: string, por
     } else if (req.url === "/health") {
       const h = p.health();
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded.length ? "degraded" : "ok", ...h }));
+      res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded?.length ? "degraded" : "ok", ...h }));
     } else {
       res.writeHead(404).end();
     }
@@ -127,21 +133,22 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       running.url = server.url;
       stoppers.push(() => server.stop());
     }
+    let reporting: Reporting | undefined;
     if ((part === "all" || part === "processor") && cfg.scale.enabled) {
       const instance = new PartitionedInstance(nc, cfg, log, metrics);
       await instance.start();
-      running.instance = instance;
+      running.instance = reporting = instance;
       stoppers.push(() => instance.stop());
     } else if (part === "all" || part === "processor") {
       const processor = new Processor(nc, cfg, log, metrics);
       await processor.start();
-      running.processor = processor;
+      running.processor = reporting = processor;
       stoppers.push(() => processor.stop());
-      if (part === "processor" && cfg.processor.metricsPort > 0) {
-        const http = await serveProcessorMetrics(processor, metrics, cfg.server.host, cfg.processor.metricsPort);
-        log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
-        stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
-      }
+    }
+    if (part === "processor" && reporting && cfg.processor.metricsPort > 0) {
+      const http = await serveProcessorMetrics(reporting, metrics, cfg.server.host, cfg.processor.metricsPort);
+      log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
+      stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
     }
     if (part === "all" || part === "simulator") {
       const sim = new SimulatorRunner(nc, cfg, log);

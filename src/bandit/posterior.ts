@@ -198,6 +198,26 @@ export class ArmTable {
     this.addTo(seg, success, nowMs);
   }
 
+  /**
+   * Takes back one failure recorded at event time `atMs` (a provisional failure whose decision
+   * converted, or whose outcome will never be known), as decayed as it is by now. Never below zero.
+   */
+  retractFailure(armId: string, segment: string, atMs: number, nowMs: number): void {
+    const arm = this.arms.get(armId);
+    if (!arm) return;
+    const seg = arm.segments.get(segment);
+    for (const c of seg ? [arm.global, seg] : [arm.global]) {
+      if (nowMs > c.t) {
+        const g = this.gamma(c, nowMs);
+        c.s *= g;
+        c.f *= g;
+        c.t = nowMs;
+      }
+      const w = this.decayRate === 0 ? 1 : Math.exp(-Math.max(0, c.t - atMs) * this.decayRate);
+      c.f = c.f > w ? c.f - w : 0;
+    }
+  }
+
   /** Decays c to nowMs and adds the observation; one older than c's time enters already decayed. */
   private addTo(c: Counts, success: 0 | 1, nowMs: number): void {
     if (nowMs >= c.t) {

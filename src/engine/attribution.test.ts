@@ -104,7 +104,9 @@ describe("attribution through step", () => {
     const [o] = outcomes(fx);
     expect(o).toMatchObject({ decisionId: d!.id, converted: false, reward: 0, cause: "expired", ts: d!.expiresAt });
     expect(e.ledger.budgets.get("p")!.reservedCents).toBe(0);
-    expect(e.arms.posterior("p", "all", d!.expiresAt).beta).toBeCloseTo(2, 6);
+    // The failure was counted when the decision was made (a provisional failure), so by the window's
+    // end (30 min later) it has decayed a little: 2^(-30 min / 7 days) ≈ 0.998.
+    expect(e.arms.posterior("p", "all", d!.expiresAt).beta).toBeCloseTo(1 + Math.pow(2, -cfgWindow / e.cfg.bandit.halfLifeMs), 6);
     // A purchase after the window credits nothing.
     expect(outcomes(run(e, ev.purchase({ ts: T0 + cfgWindow + 7 * MIN, customerId: "c1", totalCents: 100 })))).toEqual([]);
   });
@@ -119,7 +121,19 @@ describe("attribution through step", () => {
     expect(e.counters.overflowed).toBe(1);
     expect(e.pending.open).toBe(2);
     expect(e.ledger.budgets.get("p")!.reservedCents).toBe(800);
-    expect(e.arms.posterior("p", "all", T0 + 2)).toEqual(before);
+    // The two open decisions count as provisional failures; the overflowed one's was taken back.
+    const after = e.arms.posterior("p", "all", T0 + 2);
+    expect(after.alpha).toBe(before.alpha);
+    expect(after.beta - before.beta).toBeCloseTo(2, 6);
+  });
+
+  it("counts a decision as a failure until it converts, then as a success", () => {
+    const e = engine({ bandit: { halfLifeMs: 0 } });
+    const before = e.arms.posterior("p", "all", T0);
+    const [d] = decisions(run(e, ev.visit("c1", T0)));
+    expect(e.arms.posterior("p", "all", T0)).toEqual({ alpha: before.alpha, beta: before.beta + 1 });
+    run(e, ev.purchase({ ts: T0 + MIN, customerId: "c1", totalCents: 1_000, decisionId: d!.id }));
+    expect(e.arms.posterior("p", "all", T0 + MIN)).toEqual({ alpha: before.alpha + 1, beta: before.beta });
   });
 
   it("weights the reward by margin after discount, through the Bernoulli trick", () => {

@@ -333,12 +333,18 @@ function addPending(e: Engine, d: Decision, learn: boolean, reservedCents: numbe
     seq: 0,
   };
   e.pending.add(p);
+  // A decision counts as a failure until it converts (provisional failure). Successes arrive within
+  // minutes but failures only when the window closes (hours for email): counting only what has
+  // closed would show arms as converting far more than they do, most for arms used on long-window
+  // channels, and bias the policy toward them.
+  if (learn) e.arms.update(p.promotionId, p.segment, 0, p.ts);
   while (e.pending.open > e.cfg.maxPending) {
     const old = e.pending.popOldest();
     if (!old) break;
     e.counters.overflowed++;
     // Closed early to bound memory: its outcome is unknown, so it releases its reservations but
     // teaches the posterior nothing (learning a failure would bias every arm down under load).
+    if (old.learn) e.arms.retractFailure(old.promotionId, old.segment, old.ts, d.ts);
     old.learn = false;
     out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
   }
@@ -421,8 +427,12 @@ function close(e: Engine, p: Pending, c: Close, rng: Rng): Outcome {
   const reward = !c.converted ? 0 : b.reward === "conversion" ? 1 : Math.min(1, Math.max(0, c.marginCents / b.marginCapCents));
   if (p.learn) {
     // Bernoulli trick (Agrawal & Goyal 2012): a reward in [0,1] becomes a 0/1 observation with that mean.
+    // The failure was counted when the decision was made; a success replaces it.
     const success: 0 | 1 = reward >= 1 ? 1 : reward <= 0 ? 0 : rng.next() < reward ? 1 : 0;
-    e.arms.update(p.promotionId, p.segment, success, Math.max(c.ts, p.ts));
+    if (success) {
+      e.arms.retractFailure(p.promotionId, p.segment, p.ts, Math.max(c.ts, p.ts));
+      e.arms.update(p.promotionId, p.segment, 1, Math.max(c.ts, p.ts));
+    }
   }
   return {
     decisionId: p.decisionId,
