@@ -1,0 +1,106 @@
+// What the NATS sections share within one run: one nats-server -js (random port, temp store, file
+// storage, as in production), the bench config, the generated event stream, and the preloaded EVENTS
+// stream. Built lazily, so `--only pipeline` preloads by itself and `--only decide` starts nothing.
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { loadConfig, type Config } from "../src/config/index.ts";
+import { connectNats, PipelinedPublisher, provision, startNatsServer, type NatsServerHandle } from "../src/io/nats/index.ts";
+import { createLogger, type Logger } from "../src/log/index.ts";
+import { EventSource, type WireEvent } from "./events.ts";
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Run the processor children under `node --cpu-prof`, profiles in this directory. */
+  profileDir?: string | undefined;
+}
+
+/** Sizes per mode: full ≤ 10 minutes, quick ≤ 2 minutes on 2 busy cores (issue #7). */
+export interface Sizes {
+  preloadEvents: number;
+  /** Repeats of the ceiling and pipeline drains (interleaved, so a noisy phase hits both). */
+  drainRepeats: number;
+  latencySeconds: Record<number, number>;
+  memoryCustomers: number[];
+  fanoutSeconds: number;
+}
+
+export const SIZES: Record<"full" | "quick", Sizes> = {
+  full: {
+    preloadEvents: 200_000,
+    drainRepeats: 3,
+    latencySeconds: { 1000: 20, 5000: 15, 20000: 10 },
+    memoryCustomers: [10_000, 100_000, 1_000_000],
+    fanoutSeconds: 15,
+  },
+  quick: {
+    preloadEvents: 30_000,
+    drainRepeats: 1,
+    latencySeconds: { 1000: 4, 5000: 3, 20000: 2 },
+    memoryCustomers: [10_000, 100_000],
+    fanoutSeconds: 4,
+  },
+};
+
+/** The processor as configured (config/default.json), with quieter logs and no HTTP of its own. */
+export const BENCH_OVERLAY = { log: { level: "warn" }, processor: { metricsPort: 0 } } as const;
+
+export class BenchContext {
+  readonly sizes: Sizes;
+  readonly cfg: Readonly<Config>;
+  readonly log: Logger;
+  private server: NatsServerHandle | undefined;
+  private conn: NatsConnection | undefined;
+  private source: EventSource | undefined;
+  private preload: { events: WireEvent[]; lastSeq: number; publishEventsPerSec: number; seconds: number } | undefined;
+
+  constructor(readonly opts: BenchOptions) {
+    this.sizes = opts.quick ? SIZES.quick : SIZES.full;
+    this.cfg = loadConfig({ env: {}, overrides: BENCH_OVERLAY });
+    this.log = createLogger("warn", "bench");
+  }
+
+  async nats(): Promise<{ server: NatsServerHandle; nc: NatsConnection; jsm: JetStreamManager }> {
+    if (!this.server) {
+      this.server = await startNatsServer({ binary: this.cfg.nats.serverBinary, port: -1 });
+      this.conn = await connectNats(this.cfg.nats, this.server.url, "bench", this.log);
+      await provision(this.conn, this.cfg, this.log);
+    }
+    return { server: this.server, nc: this.conn!, jsm: await jetstreamManager(this.conn!) };
+  }
+
+  events(): EventSource {
+    return (this.source ??= new EventSource(this.cfg));
+  }
+
+  /**
+   * EVENTS preloaded with `preloadEvents` events of the default mix, published the way the simulator
+   * publishes (pipelined js.publish with msg ids, bounded in flight): the loader's acked rate is
+   * `publishEventsPerSec`.
+   */
+  async preloaded(): Promise<{ events: WireEvent[]; lastSeq: number; publishEventsPerSec: number; seconds: number }> {
+    if (this.preload) return this.preload;
+    const { nc, jsm } = await this.nats();
+    const events = this.events().take(this.sizes.preloadEvents);
+    const before = (await jsm.streams.info(this.cfg.streams.events.name)).state.last_seq;
+    const pub = new PipelinedPublisher(nc, this.cfg.simulator.maxInFlightPublishes);
+    const t0 = performance.now();
+    for (const e of events) {
+      // Await only when the window is full (publish resolves at once otherwise).
+      const r = pub.publish(e.subject, e.data, e.id);
+      if (pub.pending >= pub.maxInFlight) await r;
+    }
+    if (!(await pub.flush())) throw new Error(`preloading EVENTS failed: ${pub.lastError?.message}`);
+    const seconds = (performance.now() - t0) / 1000;
+    const lastSeq = (await jsm.streams.info(this.cfg.streams.events.name)).state.last_seq;
+    if (lastSeq - before !== events.length) throw new Error(`preloaded ${lastSeq - before} of ${events.length} events`);
+    this.preload = { events, lastSeq, publishEventsPerSec: events.length / seconds, seconds };
+    return this.preload;
+  }
+
+  async close(): Promise<void> {
+    if (this.conn && !this.conn.isClosed()) await this.conn.drain().catch(() => undefined);
+    await this.server?.stop();
+    this.server = undefined;
+    this.conn = undefined;
+  }
+}
