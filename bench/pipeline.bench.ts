@@ -18,6 +18,8 @@ export interface PipelineRun {
   /** Cores used during the drain by the processor and by nats-server. */
   processorCores: number;
   serverCores: number;
+  /** Processor CPU time (all its threads) per event: steadier than events/s on a shared machine. */
+  cpuMicrosPerEvent: number;
   /** The processor's RSS at the end of the drain. */
   rssMb: number;
 }
@@ -60,11 +62,11 @@ export function startProcessor(ctx: BenchContext, natsUrl: string, overlay: obje
 }
 
 /** One drain of the preloaded stream by a fresh processor. */
-export async function drainPipeline(ctx: BenchContext): Promise<PipelineRun> {
+export async function drainPipeline(ctx: BenchContext, overlay: object = {}): Promise<PipelineRun> {
   const { server } = await ctx.nats();
   const { lastSeq } = await ctx.preloaded();
   await resetProcessorState(ctx);
-  const p = await startProcessor(ctx, server.url);
+  const p = await startProcessor(ctx, server.url, overlay);
   try {
     const meter = new CpuMeter([p.pid, server.pid]);
     const doneAt = await waitDrained(ctx, lastSeq);
@@ -72,7 +74,16 @@ export async function drainPipeline(ctx: BenchContext): Promise<PipelineRun> {
     const s = await p.stats();
     const seconds = (doneAt - p.readyAtMs) / 1000;
     const decisions = s.decisions ?? 0;
-    return { eventsPerSec: lastSeq / seconds, decisionsPerSec: decisions / seconds, decisions, seconds, processorCores: processorCores!, serverCores: serverCores!, rssMb: s.rssBytes / 2 ** 20 };
+    return {
+      eventsPerSec: lastSeq / seconds,
+      decisionsPerSec: decisions / seconds,
+      decisions,
+      seconds,
+      processorCores: processorCores!,
+      serverCores: serverCores!,
+      cpuMicrosPerEvent: (processorCores! * seconds * 1e6) / lastSeq,
+      rssMb: s.rssBytes / 2 ** 20,
+    };
   } finally {
     await p.stop().catch(() => p.kill());
   }
