@@ -11,6 +11,8 @@ export interface PartChild {
   readonly pid: number;
   /** When the part reported itself running (epoch ms, performance clock). */
   readonly readyAtMs: number;
+  /** The dashboard server's URL (server part). */
+  readonly url: string | undefined;
   stats(): Promise<ChildStats>;
   /** Graceful stop (the part's own stop: flush, checkpoint); resolves with its last stats. */
   stop(): Promise<ChildStats>;
@@ -71,11 +73,12 @@ export async function spawnPart(part: "processor" | "server", o: SpawnOptions): 
         return true;
       });
     });
-  const readyAtMs = await next((m) => (m.type === "ready" ? m.atMs : undefined), "ready");
+  const ready = await next((m) => (m.type === "ready" ? m : undefined), "ready");
   const ask = (m: ToChild) => child.send(m);
   return {
     pid: child.pid!,
-    readyAtMs,
+    readyAtMs: ready.atMs,
+    url: ready.url,
     stats() {
       const p = next((m) => (m.type === "stats" ? m.stats : undefined), "stats");
       ask({ type: "stats" });

@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../src/config/index.ts";
 import { connectNats, PipelinedPublisher, provision, startNatsServer, type NatsServerHandle } from "../src/io/nats/index.ts";
 import { createLogger, type Logger } from "../src/log/index.ts";
+import { spawnPart, type PartChild } from "./children.ts";
 import { EventSource, type WireEvent } from "./events.ts";
 
 export interface BenchOptions {
@@ -52,6 +53,8 @@ export class BenchContext {
   private conn: NatsConnection | undefined;
   private source: EventSource | undefined;
   private preload: { events: WireEvent[]; lastSeq: number; publishEventsPerSec: number; seconds: number } | undefined;
+  private extra: NatsConnection[] = [];
+  private live: PartChild | undefined;
 
   constructor(readonly opts: BenchOptions) {
     this.sizes = opts.quick ? SIZES.quick : SIZES.full;
@@ -97,7 +100,56 @@ export class BenchContext {
     return this.preload;
   }
 
+  /** Another connection to the bench's server (closed with the context). */
+  async connect(name: string): Promise<NatsConnection> {
+    const { server } = await this.nats();
+    const nc = await connectNats(this.cfg.nats, server.url, name, this.log);
+    this.extra.push(nc);
+    return nc;
+  }
+
+  /** Node flags for part children: `--cpu-prof` into profileDir when asked. */
+  nodeFlags(): string[] {
+    return this.opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${this.opts.profileDir}`] : [];
+  }
+
+  /**
+   * A processor child that stays up for the live sections (latency, fan-out), as configured. It
+   * resumes from the last checkpoint a pipeline run left (or drains the stream from the start), and is
+   * returned once it has caught up with everything in EVENTS.
+   */
+  async liveProcessor(): Promise<PartChild> {
+    if (this.live) return this.live;
+    const { server, jsm } = await this.nats();
+    // spawnPart returns once the processor has started, i.e. after it recreated its consumer.
+    this.live = await spawnPart("processor", { natsUrl: server.url, overlay: BENCH_OVERLAY, nodeFlags: this.nodeFlags() });
+    const timeoutMs = this.opts.quick ? 120_000 : 600_000;
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        // Caught up: everything in the stream delivered and acknowledged. (A consumer created at the
+        // end of the stream reports an ack floor of 0 until its first ack, so the floor cannot tell.)
+        const ci = await jsm.consumers.info(this.cfg.streams.events.name, this.cfg.processor.durable);
+        if (ci.num_pending === 0 && ci.num_ack_pending === 0) break;
+      } catch {
+        // not created yet
+      }
+      if (Date.now() > end) throw new Error(`the live processor did not catch up within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.live;
+  }
+
+  async stopLiveProcessor(): Promise<void> {
+    const p = this.live;
+    this.live = undefined;
+    await p?.stop().catch(() => p.kill());
+  }
+
   async close(): Promise<void> {
+    await this.stopLiveProcessor();
+    for (const nc of this.extra) if (!nc.isClosed()) await nc.drain().catch(() => undefined);
+    this.extra = [];
     if (this.conn && !this.conn.isClosed()) await this.conn.drain().catch(() => undefined);
     await this.server?.stop();
     this.server = undefined;

@@ -22,7 +22,7 @@ export interface ChildStats {
 }
 
 export type ToChild = { type: "stats" } | { type: "stop" };
-export type FromChild = { type: "ready"; atMs: number } | { type: "stats"; stats: ChildStats } | { type: "stopped"; stats: ChildStats } | { type: "error"; error: string };
+export type FromChild = { type: "ready"; atMs: number; url: string | undefined } | { type: "stats"; stats: ChildStats } | { type: "stopped"; stats: ChildStats } | { type: "error"; error: string };
 
 const part = process.argv[2] as Part;
 const send = (m: FromChild) => process.send?.(m);
@@ -64,4 +64,4 @@ process.on("message", (m: ToChild) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
-send({ type: "ready", atMs: performance.timeOrigin + performance.now() });
+send({ type: "ready", atMs: performance.timeOrigin + performance.now(), url: running.url });

@@ -57,8 +57,7 @@ export async function resetProcessorState(ctx: BenchContext): Promise<void> {
 }
 
 export function startProcessor(ctx: BenchContext, natsUrl: string, overlay: object = {}): Promise<PartChild> {
-  const profile = ctx.opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${ctx.opts.profileDir}`] : [];
-  return spawnPart("processor", { natsUrl, overlay: { ...BENCH_OVERLAY, ...overlay }, nodeFlags: profile });
+  return spawnPart("processor", { natsUrl, overlay: { ...BENCH_OVERLAY, ...overlay }, nodeFlags: ctx.nodeFlags() });
 }
 
 /** One drain of the preloaded stream by a fresh processor. */

@@ -15,12 +15,19 @@ export interface ThroughputResult {
   pipeline: Spread;
   decisions: Spread;
   pipelineRuns: PipelineRun[];
+  /**
+   * Full mode only, a diagnostic: one more drain with checkpoints far apart (every 10⁸ events or
+   * 300 s), to show what the configured checkpoints cost. Not a figure of the issue.
+   */
+  noCheckpoint?: PipelineRun;
 }
 
 export async function benchThroughput(ctx: BenchContext): Promise<ThroughputResult> {
   const pre = await ctx.preloaded();
   const ceiling: number[] = [];
   const runs: PipelineRun[] = [];
+  // First, so the configured runs come last and the live sections resume from their state.
+  const noCheckpoint = ctx.opts.quick ? undefined : await drainPipeline(ctx, { processor: { checkpointEveryEvents: 100_000_000, checkpointEverySec: 300 } });
   for (let r = 0; r < ctx.sizes.drainRepeats; r++) {
     ceiling.push(await drainCeiling(ctx));
     runs.push(await drainPipeline(ctx));
@@ -35,5 +42,6 @@ export async function benchThroughput(ctx: BenchContext): Promise<ThroughputResu
     pipeline: spread(runs.map((r) => r.eventsPerSec)),
     decisions: spread(runs.map((r) => r.decisionsPerSec)),
     pipelineRuns: runs,
+    ...(noCheckpoint ? { noCheckpoint } : {}),
   };
 }
