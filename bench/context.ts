@@ -118,11 +118,11 @@ export class BenchContext {
    * resumes from the last checkpoint a pipeline run left (or drains the stream from the start), and is
    * returned once it has caught up with everything in EVENTS.
    */
-  async liveProcessor(): Promise<PartChild> {
+  async liveProcessor(overlay: object = {}): Promise<PartChild> {
     if (this.live) return this.live;
     const { server, jsm } = await this.nats();
     // spawnPart returns once the processor has started, i.e. after it recreated its consumer.
-    this.live = await spawnPart("processor", { natsUrl: server.url, overlay: BENCH_OVERLAY, nodeFlags: this.nodeFlags() });
+    this.live = await spawnPart("processor", { natsUrl: server.url, overlay: { ...BENCH_OVERLAY, ...overlay }, nodeFlags: this.nodeFlags() });
     const timeoutMs = this.opts.quick ? 120_000 : 600_000;
     const end = Date.now() + timeoutMs;
     for (;;) {
