@@ -12,7 +12,7 @@
 //
 // Usage: node --expose-gc --import tsx bench/memory-child.ts <customers>; prints one JSON line.
 import { loadConfig } from "../src/config/index.ts";
-import { createEngine, engineConfigFrom, step } from "../src/engine/index.ts";
+import { createEngine, engineConfigFrom, engineToJSON, step } from "../src/engine/index.ts";
 import { decodeEvent, encodeEvent, type ShopEvent } from "../src/events/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../src/kpi/index.ts";
 import { rngFromKey, rngFromSeed } from "../src/random/index.ts";
@@ -31,6 +31,12 @@ export interface MemoryPoint {
   evictions: number;
   pending: number;
   seconds: number;
+  /**
+   * What one checkpoint's synchronous part costs at this state (engineToJSON + JSON.stringify, as
+   * Processor.checkpoint does in its loop), ms; measured after the RSS so its garbage does not count.
+   */
+  checkpointSerializeMs: number;
+  checkpointMb: number;
 }
 
 const customers = Number(process.argv[2]);
@@ -97,6 +103,9 @@ for (let i = 0; i < 3; i++) {
 }
 const m = process.memoryUsage();
 const snap = buildSnapshot(engine, kpi, Date.now());
+const c0 = performance.now();
+const checkpointChars = JSON.stringify({ engine: engineToJSON(engine), kpi: kpi.toJSON() }).length;
+const checkpointSerializeMs = performance.now() - c0;
 const point: MemoryPoint = {
   customers,
   events,
@@ -109,5 +118,7 @@ const point: MemoryPoint = {
   evictions: snap.cache.evictions,
   pending: snap.pending,
   seconds,
+  checkpointSerializeMs,
+  checkpointMb: checkpointChars / 2 ** 20,
 };
 console.log(JSON.stringify(point));
