@@ -12,7 +12,9 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadavg } from "node:os";
-import { benchDecide } from "./decide.bench.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { DecideTimingByArms } from "./decide.bench.ts";
 import { BenchContext } from "./context.ts";
 import { benchThroughput } from "./throughput.bench.ts";
 import { benchLatency } from "./latency.bench.ts";
@@ -145,10 +147,11 @@ const SECTIONS: Record<string, Section> = {
     },
   },
   decide: {
-    describe: "decide() µs per call (a web visit through step) at 5, 50 and 500 promotions, learned posteriors",
+    describe: "decide() µs per call (a web visit through step) at 5, 50 and 500 promotions, learned posteriors (fresh child process)",
     run: async (ctx) => {
       await ctx.stopLiveProcessor();
-      const r = benchDecide({ quick: ctx.opts.quick });
+      const { stdout } = await run(process.execPath, ["--import", "tsx", resolve(here, "decide-child.ts"), ...(ctx.opts.quick ? ["--quick"] : [])], { maxBuffer: 1 << 20, timeout: 300_000 });
+      const r = JSON.parse(stdout.trim().split("\n").pop()!) as DecideTimingByArms;
       const by = (k: "medianMicros" | "minMicros" | "cpuMicros") => Object.fromEntries(Object.entries(r).map(([n, t]) => [n, round(t[k])]));
       return {
         results: { decideMicrosByArms: by("medianMicros"), decideMinMicrosByArms: by("minMicros"), decideCpuMicrosByArms: by("cpuMicros") },
@@ -162,6 +165,8 @@ const SECTIONS: Record<string, Section> = {
     },
   },
 };
+
+const run = promisify(execFile);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
