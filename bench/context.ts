@@ -11,6 +11,8 @@ import { EventSource, type WireEvent } from "./events.ts";
 
 export interface BenchOptions {
   quick: boolean;
+  /** A config overlay for every part the bench starts (diagnostics, e.g. checkpoint intervals). */
+  overlay?: object | undefined;
   /** Run the processor children under `node --cpu-prof`, profiles in this directory. */
   profileDir?: string | undefined;
 }
@@ -45,6 +47,15 @@ export const SIZES: Record<"full" | "quick", Sizes> = {
 /** The processor as configured (config/default.json), with quieter logs and no HTTP of its own. */
 export const BENCH_OVERLAY = { log: { level: "warn" }, processor: { metricsPort: 0 } } as const;
 
+/** Objects merged key by key (config overlays); anything else from `b` replaces `a`. */
+export function deepMerge(a: unknown, b: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObj(a) || !isObj(b)) return b === undefined ? a : b;
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(a[k], v);
+  return out;
+}
+
 export class BenchContext {
   readonly sizes: Sizes;
   readonly cfg: Readonly<Config>;
@@ -58,7 +69,7 @@ export class BenchContext {
 
   constructor(readonly opts: BenchOptions) {
     this.sizes = opts.quick ? SIZES.quick : SIZES.full;
-    this.cfg = loadConfig({ env: {}, overrides: BENCH_OVERLAY });
+    this.cfg = loadConfig({ env: {}, overrides: this.overlay() });
     this.log = createLogger("warn", "bench");
   }
 
@@ -100,6 +111,11 @@ export class BenchContext {
     return this.preload;
   }
 
+  /** The overlay every part gets: BENCH_OVERLAY, the run's --config, then `extra`. */
+  overlay(extra: object = {}): object {
+    return deepMerge(deepMerge(BENCH_OVERLAY, this.opts.overlay ?? {}), extra) as object;
+  }
+
   /** Another connection to the bench's server (closed with the context). */
   async connect(name: string): Promise<NatsConnection> {
     const { server } = await this.nats();
@@ -122,7 +138,7 @@ export class BenchContext {
     if (this.live) return this.live;
     const { server, jsm } = await this.nats();
     // spawnPart returns once the processor has started, i.e. after it recreated its consumer.
-    this.live = await spawnPart("processor", { natsUrl: server.url, overlay: { ...BENCH_OVERLAY, ...overlay }, nodeFlags: this.nodeFlags() });
+    this.live = await spawnPart("processor", { natsUrl: server.url, overlay: this.overlay(overlay), nodeFlags: this.nodeFlags() });
     const timeoutMs = this.opts.quick ? 120_000 : 600_000;
     const end = Date.now() + timeoutMs;
     for (;;) {

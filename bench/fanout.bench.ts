@@ -7,7 +7,7 @@
 import { WebSocket } from "ws";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import { spawnPart } from "./children.ts";
-import { BENCH_OVERLAY, type BenchContext } from "./context.ts";
+import type { BenchContext } from "./context.ts";
 import { DecisionWatch, runFeed } from "./feed.ts";
 import { spread, type Spread } from "./stats.ts";
 
@@ -42,7 +42,7 @@ async function scrape(base: string): Promise<Record<string, number>> {
 export async function benchFanout(ctx: BenchContext): Promise<FanoutResult> {
   await ctx.liveProcessor();
   const { server } = await ctx.nats();
-  const srv = await spawnPart("server", { natsUrl: server.url, overlay: { ...BENCH_OVERLAY, server: { port: 0, deltaEveryMs: FANOUT_EVERY_MS } }, nodeFlags: ctx.nodeFlags() });
+  const srv = await spawnPart("server", { natsUrl: server.url, overlay: ctx.overlay({ server: { port: 0, deltaEveryMs: FANOUT_EVERY_MS } }), nodeFlags: ctx.nodeFlags() });
   const clients: { ws: WebSocket; frames: number; bytes: number }[] = [];
   try {
     const wsUrl = `${srv.url!.replace(/^http/, "ws")}ws`;

@@ -6,7 +6,7 @@
 import { Kvm } from "@nats-io/kv";
 import { provision } from "../src/io/nats/index.ts";
 import { spawnPart, type PartChild } from "./children.ts";
-import { BENCH_OVERLAY, type BenchContext } from "./context.ts";
+import type { BenchContext } from "./context.ts";
 import { CpuMeter } from "./proc.ts";
 import { sleep } from "./stats.ts";
 
@@ -57,7 +57,7 @@ export async function resetProcessorState(ctx: BenchContext): Promise<void> {
 }
 
 export function startProcessor(ctx: BenchContext, natsUrl: string, overlay: object = {}): Promise<PartChild> {
-  return spawnPart("processor", { natsUrl, overlay: { ...BENCH_OVERLAY, ...overlay }, nodeFlags: ctx.nodeFlags() });
+  return spawnPart("processor", { natsUrl, overlay: ctx.overlay(overlay), nodeFlags: ctx.nodeFlags() });
 }
 
 /** One drain of the preloaded stream by a fresh processor. */

@@ -194,6 +194,7 @@ const { values } = parseArgs({
     only: { type: "string", multiple: true },
     quick: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    config: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
@@ -203,7 +204,8 @@ if (values.help) {
   console.log(
     "usage: npm run bench -- [--only <section>]... [--quick] [--profile]\n" +
       "  --quick    smaller sizes (≤ 2 min): a smoke run, not figures to quote\n" +
-      "  --profile  run the processor and server children under node --cpu-prof (bench/out/profiles)\nsections (run in this order):",
+      "  --profile  run the processor and server children under node --cpu-prof (bench/out/profiles)\n" +
+      "  --config   a JSON config overlay for every part started (diagnostics, not for the quoted figures)\nsections (run in this order):",
   );
   for (const [name, s] of Object.entries(SECTIONS)) console.log(`  ${name.padEnd(11)} ${s.describe}`);
   process.exit(0);
@@ -217,9 +219,16 @@ if (unknown.length) {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ctx = new BenchContext({ quick: values.quick, profileDir: values.profile ? resolve(here, "out/profiles") : undefined });
+let overlay: object | undefined;
+try {
+  overlay = values.config ? (JSON.parse(values.config) as object) : undefined;
+} catch (err) {
+  console.error(`--config is not JSON: ${(err as Error).message}`);
+  process.exit(2);
+}
+const ctx = new BenchContext({ quick: values.quick, overlay, profileDir: values.profile ? resolve(here, "out/profiles") : undefined });
 const started = performance.now();
-const out: Record<string, unknown> = { quick: values.quick, at: new Date().toISOString(), sections: names };
+const out: Record<string, unknown> = { quick: values.quick, at: new Date().toISOString(), sections: names, configOverlay: overlay ?? null };
 const machine = machineInfo(ctx.cfg.nats.serverBinary);
 let failed = false;
 try {
@@ -241,8 +250,9 @@ try {
 out.machine = { ...machine, loadAvgEnd: round(loadavg()[0]!, 2) };
 out.seconds = round((performance.now() - started) / 1000, 1);
 
-// Merged into what earlier runs wrote, so `--only x` updates x's keys and keeps the others'.
-const file = resolve(here, "out/results.json");
+// Merged into what earlier runs wrote, so `--only x` updates x's keys and keeps the others'. A run
+// with --config is a diagnostic: it goes to its own file and leaves results.json as it was.
+const file = resolve(here, overlay ? "out/results-config.json" : "out/results.json");
 mkdirSync(dirname(file), { recursive: true });
 let previous: Record<string, unknown> = {};
 try {
