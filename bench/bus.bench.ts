@@ -5,12 +5,20 @@
 import { AckPolicy, DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { BenchContext } from "./context.ts";
+import { CpuMeter } from "./proc.ts";
+
+export interface CeilingRun {
+  eventsPerSec: number;
+  /** Cores used during the drain by nats-server and by this (the no-work client's) process. */
+  serverCores: number;
+  clientCores: number;
+}
 
 let drains = 0;
 
 /** One drain of the whole stream: events/s from the first pull to the last ack. */
-export async function drainCeiling(ctx: BenchContext): Promise<number> {
-  const { nc, jsm } = await ctx.nats();
+export async function drainCeiling(ctx: BenchContext): Promise<CeilingRun> {
+  const { nc, jsm, server } = await ctx.nats();
   const { lastSeq } = await ctx.preloaded();
   const p = ctx.cfg.processor;
   const stream = ctx.cfg.streams.events.name;
@@ -26,6 +34,7 @@ export async function drainCeiling(ctx: BenchContext): Promise<number> {
   });
   try {
     const consumer = await jetstream(nc).consumers.get(stream, durable);
+    const meter = new CpuMeter([server.pid, process.pid]);
     const t0 = performance.now();
     const msgs = await consumer.consume({ max_messages: p.batchSize });
     let since = 0;
@@ -37,10 +46,11 @@ export async function drainCeiling(ctx: BenchContext): Promise<number> {
       if (m.seq >= lastSeq) break;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const [serverCores, clientCores] = meter.shares();
     await msgs.close();
     const info = await jsm.consumers.info(stream, durable);
     if (info.delivered.stream_seq < lastSeq) throw new Error(`ceiling drain stopped at ${info.delivered.stream_seq} of ${lastSeq}`);
-    return lastSeq / seconds;
+    return { eventsPerSec: lastSeq / seconds, serverCores: serverCores!, clientCores: clientCores! };
   } finally {
     await jsm.consumers.delete(stream, durable).catch(() => undefined);
   }

@@ -53,7 +53,7 @@ const SECTIONS: Record<string, Section> = {
             events: r.events,
             decisionPointShare: round(r.decisionPointShare, 3),
             meanEventBytes: Math.round(r.meanEventBytes),
-            busCeilingRuns: r.busCeiling.runs.map(Math.round),
+            busCeilingRuns: r.ceilingRuns.map((c) => ({ eventsPerSec: Math.round(c.eventsPerSec), serverCores: round(c.serverCores), clientCores: round(c.clientCores) })),
             pipelineRuns: r.pipelineRuns.map((p) => ({
               eventsPerSec: Math.round(p.eventsPerSec),
               decisionsPerSec: Math.round(p.decisionsPerSec),
@@ -73,7 +73,8 @@ const SECTIONS: Record<string, Section> = {
           { figure: "pipelineShareOfCeiling", value: round(share, 3) },
           { figure: "decisionsPerSec", value: showSpread(r.decisions) },
           { figure: "processor CPU µs per event", value: ms(r.pipelineRuns.map((p) => p.cpuMicrosPerEvent)) },
-          { figure: "processor / nats-server cores", value: `${ms(r.pipelineRuns.map((p) => p.processorCores))} / ${ms(r.pipelineRuns.map((p) => p.serverCores))}` },
+          { figure: "pipeline: processor / nats-server cores", value: `${ms(r.pipelineRuns.map((p) => p.processorCores))} / ${ms(r.pipelineRuns.map((p) => p.serverCores))}` },
+          { figure: "ceiling: client / nats-server cores", value: `${ms(r.ceilingRuns.map((c) => c.clientCores))} / ${ms(r.ceilingRuns.map((c) => c.serverCores))}` },
           ...(r.noCheckpoint ? [{ figure: "pipeline without checkpoints (diagnostic)", value: Math.round(r.noCheckpoint.eventsPerSec) }] : []),
         ],
       };
