@@ -1,13 +1,27 @@
-// `npm run bench [-- --only <section>] [-- --quick]`: runs the named benchmark sections, prints a
-// table per section and writes everything to bench/out/results.json (git-ignored).
+// `npm run bench [-- --only <section>] [-- --quick] [-- --profile]`: runs the benchmark sections of
+// issue #7 against a nats-server it starts itself (random port, temp store, file storage), prints a
+// table per section and a summary beside the targets, and writes bench/out/results.json (git-ignored).
+// Every figure comes from one run, so ratios are fair on a noisy machine. Exits 0 whatever the figures
+// (they are not asserted); non-zero only when something is broken.
+//
 // A section is a function returning a JSON-ready result plus the table rows to print; add new
-// sections to SECTIONS below.
+// sections to SECTIONS below. The NATS sections share one server, one generated event stream and one
+// live processor through BenchContext, in the order listed.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { availableParallelism, loadavg } from "node:os";
-import { benchDecide } from "./decide.bench.ts";
+import { loadavg } from "node:os";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { DecideTimingByArms } from "./decide.bench.ts";
+import { BenchContext } from "./context.ts";
+import { benchThroughput } from "./throughput.bench.ts";
+import { benchLatency } from "./latency.bench.ts";
+import { benchFanout } from "./fanout.bench.ts";
+import { benchMemory } from "./memory.bench.ts";
+import { machineInfo } from "./machine.ts";
+import { round, showSpread } from "./stats.ts";
 
 interface SectionResult {
   /** Keys merged into results.json. */
@@ -18,14 +32,127 @@ interface SectionResult {
 
 interface Section {
   describe: string;
-  run(opts: { quick: boolean }): SectionResult | Promise<SectionResult>;
+  run(ctx: BenchContext): SectionResult | Promise<SectionResult>;
 }
 
 const SECTIONS: Record<string, Section> = {
+  throughput: {
+    describe: "bus ceiling (no-work consumer, the processor's ack mode and batching) vs the processor draining the same preloaded stream; the loader's acked publish rate",
+    run: async (ctx) => {
+      const r = await benchThroughput(ctx);
+      const share = r.pipeline.median / r.busCeiling.median;
+      const ms = (xs: number[]) => showSpread({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs }, 1);
+      return {
+        results: {
+          publishEventsPerSec: Math.round(r.publishEventsPerSec),
+          busCeilingEventsPerSec: Math.round(r.busCeiling.median),
+          pipelineEventsPerSec: Math.round(r.pipeline.median),
+          pipelineShareOfCeiling: round(share, 3),
+          decisionsPerSec: Math.round(r.decisions.median),
+          throughputDetail: {
+            events: r.events,
+            decisionPointShare: round(r.decisionPointShare, 3),
+            meanEventBytes: Math.round(r.meanEventBytes),
+            busCeilingRuns: r.ceilingRuns.map((c) => ({ eventsPerSec: Math.round(c.eventsPerSec), serverCores: round(c.serverCores), clientCores: round(c.clientCores) })),
+            pipelineRuns: r.pipelineRuns.map((p) => ({
+              eventsPerSec: Math.round(p.eventsPerSec),
+              decisionsPerSec: Math.round(p.decisionsPerSec),
+              seconds: round(p.seconds),
+              processorCores: round(p.processorCores),
+              serverCores: round(p.serverCores),
+              cpuMicrosPerEvent: round(p.cpuMicrosPerEvent, 1),
+              rssMb: Math.round(p.rssMb),
+            })),
+            ...(r.noCheckpoint ? { pipelineWithoutCheckpointsEventsPerSec: Math.round(r.noCheckpoint.eventsPerSec), withoutCheckpointsCpuMicrosPerEvent: round(r.noCheckpoint.cpuMicrosPerEvent, 1) } : {}),
+          },
+        },
+        table: [
+          { figure: "publishEventsPerSec (loader, acked)", value: Math.round(r.publishEventsPerSec) },
+          { figure: "busCeilingEventsPerSec", value: showSpread(r.busCeiling) },
+          { figure: "pipelineEventsPerSec", value: showSpread(r.pipeline) },
+          { figure: "pipelineShareOfCeiling", value: round(share, 3) },
+          { figure: "decisionsPerSec", value: showSpread(r.decisions) },
+          { figure: "processor CPU µs per event", value: ms(r.pipelineRuns.map((p) => p.cpuMicrosPerEvent)) },
+          { figure: "pipeline: processor / nats-server cores", value: `${ms(r.pipelineRuns.map((p) => p.processorCores))} / ${ms(r.pipelineRuns.map((p) => p.serverCores))}` },
+          { figure: "ceiling: client / nats-server cores", value: `${ms(r.ceilingRuns.map((c) => c.clientCores))} / ${ms(r.ceilingRuns.map((c) => c.serverCores))}` },
+          ...(r.noCheckpoint ? [{ figure: "pipeline without checkpoints (diagnostic)", value: Math.round(r.noCheckpoint.eventsPerSec) }] : []),
+        ],
+      };
+    },
+  },
+  latency: {
+    describe: "open loop at 1,000 / 5,000 / 20,000 events/s: scheduled publish → decision receipt (HDR, from the scheduled send)",
+    run: async (ctx) => {
+      const r = await benchLatency(ctx);
+      return {
+        results: {
+          latencyMs: Object.fromEntries(Object.entries(r.byOffered).map(([k, v]) => [k, v.latencyMs])),
+          latencyDetail: Object.fromEntries(
+            Object.entries(r.byOffered).map(([k, v]) => [k, { sentPerSec: Math.round(v.sentPerSec), decisionPoints: v.decisionPoints, decisions: v.decisions, missing: v.missing, maxSendLagMs: v.maxSendLagMs }]),
+          ),
+        },
+        table: Object.entries(r.byOffered).map(([offered, v]) => ({
+          "offered/s": Number(offered),
+          "sent/s": Math.round(v.sentPerSec),
+          decisions: v.decisions,
+          missing: v.missing,
+          "p50 ms": v.latencyMs.p50,
+          "p99 ms": v.latencyMs.p99,
+          "p99.9 ms": v.latencyMs.p999,
+          "max ms": v.latencyMs.max,
+        })),
+      };
+    },
+  },
+  fanout: {
+    describe: "100 WebSocket clients on the dashboard at 10 frames/s (server.deltaEveryMs 100) while the processor handles 1,000 events/s",
+    run: async (ctx) => {
+      const r = await benchFanout(ctx);
+      const fanout = {
+        clients: r.clients,
+        framesPerSecPerClient: r.framesPerSecPerClient,
+        seconds: round(r.seconds, 1),
+        serverCpuShare: round(r.serverCpuShare, 3),
+        droppedFrames: r.droppedFrames,
+        droppedClients: r.droppedClients,
+        framesReceivedPerClient: { median: r.framesReceived.median, min: r.framesReceived.min, max: r.framesReceived.max },
+        framesDuePerClient: r.framesDue,
+        meanFrameBytes: Math.round(r.meanFrameBytes),
+        sentMbPerSec: round(r.sentMbPerSec, 1),
+      };
+      return { results: { fanout }, table: Object.entries(fanout).map(([figure, value]) => ({ figure, value: typeof value === "object" ? JSON.stringify(value) : value })) };
+    },
+  },
+  memory: {
+    describe: "RSS of the processor's state after the events of N distinct customers (default cache cap; engine driven in process, one fresh child per point)",
+    run: async (ctx) => {
+      await ctx.stopLiveProcessor();
+      const points = await benchMemory(ctx);
+      return {
+        results: {
+          rssMbByCustomers: Object.fromEntries(points.map((p) => [String(p.customers), Math.round(p.rssMb)])),
+          memoryDetail: points.map((p) => ({ ...p, rssMb: round(p.rssMb, 1), heapUsedMb: round(p.heapUsedMb, 1), arrayBuffersMb: round(p.arrayBuffersMb, 1), rssBeforeGcMb: round(p.rssBeforeGcMb, 1), seconds: round(p.seconds, 1), checkpointSerializeMs: Math.round(p.checkpointSerializeMs), checkpointMb: round(p.checkpointMb, 1) })),
+        },
+        table: points.map((p) => ({
+          customers: p.customers,
+          events: p.events,
+          "RSS MB": Math.round(p.rssMb),
+          "heap MB": Math.round(p.heapUsedMb),
+          "array buffers MB": Math.round(p.arrayBuffersMb),
+          "cached customers": p.cachedCustomers,
+          "open decisions": p.pending,
+          "checkpoint serialise ms": Math.round(p.checkpointSerializeMs),
+          "checkpoint MB": round(p.checkpointMb, 1),
+        })),
+      };
+    },
+  },
   decide: {
-    describe: "decide() µs per call (a web visit through step) at 5, 50 and 500 promotions, learned posteriors",
-    run: ({ quick }) => {
-      const r = benchDecide({ quick });
+    describe: "decide() µs per call (a web visit through step) at 5, 50 and 500 promotions, learned posteriors (fresh child process)",
+    run: async (ctx) => {
+      await ctx.stopLiveProcessor();
+      const { stdout } = await run(process.execPath, ["--import", "tsx", resolve(here, "decide-child.ts"), ...(ctx.opts.quick ? ["--quick"] : [])], { maxBuffer: 1 << 20, timeout: 300_000 });
+      const r = JSON.parse(stdout.trim().split("\n").pop()!) as DecideTimingByArms;
       const by = (k: "medianMicros" | "minMicros" | "cpuMicros") => Object.fromEntries(Object.entries(r).map(([n, t]) => [n, round(t[k])]));
       return {
         results: { decideMicrosByArms: by("medianMicros"), decideMinMicrosByArms: by("minMicros"), decideCpuMicrosByArms: by("cpuMicros") },
@@ -40,43 +167,93 @@ const SECTIONS: Record<string, Section> = {
   },
 };
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+const run = promisify(execFile);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Issue #7's targets (2 cores), printed beside the figures; never asserted. */
+function targets(r: Record<string, unknown>): Record<string, unknown>[] {
+  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+  const lat = r.latencyMs as Record<string, { p99: number }> | undefined;
+  const rss = r.rssMbByCustomers as Record<string, number> | undefined;
+  const dec = r.decideMicrosByArms as Record<string, number> | undefined;
+  const rows: [string, number | undefined, string, (x: number) => boolean][] = [
+    ["pipelineShareOfCeiling", num(r.pipelineShareOfCeiling), "≥ 0.6", (x) => x >= 0.6],
+    ["pipelineEventsPerSec", num(r.pipelineEventsPerSec), "≥ 25,000", (x) => x >= 25_000],
+    ["latencyMs.5000.p99", lat?.["5000"]?.p99, "≤ 10 ms", (x) => x <= 10],
+    ["rssMbByCustomers.1000000", rss?.["1000000"], "≤ 350 MB", (x) => x <= 350],
+    ["decideMicrosByArms.50", dec?.["50"], "≤ 20 µs", (x) => x <= 20],
+  ];
+  return rows.map(([figure, value, target, ok]) => ({ figure, value: value ?? "not run", target, met: value === undefined ? "-" : ok(value) ? "yes" : "NO" }));
 }
 
 const { values } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
     quick: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    config: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
 });
 
 if (values.help) {
-  console.log("usage: npm run bench -- [--only <section>]... [--quick]\nsections:");
-  for (const [name, s] of Object.entries(SECTIONS)) console.log(`  ${name.padEnd(10)} ${s.describe}`);
+  console.log(
+    "usage: npm run bench -- [--only <section>]... [--quick] [--profile]\n" +
+      "  --quick    smaller sizes (≤ 2 min): a smoke run, not figures to quote\n" +
+      "  --profile  run the processor and server children under node --cpu-prof (bench/out/profiles)\n" +
+      "  --config   a JSON config overlay for every part started (diagnostics, not for the quoted figures)\nsections (run in this order):",
+  );
+  for (const [name, s] of Object.entries(SECTIONS)) console.log(`  ${name.padEnd(11)} ${s.describe}`);
   process.exit(0);
 }
 
-const names = values.only?.length ? values.only : Object.keys(SECTIONS);
-const unknown = names.filter((n) => !(n in SECTIONS));
+const names = values.only?.length ? Object.keys(SECTIONS).filter((n) => values.only!.includes(n)) : Object.keys(SECTIONS);
+const unknown = (values.only ?? []).filter((n) => !(n in SECTIONS));
 if (unknown.length) {
   console.error(`unknown section(s): ${unknown.join(", ")}; known: ${Object.keys(SECTIONS).join(", ")}`);
   process.exit(2);
 }
 
-const out: Record<string, unknown> = { node: process.version, quick: values.quick, at: new Date().toISOString(), cpus: availableParallelism(), loadavg: loadavg() };
-for (const name of names) {
-  const s = SECTIONS[name]!;
-  console.log(`\n${name}: ${s.describe}${values.quick ? " (--quick: smoke run, not for quoting)" : ""}`);
-  const r = await s.run({ quick: values.quick });
-  console.table(r.table);
-  Object.assign(out, r.results);
+const here = dirname(fileURLToPath(import.meta.url));
+let overlay: object | undefined;
+try {
+  overlay = values.config ? (JSON.parse(values.config) as object) : undefined;
+} catch (err) {
+  console.error(`--config is not JSON: ${(err as Error).message}`);
+  process.exit(2);
 }
+const ctx = new BenchContext({ quick: values.quick, overlay, profileDir: values.profile ? resolve(here, "out/profiles") : undefined });
+const started = performance.now();
+const out: Record<string, unknown> = { quick: values.quick, at: new Date().toISOString(), sections: names, configOverlay: overlay ?? null };
+const machine = machineInfo(ctx.cfg.nats.serverBinary);
+let failed = false;
+try {
+  for (const name of names) {
+    const s = SECTIONS[name]!;
+    const t0 = performance.now();
+    console.log(`\n${name}: ${s.describe}${values.quick ? " (--quick: smoke run, not for quoting)" : ""}`);
+    const r = await s.run(ctx);
+    console.table(r.table);
+    console.log(`(${name}: ${round((performance.now() - t0) / 1000, 1)} s)`);
+    Object.assign(out, r.results);
+  }
+} catch (err) {
+  failed = true;
+  console.error(`\nbenchmark failed: ${(err as Error).stack ?? err}`);
+} finally {
+  await ctx.close();
+}
+out.machine = { ...machine, loadAvgEnd: round(loadavg()[0]!, 2) };
+out.seconds = round((performance.now() - started) / 1000, 1);
 
-// Merged into what earlier runs wrote, so `--only x` updates x's keys and keeps the others'.
-const file = resolve(dirname(fileURLToPath(import.meta.url)), "out/results.json");
+// Merged into what earlier runs wrote, so `--only x` updates x's keys and keeps the others'. A run
+// with --config is a diagnostic: it goes to its own file and leaves results.json as it was.
+const file = resolve(here, overlay ? "out/results-config.json" : "out/results.json");
 mkdirSync(dirname(file), { recursive: true });
 let previous: Record<string, unknown> = {};
 try {
@@ -84,5 +261,10 @@ try {
 } catch {
   // first run, or an unreadable file: start afresh
 }
-writeFileSync(file, JSON.stringify({ ...previous, ...out }, null, 2) + "\n");
-console.log(`\nwrote ${file}`);
+const merged = { ...previous, ...out };
+writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
+console.log(`\nsummary against issue #7's targets (2 cores; figures are not asserted):`);
+console.table(targets(merged));
+console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.natsServer}; load average ${machine.loadAvgStart} → ${round(loadavg()[0]!, 2)}`);
+console.log(`wrote ${file} (${out.seconds} s)`);
+process.exit(failed ? 1 : 0);

@@ -3,7 +3,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Config, PromotionConfig } from "../src/config/index.ts";
-import { encodeEvent, partitionOf, Subjects, type ShopEvent } from "../src/events/index.ts";
+import { encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { Logger } from "../src/log/index.ts";
 import { JetStreamSink } from "./replay/sink.ts";

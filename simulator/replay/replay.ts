@@ -2,7 +2,7 @@
 // check every event against the contract, put them back in event-time order (reorder.ts), pace them
 // (pacer.ts) and publish them (sink.ts). Nothing vanishes unseen: every row is published, skipped
 // with a reason (no event type for it) or counted as malformed with an example kept.
-import { decodeEvent, encodeEvent, partitionOf, type EventType, type ShopEvent, type Subjects } from "../../src/events/index.ts";
+import { decodeEvent, encodeEvent, type EventType, type ShopEvent, type Subjects } from "../../src/events/index.ts";
 import { countLines, readCsv } from "./csv.ts";
 import type { ReplayFormat } from "./format.ts";
 import { Pacer, realClock, type Clock, type ReplaySpeed } from "./pacer.ts";

@@ -70,7 +70,13 @@ export class ArmTable {
   /** γ for counts last brought up to date at c.t: 2^(−Δt/halfLife), 1 when Δt ≤ 0 or forgetting is off. */
   private gamma(c: Counts, nowMs: number): number {
     if (this.decayRate === 0 || nowMs <= c.t) return 1;
-    return Math.exp(-(nowMs - c.t) * this.decayRate);
+    const x = (nowMs - c.t) * this.decayRate;
+    // Between decisions Δt is seconds against a half-life of days (x ≈ 1e-5): there the series to
+    // x⁴ is e^−x within one unit in the last place (remainder below x⁵/120 < 1e-17; it differs from
+    // Math.exp in ~1% of values, by one ulp) at a fraction of Math.exp's cost, which ran twice per arm
+    // per decision (bench/decide.bench.ts profile: 8% of decide at 50 arms).
+    if (x < 1e-3) return 1 - x * (1 - x * (0.5 - x * (1 / 6 - x / 24)));
+    return Math.exp(-x);
   }
 
   private decayed(c: Counts, nowMs: number): { s: number; f: number } {

@@ -1,22 +1,17 @@
-import { sampleBeta } from "../random/index.ts";
 import type { BetaParams } from "./posterior.ts";
 import type { Rng } from "../random/index.ts";
+import { sampleBeta } from "../random/index.ts";
+import { paulsonChoose, paulsonOf, paulsonQuantile, paulsonUsable } from "./propensity.ts";
 
-/** One Thompson draw per arm; returns the index of the largest draw and every draw (the scores). */
+/**
+ * One Thompson draw per arm; returns the index of the largest draw and every draw (the scores).
+ * The draws come from Paulson's approximation of each Beta posterior, the distribution the
+ * propensity integrates (see paulsonChoose in propensity.ts for why).
+ */
 export function thompsonChoose(arms: readonly BetaParams[], rng: Rng): { index: number; scores: number[] } {
   const scores = new Array<number>(arms.length);
-  let best = -1;
-  let bestScore = -Infinity;
-  for (let i = 0; i < arms.length; i++) {
-    const p = arms[i]!;
-    const s = sampleBeta(p.alpha, p.beta, rng);
-    scores[i] = s;
-    if (s > bestScore) {
-      bestScore = s;
-      best = i;
-    }
-  }
-  return { index: best, scores };
+  const index = paulsonChoose(arms, rng, scores);
+  return { index, scores };
 }
 
 /** Upper and lower bounds far in the tails (±6 sd, normal approximation to the Beta). */
@@ -28,7 +23,8 @@ function bounds(p: BetaParams): { lo: number; hi: number } {
 }
 
 /**
- * P(Thompson sampling picks arm `index`), by Monte Carlo with a fixed number of draws.
+ * P(Thompson sampling picks arm `index`), by Monte Carlo with a fixed number of draws, each drawn as
+ * thompsonChoose draws.
  *
  * Arms whose upper bound (mean + 6 sd) is below the best lower bound cannot win in practice and are
  * skipped: with learned posteriors most arms are far from the top, so this keeps the cost close to
@@ -43,16 +39,17 @@ export function thompsonPropensity(arms: readonly BetaParams[], index: number, d
   const contenders: number[] = [];
   for (let i = 0; i < arms.length; i++) if (i === index || b[i]!.hi >= bestLo) contenders.push(i);
   if (contenders.length === 1) return 1 - 1 / (2 * draws);
+  const paulson = contenders.map((i) => paulsonOf(arms[i]!.alpha, arms[i]!.beta));
   let wins = 0;
   for (let d = 0; d < draws; d++) {
     let best = -1;
     let bestScore = -Infinity;
-    for (const i of contenders) {
-      const p = arms[i]!;
-      const s = sampleBeta(p.alpha, p.beta, rng);
+    for (let c = 0; c < contenders.length; c++) {
+      const p = paulson[c]!;
+      const s = paulsonUsable(p) ? paulsonQuantile(p, rng.next()) : sampleBeta(arms[contenders[c]!]!.alpha, arms[contenders[c]!]!.beta, rng);
       if (s > bestScore) {
         bestScore = s;
-        best = i;
+        best = contenders[c]!;
       }
     }
     if (best === index) wins++;

@@ -51,12 +51,19 @@ describe("subjects", () => {
     expect(s.simControl).toBe("sim.control");
     expect(s.simTruth).toBe("sim.truth");
     expect(s.typeOf("events.purchase.7")).toBe("purchase");
+    expect(s.typeOf("events.inventory")).toBe("inventory");
+    expect(s.typeOf("decisions.web")).toBeUndefined();
+    expect(new Subjects("shop1.").typeOf("shop1.events.cart.2")).toBe("cart");
+    expect(new Subjects("shop1.").typeOf("events.cart.2")).toBeUndefined();
   });
   it("puts a customer in one stable partition", () => {
     // FNV-1a 32 test vectors (Fowler/Noll/Vo): other producers must compute the same partition.
     expect(fnv1a32("")).toBe(0x811c9dc5);
     expect(fnv1a32("a")).toBe(0xe40c292c);
     expect(fnv1a32("foobar")).toBe(0xbf9cf968);
+    // Non-ASCII ids hash their UTF-8 bytes, as any other producer would.
+    expect(fnv1a32("café")).toBe(0xa82b5049);
+    expect(fnv1a32("客户-1")).toBe(0x05601f71);
     expect(partitionOf("foobar", 8)).toBe(0xbf9cf968 % 8);
     const counts = new Array(8).fill(0);
     for (let i = 0; i < 8000; i++) counts[partitionOf(`c${i}`, 8)]++;

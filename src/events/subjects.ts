@@ -7,11 +7,21 @@ import type { Channel, EventType, ShopEvent } from "./schema.ts";
  */
 export function fnv1a32(s: string): number {
   let h = 0x811c9dc5;
-  const bytes = new TextEncoder().encode(s);
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193);
+  // ASCII (every id the contract's patterns allow) hashes its char codes, which are its UTF-8 bytes:
+  // no encoder and no byte array per call (a TextEncoder was built per call, once per published event).
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return fnv1a32Bytes(utf8.encode(s));
+    h = Math.imul(h ^ c, 0x01000193);
   }
+  return h >>> 0;
+}
+
+const utf8 = new TextEncoder();
+
+function fnv1a32Bytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 
@@ -74,7 +84,14 @@ export class Subjects {
   }
   /** Parses an event subject back into its type; undefined when it is not one of ours. */
   typeOf(subject: string): string | undefined {
-    if (!subject.startsWith(`${this.prefix}events.`)) return undefined;
-    return subject.slice(this.prefix.length + 7).split(".")[0];
+    // Once per consumed event: one slice, no template string and no split array.
+    if (!subject.startsWith(this.eventsPrefix)) return undefined;
+    const start = this.eventsPrefix.length;
+    const dot = subject.indexOf(".", start);
+    return dot < 0 ? subject.slice(start) : subject.slice(start, dot);
   }
+  private get eventsPrefix(): string {
+    return (this.eventsPrefixCache ??= `${this.prefix}events.`);
+  }
+  private eventsPrefixCache: string | undefined;
 }

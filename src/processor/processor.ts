@@ -17,6 +17,8 @@ import type { Metrics } from "../metrics/index.ts";
 export type ProcessorSnapshot = LiveSnapshot;
 
 const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
+/** Queued publishes handed to the publisher at least this often while a backlog is handled. */
+const SEND_BATCH = 64;
 
 /** How long /health stays degraded after events were lost to stream limits. */
 const LOSS_REPORT_MS = 10 * 60_000;
@@ -60,6 +62,9 @@ export class Processor {
   /** Publishes since the last ack, kept so a failed batch can be republished (msg ids dedupe). */
   private unacked: Unacked[] = [];
   private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
+  /** Publishes decided but not yet handed to the publisher (see run). */
+  private queued: Unacked[] = [];
   private timers: NodeJS.Timeout[] = [];
   private subs: Subscription[] = [];
   private stopping = false;
@@ -100,7 +105,15 @@ export class Processor {
     this.engine = createEngine(engineConfigFrom(cfg));
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.publisher = new PipelinedPublisher(nc, cfg.processor.maxInFlightPublishes);
-    this.deadLetters = new DeadLetters((subject, data, msgID, hdrs) => this.publish({ subject, data, msgID, hdrs }), this.subjects.deadletter, metrics, log);
+    this.deadLetters = new DeadLetters(
+      (subject, data, msgID, hdrs) => {
+        this.publish({ subject, data, msgID, hdrs });
+        return Promise.resolve();
+      },
+      this.subjects.deadletter,
+      metrics,
+      log,
+    );
     this.checkpoints = new CheckpointStore<ProcessorState>(nc, cfg.kv.stateBucket, this.name);
     this.lat = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
     this.latPrev = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
@@ -134,12 +147,19 @@ export class Processor {
     }
     this.suppressUpTo = ackFloor;
     const start = this.stateSeq + 1;
+    // No filter when EVENTS holds nothing but events (provisioned so): it would select everything
+    // anyway, and nats-server 2.9.10 makes a filtered pull consumer that falls behind its stream
+    // recount the pending messages by scanning the stream's blocks for every message it delivers
+    // (stack: loopAndGatherMsgs → numPending → FilteredState). Measured with bench/ (issue #7):
+    // the pipeline drained 900 events/s with `events.>` as filter and 11,900 without, same input.
+    const si = await this.jsm.streams.info(stream);
+    const onlyEvents = si.config.subjects?.length === 1 && si.config.subjects[0] === this.subjects.eventsAll;
     await this.jsm.consumers.add(stream, {
       durable_name: this.name,
       ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
-      filter_subject: this.partition === undefined ? this.subjects.eventsAll : this.subjects.eventsOfPartition(this.partition),
+      ...(this.partition !== undefined ? { filter_subject: this.subjects.eventsOfPartition(this.partition) } : onlyEvents ? {} : { filter_subject: this.subjects.eventsAll }),
       ack_wait: nanos(p.ackWaitSec * 1000),
       max_ack_pending: Math.max(p.flushEveryMessages * 4, p.batchSize * 4, 10_000),
       max_deliver: -1,
@@ -200,15 +220,30 @@ export class Processor {
     }
   }
 
+  /**
+   * The hot loop (bench/: pipeline section and its profile). Per message it awaits nothing but the
+   * iterator unless it must: the publisher's window is full, a dead letter, a checkpoint. Publishes
+   * are handed to the publisher together once the consumer's buffered messages are handled (or every
+   * SEND_BATCH), so one socket write carries many: nats.js flushes its outbound buffer on the first
+   * microtask after a publish, and a write per decision was 12% of the processor's CPU. The ack of a
+   * batch is started here but not awaited: the loop keeps handling while the server stores the
+   * batch's publishes, and the ack still goes out only after they are stored (doFlush).
+   */
   private async run(msgs: ConsumerMessages): Promise<void> {
     const p = this.cfg.processor;
+    const checkpointEveryMs = p.checkpointEverySec * 1000;
     for await (const m of msgs) {
-      await this.handle(m);
+      const wait = this.handle(m);
+      if (wait) await wait;
       this.lastMsg = m;
       this.sinceFlush++;
       this.sinceCheckpoint++;
-      if (this.sinceCheckpoint >= p.checkpointEveryEvents || Date.now() - this.lastCheckpointMs >= p.checkpointEverySec * 1000) await this.checkpoint();
-      else if (this.sinceFlush >= p.flushEveryMessages) await this.flush();
+      if (this.queued.length >= SEND_BATCH || msgs.getPending() === 0) {
+        const sending = this.sendQueued();
+        if (sending) await sending;
+      }
+      if (this.sinceCheckpoint >= p.checkpointEveryEvents || Date.now() - this.lastCheckpointMs >= checkpointEveryMs) await this.checkpoint();
+      else if (this.sinceFlush >= p.flushEveryMessages && !this.flushing) void this.flush().catch(() => undefined);
     }
   }
 
@@ -234,13 +269,35 @@ export class Processor {
     }
   }
 
-  private async publish(u: Unacked): Promise<void> {
+  /** Queues a publish (sent by sendQueued); it counts as unacked from now on. */
+  private publish(u: Unacked): void {
     if (this.replaying) {
       this.metrics.replaySuppressed.inc();
       return;
     }
     this.unacked.push(u);
-    u.acked = (await this.publisher.publish(u.subject, u.data, u.msgID, u.hdrs)).acked;
+    this.queued.push(u);
+  }
+
+  /**
+   * Hands the queued publishes to the publisher, in order. Undefined when all went out; otherwise
+   * the window is full and the promise resolves once the rest did.
+   */
+  private sendQueued(): Promise<void> | undefined {
+    const q = this.queued;
+    let i = 0;
+    for (; i < q.length; i++) {
+      const u = q[i]!;
+      const acked = this.publisher.tryPublish(u.subject, u.data, u.msgID, u.hdrs);
+      if (!acked) break;
+      u.acked = acked;
+    }
+    if (i === q.length) {
+      q.length = 0;
+      return undefined;
+    }
+    q.splice(0, i);
+    return this.publisher.room().then(() => this.sendQueued());
   }
 
   private replaying = false;
@@ -248,45 +305,46 @@ export class Processor {
   private eventsLost = 0;
   private lastLossMs = 0;
 
-  private async handle(m: JsMsg): Promise<void> {
+  /** Undefined when the message is done; a promise (rare: dead letters) to await before the next. */
+  private handle(m: JsMsg): Promise<void> | undefined {
     if (m.seq <= this.stateSeq) {
       // Redelivered (e.g. the server restarted before our ack reached its disk): the state already
       // holds this event; it is acknowledged again and nothing else happens.
       this.metrics.redelivered.inc();
-      return;
+      return undefined;
     }
     this.eventsIn++;
-    this.replaying = m.seq <= this.suppressUpTo;
+    const seq = m.seq;
+    this.replaying = seq <= this.suppressUpTo;
     // The consumer reads the whole stream in order, so a jump in sequence means events were removed
     // (max age, max bytes) before the processor read them: lost, and said so.
     // (Only for a consumer of the whole stream: a partition's consumer skips other partitions' sequences.)
-    if (this.partition === undefined && m.seq > this.stateSeq + 1) {
-      const lost = m.seq - this.stateSeq - 1;
+    if (this.partition === undefined && seq > this.stateSeq + 1) {
+      const lost = seq - this.stateSeq - 1;
       this.eventsLost += lost;
       this.lastLossMs = Date.now();
       this.metrics.eventsLost.inc(lost);
-      this.log.error({ lost, from: this.stateSeq + 1, to: m.seq - 1 }, "events were removed by stream limits before the processor read them");
+      this.log.error({ lost, from: this.stateSeq + 1, to: seq - 1 }, "events were removed by stream limits before the processor read them");
     }
-    this.stateSeq = m.seq;
+    this.stateSeq = seq;
     const t0 = performance.now();
     // Internal events of partitioned processors (sync tables) may be larger than a shopper's event.
     const internal = this.partition !== undefined && INTERNAL_SUBJECT.test(m.subject);
     const decoded = decodeEvent(m.data, internal ? this.cfg.streams.events.maxMsgBytes : this.cfg.processor.maxEventBytes);
     if (!decoded.ok) {
-      this.metrics.eventsIn.inc({ type: "invalid" });
+      this.eventsInBy("invalid").inc();
       this.kpi.onDeadLetter(decoded.reason);
-      await this.deadLetter(decoded.reason, decoded.detail, m);
-      return;
+      return this.deadLetter(decoded.reason, decoded.detail, m);
     }
     const ev: ShopEvent = decoded.value;
-    this.metrics.eventsIn.inc({ type: ev.type });
+    this.eventsInBy(ev.type).inc();
     const subjectType = this.subjects.typeOf(m.subject);
     if (subjectType !== ev.type) {
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
-      await this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
-      return;
+      return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
     }
     const effects = step(this.engine, ev, rngFromKey(this.cfg.processor.seed, ev.id));
+    let wait: Promise<void> | undefined;
     for (const eff of effects) {
       if (eff.kind === "decision") {
         const d = eff.decision;
@@ -294,20 +352,45 @@ export class Processor {
         this.lat.recordValue(Math.max(1, Math.round(us)));
         this.metrics.decideLatency.observe(us / 1e6);
         this.kpi.onDecision(d);
-        this.metrics.decisionsOut.inc({ channel: d.channel, arm: d.promotionId });
-        await this.publish({ subject: this.subjects.decision(d.channel), data: encodeDecision(d), msgID: d.id });
+        this.decisionsOutBy(d.channel, d.promotionId).inc();
+        this.publish({ subject: this.subjects.decision(d.channel), data: encodeDecision(d), msgID: d.id });
       } else if (eff.kind === "deadletter") {
         this.kpi.onDeadLetter(eff.reason);
-        await this.deadLetter(eff.reason, eff.detail, m, ev.id);
+        // Queued at once (DeadLetters.send publishes before its first await); awaited in order.
+        const dl = this.deadLetter(eff.reason, eff.detail, m, ev.id);
+        wait = wait ? wait.then(() => dl) : dl;
       } else {
         this.kpi.onOutcome(eff.outcome);
-        this.metrics.outcomes.inc({ cause: eff.outcome.cause });
+        this.outcomesBy(eff.outcome.cause).inc();
       }
     }
+    return wait;
   }
 
-  private async deadLetter(reason: DeadLetterReason, detail: string, m: JsMsg, eventId?: string): Promise<void> {
-    await this.deadLetters.send(reason, detail, { subject: m.subject, data: m.data, seq: m.seq, ...(eventId ? { eventId } : {}) }, Date.now());
+  // prom-client children per label value, looked up once: a labelled inc() hashes its labels on
+  // every call, and these run per event and per decision (bench/ profile of the processor).
+  private readonly eventsInChildren = new Map<string, { inc(): void }>();
+  private eventsInBy(type: string): { inc(): void } {
+    let c = this.eventsInChildren.get(type);
+    if (!c) this.eventsInChildren.set(type, (c = this.metrics.eventsIn.labels({ type })));
+    return c;
+  }
+  private readonly decisionsOutChildren = new Map<string, Map<string, { inc(): void }>>();
+  private decisionsOutBy(channel: string, arm: string): { inc(): void } {
+    let byArm = this.decisionsOutChildren.get(channel);
+    if (!byArm) this.decisionsOutChildren.set(channel, (byArm = new Map()));
+    let c = byArm.get(arm);
+    if (!c) byArm.set(arm, (c = this.metrics.decisionsOut.labels({ channel, arm })));
+    return c;
+  }
+  private readonly outcomesChildren = new Map<string, { inc(): void }>();
+  private outcomesBy(cause: string): { inc(): void } {
+    let c = this.outcomesChildren.get(cause);
+    if (!c) this.outcomesChildren.set(cause, (c = this.metrics.outcomes.labels({ cause })));
+    return c;
+  }
+  private deadLetter(reason: DeadLetterReason, detail: string, m: JsMsg, eventId?: string): Promise<void> {
+    return this.deadLetters.send(reason, detail, { subject: m.subject, data: m.data, seq: m.seq, ...(eventId ? { eventId } : {}) }, Date.now());
   }
 
   /**
@@ -316,8 +399,19 @@ export class Processor {
    * same msg ids, until the server takes it: nothing is acknowledged before its effects are stored.
    */
   flush(): Promise<void> {
-    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    if (!this.flushing) {
+      this.flushing = this.doFlush().finally(() => (this.flushing = undefined));
+      return this.flushing;
+    }
+    // The flush under way covers only what was handled before it began: a caller (a checkpoint
+    // above all) waits for one more, covering everything handled up to its call.
+    this.nextFlush ??= this.flushing
+      .catch(() => undefined)
+      .then(() => {
+        this.nextFlush = undefined;
+        return this.flush();
+      });
+    return this.nextFlush;
   }
 
   private async doFlush(): Promise<void> {
@@ -326,6 +420,9 @@ export class Processor {
     if (!last && batch.length === 0) return;
     this.unacked = [];
     this.sinceFlush = 0;
+    // Everything in the batch must have gone out before its acks are awaited.
+    const sending = this.sendQueued();
+    if (sending) await sending;
     for (let attempt = 0; batch.length; attempt++) {
       const results = await Promise.all(batch.map((u) => u.acked ?? Promise.resolve(false)));
       batch = batch.filter((_, i) => !results[i]);

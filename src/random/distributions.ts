@@ -43,6 +43,8 @@ export function sampleGamma(shape: number, rng: Rng): number {
 const LN4 = 1.3862943611198906; // ln 4
 const LN5_PLUS_1 = 2.6094379124341003; // 1 + ln 5
 const EXP_MAX = 709.782712893384; // ln(Number.MAX_VALUE)
+// w = shape·e^v can still overflow to Infinity below EXP_MAX when the shape is large (Beta(10⁴, 0.002):
+// Infinity/Infinity is NaN, a score that never wins), so it is clamped to MAX_VALUE as well.
 
 /**
  * Beta(a, b) by Cheng (1978), "Generating beta variates with nonintegral shape parameters",
@@ -65,7 +67,7 @@ export function sampleBeta(a: number, b: number, rng: Rng): number {
       const u2 = rng.next();
       if (u1 <= 0 || u2 <= 0) continue;
       const v = beta * Math.log(u1 / (1 - u1));
-      w = v > EXP_MAX ? Number.MAX_VALUE : lo * Math.exp(v);
+      w = v > EXP_MAX ? Number.MAX_VALUE : Math.min(Number.MAX_VALUE, lo * Math.exp(v));
       const z = u1 * u1 * u2;
       const r = gamma * v - LN4;
       const s = lo + r - w;
@@ -95,13 +97,13 @@ export function sampleBeta(a: number, b: number, rng: Rng): number {
       z = u1 * u1 * u2;
       if (z <= 0.25) {
         const v = beta * Math.log(u1 / (1 - u1));
-        w = v > EXP_MAX ? Number.MAX_VALUE : hi * Math.exp(v);
+        w = v > EXP_MAX ? Number.MAX_VALUE : Math.min(Number.MAX_VALUE, hi * Math.exp(v));
         break;
       }
       if (z >= k2) continue;
     }
     const v = beta * Math.log(u1 / (1 - u1));
-    w = v > EXP_MAX ? Number.MAX_VALUE : hi * Math.exp(v);
+    w = v > EXP_MAX ? Number.MAX_VALUE : Math.min(Number.MAX_VALUE, hi * Math.exp(v));
     if (sum * (Math.log(sum / (lo + w)) + v) - LN4 >= Math.log(z)) break;
   }
   return a === hi ? w / (lo + w) : lo / (lo + w);

@@ -37,24 +37,11 @@ export function rngFromSeed(seed: number): Rng {
   return new XoroRng(seed >>> 0);
 }
 
-/**
- * FNV-1a over the key's UTF-8 bytes: the same value as fnv1a32 from src/events, computed without a
- * TextEncoder and a byte array for ASCII keys (event ids are ASCII by the contract's pattern). This
- * runs once per event; the allocation showed in the decide() profile (bench/decide.bench.ts).
- */
-function keyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c >= 0x80) return fnv1a32(key);
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** A generator for one key (an event id): the same key and seed give the same draws on every replay. */
 export function rngFromKey(seed: number, key: string): Rng {
-  return new XoroRng((keyHash(key) ^ Math.imul(seed >>> 0, 0x9e3779b1)) >>> 0);
+  // fnv1a32 hashes ASCII keys without encoding them (it once built a TextEncoder per call, which
+  // showed in the decide() profile; this file had its own copy of the hash until fnv1a32 stopped).
+  return new XoroRng((fnv1a32(key) ^ Math.imul(seed >>> 0, 0x9e3779b1)) >>> 0);
 }
 
 export { TWO_POW_32 };

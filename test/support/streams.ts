@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeEvent, partitionOf, Subjects, type ShopEvent } from "../../src/events/index.ts";
+import { encodeEvent, Subjects, type ShopEvent } from "../../src/events/index.ts";
 import { PipelinedPublisher } from "../../src/io/nats/index.ts";
 
 export interface StoredMsg {
