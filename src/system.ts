@@ -6,7 +6,7 @@ import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { REPO_ROOT, type Config } from "./config/index.ts";
-import { connectNats, provision, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
+import { connectNats, provision, retryTransient, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
 import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
@@ -67,25 +67,6 @@ function serveProcessorMetrics(p: Reporting, metrics: Metrics, host: string, por
   });
 }
 
-/**
- * A cluster that is starting or recovering answers "jetstream is not enabled", times out, or has no
- * meta leader for a few seconds: keep trying for a minute before giving up.
- */
-async function provisionWithRetry(nc: NatsConnection, cfg: Readonly<Config>, log: Logger): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await provision(nc, cfg, log);
-      return;
-    } catch (err) {
-      const transient = /not enabled|timeout|no responders|leader|unavailable|insufficient resources/i.test((err as Error).message);
-      if (!transient || Date.now() > deadline) throw err;
-      log.warn({ err: (err as Error).message, attempt }, "JetStream not ready yet; retrying");
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * 2 ** attempt)));
-    }
-  }
-}
-
 /** Starts the parts asked for; resolves once everything is up. Used by `npm start` and by tests. */
 export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger): Promise<Running> {
   let embedded: NatsServerHandle | undefined;
@@ -125,7 +106,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   };
   running.stop = stop;
   try {
-    await provisionWithRetry(nc, cfg, log);
+    await retryTransient("provisioning", () => provision(nc, cfg, log), log);
     if (part === "all" || part === "server") {
       const server = new DashboardServer(nc, cfg, log, metrics);
       await server.start();
@@ -141,7 +122,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       stoppers.push(() => instance.stop());
     } else if (part === "all" || part === "processor") {
       const processor = new Processor(nc, cfg, log, metrics);
-      await processor.start();
+      await retryTransient("starting the processor", () => processor.start(), log);
       running.processor = reporting = processor;
       stoppers.push(() => processor.stop());
     }

@@ -15,7 +15,8 @@ const outcomes = (fx: Effect[]): Outcome[] => fx.flatMap((f) => (f.kind === "out
 function engine(over: Parameters<typeof engineConfig>[0] = {}, budgetCents = 10_000): Engine {
   const cfg: EngineConfig = engineConfig({ promotions: [promo("p", { amountOffCents: 400, maxDiscountCents: 400, budgetCents })], ...over, bandit: { holdoutShare: 0, ...over.bandit } });
   const e = createEngine(cfg);
-  for (let i = 0; i < 2000; i++) e.arms.update(CONTROL, "all", 0, T0);
+  // Control's posterior far below p's even when p holds a few provisional failures (Beta(1, 3)).
+  for (let i = 0; i < 200_000; i++) e.arms.update(CONTROL, "all", 0, T0);
   return e;
 }
 

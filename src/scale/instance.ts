@@ -10,7 +10,7 @@ import { Value } from "@sinclair/typebox/value";
 import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
 import { ownArms, reservationCents } from "../engine/index.ts";
 import { encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
-import { PipelinedPublisher } from "../io/nats/index.ts";
+import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -49,14 +49,16 @@ export class PartitionedInstance {
 
   async start(): Promise<void> {
     const kvm = new Kvm(this.nc);
-    this.ledger = new GlobalLedger(await kvm.open(this.cfg.kv.inventoryBucket), this.cfg.guards.stockReserve);
-    const leaseKv = await kvm.open(this.cfg.kv.leaseBucket);
-    for await (const k of await leaseKv.keys("promotion.*")) {
-      const e = await leaseKv.get(k);
-      if (e?.operation === "PUT") this.runtimePromotions.set(k.slice("promotion.".length), e.json<PromotionConfig>());
-    }
+    this.ledger = new GlobalLedger(await retryTransient("opening the ledger", () => kvm.open(this.cfg.kv.inventoryBucket), this.log), this.cfg.guards.stockReserve);
+    const leaseKv = await retryTransient("opening the leases", () => kvm.open(this.cfg.kv.leaseBucket), this.log);
+    await retryTransient("reading runtime promotions", async () => {
+      for await (const k of await leaseKv.keys("promotion.*")) {
+        const e = await leaseKv.get(k);
+        if (e?.operation === "PUT") this.runtimePromotions.set(k.slice("promotion.".length), e.json<PromotionConfig>());
+      }
+    }, this.log);
     this.inventory = new InventoryKeeper(this.nc, this.cfg, this.ledger, this.log);
-    await this.inventory.start();
+    await retryTransient("starting the inventory keeper", () => this.inventory.start(), this.log);
     this.leases = new LeaseManager(
       leaseKv,
       this.instanceId,

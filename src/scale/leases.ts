@@ -46,7 +46,7 @@ export class LeaseManager {
   }
 
   async start(): Promise<void> {
-    await this.tick();
+    await this.tick().catch((err: Error) => this.log.warn({ err: err.message }, "first lease round failed; retrying"));
     this.timer = setInterval(() => {
       // A round that fails (a NATS node is down, a request timed out) is retried at the next tick;
       // leases not renewed in time are found lost then.

@@ -8,3 +8,4 @@ export { DeadLetters } from "./deadletter.ts";
 export type { DeadLetter } from "./deadletter.ts";
 export { NatsError, PS_ERR_NATS } from "./errors.ts";
 export type { NatsErrorCode } from "./errors.ts";
+export { retryTransient, isTransientJetStreamError } from "./retry.ts";
