@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { benchScaleOut } from "./scale.bench.ts";
 import { loadavg } from "node:os";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -162,6 +163,18 @@ const SECTIONS: Record<string, Section> = {
           "µs min": round(t.minMicros),
           "µs CPU": round(t.cpuMicros),
         })),
+      };
+    },
+  },
+  scale: {
+    describe: "scale-out: the same stream drained by 1, 2 and 3 partitioned processor processes on a 3-node cluster (R3), all on this machine",
+    run: async (ctx) => {
+      const runs = await benchScaleOut(ctx, [1, 2, 3]);
+      return {
+        results: {
+          scaleOut: Object.fromEntries(runs.map((r) => [String(r.processes), { eventsPerSec: Math.round(r.eventsPerSec), seconds: round(r.seconds), events: r.events, decisions: r.decisions }])),
+        },
+        table: runs.map((r) => ({ processes: r.processes, "events/s": Math.round(r.eventsPerSec), seconds: round(r.seconds), events: r.events, decisions: r.decisions })),
       };
     },
   },
