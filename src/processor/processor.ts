@@ -242,7 +242,8 @@ export class Processor {
         const sending = this.sendQueued();
         if (sending) await sending;
       }
-      if (this.sinceCheckpoint >= p.checkpointEveryEvents || Date.now() - this.lastCheckpointMs >= checkpointEveryMs) await this.checkpoint();
+      // One checkpoint write at a time: while the last one is still being written, the next waits.
+      if (!this.saving && (this.sinceCheckpoint >= p.checkpointEveryEvents || Date.now() - this.lastCheckpointMs >= checkpointEveryMs)) await this.checkpoint();
       else if (this.sinceFlush >= p.flushEveryMessages && !this.flushing) void this.flush().catch(() => undefined);
     }
   }
@@ -251,22 +252,34 @@ export class Processor {
    * Serialises the state at this message boundary, waits until every publish it caused is stored
    * (a checkpoint must never cover a decision that could still be lost), then writes it.
    */
-  async checkpoint(): Promise<void> {
+  private saving: Promise<void> | undefined;
+
+  /**
+   * Serialises the state at this message boundary and waits until every publish it covers is stored
+   * (a checkpoint must never cover a decision that could still be lost); the compression and the KV
+   * write then go on while the loop handles the next events (`wait` to await them too, as on stop).
+   */
+  async checkpoint(opts: { wait?: boolean } = {}): Promise<void> {
+    await this.saving;
     const t0 = performance.now();
     const seq = this.stateSeq;
     const json = JSON.stringify({ engine: engineToJSON(this.engine), kpi: this.kpi.toJSON() } satisfies ProcessorState);
     this.sinceCheckpoint = 0;
     this.lastCheckpointMs = Date.now();
     await this.flush();
-    try {
-      const head = await this.checkpoints.save(json, seq);
-      this.metrics.checkpoints.inc();
-      this.metrics.checkpointBytes.set(head.bytes);
-      this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, "checkpoint failed; the previous one stays valid");
-      if (err instanceof StateError && err.code === PS_ERR_STATE.Conflict) this.onFenced?.();
-    }
+    const job = this.checkpoints.save(json, seq).then(
+      (head) => {
+        this.metrics.checkpoints.inc();
+        this.metrics.checkpointBytes.set(head.bytes);
+        this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
+      },
+      (err: Error) => {
+        this.log.error({ err: err.message }, "checkpoint failed; the previous one stays valid");
+        if (err instanceof StateError && err.code === PS_ERR_STATE.Conflict) this.onFenced?.();
+      },
+    );
+    this.saving = job.finally(() => (this.saving = undefined));
+    if (opts.wait) await this.saving;
   }
 
   /** Queues a publish (sent by sendQueued); it counts as unacked from now on. */
@@ -524,7 +537,7 @@ export class Processor {
     this.messages?.stop();
     await this.loop;
     try {
-      await this.checkpoint();
+      await this.checkpoint({ wait: true });
     } catch (err) {
       this.log.error({ err: (err as Error).message }, "final flush failed; unacknowledged events will be redelivered");
     }
