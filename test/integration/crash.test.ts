@@ -2,6 +2,7 @@
 // and the final state equals that of a run that was never interrupted on the same input.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { createEngine, engineConfigFrom, step, type EngineState } from "../../src/engine/index.ts";
@@ -110,7 +111,11 @@ describe("kill -9 of the processor", () => {
     const b1 = spawnPart("processor", crashed.env);
     children.push(b1);
     const jsm = await jetstreamManager(crashed.nc);
-    await waitFor("decisions before the kill", async () => (await jsm.streams.info(cfg.streams.decisions.name)).state.messages >= killAt, 120_000, 5);
+    // A checkpoint must exist to test its restore: the first is written in the background, and on a
+    // busy machine the kill point can come before that write is done.
+    const kv = await new Kvm(crashed.nc).open(cfg.kv.stateBucket);
+    const checkpointed = async () => (await kv.get(`${cfg.processor.durable}.head`))?.operation === "PUT";
+    await waitFor("decisions before the kill, and a checkpoint", async () => (await jsm.streams.info(cfg.streams.decisions.name)).state.messages >= killAt && (await checkpointed()), 120_000, 5);
     b1.signal("SIGKILL");
     await b1.exited;
     const atKill = (await jsm.streams.info(cfg.streams.decisions.name)).state.messages;
