@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CustomerState, NEVER_MINUTES, featureView, featuresOf, observe, offerFits, offersWithin, recordOffer } from "./index.ts";
+import { CustomerState, NEVER_MINUTES, customerFromJSON, customerToJSON, featureView, featuresOf, observe, offerFits, offersWithin, recordOffer } from "./index.ts";
 
 const MIN = 60_000;
 const T = 1_700_000_000_000;
@@ -108,5 +108,24 @@ describe("featureView", () => {
       const view = featureView(c, now);
       for (const k of Object.keys(full) as (keyof typeof full)[]) expect(view[k], k).toEqual(full[k]);
     }
+  });
+});
+
+describe("customerToJSON / customerFromJSON", () => {
+  it("round-trips a customer, and still reads the dense windows of older checkpoints", () => {
+    const c = new CustomerState();
+    observe(c, { type: "view", ts: T, category: "toys" }, 4);
+    observe(c, { type: "cart", ts: T + MIN, category: "toys", priceCents: 1200, quantity: 1 }, 4);
+    recordOffer(c, "web", T + 2 * MIN, 4);
+    const j = customerToJSON(c);
+    const back = customerFromJSON(JSON.parse(JSON.stringify(j)));
+    expect(featuresOf(back, T + 3 * MIN)).toEqual(featuresOf(c, T + 3 * MIN));
+    expect(Array.from(back.windows.data)).toEqual(Array.from(c.windows.data));
+    const { ws: _ws, ...old } = j;
+    const dense = customerFromJSON({ ...old, w: Array.from(c.windows.data) });
+    expect(Array.from(dense.windows.data)).toEqual(Array.from(c.windows.data));
+    // The copy is detached: a new offer on the original does not reach the restored one.
+    recordOffer(c, "web", T + 4 * MIN, 4);
+    expect(offersWithin(back, "web", 60 * MIN, T + 5 * MIN)).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Channel } from "../events/index.ts";
-import { CustomerState, customerFromJSON, customerToJSON, newestOfferMs, type CustomerJSON } from "./customer.ts";
+import { CustomerState, copyOffers, customerFromJSON, customerToJSON, newestOfferMs, type CustomerJSON } from "./customer.ts";
 
 export interface StoreState {
   nowMs: number;
@@ -128,7 +128,7 @@ export class FeatureStore {
       const remaining = this.cache.getRemainingTTL(id);
       customers.push([id, customerToJSON(c), this.nowMs - (this.opts.idleTtlMs - remaining)]);
     }
-    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: structuredClone(m.offers), newestMs: m.newestMs }]);
+    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
   }
 
@@ -138,7 +138,7 @@ export class FeatureStore {
     for (const [id, c, start] of s.customers) f.cache.set(id, customerFromJSON(c), { start });
     f.evictions = s.evictions;
     f.expirations = s.expirations;
-    for (const [k, m] of s.offerMemory) f.offerMemory.set(k, { offers: structuredClone(m.offers), newestMs: m.newestMs });
+    for (const [k, m] of s.offerMemory) f.offerMemory.set(k, { offers: copyOffers(m.offers), newestMs: m.newestMs });
     f.sweepAt = s.sweepAt;
     return f;
   }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { WindowCounts } from "./index.ts";
 
@@ -53,5 +54,22 @@ describe("WindowCounts", () => {
     w.add("view", T0 + 10 * MIN);
     expect(w.count("view", "5m", T0 + 8 * MIN)).toBe(0);
     expect(w.count("view", "5m", T0 + 10 * MIN)).toBe(1);
+  });
+
+  it("round-trips through its sparse form, which holds only the cells a fresh array lacks", () => {
+    const types = ["view", "click", "cart", "purchase"] as const;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...types), fc.integer({ min: 0, max: 3 * 24 * 60 })), { maxLength: 60 }), (evs) => {
+        const w = new WindowCounts();
+        for (const [type, minute] of evs) w.add(type, T0 + minute * MIN);
+        const cells = w.toSparse();
+        expect(Array.from(WindowCounts.fromSparse(cells).data)).toEqual(Array.from(w.data));
+        expect(cells.length).toBeLessThanOrEqual(2 * 3 * 5 * Math.max(1, evs.length));
+      }),
+      { seed: 11, numRuns: 200 },
+    );
+    expect(new WindowCounts().toSparse()).toEqual([]);
+    expect(() => WindowCounts.fromSparse([5])).toThrow(/pairs/);
+    expect(() => WindowCounts.fromSparse([10_000, 1])).toThrow(/outside/);
   });
 });
