@@ -248,16 +248,14 @@ export class Processor {
     }
   }
 
-  /**
-   * Serialises the state at this message boundary, waits until every publish it caused is stored
-   * (a checkpoint must never cover a decision that could still be lost), then writes it.
-   */
+  /** The checkpoint being written, if any: one at a time. */
   private saving: Promise<void> | undefined;
 
   /**
-   * Serialises the state at this message boundary and waits until every publish it covers is stored
-   * (a checkpoint must never cover a decision that could still be lost); the compression and the KV
-   * write then go on while the loop handles the next events (`wait` to await them too, as on stop).
+   * Serialises the state at this message boundary (the only part that stops the loop), then, beside
+   * the loop, waits until every publish it covers is stored (a checkpoint must never cover a decision
+   * that could still be lost: the flush started here covers everything handled up to now) and
+   * compresses and writes it. `wait` awaits all of it, and lets a failed flush throw (as on stop).
    */
   async checkpoint(opts: { wait?: boolean } = {}): Promise<void> {
     await this.saving;
@@ -266,8 +264,10 @@ export class Processor {
     const json = JSON.stringify({ engine: engineToJSON(this.engine), kpi: this.kpi.toJSON() } satisfies ProcessorState);
     this.sinceCheckpoint = 0;
     this.lastCheckpointMs = Date.now();
-    await this.flush();
-    const job = this.checkpoints.save(json, seq).then(
+    this.metrics.checkpointPauseSeconds.observe((performance.now() - t0) / 1000);
+    const flushed = this.flush();
+    if (opts.wait) await flushed;
+    const job = flushed.then(() => this.checkpoints.save(json, seq)).then(
       (head) => {
         this.metrics.checkpoints.inc();
         this.metrics.checkpointBytes.set(head.bytes);
