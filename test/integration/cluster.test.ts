@@ -178,6 +178,15 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
     ids.push(...first.map((e) => e.id));
     await publish(first);
     await waitFor("B deciding", async () => (await decisionsByEvent()).size > 40, 60_000, 300);
+    // Kill B only once it has acknowledged events on a partition of its own, so there is something
+    // of B's to resume (acks go out in batches: B could otherwise die before its first).
+    const bParts = [...b.output().matchAll(/"partition":(\d+),"previousOwner":(?:null|"[^"]*"),"msg":"partition lease acquired"/g)].map((m) => Number(m[1]));
+    expect(bParts.length).toBeGreaterThan(0);
+    const jsmB = await jetstreamManager(nc!);
+    await waitFor("B to acknowledge events of its partitions", async () => {
+      for (const p of bParts) if ((await jsmB.consumers.info("EVENTS", `processor-p${p}`)).ack_floor.stream_seq > 0) return true;
+      return false;
+    }, 60_000, 100);
     b.signal("SIGKILL");
     await b.exited;
     const later = visits(120, T0 + 60_000);
