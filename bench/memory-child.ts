@@ -12,7 +12,7 @@
 //
 // Usage: node --expose-gc --import tsx bench/memory-child.ts <customers>; prints one JSON line.
 import { loadConfig } from "../src/config/index.ts";
-import { createEngine, engineConfigFrom, engineToJSON, step } from "../src/engine/index.ts";
+import { createEngine, engineConfigFrom, EngineSnapshot, engineToJSON, step } from "../src/engine/index.ts";
 import { decodeEvent, encodeEvent, type ShopEvent } from "../src/events/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../src/kpi/index.ts";
 import { rngFromKey, rngFromSeed } from "../src/random/index.ts";
@@ -31,9 +31,11 @@ export interface MemoryPoint {
   evictions: number;
   pending: number;
   seconds: number;
+  /** What a checkpoint stops the processor's loop for at this state (EngineSnapshot's start), ms. */
+  checkpointPauseMs: number;
   /**
-   * What one checkpoint's synchronous part costs at this state (engineToJSON + JSON.stringify, as
-   * Processor.checkpoint does in its loop), ms; measured after the RSS so its garbage does not count.
+   * What serialising the whole state costs (engineToJSON + JSON.stringify), ms, which the processor
+   * spreads over slices beside its loop; measured after the RSS so its garbage does not count.
    */
   checkpointSerializeMs: number;
   checkpointMb: number;
@@ -103,6 +105,12 @@ for (let i = 0; i < 3; i++) {
 }
 const m = process.memoryUsage();
 const snap = buildSnapshot(engine, kpi, Date.now());
+// What stops the processor's loop at a checkpoint (EngineSnapshot: copy the small parts, list the
+// large ones), then what the whole serialisation costs (done in slices beside the loop).
+const p0 = performance.now();
+const snapshot = new EngineSnapshot(engine);
+const checkpointPauseMs = performance.now() - p0;
+snapshot.json();
 const c0 = performance.now();
 const checkpointChars = JSON.stringify({ engine: engineToJSON(engine), kpi: kpi.toJSON() }).length;
 const checkpointSerializeMs = performance.now() - c0;
@@ -118,6 +126,7 @@ const point: MemoryPoint = {
   evictions: snap.cache.evictions,
   pending: snap.pending,
   seconds,
+  checkpointPauseMs,
   checkpointSerializeMs,
   checkpointMb: checkpointChars / 2 ** 20,
 };

@@ -132,7 +132,7 @@ const SECTIONS: Record<string, Section> = {
       return {
         results: {
           rssMbByCustomers: Object.fromEntries(points.map((p) => [String(p.customers), Math.round(p.rssMb)])),
-          memoryDetail: points.map((p) => ({ ...p, rssMb: round(p.rssMb, 1), heapUsedMb: round(p.heapUsedMb, 1), arrayBuffersMb: round(p.arrayBuffersMb, 1), rssBeforeGcMb: round(p.rssBeforeGcMb, 1), seconds: round(p.seconds, 1), checkpointSerializeMs: Math.round(p.checkpointSerializeMs), checkpointMb: round(p.checkpointMb, 1) })),
+          memoryDetail: points.map((p) => ({ ...p, rssMb: round(p.rssMb, 1), heapUsedMb: round(p.heapUsedMb, 1), arrayBuffersMb: round(p.arrayBuffersMb, 1), rssBeforeGcMb: round(p.rssBeforeGcMb, 1), seconds: round(p.seconds, 1), checkpointPauseMs: round(p.checkpointPauseMs, 1), checkpointSerializeMs: Math.round(p.checkpointSerializeMs), checkpointMb: round(p.checkpointMb, 1) })),
         },
         table: points.map((p) => ({
           customers: p.customers,
@@ -142,6 +142,7 @@ const SECTIONS: Record<string, Section> = {
           "array buffers MB": Math.round(p.arrayBuffersMb),
           "cached customers": p.cachedCustomers,
           "open decisions": p.pending,
+          "checkpoint pause ms": round(p.checkpointPauseMs, 1),
           "checkpoint serialise ms": Math.round(p.checkpointSerializeMs),
           "checkpoint MB": round(p.checkpointMb, 1),
         })),

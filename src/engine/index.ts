@@ -12,6 +12,6 @@ export type { ProductInfo, BudgetInfo } from "./ledger.ts";
 export { PendingTable } from "./attribution.ts";
 export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";
 export type { Effect, EngineConfig, Outcome, Pending, Promotion } from "./types.ts";
-export { engineToJSON, engineFromJSON } from "./persist.ts";
+export { engineToJSON, engineFromJSON, EngineSnapshot } from "./persist.ts";
 export type { EngineState } from "./persist.ts";
 export type { LedgerState } from "./ledger.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/index.ts";
 import type { ShopEvent } from "../events/index.ts";
 import { rngFromKey, rngFromSeed } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, engineToJSON, step, type Effect } from "./index.ts";
+import { createEngine, engineConfigFrom, engineFromJSON, engineToJSON, EngineSnapshot, step, type Effect } from "./index.ts";
 
 /** A seeded stream of shop events: inventory, visits, sends, views, carts, purchases (some promoted). */
 function events(seed: number, n: number): ShopEvent[] {
@@ -56,5 +56,29 @@ describe("engine checkpoints", () => {
     expect(whole.engine.features.evictions).toBeGreaterThan(0);
     expect(whole.effects.some((e) => e.kind === "outcome" && e.outcome.cause === "expired")).toBe(true);
     expect(whole.effects.some((e) => e.kind === "deadletter" && e.reason === "late")).toBe(true);
+  });
+
+  it.each([
+    [777, "finished at the end"],
+    [2500, "stepped a little after every event"],
+  ])("a snapshot begun after %i events, %s, is the state at its start while the engine goes on", (k, how) => {
+    const whole = run(1, evs, 0, evs.length, createEngine(cfg));
+    const { engine, effects: upToK } = run(1, evs, 0, k, createEngine(cfg));
+    const atStart = JSON.parse(JSON.stringify(engineToJSON(engine)));
+    const snap = new EngineSnapshot(engine);
+    const evictionsBefore = engine.features.evictions;
+    // 400 more events change customers that are not yet written out, evict some and bring others back.
+    for (let i = k; i < k + 400; i++) {
+      run(1, evs, i, i + 1, engine);
+      if (how.startsWith("stepped")) snap.step(0);
+    }
+    expect(engine.features.evictions).toBeGreaterThan(evictionsBefore);
+    const json = snap.json();
+    expect(JSON.parse(json)).toEqual(atStart);
+    // The engine it restores continues exactly like one that never stopped.
+    const restored = engineFromJSON(cfg, JSON.parse(json));
+    const rest = run(1, evs, k, evs.length, restored);
+    expect([...upToK, ...rest.effects]).toEqual(whole.effects);
+    expect(engineToJSON(restored)).toEqual(engineToJSON(whole.engine));
   });
 });

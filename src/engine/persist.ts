@@ -2,7 +2,7 @@
 // exactly like one that never stopped (same LRU order and ages, same pending expiries, same posteriors),
 // so a replay from the checkpoint's stream position reproduces the same decisions.
 import { ArmTable, type ArmTableState } from "../bandit/index.ts";
-import { FeatureStore, type StoreState } from "../features/index.ts";
+import { FeatureStore, type StoreSnapshot, type StoreState } from "../features/index.ts";
 import { PendingTable } from "./attribution.ts";
 import { createEngine, rebuildExternal, type Engine, type EngineCounters } from "./engine.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
@@ -27,9 +27,10 @@ export interface EngineState {
   recentIds: string[];
 }
 
-export function engineToJSON(e: Engine): EngineState {
-  const recentIds: string[] = [];
-  for (const k of e.recentIds.rkeys()) recentIds.push(k);
+type SmallState = Omit<EngineState, "features" | "pending" | "recentIds">;
+
+/** Everything but the large parts (customers, open decisions, recent event ids), copied. */
+function smallStateOf(e: Engine): SmallState {
   return {
     version: 1,
     watermarkMs: e.watermarkMs,
@@ -44,11 +45,66 @@ export function engineToJSON(e: Engine): EngineState {
       endsAtMs: Number.isFinite(p.endsAtMs) ? p.endsAtMs : null,
     })),
     arms: e.arms.toJSON(),
-    features: e.features.toJSON(),
     ledger: e.ledger.toJSON(),
+  };
+}
+
+export function engineToJSON(e: Engine): EngineState {
+  const recentIds: string[] = [];
+  for (const k of e.recentIds.rkeys()) recentIds.push(k);
+  return {
+    ...smallStateOf(e),
+    features: e.features.toJSON(),
     pending: e.pending.inAddOrder().map(({ closed: _closed, ...p }) => p),
     recentIds,
   };
+}
+
+/**
+ * The engine's state at this moment, serialised while the engine goes on: what `engineToJSON` gives,
+ * as JSON text, without stopping the caller for all of it. The small parts are copied now; the
+ * customers are written out copy-on-write (`StoreSnapshot`); open decisions and recent event ids are
+ * listed now (decisions do not change once open, ids are strings) and written out in slices.
+ */
+export class EngineSnapshot {
+  private readonly head: string;
+  private readonly features: StoreSnapshot;
+  private readonly pending: Pending[];
+  private readonly pendingParts: string[] = [];
+  private readonly recentIds: string[];
+  private recentJson: string | undefined;
+
+  constructor(e: Engine) {
+    this.head = JSON.stringify(smallStateOf(e));
+    this.features = e.features.beginSnapshot();
+    this.pending = e.pending.inAddOrder();
+    this.recentIds = [];
+    for (const k of e.recentIds.rkeys()) this.recentIds.push(k);
+  }
+
+  get done(): boolean {
+    return this.features.done && this.pendingParts.length === this.pending.length && this.recentJson !== undefined;
+  }
+
+  /** Serialises for about `budgetMs`; true when all is done. */
+  step(budgetMs: number): boolean {
+    const until = performance.now() + budgetMs;
+    if (!this.features.step(budgetMs)) return false;
+    const parts = this.pendingParts;
+    while (parts.length < this.pending.length) {
+      const { closed: _closed, ...p } = this.pending[parts.length]!;
+      parts.push(JSON.stringify(p));
+      if (parts.length % 64 === 0 && performance.now() >= until) return false;
+    }
+    this.recentJson ??= JSON.stringify(this.recentIds);
+    return true;
+  }
+
+  /** The engine's JSON (an `EngineState`), finishing the serialisation first if needed. */
+  json(): string {
+    this.step(Infinity);
+    return `${this.head.slice(0, -1)},"features":${this.features.json()},"pending":[${this.pendingParts.join(",")}],"recentIds":${this.recentJson!}}`;
+  }
 }
 
 /** An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included). */

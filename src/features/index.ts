@@ -2,5 +2,5 @@ export { WindowCounts, COUNTED_TYPES, WINDOWS } from "./windows.ts";
 export type { CountedType, WindowName } from "./windows.ts";
 export { CustomerState, observe, featuresOf, featureView, offersWithin, offerFits, recordOffer, newestOfferMs, NEVER_MINUTES, customerToJSON, customerFromJSON } from "./customer.ts";
 export type { FeatureVector, ObservedEvent, CustomerJSON } from "./customer.ts";
-export { FeatureStore } from "./store.ts";
+export { FeatureStore, StoreSnapshot } from "./store.ts";
 export type { FeatureStoreOptions, StoreState } from "./store.ts";

@@ -6,7 +6,7 @@ import { Value } from "@sinclair/typebox/value";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, engineToJSON, promotionFrom, addPromotion, step, type Engine, type EngineState } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, engineFromJSON, EngineSnapshot, promotionFrom, addPromotion, step, type Engine, type EngineState } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason, type ShopEvent } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator, type KpiState, type LiveSnapshot } from "../kpi/index.ts";
@@ -19,6 +19,8 @@ export type ProcessorSnapshot = LiveSnapshot;
 const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
 /** Queued publishes handed to the publisher at least this often while a backlog is handled. */
 const SEND_BATCH = 64;
+/** A checkpoint's serialisation runs in slices of about this many ms between the loop's turns. */
+const SNAPSHOT_SLICE_MS = 2;
 
 /** How long /health stays degraded after events were lost to stream limits. */
 const LOSS_REPORT_MS = 10 * 60_000;
@@ -252,22 +254,27 @@ export class Processor {
   private saving: Promise<void> | undefined;
 
   /**
-   * Serialises the state at this message boundary (the only part that stops the loop), then, beside
-   * the loop, waits until every publish it covers is stored (a checkpoint must never cover a decision
-   * that could still be lost: the flush started here covers everything handled up to now) and
-   * compresses and writes it. `wait` awaits all of it, and lets a failed flush throw (as on stop).
+   * Takes the state at this message boundary and writes it beside the loop: the loop stops only to
+   * copy the small parts and list the large ones (`ps_checkpoint_pause_seconds`); the customers, open
+   * decisions and recent ids are serialised in slices of SNAPSHOT_SLICE_MS between the loop's turns,
+   * copy-on-write (`EngineSnapshot`). The checkpoint is written once every publish it covers is stored
+   * (a checkpoint must never cover a decision that could still be lost: the flush started here covers
+   * everything handled up to now). `wait` awaits all of it, and lets a failed flush throw (as on stop).
    */
   async checkpoint(opts: { wait?: boolean } = {}): Promise<void> {
     await this.saving;
     const t0 = performance.now();
     const seq = this.stateSeq;
-    const json = JSON.stringify({ engine: engineToJSON(this.engine), kpi: this.kpi.toJSON() } satisfies ProcessorState);
+    const snap = new EngineSnapshot(this.engine);
+    const kpi = JSON.stringify(this.kpi.toJSON());
     this.sinceCheckpoint = 0;
     this.lastCheckpointMs = Date.now();
     this.metrics.checkpointPauseSeconds.observe((performance.now() - t0) / 1000);
     const flushed = this.flush();
     if (opts.wait) await flushed;
-    const job = flushed.then(() => this.checkpoints.save(json, seq)).then(
+    const serialised = opts.wait ? Promise.resolve(snap.json()) : inSlices(snap);
+    const json = Promise.all([serialised, flushed]).then(([engine]) => `{"engine":${engine},"kpi":${kpi}}`);
+    const job = json.then((text) => this.checkpoints.save(text, seq)).then(
       (head) => {
         this.metrics.checkpoints.inc();
         this.metrics.checkpointBytes.set(head.bytes);
@@ -544,4 +551,19 @@ export class Processor {
     if (this.standalone) this.publishSnapshot();
     this.log.info({ eventsIn: this.eventsIn, decisions: this.kpi.decisions }, "processor stopped");
   }
+}
+
+/** Finishes a snapshot a slice at a time, each in its own turn of the event loop. */
+function inSlices(snap: EngineSnapshot): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const slice = () => {
+      try {
+        if (snap.step(SNAPSHOT_SLICE_MS)) resolve(snap.json());
+        else setImmediate(slice);
+      } catch (err) {
+        reject(err as Error);
+      }
+    };
+    setImmediate(slice);
+  });
 }
