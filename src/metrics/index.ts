@@ -28,7 +28,7 @@ export function createMetrics() {
     checkpoints: new Counter({ name: "ps_checkpoints_total", help: "Checkpoints written to KV", registers: r }),
     checkpointBytes: new Gauge({ name: "ps_checkpoint_bytes", help: "Size of the last checkpoint (gzip)", registers: r }),
     checkpointSeconds: new Histogram({ name: "ps_checkpoint_seconds", help: "Time to serialise and write a checkpoint", buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
-    checkpointPauseSeconds: new Histogram({ name: "ps_checkpoint_pause_seconds", help: "Time the processor stops handling events to serialise a checkpoint (the rest of a checkpoint runs beside the loop)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
+    checkpointPauseSeconds: new Histogram({ name: "ps_checkpoint_pause_seconds", help: "Time the processor stops handling events to start a checkpoint (copy the small parts, list the large ones; the rest runs beside the loop)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     redelivered: new Counter({ name: "ps_redelivered_total", help: "Events delivered again after the processor had handled them (skipped)", registers: r }),
     replaySuppressed: new Counter({ name: "ps_replay_suppressed_total", help: "Publishes skipped while replaying events already handled before a restart", registers: r }),
     wsClients: new Gauge({ name: "ps_ws_clients", help: "Open WebSocket clients", registers: r }),
