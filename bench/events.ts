@@ -8,7 +8,7 @@ import type { Config } from "../src/config/index.ts";
 import { createEngine, engineConfigFrom, step } from "../src/engine/index.ts";
 import { encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
 import { rngFromKey } from "../src/random/index.ts";
-import { loadScenario, World } from "../simulator/index.ts";
+import { loadScenario, World, worldFromConfig } from "../simulator/index.ts";
 
 /** One event ready to publish: subject by type and partition, msg id = event id (as the simulator). */
 export interface WireEvent {
@@ -37,18 +37,7 @@ export class EventSource {
   private n = 0;
 
   constructor(private readonly cfg: Readonly<Config>) {
-    const s = cfg.simulator;
-    this.world = new World({
-      seed: s.seed,
-      startMs: Date.parse(s.startTime),
-      shoppers: s.shoppers,
-      products: s.products,
-      categories: s.categories,
-      visitsPerSec: s.visitsPerSec,
-      promotions: cfg.promotions,
-      scenario: loadScenario(s.scenario),
-      runId: "bench",
-    });
+    this.world = worldFromConfig(cfg, loadScenario(cfg.simulator.scenario), { runId: "bench" });
     this.engine = createEngine(engineConfigFrom(cfg));
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.t = this.world.nowMs;

@@ -7,7 +7,7 @@ import { encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { Logger } from "../src/log/index.ts";
 import { JetStreamSink } from "./replay/sink.ts";
-import { listScenarios, loadScenario, World, type WorldCounts, type WorldOutput } from "./world/index.ts";
+import { listScenarios, loadScenario, World, worldFromConfig, type WorldCounts, type WorldOutput } from "./world/index.ts";
 
 export type Speed = number | "max";
 
@@ -101,17 +101,7 @@ export class SimulatorRunner {
   }
 
   private makeWorld(startMs: number): World {
-    const s = this.cfg.simulator;
-    return new World({
-      seed: this.seed,
-      startMs,
-      shoppers: s.shoppers,
-      products: s.products,
-      categories: s.categories,
-      visitsPerSec: s.visitsPerSec,
-      promotions: this.cfg.promotions,
-      scenario: loadScenario(this.scenarioName),
-    });
+    return worldFromConfig(this.cfg, loadScenario(this.scenarioName), { seed: this.seed, startMs });
   }
 
   /**

@@ -1,4 +1,4 @@
-export { World, CONTROL } from "./world.ts";
+export { World, CONTROL, worldFromConfig } from "./world.ts";
 export type { WorldOptions, WorldOutput, Truth, Shopper, OfferSeen, WorldCounts } from "./world.ts";
 export { buildCatalog } from "./catalog.ts";
 export type { Product } from "./catalog.ts";

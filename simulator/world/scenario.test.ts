@@ -2,24 +2,14 @@
 // simulated time; no NATS).
 import { describe, expect, it } from "vitest";
 import { loadConfig, type PromotionConfig } from "../../src/config/index.ts";
-import { CONTROL, listScenarios, loadScenario, World, type Truth, type WorldOutput } from "./index.ts";
+import { CONTROL, listScenarios, loadScenario, World, worldFromConfig, type Truth, type WorldOutput } from "./index.ts";
 
 const cfg = loadConfig({ env: {} });
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 function makeWorld(scenario: string, seed = 7): World {
-  const s = cfg.simulator;
-  return new World({
-    seed,
-    startMs: Date.parse(s.startTime),
-    shoppers: s.shoppers,
-    products: s.products,
-    categories: s.categories,
-    visitsPerSec: s.visitsPerSec,
-    promotions: cfg.promotions,
-    scenario: loadScenario(scenario),
-  });
+  return worldFromConfig(cfg, loadScenario(scenario), { seed });
 }
 
 interface Timed<T> {

@@ -2,24 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.ts";
 import type { ShopEvent } from "../../src/events/index.ts";
-import { CONTROL, loadScenario, World, type Truth, type WorldOutput } from "./index.ts";
+import { CONTROL, loadScenario, World, worldFromConfig, type Truth, type WorldOutput } from "./index.ts";
 
 const cfg = loadConfig({ env: {} });
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 function makeWorld(seed = 7, scenario = "steady"): World {
-  const s = cfg.simulator;
-  return new World({
-    seed,
-    startMs: Date.parse(s.startTime),
-    shoppers: s.shoppers,
-    products: s.products,
-    categories: s.categories,
-    visitsPerSec: s.visitsPerSec,
-    promotions: cfg.promotions,
-    scenario: loadScenario(scenario),
-  });
+  return worldFromConfig(cfg, loadScenario(scenario), { seed });
 }
 
 type Policy = (t: Truth) => string;

@@ -1,7 +1,7 @@
 // The simulated shop as a pure model under a seeded generator and a virtual clock: the same seed,
 // scenario and decisions give the same events. It never sees the engine; decisions reach it as data.
 import { Heap } from "heap-js";
-import type { PromotionConfig } from "../../src/config/index.ts";
+import type { Config, PromotionConfig } from "../../src/config/index.ts";
 import type { Channel, ShopEvent } from "../../src/events/index.ts";
 import { rngFromSeed, sampleExponential, sampleNormal, type Rng } from "../../src/random/index.ts";
 import { buildCatalog, type Product } from "./catalog.ts";
@@ -20,6 +20,25 @@ export interface WorldOptions {
   scenario: Scenario;
   /** Prefix of every event id; distinct per run so a restarted simulator never reuses ids. */
   runId?: string;
+}
+
+/**
+ * A world from the configuration's `simulator` section and promotions, in `scenario`; `over` replaces
+ * any option (another seed, start, size or run id).
+ */
+export function worldFromConfig(cfg: Pick<Config, "simulator" | "promotions">, scenario: Scenario, over: Partial<WorldOptions> = {}): World {
+  const s = cfg.simulator;
+  return new World({
+    seed: s.seed,
+    startMs: Date.parse(s.startTime),
+    shoppers: s.shoppers,
+    products: s.products,
+    categories: s.categories,
+    visitsPerSec: s.visitsPerSec,
+    promotions: cfg.promotions,
+    scenario,
+    ...over,
+  });
 }
 
 export interface Shopper {

@@ -5,7 +5,7 @@ import type { Config } from "../config/index.ts";
 import { addPromotion, createEngine, engineConfigFrom, promotionFrom, step, type Engine, type EngineConfig } from "../engine/index.ts";
 import { RegretTracker } from "../kpi/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { World, type Scenario } from "../../simulator/world/index.ts";
+import { worldFromConfig, type Scenario } from "../../simulator/world/index.ts";
 import { GreedyTable, UniformTable } from "./tables.ts";
 
 export interface SimPolicy {
@@ -83,9 +83,8 @@ export interface SimRunOptions {
 
 export function runSim(o: SimRunOptions): SimRun {
   const n = o.decisions;
-  const s = o.cfg.simulator;
-  const startMs = Date.parse(s.startTime);
-  const world = new World({ seed: o.seed, startMs, shoppers: s.shoppers, products: s.products, categories: s.categories, visitsPerSec: s.visitsPerSec, promotions: o.cfg.promotions, scenario: o.scenario });
+  const startMs = Date.parse(o.cfg.simulator.startTime);
+  const world = worldFromConfig(o.cfg, o.scenario, { seed: o.seed });
   const engine = o.policy.build(engineConfigFrom(o.cfg));
   const tracker = new RegretTracker();
   const incremental = new Float64Array(n + 1);

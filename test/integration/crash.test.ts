@@ -12,7 +12,7 @@ import { createLogger } from "../../src/log/index.ts";
 import type { ProcessorState } from "../../src/processor/index.ts";
 import { rngFromKey, rngFromSeed } from "../../src/random/index.ts";
 import { CheckpointStore } from "../../src/state/index.ts";
-import { loadScenario, World } from "../../simulator/index.ts";
+import { loadScenario, worldFromConfig } from "../../simulator/index.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
 import { publishEvents, readStream } from "../support/streams.ts";
@@ -29,8 +29,7 @@ const cfg: Readonly<Config> = loadConfig({ env: {}, overrides: overlay });
 
 /** The input: a simulated shop whose shoppers react to the same engine (in process, no delay). */
 function input(): ShopEvent[] {
-  const s = cfg.simulator;
-  const world = new World({ seed: 3, startMs: Date.parse(s.startTime), shoppers: 1500, products: s.products, categories: s.categories, visitsPerSec: 12, promotions: cfg.promotions, scenario: loadScenario("steady") });
+  const world = worldFromConfig(cfg, loadScenario("steady"), { seed: 3, shoppers: 1500, visitsPerSec: 12 });
   const engine = createEngine(engineConfigFrom(cfg));
   const out: ShopEvent[] = [];
   for (let t = world.nowMs; out.length < 20_000; ) {
