@@ -273,7 +273,13 @@ export class Processor {
     const flushed = this.flush();
     if (opts.wait) await flushed;
     const serialised = opts.wait ? Promise.resolve(snap.json()) : inSlices(snap);
-    const json = Promise.all([serialised, flushed]).then(([engine]) => `{"engine":${engine},"kpi":${kpi}}`);
+    // Settles only once the snapshot is done, even if the flush fails first: the next checkpoint
+    // must not begin while this one's snapshot is still under way.
+    flushed.catch(() => undefined);
+    const json = serialised.then(async (engine) => {
+      await flushed;
+      return `{"engine":${engine},"kpi":${kpi}}`;
+    });
     const job = json.then((text) => this.checkpoints.save(text, seq)).then(
       (head) => {
         this.metrics.checkpoints.inc();
