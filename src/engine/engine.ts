@@ -5,7 +5,7 @@ import type { Rng } from "../random/index.ts";
 import type { Channel, CustomerEvent, Decision, DecisionPointEvent, ShopEvent } from "../events/index.ts";
 import { PS_ERR_EVENT } from "../events/index.ts";
 import { FeatureStore, featureView, featuresOf, observe, recordOffer, type CustomerState, type FeatureVector } from "../features/index.ts";
-import { LRUCache } from "lru-cache";
+import { RecentIds } from "./recent.ts";
 import { PendingTable } from "./attribution.ts";
 import { capAllows, exclusionOf, reservationCents } from "./guards.ts";
 import { Ledger } from "./ledger.ts";
@@ -40,7 +40,7 @@ export interface Engine {
   features: FeatureStore;
   ledger: Ledger;
   pending: PendingTable;
-  recentIds: LRUCache<string, true>;
+  recentIds: RecentIds;
   /** The newest event time seen. */
   watermarkMs: number;
   /** Far-future events dead-lettered in a row (see FAR_FUTURE_RUN_TO_JUMP). */
@@ -72,7 +72,7 @@ export function createEngine(cfg: EngineConfig): Engine {
     }),
     ledger: new Ledger(),
     pending: new PendingTable(),
-    recentIds: new LRUCache<string, true>({ max: cfg.features.recentEventIds }),
+    recentIds: new RecentIds(cfg.features.recentEventIds),
     watermarkMs: 0,
     farFutureRun: 0,
     farFutureAnchorMs: 0,
@@ -182,7 +182,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
     out.push({ kind: "deadletter", reason: PS_ERR_EVENT.Duplicate, detail: `event id ${ev.id} was already processed` });
     return out;
   }
-  e.recentIds.set(ev.id, true);
+  e.recentIds.add(ev.id);
   e.counters.events++;
   if (ev.ts > e.watermarkMs) {
     e.watermarkMs = ev.ts;

@@ -50,13 +50,11 @@ function smallStateOf(e: Engine): SmallState {
 }
 
 export function engineToJSON(e: Engine): EngineState {
-  const recentIds: string[] = [];
-  for (const k of e.recentIds.rkeys()) recentIds.push(k);
   return {
     ...smallStateOf(e),
     features: e.features.toJSON(),
     pending: e.pending.inAddOrder().map(({ closed: _closed, ...p }) => p),
-    recentIds,
+    recentIds: e.recentIds.toArray(),
   };
 }
 
@@ -71,39 +69,51 @@ export class EngineSnapshot {
   private readonly features: StoreSnapshot;
   private readonly pending: Pending[];
   private readonly pendingParts: string[] = [];
+  private pendingSorted = false;
   private readonly recentIds: string[];
-  private recentJson: string | undefined;
+  /** The ids written out so far, in chunks (each a JSON array's inside). */
+  private readonly recentParts: string[] = [];
+  private recentDone = 0;
 
   constructor(e: Engine) {
     this.head = JSON.stringify(smallStateOf(e));
     this.features = e.features.beginSnapshot();
-    this.pending = e.pending.inAddOrder();
-    this.recentIds = [];
-    for (const k of e.recentIds.rkeys()) this.recentIds.push(k);
+    // Listed now, put in the order they were added in the first slice (their seq never changes).
+    this.pending = e.pending.values();
+    this.recentIds = e.recentIds.toArray();
   }
 
   get done(): boolean {
-    return this.features.done && this.pendingParts.length === this.pending.length && this.recentJson !== undefined;
+    return this.features.done && this.pendingParts.length === this.pending.length && this.recentDone === this.recentIds.length;
   }
 
   /** Serialises for about `budgetMs`; true when all is done. */
   step(budgetMs: number): boolean {
     const until = performance.now() + budgetMs;
     if (!this.features.step(budgetMs)) return false;
+    if (!this.pendingSorted) {
+      this.pending.sort((a, b) => a.seq - b.seq);
+      this.pendingSorted = true;
+    }
     const parts = this.pendingParts;
     while (parts.length < this.pending.length) {
       const { closed: _closed, ...p } = this.pending[parts.length]!;
       parts.push(JSON.stringify(p));
       if (parts.length % 64 === 0 && performance.now() >= until) return false;
     }
-    this.recentJson ??= JSON.stringify(this.recentIds);
+    while (this.recentDone < this.recentIds.length) {
+      const chunk = this.recentIds.slice(this.recentDone, this.recentDone + 2_000);
+      this.recentParts.push(JSON.stringify(chunk).slice(1, -1));
+      this.recentDone += chunk.length;
+      if (performance.now() >= until) return this.done;
+    }
     return true;
   }
 
   /** The engine's JSON (an `EngineState`), finishing the serialisation first if needed. */
   json(): string {
     this.step(Infinity);
-    return `${this.head.slice(0, -1)},"features":${this.features.json()},"pending":[${this.pendingParts.join(",")}],"recentIds":${this.recentJson!}}`;
+    return `${this.head.slice(0, -1)},"features":${this.features.json()},"pending":[${this.pendingParts.join(",")}],"recentIds":[${this.recentParts.join(",")}]}`;
   }
 }
 
@@ -118,7 +128,7 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   e.pending = new PendingTable();
   for (const p of s.pending) e.pending.add({ ...p, closed: false }, true);
   e.recentIds.clear();
-  for (const id of s.recentIds) e.recentIds.set(id, true);
+  for (const id of s.recentIds) e.recentIds.add(id);
   e.watermarkMs = s.watermarkMs;
   e.farFutureRun = s.farFutureRun;
   e.farFutureAnchorMs = s.farFutureAnchorMs;

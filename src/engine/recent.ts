@@ -1,0 +1,51 @@
+/**
+ * The last `max` distinct event ids, oldest first, to drop duplicates: a ring and a Set. Hand-written
+ * rather than lru-cache: ids are only ever added (a duplicate is rejected, never refreshed), so the
+ * order is plain insertion order, and a checkpoint copies them all while the processor waits, which
+ * the ring does with one or two slices where iterating lru-cache cost ~0.5 µs per id (25 ms for 50,000).
+ */
+export class RecentIds {
+  private readonly ring: string[];
+  private readonly seen = new Set<string>();
+  private start = 0;
+  private count = 0;
+
+  constructor(readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new Error(`RecentIds needs a positive integer capacity, got ${max}`);
+    this.ring = new Array<string>(max);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(id: string): boolean {
+    return this.seen.has(id);
+  }
+
+  /** Remembers `id` (no-op if remembered), forgetting the oldest when full. */
+  add(id: string): void {
+    if (this.seen.has(id)) return;
+    if (this.count === this.max) {
+      this.seen.delete(this.ring[this.start]!);
+      this.ring[this.start] = id;
+      this.start = (this.start + 1) % this.max;
+    } else {
+      this.ring[(this.start + this.count) % this.max] = id;
+      this.count++;
+    }
+    this.seen.add(id);
+  }
+
+  clear(): void {
+    this.seen.clear();
+    this.start = 0;
+    this.count = 0;
+  }
+
+  /** The ids, oldest first. */
+  toArray(): string[] {
+    const end = this.start + this.count;
+    return end <= this.max ? this.ring.slice(this.start, end) : this.ring.slice(this.start).concat(this.ring.slice(0, end - this.max));
+  }
+}
