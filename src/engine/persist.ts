@@ -27,6 +27,11 @@ export interface EngineState {
   recentIds: string[];
 }
 
+/** An open decision as a checkpoint holds it (`closed` is always false there). */
+function pendingJSON({ closed: _closed, ...p }: Pending): Omit<Pending, "closed"> {
+  return p;
+}
+
 type SmallState = Omit<EngineState, "features" | "pending" | "recentIds">;
 
 /** Everything but the large parts (customers, open decisions, recent event ids), copied. */
@@ -53,7 +58,7 @@ export function engineToJSON(e: Engine): EngineState {
   return {
     ...smallStateOf(e),
     features: e.features.toJSON(),
-    pending: e.pending.inAddOrder().map(({ closed: _closed, ...p }) => p),
+    pending: e.pending.inAddOrder().map(pendingJSON),
     recentIds: e.recentIds.toArray(),
   };
 }
@@ -97,8 +102,7 @@ export class EngineSnapshot {
     }
     const parts = this.pendingParts;
     while (parts.length < this.pending.length) {
-      const { closed: _closed, ...p } = this.pending[parts.length]!;
-      parts.push(JSON.stringify(p));
+      parts.push(JSON.stringify(pendingJSON(this.pending[parts.length]!)));
       if (parts.length % 64 === 0 && performance.now() >= until) return false;
     }
     while (this.recentDone < this.recentIds.length) {

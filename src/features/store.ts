@@ -126,6 +126,11 @@ export class FeatureStore {
     return this.nowMs;
   }
 
+  /** When a cached customer's idle TTL started, in event time. */
+  private ttlStart(id: string): number {
+    return this.nowMs - (this.opts.idleTtlMs - this.cache.getRemainingTTL(id));
+  }
+
   /**
    * Customers from least to most recently used, each with its TTL start in event time. Not lru-cache's
    * dump(), which converts ages through Date.now(): a restored store must age exactly like one that never
@@ -135,8 +140,7 @@ export class FeatureStore {
     const customers: StoreState["customers"] = [];
     for (const e of this.cache.rentries()) {
       const [id, c] = e as [string, CustomerState];
-      const remaining = this.cache.getRemainingTTL(id);
-      customers.push([id, customerToJSON(c), this.nowMs - (this.opts.idleTtlMs - remaining)]);
+      customers.push([id, customerToJSON(c), this.ttlStart(id)]);
     }
     const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
@@ -159,7 +163,7 @@ export class FeatureStore {
       c.snapIdx = ids.length;
       ids.push(id);
       objs.push(c);
-      starts.push(this.nowMs - (this.opts.idleTtlMs - this.cache.getRemainingTTL(id)));
+      starts.push(this.ttlStart(id));
     }
     const memory: [string, Remembered][] = [];
     for (const [k, m] of this.offerMemory) {

@@ -107,13 +107,19 @@ async function inventory(): Promise<void> {
   await publish(products);
 }
 
+/** A fresh cluster with processors A and B up (each has logged `ready`), and the inventory published. */
+async function twoInstances(ready: RegExp, what: string): Promise<{ a: Child; b: Child }> {
+  await setup();
+  const a = processor("A");
+  const b = processor("B");
+  await waitFor(what, () => ready.test(a.output()) && ready.test(b.output()), 60_000);
+  await inventory();
+  return { a, b };
+}
+
 describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () => {
   it("share the partitions, decide each visit once, and never over-promise scarce stock or a tight budget", async () => {
-    await setup();
-    const a = processor("A");
-    const b = processor("B");
-    await waitFor("both instances running", () => a.output().includes("instance running") && b.output().includes("instance running"), 60_000);
-    await inventory();
+    const { a, b } = await twoInstances(/instance running/, "both instances running");
     const ids: string[] = [];
     // Several rounds, so grants are used up, asked for again, and contended by both instances.
     for (let round = 0; round < 6; round++) {
@@ -145,11 +151,7 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
   });
 
   it("loses nothing when a NATS node is killed mid-run", async () => {
-    await setup();
-    const a = processor("A");
-    const b = processor("B");
-    await waitFor("both instances running", () => a.output().includes("instance running") && b.output().includes("instance running"), 60_000);
-    await inventory();
+    await twoInstances(/instance running/, "both instances running");
     const ids: string[] = [];
     for (let round = 0; round < 10; round++) {
       if (round === 3) await cluster!.kill(1);
@@ -168,11 +170,7 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
   });
 
   it("takes over a killed processor's partitions and goes on deciding", async () => {
-    await setup();
-    const a = processor("A");
-    const b = processor("B");
-    await waitFor("both instances hold partitions", () => /lease acquired/.test(a.output()) && /lease acquired/.test(b.output()), 60_000);
-    await inventory();
+    const { a, b } = await twoInstances(/lease acquired/, "both instances hold partitions");
     const ids: string[] = [];
     const first = visits(80, T0 + 1_000);
     ids.push(...first.map((e) => e.id));

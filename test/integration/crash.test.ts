@@ -80,11 +80,12 @@ let events: ShopEvent[];
 let killAt: number;
 let cut: number;
 
-const decisionPointsOf = (evs: readonly ShopEvent[]) => evs.filter((e) => e.type === "visit" || e.type === "send").map((e) => e.id);
+const isDecisionPoint = (e: ShopEvent) => e.type === "visit" || e.type === "send";
+const decisionPointsOf = (evs: readonly ShopEvent[]) => evs.filter(isDecisionPoint).map((e) => e.id);
 /** The index `margin` events after the `n`-th decision point. */
 function cutAfter(evs: readonly ShopEvent[], n: number, margin: number): number {
   let seen = 0;
-  for (let i = 0; i < evs.length; i++) if ((evs[i]!.type === "visit" || evs[i]!.type === "send") && ++seen === n) return Math.min(evs.length, i + 1 + margin);
+  for (let i = 0; i < evs.length; i++) if (isDecisionPoint(evs[i]!) && ++seen === n) return Math.min(evs.length, i + 1 + margin);
   return evs.length;
 }
 let clean: Run;
