@@ -6,19 +6,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
+import { NatsError, PS_ERR_NATS } from "./errors.ts";
 import { startNatsServer, type NatsServerHandle } from "./server.ts";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+/**
+ * `n` distinct TCP ports on loopback that were free a moment ago (the OS picked them). All are held
+ * until all are picked, so the OS cannot hand the same one out twice.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const held = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const s = createServer();
+          s.unref();
+          s.on("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const ports = held.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
+
+/** Start attempts with fresh ports when one was taken between picking and binding. */
+const PORT_ATTEMPTS = 3;
 
 export interface NatsCluster {
   /** Comma-separated client URLs of all nodes (what NATS_URL takes). */
@@ -30,9 +45,21 @@ export interface NatsCluster {
 }
 
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(size);
+    } catch (err) {
+      // Another process can take a picked port before the node binds it: pick again.
+      if (!(err instanceof NatsError && err.code === PS_ERR_NATS.PortTaken) || attempt >= PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startOnce(size: number): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "ps-cluster-"));
-  const clientPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
-  const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const ports = await freePorts(2 * size);
+  const clientPorts = ports.slice(0, size);
+  const routePorts = ports.slice(size);
   const routes = routePorts.map((p) => `nats-route://127.0.0.1:${p}`).join(", ");
   const start = (i: number) =>
     startNatsServer({
@@ -41,7 +68,14 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       storeDir: join(dir, `n${i}`),
       extraConf: `cluster { name: "ps-test", listen: "127.0.0.1:${routePorts[i]}", routes: [ ${routes} ] }`,
     });
-  const nodes: (NatsServerHandle | undefined)[] = await Promise.all(Array.from({ length: size }, (_, i) => start(i)));
+  const started = await Promise.allSettled(Array.from({ length: size }, (_, i) => start(i)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    for (const r of started) if (r.status === "fulfilled") await r.value.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw failed.reason;
+  }
+  const nodes: (NatsServerHandle | undefined)[] = started.map((r) => (r as PromiseFulfilledResult<NatsServerHandle>).value);
   const url = clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
   // JetStream answers on every node once they have elected a meta leader.
   const deadline = Date.now() + 30_000;

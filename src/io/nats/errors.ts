@@ -1,6 +1,8 @@
 export const PS_ERR_NATS = {
   ServerNotFound: "PS_ERR_NATS_SERVER_NOT_FOUND",
   ServerStart: "PS_ERR_NATS_SERVER_START",
+  /** The server could not listen: its port is taken. */
+  PortTaken: "PS_ERR_NATS_PORT_TAKEN",
   Connect: "PS_ERR_NATS_CONNECT",
   Provision: "PS_ERR_NATS_PROVISION",
 } as const;

@@ -9,5 +9,5 @@ export type { DeadLetter } from "./deadletter.ts";
 export { NatsError, PS_ERR_NATS } from "./errors.ts";
 export type { NatsErrorCode } from "./errors.ts";
 export { retryTransient, isTransientJetStreamError } from "./retry.ts";
-export { startNatsCluster } from "./cluster.ts";
+export { freePorts, startNatsCluster } from "./cluster.ts";
 export type { NatsCluster } from "./cluster.ts";

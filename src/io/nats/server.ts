@@ -124,8 +124,9 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsSe
     child.kill("SIGKILL");
     cleanup();
     const log = lines.slice(-15).join("\n");
-    const hint = /address already in use/i.test(log) ? `; port ${o.port} is taken: set NATS_PORT to a free port or NATS_URL to the server already running there` : "";
-    throw new NatsError(PS_ERR_NATS.ServerStart, `nats-server did not start${hint}\n${log}`);
+    const taken = /address already in use/i.test(log);
+    const hint = taken ? `; port ${o.port} is taken: set NATS_PORT to a free port or NATS_URL to the server already running there` : "";
+    throw new NatsError(taken ? PS_ERR_NATS.PortTaken : PS_ERR_NATS.ServerStart, `nats-server did not start${hint}\n${log}`);
   }
   const url = `nats://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return {

@@ -1,0 +1,39 @@
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
+import { NatsError, PS_ERR_NATS } from "./errors.ts";
+import { freePorts } from "./cluster.ts";
+import { startNatsServer } from "./server.ts";
+
+describe("startNatsServer", () => {
+  it("fails with PS_ERR_NATS_PORT_TAKEN, naming the port and the fix, when its port is in use", async () => {
+    const [port] = await freePorts(1);
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", r));
+    try {
+      const err = await startNatsServer({ port }).then(
+        (s) => s.stop().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(NatsError);
+      expect((err as NatsError).code).toBe(PS_ERR_NATS.PortTaken);
+      expect((err as NatsError).message).toMatch(new RegExp(`port ${port} is taken: set NATS_PORT`));
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+});
+
+describe("freePorts", () => {
+  it("hands out distinct ports, all bindable", async () => {
+    const ports = await freePorts(12);
+    expect(new Set(ports).size).toBe(12);
+    for (const p of ports) {
+      const s = createServer();
+      await new Promise<void>((resolve, reject) => {
+        s.on("error", reject);
+        s.listen(p, "127.0.0.1", resolve);
+      });
+      await new Promise((r) => s.close(r));
+    }
+  });
+});
