@@ -2,7 +2,7 @@
 // scenario and decisions give the same events. It never sees the engine; decisions reach it as data.
 import { Heap } from "heap-js";
 import type { Config, PromotionConfig } from "../../src/config/index.ts";
-import type { Channel, ShopEvent } from "../../src/events/index.ts";
+import { offerApplies, offerDiscountCents, offerQuantity, type Channel, type DecisionPoint as PointKind, type ShopEvent } from "../../src/events/index.ts";
 import { rngFromSeed, sampleExponential, sampleNormal, type Rng } from "../../src/random/index.ts";
 import { buildCatalog, type Product } from "./catalog.ts";
 import { SHOPPER_TYPES, type PerType, type Scenario, type ScenarioChange, type ShopperType } from "./scenario.ts";
@@ -20,15 +20,21 @@ export interface WorldOptions {
   scenario: Scenario;
   /** Prefix of every event id; distinct per run so a restarted simulator never reuses ids. */
   runId?: string;
+  /**
+   * Which events the engine may decide at (config `decisionPoints`): the world publishes the truth of
+   * those. Default: product views (every view of the visit; the engine picks which to decide at).
+   */
+  decisionPoints?: { visit: boolean; productView: boolean };
 }
 
 /**
  * A world from the configuration's `simulator` section and promotions, in `scenario`; `over` replaces
  * any option (another seed, start, size or run id).
  */
-export function worldFromConfig(cfg: Pick<Config, "simulator" | "promotions">, scenario: Scenario, over: Partial<WorldOptions> = {}): World {
+export function worldFromConfig(cfg: Pick<Config, "simulator" | "promotions" | "decisionPoints">, scenario: Scenario, over: Partial<WorldOptions> = {}): World {
   const s = cfg.simulator;
   return new World({
+    decisionPoints: { visit: cfg.decisionPoints.visit, productView: cfg.decisionPoints.productView.enabled },
     seed: s.seed,
     startMs: Date.parse(s.startTime),
     shoppers: s.shoppers,
@@ -58,7 +64,11 @@ export interface Truth {
   customerId: string;
   ts: number;
   channel: Channel;
+  /** The kind of decision point (as the engine would name it). */
+  point: PointKind;
   shopperType: ShopperType;
+  /** The product the shopper has in mind (what a purchase would be). */
+  productId: string;
   /** Expected margin (cents) of the arm minus that of no promotion. control is 0. */
   arms: Record<string, number>;
   /** Purchase probability under each arm. */
@@ -85,8 +95,11 @@ interface DecisionPoint {
   channel: Channel;
   product: Product;
   uBuy: number;
+  /** The offer the shopper acts on: the latest decision that reached them (the page they are on). */
   decision?: OfferSeen;
   resolved: boolean;
+  /** The events that open it (a visit and its product views share one purchase moment). */
+  eventIds: string[];
 }
 
 interface Scheduled {
@@ -118,6 +131,11 @@ const LAPSED_GAPS = 4;
 const LAPSED_COOLDOWN_MS = 24 * HOUR;
 /** Lapsed shoppers are looked for on this cadence: the scheduled sends go out in batches. */
 const LAPSED_SWEEP_MS = 30 * MIN;
+
+/** A catalog product in the contract's terms (src/events/offer.ts). */
+function termsOf(p: Product): { productId: string; category: string; priceCents: number; costCents: number } {
+  return { productId: p.id, category: p.category, priceCents: p.priceCents, costCents: p.costCents };
+}
 
 export class World {
   nowMs: number;
@@ -281,7 +299,10 @@ export class World {
     return this.queue.peek()?.at ?? Infinity;
   }
 
-  /** A decision from the engine reaches the shopper (if the decision point is still open). */
+  /**
+   * A decision from the engine reaches the shopper (if the decision point is still open). A visit can
+   * get several (a banner, then offers on the products viewed): the shopper acts on the latest.
+   */
   onDecision(d: OfferSeen): boolean {
     const dp = this.open.get(d.eventId);
     if (!dp || dp.resolved) {
@@ -338,17 +359,13 @@ export class World {
   }
 
   /**
-   * The most one offer of the promotion can cost, by the rule the engine reserves budget with
-   * (src/engine/guards.ts reservationCents; the simulator never imports the engine, so it is
-   * restated here): an offer is made only while the budget covers it.
+   * The most one offer of the promotion can cost on this product, by the contract's discount rule
+   * (src/events/offer.ts, which the engine's budget guard uses too): an offer is made only while the
+   * budget covers it.
    */
-  private reservationCents(p: PromotionConfig): number {
-    let cost = p.maxDiscountCents;
-    if ((p.kind === "percent" || p.kind === "bundle") && p.productId !== undefined) {
-      const prod = this.products.find((x) => x.id === p.productId);
-      if (prod) cost = Math.min(cost, Math.ceil((prod.priceCents * (p.percentOff ?? 0)) / 100));
-    } else if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents !== undefined) cost = Math.min(cost, p.amountOffCents);
-    return Math.max(0, cost);
+  private reservationCents(p: PromotionConfig, product: Product): number {
+    const t = termsOf(product);
+    return offerDiscountCents(p, t, offerQuantity(p, t));
   }
 
   private pickShopper(): Shopper {
@@ -375,13 +392,8 @@ export class World {
     return pool[Math.floor(this.rng.next() * pool.length)]!;
   }
 
-  private applies(p: PromotionConfig, product: Product): boolean {
-    if (p.productId !== undefined) return p.productId === product.id;
-    if (p.category !== undefined) return p.category === product.category;
-    return true;
-  }
 
-  private live(p: PromotionConfig, channel: Channel): boolean {
+  private live(p: PromotionConfig, channel: Channel, product: Product): boolean {
     if (!p.channels.includes(channel)) return false;
     if (p.startsAt && this.nowMs < Date.parse(p.startsAt)) return false;
     if (p.endsAt && this.nowMs >= Date.parse(p.endsAt)) return false;
@@ -389,21 +401,17 @@ export class World {
       const prod = this.products.find((x) => x.id === p.productId);
       if (!prod || prod.stock <= 0) return false;
     }
-    if (this.budgetLeftCents(p.id) < this.reservationCents(p)) return false;
+    if (this.budgetLeftCents(p.id) < this.reservationCents(p, product)) return false;
     return true;
   }
 
   private quantityFor(p: PromotionConfig | undefined, product: Product): number {
-    return p?.kind === "bundle" && this.applies(p, product) ? 2 : 1;
+    return offerQuantity(p, termsOf(product));
   }
 
-  /** The discount a promotion gives on this purchase (0 when it does not apply), capped by the offer. */
+  /** The discount a promotion gives on this purchase (0 when it does not apply), capped by the offer (the contract's rule). */
   discountCents(p: PromotionConfig, product: Product, qty: number, capCents?: number): number {
-    if (!this.applies(p, product)) return 0;
-    let d = 0;
-    if (p.kind === "percent" || p.kind === "bundle") d = Math.round((product.priceCents * qty * (p.percentOff ?? 0)) / 100);
-    else d = p.amountOffCents ?? 0;
-    return Math.max(0, Math.min(d, capCents ?? p.maxDiscountCents));
+    return offerDiscountCents(p, termsOf(product), qty, capCents);
   }
 
   /**
@@ -422,7 +430,7 @@ export class World {
     if (!p) return base;
     let eff = this.effectOf(p.id, s.type) * resp;
     if (eff > 0) {
-      if (!this.applies(p, product)) return base;
+      if (!offerApplies(p, termsOf(product))) return base;
       const ci = p.category ? this.opts.categories.indexOf(p.category) : -1;
       const taste = ci >= 0 ? Math.min(2, 0.5 + 4 * (s.tastes[ci] ?? 0)) : 1;
       eff *= taste * (0.5 + s.priceSensitivity);
@@ -437,7 +445,7 @@ export class World {
     return (product.priceCents - product.costCents) * qty - disc;
   }
 
-  private truthFor(eventId: string, s: Shopper, channel: Channel, product: Product): Truth {
+  private truthFor(eventId: string, point: PointKind, s: Shopper, channel: Channel, product: Product): Truth {
     const arms: Record<string, number> = {};
     const conversion: Record<string, number> = {};
     // A purchase needs the units in stock (two for a bundle); what cannot be sold converts nobody.
@@ -447,27 +455,49 @@ export class World {
     arms[CONTROL] = 0;
     let best = CONTROL;
     for (const p of this.promotions.values()) {
-      if (!this.live(p, channel)) continue;
+      if (!this.live(p, channel, product)) continue;
       const pb = product.stock >= this.quantityFor(p, product) ? this.buyProbability(s, channel, p.id, product) : 0;
       conversion[p.id] = pb;
       arms[p.id] = pb * this.marginOf(p.id, product) - p0 * m0;
       if (arms[p.id]! > arms[best]!) best = p.id;
     }
     this.counts.truths++;
-    return { eventId, customerId: s.id, ts: this.nowMs, channel, shopperType: s.type, arms, conversion, best };
+    return { eventId, customerId: s.id, ts: this.nowMs, channel, point, shopperType: s.type, productId: product.id, arms, conversion, best };
   }
 
-  private decisionPoint(type: "visit" | "send", s: Shopper, channel: Channel, product: Product, reason?: string): { id: string; dp: DecisionPoint } {
+  /**
+   * Opens a decision point: a visit (a web page view of the shop, the product in mind not shown yet) or
+   * a send (email/sms/push). A send for a cart left behind carries the cart. The truth is published for
+   * the visit only when the engine decides at visits (`decisionPoints.visit`).
+   */
+  private decisionPoint(type: "visit" | "send", s: Shopper, channel: Channel, product: Product, reason?: string, sessionId?: string): { id: string; dp: DecisionPoint } {
     const id = this.id();
+    const cart = reason === "cart-abandoned" ? [{ productId: product.id, category: product.category, quantity: 1, priceCents: product.priceCents }] : undefined;
     const ev: ShopEvent =
       type === "visit"
-        ? { type: "visit", id, ts: this.nowMs, customerId: s.id, channel: "web", sessionId: `${s.id}-${++this.sessionSeq}` }
-        : { type: "send", id, ts: this.nowMs, customerId: s.id, channel: channel as "email" | "sms" | "push", ...(reason ? { reason } : {}) };
+        ? { type: "visit", id, ts: this.nowMs, customerId: s.id, channel: "web", sessionId: sessionId! }
+        : { type: "send", id, ts: this.nowMs, customerId: s.id, channel: channel as "email" | "sms" | "push", ...(reason ? { reason } : {}), ...(cart ? { items: cart } : {}) };
     this.emit(ev);
-    this.out.push({ kind: "truth", truth: this.truthFor(id, s, channel, product) });
-    const dp: DecisionPoint = { shopper: s, channel, product, uBuy: this.rng.next(), resolved: false };
+    if (type === "send") this.out.push({ kind: "truth", truth: this.truthFor(id, cart ? "cart" : "send", s, channel, product) });
+    else if (this.opts.decisionPoints?.visit) this.out.push({ kind: "truth", truth: this.truthFor(id, "visit", s, channel, product) });
+    const dp: DecisionPoint = { shopper: s, channel, product, uBuy: this.rng.next(), resolved: false, eventIds: [id] };
     this.open.set(id, dp);
     return { id, dp };
+  }
+
+  /**
+   * A product view during an open visit: a decision point of its own for the engine (the same
+   * purchase moment as the visit's; its truth is the product the shopper has in mind, which is what a
+   * purchase would be).
+   */
+  private productView(dp: DecisionPoint, prod: Product, sessionId: string): void {
+    const s = dp.shopper;
+    const id = this.id();
+    this.emit({ type: "view", id, ts: this.nowMs, customerId: s.id, sessionId, productId: prod.id, category: prod.category, priceCents: prod.priceCents });
+    if (dp.resolved || !(this.opts.decisionPoints?.productView ?? true)) return;
+    this.out.push({ kind: "truth", truth: this.truthFor(id, "product-view", s, "web", dp.product) });
+    dp.eventIds.push(id);
+    this.open.set(id, dp);
   }
 
   private visit(): void {
@@ -475,7 +505,8 @@ export class World {
     this.counts.visits++;
     s.lastVisitMs = this.nowMs;
     const product = this.pickProduct(s);
-    const { id: dpId, dp } = this.decisionPoint("visit", s, "web", product);
+    const sessionId = `${s.id}-${++this.sessionSeq}`;
+    const { id: dpId, dp } = this.decisionPoint("visit", s, "web", product, undefined, sessionId);
     const t0 = this.nowMs;
     const r = this.rng;
     const views = 1 + Math.floor(r.next() * 4);
@@ -483,7 +514,7 @@ export class World {
     for (let i = 0; i < views; i++) {
       const prod = i === 0 ? product : this.pickProduct(s);
       const at = t;
-      this.schedule(at, () => this.emit({ type: "view", id: this.id(), ts: this.nowMs, customerId: s.id, productId: prod.id, category: prod.category, priceCents: prod.priceCents }));
+      this.schedule(at, () => this.productView(dp, prod, sessionId));
       t += 10_000 + r.next() * 30_000;
     }
     if (r.next() < 0.6) this.schedule(t0 + 30_000 + r.next() * 60_000, () => this.emit({ type: "click", id: this.id(), ts: this.nowMs, customerId: s.id, productId: product.id, category: product.category }));
@@ -528,9 +559,9 @@ export class World {
   }
 
   /** The moment of truth for a decision point: buy or not, under the offer it received (if any). */
-  private resolve(id: string, dp: DecisionPoint, carted: boolean): boolean {
+  private resolve(_id: string, dp: DecisionPoint, carted: boolean): boolean {
     dp.resolved = true;
-    this.open.delete(id);
+    for (const e of dp.eventIds) this.open.delete(e);
     const s = dp.shopper;
     const armId = dp.decision?.promotionId ?? CONTROL;
     const product = dp.product;

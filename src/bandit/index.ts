@@ -1,6 +1,13 @@
 export { ArmTable } from "./posterior.ts";
 export type { PosteriorOptions, BetaParams, Counts, ArmTableState } from "./posterior.ts";
-export { thompsonChoose, thompsonPropensity } from "./thompson.ts";
-export { thompsonPropensityQuad, PROPENSITY_FLOOR, betaCdfApprox, betaQuantileApprox, normalCdf } from "./propensity.ts";
+export { ScoreArms, DIST_BETA, DIST_BETA_LOW, DIST_BETA_HIGH, DIST_LOGIT } from "./scores.ts";
+export { thompsonDraw, greedyPick, thompsonPropensityMC } from "./thompson.ts";
+export { thompsonPropensity, PROPENSITY_FLOOR } from "./propensity.ts";
+export { LogisticArms } from "./logistic.ts";
+export type { LogisticOptions, LogisticState } from "./logistic.ts";
+export { AmountPosterior } from "./amount.ts";
+export type { AmountOptions, AmountState } from "./amount.ts";
+export { betaCdfApprox, betaQuantileApprox } from "./paulson.ts";
+export { normalCdf, normalQuantileFast, sigmoid, logit, gaussLegendre } from "./numerics.ts";
 export { epsilonGreedyChoose, uniformChoose } from "./baselines.ts";
 export { betaInterval95, wilson, newcombeDiff } from "./stats.ts";

@@ -1,59 +1,56 @@
-import type { BetaParams } from "./posterior.ts";
-import type { Rng } from "../random/index.ts";
-import { sampleBeta } from "../random/index.ts";
-import { paulsonChoose, paulsonOf, paulsonQuantile, paulsonUsable } from "./propensity.ts";
+// Thompson sampling over score distributions (scores.ts): one draw per arm, the largest wins.
+import { sampleBeta, type Rng } from "../random/index.ts";
+import { normalQuantileFast } from "./numerics.ts";
+import { DIST_BETA_HIGH, DIST_BETA_LOW, type ScoreArms } from "./scores.ts";
 
 /**
- * One Thompson draw per arm; returns the index of the largest draw and every draw (the scores).
- * The draws come from Paulson's approximation of each Beta posterior, the distribution the
- * propensity integrates (see paulsonChoose in propensity.ts for why).
+ * One draw per arm, in arm order, written into `scores`; returns the index of the largest. Each draw is
+ * the arm's quantile at a uniform (Φ⁻¹ then x_j): the distribution the propensity integrates, so the
+ * propensity it reports is the probability of what it does (propensity.ts). One uniform per arm (more
+ * for a Beta outside Paulson's range, drawn exactly), so a seeded rng replays exactly.
  */
-export function thompsonChoose(arms: readonly BetaParams[], rng: Rng): { index: number; scores: number[] } {
-  const scores = new Array<number>(arms.length);
-  const index = paulsonChoose(arms, rng, scores);
-  return { index, scores };
-}
-
-/** Upper and lower bounds far in the tails (±6 sd, normal approximation to the Beta). */
-function bounds(p: BetaParams): { lo: number; hi: number } {
-  const n = p.alpha + p.beta;
-  const mean = p.alpha / n;
-  const sd = Math.sqrt((p.alpha * p.beta) / (n * n * (n + 1)));
-  return { lo: mean - 6 * sd, hi: mean + 6 * sd };
-}
-
-/**
- * P(Thompson sampling picks arm `index`), by Monte Carlo with a fixed number of draws, each drawn as
- * thompsonChoose draws.
- *
- * Arms whose upper bound (mean + 6 sd) is below the best lower bound cannot win in practice and are
- * skipped: with learned posteriors most arms are far from the top, so this keeps the cost close to
- * draws × (number of contenders) instead of draws × (number of arms). A dominated chosen arm can
- * still be chosen (one draw in its far tail); its estimate is floored at 1/(2·draws), never 0.
- */
-export function thompsonPropensity(arms: readonly BetaParams[], index: number, draws: number, rng: Rng): number {
-  if (arms.length === 1) return 1;
-  let bestLo = -Infinity;
-  const b = arms.map(bounds);
-  for (const x of b) if (x.lo > bestLo) bestLo = x.lo;
-  const contenders: number[] = [];
-  for (let i = 0; i < arms.length; i++) if (i === index || b[i]!.hi >= bestLo) contenders.push(i);
-  if (contenders.length === 1) return 1 - 1 / (2 * draws);
-  const paulson = contenders.map((i) => paulsonOf(arms[i]!.alpha, arms[i]!.beta));
-  let wins = 0;
-  for (let d = 0; d < draws; d++) {
-    let best = -1;
-    let bestScore = -Infinity;
-    for (let c = 0; c < contenders.length; c++) {
-      const p = paulson[c]!;
-      const s = paulsonUsable(p) ? paulsonQuantile(p, rng.next()) : sampleBeta(arms[contenders[c]!]!.alpha, arms[contenders[c]!]!.beta, rng);
-      if (s > bestScore) {
-        bestScore = s;
-        best = contenders[c]!;
-      }
+export function thompsonDraw(arms: ScoreArms, rng: Rng, scores: number[] | Float64Array): number {
+  let best = -1;
+  let bestScore = -Infinity;
+  for (let j = 0; j < arms.n; j++) {
+    const k = arms.kind[j];
+    let s: number;
+    if (k === DIST_BETA_LOW || k === DIST_BETA_HIGH) s = arms.scale[j]! * sampleBeta(arms.a[j]!, arms.b[j]!, rng);
+    else {
+      const u = rng.next();
+      s = u <= 0 ? 0 : arms.scale[j]! * arms.x(j, normalQuantileFast(u));
     }
-    if (best === index) wins++;
+    scores[j] = s;
+    if (s > bestScore) {
+      bestScore = s;
+      best = j;
+    }
   }
+  return best;
+}
+
+/** The arm with the highest central score (greedy: no exploration). Ties go to the lowest index. */
+export function greedyPick(arms: ScoreArms): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let j = 0; j < arms.n; j++) {
+    const c = arms.centre(j);
+    if (c > bestScore) {
+      bestScore = c;
+      best = j;
+    }
+  }
+  return best;
+}
+
+/**
+ * P(Thompson sampling picks arm `index`) by Monte Carlo: `draws` independent rounds of thompsonDraw.
+ * Floored at 1/(2·draws) (the arm was picked, so it is never impossible) and capped below 1.
+ */
+export function thompsonPropensityMC(arms: ScoreArms, index: number, draws: number, rng: Rng, scratch: number[] = []): number {
+  if (arms.n === 1) return 1;
+  let wins = 0;
+  for (let d = 0; d < draws; d++) if (thompsonDraw(arms, rng, scratch) === index) wins++;
   const floor = 1 / (2 * draws);
   return Math.min(1 - floor, Math.max(floor, wins / draws));
 }

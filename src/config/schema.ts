@@ -58,6 +58,7 @@ export const PromotionSchema = Type.Object(
     channels: Type.Array(Channel, { minItems: 1, description: "a non-empty list of web, email, sms, push" }),
     budgetCents: NonNegInt("the promotion's total discount budget in cents"),
     maxDiscountCents: PosInt("the most one redemption may cost, in cents; reserved per offer"),
+    bundleQuantity: Type.Optional(Type.Integer({ minimum: 2, maximum: 100, description: "units a bundle sells together, 2…100 (default 2)" })),
     startsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
     endsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
   },
@@ -190,8 +191,27 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    decisionPoints: Type.Object(
+      {
+        visit: Type.Boolean({ description: "true to decide at a visit (a banner before any product is seen), false to only observe visits" }),
+        productView: Type.Object(
+          {
+            enabled: Type.Boolean({ description: "true to decide when a shopper looks at a product" }),
+            minViews: Type.Integer({ minimum: 1, maximum: 100, description: "views of the product in the visit, without a purchase, that trigger the decision, 1…100" }),
+            maxPerVisit: Type.Integer({ minimum: 1, maximum: 100, description: "product decisions per visit at most, 1…100" }),
+          },
+          { additionalProperties: false },
+        ),
+        cart: Type.Boolean({ description: "true to decide when a product is added to the cart" }),
+        visitGapSec: PosInt("seconds without an event after which a shopper's next event starts a new visit (when events carry no session id)"),
+      },
+      { additionalProperties: false },
+    ),
     bandit: Type.Object(
       {
+        model: Type.Union([Type.Literal("logistic"), Type.Literal("tabular")], {
+          description: "logistic (a Bayesian logistic model of conversion per arm over the customer's features) or tabular (a Beta posterior per arm and segment)",
+        }),
         holdoutShare: Type.Number({ minimum: 0, maximum: 0.5, description: "a share of decisions in [0, 0.5]" }),
         priorAlpha: Type.Number({ exclusiveMinimum: 0, description: "a positive number" }),
         priorBeta: Type.Number({ exclusiveMinimum: 0, description: "a positive number" }),
@@ -203,10 +223,17 @@ export const ConfigSchema = Type.Object(
         }),
         propensityNodes: Type.Integer({ minimum: 4, maximum: 64, description: "Gauss–Legendre nodes, 4…64 (propensityMethod quadrature)" }),
         reward: Type.Union([Type.Literal("conversion"), Type.Literal("margin")], {
-          description: "conversion or margin",
+          description: "margin (expected incremental margin: margin if bought × conversion) or conversion (conversion alone)",
         }),
-        marginCapCents: PosInt("the margin (cents) that counts as reward 1"),
         defaultMarginShare: Share("the margin share assumed when a product's cost is unknown"),
+        logistic: Type.Object(
+          {
+            priorSd: Type.Number({ exclusiveMinimum: 0, description: "prior standard deviation of the shared baseline's weights, > 0" }),
+            armPriorSd: Type.Number({ exclusiveMinimum: 0, description: "prior standard deviation of each arm's own weights, > 0" }),
+            priorConversion: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: "the conversion rate the baseline starts from, 0 < x < 1" }),
+          },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),

@@ -1,19 +1,8 @@
-import type { Channel, ExclusionReason } from "../events/index.ts";
+import { offerApplies, offerQuantity, type Channel, type ExclusionReason } from "../events/index.ts";
 import { offerFits, type CustomerState } from "../features/index.ts";
 import type { Ledger } from "./ledger.ts";
+import { reservationCents, type DecisionProduct } from "./margin.ts";
 import type { EngineConfig, Promotion } from "./types.ts";
-
-/** The most an offer of this promotion can cost: what is reserved against its budget. */
-export function reservationCents(p: Promotion, ledger: Ledger): number {
-  let cost = p.maxDiscountCents;
-  if ((p.kind === "percent" || p.kind === "bundle") && p.productId !== undefined) {
-    const info = ledger.products.get(p.productId);
-    if (info) cost = Math.min(cost, Math.ceil((info.priceCents * (p.percentOff ?? 0)) / 100));
-  } else if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents !== undefined) {
-    cost = Math.min(cost, p.amountOffCents);
-  }
-  return Math.max(0, cost);
-}
 
 /** Whether the customer may get one more offer on this channel at nowMs (every cap window counted). */
 export function capAllows(customer: CustomerState | undefined, channel: Channel, nowMs: number, cfg: EngineConfig): boolean {
@@ -24,9 +13,12 @@ export function capAllows(customer: CustomerState | undefined, channel: Channel,
 
 /**
  * Eligibility before the policy: why a promotion may not be offered here and now, or undefined.
- * Checked in this order, the first failing one is the reason: schedule, channel, stock (the product's
- * units not yet promised, or the category's, must exceed the reserve), budget (what is left after
- * spend and outstanding reservations must cover this offer's reservation), frequency cap.
+ * Checked in this order, the first failing one is the reason: schedule, channel, applicability (at a
+ * decision for a product, a promotion that does not apply to it is not offered: it could not change
+ * the purchase, issue #14), stock (the promotion's product's units not yet promised, or its category's,
+ * must exceed the reserve; at a decision for a product, that product's units must cover the purchase),
+ * budget (what is left after spend and outstanding reservations must cover this offer's reservation),
+ * frequency cap. The policy adds "no-margin" for an offer whose discount takes all the margin.
  */
 export function exclusionOf(
   p: Promotion,
@@ -37,14 +29,17 @@ export function exclusionOf(
   cfg: EngineConfig,
   /** The cap verdict when the caller already has it (it is the same for every promotion). */
   capOk: boolean = capAllows(customer, channel, nowMs, cfg),
+  product?: DecisionProduct,
 ): ExclusionReason | undefined {
   if (nowMs < p.startsAtMs || nowMs >= p.endsAtMs) return "off-schedule";
   if (!p.channels.includes(channel)) return "wrong-channel";
+  if (product && !offerApplies(p, product)) return "not-applicable";
   if (p.productId !== undefined && ledger.available(p.productId) <= cfg.stockReserve) return "out-of-stock";
   // Partitioned, a unit may be promised only from this partition's grant of the global stock.
   if (cfg.partitioned && p.productId !== undefined && ledger.unitsGrantedLeft(p.productId) <= 0) return "out-of-stock";
   if (p.category !== undefined && ledger.categoryAvailableUnits(p.category) <= cfg.stockReserve) return "out-of-stock";
-  if (ledger.budgetLeft(p.id) < reservationCents(p, ledger)) return "budget-spent";
+  if (product && ledger.products.has(product.productId) && ledger.available(product.productId) < cfg.stockReserve + offerQuantity(p, product)) return "out-of-stock";
+  if (ledger.budgetLeft(p.id) < reservationCents(p, product, ledger)) return "budget-spent";
   if (!capOk) return "frequency-cap";
   return undefined;
 }

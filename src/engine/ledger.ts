@@ -32,8 +32,17 @@ export interface LedgerState {
   unitGrants?: [string, UnitGrant][];
 }
 
+/** A category of the catalog: its products and their summed price and cost (for expected margins). */
+export interface CategoryStats {
+  products: number;
+  priceCents: number;
+  costCents: number;
+}
+
 export class Ledger {
   readonly products = new Map<string, ProductInfo>();
+  /** Per category: products, summed price and cost (derived from `products`, not stored). */
+  readonly catalog = new Map<string, CategoryStats>();
   /** Units in stock per category (sum of its products' stock minus reservations). */
   private readonly categoryAvailable = new Map<string, number>();
   readonly budgets = new Map<string, BudgetInfo>();
@@ -74,6 +83,7 @@ export class Ledger {
     for (const [id, p] of j.products) {
       l.products.set(id, { ...p });
       l.bumpCategory(p.category, p.stock - p.reserved);
+      l.bumpCatalog(p.category, 1, p.priceCents, p.costCents);
     }
     for (const [id, b] of j.budgets) l.budgets.set(id, { ...b });
     for (const [id, g] of j.unitGrants ?? []) l.unitGrants.set(id, { ...g });
@@ -98,6 +108,7 @@ export class Ledger {
     if (p) {
       if (tsMs < p.asOfMs) return false;
       this.bumpCategory(p.category, -(p.stock - p.reserved));
+      this.bumpCatalog(p.category, -1, -p.priceCents, -p.costCents);
       p.stock = stock;
       p.priceCents = priceCents;
       p.costCents = costCents;
@@ -108,7 +119,17 @@ export class Ledger {
       this.products.set(productId, { stock, asOfMs: tsMs, reserved: 0, priceCents, costCents, category });
       this.bumpCategory(category, stock);
     }
+    this.bumpCatalog(category, 1, priceCents, costCents);
     return true;
+  }
+
+  private bumpCatalog(category: string, products: number, priceCents: number, costCents: number): void {
+    let c = this.catalog.get(category);
+    if (!c) this.catalog.set(category, (c = { products: 0, priceCents: 0, costCents: 0 }));
+    c.products += products;
+    c.priceCents += priceCents;
+    c.costCents += costCents;
+    if (c.products <= 0) this.catalog.delete(category);
   }
 
   private bumpCategory(category: string, delta: number): void {

@@ -1,17 +1,19 @@
 // The engine's whole state as plain JSON and back, for checkpoints. A restored engine must behave
 // exactly like one that never stopped (same LRU order and ages, same pending expiries, same posteriors),
 // so a replay from the checkpoint's stream position reproduces the same decisions.
-import { ArmTable, type ArmTableState } from "../bandit/index.ts";
+import { AmountPosterior, ArmTable, LogisticArms, type AmountState, type ArmTableState, type LogisticState } from "../bandit/index.ts";
 import { FeatureStore, type StoreSnapshot, type StoreState } from "../features/index.ts";
 import { PendingTable } from "./attribution.ts";
-import { createEngine, rebuildExternal, type Engine, type EngineCounters } from "./engine.ts";
+import { createEngine, type Engine, type EngineCounters } from "./engine.ts";
+import { rebuildExternal } from "./sync.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";
 
 type PromotionJSON = Omit<Promotion, "startsAtMs" | "endsAtMs"> & { startsAtMs: number | null; endsAtMs: number | null };
 
 export interface EngineState {
-  version: 1;
+  /** 2: conversion models (issue #14); 1 held margin-reward posteriors and cannot be restored. */
+  version: 2;
   watermarkMs: number;
   farFutureRun: number;
   farFutureAnchorMs: number;
@@ -20,6 +22,8 @@ export interface EngineState {
   counters: EngineCounters;
   promotions: PromotionJSON[];
   arms: ArmTableState;
+  logistic?: LogisticState;
+  amounts: AmountState;
   features: StoreState;
   ledger: LedgerState;
   pending: Omit<Pending, "closed">[];
@@ -37,7 +41,7 @@ type SmallState = Omit<EngineState, "features" | "pending" | "recentIds">;
 /** Everything but the large parts (customers, open decisions, recent event ids), copied. */
 function smallStateOf(e: Engine): SmallState {
   return {
-    version: 1,
+    version: 2,
     watermarkMs: e.watermarkMs,
     farFutureRun: e.farFutureRun,
     farFutureAnchorMs: e.farFutureAnchorMs,
@@ -50,6 +54,8 @@ function smallStateOf(e: Engine): SmallState {
       endsAtMs: Number.isFinite(p.endsAtMs) ? p.endsAtMs : null,
     })),
     arms: e.arms.toJSON(),
+    ...(e.logistic ? { logistic: e.logistic.toJSON() } : {}),
+    amounts: e.amounts.toJSON(),
     ledger: e.ledger.toJSON(),
   };
 }
@@ -123,10 +129,12 @@ export class EngineSnapshot {
 
 /** An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included). */
 export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
-  if (s.version !== 1) throw new Error(`checkpoint version ${String(s.version)} is not supported`);
+  if (s.version !== 2) throw new Error(`checkpoint version ${String(s.version)} is not supported (version 2 holds conversion models; start from the stream instead)`);
   // Start from a fresh engine so every option (cache sizes, offer memory, priors) comes from one place.
   const e = createEngine(cfg);
   e.arms = ArmTable.fromJSON(e.arms.opts, s.arms);
+  if (e.logistic && s.logistic) e.logistic = LogisticArms.fromJSON(e.logistic.opts, s.logistic);
+  e.amounts = AmountPosterior.fromJSON(e.amounts.opts, s.amounts);
   e.features = FeatureStore.fromJSON(e.features.opts, s.features);
   e.ledger = Ledger.fromJSON(s.ledger);
   e.pending = new PendingTable();

@@ -1,15 +1,14 @@
-import { thompsonChoose, thompsonPropensity, thompsonPropensityQuad, type ArmTable, type BetaParams } from "../bandit/index.ts";
+import { greedyPick, thompsonDraw, thompsonPropensity, thompsonPropensityMC, type ScoreArms } from "../bandit/index.ts";
 import type { Rng } from "../random/index.ts";
-import { CONTROL } from "./types.ts";
+import type { PolicyKind } from "./types.ts";
 
 export interface PolicyOptions {
   holdoutShare: number;
   /** Monte Carlo draws, used when propensityMethod is "monte-carlo". */
   propensityDraws: number;
   /**
-   * How P(Thompson picks the arm) is estimated: "quadrature" (default; deterministic, see
-   * src/bandit/propensity.ts for what it approximates and its measured error) or "monte-carlo"
-   * (propensityDraws independent rounds of Thompson sampling, drawn from the event's rng).
+   * How P(Thompson picks the arm) is computed: "quadrature" (default; deterministic, see
+   * src/bandit/propensity.ts) or "monte-carlo" (propensityDraws rounds of the policy's own draws).
    */
   propensityMethod?: "quadrature" | "monte-carlo" | undefined;
   /** Gauss–Legendre nodes for "quadrature" (default 12). */
@@ -17,57 +16,72 @@ export interface PolicyOptions {
 }
 
 export interface PolicyChoice {
-  armId: string;
+  /** Index of the chosen arm in the scored arms. */
+  index: number;
   holdout: boolean;
   propensity: number;
-  /** Each candidate's sampled score (control included). */
-  scores: { promotionId: string; score: number }[];
 }
 
-/** Posterior objects reused across decisions, one array per arm count (nothing keeps them past a
- *  call, and the core is single-threaded): decide() allocates enough without them. */
-const pools = new Map<number, BetaParams[]>();
-function paramsFor(n: number): BetaParams[] {
-  let p = pools.get(n);
-  if (!p) pools.set(n, (p = Array.from({ length: n }, () => ({ alpha: 0, beta: 0 }))));
-  return p;
+/** What the policy keeps between decisions (owned by one engine or replay policy; no module state). */
+export class PolicyScratch {
+  scores: number[] = [];
+  draws: number[] = [];
+  prop = { contenders: new Int32Array(0) };
 }
 
-function thompsonP(params: readonly BetaParams[], index: number, o: PolicyOptions, rng: Rng): number {
-  return o.propensityMethod === "monte-carlo"
-    ? thompsonPropensity(params, index, o.propensityDraws, rng)
-    : thompsonPropensityQuad(params, index, o.propensityNodes ?? 12);
+function policyPick(kind: PolicyKind, A: ScoreArms, controlIndex: number, fixedIndex: number, rng: Rng, s: PolicyScratch): number {
+  switch (kind.kind) {
+    case "thompson":
+      return thompsonDraw(A, rng, s.scores);
+    case "uniform":
+      for (let j = 0; j < A.n; j++) s.scores[j] = A.centre(j);
+      return Math.min(A.n - 1, Math.floor(rng.next() * A.n));
+    case "greedy": {
+      for (let j = 0; j < A.n; j++) s.scores[j] = A.centre(j);
+      // Never control, unless it is all there is.
+      if (A.n === 1) return 0;
+      let best = -1;
+      for (let j = 0; j < A.n; j++) if (j !== controlIndex && (best < 0 || A.centre(j) > A.centre(best))) best = j;
+      return best;
+    }
+    case "fixed":
+      for (let j = 0; j < A.n; j++) s.scores[j] = A.centre(j);
+      return fixedIndex >= 0 ? fixedIndex : controlIndex;
+  }
+}
+
+/** P(the policy, holdout aside, picks arm i). */
+function policyProbability(kind: PolicyKind, A: ScoreArms, i: number, picked: number, o: PolicyOptions, rng: Rng, s: PolicyScratch): number {
+  switch (kind.kind) {
+    case "thompson":
+      return o.propensityMethod === "monte-carlo" ? thompsonPropensityMC(A, i, o.propensityDraws, rng, s.draws) : thompsonPropensity(A, i, o.propensityNodes ?? 12, s.prop);
+    case "uniform":
+      return 1 / A.n;
+    default:
+      // Deterministic: the pick, or never.
+      return i === picked ? 1 : 0;
+  }
 }
 
 /**
- * The policy, shared by the processor and the evaluation: a random holdout share goes to control
- * (unconfounded, for uplift); otherwise Thompson sampling over the eligible promotions plus control.
+ * The policy, shared by the processor and the evaluation, over arms whose score distributions the
+ * caller filled (`A`, control last): a random holdout share goes to control (unconfounded, for
+ * uplift); otherwise the policy's pick (Thompson sampling, or an evaluation baseline).
  * Propensity is P(this arm | context) under the whole policy, holdout included:
- *   control: h + (1 − h)·P_TS(control);   a promotion: (1 − h)·P_TS(promotion).
- * Draw order is fixed (holdout, then scores, then any Monte Carlo propensity draws) so a seeded rng
- * replays exactly. Scores are drawn on holdout decisions too, for the explanation and so that the
- * draws a decision consumes do not depend on the holdout coin.
+ *   control: h + (1 − h)·P(control);   a promotion: (1 − h)·P(promotion).
+ * Draw order is fixed (holdout, then the policy's draws, then any Monte Carlo propensity draws) so a
+ * seeded rng replays exactly. Scores are drawn on holdout decisions too (for the explanation, and so
+ * that the draws a decision consumes do not depend on the holdout coin). `scratch.scores` holds them.
  */
-export function choose(table: ArmTable, segment: string, eligible: readonly string[], nowMs: number, rng: Rng, o: PolicyOptions): PolicyChoice {
+export function choose(A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, o: PolicyOptions, scratch: PolicyScratch): PolicyChoice {
   const holdoutDraw = rng.next();
-  const n = eligible.length + 1;
-  const ids = new Array<string>(n);
-  const params = paramsFor(n);
-  for (let i = 0; i < n; i++) {
-    const id = i < n - 1 ? eligible[i]! : CONTROL;
-    ids[i] = id;
-    table.posteriorInto(id, segment, nowMs, params[i]!);
-  }
-  const { index, scores } = thompsonChoose(params, rng);
-  const scored = new Array<{ promotionId: string; score: number }>(n);
-  for (let i = 0; i < n; i++) scored[i] = { promotionId: ids[i]!, score: scores[i]! };
+  const controlIndex = A.n - 1;
+  const picked = policyPick(kind, A, controlIndex, fixedIndex, rng, scratch);
   const h = o.holdoutShare;
-  const controlIndex = n - 1;
   if (holdoutDraw < h) {
-    const pControl = thompsonP(params, controlIndex, o, rng);
-    return { armId: CONTROL, holdout: true, propensity: Math.min(1, h + (1 - h) * pControl), scores: scored };
+    const pControl = policyProbability(kind, A, controlIndex, picked, o, rng, scratch);
+    return { index: controlIndex, holdout: true, propensity: Math.min(1, h + (1 - h) * pControl) };
   }
-  const p = thompsonP(params, index, o, rng);
-  const armId = ids[index]!;
-  return { armId, holdout: false, propensity: Math.min(1, (1 - h) * p + (armId === CONTROL ? h : 0)), scores: scored };
+  const p = policyProbability(kind, A, picked, picked, o, rng, scratch);
+  return { index: picked, holdout: false, propensity: Math.min(1, (1 - h) * p + (picked === controlIndex ? h : 0)) };
 }

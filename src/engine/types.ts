@@ -1,5 +1,5 @@
 import type { Config, PromotionConfig, SegmentRule } from "../config/index.ts";
-import type { Channel, Decision, DeadLetterReason, ExclusionReason } from "../events/index.ts";
+import type { Channel, Decision, DeadLetterReason, DecisionPoint, ExclusionReason } from "../events/index.ts";
 
 export const CONTROL = "control";
 
@@ -15,6 +15,7 @@ export interface Promotion {
   channels: readonly Channel[];
   budgetCents: number;
   maxDiscountCents: number;
+  bundleQuantity?: number | undefined;
   startsAtMs: number;
   endsAtMs: number;
 }
@@ -31,9 +32,24 @@ export function promotionFrom(p: PromotionConfig): Promotion {
     channels: p.channels,
     budgetCents: p.budgetCents,
     maxDiscountCents: p.maxDiscountCents,
+    bundleQuantity: p.bundleQuantity,
     startsAtMs: p.startsAt ? Date.parse(p.startsAt) : -Infinity,
     endsAtMs: p.endsAt ? Date.parse(p.endsAt) : Infinity,
   };
+}
+
+/**
+ * How the policy picks among the eligible arms. The engine's own is Thompson sampling; the others are
+ * the baselines the evaluation runs through the same pipeline (src/eval): greedy on the model's mean
+ * (never control), uniform among the eligible arms and control, or always one promotion when eligible.
+ */
+export type PolicyKind = { kind: "thompson" } | { kind: "greedy" } | { kind: "uniform" } | { kind: "fixed"; promotionId: string };
+
+export interface DecisionPointsConfig {
+  visit: boolean;
+  productView: { enabled: boolean; minViews: number; maxPerVisit: number };
+  cart: boolean;
+  visitGapMs: number;
 }
 
 export interface EngineConfig {
@@ -42,8 +58,12 @@ export interface EngineConfig {
   seed: number;
   promotions: readonly Promotion[];
   segments: readonly SegmentRule[];
+  decisionPoints: DecisionPointsConfig;
+  /** Default Thompson sampling. */
+  policy?: PolicyKind | undefined;
   features: { maxCustomers: number; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
   bandit: {
+    model: "logistic" | "tabular";
     holdoutShare: number;
     priorAlpha: number;
     priorBeta: number;
@@ -54,9 +74,10 @@ export interface EngineConfig {
     propensityMethod?: "quadrature" | "monte-carlo" | undefined;
     /** Default 12. */
     propensityNodes?: number | undefined;
+    /** margin: score = margin if bought × conversion; conversion: conversion alone. */
     reward: "conversion" | "margin";
-    marginCapCents: number;
     defaultMarginShare: number;
+    logistic: { priorSd: number; armPriorSd: number; priorConversion: number };
   };
   attributionWindowMs: Record<Channel, number>;
   maxPending: number;
@@ -73,6 +94,7 @@ export function engineConfigFrom(c: Config): EngineConfig {
     seed: c.processor.seed,
     promotions: c.promotions.map(promotionFrom),
     segments: c.segments,
+    decisionPoints: { ...c.decisionPoints, productView: { ...c.decisionPoints.productView }, visitGapMs: c.decisionPoints.visitGapSec * 1000 },
     features: {
       maxCustomers: c.features.maxCustomers,
       idleTtlMs: c.features.idleTtlSec * 1000,
@@ -81,7 +103,7 @@ export function engineConfigFrom(c: Config): EngineConfig {
       topCategories: c.features.topCategories,
       recentEventIds: c.features.recentEventIds,
     },
-    bandit: { ...c.bandit, halfLifeMs: c.bandit.halfLifeSec * 1000 },
+    bandit: { ...c.bandit, logistic: { ...c.bandit.logistic }, halfLifeMs: c.bandit.halfLifeSec * 1000 },
     attributionWindowMs: { web: w.web * 1000, email: w.email * 1000, sms: w.sms * 1000, push: w.push * 1000 },
     maxPending: c.attribution.maxPending,
     stockReserve: c.guards.stockReserve,
@@ -96,6 +118,12 @@ export interface Pending {
   channel: Channel;
   promotionId: string;
   segment: string;
+  /** The tabular model's cell the decision learns into. */
+  cell: string;
+  /** The logistic model's context of the chosen arm (absent for the tabular model). */
+  x?: number[] | undefined;
+  point: DecisionPoint;
+  productId?: string | undefined;
   holdout: boolean;
   /** false for forced control (nothing eligible): not a policy choice, so nothing to learn. */
   learn: boolean;
@@ -117,7 +145,7 @@ export interface Outcome {
   holdout: boolean;
   learn: boolean;
   converted: boolean;
-  /** In [0, 1]: 1 for a conversion, or margin after discount over the cap. */
+  /** What the conversion model learned: 1 for a conversion, 0 otherwise. */
   reward: number;
   marginCents: number;
   discountCents: number;

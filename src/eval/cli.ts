@@ -14,7 +14,7 @@ import { readHillstrom } from "./hillstrom.ts";
 import { replayHtml, simHtml } from "./html.ts";
 import { evaluateLog } from "./offline.ts";
 import { METRICS, type Metric } from "./replay.ts";
-import { runSim, SIM_POLICIES } from "./sim.ts";
+import { runSim, simPolicies } from "./sim.ts";
 import { simReport, type SimReport } from "./simreport.ts";
 
 export const USAGE = `usage:
@@ -75,7 +75,8 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       const reports: SimReport[] = [];
       for (const name of names) {
         const scenario = loadScenario(name);
-        const runs = SIM_POLICIES.map((policy) => {
+        const policies = simPolicies(cfg.promotions.map((p) => p.id));
+        const runs = policies.map((policy) => {
           const t0 = performance.now();
           const r = runSim({ cfg, scenario, decisions, seed, sliceMs: evalCfg.sim.sliceMs, policy, progress });
           progress?.(`${name} ${policy.name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -86,7 +87,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
             scenario: name,
             description: scenario.description,
             seed,
-            policies: Object.fromEntries(SIM_POLICIES.map((p) => [p.name, p.description])),
+            policies: Object.fromEntries(policies.map((p) => [p.name, p.description])),
             windowDecisions: evalCfg.sim.windowDecisions,
             recoveryShare: evalCfg.sim.recoveryShare,
             recoveryWithinDecisions: evalCfg.sim.recoveryWithinDecisions,
@@ -111,7 +112,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       progress?.(`${basename(a.data)}: ${log.rows.length} rows, metric ${metric}, ${seeds} seeds`);
       const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, eval: evalCfg, bandit: engineConfigFrom(cfg).bandit, progress });
       write(out, report, replayHtml(report));
-      io.err(`[eval] ts-segmented ${report.policies["ts-segmented"]!.value.toFixed(4)} = ${(100 * report.summary.tsSegmentedShareOfBestFixed).toFixed(1)}% of ${report.summary.bestFixed}`);
+      io.err(`[eval] engine ${report.policies["engine"]!.value.toFixed(4)} = ${(100 * report.summary.engineShareOfBestFixed).toFixed(1)}% of ${report.summary.bestFixed}`);
     }
     io.err(`[eval] wrote ${join(out, "report.json")} and ${join(out, "report.html")}`);
     return 0;

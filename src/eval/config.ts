@@ -31,7 +31,6 @@ export const EvalConfigSchema = Type.Object(
         control: Type.String({ minLength: 1, description: "the logged arm that means no promotion" }),
         promotions: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "the logged arms that are promotions" }),
         msPerRow: Type.Integer({ minimum: 1, description: "event time between rows in ms (the file has no timestamps)" }),
-        spendCapDollars: Type.Number({ exclusiveMinimum: 0, description: "the spend that counts as reward 1 for metric spend" }),
         epsilon: Type.Number({ minimum: 0, maximum: 1, description: "the exploration share of the ε-greedy baseline" }),
         segments: Type.Array(LogRule, { maxItems: 8, description: "at most 8 segment rules over the log's columns" }),
         bandit: Type.Record(Type.String(), Type.Unknown(), { description: "keys of the main config's bandit to override for replay" }),

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { EvalError, PS_ERR_EVAL } from "./errors.ts";
+import type { LogFeatures } from "./policies.ts";
 import type { LoggedRow, Metric } from "./replay.ts";
 
 export const HILLSTROM_COLUMNS = ["recency", "history_segment", "history", "mens", "womens", "zip_code", "newbie", "channel", "segment", "visit", "conversion", "spend"] as const;
@@ -61,3 +62,26 @@ export function readHillstrom(file: string, metric: Metric, arms: readonly strin
   }
   return parseHillstrom(text, metric, arms, file);
 }
+
+/**
+ * The logistic model's features on a Hillstrom row, each about [0, 1]: bias, months since the last
+ * purchase / 12, log(1 + last year's spend) / 7, bought men's and women's merchandise, new customer,
+ * channel (web, phone; multichannel is the base) and area (urban, rural; suburban is the base).
+ */
+export const HILLSTROM_FEATURES: LogFeatures & { names: readonly string[] } = {
+  names: ["bias", "recency", "history", "mens", "womens", "newbie", "web", "phone", "urban", "rural"],
+  dims: 10,
+  write(ctx, out) {
+    const num = (k: string) => (typeof ctx[k] === "number" ? (ctx[k] as number) : Number(ctx[k]) || 0);
+    out[0] = 1;
+    out[1] = num("recency") / 12;
+    out[2] = Math.log1p(Math.max(0, num("history"))) / 7;
+    out[3] = num("mens");
+    out[4] = num("womens");
+    out[5] = num("newbie");
+    out[6] = ctx.channel === "Web" ? 1 : 0;
+    out[7] = ctx.channel === "Phone" ? 1 : 0;
+    out[8] = ctx.zip_code === "Urban" ? 1 : 0;
+    out[9] = ctx.zip_code === "Rural" ? 1 : 0;
+  },
+};

@@ -21,8 +21,10 @@ const yes = (b: boolean) => (b ? `<span class="ok">yes</span>` : `<span class="b
 
 const POLICY_TEXT: Record<string, string> = {
   uniform: "picks one of the three arms at random",
-  ts: "the engine's Thompson sampling with one segment for everybody (no context)",
-  "ts-segmented": "the engine as configured: Thompson sampling per customer segment, with a random control share",
+  engine: "the engine as configured (bandit.model): Thompson sampling on its conversion model, with a random control share",
+  ts: "the engine's tabular model with one segment for everybody (no context)",
+  "ts-segmented": "the engine's tabular model: a Beta posterior per customer segment",
+  "ts-logistic": "the engine's logistic model over the customer's columns (recency, history, lines bought, newbie, channel, area)",
   "epsilon-greedy": "the arm with the best average so far; a random arm 10% of the time",
 };
 
@@ -33,7 +35,7 @@ export function replayHtml(r: OfflineReport): string {
   const names = Object.keys(r.policies);
   const colors = Object.fromEntries(names.map((n, i) => [n, PALETTE[i % PALETTE.length]!]));
   const best = r.summary.bestFixed;
-  const ts = r.policies["ts-segmented"]!;
+  const ts = r.policies["engine"]!;
   // The first few hundred rows swing widely (few kept rows): scale the axis to the rest.
   const from = Math.floor(r.curves.rows.length / 10);
   const settled = names.flatMap((n) => r.curves.series[n]!.slice(from).filter((y): y is number => y !== null));
@@ -78,7 +80,7 @@ export function replayHtml(r: OfflineReport): string {
 <h1>Does the promotion engine learn? Offline replay of a real e-mail experiment</h1>
 <p class="muted">Data: <code>${esc(r.dataset)}</code> · ${r.rows.toLocaleString("en-US")} customers · reward: <b>${esc(r.metric)}</b> (${esc(r.unit)}) · ${r.seeds} seeds</p>
 <p>In this experiment every customer was sent, <b>at random with probability 1/3 each</b>, a men's-merchandise e-mail, a women's-merchandise e-mail, or no e-mail, and the shop recorded whether they then visited, bought, and how much they spent. Because the assignment was random, we can ask after the fact how a decision-making policy <i>would</i> have done: walk through the customers in the file's order, let the policy choose an e-mail for each one from what it knows about them, and keep only the customers for whom its choice happens to be the e-mail they really got (Li, Chu, Langford &amp; Wang, 2011). Those kept customers are a fair sample of the ones the policy would have met, and the policy learns only from them, as it would have live.</p>
-<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(best.slice(6))}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>ts-segmented</b>) reaches ${fmt(ts.value)}, <b>${pct(r.summary.tsSegmentedShareOfBestFixed)}</b> of it, while learning from scratch which e-mail to send to each customer segment and spending ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
+<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(best.slice(6))}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>${esc(r.settings.bandit.model)}</b> model) reaches ${fmt(ts.value)}, <b>${pct(r.summary.engineShareOfBestFixed)}</b> of it, while learning from scratch which e-mail to send to whom and spending ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
     .map(([a, u]) => `Its uplift estimate for ${esc(a)} (${fmtU(u.estimate)}) ${r.summary.upliftCoversExperiment[a] ? "has an interval that covers" : "has an interval that <b>misses</b>"} the experiment's own difference (${fmtU(u.experiment)}; ${pct(u.coverage, 0)} of the seeds' own intervals cover it).`)
     .join(" ")}</div>
 <h2>How each policy did</h2>
@@ -96,7 +98,8 @@ ${urows}</table>
 <ul>
 <li>Segments of ts-segmented: ${segs}.</li>
 <li>Engine posterior: prior Beta(${r.settings.bandit.priorAlpha}, ${r.settings.bandit.priorBeta}), hierarchy strength ${r.settings.bandit.hierarchyStrength}, random control share ${r.settings.bandit.holdoutShare}, half-life ${r.settings.bandit.halfLifeMs / 1000} s of event time; the file has no timestamps, so rows are ${r.settings.msPerRow} ms apart.</li>
-${binary ? "" : `<li>Spend is turned into a reward in [0, 1] as min(1, spend / $${r.settings.spendCapDollars}) and learned through a Bernoulli draw with that probability; values above are in dollars.</li>`}
+<li>Logistic model features: ${r.settings.features.map((f) => `<code>${esc(f)}</code>`).join(", ")}; prior sd ${r.settings.bandit.logistic.priorSd} (baseline), ${r.settings.bandit.logistic.armPriorSd} (each arm).</li>
+${binary ? "" : `<li>Spend: the conversion model learns whether a customer spends at all; a Normal–Gamma posterior per arm (centred on the amount pooled over the arms) learns what a buyer spends; the score is that amount × the sampled conversion. Values above are in dollars.</li>`}
 <li>ε-greedy explores ${pct(r.settings.epsilon, 0)} of the time. Fixed policies have no random draws, so one run stands for all seeds.</li>
 </ul>`;
   return page(`Offline replay: ${r.dataset}`, body);

@@ -4,6 +4,7 @@ import { rngFromKey } from "../random/index.ts";
 import type { Rule } from "../engine/index.ts";
 import type { EvalConfig } from "./config.ts";
 import { diffInterval, ipsEstimates, meanOf, summariseValue, type IpsEstimate } from "./estimates.ts";
+import { HILLSTROM_FEATURES } from "./hillstrom.ts";
 import { enginePolicy, epsilonGreedyPolicy, fixedPolicy, uniformPolicy, type BanditSettings } from "./policies.ts";
 import { addTo, checkpointsFor, emptyTally, replay, type LoggedRow, type Metric, type ReplayPolicy, type ReplayRun, type Tally } from "./replay.ts";
 
@@ -47,9 +48,9 @@ export interface OfflineReport {
   policies: Record<string, PolicyReport>;
   uplift: Record<string, UpliftReport>;
   experiment: { control: string; arms: Record<string, { rows: number; mean: number }> };
-  summary: { bestFixed: string; tsSegmentedShareOfBestFixed: number; upliftCoversExperiment: Record<string, boolean> };
+  summary: { bestFixed: string; engineShareOfBestFixed: number; upliftCoversExperiment: Record<string, boolean> };
   curves: { rows: number[]; series: Record<string, (number | null)[]> };
-  settings: { segments: readonly Rule[]; bandit: BanditSettings; msPerRow: number; spendCapDollars: number; epsilon: number; loggingPropensity: number };
+  settings: { segments: readonly Rule[]; bandit: BanditSettings; msPerRow: number; epsilon: number; loggingPropensity: number; features: readonly string[] };
 }
 
 export interface OfflineOptions {
@@ -62,7 +63,8 @@ export interface OfflineOptions {
   progress?: (text: string) => void;
 }
 
-export const LEARNING_POLICY = "ts-segmented";
+/** The engine as configured (bandit.model): the policy the summary and the uplift estimates are about. */
+export const LEARNING_POLICY = "engine";
 
 interface Spec {
   make: () => ReplayPolicy;
@@ -76,15 +78,19 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
   const arms = [...h.promotions, h.control];
   const rules = h.segments as readonly Rule[];
   const binary = o.metric !== "spend";
-  // Spend is dollars; the posterior needs [0, 1]: spend / cap, clipped, then the Bernoulli trick.
-  const toReward = binary ? (x: number) => x : (x: number) => Math.min(1, x / h.spendCapDollars);
   // Hillstrom assigned each arm uniformly at random.
   const loggingPropensity = 1 / arms.length;
+  // Spend: the conversion model learns P(spend > 0) and the amount posterior what a buyer spends.
+  const learnAmount = !binary;
+  const engine = (name: string, model: "tabular" | "logistic", r: readonly Rule[]) => () =>
+    enginePolicy({ name, promotions: h.promotions, control: h.control, model, rules: r, features: HILLSTROM_FEATURES, learnAmount, bandit: o.bandit });
   const specs: [string, Spec][] = [
     ["uniform", { make: () => uniformPolicy(arms), deterministic: false, learning: false }],
-    ["ts", { make: () => enginePolicy({ name: "ts", promotions: h.promotions, control: h.control, rules: [], bandit: o.bandit }), deterministic: false, learning: true }],
-    [LEARNING_POLICY, { make: () => enginePolicy({ name: LEARNING_POLICY, promotions: h.promotions, control: h.control, rules, bandit: o.bandit }), deterministic: false, learning: true }],
-    ["epsilon-greedy", { make: () => epsilonGreedyPolicy({ arms, epsilon: h.epsilon, bandit: o.bandit }), deterministic: false, learning: true }],
+    [LEARNING_POLICY, { make: engine(LEARNING_POLICY, o.bandit.model, o.bandit.model === "tabular" ? rules : []), deterministic: false, learning: true }],
+    ["ts", { make: engine("ts", "tabular", []), deterministic: false, learning: true }],
+    ["ts-segmented", { make: engine("ts-segmented", "tabular", rules), deterministic: false, learning: true }],
+    ["ts-logistic", { make: engine("ts-logistic", "logistic", []), deterministic: false, learning: true }],
+    ["epsilon-greedy", { make: () => epsilonGreedyPolicy({ arms, epsilon: h.epsilon }), deterministic: false, learning: true }],
     ...arms.map((a): [string, Spec] => [`fixed:${a}`, { make: () => fixedPolicy(a), deterministic: true, learning: false }]),
   ];
   const checkpoints = checkpointsFor(o.rows.length, o.eval.curvePoints);
@@ -96,7 +102,7 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
     const n = spec.deterministic ? 1 : o.seeds;
     const t0 = performance.now();
     for (let s = 1; s <= n; s++) {
-      runs.push(replay(o.rows, spec.make(), { control: h.control, startMs: 0, msPerRow: h.msPerRow, toReward, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
+      runs.push(replay(o.rows, spec.make(), { control: h.control, startMs: 0, msPerRow: h.msPerRow, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
     }
     const sum = summariseValue(runs);
     const rep: PolicyReport = { value: sum.value, ci95: sum.ci95, matched: sum.matched, seedCi95: sum.seedCi95, perSeed: sum.perSeed };
@@ -152,10 +158,10 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
     experiment: { control: h.control, arms: Object.fromEntries(arms.map((a) => [a, { rows: byArm.get(a)!.n, mean: meanOf(byArm.get(a)!) }])) },
     summary: {
       bestFixed,
-      tsSegmentedShareOfBestFixed: policies[LEARNING_POLICY]!.value / policies[bestFixed]!.value,
+      engineShareOfBestFixed: policies[LEARNING_POLICY]!.value / policies[bestFixed]!.value,
       upliftCoversExperiment: Object.fromEntries(Object.entries(uplift).map(([a, u]) => [a, u.ci95[0] <= u.experiment && u.experiment <= u.ci95[1]])),
     },
     curves: { rows: checkpoints, series },
-    settings: { segments: rules, bandit: o.bandit, msPerRow: h.msPerRow, spendCapDollars: h.spendCapDollars, epsilon: h.epsilon, loggingPropensity },
+    settings: { segments: rules, bandit: o.bandit, msPerRow: h.msPerRow, epsilon: h.epsilon, loggingPropensity, features: HILLSTROM_FEATURES.names },
   };
 }

@@ -1,7 +1,9 @@
-// Policies for the replay. The learning policy is the engine's own `choose` over the engine's own
-// ArmTable (no second implementation); the rest are the baselines issue #10 asks for.
-import { ArmTable, type PosteriorOptions } from "../bandit/index.ts";
-import { CONTROL, choose, segmentOf, type EngineConfig, type Rule } from "../engine/index.ts";
+// Policies for the replay of a logged experiment. The learning policy is the engine's own: the same
+// conversion models (LogisticArms, or the tabular ArmTable), the same amount posterior for spend, the
+// same score distributions and `choose` (holdout, Thompson sampling, propensity) as a live decision
+// (no second implementation); the rest are the baselines issue #10 asks for.
+import { AmountPosterior, ArmTable, LogisticArms, ScoreArms, logit, type PosteriorOptions } from "../bandit/index.ts";
+import { CONTROL, PolicyScratch, choose, segmentOf, type EngineConfig, type Rule } from "../engine/index.ts";
 import type { Rng } from "../random/index.ts";
 import type { ReplayChoice, ReplayPolicy } from "./replay.ts";
 
@@ -9,14 +11,6 @@ export type BanditSettings = EngineConfig["bandit"];
 
 export function posteriorOptionsOf(b: BanditSettings): PosteriorOptions {
   return { priorAlpha: b.priorAlpha, priorBeta: b.priorBeta, hierarchyStrength: b.hierarchyStrength, halfLifeMs: b.halfLifeMs };
-}
-
-/**
- * The Bernoulli trick (Agrawal & Goyal 2012), as the engine applies it when it closes a decision: a
- * reward in [0, 1] becomes a 0/1 observation with that mean, so the Beta posterior stays exact.
- */
-export function bernoulliOf(reward: number, rng: Rng): 0 | 1 {
-  return reward >= 1 ? 1 : reward <= 0 ? 0 : rng.next() < reward ? 1 : 0;
 }
 
 /** Always the same arm. */
@@ -37,34 +31,81 @@ export function uniformPolicy(arms: readonly string[]): ReplayPolicy {
   };
 }
 
+/** A log's context as the logistic model's features (bias first). */
+export interface LogFeatures {
+  dims: number;
+  write(ctx: Readonly<Record<string, number | string>>, out: Float64Array): void;
+}
+
 export interface EnginePolicyOptions {
   name: string;
   /** The logged arms that are promotions; the control arm maps to the engine's CONTROL. */
   promotions: readonly string[];
   control: string;
-  /** Segment rules over the log's columns; [] gives one segment ("all"): context-free Thompson sampling. */
+  /** "tabular": Beta posteriors per segment of `rules` ([] gives one segment: context-free); "logistic": over `features`. */
+  model: "tabular" | "logistic";
   rules: readonly Rule[];
+  features?: LogFeatures | undefined;
+  /** Learn what a conversion is worth per arm (spend): the score is that amount × the conversion draw. */
+  learnAmount: boolean;
   bandit: BanditSettings;
 }
 
 /**
- * The engine's policy: segmented Thompson sampling over the promotions plus control, with the random
- * holdout share, hierarchical prior and forgetting, exactly as the processor runs it.
+ * The engine's policy on a log: score(a) = (amount if converted under a, or 1) × p_a, p_a from the
+ * configured conversion model, Thompson sampling with the random holdout, exactly as a live decision.
+ * An outcome > 0 is a conversion; its value is the amount.
  */
-export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: ArmTable } {
-  const table = new ArmTable(posteriorOptionsOf(o.bandit));
-  table.add(CONTROL);
-  for (const p of o.promotions) table.add(p);
+export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: ArmTable; logistic: LogisticArms | undefined; amounts: AmountPosterior | undefined } {
+  const b = o.bandit;
+  const table = new ArmTable(posteriorOptionsOf(b));
+  const ids = [...o.promotions, CONTROL];
+  for (const id of ids) table.add(id);
+  const f = o.model === "logistic" ? o.features : undefined;
+  if (o.model === "logistic" && !f) throw new Error("the logistic model needs features");
+  const prior = f ? Array.from({ length: f.dims }, (_, i) => (i === 0 ? logit(b.logistic.priorConversion) : 0)) : [];
+  const logistic = f ? new LogisticArms({ dims: f.dims, baselinePriorMean: prior, baselinePriorSd: b.logistic.priorSd, armPriorSd: b.logistic.armPriorSd, halfLifeMs: b.halfLifeMs }) : undefined;
+  for (const id of ids) logistic?.add(id);
+  const amounts = o.learnAmount ? new AmountPosterior({ priorStrength: 5, initialMean: 1, halfLifeMs: b.halfLifeMs }) : undefined;
+  const A = new ScoreArms();
+  const scratch = new PolicyScratch();
+  const x = new Float64Array(f?.dims ?? 0);
+  const pred = { mu: 0, sd: 0 };
+  const beta = { alpha: 0, beta: 0 };
   const toEngine = (arm: string) => (arm === o.control ? CONTROL : arm);
   return {
     name: o.name,
     table,
+    logistic,
+    amounts,
     choose(ctx, nowMs, rng): ReplayChoice {
-      const c = choose(table, segmentOf(ctx, o.rules), o.promotions, nowMs, rng, o.bandit);
-      return { armId: c.armId === CONTROL ? o.control : c.armId, holdout: c.holdout };
+      const seg = segmentOf(ctx, o.rules);
+      A.reset(ids.length);
+      if (f) f.write(ctx, x);
+      const pooled = amounts?.pooledMean(nowMs);
+      for (let j = 0; j < ids.length; j++) {
+        const scale = amounts ? Math.max(1e-6, amounts.mean(ids[j]!, nowMs, pooled)) : 1;
+        if (logistic) {
+          logistic.predict(ids[j]!, x, nowMs, pred);
+          A.setLogit(j, pred.mu, pred.sd, scale);
+        } else {
+          table.posteriorInto(ids[j]!, seg, nowMs, beta);
+          A.setBeta(j, beta.alpha, beta.beta, scale);
+        }
+      }
+      const c = choose(A, { kind: "thompson" }, -1, rng, b, scratch);
+      const arm = ids[c.index]!;
+      return { armId: arm === CONTROL ? o.control : arm, holdout: c.holdout };
     },
-    learn(ctx, armId, reward, nowMs, rng) {
-      table.update(toEngine(armId), segmentOf(ctx, o.rules), bernoulliOf(reward, rng), nowMs);
+    learn(ctx, armId, outcome, nowMs) {
+      const arm = toEngine(armId);
+      const y: 0 | 1 = outcome > 0 ? 1 : 0;
+      table.update(arm, segmentOf(ctx, o.rules), y, nowMs);
+      if (logistic && f) {
+        f.write(ctx, x);
+        logistic.learn(arm, x, y, nowMs);
+      }
+      if (amounts && y) amounts.add(arm, outcome, nowMs);
     },
   };
 }
@@ -72,25 +113,23 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
 export interface EpsilonGreedyOptions {
   arms: readonly string[];
   epsilon: number;
-  bandit: BanditSettings;
 }
 
 /**
  * ε-greedy, context-free: with probability ε a uniformly random arm, otherwise the arm with the highest
- * estimated mean reward (posterior mean of the same ArmTable the engine uses; ties broken at random).
+ * mean outcome so far (an arm not yet tried first; ties broken at random).
  */
 export function epsilonGreedyPolicy(o: EpsilonGreedyOptions): ReplayPolicy {
-  const table = new ArmTable(posteriorOptionsOf(o.bandit));
-  for (const a of o.arms) table.add(a);
+  const n = new Map<string, number>(o.arms.map((a) => [a, 0]));
+  const sum = new Map<string, number>(o.arms.map((a) => [a, 0]));
   return {
     name: "epsilon-greedy",
-    choose(_ctx, nowMs, rng): ReplayChoice {
+    choose(_ctx, _nowMs, rng): ReplayChoice {
       if (rng.next() < o.epsilon) return { armId: o.arms[Math.floor(rng.next() * o.arms.length)]!, holdout: false };
       let best: string[] = [];
       let bestMean = -Infinity;
       for (const a of o.arms) {
-        const p = table.globalPosterior(a, nowMs);
-        const m = p.alpha / (p.alpha + p.beta);
+        const m = n.get(a)! > 0 ? sum.get(a)! / n.get(a)! : Infinity;
         if (m > bestMean) {
           bestMean = m;
           best = [a];
@@ -98,8 +137,9 @@ export function epsilonGreedyPolicy(o: EpsilonGreedyOptions): ReplayPolicy {
       }
       return { armId: best.length === 1 ? best[0]! : best[Math.floor(rng.next() * best.length)]!, holdout: false };
     },
-    learn(_ctx, armId, reward, nowMs, rng) {
-      table.update(armId, "all", bernoulliOf(reward, rng), nowMs);
+    learn(_ctx, armId, outcome) {
+      n.set(armId, (n.get(armId) ?? 0) + 1);
+      sum.set(armId, (sum.get(armId) ?? 0) + outcome);
     },
   };
 }

@@ -29,8 +29,8 @@ export interface ReplayChoice {
 export interface ReplayPolicy {
   readonly name: string;
   choose(ctx: Readonly<Record<string, number | string>>, nowMs: number, rng: Rng): ReplayChoice;
-  /** The outcome of a kept row; `reward` is in [0, 1]. */
-  learn(ctx: Readonly<Record<string, number | string>>, armId: string, reward: number, nowMs: number, rng: Rng): void;
+  /** The outcome of a kept row, in the metric's units (> 0: a conversion). */
+  learn(ctx: Readonly<Record<string, number | string>>, armId: string, outcome: number, nowMs: number, rng: Rng): void;
 }
 
 /** Sums of a sample, enough for its mean and variance. */
@@ -66,8 +66,6 @@ export interface ReplayOptions {
   /** Event time of row i is startMs + (i + 1) · msPerRow: the log has no timestamps of its own. */
   startMs: number;
   msPerRow: number;
-  /** Maps an outcome to the reward in [0, 1] the policy learns from. */
-  toReward: (outcome: number) => number;
   /** The generator for row i (one per row, like the processor's one per event). */
   rngFor: (row: number) => Rng;
   /** Row counts (ascending) after which the cumulative value is recorded. */
@@ -88,12 +86,12 @@ export function replay(rows: readonly LoggedRow[], policy: ReplayPolicy, o: Repl
       if (row.arm === o.control) {
         addTo(run.holdout, row.outcome);
         // The engine learns from holdout outcomes too (they are real control observations).
-        policy.learn(row.ctx, row.arm, o.toReward(row.outcome), nowMs, rng);
+        policy.learn(row.ctx, row.arm, row.outcome, nowMs, rng);
       }
     } else if (c.armId === row.arm) {
       addTo(run.value, row.outcome);
       addTo((run.byArm[row.arm] ??= emptyTally()), row.outcome);
-      policy.learn(row.ctx, row.arm, o.toReward(row.outcome), nowMs, rng);
+      policy.learn(row.ctx, row.arm, row.outcome, nowMs, rng);
     }
     while (next < cps.length && cps[next]! <= i + 1) {
       run.curve.push(run.value.n ? run.value.sum / run.value.n : NaN);

@@ -6,7 +6,6 @@ import { addPromotion, createEngine, engineConfigFrom, promotionFrom, step, type
 import { RegretTracker } from "../kpi/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { worldFromConfig, type Scenario } from "../../simulator/world/index.ts";
-import { GreedyTable, UniformTable } from "./tables.ts";
 
 export interface SimPolicy {
   name: string;
@@ -14,31 +13,29 @@ export interface SimPolicy {
   build(cfg: EngineConfig): Engine;
 }
 
-function withTable(e: Engine, make: (e: Engine) => Engine["arms"]): Engine {
-  const t = make(e);
-  for (const id of e.arms.ids()) t.add(id);
-  e.arms = t;
-  return e;
-}
+/** The engine's key in every report. */
+export const ENGINE_POLICY = "engine";
 
-/** The three policies of issue #10, each the engine's pipeline; only what the policy reads differs. */
-export const SIM_POLICIES: readonly SimPolicy[] = [
-  {
-    name: "ts-segmented",
-    description: "the engine as configured: segmented Thompson sampling with control, margin reward",
-    build: (cfg) => createEngine(cfg),
-  },
-  {
-    name: "uniform",
-    description: "uniformly random among the eligible promotions and control",
-    build: (cfg) => withTable(createEngine(cfg), (e) => new UniformTable(e.arms.opts)),
-  },
-  {
-    name: "greedy-conversion",
-    description: "greedy on learned conversion rate per segment, never control: ignores uplift and discount cost",
-    build: (cfg) => withTable(createEngine({ ...cfg, bandit: { ...cfg.bandit, reward: "conversion" } }), (e) => new GreedyTable(e.arms.opts)),
-  },
-];
+/**
+ * The policies of issue #14, each the engine's whole pipeline (eligibility, guards, attribution,
+ * learning); only the pick differs: the engine as configured, greedy on learned conversion (never
+ * control), uniform, and every promotion as a fixed rule (offered whenever eligible, else control),
+ * so stock and budget run out as they would.
+ */
+export function simPolicies(promotionIds: readonly string[]): SimPolicy[] {
+  return [
+    { name: ENGINE_POLICY, description: "the engine as configured: Thompson sampling on margin if bought × learned conversion, with control", build: (cfg) => createEngine(cfg) },
+    {
+      name: "greedy-conversion",
+      description: "greedy on the learned conversion probability, never control: ignores uplift, margin and discount cost",
+      build: (cfg) => createEngine({ ...cfg, policy: { kind: "greedy" }, bandit: { ...cfg.bandit, reward: "conversion" } }),
+    },
+    { name: "uniform", description: "uniformly random among the eligible promotions and control", build: (cfg) => createEngine({ ...cfg, policy: { kind: "uniform" } }) },
+    ...promotionIds.map(
+      (id): SimPolicy => ({ name: `fixed:${id}`, description: `always ${id} when it is eligible, else control`, build: (cfg) => createEngine({ ...cfg, policy: { kind: "fixed", promotionId: id } }) }),
+    ),
+  ];
+}
 
 export interface SimChange {
   /** Decision points answered before the change. */

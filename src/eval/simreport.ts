@@ -110,7 +110,7 @@ export function simReport(runs: readonly SimRun[], o: SimReportOptions): SimRepo
   const stepN = Math.max(1, Math.floor(n / (o.points ?? 200)));
   const xs: number[] = [];
   for (let b = stepN; b <= n; b += stepN) xs.push(b);
-  const ref = runs.find((r) => r.policy === "ts-segmented") ?? runs[0]!;
+  const ref = runs.find((r) => r.policy === "engine") ?? runs[0]!;
   const changes = ref.changes
     .filter((c) => c.atDecision < n)
     .map((c) => ({

@@ -14,10 +14,14 @@ export {
   INTERNAL_EVENT_TYPES,
   CHANNELS,
   EVENT_TYPES,
+  EXCLUSION_REASONS,
+  DECISION_POINTS,
 } from "./schema.ts";
-export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason } from "./schema.ts";
+export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint } from "./schema.ts";
 export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT } from "./errors.ts";
 export type { DeadLetterReason } from "./errors.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";
+export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";
+export type { OfferTerms, ProductTerms } from "./offer.ts";

@@ -59,6 +59,8 @@ export const SendEvent = Type.Object(
     ...customerBase,
     channel: Type.Union([Type.Literal("email"), Type.Literal("sms"), Type.Literal("push")]),
     reason: Type.Optional(Type.String({ maxLength: 64 })),
+    /** The cart's lines, for a cart left behind: the decision is then made for its most valuable product. */
+    items: Type.Optional(Type.Array(PurchaseItem, { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -113,10 +115,16 @@ export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "
 export type InternalEvent = Extract<ShopEvent, { type: "stock" | "allowance" | "sync" }>;
 export type DecisionPointEvent = Extract<ShopEvent, { type: "visit" | "send" }>;
 
-export const ExclusionReason = Type.Union(
-  ["out-of-stock", "budget-spent", "frequency-cap", "off-schedule", "wrong-channel"].map((r) => Type.Literal(r)),
-);
-export type ExclusionReason = "out-of-stock" | "budget-spent" | "frequency-cap" | "off-schedule" | "wrong-channel";
+export const EXCLUSION_REASONS = ["out-of-stock", "budget-spent", "frequency-cap", "off-schedule", "wrong-channel", "not-applicable", "no-margin"] as const;
+export const ExclusionReason = Type.Union(EXCLUSION_REASONS.map((r) => Type.Literal(r)), {
+  description:
+    "why a promotion was not a candidate: out of stock, budget spent, frequency cap, off schedule, wrong channel, not applicable (it does not apply to the product the decision is for), no margin (its discount takes all the margin of that product)",
+});
+export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
+
+/** Where a decision is made: a visit (no product known), a product view, a cart (a cart event, or a send for a cart left behind), a send with no product. */
+export const DECISION_POINTS = ["visit", "product-view", "cart", "send"] as const;
+export type DecisionPoint = (typeof DECISION_POINTS)[number];
 
 export const DecisionSchema = Type.Object(
   {
@@ -129,6 +137,10 @@ export const DecisionSchema = Type.Object(
     segment: Type.String(),
     propensity: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "P(policy picks this arm | context)" }),
     eventId: Id,
+    point: Type.Union(DECISION_POINTS.map((p) => Type.Literal(p)), {
+      description: "where the decision was made: visit (no product known), product-view, cart (a cart, or a send for a cart left behind), send (no product known)",
+    }),
+    productId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "the product the decision was made for (absent when none was known)" })),
     expiresAt: Ts,
     reason: Type.Optional(Type.Literal("nothing-eligible")),
     offer: Type.Optional(
@@ -142,7 +154,13 @@ export const DecisionSchema = Type.Object(
       }),
     ),
     explanation: Type.Object({
-      candidates: Type.Array(Type.Object({ promotionId: Type.String(), score: Type.Number() })),
+      candidates: Type.Array(
+        Type.Object({
+          promotionId: Type.String(),
+          score: Type.Number({ description: "the sampled score: margin if bought (cents) × the sampled conversion probability" }),
+          marginCents: Type.Optional(Type.Number({ description: "the margin if bought under this arm, in cents (expected over the customer's categories when no product is known)" })),
+        }),
+      ),
       excluded: Type.Array(Type.Object({ promotionId: Type.String(), reason: ExclusionReason })),
     }),
   },

@@ -3,6 +3,8 @@ import { WindowCounts, type CountedType, type WindowName } from "./windows.ts";
 
 /** Cart lines kept per customer; beyond it the two oldest merge (their sum stays in the value). */
 const MAX_CART_LINES = 32;
+/** Products tracked per visit for the product-view trigger; beyond it the visit's first ones are forgotten. */
+const MAX_VISIT_PRODUCTS = 16;
 
 /** What the engine knows of one customer. Plain data so a checkpoint can serialise it. */
 export class CustomerState {
@@ -22,6 +24,19 @@ export class CustomerState {
   catCounts: number[] = [];
   /** Times of recent offers per channel (ascending), for frequency caps. */
   offers: Partial<Record<Channel, number[]>> = {};
+  /** Visits so far (visit events, or new sessions), and the current one's key (session id, or "" when inferred). */
+  visits = 0;
+  visitKey = "";
+  /** Products viewed in the current visit since its last purchase, with their view counts (the product-view trigger). */
+  visitProducts: string[] = [];
+  visitViews: number[] = [];
+  /** Products the current visit already had a decision for. */
+  visitDecided: string[] = [];
+  /** Closed decisions with no promotion (control, holdout) and how many converted; the same with one. */
+  untreated = 0;
+  untreatedConverted = 0;
+  treated = 0;
+  treatedConverted = 0;
   /** Which store snapshot listed this customer, and where (StoreSnapshot's copy-on-write). */
   snapGen = 0;
   snapIdx = -1;
@@ -52,6 +67,54 @@ export interface FeatureVector {
   topCategories: string[];
   /** Share of the tracked category views that went to the top category (0 with no views). */
   topCategoryShare: number;
+}
+
+/**
+ * Whether the event starts a new visit, and if so records it: a `visit` event always does; another
+ * event does when it carries a session id other than the current visit's, or, carrying none, comes
+ * more than `gapMs` after the customer's last event. Call before `observe` (it reads the last event time).
+ */
+export function beginVisit(c: CustomerState, e: { type: string; ts: number; sessionId?: string | undefined }, gapMs: number): boolean {
+  const isNew = e.type === "visit" || (e.sessionId !== undefined ? e.sessionId !== c.visitKey : c.visits === 0 || e.ts - c.lastEventMs > gapMs);
+  if (!isNew) return false;
+  c.visits++;
+  c.visitKey = e.sessionId ?? "";
+  c.visitProducts = [];
+  c.visitViews = [];
+  c.visitDecided = [];
+  return true;
+}
+
+/** Counts a view of the product in the current visit; returns its views there, this one included. */
+export function noteProductView(c: CustomerState, productId: string): number {
+  let i = c.visitProducts.indexOf(productId);
+  if (i < 0) {
+    if (c.visitProducts.length >= MAX_VISIT_PRODUCTS) {
+      c.visitProducts.shift();
+      c.visitViews.shift();
+    }
+    c.visitProducts.push(productId);
+    c.visitViews.push(0);
+    i = c.visitProducts.length - 1;
+  }
+  return ++c.visitViews[i]!;
+}
+
+/** A purchase in the visit: views count anew from here ("n views without a purchase"). */
+export function clearVisitViews(c: CustomerState): void {
+  c.visitProducts = [];
+  c.visitViews = [];
+}
+
+/** A closed decision's outcome, for the customer's history (untreated: no promotion was offered). */
+export function noteOutcome(c: CustomerState, treated: boolean, converted: boolean): void {
+  if (treated) {
+    c.treated++;
+    if (converted) c.treatedConverted++;
+  } else {
+    c.untreated++;
+    if (converted) c.untreatedConverted++;
+  }
 }
 
 export interface ObservedEvent {
@@ -264,6 +327,14 @@ export interface CustomerJSON {
   cats: string[];
   cc: number[];
   o: Partial<Record<Channel, number[]>>;
+  /** Visits, current visit key, its products and views, products decided (absent in older checkpoints). */
+  v?: number;
+  vk?: string;
+  vp?: string[];
+  vv?: number[];
+  vd?: string[];
+  /** Closed decisions: [untreated, converted, treated, converted]. */
+  h?: [number, number, number, number];
 }
 
 /**
@@ -280,7 +351,25 @@ export function copyOffers(o: CustomerState["offers"]): CustomerState["offers"] 
 }
 
 export function customerToJSON(c: CustomerState): CustomerJSON {
-  return { ws: c.windows.toSparse(), f: c.firstSeenMs, e: c.lastEventMs, p: c.lastPurchaseMs, cart: c.cartValueCents, lines: c.cartLines.map((l) => ({ ...l })), n: c.purchases, np: c.promoPurchases, cats: [...c.cats], cc: [...c.catCounts], o: copyOffers(c.offers) };
+  return {
+    ws: c.windows.toSparse(),
+    f: c.firstSeenMs,
+    e: c.lastEventMs,
+    p: c.lastPurchaseMs,
+    cart: c.cartValueCents,
+    lines: c.cartLines.map((l) => ({ ...l })),
+    n: c.purchases,
+    np: c.promoPurchases,
+    cats: [...c.cats],
+    cc: [...c.catCounts],
+    o: copyOffers(c.offers),
+    v: c.visits,
+    vk: c.visitKey,
+    vp: c.visitProducts.slice(),
+    vv: c.visitViews.slice(),
+    vd: c.visitDecided.slice(),
+    h: [c.untreated, c.untreatedConverted, c.treated, c.treatedConverted],
+  };
 }
 
 export function customerFromJSON(j: CustomerJSON): CustomerState {
@@ -296,5 +385,11 @@ export function customerFromJSON(j: CustomerJSON): CustomerState {
   c.cats = [...j.cats];
   c.catCounts = [...j.cc];
   c.offers = copyOffers(j.o);
+  c.visits = j.v ?? 0;
+  c.visitKey = j.vk ?? "";
+  c.visitProducts = j.vp ? j.vp.slice() : [];
+  c.visitViews = j.vv ? j.vv.slice() : [];
+  c.visitDecided = j.vd ? j.vd.slice() : [];
+  if (j.h) [c.untreated, c.untreatedConverted, c.treated, c.treatedConverted] = j.h;
   return c;
 }

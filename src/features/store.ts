@@ -100,6 +100,15 @@ export class FeatureStore {
     }
     return c;
   }
+  /**
+   * A cached customer about to change, without touching its place in the LRU (for changes that are
+   * not the customer's own activity, e.g. a decision's outcome closing later); undefined when gone.
+   */
+  getForUpdate(customerId: string): CustomerState | undefined {
+    const c = this.cache.peek(customerId);
+    if (c) this.snap?.touch(c);
+    return c;
+  }
   set(customerId: string, c: CustomerState): void {
     this.cache.set(customerId, c);
   }

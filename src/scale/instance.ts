@@ -149,7 +149,7 @@ export class PartitionedInstance {
       const ledger = w.engine.ledger;
       for (const p of w.engine.promotions.values()) {
         const have = ledger.budgets.get(p.id)?.budgetCents ?? 0;
-        if (ledger.budgetLeft(p.id) < 2 * reservationCents(p, ledger)) {
+        if (ledger.budgetLeft(p.id) < 2 * reservationCents(p, undefined, ledger)) {
           const total = await this.ledger.grantBudget(p.id, p.budgetCents, k, Math.max(p.maxDiscountCents * 2, Math.ceil(p.budgetCents * s.budgetGrantShare)));
           if (total > have) await this.allowance(k, "budget", p.id, total);
         }

@@ -1,0 +1,214 @@
+// A Bayesian logistic model of conversion per arm, online (Chapelle & Li 2011, "An empirical evaluation
+// of Thompson sampling", algorithm 3): a diagonal Gaussian (Laplace) posterior on the weights, updated
+// once per observation. The log-odds of a conversion under arm a in context x is
+//   s = (b + w_a)·x,
+// b a baseline shared by every arm (it learns from every decision, control and holdout included) and
+// w_a the arm's own term (what the arm does beyond the baseline). Thompson sampling draws the arm terms
+// only: the policy explores what it does not know about each arm's effect, not the base rate.
+//
+// One observation: along the direction of x the prior on s is N(μ, v) (μ = (m_b + m_a)·x,
+// v = Σ x_i²(1/q_b,i + 1/q_a,i)); the posterior mode ŝ is found by Newton's method in that one
+// dimension, the means move along Σx by (ŝ − μ)/v, and each precision gains x_i²·σ(ŝ)(1 − σ(ŝ)).
+//
+// Decisions are learned as failures when made and turned into successes if they convert, as the Beta
+// posteriors do (a failure closes hours after a success, and learning only what has closed would flatter
+// every arm). The turn is exact under the Gaussian: σ(s) = (1 − σ(s))·e^s, and multiplying the posterior
+// by e^s moves its mean by Σx and leaves its precision alone.
+//
+// Forgetting decays the data's share of the natural parameters toward the prior with the half-life:
+// q ← q₀ + (q − q₀)·γ and q·m ← q₀·m₀ + (q·m − q₀·m₀)·γ, γ = 2^(−Δt/halfLife), so an arm re-learns
+// after a shift as the Beta counts do.
+// Hand-written: the libraries of the field (Vowpal Wabbit's cb_explore_adf, scikit-learn) do not run
+// in this process, and the model is a few dozen lines on top of the policy's own numerics.
+import { sigmoid } from "./numerics.ts";
+
+export interface LogisticOptions {
+  /** Features per context. */
+  dims: number;
+  /** The baseline's prior mean (length dims; e.g. logit of the expected conversion on the bias). */
+  baselinePriorMean: readonly number[];
+  baselinePriorSd: number;
+  /** Each arm's weights start at N(0, armPriorSd²). */
+  armPriorSd: number;
+  /** 0 turns forgetting off. */
+  halfLifeMs: number;
+}
+
+interface Weights {
+  m: Float64Array;
+  q: Float64Array;
+  /** Event time the weights were last brought up to date. */
+  t: number;
+}
+
+export interface WeightsJSON {
+  m: number[];
+  q: number[];
+  t: number;
+}
+
+export interface LogisticState {
+  baseline: WeightsJSON;
+  arms: Record<string, WeightsJSON>;
+}
+
+export class LogisticArms {
+  private readonly arms = new Map<string, Weights>();
+  private baseline: Weights;
+  private readonly q0b: number;
+  private readonly q0a: number;
+  private readonly m0b: Float64Array;
+  private readonly decayRate: number;
+
+  constructor(readonly opts: LogisticOptions) {
+    if (opts.baselinePriorMean.length !== opts.dims) throw new Error(`baselinePriorMean has ${opts.baselinePriorMean.length} values for ${opts.dims} features`);
+    this.q0b = 1 / (opts.baselinePriorSd * opts.baselinePriorSd);
+    this.q0a = 1 / (opts.armPriorSd * opts.armPriorSd);
+    this.m0b = Float64Array.from(opts.baselinePriorMean);
+    this.decayRate = opts.halfLifeMs > 0 ? Math.LN2 / opts.halfLifeMs : 0;
+    this.baseline = { m: Float64Array.from(this.m0b), q: new Float64Array(opts.dims).fill(this.q0b), t: 0 };
+  }
+
+  has(armId: string): boolean {
+    return this.arms.has(armId);
+  }
+  ids(): string[] {
+    return [...this.arms.keys()];
+  }
+  /** A new arm starts from its prior (no effect beyond the baseline); adding an existing one keeps it. */
+  add(armId: string): void {
+    if (!this.arms.has(armId)) this.arms.set(armId, { m: new Float64Array(this.opts.dims), q: new Float64Array(this.opts.dims).fill(this.q0a), t: 0 });
+  }
+
+  /** Decays w's data share to nowMs (never backwards). */
+  private bring(w: Weights, q0: number, m0: Float64Array | undefined, nowMs: number): void {
+    if (nowMs <= w.t) return;
+    if (this.decayRate > 0 && w.t > 0) {
+      const g = Math.exp(-(nowMs - w.t) * this.decayRate);
+      for (let i = 0; i < w.m.length; i++) {
+        const eta0 = m0 ? q0 * m0[i]! : 0;
+        const q = q0 + (w.q[i]! - q0) * g;
+        const eta = eta0 + (w.q[i]! * w.m[i]! - eta0) * g;
+        w.q[i] = q;
+        w.m[i] = eta / q;
+      }
+    }
+    w.t = nowMs;
+  }
+
+  private armAt(armId: string, nowMs: number): Weights {
+    this.add(armId);
+    const a = this.arms.get(armId)!;
+    this.bring(a, this.q0a, undefined, nowMs);
+    this.bring(this.baseline, this.q0b, this.m0b, nowMs);
+    return a;
+  }
+
+  /**
+   * The arm's log-odds in context x: mean μ (baseline and arm) and the standard deviation of the arm
+   * term alone (what Thompson sampling draws), into `out`.
+   */
+  predict(armId: string, x: ArrayLike<number>, nowMs: number, out: { mu: number; sd: number }): { mu: number; sd: number } {
+    const a = this.armAt(armId, nowMs);
+    const b = this.baseline;
+    let mu = 0;
+    let v = 0;
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      mu += (b.m[i]! + a.m[i]!) * xi;
+      v += (xi * xi) / a.q[i]!;
+    }
+    out.mu = mu;
+    out.sd = Math.sqrt(v);
+    return out;
+  }
+
+  /** P(conversion) under the arm at the posterior mean (no draw). */
+  meanConversion(armId: string, x: ArrayLike<number>, nowMs: number): number {
+    const o = this.predict(armId, x, nowMs, { mu: 0, sd: 0 });
+    return sigmoid(o.mu);
+  }
+
+  /** Learns one observation (y = 1: converted) of the arm in context x at event time nowMs. */
+  learn(armId: string, x: ArrayLike<number>, y: 0 | 1, nowMs: number): void {
+    const a = this.armAt(armId, nowMs);
+    const b = this.baseline;
+    let mu = 0;
+    let v = 0;
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      mu += (b.m[i]! + a.m[i]!) * xi;
+      v += xi * xi * (1 / b.q[i]! + 1 / a.q[i]!);
+    }
+    if (v <= 0) return;
+    // Newton on f(s) = −(s − μ)²/(2v) + y·s − log(1 + e^s), concave: a few steps reach 1e-9.
+    let s = mu;
+    for (let it = 0; it < 20; it++) {
+      const p = sigmoid(s);
+      const step = (-(s - mu) / v + y - p) / (1 / v + p * (1 - p));
+      s += step;
+      if (Math.abs(step) < 1e-9) break;
+    }
+    const p = sigmoid(s);
+    const h = p * (1 - p);
+    const r = (s - mu) / v;
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      b.m[i]! += (xi / b.q[i]!) * r;
+      a.m[i]! += (xi / a.q[i]!) * r;
+      b.q[i]! += xi * xi * h;
+      a.q[i]! += xi * xi * h;
+    }
+  }
+
+  /**
+   * A failure learned earlier becomes a success (its decision converted): the posterior times e^s,
+   * i.e. the means move by Σx (weight 1). With 0 < weight < 1, a partial turn: `retract` uses it.
+   */
+  turnToSuccess(armId: string, x: ArrayLike<number>, nowMs: number, weight = 1): void {
+    const a = this.armAt(armId, nowMs);
+    const b = this.baseline;
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      b.m[i]! += (weight * xi) / b.q[i]!;
+      a.m[i]! += (weight * xi) / a.q[i]!;
+    }
+  }
+
+  /**
+   * Takes back (to first order) a failure whose outcome will never be known (closed early for
+   * memory): dividing the posterior by 1 − σ(s) moves its mean by Σx·σ(s), so in expectation the
+   * early close teaches nothing. Precisions keep what the failure added (a slight overconfidence).
+   */
+  retractFailure(armId: string, x: ArrayLike<number>, nowMs: number): void {
+    const p = this.meanConversion(armId, x, nowMs);
+    this.turnToSuccess(armId, x, nowMs, p);
+  }
+
+  /** The arm's weights (mean and sd), baseline included, for reports. */
+  describe(armId: string): { mean: number[]; sd: number[] } | undefined {
+    const a = this.arms.get(armId);
+    if (!a) return undefined;
+    return { mean: [...a.m].map((m, i) => m + this.baseline.m[i]!), sd: [...a.q].map((q) => 1 / Math.sqrt(q)) };
+  }
+
+  toJSON(): LogisticState {
+    const w = (x: Weights): WeightsJSON => ({ m: [...x.m], q: [...x.q], t: x.t });
+    return { baseline: w(this.baseline), arms: Object.fromEntries([...this.arms].map(([k, v]) => [k, w(v)])) };
+  }
+
+  static fromJSON(opts: LogisticOptions, s: LogisticState): LogisticArms {
+    const l = new LogisticArms(opts);
+    const w = (x: WeightsJSON): Weights => {
+      if (x.m.length !== opts.dims || x.q.length !== opts.dims) throw new Error(`logistic weights have ${x.m.length} features, the model ${opts.dims}`);
+      return { m: Float64Array.from(x.m), q: Float64Array.from(x.q), t: x.t };
+    };
+    l.baseline = w(s.baseline);
+    for (const [k, v] of Object.entries(s.arms)) l.arms.set(k, w(v));
+    return l;
+  }
+}

@@ -1,0 +1,185 @@
+// A decision at one decision point (issue #14): guards, the margin if bought under each eligible arm,
+// the conversion model's distribution for each, the policy's pick and its propensity, the decision and
+// the open entry that waits for its outcome. The objective is the expected incremental margin,
+//   score(a) = m_a · p_a  (− m_0 · p_0, the same for every arm),
+// m_a known at decision time (margin.ts) and p_a learned (the logistic or the tabular model); with
+// reward "conversion" m_a is 1. Thompson sampling draws p_a, so each arm's score is m_a times a draw.
+import type { Rng } from "../random/index.ts";
+import type { Channel, CustomerEvent, Decision, DecisionPoint } from "../events/index.ts";
+import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
+import { addPending } from "./attribution.ts";
+import { armFeatures, sharedContext, type SharedContext } from "./context.ts";
+import type { Engine } from "./engine.ts";
+import { capAllows, exclusionOf } from "./guards.ts";
+import { affinityFor, categoryWeights, expectedMargin, marginOnProduct, reservationCents, type DecisionProduct } from "./margin.ts";
+import { choose } from "./policy.ts";
+import { segmentOf } from "./segments.ts";
+import { CONTROL, type Effect, type Promotion } from "./types.ts";
+
+/** Per-decision buffers an engine reuses (no allocation per arm, no module-level state). */
+export class DecideScratch {
+  ids: string[] = [];
+  promos: (Promotion | undefined)[] = [];
+  margins: number[] = [];
+  reserved: number[] = [];
+  /** Feature rows, one per arm (logistic model). */
+  x = new Float64Array(0);
+  shared: SharedContext = { untreatedRate: 0, treatedRate: 0, untreatedEvidence: 0, treatedEvidence: 0, promotedShare: 0, visits: 0, price: 0, inCart: 0, recentBuyer: 0, message: 0 };
+  weights = new Map<string, number>();
+  pred = { mu: 0, sd: 0 };
+  beta = { alpha: 0, beta: 0 };
+}
+
+/** Scores are reported to the cent, conversions to 4 decimals: the explanation is for people. */
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+function channelOf(ev: CustomerEvent): Channel {
+  return ev.type === "send" ? ev.channel : "web";
+}
+
+/** The tabular model's cell: the decision point's kind and the customer's segment. */
+export function cellOf(point: DecisionPoint, segment: string): string {
+  return `${point}|${segment}`;
+}
+
+export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[]): void {
+  const channel = channelOf(ev);
+  const customer = e.features.getOrCreate(ev.customerId);
+  const segment = segmentOf(featureView(customer, ev.ts), e.cfg.segments);
+  const cell = cellOf(point, segment);
+  const excluded: Decision["explanation"]["excluded"] = [];
+  const s = e.scratch;
+  const ids = s.ids;
+  const promos = s.promos;
+  const margins = s.margins;
+  const reserved = s.reserved;
+  ids.length = promos.length = margins.length = reserved.length = 0;
+  const marginObjective = e.cfg.bandit.reward === "margin";
+  // The margin if bought: exact for a known product, expected over the customer's categories without
+  // one, learned (AmountPosterior) when there is no catalog to price it.
+  const weights = product ? undefined : categoryWeights(customer, e.ledger, s.weights);
+  const margin = (p: Promotion | undefined): number | undefined => (product ? marginOnProduct(p, product) : expectedMargin(p, weights!, e.ledger));
+  const capOk = capAllows(customer, channel, ev.ts, e.cfg);
+  for (const p of e.promotions.values()) {
+    let why = exclusionOf(p, channel, ev.ts, customer, e.ledger, e.cfg, capOk, product);
+    let m = 0;
+    if (!why && marginObjective) {
+      const known = margin(p);
+      m = known ?? e.amounts.mean(p.id, ev.ts);
+      if (m <= 0) why = "no-margin";
+    }
+    if (why) {
+      excluded.push({ promotionId: p.id, reason: why });
+      continue;
+    }
+    ids.push(p.id);
+    promos.push(p);
+    margins.push(m);
+    reserved.push(reservationCents(p, product, e.ledger));
+  }
+  const id = `d-${ev.id}`;
+  const expiresAt = ev.ts + e.cfg.attributionWindowMs[channel];
+  e.counters.decisions++;
+  const base: Decision = {
+    id,
+    ts: ev.ts,
+    customerId: ev.customerId,
+    channel,
+    promotionId: CONTROL,
+    holdout: false,
+    segment,
+    propensity: 1,
+    eventId: ev.id,
+    point,
+    expiresAt,
+    explanation: { candidates: [], excluded },
+  };
+  if (product) base.productId = product.productId;
+  if (ids.length === 0) {
+    // Forced control: published (every decision point gets a decision) but not learned from, and
+    // certain (propensity 1): no policy chose it.
+    base.reason = "nothing-eligible";
+    out.push({ kind: "decision", decision: base });
+    addPending(e, base, cell, undefined, false, 0, undefined, rng, out);
+    return;
+  }
+  ids.push(CONTROL);
+  promos.push(undefined);
+  margins.push(marginObjective ? (margin(undefined) ?? e.amounts.mean(CONTROL, ev.ts)) : 0);
+  reserved.push(0);
+  const n = ids.length;
+  const A = e.scratch.arms;
+  A.reset(n);
+  const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
+  const D = logistic ? logistic.opts.dims : 0;
+  if (logistic) {
+    if (s.x.length < n * D) s.x = new Float64Array(Math.max(n * D, 2 * s.x.length));
+    sharedContext(customer, ev.ts, product?.priceCents, channel !== "web", s.shared);
+  }
+  for (let j = 0; j < n; j++) {
+    // Scale: the margin if bought (≥ 1 cent: control's margin can be 0 on a product sold at cost).
+    const scale = marginObjective ? Math.max(1, margins[j]!) : 1;
+    if (logistic) {
+      const p = promos[j];
+      const aff = affinityOf(e, customer, p, product);
+      const disc = p && product ? (product.priceCents > 0 ? reserved[j]! / product.priceCents : 0) : p ? Math.min(1, reserved[j]! / 5000) : 0;
+      armFeatures(s.shared, aff, disc, s.x, j * D);
+      logistic.predict(ids[j]!, s.x.subarray(j * D, (j + 1) * D), ev.ts, s.pred);
+      A.setLogit(j, s.pred.mu, s.pred.sd, scale);
+    } else {
+      e.arms.posteriorInto(ids[j]!, cell, ev.ts, s.beta);
+      A.setBeta(j, s.beta.alpha, s.beta.beta, scale);
+    }
+  }
+  const kind = e.cfg.policy ?? { kind: "thompson" as const };
+  const fixedIndex = kind.kind === "fixed" ? ids.indexOf(kind.promotionId) : -1;
+  const pick = choose(A, kind, fixedIndex, rng, e.cfg.bandit, s.policy);
+  const scores = s.policy.scores;
+  const candidates = new Array<Decision["explanation"]["candidates"][number]>(n);
+  for (let j = 0; j < n; j++) candidates[j] = marginObjective ? { promotionId: ids[j]!, score: round2(scores[j]!), marginCents: Math.round(margins[j]!) } : { promotionId: ids[j]!, score: Math.round(scores[j]! * 1e4) / 1e4 };
+  const chosen = ids[pick.index]!;
+  const d = base;
+  d.promotionId = chosen;
+  d.holdout = pick.holdout;
+  d.propensity = pick.propensity;
+  d.explanation.candidates = candidates;
+  let reservedCents = 0;
+  let reservedProductId: string | undefined;
+  if (chosen !== CONTROL) {
+    const p = promos[pick.index]!;
+    reservedCents = reserved[pick.index]!;
+    e.ledger.reserveBudget(p.id, reservedCents);
+    if (p.productId !== undefined) {
+      e.ledger.reserveUnit(p.productId);
+      reservedProductId = p.productId;
+    }
+    const cap = e.cfg.frequencyCaps[channel];
+    recordOffer(customer, channel, ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
+    const offer: NonNullable<Decision["offer"]> = { kind: p.kind, maxDiscountCents: reservedCents };
+    if (p.percentOff !== undefined) offer.percentOff = p.percentOff;
+    if (p.amountOffCents !== undefined) offer.amountOffCents = p.amountOffCents;
+    if (p.productId !== undefined) offer.productId = p.productId;
+    if (p.category !== undefined) offer.category = p.category;
+    d.offer = offer;
+  }
+  out.push({ kind: "decision", decision: d });
+  const x = logistic ? Array.from(s.x.subarray(pick.index * D, (pick.index + 1) * D), (v) => Math.round(v * 1e6) / 1e6) : undefined;
+  addPending(e, d, cell, x, true, reservedCents, reservedProductId, rng, out);
+}
+
+/**
+ * The affinity feature: the customer's category-view share for the product's category; with no
+ * product, the chance the promotion applies to what they buy (1 for a promotion on everything, and for
+ * control).
+ */
+function affinityOf(e: Engine, c: CustomerState, p: Promotion | undefined, product: DecisionProduct | undefined): number {
+  if (product) return affinityFor(c, product.category, e.ledger);
+  if (!p) return 1;
+  if (p.category !== undefined) return affinityFor(c, p.category, e.ledger);
+  if (p.productId !== undefined) {
+    const info = e.ledger.products.get(p.productId);
+    const n = info ? (e.ledger.catalog.get(info.category)?.products ?? 1) : 1;
+    return info ? affinityFor(c, info.category, e.ledger) / n : 0;
+  }
+  return 1;
+}

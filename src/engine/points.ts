@@ -1,0 +1,64 @@
+// Where decisions are made (issue #14): which events are decision points, and for which product.
+//   visit         a shopper arrives (config decisionPoints.visit): a banner, no product known;
+//   product-view  a shopper looks at a product: the first view (or the minViews-th without a purchase)
+//                 of a product in the visit, at most maxPerVisit per visit and one per product;
+//   cart          a product is added to the cart (decisionPoints.cart), or a send for a cart left
+//                 behind that carries the cart's lines (decided for its most valuable product);
+//   send          a scheduled email/sms/push with no product (a lapsed customer).
+// A visit is the events of one session id, or (without one) the events until a gap of visitGapSec.
+import type { CustomerEvent, DecisionPoint } from "../events/index.ts";
+import { beginVisit, clearVisitViews, noteProductView, type CustomerState } from "../features/index.ts";
+import type { Ledger } from "./ledger.ts";
+import { productOf, type DecisionProduct } from "./margin.ts";
+import type { EngineConfig } from "./types.ts";
+
+export interface PointOf {
+  point: DecisionPoint;
+  product?: DecisionProduct | undefined;
+}
+
+/**
+ * Follows the customer's visit through the event (call it for every customer event, before the event
+ * is observed) and says whether the event is a decision point. Records the product decision in the
+ * visit, so a replay of the same events decides at the same ones.
+ */
+export function decisionPointOf(c: CustomerState, ev: CustomerEvent, ledger: Ledger, cfg: EngineConfig): PointOf | undefined {
+  const dp = cfg.decisionPoints;
+  beginVisit(c, ev, dp.visitGapMs);
+  switch (ev.type) {
+    case "visit":
+      return dp.visit ? { point: "visit" } : undefined;
+    case "send": {
+      const lines = ev.items;
+      if (lines && lines.length > 0) {
+        let top = lines[0]!;
+        for (const l of lines) if (l.priceCents * l.quantity > top.priceCents * top.quantity) top = l;
+        const product = productOf(top.productId, top.category, top.priceCents, ledger, cfg);
+        return { point: "cart", product };
+      }
+      return { point: "send" };
+    }
+    case "view": {
+      if (ev.productId === undefined) return undefined;
+      const views = noteProductView(c, ev.productId);
+      const pv = dp.productView;
+      if (!pv.enabled || views < pv.minViews || c.visitDecided.length >= pv.maxPerVisit || c.visitDecided.includes(ev.productId)) return undefined;
+      const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
+      if (!product) return undefined;
+      c.visitDecided.push(ev.productId);
+      return { point: "product-view", product };
+    }
+    case "cart": {
+      if (!dp.cart || c.visitDecided.includes(ev.productId)) return undefined;
+      const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
+      if (!product) return undefined;
+      c.visitDecided.push(ev.productId);
+      return { point: "cart", product };
+    }
+    case "purchase":
+      clearVisitViews(c);
+      return undefined;
+    default:
+      return undefined;
+  }
+}

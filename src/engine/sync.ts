@@ -1,0 +1,38 @@
+// Partitioned processors (issue #8) share what they learned: each partition publishes its own
+// posterior counts into the others' streams as `sync` events; a partition's posterior is its own
+// counts plus the sum of the others' latest.
+import { ArmTable } from "../bandit/index.ts";
+import type { Engine } from "./engine.ts";
+
+/** Wire form of a table's counts: arm → cell ("" for arm-wide) → [successes, failures, time]. */
+export type SyncArms = Record<string, Record<string, [number, number, number]>>;
+
+/** This engine's own counts in sync form (what a partition shares with the others). */
+export function ownArms(e: Engine): SyncArms {
+  const out: SyncArms = {};
+  for (const [id, a] of Object.entries(e.arms.toJSON().arms)) {
+    const segs: Record<string, [number, number, number]> = { "": [a.global.s, a.global.f, a.global.t] };
+    for (const [k, c] of Object.entries(a.segments)) segs[k] = [c.s, c.f, c.t];
+    out[id] = segs;
+  }
+  return out;
+}
+
+/** Another partition's counts arrive: posteriors become own + the sum of the others' latest. */
+export function applySync(e: Engine, from: number, arms: SyncArms): void {
+  e.remoteArms[String(from)] = arms;
+  rebuildExternal(e);
+}
+
+export function rebuildExternal(e: Engine): void {
+  const states = Object.values(e.remoteArms).map((arms) => ({
+    arms: Object.fromEntries(
+      Object.entries(arms).map(([id, segs]) => {
+        const g = segs[""] ?? [0, 0, 0];
+        const segments = Object.fromEntries(Object.entries(segs).filter(([k]) => k !== "").map(([k, c]) => [k, { s: c[0], f: c[1], t: c[2] }]));
+        return [id, { global: { s: g[0], f: g[1], t: g[2] }, segments }];
+      }),
+    ),
+  }));
+  e.arms.external = states.length ? ArmTable.sum(e.arms.opts, states) : undefined;
+}
