@@ -6,17 +6,18 @@ import type { CustomerState } from "../features/index.ts";
 export const CONTEXT_FEATURES = [
   /** 1. */
   "bias",
-  /** Conversion of the customer's closed decisions without a promotion, smoothed: (k + 0.1)/(n + 1). */
-  "untreatedRate",
-  /** The same with a promotion. */
-  "treatedRate",
-  /** How much those rates rest on: n/(n + 3), untreated and treated. */
-  "untreatedEvidence",
-  "treatedEvidence",
+  /** The customer's conversion over closed decisions, smoothed ((k + 0.3)/(n + 2)), in bands: one-hot. */
+  "rateBelow8",
+  "rate8to20",
+  "rate20to35",
+  "rate35up",
+  /** Conversion without a promotion (control, holdout), when seen: low (< 12%) or high: one-hot, both 0 when none. */
+  "untreatedLow",
+  "untreatedHigh",
+  /** How much the bands rest on: n/(n + 3) of all closed decisions. */
+  "evidence",
   /** Share of the customer's purchases made with a promotion: k/(n + 1). */
   "promotedShare",
-  /** log(1 + visits)/4. */
-  "visits",
   /** The customer's share of category views in the category that matters (the product's; with no product, the promotion's chance to apply). */
   "affinity",
   /** log(price / $50)/2 of the product, 0 when none is known. */
@@ -35,25 +36,34 @@ export const CONTEXT_DIMS = CONTEXT_FEATURES.length;
 
 /** What every arm of a decision shares; `armFeatures` completes it per arm. */
 export interface SharedContext {
-  untreatedRate: number;
-  treatedRate: number;
-  untreatedEvidence: number;
-  treatedEvidence: number;
+  bands: [number, number, number, number];
+  untreatedLow: number;
+  untreatedHigh: number;
+  evidence: number;
   promotedShare: number;
-  visits: number;
   price: number;
   inCart: number;
   recentBuyer: number;
   message: number;
 }
 
+export function emptyContext(): SharedContext {
+  return { bands: [0, 0, 0, 0], untreatedLow: 0, untreatedHigh: 0, evidence: 0, promotedShare: 0, price: 0, inCart: 0, recentBuyer: 0, message: 0 };
+}
+
 export function sharedContext(c: CustomerState, nowMs: number, priceCents: number | undefined, message: boolean, out: SharedContext): SharedContext {
-  out.untreatedRate = (c.untreatedConverted + 0.1) / (c.untreated + 1);
-  out.treatedRate = (c.treatedConverted + 0.1) / (c.treated + 1);
-  out.untreatedEvidence = c.untreated / (c.untreated + 3);
-  out.treatedEvidence = c.treated / (c.treated + 3);
+  const n = c.untreated + c.treated;
+  const r = (c.untreatedConverted + c.treatedConverted + 0.3) / (n + 2);
+  const b = out.bands;
+  b[0] = r < 0.08 ? 1 : 0;
+  b[1] = r >= 0.08 && r < 0.2 ? 1 : 0;
+  b[2] = r >= 0.2 && r < 0.35 ? 1 : 0;
+  b[3] = r >= 0.35 ? 1 : 0;
+  const ru = (c.untreatedConverted + 0.1) / (c.untreated + 1);
+  out.untreatedLow = c.untreated > 0 && ru < 0.12 ? 1 : 0;
+  out.untreatedHigh = c.untreated > 0 && ru >= 0.12 ? 1 : 0;
+  out.evidence = n / (n + 3);
   out.promotedShare = c.promoPurchases / (c.purchases + 1);
-  out.visits = Math.log1p(c.visits) / 4;
   out.price = priceCents !== undefined && priceCents > 0 ? Math.log(priceCents / 5000) / 2 : 0;
   out.inCart = c.cartValueCents > 0 ? 1 : 0;
   out.recentBuyer = c.lastPurchaseMs > 0 ? Math.exp(-Math.max(0, nowMs - c.lastPurchaseMs) / 86_400_000) : 0;
@@ -64,16 +74,18 @@ export function sharedContext(c: CustomerState, nowMs: number, priceCents: numbe
 /** Writes the arm's feature vector (CONTEXT_FEATURES order) into `x` from offset `at`. */
 export function armFeatures(s: SharedContext, affinity: number, discountShare: number, x: Float64Array, at: number): void {
   x[at] = 1;
-  x[at + 1] = s.untreatedRate;
-  x[at + 2] = s.treatedRate;
-  x[at + 3] = s.untreatedEvidence;
-  x[at + 4] = s.treatedEvidence;
-  x[at + 5] = s.promotedShare;
-  x[at + 6] = s.visits;
-  x[at + 7] = affinity;
-  x[at + 8] = s.price;
-  x[at + 9] = s.inCart;
-  x[at + 10] = s.recentBuyer;
-  x[at + 11] = s.message;
-  x[at + 12] = discountShare;
+  x[at + 1] = s.bands[0];
+  x[at + 2] = s.bands[1];
+  x[at + 3] = s.bands[2];
+  x[at + 4] = s.bands[3];
+  x[at + 5] = s.untreatedLow;
+  x[at + 6] = s.untreatedHigh;
+  x[at + 7] = s.evidence;
+  x[at + 8] = s.promotedShare;
+  x[at + 9] = affinity;
+  x[at + 10] = s.price;
+  x[at + 11] = s.inCart;
+  x[at + 12] = s.recentBuyer;
+  x[at + 13] = s.message;
+  x[at + 14] = discountShare;
 }

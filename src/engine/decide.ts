@@ -8,7 +8,7 @@ import type { Rng } from "../random/index.ts";
 import type { Channel, CustomerEvent, Decision, DecisionPoint } from "../events/index.ts";
 import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
 import { addPending } from "./attribution.ts";
-import { armFeatures, sharedContext, type SharedContext } from "./context.ts";
+import { armFeatures, emptyContext, sharedContext, type SharedContext } from "./context.ts";
 import type { Engine } from "./engine.ts";
 import { capAllows, exclusionOf } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, marginOnProduct, reservationCents, type DecisionProduct } from "./margin.ts";
@@ -24,7 +24,7 @@ export class DecideScratch {
   reserved: number[] = [];
   /** Feature rows, one per arm (logistic model). */
   x = new Float64Array(0);
-  shared: SharedContext = { untreatedRate: 0, treatedRate: 0, untreatedEvidence: 0, treatedEvidence: 0, promotedShare: 0, visits: 0, price: 0, inCart: 0, recentBuyer: 0, message: 0 };
+  shared: SharedContext = emptyContext();
   weights = new Map<string, number>();
   pred = { mu: 0, sd: 0 };
   beta = { alpha: 0, beta: 0 };
