@@ -3,7 +3,22 @@
 // depend on the reward coin flips, only on the choices.
 import { beforeAll, describe, expect, it } from "vitest";
 import { rngFromSeed } from "../random/index.ts";
-import { ArmTable, epsilonGreedyChoose, thompsonChoose, thompsonPropensity, uniformChoose, type BetaParams } from "./index.ts";
+import type { Rng } from "../random/index.ts";
+import { ArmTable, ScoreArms, epsilonGreedyChoose, thompsonDraw, thompsonPropensityMC, uniformChoose, type BetaParams } from "./index.ts";
+
+/** Beta posteriors as score distributions at scale 1 (conversion alone). */
+function betaArms(params: readonly BetaParams[], A = new ScoreArms()): ScoreArms {
+  A.reset(params.length);
+  params.forEach((p, j) => A.setBeta(j, p.alpha, p.beta, 1));
+  return A;
+}
+
+/** One round of Thompson sampling over Beta posteriors: the winner and every draw. */
+function thompsonChoose(params: readonly BetaParams[], rng: Rng): { index: number; scores: number[] } {
+  const scores: number[] = [];
+  const index = thompsonDraw(betaArms(params), rng, scores);
+  return { index, scores };
+}
 
 type PolicyName = "thompson" | "epsilon-greedy" | "uniform";
 
@@ -142,7 +157,7 @@ describe("thompsonChoose draws", () => {
   });
 });
 
-describe("thompsonPropensity (Monte Carlo)", () => {
+describe("thompsonPropensityMC (Monte Carlo)", () => {
   it("estimates the win probability within its sampling error and is never 0 or 1", () => {
     const arms = [
       { alpha: 30, beta: 70 },
@@ -152,10 +167,10 @@ describe("thompsonPropensity (Monte Carlo)", () => {
     const rng = rngFromSeed(3);
     // 4000 draws: standard error ≤ 0.008; tolerance 0.04 is 5 of them. Reference from the quadrature
     // estimator's independent computation is in propensity.test.ts; here the arms' sum must be 1.
-    const p = arms.map((_, i) => thompsonPropensity(arms, i, 4000, rng));
+    const p = arms.map((_, i) => thompsonPropensityMC(betaArms(arms), i, 4000, rng));
     expect(Math.abs(p.reduce((s, x) => s + x, 0) - 1)).toBeLessThan(0.04);
     expect(p[0]!).toBeGreaterThan(p[1]!);
     expect(p[2]!).toBeGreaterThan(0);
-    expect(thompsonPropensity([{ alpha: 500, beta: 5 }, { alpha: 5, beta: 500 }], 0, 64, rng)).toBeLessThan(1);
+    expect(thompsonPropensityMC(betaArms([{ alpha: 500, beta: 5 }, { alpha: 5, beta: 500 }]), 0, 64, rng)).toBeLessThan(1);
   });
 });

@@ -1,7 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { ArmTable } from "../bandit/index.ts";
-import { rngFromSeed } from "../random/index.ts";
-import { CONTROL, choose } from "./index.ts";
+import { ArmTable, ScoreArms } from "../bandit/index.ts";
+import { rngFromSeed, type Rng } from "../random/index.ts";
+import { CONTROL, PolicyScratch, choose as choosePolicy, type PolicyKind, type PolicyOptions } from "./index.ts";
+
+/**
+ * The policy over a table's posteriors (eligible promotions, then control), each arm at its scale
+ * (1 unless given): what the engine does at a decision, without the rest of the pipeline.
+ */
+function choose(t: ArmTable, seg: string, eligible: readonly string[], now: number, rng: Rng, o: PolicyOptions, kind: PolicyKind = { kind: "thompson" }, scales: readonly number[] = []) {
+  const ids = [...eligible, CONTROL];
+  const A = new ScoreArms();
+  A.reset(ids.length);
+  ids.forEach((id, j) => {
+    const p = t.posterior(id, seg, now);
+    A.setBeta(j, p.alpha, p.beta, scales[j] ?? 1);
+  });
+  const scratch = new PolicyScratch();
+  const c = choosePolicy(A, kind, kind.kind === "fixed" ? ids.indexOf(kind.promotionId) : -1, rng, o, scratch);
+  return { armId: ids[c.index]!, holdout: c.holdout, propensity: c.propensity, scores: ids.map((id, j) => ({ promotionId: id, score: scratch.scores[j]! })) };
+}
 
 const T = 1_700_000_000_000;
 const table = () => new ArmTable({ priorAlpha: 1, priorBeta: 1, hierarchyStrength: 20, halfLifeMs: 0 });
@@ -52,6 +69,67 @@ describe("choose", () => {
     expect(mc.armId).toBe(quad.armId); // same draws up to the propensity
     // 20,000 draws: sd ≤ 0.0036; 5 sd.
     expect(Math.abs(mc.propensity - quad.propensity)).toBeLessThan(0.018);
+  });
+});
+
+describe("choose: scales and the evaluation's baselines", () => {
+  it("weighs each arm's conversion by its scale: a lower conversion with twice the margin wins, and the propensity follows", () => {
+    const t = table();
+    feed(t, "cheap", "s", 200, 1800); // 10%, margin 1000
+    feed(t, "rich", "s", 140, 1860); // 7%, margin 2000
+    feed(t, CONTROL, "s", 100, 1900); // 5%, margin 2500
+    const at = (scales: number[]) => {
+      let rich = 0;
+      let prop = 0;
+      const rng = rngFromSeed(3);
+      for (let i = 0; i < 4_000; i++) {
+        const c = choose(t, "s", ["cheap", "rich"], T, rng, { holdoutShare: 0, propensityDraws: 64 }, { kind: "thompson" }, scales);
+        if (c.armId === "rich") {
+          rich++;
+          prop = c.propensity;
+        }
+      }
+      return { share: rich / 4_000, prop };
+    };
+    // Scale 1: 'cheap' (10%) wins nearly always. Margins 1000 / 2000 / 2500: 'rich' earns 140 per
+    // decision, 'cheap' 100, control 125: 'rich' wins most. Pick share vs logged propensity within
+    // 4 sd of a share at n = 4,000 (0.032) plus the quadrature's error (0.004).
+    expect(at([1, 1, 1]).share).toBeLessThan(0.01);
+    const r = at([1000, 2000, 2500]);
+    expect(r.share).toBeGreaterThan(0.8);
+    expect(Math.abs(r.share - r.prop)).toBeLessThan(0.036);
+  });
+
+  it("greedy never picks control unless it is all there is; fixed picks its promotion; both are certain outside the holdout", () => {
+    const t = table();
+    feed(t, "a", "s", 10, 990);
+    feed(t, "b", "s", 30, 970);
+    feed(t, CONTROL, "s", 80, 920);
+    const rng = rngFromSeed(5);
+    for (let i = 0; i < 200; i++) {
+      const g = choose(t, "s", ["a", "b"], T, rng, { holdoutShare: 0.1, propensityDraws: 64 }, { kind: "greedy" });
+      if (g.holdout) expect(g).toMatchObject({ armId: CONTROL, propensity: 0.1 });
+      else expect(g).toMatchObject({ armId: "b", propensity: 0.9 });
+      const f = choose(t, "s", ["a", "b"], T, rng, { holdoutShare: 0.1, propensityDraws: 64 }, { kind: "fixed", promotionId: "a" });
+      if (!f.holdout) expect(f).toMatchObject({ armId: "a", propensity: 0.9 });
+    }
+    expect(choose(t, "s", [], T, rng, { holdoutShare: 0, propensityDraws: 64 }, { kind: "greedy" }).armId).toBe(CONTROL);
+    // A fixed promotion that is not eligible here: control.
+    expect(choose(t, "s", ["b"], T, rngFromSeed(9), { holdoutShare: 0, propensityDraws: 64 }, { kind: "fixed", promotionId: "a" }).armId).toBe(CONTROL);
+  });
+
+  it("uniform picks each eligible arm and control alike, and logs 1/n (control: plus the holdout)", () => {
+    const t = table();
+    const rng = rngFromSeed(6);
+    const picks = new Map<string, number>();
+    for (let i = 0; i < 9_000; i++) {
+      const c = choose(t, "s", ["a", "b"], T, rng, { holdoutShare: 0.1, propensityDraws: 64 }, { kind: "uniform" });
+      picks.set(c.armId, (picks.get(c.armId) ?? 0) + 1);
+      expect(c.propensity).toBeCloseTo(c.armId === CONTROL ? 0.1 + 0.9 / 3 : 0.9 / 3, 10);
+    }
+    // Shares 0.3, 0.3, 0.4 within 4 sd at n = 9,000 (0.021).
+    expect(Math.abs(picks.get("a")! / 9_000 - 0.3)).toBeLessThan(0.021);
+    expect(Math.abs(picks.get(CONTROL)! / 9_000 - 0.4)).toBeLessThan(0.021);
   });
 });
 

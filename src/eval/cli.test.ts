@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config/index.ts";
 import { rngFromSeed } from "../random/index.ts";
 import { main } from "./cli.ts";
 
@@ -27,7 +28,7 @@ function syntheticCsv(rows: number): string {
   return lines.join("\n") + "\n";
 }
 
-const POLICIES = ["uniform", "ts", "ts-segmented", "epsilon-greedy", "fixed:Mens E-Mail", "fixed:Womens E-Mail", "fixed:No E-Mail"];
+const POLICIES = ["uniform", "engine", "ts", "ts-segmented", "ts-logistic", "epsilon-greedy", "fixed:Mens E-Mail", "fixed:Womens E-Mail", "fixed:No E-Mail"];
 
 describe("npm run eval -- --data … --format hillstrom", () => {
   let dir: string;
@@ -55,7 +56,7 @@ describe("npm run eval -- --data … --format hillstrom", () => {
       expect(p.ci95[1]).toBeGreaterThanOrEqual(p.value);
       expect(Number.isInteger(p.matched)).toBe(true);
     }
-    for (const name of ["ts", "ts-segmented"]) {
+    for (const name of ["engine", "ts", "ts-segmented", "ts-logistic"]) {
       expect(r.policies[name].controlShare).toBeGreaterThan(0);
       expect(Number.isInteger(r.policies[name].controlMatched)).toBe(true);
     }
@@ -74,7 +75,7 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     expect(html).not.toMatch(/<script|<link|@import|src=/i);
     // The only URL is the SVG namespace, which is never fetched.
     expect(html.replaceAll("http://www.w3.org/2000/svg", "")).not.toMatch(/https?:\/\//);
-    expect(errs.some((l) => l.includes("ts-segmented"))).toBe(true);
+    expect(errs.some((l) => l.includes("engine") && l.includes("% of fixed:"))).toBe(true);
   });
 
   it("fails with exit code 2 and the usage on bad arguments", async () => {
@@ -94,13 +95,13 @@ describe("npm run eval -- --sim", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("writes regret and share of the oracle for ts-segmented, uniform and the greedy baseline", async () => {
+  it("writes regret and share of the oracle for the engine, greedy, uniform and every promotion as a fixed rule", async () => {
     const code = await main(["--sim", "--scenario", "steady", "--decisions", "400", "--out", dir, "--quiet"], { err: () => undefined });
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
     expect(r.scenario).toBe("steady");
     expect(r.decisions).toBe(400);
-    const names = ["ts-segmented", "uniform", "greedy-conversion"];
+    const names = ["engine", "greedy-conversion", "uniform", ...loadConfig({ env: {} }).promotions.map((p) => `fixed:${p.id}`)];
     expect(Object.keys(r.regret).sort()).toEqual([...names].sort());
     expect(Object.keys(r.marginShareOfOracle).sort()).toEqual([...names].sort());
     for (const n of names) {

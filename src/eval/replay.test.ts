@@ -3,7 +3,18 @@ import { rngFromKey, rngFromSeed } from "../random/index.ts";
 import { enginePolicy, fixedPolicy } from "./policies.ts";
 import { checkpointsFor, replay, type LoggedRow, type ReplayPolicy } from "./replay.ts";
 
-const BANDIT = { holdoutShare: 0.1, priorAlpha: 1, priorBeta: 1, hierarchyStrength: 20, halfLifeMs: 0, propensityDraws: 16, reward: "conversion" as const, marginCapCents: 10000, defaultMarginShare: 0.3 };
+const BANDIT = {
+  model: "tabular" as const,
+  holdoutShare: 0.1,
+  priorAlpha: 1,
+  priorBeta: 1,
+  hierarchyStrength: 20,
+  halfLifeMs: 0,
+  propensityDraws: 16,
+  reward: "conversion" as const,
+  defaultMarginShare: 0.3,
+  logistic: { priorSd: 1, armPriorSd: 0.3, priorConversion: 0.1 },
+};
 
 // Nine rows, three per arm, in a fixed order: the answer for every fixed policy is known by hand.
 const NINE: LoggedRow[] = [
@@ -17,7 +28,7 @@ const NINE: LoggedRow[] = [
   { ctx: { k: 8 }, arm: "B", outcome: 0 },
   { ctx: { k: 9 }, arm: "C", outcome: 1 },
 ];
-const opts = { control: "C", startMs: 0, msPerRow: 1000, toReward: (x: number) => x, rngFor: (i: number) => rngFromKey(1, `r${i}`) };
+const opts = { control: "C", startMs: 0, msPerRow: 1000, rngFor: (i: number) => rngFromKey(1, `r${i}`) };
 
 describe("replay (Li et al. 2011) on a hand-made log", () => {
   it("a fixed policy keeps exactly the rows of its arm and its value is their mean", () => {
@@ -81,7 +92,7 @@ describe("the engine's policy under replay", () => {
       const arm = arms[Math.floor(rng.next() * 3)]!;
       rows.push({ ctx: { g: i % 2 }, arm, outcome: rng.next() < means[arm]! ? 1 : 0 });
     }
-    const policy = enginePolicy({ name: "ts-segmented", promotions: ["A", "B"], control: "C", rules: [{ name: "g", feature: "g", op: "==", value: 1, then: "one", else: "zero" }], bandit: BANDIT });
+    const policy = enginePolicy({ name: "ts-segmented", promotions: ["A", "B"], control: "C", model: "tabular", rules: [{ name: "g", feature: "g", op: "==", value: 1, then: "one", else: "zero" }], learnAmount: false, bandit: BANDIT });
     const r = replay(rows, policy, opts);
     expect(r.value.sum / r.value.n).toBeGreaterThanOrEqual(0.42);
     // The holdout share is the configured 10% (± 2 points over 6,000 rows).

@@ -1,49 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { ArmTable } from "../bandit/index.ts";
 import { loadConfig } from "../config/index.ts";
-import { CONTROL, choose } from "../engine/index.ts";
-import { rngFromSeed } from "../random/index.ts";
+import { CONTROL } from "../engine/index.ts";
 import { loadScenario } from "../../simulator/world/index.ts";
-import { runSim, SIM_POLICIES, type SimRun } from "./sim.ts";
+import { runSim, simPolicies, type SimRun } from "./sim.ts";
 import { segmentOracleShare, shareBetween, simReport } from "./simreport.ts";
-import { GreedyTable, UniformTable } from "./tables.ts";
-
-const OPTS = { priorAlpha: 1, priorBeta: 1, hierarchyStrength: 20, halfLifeMs: 0 };
-const POLICY = { holdoutShare: 0, propensityDraws: 8 };
-
-describe("baseline tables plugged into the engine's choose()", () => {
-  it("UniformTable: every arm about equally often, whatever was learned (seed 3; 6,000 draws; tolerance ±2.5 points of 25%)", () => {
-    const t = new UniformTable(OPTS);
-    for (const id of ["a", "b", "c", CONTROL]) t.add(id);
-    for (let i = 0; i < 200; i++) t.update("a", "s", 1, 1000 + i);
-    const rng = rngFromSeed(3);
-    const n: Record<string, number> = {};
-    for (let i = 0; i < 6000; i++) {
-      const c = choose(t, "s", ["a", "b", "c"], 5000, rng, POLICY);
-      n[c.armId] = (n[c.armId] ?? 0) + 1;
-    }
-    for (const id of ["a", "b", "c", CONTROL]) expect(Math.abs(n[id]! / 6000 - 0.25)).toBeLessThan(0.025);
-  });
-
-  it("GreedyTable: always the promotion with the best learned mean, never control", () => {
-    const t = new GreedyTable(OPTS);
-    for (const id of ["a", "b", CONTROL]) t.add(id);
-    for (let i = 0; i < 50; i++) {
-      t.update("a", "s", i % 5 === 0 ? 1 : 0, 1000 + i); // 0.2
-      t.update("b", "s", i % 3 === 0 ? 1 : 0, 1000 + i); // ~0.34
-      t.update(CONTROL, "s", 1, 1000 + i); // control converts best, but greedy ignores it
-    }
-    const rng = rngFromSeed(4);
-    for (let i = 0; i < 500; i++) expect(choose(t, "s", ["a", "b"], 5000, rng, POLICY).armId).toBe("b");
-  });
-});
 
 describe("simulator mode", () => {
   const cfg = loadConfig({ env: {} });
   const scenario = loadScenario("steady");
 
+  const policies = simPolicies(cfg.promotions.map((p) => p.id));
+
+  it("runs the engine, greedy, uniform and every promotion as a fixed rule through the same pipeline", () => {
+    expect(policies.map((p) => p.name)).toEqual(["engine", "greedy-conversion", "uniform", ...cfg.promotions.map((p) => `fixed:${p.id}`)]);
+  });
+
   it("a short run joins decisions with the truth; and the oracle bounds every policy at every step", () => {
-    const runs = SIM_POLICIES.map((policy) => runSim({ cfg, scenario, decisions: 300, seed: 7, sliceMs: 1000, policy }));
+    const runs = policies.slice(0, 4).map((policy) => runSim({ cfg, scenario, decisions: 300, seed: 7, sliceMs: 1000, policy }));
     for (const r of runs) {
       expect(r.decisions).toBe(300);
       expect(r.joined + r.holdout).toBeLessThanOrEqual(300);
@@ -56,13 +29,13 @@ describe("simulator mode", () => {
       expect(r.joinedDetail).toHaveLength(r.joined);
     }
     const rep = simReport(runs, { scenario: "steady", description: "", seed: 7, policies: {}, windowDecisions: 100, recoveryShare: 0.8, recoveryWithinDecisions: 200, sliceMs: 1000 });
-    expect(Object.keys(rep.regret)).toEqual(["ts-segmented", "uniform", "greedy-conversion"]);
+    expect(Object.keys(rep.regret)).toEqual(["engine", "greedy-conversion", "uniform", `fixed:${cfg.promotions[0]!.id}`]);
     expect(rep.decisions).toBe(300);
   });
 
   it("the same seed replays the same run", () => {
-    const a = runSim({ cfg, scenario, decisions: 150, seed: 9, sliceMs: 1000, policy: SIM_POLICIES[0]! });
-    const b = runSim({ cfg, scenario, decisions: 150, seed: 9, sliceMs: 1000, policy: SIM_POLICIES[0]! });
+    const a = runSim({ cfg, scenario, decisions: 150, seed: 9, sliceMs: 1000, policy: policies[0]! });
+    const b = runSim({ cfg, scenario, decisions: 150, seed: 9, sliceMs: 1000, policy: policies[0]! });
     expect(Array.from(b.incremental)).toEqual(Array.from(a.incremental));
   });
 });

@@ -18,6 +18,7 @@ function decision(promotionId: string, segment: string, holdout = false, reason?
     segment,
     propensity: 0.5,
     eventId: `e-${n}`,
+    point: "product-view",
     expiresAt: T0 + 1,
     ...(reason ? { reason } : {}),
     explanation: { candidates: [], excluded: [] },
