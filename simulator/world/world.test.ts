@@ -87,9 +87,17 @@ describe("World ground truth", () => {
 
   it("gives every decision point a truth with control at 0 and best as the arm of the highest value", () => {
     const out = run(makeWorld(3), 90 * MIN, uplift);
-    const dp = events(out).filter((e) => e.type === "visit" || e.type === "send");
+    // The decision points of the default config: the first product view of each visit, and every send.
+    const seen = new Set<string>();
+    const dp = events(out).filter((e) => {
+      if (e.type === "send") return true;
+      if (e.type !== "view" || e.sessionId === undefined || seen.has(e.sessionId)) return false;
+      seen.add(e.sessionId);
+      return true;
+    });
     const ts = truths(out);
     expect(ts.map((t) => t.eventId)).toEqual(dp.map((e) => e.id));
+    expect(new Set(ts.map((t) => t.point))).toEqual(new Set(["product-view", "cart", "send"]));
     // Checked in plain code and asserted once: an expect per truth makes this take seconds.
     const wrong = ts.filter(
       (t) => t.arms[CONTROL] !== 0 || t.arms[t.best] !== Math.max(...Object.values(t.arms)) || Object.keys(t.arms).some((a) => !(t.conversion[a]! >= 0)),

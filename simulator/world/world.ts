@@ -21,10 +21,10 @@ export interface WorldOptions {
   /** Prefix of every event id; distinct per run so a restarted simulator never reuses ids. */
   runId?: string;
   /**
-   * Which events the engine may decide at (config `decisionPoints`): the world publishes the truth of
-   * those. Default: product views (every view of the visit; the engine picks which to decide at).
+   * Where the engine decides (config `decisionPoints`, the same rule as src/engine/points.ts): the world
+   * publishes the truth of exactly those decision points. Default: the first product view of a visit.
    */
-  decisionPoints?: { visit: boolean; productView: boolean };
+  decisionPoints?: { visit: boolean; productView: { enabled: boolean; minViews: number; maxPerVisit: number } };
 }
 
 /**
@@ -34,7 +34,7 @@ export interface WorldOptions {
 export function worldFromConfig(cfg: Pick<Config, "simulator" | "promotions" | "decisionPoints">, scenario: Scenario, over: Partial<WorldOptions> = {}): World {
   const s = cfg.simulator;
   return new World({
-    decisionPoints: { visit: cfg.decisionPoints.visit, productView: cfg.decisionPoints.productView.enabled },
+    decisionPoints: { visit: cfg.decisionPoints.visit, productView: { ...cfg.decisionPoints.productView } },
     seed: s.seed,
     startMs: Date.parse(s.startTime),
     shoppers: s.shoppers,
@@ -100,6 +100,9 @@ interface DecisionPoint {
   resolved: boolean;
   /** The events that open it (a visit and its product views share one purchase moment). */
   eventIds: string[];
+  /** Product views of the visit so far, and the products decided at (the engine's product-view trigger). */
+  views?: Map<string, number>;
+  decided?: Set<string>;
 }
 
 interface Scheduled {
@@ -494,7 +497,14 @@ export class World {
     const s = dp.shopper;
     const id = this.id();
     this.emit({ type: "view", id, ts: this.nowMs, customerId: s.id, sessionId, productId: prod.id, category: prod.category, priceCents: prod.priceCents });
-    if (dp.resolved || !(this.opts.decisionPoints?.productView ?? true)) return;
+    // The engine's trigger: the minViews-th view of a product in the visit, once per product, at most
+    // maxPerVisit per visit (src/engine/points.ts; no purchase can come between, it settles the visit).
+    const pv = this.opts.decisionPoints?.productView ?? { enabled: true, minViews: 1, maxPerVisit: 1 };
+    if (dp.resolved || !pv.enabled) return;
+    const views = (dp.views ??= new Map()).set(prod.id, (dp.views.get(prod.id) ?? 0) + 1).get(prod.id)!;
+    const decided = (dp.decided ??= new Set());
+    if (views < pv.minViews || decided.has(prod.id) || decided.size >= pv.maxPerVisit) return;
+    decided.add(prod.id);
     this.out.push({ kind: "truth", truth: this.truthFor(id, "product-view", s, "web", dp.product) });
     dp.eventIds.push(id);
     this.open.set(id, dp);

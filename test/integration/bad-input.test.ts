@@ -25,6 +25,8 @@ interface Bad {
 
 const valid = (id: string, ts = T0 + 60_000) => ({ type: "visit", id, ts, customerId: "c-bad-1", channel: "web" });
 const json = (v: unknown) => enc.encode(JSON.stringify(v));
+/** A decision point: a product view opening a visit of its own (with the default decisionPoints). */
+const productView = (id: string, ts = T0 + 60_000) => ({ type: "view", id, ts, customerId: "c-bad-1", sessionId: `s-${id}`, productId: "sku-001", category: "toys", priceCents: 2_000 });
 
 /** One generator per kind of bad input the issue lists. */
 function badInputs(maxEventBytes: number): fc.Arbitrary<Bad> {
@@ -65,7 +67,7 @@ beforeAll(async () => {
   sys = await startParts("processor", cfg);
   nc = await connect({ servers: server.url });
   // A valid first event sets the event-time watermark the lateness and far-future checks use.
-  nc.publish("events.visit.0", json(valid("first")));
+  nc.publish("events.view.0", json(productView("first")));
   await waitFor("the first decision", () => sys.processor!.kpi.decisions === 1);
 });
 
@@ -114,7 +116,7 @@ describe("bad input", () => {
 
     // Still consuming: a valid decision point after all that gets its decision.
     const before = sys.processor!.kpi.decisions;
-    nc.publish("events.visit.3", json(valid("after-the-storm")));
+    nc.publish("events.view.3", json(productView("after-the-storm")));
     await waitFor("a decision after the bad input", () => sys.processor!.kpi.decisions === before + 1);
   });
 

@@ -69,10 +69,15 @@ async function publish(events: ShopEvent[]): Promise<void> {
 }
 
 let seq = 0;
+/**
+ * Decision points: n shoppers, each looking at a product in a visit of their own (the default
+ * decisionPoints decide at the first product view), half at the scarce sku-007, half at sku-001.
+ */
 const visits = (n: number, ts: number): ShopEvent[] =>
   Array.from({ length: n }, () => {
     const i = ++seq;
-    return { type: "visit", id: `v-${i}`, ts: ts + i, customerId: `c${i}`, channel: "web" } as ShopEvent;
+    const [productId, category, priceCents] = i % 2 ? ["sku-007", "toys", 10_000] : ["sku-001", "home", 3_000];
+    return { type: "view", id: `v-${i}`, ts: ts + i, customerId: `c${i}`, sessionId: `s${i}`, productId, category, priceCents } as ShopEvent;
   });
 
 async function decisionsByEvent(): Promise<Map<string, Decision[]>> {
@@ -164,7 +169,7 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
     const jsm = await jetstreamManager(nc!);
     expect((await jsm.streams.info("EVENTS")).config.num_replicas).toBe(3);
     // Every visit is in the stream exactly once (publisher retries were deduplicated).
-    const stored = (await waitFor("the stream readable", () => readStream(nc!, "EVENTS"), 60_000, 500)).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as ShopEvent).filter((e) => e.type === "visit");
+    const stored = (await waitFor("the stream readable", () => readStream(nc!, "EVENTS"), 60_000, 500)).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as ShopEvent).filter((e) => e.type === "view");
     expect(stored.length).toBe(ids.length);
     expect(new Set(stored.map((e) => e.id)).size).toBe(ids.length);
   });

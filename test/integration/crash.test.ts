@@ -27,20 +27,29 @@ const overlay = {
 };
 const cfg: Readonly<Config> = loadConfig({ env: {}, overrides: overlay });
 
-/** The input: a simulated shop whose shoppers react to the same engine (in process, no delay). */
-function input(): ShopEvent[] {
+/**
+ * The input: a simulated shop whose shoppers react to the same engine (in process, no delay), and the
+ * events that engine decided at: the decision points (product views and sends, as the engine's own
+ * trigger picks them; the processor reads the same events in the same order).
+ */
+function input(): { events: ShopEvent[]; points: Set<string> } {
   const world = worldFromConfig(cfg, loadScenario("steady"), { seed: 3, shoppers: 1500, visitsPerSec: 12 });
   const engine = createEngine(engineConfigFrom(cfg));
   const out: ShopEvent[] = [];
+  const points = new Set<string>();
   for (let t = world.nowMs; out.length < 20_000; ) {
     t += 1000;
     for (const o of world.advance(t)) {
       if (o.kind !== "event") continue;
       out.push(o.event);
-      for (const eff of step(engine, o.event, rngFromKey(cfg.processor.seed, o.event.id))) if (eff.kind === "decision") world.onDecision(eff.decision);
+      for (const eff of step(engine, o.event, rngFromKey(cfg.processor.seed, o.event.id)))
+        if (eff.kind === "decision") {
+          points.add(eff.decision.eventId);
+          world.onDecision(eff.decision);
+        }
     }
   }
-  return out;
+  return { events: out, points };
 }
 
 interface Run {
@@ -77,10 +86,11 @@ async function stopGracefully(c: Child): Promise<void> {
 }
 
 let events: ShopEvent[];
+let points: Set<string>;
 let killAt: number;
 let cut: number;
 
-const isDecisionPoint = (e: ShopEvent) => e.type === "visit" || e.type === "send";
+const isDecisionPoint = (e: ShopEvent) => points.has(e.id);
 const decisionPointsOf = (evs: readonly ShopEvent[]) => evs.filter(isDecisionPoint).map((e) => e.id);
 /** The index `margin` events after the `n`-th decision point. */
 function cutAfter(evs: readonly ShopEvent[], n: number, margin: number): number {
@@ -93,7 +103,7 @@ let crashed: Run;
 const children: Child[] = [];
 
 beforeAll(async () => {
-  events = input();
+  ({ events, points } = input());
   // The crashed run gets its input in two parts: the kill comes before the second is published, so it
   // is always mid-stream however slowly this test notices the kill point on a busy machine.
   killAt = Math.floor(decisionPointsOf(events).length * (0.2 + 0.6 * rngFromSeed(2026).next()));
