@@ -4,4 +4,5 @@
 // collections tracing that heap. Usage: node --import tsx bench/decide-child.ts [--quick]; one JSON line.
 import { benchDecide } from "./decide.bench.ts";
 
-console.log(JSON.stringify(benchDecide({ quick: process.argv.includes("--quick") })));
+const quick = process.argv.includes("--quick");
+console.log(JSON.stringify({ category: benchDecide({ quick, scope: "category" }), all: benchDecide({ quick, scope: "all" }) }));

@@ -1,12 +1,15 @@
-// decide() cost per call: one decision point (a web visit) through the engine's `step`, the same path
-// the processor runs, with posteriors that have already learned (STYLE.md rule 14, issue #4).
+// decide() cost per call: one decision point (a product view, the default) through the engine's
+// `step`, the same path the processor runs, with the configured model (logistic) after it has learned
+// from its own decisions (STYLE.md rule 14, issues #4 and #14).
 //
-// What one call includes: the per-event rng (`rngFromKey`, as the processor builds it), features and
-// segment of the customer, every guard for every promotion, Thompson sampling over the eligible ones
-// plus control, the propensity estimate, the explanation, and the pending attribution entry.
+// What one call includes: the per-event rng (`rngFromKey`, as the processor builds it), the visit and
+// trigger bookkeeping, features and segment of the customer, every guard for every promotion, the
+// margin if bought of each eligible one, the model's distribution for each, Thompson sampling over
+// them plus control, the propensity, the explanation, and the pending attribution entry.
+// Two catalogs of promotions: each on one of 8 categories (at a product view about an eighth apply:
+// the realistic case), and on everything (every promotion is a candidate: the worst case).
 import { loadConfig } from "../src/config/index.ts";
-import { createEngine, engineConfigFrom, step, CONTROL, type Engine, type EngineConfig, type Promotion } from "../src/engine/index.ts";
-import { thompsonChoose, type BetaParams } from "../src/bandit/index.ts";
+import { createEngine, engineConfigFrom, step, type Engine, type EngineConfig, type Promotion } from "../src/engine/index.ts";
 import { rngFromKey, rngFromSeed, type Rng } from "../src/random/index.ts";
 import type { ShopEvent } from "../src/events/index.ts";
 
@@ -16,19 +19,22 @@ export interface DecideBenchOptions {
   /** Fewer learning steps and timed calls: a smoke run, not a measurement to quote. */
   quick?: boolean;
   seed?: number;
+  /** "category": each promotion on one category; "all": every promotion applies to every product. */
+  scope?: "category" | "all";
 }
 
 const T0 = Date.parse("2026-03-02T08:00:00.000Z");
 const CATEGORIES = ["electronics", "home", "garden", "toys", "books", "fashion", "beauty", "sports"];
 const CUSTOMERS = 20_000;
+const SKUS_PER_CATEGORY = 4;
 
-function promotions(n: number): Promotion[] {
+function promotions(n: number, scope: "category" | "all"): Promotion[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `p${i}`,
     name: `promotion ${i}`,
     kind: i % 2 ? "percent" : "amount",
-    ...(i % 2 ? { percentOff: 10 + (i % 20) } : { amountOffCents: 300 + (i % 7) * 100 }),
-    category: CATEGORIES[i % CATEGORIES.length]!,
+    ...(i % 2 ? { percentOff: 5 + (i % 10) } : { amountOffCents: 100 + (i % 7) * 50 }),
+    ...(scope === "category" ? { category: CATEGORIES[i % CATEGORIES.length]! } : {}),
     channels: ["web", "email"],
     budgetCents: 1e12,
     maxDiscountCents: 2_000,
@@ -37,48 +43,59 @@ function promotions(n: number): Promotion[] {
   }));
 }
 
+let viewSeq = 0;
+function productView(customer: number, ts: number, rng: Rng): ShopEvent {
+  const c = Math.floor(rng.next() * CATEGORIES.length);
+  const k = Math.floor(rng.next() * SKUS_PER_CATEGORY);
+  const id = `view-${++viewSeq}`;
+  return { type: "view", id, ts, customerId: `c${customer}`, sessionId: `s-${id}`, productId: `sku-${c}-${k}`, category: CATEGORIES[c]!, priceCents: 2_000 + 500 * k };
+}
+
 /**
- * Learns the posteriors by running Thompson sampling itself against a hidden Bernoulli world (true
- * conversion 1–12%, a different order per segment), so the arms end up as the live policy leaves them:
- * good arms with many observations, poor ones with few and wide posteriors.
+ * Lets the engine learn from its own decisions: product views of random customers, each followed by a
+ * purchase with a hidden probability per arm and category (1–12%, control the lowest), so the model
+ * ends up as the live policy leaves it.
  */
-function learn(e: Engine, ids: string[], segments: string[], steps: number, rng: Rng): number {
-  const truth = new Map<string, number[]>();
-  for (const s of segments) truth.set(s, ids.map(() => 0.01 + 0.11 * rng.next()));
-  const params: BetaParams[] = new Array(ids.length);
-  let ts = T0;
+function learn(e: Engine, steps: number, ts0: number, rng: Rng): number {
+  const truth = new Map<string, number>();
+  const p = (arm: string, cat: string) => {
+    const k = `${arm}|${cat}`;
+    let v = truth.get(k);
+    if (v === undefined) truth.set(k, (v = arm === "control" ? 0.02 : 0.01 + 0.11 * rng.next()));
+    return v;
+  };
+  let ts = ts0;
   for (let k = 0; k < steps; k++) {
     ts += 50;
-    const seg = segments[Math.floor(rng.next() * segments.length)]!;
-    for (let i = 0; i < ids.length; i++) params[i] = e.arms.posterior(ids[i]!, seg, ts);
-    const { index } = thompsonChoose(params, rng);
-    const success = rng.next() < truth.get(seg)![index]! ? 1 : 0;
-    e.arms.update(ids[index]!, seg, success, ts);
+    const view = productView(Math.floor(rng.next() * CUSTOMERS), ts, rng) as Extract<ShopEvent, { type: "view" }>;
+    for (const f of step(e, view, rngFromKey(e.cfg.seed, view.id))) {
+      if (f.kind !== "decision" || rng.next() >= p(f.decision.promotionId, view.category!)) continue;
+      const d = f.decision;
+      const buy: ShopEvent = { type: "purchase", id: `buy-${view.id}`, ts: ts + 1, customerId: view.customerId, totalCents: view.priceCents!, items: [{ productId: view.productId!, quantity: 1, priceCents: view.priceCents! }], ...(d.offer ? { promotionId: d.promotionId, decisionId: d.id, discountCents: 0 } : {}) };
+      step(e, buy, rngFromKey(e.cfg.seed, buy.id));
+    }
   }
   return ts;
 }
 
 export function setupDecideBench(n: number, opts: DecideBenchOptions = {}): { e: Engine; ts: number } {
   const base = engineConfigFrom(loadConfig({ env: {} }));
-  const cfg: EngineConfig = { ...base, promotions: promotions(n), maxPending: 10_000_000 };
+  const cfg: EngineConfig = { ...base, promotions: promotions(n, opts.scope ?? "category"), maxPending: 10_000_000 };
   const e = createEngine(cfg);
   const rng = rngFromSeed(opts.seed ?? 1);
-  let ts = T0;
   let id = 0;
   const feed = (ev: ShopEvent) => step(e, ev, rngFromKey(cfg.seed, ev.id));
   for (const [i, c] of CATEGORIES.entries())
-    for (let k = 0; k < 4; k++) feed({ type: "inventory", id: `inv-${id++}`, ts, productId: `sku-${i}-${k}`, category: c, stock: 1_000_000, priceCents: 2_000 + 500 * k, costCents: 1_200 });
-  // Customers with some history, so segments differ (new/returning × browser/abandoner).
+    for (let k = 0; k < SKUS_PER_CATEGORY; k++) feed({ type: "inventory", id: `inv-${id++}`, ts: T0, productId: `sku-${i}-${k}`, category: c, stock: 1_000_000, priceCents: 2_000 + 500 * k, costCents: 1_200 + 300 * k });
+  // Customers with some history: category views, carts, purchases.
   for (let c = 0; c < CUSTOMERS; c++) {
     const customerId = `c${c}`;
-    feed({ type: "view", id: `v-${id++}`, ts, customerId, category: CATEGORIES[c % CATEGORIES.length]! });
-    if (c % 3 === 0) feed({ type: "cart", id: `k-${id++}`, ts, customerId, productId: `sku-${c % 8}-0`, quantity: 1, priceCents: 2_000 });
-    if (c % 4 === 0) feed({ type: "purchase", id: `b-${id++}`, ts, customerId, totalCents: 2_000 });
+    feed({ type: "view", id: `v-${id++}`, ts: T0, customerId, category: CATEGORIES[c % CATEGORIES.length]! });
+    if (c % 3 === 0) feed({ type: "cart", id: `k-${id++}`, ts: T0, customerId, productId: `sku-${c % 8}-0`, quantity: 1, priceCents: 2_000 });
+    if (c % 4 === 0) feed({ type: "purchase", id: `b-${id++}`, ts: T0, customerId, totalCents: 2_000 });
   }
-  const segments = ["new|browser", "new|abandoner", "returning|browser", "returning|abandoner"];
-  const steps = opts.quick ? 4_000 : Math.max(40_000, 80 * n);
-  ts = learn(e, [...e.promotions.keys(), CONTROL], segments, steps, rng);
-  return { e, ts };
+  const steps = opts.quick ? 3_000 : Math.max(30_000, 60 * n);
+  return { e, ts: learn(e, steps, T0, rng) };
 }
 
 export interface DecideTiming {
@@ -94,14 +111,16 @@ export interface DecideTiming {
 function time(e: Engine, ts0: number, calls: number, rounds: number, seed: number): DecideTiming {
   let ts = ts0;
   let n = 0;
+  // The events are built before timing (each a new visit, so each is a decision point).
+  const rng = rngFromSeed(seed + 1);
+  const views = Array.from({ length: calls * (rounds + 1) + 2_000 }, (_, i) => productView(i % CUSTOMERS, 0, rng));
   const run = (count: number): { wall: number; cpu: number } => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let k = 0; k < count; k++) {
       ts += 10;
-      const id = `visit-${n}`;
-      const ev: ShopEvent = { type: "visit", id, ts, customerId: `c${n++ % CUSTOMERS}`, channel: "web" };
-      step(e, ev, rngFromKey(seed, id));
+      const ev = views[n++ % views.length]!;
+      step(e, { ...ev, ts }, rngFromKey(seed, ev.id));
     }
     const wall = ((performance.now() - t0) * 1000) / count;
     const c = process.cpuUsage(c0);
@@ -115,7 +134,7 @@ function time(e: Engine, ts0: number, calls: number, rounds: number, seed: numbe
 
 export type DecideTimingByArms = Record<"5" | "50" | "500", DecideTiming>;
 
-/** decide() cost at 5, 50 and 500 promotions (or the given counts). */
+/** decide() cost at 5, 50 and 500 promotions (or the given counts), promotions of the given scope. */
 export function benchDecide(opts: DecideBenchOptions & { arms?: readonly number[] } = {}): DecideTimingByArms {
   const out = {} as DecideTimingByArms;
   for (const n of opts.arms ?? DECIDE_ARM_COUNTS) {

@@ -194,7 +194,8 @@ describe("dashboard", () => {
   it("pauses the simulator, and shows a decision's explanation when it is clicked in the live feed", async () => {
     await page.locator("#play").click();
     await waitFor("the simulator paused", () => !simulator.simulator!.status().running);
-    expect(await text("#play")).toBe("Play");
+    // The label follows the simulator's status as the next frame brings it.
+    await waitFor("the button to offer Play", async () => (await text("#play")) === "Play");
     // Paused, the feed holds still once the last decisions are in.
     let last = "";
     await waitFor("the feed holding still", async () => {
@@ -204,11 +205,14 @@ describe("dashboard", () => {
       return still;
     }, 20_000, 700);
     const row = page.locator("ps-feed tbody tr").filter({ hasNotText: "nothing-eligible" }).filter({ hasNotText: "holdout" }).first();
-    const [customer, promotion] = await Promise.all([row.locator("td").nth(1).textContent(), row.locator("td").nth(3).textContent()]);
+    const [customer, product, promotion] = await Promise.all([row.locator("td").nth(1).textContent(), row.locator("td").nth(3).textContent(), row.locator("td").nth(4).textContent()]);
     await row.click();
     const why = (await page.locator("#explanation").textContent()) ?? "";
     expect(why).toContain(`${promotion!.trim()} for ${customer!.trim()}`);
-    expect(why).toMatch(/Scores: \S+ \d\.\d{3}/);
+    // Made for the product the row shows, each candidate's score as margin if bought × conversion.
+    expect(product!.trim()).toMatch(/^sku-\d{3}$/);
+    expect(why).toContain(`of ${product!.trim()}`);
+    expect(why).toMatch(/\): \S+ \$[\d.]+ \(\$[\d.]+ × 0\.\d{3}\)/);
     await page.locator("#play").click();
     await waitFor("the simulator running again", () => simulator.simulator!.status().running);
   });

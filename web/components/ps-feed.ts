@@ -1,7 +1,7 @@
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { Decision } from "../../src/events/index.ts";
-import { formatTimeOfDay } from "../model/format.ts";
+import { formatCandidate, formatTimeOfDay } from "../model/format.ts";
 
 const SHOWN = 50;
 
@@ -29,11 +29,11 @@ export class PsFeed extends LitElement {
     return html`<h3>Live decisions <small>(newest first; click one for its explanation)</small></h3>
       <div class="rows">
         <table>
-          <thead><tr><th>time</th><th>customer</th><th>channel</th><th>promotion</th><th>propensity</th><th>segment</th></tr></thead>
+          <thead><tr><th>time</th><th>customer</th><th>where</th><th>product</th><th>promotion</th><th>propensity</th><th>segment</th></tr></thead>
           <tbody>
             ${this.decisions.slice(0, SHOWN).map(
               (x) => html`<tr class=${d?.id === x.id ? "sel" : ""} @click=${() => (this.selected = x)}>
-                <td>${formatTimeOfDay(x.ts)}</td><td>${x.customerId}</td><td>${x.channel}</td>
+                <td>${formatTimeOfDay(x.ts)}</td><td>${x.customerId}</td><td>${x.point === "product-view" || x.point === "visit" ? x.point : `${x.point} (${x.channel})`}</td><td>${x.productId ?? "–"}</td>
                 <td class=${x.holdout ? "hold" : ""}>${x.promotionId}${x.holdout ? " (holdout)" : ""}${x.reason ? ` (${x.reason})` : ""}</td>
                 <td>${x.propensity.toFixed(3)}</td><td>${x.segment}</td></tr>`,
             )}
@@ -42,8 +42,8 @@ export class PsFeed extends LitElement {
       </div>
       ${d
         ? html`<div class="why" id="explanation">
-            <b>${d.id}</b>: ${d.promotionId} for ${d.customerId} on ${d.channel}, propensity ${d.propensity.toFixed(3)}<br />
-            Scores: ${d.explanation.candidates.map((c) => `${c.promotionId} ${c.score.toFixed(3)}`).join(", ") || "none"}<br />
+            <b>${d.id}</b>: ${d.promotionId} for ${d.customerId} on ${d.channel} at a ${d.point}${d.productId ? ` of ${d.productId}` : ""}, propensity ${d.propensity.toFixed(3)}<br />
+            Scores (expected margin: margin if bought × sampled conversion): ${d.explanation.candidates.map(formatCandidate).join(", ") || "none"}<br />
             Excluded: ${d.explanation.excluded.map((e) => `${e.promotionId} (${e.reason})`).join(", ") || "none"}
           </div>`
         : null}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axisWidth, formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue } from "./format.ts";
+import { axisWidth, formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue, formatCandidate } from "./format.ts";
 
 describe("formatValue", () => {
   it.each([
@@ -43,5 +43,13 @@ describe("times and speeds", () => {
     expect(axisWidth(null)).toBe(40);
     expect(axisWidth(["0%", "50%"])).toBe(40);
     expect(axisWidth(["0.25 ms", "1.50 ms", null])).toBeGreaterThan(axisWidth(["0%", "100%"]));
+  });
+});
+
+describe("formatCandidate", () => {
+  it("shows a candidate's score as expected margin, margin if bought × sampled conversion", () => {
+    expect(formatCandidate({ promotionId: "free-shipping", score: 421.3, marginCents: 2301 })).toBe("free-shipping $4.21 ($23.01 × 0.183)");
+    // The objective is conversion alone: the score is the conversion.
+    expect(formatCandidate({ promotionId: "control", score: 0.1234 })).toBe("control 0.123");
   });
 });

@@ -58,3 +58,14 @@ export function axisWidth(labels: readonly (string | null)[] | null | undefined)
   for (const l of labels ?? []) n = Math.max(n, l?.length ?? 0);
   return Math.max(40, Math.ceil(n * 7 + 18));
 }
+
+/**
+ * One candidate of a decision's explanation: its sampled score as expected margin (dollars), and what
+ * it is made of, margin if bought × sampled conversion; with no margin (reward "conversion") the score
+ * is the sampled conversion itself.
+ */
+export function formatCandidate(c: { promotionId: string; score: number; marginCents?: number | undefined }): string {
+  if (c.marginCents === undefined || c.marginCents <= 0) return `${c.promotionId} ${c.score.toFixed(3)}`;
+  const dollars = (cents: number) => `$${(cents / 100).toFixed(2)}`;
+  return `${c.promotionId} ${dollars(c.score)} (${dollars(c.marginCents)} × ${(c.score / c.marginCents).toFixed(3)})`;
+}
