@@ -124,6 +124,8 @@ export interface Pending {
   x?: number[] | undefined;
   point: DecisionPoint;
   productId?: string | undefined;
+  /** A holdout decision's candidate promotions: those that applied, for uplift matched on them. */
+  candidates?: string[] | undefined;
   holdout: boolean;
   /** false for forced control (nothing eligible): not a policy choice, so nothing to learn. */
   learn: boolean;
@@ -143,6 +145,8 @@ export interface Outcome {
   promotionId: string;
   segment: string;
   holdout: boolean;
+  /** A holdout decision's candidate promotions (the promotions that applied and were eligible). */
+  candidates?: string[] | undefined;
   learn: boolean;
   converted: boolean;
   /** What the conversion model learned: 1 for a conversion, 0 otherwise. */

@@ -15,15 +15,24 @@ export interface ArmStats {
 
 const zero = (): ArmStats => ({ decisions: 0, trials: 0, conversions: 0, rewardSum: 0, marginSum: 0, marginSumSq: 0, discountSum: 0 });
 
+function statsOf(m: Map<string, ArmStats>, id: string): ArmStats {
+  let a = m.get(id);
+  if (!a) m.set(id, (a = zero()));
+  return a;
+}
+
 export interface SegmentStats {
   arms: Map<string, ArmStats>;
   holdout: ArmStats;
+  /** Holdout decisions at which the promotion applied (was a candidate): its matched control. */
+  holdoutFor: Map<string, ArmStats>;
 }
 
 export interface KpiState {
   arms: [string, ArmStats][];
   holdout: ArmStats;
-  segments: [string, { arms: [string, ArmStats][]; holdout: ArmStats }][];
+  holdoutFor?: [string, ArmStats][];
+  segments: [string, { arms: [string, ArmStats][]; holdout: ArmStats; holdoutFor?: [string, ArmStats][] }][];
   exclusions: [string, Record<string, number>][];
   deadLetters: Record<string, number>;
   decisions: number;
@@ -34,6 +43,13 @@ export interface KpiState {
 export class KpiAccumulator {
   readonly arms = new Map<string, ArmStats>();
   readonly holdout: ArmStats = zero();
+  /**
+   * Per promotion, the holdout decisions at which it applied (it was among their candidates): the
+   * control its uplift is measured against. At product decisions a promotion is offered only where it
+   * applies, so comparing it with every holdout decision would dilute its uplift with products it could
+   * never change (issue #14).
+   */
+  readonly holdoutFor = new Map<string, ArmStats>();
   readonly segments = new Map<string, SegmentStats>();
   readonly exclusions = new Map<string, Record<string, number>>();
   readonly deadLetters: Record<string, number> = {};
@@ -48,7 +64,7 @@ export class KpiAccumulator {
   }
   private segment(seg: string): SegmentStats {
     let s = this.segments.get(seg);
-    if (!s) this.segments.set(seg, (s = { arms: new Map(), holdout: zero() }));
+    if (!s) this.segments.set(seg, (s = { arms: new Map(), holdout: zero(), holdoutFor: new Map() }));
     return s;
   }
 
@@ -58,8 +74,14 @@ export class KpiAccumulator {
     if (d.holdout) this.holdout.decisions++;
     else this.arm(d.promotionId).decisions++;
     const s = this.segment(d.segment);
-    if (d.holdout) s.holdout.decisions++;
-    else {
+    if (d.holdout) {
+      s.holdout.decisions++;
+      for (const c of d.explanation.candidates) {
+        if (c.promotionId === "control") continue;
+        statsOf(this.holdoutFor, c.promotionId).decisions++;
+        statsOf(s.holdoutFor, c.promotionId).decisions++;
+      }
+    } else {
       let a = s.arms.get(d.promotionId);
       if (!a) s.arms.set(d.promotionId, (a = zero()));
       a.decisions++;
@@ -88,6 +110,10 @@ export class KpiAccumulator {
     if (o.holdout) {
       add(this.holdout);
       add(s.holdout);
+      for (const id of o.candidates ?? []) {
+        add(statsOf(this.holdoutFor, id));
+        add(statsOf(s.holdoutFor, id));
+      }
     } else {
       add(this.arm(o.promotionId));
       let a = s.arms.get(o.promotionId);
@@ -100,7 +126,8 @@ export class KpiAccumulator {
     return {
       arms: [...this.arms].map(([k, v]) => [k, { ...v }]),
       holdout: { ...this.holdout },
-      segments: [...this.segments].map(([k, s]) => [k, { arms: [...s.arms].map(([a, v]) => [a, { ...v }]), holdout: { ...s.holdout } }]),
+      holdoutFor: [...this.holdoutFor].map(([k, v]) => [k, { ...v }]),
+      segments: [...this.segments].map(([k, s]) => [k, { arms: [...s.arms].map(([a, v]) => [a, { ...v }]), holdout: { ...s.holdout }, holdoutFor: [...s.holdoutFor].map(([a, v]) => [a, { ...v }]) }]),
       exclusions: [...this.exclusions].map(([k, v]) => [k, { ...v }]),
       deadLetters: { ...this.deadLetters },
       decisions: this.decisions,
@@ -113,7 +140,8 @@ export class KpiAccumulator {
     const k = new KpiAccumulator();
     for (const [id, a] of s.arms) k.arms.set(id, { ...a });
     Object.assign(k.holdout, s.holdout);
-    for (const [seg, x] of s.segments) k.segments.set(seg, { arms: new Map(x.arms.map(([a, v]) => [a, { ...v }])), holdout: { ...x.holdout } });
+    for (const [id, v] of s.holdoutFor ?? []) k.holdoutFor.set(id, { ...v });
+    for (const [seg, x] of s.segments) k.segments.set(seg, { arms: new Map(x.arms.map(([a, v]) => [a, { ...v }])), holdout: { ...x.holdout }, holdoutFor: new Map((x.holdoutFor ?? []).map(([a, v]) => [a, { ...v }])) });
     for (const [id, r] of s.exclusions) k.exclusions.set(id, { ...r });
     Object.assign(k.deadLetters, s.deadLetters);
     k.decisions = s.decisions;

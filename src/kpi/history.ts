@@ -33,6 +33,8 @@ export interface HistoryPoint {
   regret: number | null;
   incMargin: number | null;
   oracleMargin: number | null;
+  /** What the best single promotion would have earned as a fixed rule on the same decision points. */
+  bestFixedMargin: number | null;
   arms: Record<string, ArmPoint>;
 }
 
@@ -67,6 +69,7 @@ export function toPoint(s: LiveSnapshot, prev: HistoryPoint | undefined, regret:
     regret: regret && regret.decisions > 0 ? regret.cumulativeRegret : null,
     incMargin: regret && regret.decisions > 0 ? regret.incrementalMargin : null,
     oracleMargin: regret && regret.decisions > 0 ? regret.oracleMargin : null,
+    bestFixedMargin: regret && regret.decisions > 0 ? regret.bestFixedMargin : null,
     arms,
   };
 }

@@ -38,7 +38,12 @@ export function mergeSnapshots(snaps: readonly LiveSnapshot[]): LiveSnapshot {
       trials,
       conversions,
       conversion: conv(conversions, trials),
-      uplift: trials > 0 && holdout.trials > 0 ? newcombeDiff(conversions, trials, holdout.conversions, holdout.trials) : null,
+      // Matched holdout (where the promotion applied), summed over the processors; control: every holdout.
+      ...(() => {
+        const m = richest.matchedHoldout === null ? null : { trials: sumBy(parts, (a) => a.matchedHoldout?.trials ?? 0), conversions: sumBy(parts, (a) => a.matchedHoldout?.conversions ?? 0) };
+        const h = m ?? holdout;
+        return { matchedHoldout: m, uplift: trials > 0 && h.trials > 0 ? newcombeDiff(conversions, trials, h.conversions, h.trials) : null };
+      })(),
       marginUplift: null,
       upliftBySegment: {},
       stock: stocks.length ? Math.min(...stocks) : null,

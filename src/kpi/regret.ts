@@ -1,5 +1,8 @@
 // Regret against the simulator's oracle: joins each decision with the truth of its decision point.
-// Holdout (random control) and forced-control decisions are left out on both sides (issue #10).
+// Holdout (random control) and forced-control decisions are left out on both sides (issue #10). Beside
+// the oracle, what each promotion would have earned as a fixed rule on the same decision points
+// (offered wherever it was a candidate, control elsewhere), so the best of them is the bar a learner
+// must clear (issue #14).
 import { LRUCache } from "lru-cache";
 
 /** The part of a sim.truth message this needs. */
@@ -23,12 +26,17 @@ export interface RegretState {
   /** Incremental margin (cents, expected) of what was chosen, and of the best eligible arm. */
   incrementalMargin: number;
   oracleMargin: number;
+  /** The same for the best single promotion as a fixed rule on these decision points, and which it is. */
+  bestFixedMargin: number;
+  bestFixed: string | null;
 }
 
 export class RegretTracker {
   private readonly truths: LRUCache<string, TruthLike>;
   private readonly decisions: LRUCache<string, DecisionLike>;
-  readonly state: RegretState = { decisions: 0, cumulativeRegret: 0, incrementalMargin: 0, oracleMargin: 0 };
+  readonly state: RegretState = { decisions: 0, cumulativeRegret: 0, incrementalMargin: 0, oracleMargin: 0, bestFixedMargin: 0, bestFixed: null };
+  /** Per promotion: what it would have earned as a fixed rule on the joined decision points. */
+  readonly fixedMargin = new Map<string, number>();
   constructor(maxWaiting = 20_000) {
     this.truths = new LRUCache({ max: maxWaiting });
     this.decisions = new LRUCache({ max: maxWaiting });
@@ -56,6 +64,18 @@ export class RegretTracker {
       if (v !== undefined && v > best) best = v;
     }
     const chosen = t.arms[d.promotionId] ?? 0;
+    for (const c of d.explanation.candidates) {
+      if (c.promotionId === "control") continue;
+      const v = t.arms[c.promotionId];
+      if (v !== undefined) this.fixedMargin.set(c.promotionId, (this.fixedMargin.get(c.promotionId) ?? 0) + v);
+    }
+    let top = -Infinity;
+    for (const [id, v] of this.fixedMargin)
+      if (v > top) {
+        top = v;
+        this.state.bestFixed = id;
+      }
+    this.state.bestFixedMargin = top === -Infinity ? 0 : top;
     this.state.decisions++;
     this.state.cumulativeRegret += Math.max(0, best - chosen);
     this.state.incrementalMargin += chosen;

@@ -6,7 +6,7 @@ import { T0, engineConfig, promo } from "../../test/support/engine.ts";
 import { KpiAccumulator, buildSnapshot } from "./index.ts";
 
 let n = 0;
-function decision(promotionId: string, segment: string, holdout = false, reason?: "nothing-eligible"): Decision {
+function decision(promotionId: string, segment: string, holdout = false, reason?: "nothing-eligible", candidates: readonly string[] = []): Decision {
   const id = `d-${++n}`;
   return {
     id,
@@ -21,7 +21,7 @@ function decision(promotionId: string, segment: string, holdout = false, reason?
     point: "product-view",
     expiresAt: T0 + 1,
     ...(reason ? { reason } : {}),
-    explanation: { candidates: [], excluded: [] },
+    explanation: { candidates: [...candidates, CONTROL].map((c) => ({ promotionId: c, score: 0 })), excluded: [] },
   };
 }
 function outcome(d: Decision, converted: boolean, cause: Outcome["cause"] = converted ? "purchase" : "expired"): Outcome {
@@ -32,6 +32,7 @@ function outcome(d: Decision, converted: boolean, cause: Outcome["cause"] = conv
     promotionId: d.promotionId,
     segment: d.segment,
     holdout: d.holdout,
+    ...(d.holdout ? { candidates: d.explanation.candidates.map((c) => c.promotionId).filter((c) => c !== CONTROL) } : {}),
     learn: d.reason !== "nothing-eligible" && cause !== "overflow",
     converted,
     reward: converted ? 1 : 0,
@@ -43,9 +44,9 @@ function outcome(d: Decision, converted: boolean, cause: Outcome["cause"] = conv
 }
 
 /** Records `trials` decisions of an arm in a segment, `conversions` of them converting. */
-function record(k: KpiAccumulator, arm: string, segment: string, trials: number, conversions: number, holdout = false): void {
+function record(k: KpiAccumulator, arm: string, segment: string, trials: number, conversions: number, holdout = false, candidates: readonly string[] = ["a", "b"]): void {
   for (let i = 0; i < trials; i++) {
-    const d = decision(arm, segment, holdout);
+    const d = decision(arm, segment, holdout, undefined, candidates);
     k.onDecision(d);
     k.onOutcome(outcome(d, i < conversions));
   }
@@ -84,6 +85,24 @@ describe("buildSnapshot: uplift against the holdout", () => {
     expect(b.upliftBySegment).toEqual({ new: newcombeDiff(10, 200, 3, 100) });
     expect(s.nothingEligible).toBe(1);
     expect(s.segments).toEqual(["new", "returning"]);
+  });
+
+  it("measures each promotion against the holdout decisions where it applied, not every holdout decision", () => {
+    // Holdout at product decisions: where "a" applied (its category) 5% bought; elsewhere 30% did.
+    // Against every holdout decision "a" (12%) would look useless; matched, it lifts by 7 points.
+    const e = createEngine(engineConfig({ promotions: [promo("a"), promo("b")] }));
+    const k = new KpiAccumulator();
+    record(k, "a", "all", 600, 72);
+    record(k, CONTROL, "all", 200, 10, true, ["a", "b"]);
+    record(k, CONTROL, "all", 400, 120, true, ["b"]);
+    const s = buildSnapshot(e, k, 0);
+    const a = s.arms.find((x) => x.id === "a")!;
+    expect(a.matchedHoldout).toEqual({ trials: 200, conversions: 10 });
+    expect(a.uplift).toEqual(newcombeDiff(72, 600, 10, 200));
+    expect(a.uplift!.ci95[0]).toBeGreaterThan(0);
+    expect(s.arms.find((x) => x.id === "b")!.matchedHoldout).toEqual({ trials: 600, conversions: 130 });
+    // Control's own row compares with every holdout decision.
+    expect(s.arms.find((x) => x.id === CONTROL)!.matchedHoldout).toBeNull();
   });
 
   it("has no uplift before the holdout has a closed trial", () => {

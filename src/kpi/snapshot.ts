@@ -16,8 +16,10 @@ export interface ArmSnapshot {
   trials: number;
   conversions: number;
   conversion: Interval;
-  /** Conversion minus the holdout control's, Newcombe interval. */
+  /** Conversion minus the holdout control's where the promotion applied (matched), Newcombe interval. */
   uplift: Interval | null;
+  /** The matched holdout: holdout decisions at which this promotion applied (null for control). */
+  matchedHoldout: { trials: number; conversions: number } | null;
   /** Mean margin per decision minus the holdout's, normal interval (cents). */
   marginUplift: Interval | null;
   upliftBySegment: Record<string, Interval>;
@@ -82,10 +84,14 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
     const post = e.arms.globalPosterior(id, now);
     const st = k.arms.get(id) ?? EMPTY;
     const upliftBySegment: Record<string, Interval> = {};
+    // Uplift against the holdout decisions where this arm applied; control against every holdout.
+    const matchedIn = (s: { holdout: ArmStats; holdoutFor: Map<string, ArmStats> }) => (id === CONTROL ? s.holdout : (s.holdoutFor.get(id) ?? EMPTY));
     for (const [seg, s] of k.segments) {
       const a = s.arms.get(id);
-      if (a && a.trials > 0 && s.holdout.trials > 0) upliftBySegment[seg] = newcombeDiff(a.conversions, a.trials, s.holdout.conversions, s.holdout.trials);
+      const h = matchedIn(s);
+      if (a && a.trials > 0 && h.trials > 0) upliftBySegment[seg] = newcombeDiff(a.conversions, a.trials, h.conversions, h.trials);
     }
+    const h = matchedIn(k);
     const product = p?.productId !== undefined ? e.ledger.products.get(p.productId) : undefined;
     const budget = p ? e.ledger.budgets.get(id) : undefined;
     return {
@@ -97,8 +103,9 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       trials: st.trials,
       conversions: st.conversions,
       conversion: conv(st),
-      uplift: st.trials > 0 && k.holdout.trials > 0 ? newcombeDiff(st.conversions, st.trials, k.holdout.conversions, k.holdout.trials) : null,
-      marginUplift: marginDiff(st, k.holdout),
+      uplift: st.trials > 0 && h.trials > 0 ? newcombeDiff(st.conversions, st.trials, h.conversions, h.trials) : null,
+      matchedHoldout: id === CONTROL ? null : { trials: h.trials, conversions: h.conversions },
+      marginUplift: marginDiff(st, h),
       upliftBySegment,
       stock: p?.productId !== undefined ? (product ? product.stock - product.reserved : 0) : p?.category !== undefined ? e.ledger.categoryAvailableUnits(p.category) : null,
       // The promotion's own budget (partitioned, the ledger holds only this partition's grant of it).

@@ -8,7 +8,7 @@ function arm(over: Partial<ArmPoint> = {}): ArmPoint {
   return { mean: 0.5, lo: 0.4, hi: 0.6, share: 0.25, conv: 0.1, uplift: null, upLo: null, upHi: null, stock: null, spentCents: null, reservedCents: null, budgetCents: null, excluded: 0, ...over };
 }
 function point(t: number, arms: Record<string, ArmPoint>, over: Partial<HistoryPoint> = {}): HistoryPoint {
-  return { t, eventTimeMs: t, decisions: t, decisionRate: 10, deadLetters: 0, p50: 0.2, p99: 1.5, regret: null, incMargin: null, oracleMargin: null, arms, ...over };
+  return { t, eventTimeMs: t, decisions: t, decisionRate: 10, deadLetters: 0, p50: 0.2, p99: 1.5, regret: null, incMargin: null, oracleMargin: null, bestFixedMargin: null, arms, ...over };
 }
 const twoArms = (t: number, over: Partial<ArmPoint> = {}) =>
   point(t, { "pct10": arm({ stock: 40, budgetCents: 1000, spentCents: 100, reservedCents: 50, uplift: 0.02, upLo: -0.01, upHi: 0.05, ...over }), control: arm({ mean: 0.3 }) });

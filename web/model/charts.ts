@@ -116,13 +116,14 @@ export const CHARTS: readonly ChartSpec[] = [
   },
   {
     id: "chart-regret",
-    heading: "Regret and incremental margin vs the simulator's oracle",
-    hint: "Cumulative expected margin lost against the best eligible arm, and margin earned vs the oracle's (dashed). Needs the simulator.",
+    heading: "Incremental margin: the learner vs the oracle and the best single promotion",
+    hint: "Expected incremental margin earned by the engine's choices, by the oracle (dashed: the best candidate for each shopper), and by the best single promotion offered wherever it was a candidate (dotted), on the same decision points; regret is the oracle's minus the engine's. Needs the simulator.",
     yFormat: "cents",
     lines: [
       { label: "regret", pick: (p) => p.regret, gaps: true },
       { label: "incremental margin", pick: (p) => p.incMargin, gaps: true },
       { label: "oracle margin", pick: (p) => p.oracleMargin, dash: [4, 4], gaps: true },
+      { label: "best single promotion", pick: (p) => p.bestFixedMargin, dash: [1, 3], gaps: true },
     ],
   },
   {
