@@ -16,6 +16,6 @@ export type { ProductInfo, BudgetInfo, CategoryStats } from "./ledger.ts";
 export { PendingTable } from "./attribution.ts";
 export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";
 export type { Effect, EngineConfig, Outcome, Pending, Promotion, PolicyKind, DecisionPointsConfig } from "./types.ts";
-export { engineToJSON, engineFromJSON, EngineSnapshot } from "./persist.ts";
+export { engineToJSON, engineFromJSON, EngineSnapshot, ENGINE_STATE_VERSION } from "./persist.ts";
 export type { EngineState } from "./persist.ts";
 export type { LedgerState } from "./ledger.ts";

@@ -11,6 +11,9 @@ import type { EngineConfig, Pending, Promotion } from "./types.ts";
 
 type PromotionJSON = Omit<Promotion, "startsAtMs" | "endsAtMs"> & { startsAtMs: number | null; endsAtMs: number | null };
 
+/** The checkpoint format this engine writes and reads. */
+export const ENGINE_STATE_VERSION = 2;
+
 export interface EngineState {
   /** 2: conversion models (issue #14); 1 held margin-reward posteriors and cannot be restored. */
   version: 2;
@@ -41,7 +44,7 @@ type SmallState = Omit<EngineState, "features" | "pending" | "recentIds">;
 /** Everything but the large parts (customers, open decisions, recent event ids), copied. */
 function smallStateOf(e: Engine): SmallState {
   return {
-    version: 2,
+    version: ENGINE_STATE_VERSION,
     watermarkMs: e.watermarkMs,
     farFutureRun: e.farFutureRun,
     farFutureAnchorMs: e.farFutureAnchorMs,
@@ -129,7 +132,7 @@ export class EngineSnapshot {
 
 /** An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included). */
 export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
-  if (s.version !== 2) throw new Error(`checkpoint version ${String(s.version)} is not supported (version 2 holds conversion models; start from the stream instead)`);
+  if (s.version !== ENGINE_STATE_VERSION) throw new Error(`checkpoint version ${String(s.version)} is not supported (version 2 holds conversion models; start from the stream instead)`);
   // Start from a fresh engine so every option (cache sizes, offer memory, priors) comes from one place.
   const e = createEngine(cfg);
   e.arms = ArmTable.fromJSON(e.arms.opts, s.arms);

@@ -6,7 +6,7 @@ import { Value } from "@sinclair/typebox/value";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, EngineSnapshot, promotionFrom, addPromotion, step, type Engine, type EngineState } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, engineFromJSON, EngineSnapshot, promotionFrom, addPromotion, step, ENGINE_STATE_VERSION, type Engine, type EngineState } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason, type ShopEvent } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator, type KpiState, type LiveSnapshot } from "../kpi/index.ts";
@@ -132,7 +132,13 @@ export class Processor {
     const p = this.cfg.processor;
     const stream = this.cfg.streams.events.name;
     await this.checkpoints.open();
-    const loaded = await this.checkpoints.load();
+    let loaded = await this.checkpoints.load();
+    if (loaded && loaded.state.engine.version !== ENGINE_STATE_VERSION) {
+      // A checkpoint of an older engine (issue #14 changed what the models hold): rebuild the state by
+      // replaying the stream from its start; what the previous run acknowledged is not published again.
+      this.log.warn({ version: loaded.state.engine.version, expected: ENGINE_STATE_VERSION }, "checkpoint from another engine version; rebuilding the state from the start of the stream");
+      loaded = undefined;
+    }
     if (loaded) {
       this.engine = engineFromJSON(engineConfigFrom(this.cfg), loaded.state.engine);
       this.kpi = KpiAccumulator.fromJSON(loaded.state.kpi);
