@@ -5,7 +5,9 @@
 //   cart          a product is added to the cart (decisionPoints.cart), or a send for a cart left
 //                 behind that carries the cart's lines (decided for its most valuable product);
 //   send          a scheduled email/sms/push with no product (a lapsed customer).
-// A visit is the events of one session id, or (without one) the events until a gap of visitGapSec.
+// A visit is the events of one session id, or (without one) the events until a gap of visitGapSec;
+// a customer's few most recent visits are remembered, so two open at once (their events interleaved)
+// each keep their own count.
 import type { CustomerEvent, DecisionPoint } from "../events/index.ts";
 import { beginVisit, clearVisitViews, noteProductView, type CustomerState } from "../features/index.ts";
 import type { Ledger } from "./ledger.ts";
@@ -24,7 +26,7 @@ export interface PointOf {
  */
 export function decisionPointOf(c: CustomerState, ev: CustomerEvent, ledger: Ledger, cfg: EngineConfig): PointOf | undefined {
   const dp = cfg.decisionPoints;
-  beginVisit(c, ev, dp.visitGapMs);
+  const visit = beginVisit(c, ev, dp.visitGapMs);
   switch (ev.type) {
     case "visit":
       return dp.visit ? { point: "visit" } : undefined;
@@ -40,23 +42,23 @@ export function decisionPointOf(c: CustomerState, ev: CustomerEvent, ledger: Led
     }
     case "view": {
       if (ev.productId === undefined) return undefined;
-      const views = noteProductView(c, ev.productId);
+      const views = noteProductView(visit, ev.productId);
       const pv = dp.productView;
-      if (!pv.enabled || views < pv.minViews || c.visitDecided.length >= pv.maxPerVisit || c.visitDecided.includes(ev.productId)) return undefined;
+      if (!pv.enabled || views < pv.minViews || visit.decided.length >= pv.maxPerVisit || visit.decided.includes(ev.productId)) return undefined;
       const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
       if (!product) return undefined;
-      c.visitDecided.push(ev.productId);
+      visit.decided.push(ev.productId);
       return { point: "product-view", product };
     }
     case "cart": {
-      if (!dp.cart || c.visitDecided.includes(ev.productId)) return undefined;
+      if (!dp.cart || visit.decided.includes(ev.productId)) return undefined;
       const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
       if (!product) return undefined;
-      c.visitDecided.push(ev.productId);
+      visit.decided.push(ev.productId);
       return { point: "cart", product };
     }
     case "purchase":
-      clearVisitViews(c);
+      clearVisitViews(visit);
       return undefined;
     default:
       return undefined;

@@ -5,6 +5,23 @@ import { WindowCounts, type CountedType, type WindowName } from "./windows.ts";
 const MAX_CART_LINES = 32;
 /** Products tracked per visit for the product-view trigger; beyond it the visit's first ones are forgotten. */
 const MAX_VISIT_PRODUCTS = 16;
+/**
+ * Visits remembered per customer. A shopper can have two visits open at once (a second tab, a quick
+ * return while the first visit's pages still load): their events interleave, and forgetting the first
+ * visit at the second's first event would make its next view a "new visit" with a decision of its own.
+ */
+const MAX_OPEN_VISITS = 4;
+
+/** One visit's product-view bookkeeping. */
+export interface VisitState {
+  /** The session id, or "" for a visit inferred from a gap. */
+  key: string;
+  /** Products viewed since the visit's last purchase, with their view counts. */
+  products: string[];
+  views: number[];
+  /** Products the visit already had a decision for. */
+  decided: string[];
+}
 
 /** What the engine knows of one customer. Plain data so a checkpoint can serialise it. */
 export class CustomerState {
@@ -24,14 +41,10 @@ export class CustomerState {
   catCounts: number[] = [];
   /** Times of recent offers per channel (ascending), for frequency caps. */
   offers: Partial<Record<Channel, number[]>> = {};
-  /** Visits so far (visit events, or new sessions), and the current one's key (session id, or "" when inferred). */
+  /** Visits so far (visit events, or new sessions). */
   visits = 0;
-  visitKey = "";
-  /** Products viewed in the current visit since its last purchase, with their view counts (the product-view trigger). */
-  visitProducts: string[] = [];
-  visitViews: number[] = [];
-  /** Products the current visit already had a decision for. */
-  visitDecided: string[] = [];
+  /** The customer's most recent visits, the current one (the latest event's) last. */
+  visitLog: VisitState[] = [];
   /** Closed decisions with no promotion (control, holdout) and how many converted; the same with one. */
   untreated = 0;
   untreatedConverted = 0;
@@ -70,40 +83,51 @@ export interface FeatureVector {
 }
 
 /**
- * Whether the event starts a new visit, and if so records it: a `visit` event always does; another
- * event does when it carries a session id other than the current visit's, or, carrying none, comes
- * more than `gapMs` after the customer's last event. Call before `observe` (it reads the last event time).
+ * Finds the visit the event belongs to, makes it the current one, and returns it. A visit is the
+ * events of one session id; without one, the events until a gap of `gapMs`. A `visit` event, an
+ * unknown session id, or (no session id) a gap starts a new visit. Call before `observe` (it reads
+ * the last event time).
  */
-export function beginVisit(c: CustomerState, e: { type: string; ts: number; sessionId?: string | undefined }, gapMs: number): boolean {
-  const isNew = e.type === "visit" || (e.sessionId !== undefined ? e.sessionId !== c.visitKey : c.visits === 0 || e.ts - c.lastEventMs > gapMs);
-  if (!isNew) return false;
-  c.visits++;
-  c.visitKey = e.sessionId ?? "";
-  c.visitProducts = [];
-  c.visitViews = [];
-  c.visitDecided = [];
-  return true;
+export function beginVisit(c: CustomerState, e: { type: string; ts: number; sessionId?: string | undefined }, gapMs: number): VisitState {
+  const log = c.visitLog;
+  const key = e.sessionId ?? "";
+  let i = -1;
+  if (e.type !== "visit") {
+    if (e.sessionId !== undefined) {
+      for (let k = log.length - 1; k >= 0; k--)
+        if (log[k]!.key === key) {
+          i = k;
+          break;
+        }
+    } else if (log.length > 0 && log[log.length - 1]!.key === "" && e.ts - c.lastEventMs <= gapMs) i = log.length - 1;
+  }
+  if (i < 0) {
+    c.visits++;
+    if (log.length >= MAX_OPEN_VISITS) log.shift();
+    log.push({ key, products: [], views: [], decided: [] });
+  } else if (i !== log.length - 1) log.push(log.splice(i, 1)[0]!);
+  return log[log.length - 1]!;
 }
 
-/** Counts a view of the product in the current visit; returns its views there, this one included. */
-export function noteProductView(c: CustomerState, productId: string): number {
-  let i = c.visitProducts.indexOf(productId);
+/** Counts a view of the product in the visit; returns its views there, this one included. */
+export function noteProductView(v: VisitState, productId: string): number {
+  let i = v.products.indexOf(productId);
   if (i < 0) {
-    if (c.visitProducts.length >= MAX_VISIT_PRODUCTS) {
-      c.visitProducts.shift();
-      c.visitViews.shift();
+    if (v.products.length >= MAX_VISIT_PRODUCTS) {
+      v.products.shift();
+      v.views.shift();
     }
-    c.visitProducts.push(productId);
-    c.visitViews.push(0);
-    i = c.visitProducts.length - 1;
+    v.products.push(productId);
+    v.views.push(0);
+    i = v.products.length - 1;
   }
-  return ++c.visitViews[i]!;
+  return ++v.views[i]!;
 }
 
 /** A purchase in the visit: views count anew from here ("n views without a purchase"). */
-export function clearVisitViews(c: CustomerState): void {
-  c.visitProducts = [];
-  c.visitViews = [];
+export function clearVisitViews(v: VisitState): void {
+  v.products = [];
+  v.views = [];
 }
 
 /** A closed decision's outcome, for the customer's history (untreated: no promotion was offered). */
@@ -327,12 +351,9 @@ export interface CustomerJSON {
   cats: string[];
   cc: number[];
   o: Partial<Record<Channel, number[]>>;
-  /** Visits, current visit key, its products and views, products decided (absent in older checkpoints). */
+  /** Visits, and the recent visits' bookkeeping (absent in older checkpoints). */
   v?: number;
-  vk?: string;
-  vp?: string[];
-  vv?: number[];
-  vd?: string[];
+  vl?: VisitState[];
   /** Closed decisions: [untreated, converted, treated, converted]. */
   h?: [number, number, number, number];
 }
@@ -350,6 +371,10 @@ export function copyOffers(o: CustomerState["offers"]): CustomerState["offers"] 
   return out;
 }
 
+function copyVisit(v: VisitState): VisitState {
+  return { key: v.key, products: v.products.slice(), views: v.views.slice(), decided: v.decided.slice() };
+}
+
 export function customerToJSON(c: CustomerState): CustomerJSON {
   return {
     ws: c.windows.toSparse(),
@@ -364,10 +389,7 @@ export function customerToJSON(c: CustomerState): CustomerJSON {
     cc: [...c.catCounts],
     o: copyOffers(c.offers),
     v: c.visits,
-    vk: c.visitKey,
-    vp: c.visitProducts.slice(),
-    vv: c.visitViews.slice(),
-    vd: c.visitDecided.slice(),
+    vl: c.visitLog.map(copyVisit),
     h: [c.untreated, c.untreatedConverted, c.treated, c.treatedConverted],
   };
 }
@@ -386,10 +408,7 @@ export function customerFromJSON(j: CustomerJSON): CustomerState {
   c.catCounts = [...j.cc];
   c.offers = copyOffers(j.o);
   c.visits = j.v ?? 0;
-  c.visitKey = j.vk ?? "";
-  c.visitProducts = j.vp ? j.vp.slice() : [];
-  c.visitViews = j.vv ? j.vv.slice() : [];
-  c.visitDecided = j.vd ? j.vd.slice() : [];
+  c.visitLog = (j.vl ?? []).map(copyVisit);
   if (j.h) [c.untreated, c.untreatedConverted, c.treated, c.treatedConverted] = j.h;
   return c;
 }
