@@ -22,9 +22,6 @@ export class CustomerState {
   catCounts: number[] = [];
   /** Times of recent offers per channel (ascending), for frequency caps. */
   offers: Partial<Record<Channel, number[]>> = {};
-  /** Which store snapshot listed this customer, and where (StoreSnapshot's copy-on-write). */
-  snapGen = 0;
-  snapIdx = -1;
 }
 
 export interface FeatureVector {

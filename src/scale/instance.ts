@@ -166,7 +166,8 @@ export class PartitionedInstance {
     const id = `allow-${resource}-${key}-p${partition}-${total}`;
     const ev: ShopEvent = { type: "allowance", id, ts: Date.now(), resource, key, total };
     const { acked } = await this.publisher.publish(this.subjects.partitioned("allowance", partition), encodeEvent(ev), id);
-    if (!(await acked)) this.log.warn({ partition, resource, key, total }, "allowance event not stored; the next round sends it again");
+    const stored = await acked;
+    if (!stored.ok) this.log.warn({ partition, resource, key, total, err: stored.error.message }, "allowance event not stored; the next round sends it again");
   }
 
   snapshot(): LiveSnapshot | undefined {

@@ -62,7 +62,7 @@ async function publish(events: ShopEvent[]): Promise<void> {
   for (let attempt = 0; todo.length; attempt++) {
     const acks = await Promise.all(todo.map(async (e) => (await pub.publish(subjects.forEvent(e, PARTITIONS), encodeEvent(e), e.id)).acked));
     const results = await Promise.all(acks);
-    todo = todo.filter((_, i) => !results[i]);
+    todo = todo.filter((_, i) => !results[i]!.ok);
     if (todo.length && attempt > 60) throw new Error(`${todo.length} events not stored: ${pub.lastError?.message}`);
     if (todo.length) await new Promise((r) => setTimeout(r, 250));
   }
