@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
+import { promotionIssues } from "../events/index.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
 import { ConfigError, PS_ERR_CONFIG, type ConfigIssue } from "./errors.ts";
 
@@ -117,17 +118,10 @@ function crossChecks(c: Config): ConfigIssue[] {
   const seen = new Set<string>();
   c.promotions.forEach((p, i) => {
     const key = `promotions[${i}]`;
-    if (p.id === "control") issues.push({ key: `${key}.id`, problem: "'control' is reserved for no promotion", fix: "choose another id" });
+    // The same rules a promotion change arriving in the log is decoded with (src/events/promotion.ts).
+    for (const issue of promotionIssues(p)) issues.push({ key: `${key}.${issue.field}`, problem: issue.problem, fix: issue.fix });
     if (seen.has(p.id)) issues.push({ key: `${key}.id`, problem: `duplicate id '${p.id}'`, fix: "give each promotion its own id" });
     seen.add(p.id);
-    if ((p.kind === "percent" || p.kind === "bundle") && p.percentOff === undefined)
-      issues.push({ key: `${key}.percentOff`, problem: `kind '${p.kind}' needs percentOff`, fix: "set percentOff, e.g. 10" });
-    if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents === undefined)
-      issues.push({ key: `${key}.amountOffCents`, problem: `kind '${p.kind}' needs amountOffCents`, fix: "set amountOffCents, e.g. 500" });
-    if (p.productId !== undefined && p.category !== undefined)
-      issues.push({ key: `${key}.category`, problem: "both productId and category are set", fix: "keep one of them" });
-    if (p.startsAt && p.endsAt && Date.parse(p.startsAt) >= Date.parse(p.endsAt))
-      issues.push({ key: `${key}.endsAt`, problem: "endsAt is not after startsAt", fix: "make endsAt later than startsAt" });
   });
   const names = new Set<string>();
   c.segments.forEach((s, i) => {

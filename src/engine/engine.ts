@@ -11,7 +11,7 @@ import { capAllows, exclusionOf, reservationCents } from "./guards.ts";
 import { Ledger } from "./ledger.ts";
 import { choose } from "./policy.ts";
 import { segmentOf } from "./segments.ts";
-import { CONTROL, type Effect, type EngineConfig, type Outcome, type Pending, type Promotion } from "./types.ts";
+import { CONTROL, promotionFrom, type Effect, type EngineConfig, type Outcome, type Pending, type Promotion } from "./types.ts";
 
 export interface EngineCounters {
   events: number;
@@ -157,6 +157,12 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
   }
   if (ev.type === "sync") {
     applySync(e, ev.from, ev.arms);
+    return out;
+  }
+  // A promotion change (issue 15) is applied where it stands in the log; its time is when it was asked
+  // for, not a shopper's, so it neither moves the watermark nor can be late.
+  if (ev.type === "promotion") {
+    addPromotion(e, promotionFrom(ev.promotion));
     return out;
   }
   const f = e.cfg.features;

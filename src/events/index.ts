@@ -11,6 +11,7 @@ export {
   StockEvent,
   AllowanceEvent,
   SyncEvent,
+  PromotionEvent,
   INTERNAL_EVENT_TYPES,
   CHANNELS,
   EVENT_TYPES,
@@ -21,3 +22,6 @@ export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT } from "./errors.ts";
 export type { DeadLetterReason } from "./errors.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";
+export type { Routed } from "./subjects.ts";
+export { PromotionSchema, promotionIssues, describeIssues, RESERVED_PROMOTION_ID } from "./promotion.ts";
+export type { PromotionConfig, PromotionIssue } from "./promotion.ts";

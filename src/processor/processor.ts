@@ -4,18 +4,19 @@
 //   publish-queue.ts  publishes in order, acks only after they are stored
 //   checkpointer.ts   when and how the state is written to KV
 //   monitor.ts        lag, losses, latency, health, per-label counters
+//   control.ts        promo.control: a promotion change becomes an event in the log
 import { jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { Value } from "@sinclair/typebox/value";
-import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "../config/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, promotionFrom, addPromotion, step, type Engine } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, engineFromJSON, step, type Engine, type Promotion } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
+import { PromotionControl } from "./control.ts";
 import { Monitor } from "./monitor.ts";
 import { positionConsumer } from "./positioner.ts";
 import { PublishAckQueue, type QueuedPublish } from "./publish-queue.ts";
@@ -52,7 +53,7 @@ export class Processor {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private subs: Subscription[] = [];
+  private control: PromotionControl | undefined;
   private stopping = false;
   private eventsIn = 0;
   private readonly enc = new TextEncoder();
@@ -137,20 +138,15 @@ export class Processor {
     this.timers.push(setInterval(() => void this.queue.flush().catch(() => undefined), this.cfg.processor.flushEveryMs));
     if (this.standalone) {
       this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
-      this.subs.push(
-        this.nc.subscribe(this.subjects.promoControl, {
-          callback: (err, m) => {
-            if (err) return;
-            let reply: unknown;
-            try {
-              reply = this.promoControl(m.json());
-            } catch (e) {
-              reply = { ok: false, error: `not JSON: ${(e as Error).message}` };
-            }
-            m.respond(this.enc.encode(JSON.stringify(reply)));
-          },
-        }),
+      this.control = new PromotionControl(
+        this.nc,
+        this.publisher,
+        this.subjects,
+        { partitions: this.cfg.partitions, maxEventBytes: this.cfg.processor.maxEventBytes, list: () => [...this.engine.promotions.keys()] },
+        this.metrics,
+        this.log,
       );
+      this.control.start();
     }
     this.log.info({ durable: this.name }, "processor consuming");
   }
@@ -230,7 +226,9 @@ export class Processor {
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
       return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
     }
+    const before = ev.type === "promotion" ? this.engine.promotions.get(ev.promotion.id) : undefined;
     const effects = step(this.engine, ev, rngFromKey(this.cfg.processor.seed, ev.id));
+    if (ev.type === "promotion" && !this.replaying) this.promotionApplied(before, ev.promotion.id);
     let wait: Promise<void> | undefined;
     for (const eff of effects) {
       if (eff.kind === "decision") {
@@ -250,6 +248,13 @@ export class Processor {
       }
     }
     return wait;
+  }
+
+  /** Says so when a promotion change changed something (a processor of every partition sees each change once per partition). */
+  private promotionApplied(before: Promotion | undefined, id: string): void {
+    const after = this.engine.promotions.get(id);
+    if (before && JSON.stringify(before) === JSON.stringify(after)) return;
+    this.log.info({ promotion: id, isNew: before === undefined }, before ? "promotion updated" : "promotion added");
   }
 
   private deadLetter(reason: DeadLetterReason, detail: string, m: JsMsg, eventId?: string): Promise<void> {
@@ -278,28 +283,6 @@ export class Processor {
     }
   }
 
-  /** promo.control requests: {"op":"upsert","promotion":{…}} adds or changes one; {"op":"list"} lists them. */
-  promoControl(req: unknown): { ok: boolean; error?: string; promotions?: string[] } {
-    const r = req as { op?: unknown; promotion?: unknown } | null;
-    if (r?.op === "list") return { ok: true, promotions: [...this.engine.promotions.keys()] };
-    if (r?.op !== "upsert") return { ok: false, error: 'op must be "upsert" or "list"' };
-    if (!Value.Check(PromotionSchema, r.promotion)) {
-      const e = Value.Errors(PromotionSchema, r.promotion).First();
-      return { ok: false, error: `promotion invalid at ${e?.path || "/"}: ${e?.message}` };
-    }
-    const p = r.promotion as PromotionConfig;
-    if (p.id === "control") return { ok: false, error: "'control' is reserved" };
-    this.upsertPromotion(p);
-    return { ok: true, promotions: [...this.engine.promotions.keys()] };
-  }
-
-  /** Adds or replaces a promotion at runtime; a new one starts from the prior and is explored. */
-  upsertPromotion(p: PromotionConfig): void {
-    const isNew = !this.engine.promotions.has(p.id);
-    addPromotion(this.engine, promotionFrom(p));
-    this.log.info({ promotion: p.id, isNew }, isNew ? "promotion added" : "promotion updated");
-  }
-
   /** Stops pulling, finishes what was pulled, flushes publishes and acks, writes the last checkpoint. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -307,7 +290,8 @@ export class Processor {
     this.queue.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.monitor.stop();
-    for (const sub of this.subs) sub.unsubscribe();
+    this.control?.stop();
+    await this.control?.drain();
     this.messages?.stop();
     await this.loop;
     try {
