@@ -31,4 +31,11 @@ describe("armRows", () => {
     expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: false, uplift: "5.0% [1.0, 9.0]" });
     expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: true });
   });
+  it("shows over-promised stock as 0 available, and says why", () => {
+    const [a] = armRows({ arms: [arm("a", 0.2, { stock: 0, overPromisedUnits: 3 })] } as unknown as LiveSnapshot);
+    expect(a!.stock).toBe("0 (3 over)");
+    expect(a!.stockNote).toMatch(/3 more units are promised to open offers than are in stock/);
+    const [b] = armRows({ arms: [arm("b", 0.2, { stock: 4 })] } as unknown as LiveSnapshot);
+    expect([b!.stock, b!.stockNote]).toEqual(["4", ""]);
+  });
 });
