@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Value } from "@sinclair/typebox/value";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import { Type, type TSchema } from "@sinclair/typebox";
 import { promotionIssues } from "../events/index.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
@@ -178,8 +178,8 @@ export function validateConfig(raw: unknown): Readonly<Config> {
     const env = KEY_TO_ENV.get(key);
     const desc = (e.schema as { description?: string }).description;
     let problem: string;
-    if (e.message.startsWith("Unexpected property")) problem = "unknown key";
-    else if (e.message.startsWith("Expected required property")) problem = "missing";
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) problem = "unknown key";
+    else if (e.type === ValueErrorType.ObjectRequiredProperty) problem = "missing";
     else problem = `${e.message.toLowerCase()}, got ${JSON.stringify(e.value)}`;
     const fix =
       problem === "unknown key"
