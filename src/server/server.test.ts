@@ -202,3 +202,41 @@ describe("errors", () => {
     }
   });
 });
+
+describe("the live feed", () => {
+  it("shows a decision published twice (a processor's republish after a crash) once", async () => {
+    const { connect: natsConnect } = await import("@nats-io/transport-node");
+    const nc = await natsConnect({ servers: nats.url });
+    const d = {
+      id: "d-feed-repeat",
+      ts: Date.parse("2026-03-02T08:00:00Z"),
+      customerId: "c1",
+      channel: "web",
+      promotionId: "control",
+      holdout: false,
+      segment: "new",
+      propensity: 1,
+      eventId: "feed-repeat",
+      expiresAt: Date.parse("2026-03-02T08:30:00Z"),
+      explanation: { candidates: [], excluded: [] },
+    };
+    for (let i = 0; i < 2; i++) nc.publish("decisions.web", new TextEncoder().encode(JSON.stringify(d)));
+    nc.publish("decisions.web", new TextEncoder().encode(JSON.stringify({ ...d, id: "d-feed-after", eventId: "feed-after" })));
+    await nc.flush();
+    const feed = await waitForFeed(2);
+    expect(feed.filter((x) => x.id === "d-feed-repeat")).toHaveLength(1);
+    await nc.close();
+  });
+});
+
+async function waitForFeed(n: number): Promise<{ id: string }[]> {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${base}/api/decisions?limit=50`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const feed = (await r.json()) as { id: string }[] | { decisions: { id: string }[] };
+    const list = Array.isArray(feed) ? feed : feed.decisions;
+    if (list.some((x) => x.id === "d-feed-after") && list.length >= n) return list;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error("the feed never showed the decisions");
+}
+
