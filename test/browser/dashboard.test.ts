@@ -198,7 +198,8 @@ describe("dashboard", () => {
   it("pauses the simulator, and shows a decision's explanation when it is clicked in the live feed", async () => {
     await page.locator("#play").click();
     await waitFor("the simulator paused", () => !simulator.simulator!.status().running);
-    expect(await text("#play")).toBe("Play");
+    // The button follows the simulator's status as the next frame brings it.
+    await waitFor("the button to offer Play", async () => (await text("#play")) === "Play");
     // Paused, the feed holds still once the last decisions are in.
     let last = "";
     await waitFor("the feed holding still", async () => {
