@@ -8,7 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { createEngine, engineConfigFrom, step, type EngineState } from "../../src/engine/index.ts";
-import { Subjects, type Decision, type PromotionConfig, type Routed, type ShopEvent } from "../../src/events/index.ts";
+import { Subjects, type Decision, type PromotionConfig, type Routed } from "../../src/events/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { ProcessorState } from "../../src/processor/index.ts";
@@ -35,18 +35,30 @@ const subjects = new Subjects();
 /** Launched mid-run; the configuration does not know it. */
 const FLASH: PromotionConfig = { id: "flash-home", name: "Flash sale: 15% off home", kind: "percent", percentOff: 15, category: "home", channels: ["web", "email", "push"], budgetCents: 40_000, maxDiscountCents: 2000 };
 
+/** An event of the input, and whether it is a decision point (the in-process engine decided on it). */
+interface Input extends Routed {
+  decides: boolean;
+}
+
 /**
  * The input: a simulated shop whose shoppers react to the same engine (in process, no delay), with
  * FLASH launched after the first `promotionAt` events (one event per partition, on the subjects and
- * with the ids promo.control uses).
+ * with the ids promo.control uses). The engine is deterministic (draws seeded by event id), so the
+ * events it decided on here are the decision points the processor must decide on, whatever the engine
+ * takes a decision point to be.
  */
-function input(promotionAt: number): Routed[] {
+function input(promotionAt: number): Input[] {
   const world = worldFromConfig(cfg, loadScenario("steady"), { seed: 3, shoppers: 1500, visitsPerSec: 12 });
   const engine = createEngine(engineConfigFrom(cfg));
-  const out: Routed[] = [];
+  const out: Input[] = [];
   const feed = (r: Routed) => {
-    out.push(r);
-    for (const eff of step(engine, r.event, rngFromKey(cfg.processor.seed, r.event.id))) if (eff.kind === "decision") world.onDecision(eff.decision);
+    let decides = false;
+    for (const eff of step(engine, r.event, rngFromKey(cfg.processor.seed, r.event.id)))
+      if (eff.kind === "decision") {
+        decides = true;
+        world.onDecision(eff.decision);
+      }
+    out.push({ ...r, decides });
   };
   for (let t = world.nowMs; out.length < 20_000; ) {
     t += 1000;
@@ -66,7 +78,7 @@ interface Run {
   env: Record<string, string>;
 }
 
-async function prepare(events: readonly Routed[]): Promise<Run> {
+async function prepare(events: readonly Input[]): Promise<Run> {
   const server = await jetstreamServer();
   const nc = await connect({ servers: server.url });
   await provision(nc, cfg, createLogger("silent"));
@@ -93,14 +105,13 @@ async function stopGracefully(c: Child): Promise<void> {
   expect(await c.exited).toBe(0);
 }
 
-let events: Routed[];
+let events: Input[];
 /** Index of the first promotion event; its stream sequence is one more. */
 let promotionAt: number;
 let killAt: number;
 let cut: number;
 
-const isDecisionPoint = (e: ShopEvent) => e.type === "visit" || e.type === "send";
-const decisionPointsOf = (evs: readonly Routed[]) => evs.filter((r) => isDecisionPoint(r.event)).map((r) => r.event.id);
+const decisionPointsOf = (evs: readonly Input[]) => evs.filter((r) => r.decides).map((r) => r.event.id);
 let clean: Run;
 let crashed: Run;
 const children: Child[] = [];
