@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { Running } from "../system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { engineDecision } from "../../test/support/decision.ts";
 import { startParts, testConfig } from "../../test/support/system.ts";
 
 const TOKEN = "door-test-token-0123456789";
@@ -207,21 +208,10 @@ describe("the live feed", () => {
   it("shows a decision published twice (a processor's republish after a crash) once", async () => {
     const { connect: natsConnect } = await import("@nats-io/transport-node");
     const nc = await natsConnect({ servers: nats.url });
-    const d = {
-      id: "d-feed-repeat",
-      ts: Date.parse("2026-03-02T08:00:00Z"),
-      customerId: "c1",
-      channel: "web",
-      promotionId: "control",
-      holdout: false,
-      segment: "new",
-      propensity: 1,
-      eventId: "feed-repeat",
-      expiresAt: Date.parse("2026-03-02T08:30:00Z"),
-      explanation: { candidates: [], excluded: [] },
-    };
-    for (let i = 0; i < 2; i++) nc.publish("decisions.web", new TextEncoder().encode(JSON.stringify(d)));
-    nc.publish("decisions.web", new TextEncoder().encode(JSON.stringify({ ...d, id: "d-feed-after", eventId: "feed-after" })));
+    const d = engineDecision("feed-repeat");
+    const after = engineDecision("feed-after");
+    for (let i = 0; i < 2; i++) nc.publish(`decisions.${d.channel}`, new TextEncoder().encode(JSON.stringify(d)));
+    nc.publish(`decisions.${after.channel}`, new TextEncoder().encode(JSON.stringify(after)));
     await nc.flush();
     const feed = await waitForFeed(2);
     expect(feed.filter((x) => x.id === "d-feed-repeat")).toHaveLength(1);

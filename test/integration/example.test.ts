@@ -9,6 +9,7 @@ import { REPO_ROOT } from "../../src/config/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { Running } from "../../src/system.ts";
+import { engineDecision } from "../support/decision.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig } from "../support/system.ts";
 
@@ -81,24 +82,12 @@ describe("a decision published again after a crash", () => {
           core.push(m.json<{ id: string }>().id);
         },
       });
-      const decision = (id: string) => ({
-        id,
-        ts: Date.parse("2026-03-02T08:00:00Z"),
-        customerId: "c1",
-        channel: "web",
-        promotionId: "control",
-        holdout: false,
-        segment: "new",
-        propensity: 1,
-        eventId: id.slice(2),
-        expiresAt: Date.parse("2026-03-02T08:30:00Z"),
-        explanation: { candidates: [], excluded: [] },
-      });
       // As the processor does: msg id = decision id; the second d-e1 is the republish after a restart.
-      for (const id of ["d-e1", "d-e1", "d-e2"]) {
+      for (const eventId of ["e1", "e1", "e2"]) {
+        const d = engineDecision(eventId);
         const h = headers();
-        h.set("Nats-Msg-Id", id);
-        await nc.request("decisions.web", new TextEncoder().encode(JSON.stringify(decision(id))), { headers: h, timeout: 5_000 });
+        h.set("Nats-Msg-Id", d.id);
+        await nc.request(`decisions.${d.channel}`, new TextEncoder().encode(JSON.stringify(d)), { headers: h, timeout: 5_000 });
       }
       await nc.flush();
       const { code, lines } = await example(server.url, ["--count", "2", "--from-start"]);

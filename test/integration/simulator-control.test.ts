@@ -10,6 +10,7 @@ import type { Config } from "../../src/config/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import { SimulatorRunner, type SimReply } from "../../simulator/index.ts";
+import { engineDecision } from "../support/decision.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { testConfig, waitFor } from "../support/system.ts";
 
@@ -142,21 +143,9 @@ describe("simulator control on a real JetStream", () => {
     await control({ cmd: "pause" });
     try {
       const before = (await control({ cmd: "status" })).status;
-      const d = {
-        id: "d-repeat-1",
-        ts: Date.parse(cfg.simulator.startTime),
-        customerId: "c-x",
-        channel: "web",
-        promotionId: "control",
-        holdout: false,
-        segment: "new",
-        propensity: 1,
-        eventId: "repeat-1",
-        expiresAt: Date.parse(cfg.simulator.startTime) + 1_800_000,
-        explanation: { candidates: [], excluded: [] },
-      };
+      const d = engineDecision("repeat-1");
       // As a processor republishes after a crash: the same decision, on the core subject, twice.
-      for (let i = 0; i < 2; i++) nc.publish("decisions.web", new TextEncoder().encode(JSON.stringify(d)));
+      for (let i = 0; i < 2; i++) nc.publish(`decisions.${d.channel}`, new TextEncoder().encode(JSON.stringify(d)));
       nc.publish("decisions.web", new TextEncoder().encode("{not a decision"));
       const after = await waitFor("all three handled", async () => {
         const s = (await control({ cmd: "status" })).status;
