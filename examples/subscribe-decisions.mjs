@@ -1,20 +1,55 @@
 #!/usr/bin/env node
 // A third-party subscriber: reads promo-stream decisions with the classic `nats` client and prints
-// one JSON line per decision. Nothing of promo-stream is imported; the subjects and JSON are the contract.
+// one JSON line per decision. Nothing of promo-stream is imported; the stream, subjects and JSON are
+// the contract.
 //
-//   NATS_URL=nats://127.0.0.1:4222 node examples/subscribe-decisions.mjs [--count N]
-import { connect } from "nats";
+// It reads the DECISIONS stream through JetStream, not a plain subscription on `decisions.>`: after a
+// crash the processor publishes again the decisions it had not acknowledged yet, with the same msg id.
+// The stream stores each once (Nats-Msg-Id), but a core NATS subscriber would see the copies too.
+//
+//   NATS_URL=nats://127.0.0.1:4222 node examples/subscribe-decisions.mjs [--count N] [--from-start] [--durable NAME]
+//
+// By default an ordered consumer from the next decision on (nothing is kept on the server); --from-start
+// reads the stream from its first decision; --durable NAME uses a durable consumer of that name, which
+// acknowledges each decision and resumes after the last one acknowledged when run again.
+import { AckPolicy, connect, DeliverPolicy } from "nats";
 
 const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-const i = process.argv.indexOf("--count");
-const count = i > 0 ? Number(process.argv[i + 1]) : Infinity;
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const count = Number(arg("--count") ?? Infinity);
+const fromStart = process.argv.includes("--from-start");
+const durable = arg("--durable");
+const stream = process.env.DECISIONS_STREAM ?? "DECISIONS";
 
 const nc = await connect({ servers: url, name: "example-subscribe-decisions" });
-console.error(`subscribed to decisions.> on ${url}`);
-const sub = nc.subscribe("decisions.>", { max: Number.isFinite(count) ? count : undefined });
-for await (const m of sub) {
-  const d = m.json();
-  const { id, ts, customerId, channel, promotionId, segment, propensity, eventId } = d;
-  console.log(JSON.stringify({ subject: m.subject, id, ts, customerId, channel, promotionId, segment, propensity, eventId }));
+const js = nc.jetstream();
+const jsm = await nc.jetstreamManager();
+// Where to begin: the first decision, or the one after the newest stored now. (A start sequence
+// rather than deliver_policy all/new: nats.js 2.29's ordered consumer adds a start sequence to those,
+// which nats-server refuses.)
+const opt_start_seq = fromStart ? 1 : (await jsm.streams.info(stream)).state.last_seq + 1;
+let consumer;
+if (durable) {
+  // Created on the first run; a later run resumes after its last acknowledged decision.
+  const exists = await jsm.consumers.info(stream, durable).then(
+    () => true,
+    (err) => (err.api_error?.err_code === 10014 ? false : Promise.reject(err)), // 10014: consumer not found
+  );
+  if (!exists) await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq });
+  consumer = await js.consumers.get(stream, durable);
+} else {
+  consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq });
+}
+console.error(`reading ${stream} on ${url} (${durable ? `durable consumer ${durable}` : "ordered consumer"}, ${fromStart ? "from the start" : "new decisions"})`);
+const messages = await consumer.consume();
+let n = 0;
+for await (const m of messages) {
+  const { id, ts, customerId, channel, promotionId, segment, propensity, eventId } = m.json();
+  console.log(JSON.stringify({ subject: m.subject, seq: m.seq, id, ts, customerId, channel, promotionId, segment, propensity, eventId }));
+  if (durable) m.ack();
+  if (++n >= count) break;
 }
 await nc.drain();

@@ -3,7 +3,8 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Config, PromotionConfig } from "../src/config/index.ts";
-import { encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
+import { LRUCache } from "lru-cache";
+import { decodeDecision, encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { Logger } from "../src/log/index.ts";
 import { JetStreamSink } from "./replay/sink.ts";
@@ -21,6 +22,10 @@ export interface SimStatus {
   ratePerSec: number;
   published: number;
   publishFailures: number;
+  /** Decisions received again (a processor republishes after a crash) and ignored. */
+  decisionsRepeated: number;
+  /** Messages on decisions.> that are not a decision of the contract, ignored. */
+  decisionsUnreadable: number;
   counts: WorldCounts;
   scenarios: string[];
 }
@@ -37,6 +42,12 @@ export type SimReply = { ok: true; status: SimStatus } | { ok: false; error: str
 
 const MIN_SPEED = 0.1;
 const MAX_SPEED = 100;
+/**
+ * Decision ids remembered to drop a repeat. A processor republishes, after a crash, the decisions it
+ * had not yet acknowledged (a flush's worth: hundreds); the stream drops them by msg id, but this core
+ * subscription sees them again (README, "Reading decisions").
+ */
+const SEEN_DECISIONS = 50_000;
 
 /** Parses and checks a control request; returns an error text for anything malformed. */
 export function parseCommand(raw: unknown): SimCommand | string {
@@ -83,6 +94,9 @@ export class SimulatorRunner {
   private rateMark = { t: performance.now(), n: 0 };
   private readonly enc = new TextEncoder();
   private startMs: number;
+  private readonly seenDecisions = new LRUCache<string, true>({ max: SEEN_DECISIONS });
+  private decisionsRepeated = 0;
+  private decisionsUnreadable = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -131,12 +145,7 @@ export class SimulatorRunner {
     this.subs.push(
       this.nc.subscribe(this.subjects.decisionsAll, {
         callback: (err, m) => {
-          if (err) return;
-          try {
-            this.world.onDecision(m.json());
-          } catch {
-            /* not a decision we can read: the shopper simply sees nothing */
-          }
+          if (!err) this.onDecision(m.data);
         },
       }),
     );
@@ -161,6 +170,22 @@ export class SimulatorRunner {
     this.log.info({ scenario: this.scenarioName, seed: this.seed, speed: this.speed }, "simulator running");
   }
 
+  /** A decision reaches its shopper once, however often it is published. */
+  private onDecision(data: Uint8Array): void {
+    const d = decodeDecision(data);
+    if (!d.ok) {
+      // Not a decision of the contract: the shopper simply sees nothing, and it is counted.
+      if (this.decisionsUnreadable++ === 0) this.log.warn({ reason: d.reason, detail: d.detail }, "unreadable message on decisions.> ignored (counted in the simulator's status)");
+      return;
+    }
+    if (this.seenDecisions.has(d.value.id)) {
+      this.decisionsRepeated++;
+      return;
+    }
+    this.seenDecisions.set(d.value.id, true);
+    this.world.onDecision(d.value);
+  }
+
   private measureRate(): void {
     const now = performance.now();
     const n = this.publisher.published;
@@ -179,6 +204,8 @@ export class SimulatorRunner {
       ratePerSec: Math.round(this.rate * 10) / 10,
       published: this.publisher.published,
       publishFailures: this.sink.stats.failed,
+      decisionsRepeated: this.decisionsRepeated,
+      decisionsUnreadable: this.decisionsUnreadable,
       counts: { ...this.world.counts },
       scenarios: listScenarios(),
     };

@@ -5,6 +5,9 @@ import { ConfigError, loadConfig, type Config } from "./config/index.ts";
 import { createLogger } from "./log/index.ts";
 
 const PARTS = ["all", "processor", "simulator", "server"] as const;
+/** A signal repeated within this many ms of the first is the same Ctrl-C (see shutdown). */
+const REPEAT_WINDOW_MS = 1_000;
+const SHUTDOWN_LIMIT_MS = 30_000;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -31,11 +34,12 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.log.level, `promo-stream:${part}`);
   const { startSystem } = await import("./system.ts");
   const { NatsError } = await import("./io/nats/index.ts");
+  const { ServerError } = await import("./server/index.ts");
   let running: Awaited<ReturnType<typeof startSystem>>;
   try {
     running = await startSystem(part, cfg, log);
   } catch (err) {
-    if (err instanceof NatsError || (err instanceof Error && /port .* in use/.test(err.message))) {
+    if (err instanceof NatsError || err instanceof ServerError) {
       console.error(`promo-stream: ${err.message}`);
       process.exit(1);
     }
@@ -43,14 +47,24 @@ async function main(): Promise<void> {
   }
   if (running.url) console.log(`\n  promo-stream dashboard: ${running.url}\n  NATS: ${running.natsUrl}\n  Ctrl-C stops everything.\n`);
   else console.log(`\n  promo-stream ${part} running; NATS: ${running.natsUrl}\n`);
-  let stopping = false;
+  let stoppingSinceMs: number | undefined;
   const shutdown = (sig: string) => {
-    if (stopping) {
+    if (stoppingSinceMs !== undefined) {
+      // One Ctrl-C can arrive twice: the terminal signals the whole foreground group, and npm
+      // forwards the signal it got to its child (this process) as well. A person's second Ctrl-C
+      // comes later than that.
+      if (Date.now() - stoppingSinceMs < REPEAT_WINDOW_MS) return;
       console.error(`second ${sig}: exiting now`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSinceMs = Date.now();
     log.info({ signal: sig }, "shutting down");
+    // Stopping in order takes well under a second (test/integration/ctrl-c.test.ts); if a part hangs
+    // anyway (NATS_URL points at a server that went away), give up rather than ignore Ctrl-C.
+    setTimeout(() => {
+      log.error({ afterMs: SHUTDOWN_LIMIT_MS }, "shutdown did not finish; exiting (unacknowledged events will be redelivered)");
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
     running
       .stop()
       .then(() => process.exit(0))

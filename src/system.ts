@@ -11,7 +11,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { DashboardServer } from "./server/index.ts";
+import { DashboardServer, portInUse } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -62,7 +62,7 @@ function serveProcessorMetrics(p: Reporting, metrics: Metrics, host: string, por
     }
   });
   return new Promise((resolve, reject) => {
-    http.once("error", reject);
+    http.once("error", (err) => reject(portInUse(err, host, port, "METRICS_PORT")));
     http.listen(port, host, () => resolve(http));
   });
 }
@@ -77,9 +77,12 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       log.info({ url: natsUrl }, "a NATS server already answers on NATS_PORT; using it instead of starting one");
     } else {
       const storeDir = resolve(REPO_ROOT, cfg.nats.storeDir);
-      embedded = await startNatsServer({ binary: cfg.nats.serverBinary, host: cfg.nats.host, port: cfg.nats.port, storeDir });
+      // In a process group of its own: a terminal's Ctrl-C reaches every process of the foreground
+      // group at once, and a server that quit then would fail the final checkpoint and lose the
+      // last acks (issue 15). It is stopped last, below.
+      embedded = await startNatsServer({ binary: cfg.nats.serverBinary, host: cfg.nats.host, port: cfg.nats.port, storeDir, detached: true });
       natsUrl = embedded.url;
-      log.info({ url: natsUrl, storeDir }, "embedded nats-server started");
+      log.info({ url: natsUrl, storeDir, pid: embedded.pid }, "embedded nats-server started");
     }
   }
   let nc: NatsConnection;

@@ -1,7 +1,7 @@
 // Where replayed events go: JetStream, through the project's PipelinedPublisher (many publishes in
 // flight, each with its Nats-Msg-Id so the server drops a repeat). A publish that fails is retried
 // with the same id, a few times with backoff; one that still fails is counted, never lost unseen.
-import type { PipelinedPublisher } from "../../src/io/nats/index.ts";
+import { retryWithBackoff, type PipelinedPublisher } from "../../src/io/nats/index.ts";
 
 export interface SinkStats {
   /** Acknowledged by the server (new or duplicate). */
@@ -35,20 +35,21 @@ export class JetStreamSink implements EventSink {
 
   async publish(subject: string, data: Uint8Array, msgID: string): Promise<void> {
     const { acked } = await this.publisher.publish(subject, data, msgID);
-    void acked.then((ok) => {
-      if (!ok) this.retry(subject, data, msgID);
+    void acked.then((r) => {
+      if (!r.ok) this.retry(subject, data, msgID);
     });
   }
 
   private retry(subject: string, data: Uint8Array, msgID: string): void {
-    const p = (async () => {
-      for (let attempt = 1; attempt < this.attempts; attempt++) {
-        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
-        const { acked } = await this.publisher.publish(subject, data, msgID);
-        if (await acked) return;
-      }
-      this.givenUp++;
-    })().finally(() => this.retrying.delete(p));
+    const p = retryWithBackoff(
+      async () => {
+        const r = await (await this.publisher.publish(subject, data, msgID)).acked;
+        if (!r.ok) throw r.error;
+      },
+      { policy: [200, 400, 800, 1_600, 2_000], retry: (_err, attempt) => attempt + 2 < this.attempts },
+    )
+      .catch(() => void this.givenUp++)
+      .finally(() => this.retrying.delete(p));
     this.retrying.add(p);
   }
 

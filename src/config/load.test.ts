@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, PS_ERR_CONFIG } from "./index.ts";
 
@@ -52,6 +55,27 @@ describe("loadConfig", () => {
     expect(hit, JSON.stringify(issues)).toBeDefined();
     expect(hit!.env).toBe(env);
     expect(hit!.fix).toMatch(fix);
+  });
+
+  it("layers: explicit overrides over env over the file over config/default.json; objects key by key, lists whole", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-cfg-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ server: { port: 7000, feedSize: 7 }, processor: { batchSize: 7 }, segments: [] }));
+    const c = loadConfig({ env: { CONFIG_FILE: file, PORT: "7100", SCALE: "1", NATS_TLS: "false" }, overrides: { processor: { batchSize: 9 } } });
+    expect(c.server.port).toBe(7100); // env over the file
+    expect(c.server.feedSize).toBe(7); // the file over the defaults, beside a key env set
+    expect(c.server.host).toBe("127.0.0.1"); // the default, beside keys the file set
+    expect(c.processor.batchSize).toBe(9); // overrides over the file
+    expect(c.processor.durable).toBe("processor");
+    expect(c.segments).toEqual([]); // a list replaced whole
+    expect(c.scale.enabled).toBe(true); // "1" converted
+    expect(c.nats.tls.enabled).toBe(false);
+  });
+
+  it("names the env variable of a value that does not convert", () => {
+    const issues = issuesOf(() => loadConfig({ env: { NATS_TLS: "yes", SIM_SPEED: "fast" } }));
+    expect(issues.find((i) => i.key === "nats.tls.enabled")).toMatchObject({ env: "NATS_TLS", fix: "set NATS_TLS to true to require TLS to NATS" });
+    expect(issues.find((i) => i.key === "simulator.speed")).toMatchObject({ env: "SIM_SPEED", problem: expect.stringContaining('got "fast"') });
   });
 
   it("reports an unreadable overlay file by name", () => {

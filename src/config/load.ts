@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Value } from "@sinclair/typebox/value";
-import type { TSchema } from "@sinclair/typebox";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
+import { Type, type TSchema } from "@sinclair/typebox";
+import { promotionIssues } from "../events/index.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
 import { ConfigError, PS_ERR_CONFIG, type ConfigIssue } from "./errors.ts";
 
@@ -52,11 +53,29 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-function merge(base: unknown, over: unknown): unknown {
-  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
-  return out;
+/**
+ * The schema with `layer`'s values as its defaults: objects property by property, anything else
+ * (numbers, strings, lists) whole. Keys the schema does not know keep their value too, so validation
+ * can still name them ("unknown key") whichever layer they came from.
+ */
+function withDefaults(schema: TSchema, layer: unknown): TSchema {
+  if (layer === undefined) return schema;
+  if (schema.type !== "object" || !isObject(layer)) return { ...schema, default: layer };
+  const known = (schema.properties ?? {}) as Record<string, TSchema>;
+  const properties: Record<string, TSchema> = {};
+  for (const [k, sub] of Object.entries(known)) properties[k] = withDefaults(sub, layer[k]);
+  for (const [k, v] of Object.entries(layer)) if (!(k in known)) properties[k] = Type.Unknown({ default: v });
+  return { ...schema, properties, default: {} };
+}
+
+/**
+ * Layers merged by TypeBox's Value.Default: the first layer wins; each later one fills only what is
+ * still missing (objects key by key, lists whole), ending with config/default.json.
+ */
+function mergeLayers(layers: readonly unknown[]): unknown {
+  let value: unknown = {};
+  for (const layer of layers) value = Value.Default(withDefaults(ConfigSchema, layer), value);
+  return value;
 }
 
 function readJson(path: string, key: string): Json {
@@ -69,28 +88,6 @@ function readJson(path: string, key: string): Json {
       { cause: err },
     );
   }
-}
-
-function schemaAt(path: string[]): TSchema | undefined {
-  let s: TSchema | undefined = ConfigSchema;
-  for (const p of path) {
-    if (!s) return undefined;
-    if (s.type === "object") s = (s.properties as Record<string, TSchema> | undefined)?.[p];
-    else if (s.type === "array") s = s.items as TSchema;
-    else return undefined;
-  }
-  return s;
-}
-
-/** Env values are strings; turn them into what the schema wants where that is unambiguous. */
-function coerce(raw: string, schema: TSchema | undefined): unknown {
-  if (!schema) return raw;
-  const numeric = schema.type === "integer" || schema.type === "number" || (Array.isArray(schema.anyOf) && (schema.anyOf as TSchema[]).some((s) => s.type === "number"));
-  if (numeric) {
-    return raw.trim() !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  }
-  if (schema.type === "boolean") return raw === "true" || raw === "1" ? true : raw === "false" || raw === "0" ? false : raw;
-  return raw;
 }
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
@@ -117,17 +114,10 @@ function crossChecks(c: Config): ConfigIssue[] {
   const seen = new Set<string>();
   c.promotions.forEach((p, i) => {
     const key = `promotions[${i}]`;
-    if (p.id === "control") issues.push({ key: `${key}.id`, problem: "'control' is reserved for no promotion", fix: "choose another id" });
+    // The same rules a promotion change arriving in the log is decoded with (src/events/promotion.ts).
+    for (const issue of promotionIssues(p)) issues.push({ key: `${key}.${issue.field}`, problem: issue.problem, fix: issue.fix });
     if (seen.has(p.id)) issues.push({ key: `${key}.id`, problem: `duplicate id '${p.id}'`, fix: "give each promotion its own id" });
     seen.add(p.id);
-    if ((p.kind === "percent" || p.kind === "bundle") && p.percentOff === undefined)
-      issues.push({ key: `${key}.percentOff`, problem: `kind '${p.kind}' needs percentOff`, fix: "set percentOff, e.g. 10" });
-    if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents === undefined)
-      issues.push({ key: `${key}.amountOffCents`, problem: `kind '${p.kind}' needs amountOffCents`, fix: "set amountOffCents, e.g. 500" });
-    if (p.productId !== undefined && p.category !== undefined)
-      issues.push({ key: `${key}.category`, problem: "both productId and category are set", fix: "keep one of them" });
-    if (p.startsAt && p.endsAt && Date.parse(p.startsAt) >= Date.parse(p.endsAt))
-      issues.push({ key: `${key}.endsAt`, problem: "endsAt is not after startsAt", fix: "make endsAt later than startsAt" });
   });
   const names = new Set<string>();
   c.segments.forEach((s, i) => {
@@ -165,18 +155,18 @@ function crossChecks(c: Config): ConfigIssue[] {
 /** Reads config/default.json, an optional overlay file, env overrides and explicit overrides; validates; freezes. */
 export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const env = opts.env ?? process.env;
-  let raw = readJson(DEFAULT_CONFIG_FILE, "config/default.json") as unknown;
+  const defaults = readJson(DEFAULT_CONFIG_FILE, "config/default.json");
   const file = opts.file ?? env.CONFIG_FILE;
-  if (file) raw = merge(raw, readJson(resolve(file), "CONFIG_FILE"));
+  const fromFile = file ? readJson(resolve(file), "CONFIG_FILE") : undefined;
   const fromEnv: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const v = env[name];
-    if (v === undefined) continue;
-    const path = key.split(".");
-    setPath(fromEnv, path, coerce(v, schemaAt(path)));
+    if (v !== undefined) setPath(fromEnv, key.split("."), v);
   }
-  raw = merge(raw, fromEnv);
-  if (opts.overrides !== undefined) raw = merge(raw, opts.overrides);
+  // Env values are strings: TypeBox turns them into what the schema wants where that is unambiguous
+  // ("5222" → 5222, "true"/"1" → true, "max" stays); anything else is left for validation to name.
+  const converted = Value.Convert(ConfigSchema, fromEnv);
+  const raw = mergeLayers([structuredClone(opts.overrides), converted, fromFile, defaults]);
   return validateConfig(raw);
 }
 
@@ -188,8 +178,8 @@ export function validateConfig(raw: unknown): Readonly<Config> {
     const env = KEY_TO_ENV.get(key);
     const desc = (e.schema as { description?: string }).description;
     let problem: string;
-    if (e.message.startsWith("Unexpected property")) problem = "unknown key";
-    else if (e.message.startsWith("Expected required property")) problem = "missing";
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) problem = "unknown key";
+    else if (e.type === ValueErrorType.ObjectRequiredProperty) problem = "missing";
     else problem = `${e.message.toLowerCase()}, got ${JSON.stringify(e.value)}`;
     const fix =
       problem === "unknown key"

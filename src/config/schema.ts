@@ -1,11 +1,9 @@
 // The whole configuration as one TypeBox schema. Defaults live in config/default.json (one place);
 // this file only says what is valid. Every leaf carries a `description` that error messages quote as
 // the fix, so a bad value is reported as "key (env VAR) must be …; fix: …".
-import { FormatRegistry, Type, type Static } from "@sinclair/typebox";
-
-// TypeBox ships no string formats; this is the one we use.
-if (!FormatRegistry.Has("date-time"))
-  FormatRegistry.Set("date-time", (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
+import { Type, type Static } from "@sinclair/typebox";
+// Also registers the "date-time" string format the schema below uses.
+import { PromotionSchema, type PromotionConfig } from "../events/index.ts";
 
 const PosInt = (description: string) => Type.Integer({ minimum: 1, description });
 const NonNegInt = (description: string) => Type.Integer({ minimum: 0, description });
@@ -40,31 +38,10 @@ const FrequencyCap = Type.Object(
   { additionalProperties: false },
 );
 
-export const PromotionSchema = Type.Object(
-  {
-    id: Type.String({
-      pattern: "^[a-z0-9][a-z0-9-]{0,63}$",
-      description: "lower-case letters, digits and -, not 'control'",
-    }),
-    name: Str("a label for people"),
-    kind: Type.Union(
-      [Type.Literal("percent"), Type.Literal("amount"), Type.Literal("free-shipping"), Type.Literal("bundle")],
-      { description: "one of percent, amount, free-shipping, bundle" },
-    ),
-    percentOff: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "percent off, 0 < x ≤ 100" })),
-    amountOffCents: Type.Optional(NonNegInt("amount off in cents")),
-    productId: Type.Optional(Str("the product (sku) the promotion applies to")),
-    category: Type.Optional(Str("the category the promotion applies to")),
-    channels: Type.Array(Channel, { minItems: 1, description: "a non-empty list of web, email, sms, push" }),
-    budgetCents: NonNegInt("the promotion's total discount budget in cents"),
-    maxDiscountCents: PosInt("the most one redemption may cost, in cents; reserved per offer"),
-    bundleQuantity: Type.Optional(Type.Integer({ minimum: 2, maximum: 100, description: "units a bundle sells together, 2…100 (default 2)" })),
-    startsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
-    endsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
-  },
-  { additionalProperties: false },
-);
-export type PromotionConfig = Static<typeof PromotionSchema>;
+// A promotion is part of the event contract (a promotion change is an event in the log); the
+// configuration's list uses that same definition.
+export { PromotionSchema };
+export type { PromotionConfig };
 
 /** The numeric features of src/features' FeatureVector a segment rule may test. */
 export const SEGMENT_FEATURES = [

@@ -16,7 +16,7 @@ import { Ledger } from "./ledger.ts";
 import { PolicyScratch } from "./policy.ts";
 import { decisionPointOf } from "./points.ts";
 import { applySync, type SyncArms } from "./sync.ts";
-import { CONTROL, type Effect, type EngineConfig, type Promotion } from "./types.ts";
+import { CONTROL, promotionFrom, type Effect, type EngineConfig, type Promotion } from "./types.ts";
 
 export { FAR_FUTURE_RUN_TO_JUMP } from "./intake.ts";
 
@@ -147,6 +147,12 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
   }
   if (ev.type === "sync") {
     applySync(e, ev.from, ev.arms);
+    return out;
+  }
+  // A promotion change (issue 15) is applied where it stands in the log; its time is when it was asked
+  // for, not a shopper's, so it neither moves the watermark nor can be late.
+  if (ev.type === "promotion") {
+    addPromotion(e, promotionFrom(ev.promotion));
     return out;
   }
   if (!admit(e, ev, out)) return out;

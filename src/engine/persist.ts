@@ -101,10 +101,12 @@ export class EngineSnapshot {
     return this.features.done && this.pendingParts.length === this.pending.length && this.recentDone === this.recentIds.length;
   }
 
-  /** Serialises for about `budgetMs`; true when all is done. */
-  step(budgetMs: number): boolean {
-    const until = performance.now() + budgetMs;
-    if (!this.features.step(budgetMs)) return false;
+  /**
+   * Serialises until `shouldYield` says stop (the shell's time budget: the core reads no clock);
+   * true when all is done.
+   */
+  step(shouldYield: () => boolean): boolean {
+    if (!this.features.step(shouldYield)) return false;
     if (!this.pendingSorted) {
       this.pending.sort((a, b) => a.seq - b.seq);
       this.pendingSorted = true;
@@ -112,20 +114,20 @@ export class EngineSnapshot {
     const parts = this.pendingParts;
     while (parts.length < this.pending.length) {
       parts.push(JSON.stringify(pendingJSON(this.pending[parts.length]!)));
-      if (parts.length % 64 === 0 && performance.now() >= until) return false;
+      if (parts.length % 64 === 0 && shouldYield()) return false;
     }
     while (this.recentDone < this.recentIds.length) {
       const chunk = this.recentIds.slice(this.recentDone, this.recentDone + 2_000);
       this.recentParts.push(JSON.stringify(chunk).slice(1, -1));
       this.recentDone += chunk.length;
-      if (performance.now() >= until) return this.done;
+      if (shouldYield()) return this.done;
     }
     return true;
   }
 
   /** The engine's JSON (an `EngineState`), finishing the serialisation first if needed. */
   json(): string {
-    this.step(Infinity);
+    this.step(() => false);
     return `${this.head.slice(0, -1)},"features":${this.features.json()},"pending":[${this.pendingParts.join(",")}],"recentIds":[${this.recentParts.join(",")}]}`;
   }
 }

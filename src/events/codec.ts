@@ -1,8 +1,21 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { EventSchema, EVENT_TYPES, DecisionSchema, type ShopEvent, type Decision } from "./schema.ts";
 import { PS_ERR_EVENT, type DeadLetterReason } from "./errors.ts";
+import { describeIssues, promotionIssues } from "./promotion.ts";
 
 const eventCheck = TypeCompiler.Compile(EventSchema);
+/** Each type's own schema, to say where an invalid event of a known type goes wrong (a union's first
+ *  error is only "/: Expected union value"). Compiled on first use: only failures need them. */
+const checkOfType = new Map<string, ReturnType<typeof TypeCompiler.Compile>>();
+function typeCheck(type: string): ReturnType<typeof TypeCompiler.Compile> {
+  let c = checkOfType.get(type);
+  if (!c) {
+    const schema = EventSchema.anyOf.find((s) => (s.properties.type as { const?: unknown }).const === type);
+    c = schema ? TypeCompiler.Compile(schema) : eventCheck;
+    checkOfType.set(type, c);
+  }
+  return c;
+}
 const decisionCheck = TypeCompiler.Compile(DecisionSchema);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -28,8 +41,14 @@ export function decodeEvent(data: Uint8Array, maxBytes: number): Decoded<ShopEve
   const type = (value as { type?: unknown }).type;
   if (typeof type !== "string" || !(EVENT_TYPES as readonly string[]).includes(type))
     return { ok: false, reason: PS_ERR_EVENT.UnknownType, detail: `type ${JSON.stringify(type)?.slice(0, 64)}` };
-  if (!eventCheck.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(eventCheck, value).slice(0, 300) };
-  return { ok: true, value: value as ShopEvent };
+  if (!eventCheck.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(typeCheck(type), value).slice(0, 300) };
+  const ev = value as ShopEvent;
+  if (ev.type === "promotion") {
+    // The configuration's own rules for a promotion (percent needs percentOff, end after start, …).
+    const issues = promotionIssues(ev.promotion);
+    if (issues.length) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: describeIssues(issues).slice(0, 300) };
+  }
+  return { ok: true, value: ev };
 }
 
 export function encodeEvent(e: ShopEvent): Uint8Array {

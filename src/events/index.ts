@@ -11,6 +11,7 @@ export {
   StockEvent,
   AllowanceEvent,
   SyncEvent,
+  PromotionEvent,
   INTERNAL_EVENT_TYPES,
   CHANNELS,
   EVENT_TYPES,
@@ -25,3 +26,6 @@ export type { DeadLetterReason } from "./errors.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";
 export type { OfferTerms, ProductTerms } from "./offer.ts";
+export type { Routed } from "./subjects.ts";
+export { PromotionSchema, promotionIssues, describeIssues, RESERVED_PROMOTION_ID } from "./promotion.ts";
+export type { PromotionConfig, PromotionIssue } from "./promotion.ts";

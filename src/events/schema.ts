@@ -1,6 +1,7 @@
 // The event and decision contract. TypeBox gives us both the runtime check (compiled) and the
 // JSON Schema that /api/schema/*.json serves to other teams, from one definition.
 import { Type, type Static } from "@sinclair/typebox";
+import { PromotionSchema } from "./promotion.ts";
 
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$", description: "unique id" });
 const CustomerId = Type.String({ minLength: 1, maxLength: 128, description: "the shopper's id" });
@@ -102,16 +103,26 @@ export const SyncEvent = Type.Object(
   { additionalProperties: false },
 );
 
-export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent], {
+/**
+ * A promotion added or changed at runtime, in the log with the shop's events so a replay applies it at
+ * the same place (issue 15). `promo.control` publishes one per partition; its time is when it was asked
+ * for, and moves no watermark.
+ */
+export const PromotionEvent = Type.Object(
+  { type: Type.Literal("promotion"), id: Id, ts: Ts, promotion: PromotionSchema },
+  { additionalProperties: false },
+);
+
+export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent, PromotionEvent], {
   $id: "https://promo-stream.local/schema/event.json",
   title: "promo-stream event",
 });
 export type ShopEvent = Static<typeof EventSchema>;
 export type EventType = ShopEvent["type"];
-export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync"];
+export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync", "promotion"];
 /** Events a partitioned processor publishes to its partitions itself (never a shop's). */
 export const INTERNAL_EVENT_TYPES: readonly EventType[] = ["stock", "allowance", "sync"];
-export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" }>;
+export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" | "promotion" }>;
 export type InternalEvent = Extract<ShopEvent, { type: "stock" | "allowance" | "sync" }>;
 export type DecisionPointEvent = Extract<ShopEvent, { type: "visit" | "send" }>;
 

@@ -1,4 +1,11 @@
+import type { PromotionConfig } from "./promotion.ts";
 import type { Channel, EventType, ShopEvent } from "./schema.ts";
+
+/** An event and the subject it is published on. */
+export interface Routed {
+  subject: string;
+  event: ShopEvent;
+}
 
 /**
  * FNV-1a (32-bit) over the UTF-8 bytes of the customer id. Hand-written on purpose: the partition of a
@@ -37,7 +44,7 @@ export function subjectToken(s: string): string {
 /** Every subject the system uses, under an optional prefix ("" by default, or e.g. "shop1."). */
 export class Subjects {
   constructor(readonly prefix: string = "") {}
-  event(type: Exclude<EventType, "inventory" | "stock" | "allowance" | "sync">, partition: number): string {
+  event(type: Exclude<EventType, "inventory" | "stock" | "allowance" | "sync" | "promotion">, partition: number): string {
     return `${this.prefix}events.${type}.${partition}`;
   }
   inventory(productId: string): string {
@@ -46,12 +53,22 @@ export class Subjects {
   /** Where a producer publishes an event: customer events by partition, inventory by product. */
   forEvent(e: ShopEvent, partitions: number): string {
     if (e.type === "inventory") return this.inventory(e.productId);
-    if (e.type === "stock" || e.type === "allowance" || e.type === "sync") throw new Error(`${e.type} events are internal to one partition; use partitioned()`);
+    if (e.type === "stock" || e.type === "allowance" || e.type === "sync" || e.type === "promotion") throw new Error(`${e.type} events go to each partition; use partitioned() or promotionChange()`);
     return this.event(e.type, partitionOf(e.customerId, partitions));
   }
-  /** An internal event for one partition (partitioned processors). */
-  partitioned(type: "stock" | "allowance" | "sync", partition: number): string {
+  /** An internal event for one partition (partitioned processors), or a partition's copy of a promotion change. */
+  partitioned(type: "stock" | "allowance" | "sync" | "promotion", partition: number): string {
     return `${this.prefix}events.${type}.${partition}`;
+  }
+  /**
+   * A promotion change as the log carries it: one event per partition (`events.promotion.<n>`, event
+   * id `<changeId>.p<n>`, also its msg id), so a partition's processor finds it among its own events,
+   * in order. A processor of the whole stream applies every copy; they are the same change.
+   */
+  promotionChange(promotion: PromotionConfig, changeId: string, ts: number, partitions: number): Routed[] {
+    const out: Routed[] = [];
+    for (let k = 0; k < partitions; k++) out.push({ subject: this.partitioned("promotion", k), event: { type: "promotion", id: `${changeId}.p${k}`, ts, promotion } });
+    return out;
   }
   get eventsAll(): string {
     return `${this.prefix}events.>`;

@@ -50,9 +50,6 @@ export class CustomerState {
   untreatedConverted = 0;
   treated = 0;
   treatedConverted = 0;
-  /** Which store snapshot listed this customer, and where (StoreSnapshot's copy-on-write). */
-  snapGen = 0;
-  snapIdx = -1;
 }
 
 export interface FeatureVector {

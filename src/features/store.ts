@@ -39,13 +39,14 @@ export class FeatureStore {
   evictions = 0;
   /** Customers dropped after idle TTL. */
   expirations = 0;
-  private readonly cache: LRUCache<string, CustomerState>;
+  /** Each customer in a slot of the store's own: the snapshot bookkeeping stays out of CustomerState. */
+  private readonly cache: LRUCache<string, Slot>;
   private readonly offerMemory = new Map<string, Remembered>();
   private sweepAt = 1024;
   private snap: StoreSnapshot | undefined;
   private snapGen = 0;
   constructor(readonly opts: FeatureStoreOptions) {
-    this.cache = new LRUCache<string, CustomerState>({
+    this.cache = new LRUCache<string, Slot>({
       max: opts.maxCustomers,
       ttl: opts.idleTtlMs,
       ttlResolution: 0,
@@ -60,10 +61,11 @@ export class FeatureStore {
     });
   }
 
-  private remember(customerId: string, c: CustomerState): void {
+  private remember(customerId: string, slot: Slot): void {
     // Leaving the cache does not change the customer, but its offers may change later through the
     // side table: a snapshot under way takes the customer now.
-    this.snap?.touch(c);
+    this.snap?.touch(slot);
+    const c = slot.c;
     const keep = this.opts.offerMemoryMs ?? 0;
     const newestMs = newestOfferMs(c);
     if (keep <= 0 || newestMs === 0 || newestMs < this.nowMs - keep) return;
@@ -81,23 +83,24 @@ export class FeatureStore {
     if (nowMs > this.nowMs) this.nowMs = nowMs;
   }
   get(customerId: string): CustomerState | undefined {
-    return this.cache.get(customerId);
+    return this.cache.get(customerId)?.c;
   }
   getOrCreate(customerId: string): CustomerState {
     // Every change to a customer (and to remembered offers) starts here: a snapshot under way takes
     // what is about to change as it was.
-    let c = this.cache.get(customerId);
-    if (c) this.snap?.touch(c);
-    else {
-      c = new CustomerState();
-      const m = this.offerMemory.get(customerId);
-      if (m) {
-        this.snap?.touchMemory(m);
-        c.offers = m.offers;
-        this.offerMemory.delete(customerId);
-      }
-      this.cache.set(customerId, c);
+    const slot = this.cache.get(customerId);
+    if (slot) {
+      this.snap?.touch(slot);
+      return slot.c;
     }
+    const c = new CustomerState();
+    const m = this.offerMemory.get(customerId);
+    if (m) {
+      this.snap?.touchMemory(m);
+      c.offers = m.offers;
+      this.offerMemory.delete(customerId);
+    }
+    this.cache.set(customerId, { c, snapGen: 0, snapIdx: -1 });
     return c;
   }
   /**
@@ -105,12 +108,14 @@ export class FeatureStore {
    * not the customer's own activity, e.g. a decision's outcome closing later); undefined when gone.
    */
   getForUpdate(customerId: string): CustomerState | undefined {
-    const c = this.cache.peek(customerId);
-    if (c) this.snap?.touch(c);
-    return c;
+    const slot = this.cache.peek(customerId);
+    if (slot) this.snap?.touch(slot);
+    return slot?.c;
   }
   set(customerId: string, c: CustomerState): void {
-    this.cache.set(customerId, c);
+    const slot = this.cache.peek(customerId);
+    if (slot) this.snap?.touch(slot);
+    this.cache.set(customerId, { c, snapGen: 0, snapIdx: -1 });
   }
   get size(): number {
     return this.cache.size;
@@ -121,14 +126,14 @@ export class FeatureStore {
   }
   /** Offer times of a customer, whether in the cache or only remembered (for caps and tests). */
   offersOf(customerId: string, channel: Channel): readonly number[] {
-    const c = this.cache.peek(customerId);
-    return (c ? c.offers[channel] : this.offerMemory.get(customerId)?.offers[channel]) ?? [];
+    const slot = this.cache.peek(customerId);
+    return (slot ? slot.c.offers[channel] : this.offerMemory.get(customerId)?.offers[channel]) ?? [];
   }
   purgeStale(): void {
     this.cache.purgeStale();
   }
-  entries(): IterableIterator<[string, CustomerState]> {
-    return this.cache.entries();
+  *entries(): IterableIterator<[string, CustomerState]> {
+    for (const [id, slot] of this.cache.entries()) yield [id, slot.c];
   }
   /** The event-time clock (for checkpoints). */
   get now(): number {
@@ -148,8 +153,8 @@ export class FeatureStore {
   toJSON(): StoreState {
     const customers: StoreState["customers"] = [];
     for (const e of this.cache.rentries()) {
-      const [id, c] = e as [string, CustomerState];
-      customers.push([id, customerToJSON(c), this.ttlStart(id)]);
+      const [id, slot] = e as [string, Slot];
+      customers.push([id, customerToJSON(slot.c), this.ttlStart(id)]);
     }
     const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
@@ -167,11 +172,11 @@ export class FeatureStore {
     const objs: CustomerState[] = [];
     const starts: number[] = [];
     for (const e of this.cache.rentries()) {
-      const [id, c] = e as [string, CustomerState];
-      c.snapGen = gen;
-      c.snapIdx = ids.length;
+      const [id, slot] = e as [string, Slot];
+      slot.snapGen = gen;
+      slot.snapIdx = ids.length;
       ids.push(id);
-      objs.push(c);
+      objs.push(slot.c);
       starts.push(this.ttlStart(id));
     }
     const memory: [string, Remembered][] = [];
@@ -191,7 +196,7 @@ export class FeatureStore {
   static fromJSON(opts: FeatureStoreOptions, s: StoreState): FeatureStore {
     const f = new FeatureStore(opts);
     f.nowMs = s.nowMs;
-    for (const [id, c, start] of s.customers) f.cache.set(id, customerFromJSON(c), { start });
+    for (const [id, c, start] of s.customers) f.cache.set(id, { c: customerFromJSON(c), snapGen: 0, snapIdx: -1 }, { start });
     f.evictions = s.evictions;
     f.expirations = s.expirations;
     for (const [k, m] of s.offerMemory) f.offerMemory.set(k, { offers: copyOffers(m.offers), newestMs: m.newestMs, snapGen: 0, snapIdx: -1 });
@@ -251,8 +256,8 @@ export class StoreSnapshot {
   }
 
   /** Writes out this customer as it was, if this snapshot listed it and has not yet. */
-  touch(c: CustomerState): void {
-    if (c.snapGen === this.gen) this.take(c.snapIdx);
+  touch(slot: Slot): void {
+    if (slot.snapGen === this.gen) this.take(slot.snapIdx);
   }
 
   /** The same for remembered offers. */
@@ -260,31 +265,44 @@ export class StoreSnapshot {
     if (m.snapGen === this.gen) this.takeMemory(m.snapIdx);
   }
 
-  /** Serialises for about `budgetMs` (the clock is read every 32 items); true when all is done. */
-  step(budgetMs: number): boolean {
-    const until = performance.now() + budgetMs;
+  /**
+   * Serialises until `shouldYield` says stop (asked every 32 items: the caller owns the clock and
+   * the budget, the core reads none); true when all is done.
+   */
+  step(shouldYield: () => boolean): boolean {
     let n = 0;
     while (this.remaining > 0) {
       if (this.next < this.ids.length) this.take(this.next++);
       else if (this.memNext < this.memory.length) this.takeMemory(this.memNext++);
       else break;
-      if (++n % 32 === 0 && performance.now() >= until) break;
+      if (++n % 32 === 0 && shouldYield()) break;
     }
     return this.done;
   }
 
   /** The store's JSON (a `StoreState`), finishing the serialisation first if needed. */
   json(): string {
-    this.step(Infinity);
+    this.step(never);
     const h = this.head;
     return `{"nowMs":${h.nowMs},"evictions":${h.evictions},"expirations":${h.expirations},"customers":[${this.parts.join(",")}],"offerMemory":[${this.memParts.join(",")}],"sweepAt":${h.sweepAt}}`;
   }
 }
 
-/** Offer times of a customer no longer in the cache; snapGen/snapIdx as on CustomerState. */
-interface Remembered {
-  offers: CustomerState["offers"];
-  newestMs: number;
+const never = () => false;
+
+/** Which store snapshot listed an object, and where (StoreSnapshot's copy-on-write: two field reads per change). */
+interface SnapshotMark {
   snapGen: number;
   snapIdx: number;
+}
+
+/** A cached customer. */
+interface Slot extends SnapshotMark {
+  c: CustomerState;
+}
+
+/** Offer times of a customer no longer in the cache. */
+interface Remembered extends SnapshotMark {
+  offers: CustomerState["offers"];
+  newestMs: number;
 }

@@ -47,6 +47,7 @@ export function mergeSnapshots(snaps: readonly LiveSnapshot[]): LiveSnapshot {
       marginUplift: null,
       upliftBySegment: {},
       stock: stocks.length ? Math.min(...stocks) : null,
+      overPromisedUnits: Math.max(0, ...parts.map((a) => a.overPromisedUnits ?? 0)),
       budget: budgets.length
         ? { budgetCents: budgets[0]!.budgetCents, reservedCents: sumBy(budgets, (b) => b.reservedCents), spentCents: sumBy(budgets, (b) => b.spentCents) }
         : null,

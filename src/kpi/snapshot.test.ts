@@ -113,3 +113,20 @@ describe("buildSnapshot: uplift against the holdout", () => {
     expect(s.arms.find((x) => x.id === "a")!.uplift).toBeNull();
   });
 });
+
+describe("available stock", () => {
+  it("is never below 0: units promised beyond a stock that fell show as 0 available and as over-promised", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("sku", { productId: "sku-1" }), promo("cat", { category: "toys" })] }));
+    e.ledger.setInventory("sku-1", "toys", 5, 1_000, 600, T0);
+    for (let i = 0; i < 3; i++) e.ledger.reserveUnit("sku-1");
+    const before = buildSnapshot(e, new KpiAccumulator(), 0).arms;
+    expect(before.find((a) => a.id === "sku")).toMatchObject({ stock: 2, overPromisedUnits: 0 });
+    // The shop sells out elsewhere: 1 left, 3 still promised to open offers.
+    e.ledger.setInventory("sku-1", "toys", 1, 1_000, 600, T0 + 1);
+    const after = buildSnapshot(e, new KpiAccumulator(), 0).arms;
+    expect(after.find((a) => a.id === "sku")).toMatchObject({ stock: 0, overPromisedUnits: 2 });
+    expect(after.find((a) => a.id === "cat")).toMatchObject({ stock: 0, overPromisedUnits: 2 });
+    expect(after.find((a) => a.id === CONTROL)).toMatchObject({ stock: null, overPromisedUnits: 0 });
+  });
+});
+

@@ -23,7 +23,13 @@ export interface ArmSnapshot {
   /** Mean margin per decision minus the holdout's, normal interval (cents). */
   marginUplift: Interval | null;
   upliftBySegment: Record<string, Interval>;
+  /** Units available to promise (in stock, not promised to open offers), never below 0; null when the promotion is tied to no stock. */
   stock: number | null;
+  /**
+   * Units promised to open offers beyond what is in stock: the stock fell (sales, an inventory update)
+   * after the offers were made. Available shows 0 then, and this says why; 0 otherwise.
+   */
+  overPromisedUnits?: number;
   budget: { budgetCents: number; reservedCents: number; spentCents: number } | null;
   excluded: Record<string, number>;
 }
@@ -44,6 +50,12 @@ export interface KpiSnapshot {
   /** The feature store: customers held, dropped by the LRU bound, dropped after idle TTL, and customers
    *  whose features are gone but whose recent offer times are kept for frequency caps. */
   cache: { customers: number; evictions: number; expirations: number; rememberedOffers: number };
+}
+
+/** Available units as shown: never below 0, and how far below 0 the count went (units over-promised). */
+function stockOf(available: number | null): { stock: number | null; overPromisedUnits: number } {
+  if (available === null) return { stock: null, overPromisedUnits: 0 };
+  return { stock: Math.max(0, available), overPromisedUnits: Math.max(0, -available) };
 }
 
 function conv(a: ArmStats): Interval {
@@ -107,7 +119,7 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       matchedHoldout: id === CONTROL ? null : { trials: h.trials, conversions: h.conversions },
       marginUplift: marginDiff(st, h),
       upliftBySegment,
-      stock: p?.productId !== undefined ? (product ? product.stock - product.reserved : 0) : p?.category !== undefined ? e.ledger.categoryAvailableUnits(p.category) : null,
+      ...stockOf(p?.productId !== undefined ? (product ? product.stock - product.reserved : 0) : p?.category !== undefined ? e.ledger.categoryAvailableUnits(p.category) : null),
       // The promotion's own budget (partitioned, the ledger holds only this partition's grant of it).
       budget: budget && p ? { budgetCents: p.budgetCents, reservedCents: budget.reservedCents, spentCents: budget.spentCents } : null,
       excluded: { ...(k.exclusions.get(id) ?? {}) },

@@ -1,10 +1,20 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
+import { build as prettyStream } from "pino-pretty";
 
 export type Logger = PinoLogger;
 
-/** One JSON line per record on stdout. Credentials never reach a log call (see io/nats/connect). */
+/**
+ * One JSON line per record on stdout, for machines (log shippers, tests, `| jq`); when stdout is a
+ * terminal, the same records as readable lines (pino-pretty: time, level, name, message, then the
+ * fields). Written synchronously in this process so nothing is lost to process.exit after Ctrl-C;
+ * log calls are rare on the hot paths (OncePerKind), so formatting costs nothing that shows.
+ * Credentials never reach a log call (see io/nats/connect).
+ */
 export function createLogger(level: string, name = "promo-stream", destination?: DestinationStream): Logger {
-  return destination ? pino({ name, level, base: { pid: process.pid } }, destination) : pino({ name, level, base: { pid: process.pid } });
+  const opts = { name, level, base: { pid: process.pid } };
+  if (destination) return pino(opts, destination);
+  if (process.stdout.isTTY) return pino(opts, prettyStream({ colorize: true, sync: true, singleLine: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }));
+  return pino(opts);
 }
 
 /** Logs a given kind of problem once (the first time), counting the rest silently. */

@@ -5,16 +5,15 @@
 // for its partitions, which the dashboard merges with the other instances'.
 import { hostname } from "node:os";
 import { Kvm } from "@nats-io/kv";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { Value } from "@sinclair/typebox/value";
-import { PromotionSchema, type Config, type PromotionConfig } from "../config/index.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "../config/index.ts";
 import { ownArms, reservationCents } from "../engine/index.ts";
 import { encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
 import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { Processor } from "../processor/index.ts";
+import { Processor, PromotionControl } from "../processor/index.ts";
 import { InventoryKeeper } from "./inventory.ts";
 import { LeaseManager } from "./leases.ts";
 import { GlobalLedger } from "./ledger.ts";
@@ -28,12 +27,10 @@ export class PartitionedInstance {
   private readonly publisher: PipelinedPublisher;
   private readonly subjects: Subjects;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly subs: Subscription[] = [];
   private readonly enc = new TextEncoder();
+  private control: PromotionControl | undefined;
   private syncSeq = 0;
   private granting: Promise<void> | undefined;
-  /** Promotions added at runtime, applied to every partition this instance takes on. */
-  private readonly runtimePromotions = new Map<string, PromotionConfig>();
   private stopping = false;
 
   constructor(
@@ -51,12 +48,6 @@ export class PartitionedInstance {
     const kvm = new Kvm(this.nc);
     this.ledger = new GlobalLedger(await retryTransient("opening the ledger", () => kvm.open(this.cfg.kv.inventoryBucket), this.log), this.cfg.guards.stockReserve);
     const leaseKv = await retryTransient("opening the leases", () => kvm.open(this.cfg.kv.leaseBucket), this.log);
-    await retryTransient("reading runtime promotions", async () => {
-      for await (const k of await leaseKv.keys("promotion.*")) {
-        const e = await leaseKv.get(k);
-        if (e?.operation === "PUT") this.runtimePromotions.set(k.slice("promotion.".length), e.json<PromotionConfig>());
-      }
-    }, this.log);
     this.inventory = new InventoryKeeper(this.nc, this.cfg, this.ledger, this.log);
     await retryTransient("starting the inventory keeper", () => this.inventory.start(), this.log);
     this.leases = new LeaseManager(
@@ -77,17 +68,21 @@ export class PartitionedInstance {
       }, this.cfg.scale.allowanceEveryMs),
     );
     this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
-    this.subs.push(
-      this.nc.subscribe(this.subjects.promoControl, {
-        callback: (err, m) => {
-          if (err) return;
-          void this.promoControl(m.json(), leaseKv).then(
-            (r) => m.respond(this.enc.encode(JSON.stringify(r))),
-            (e: Error) => m.respond(this.enc.encode(JSON.stringify({ ok: false, error: e.message }))),
-          );
-        },
-      }),
+    // Runtime promotion changes go into every partition's stream (promotion events): a partition
+    // this instance takes on later finds them there, or in the checkpoint it restores.
+    this.control = new PromotionControl(
+      this.nc,
+      this.publisher,
+      this.subjects,
+      {
+        partitions: this.cfg.partitions,
+        maxEventBytes: this.cfg.processor.maxEventBytes,
+        list: () => [...(this.workers.values().next().value?.engine.promotions.keys() ?? [])],
+      },
+      this.metrics,
+      this.log,
     );
+    this.control.start();
     this.log.info({ instance: this.instanceId, partitions: this.leases.ownedPartitions() }, "partitioned processor instance running");
   }
 
@@ -101,7 +96,6 @@ export class PartitionedInstance {
       },
     });
     await w.start();
-    for (const promo of this.runtimePromotions.values()) w.upsertPromotion(promo);
     this.workers.set(p, w);
   }
 
@@ -109,18 +103,6 @@ export class PartitionedInstance {
     const w = this.workers.get(p);
     this.workers.delete(p);
     await w?.stop();
-  }
-
-  private async promoControl(req: unknown, kv: Awaited<ReturnType<Kvm["open"]>>): Promise<unknown> {
-    const r = req as { op?: unknown; promotion?: unknown } | null;
-    if (r?.op === "list") return { ok: true, promotions: [...(this.workers.values().next().value?.engine.promotions.keys() ?? [])] };
-    if (r?.op !== "upsert" || !Value.Check(PromotionSchema, r.promotion)) return { ok: false, error: 'op must be "upsert" with a valid promotion, or "list"' };
-    const p = r.promotion as PromotionConfig;
-    if (p.id === "control") return { ok: false, error: "'control' is reserved" };
-    this.runtimePromotions.set(p.id, p);
-    await kv.put(`promotion.${p.id}`, this.enc.encode(JSON.stringify(p)));
-    for (const w of this.workers.values()) w.upsertPromotion(p);
-    return { ok: true, instance: this.instanceId };
   }
 
   /** Each owned partition shares its own counts with every other partition (as events in their streams). */
@@ -166,7 +148,8 @@ export class PartitionedInstance {
     const id = `allow-${resource}-${key}-p${partition}-${total}`;
     const ev: ShopEvent = { type: "allowance", id, ts: Date.now(), resource, key, total };
     const { acked } = await this.publisher.publish(this.subjects.partitioned("allowance", partition), encodeEvent(ev), id);
-    if (!(await acked)) this.log.warn({ partition, resource, key, total }, "allowance event not stored; the next round sends it again");
+    const stored = await acked;
+    if (!stored.ok) this.log.warn({ partition, resource, key, total, err: stored.error.message }, "allowance event not stored; the next round sends it again");
   }
 
   snapshot(): LiveSnapshot | undefined {
@@ -188,7 +171,8 @@ export class PartitionedInstance {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    for (const s of this.subs) s.unsubscribe();
+    this.control?.stop();
+    await this.control?.drain();
     await this.granting;
     await this.leases.stop();
     await this.inventory.stop();

@@ -6,7 +6,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { decodeEvent, encodeEvent, Subjects } from "../events/index.ts";
-import { PipelinedPublisher } from "../io/nats/index.ts";
+import { PipelinedPublisher, type Stored } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { GlobalLedger } from "./ledger.ts";
 
@@ -64,12 +64,12 @@ export class InventoryKeeper {
       const ev = d.value;
       try {
         await this.ledger.setStock(ev.productId, ev.stock, ev.ts);
-        const acks: Promise<boolean>[] = [];
+        const acks: Promise<Stored>[] = [];
         for (let k = 0; k < this.cfg.partitions; k++) {
           const copy = { ...ev, type: "stock" as const, id: `${ev.id}.s${k}` };
           acks.push((await this.publisher.publish(this.subjects.partitioned("stock", k), encodeEvent(copy), copy.id)).acked);
         }
-        if ((await Promise.all(acks)).every(Boolean)) {
+        if ((await Promise.all(acks)).every((r) => r.ok)) {
           m.ack();
           this.handled++;
         } else m.nak(500);

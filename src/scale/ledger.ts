@@ -4,6 +4,8 @@
 // a grant reaches a partition's engine as an `allowance` event in its own stream, so the engine stays
 // pure and a replay sees the same grants in the same place.
 import type { KV } from "@nats-io/kv";
+import { isWrongLastSequence } from "../io/nats/index.ts";
+import { CasConflictError, PS_ERR_SCALE, ScaleError } from "./errors.ts";
 
 export interface BudgetRecord {
   budgetCents: number;
@@ -23,13 +25,6 @@ export interface UnitsRecord {
 const enc = new TextEncoder();
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
-export class CasConflictError extends Error {
-  constructor(key: string, attempts: number) {
-    super(`KV record ${key} kept changing under ${attempts} compare-and-set attempts`);
-    this.name = "CasConflictError";
-  }
-}
-
 export class GlobalLedger {
   casConflicts = 0;
   constructor(
@@ -39,11 +34,14 @@ export class GlobalLedger {
 
   /**
    * Reads a record, lets `change` produce the next value (undefined: leave it), and writes it only if
-   * nobody wrote in between (revision check); on conflict, reads again and retries.
+   * nobody wrote in between (revision check); on conflict, reads again and retries. Only a conflict
+   * (the server's "wrong last sequence") is retried here: a timeout or a closed connection says
+   * nothing about the record (the write may even have landed), so it is thrown at once as
+   * PS_ERR_SCALE_KV_UNAVAILABLE for the caller's next round to read again.
    */
   async cas<T>(key: string, change: (cur: T | undefined) => T | undefined, attempts = 50): Promise<T | undefined> {
     for (let i = 0; i < attempts; i++) {
-      const e = await this.kv.get(key);
+      const e = await this.kv.get(key).catch((err: unknown) => Promise.reject(unavailable(key, err)));
       const cur = e && e.operation === "PUT" ? e.json<T>() : undefined;
       const next = change(cur === undefined ? undefined : structuredClone(cur));
       if (next === undefined) return cur;
@@ -51,7 +49,8 @@ export class GlobalLedger {
         if (e) await this.kv.update(key, enc.encode(JSON.stringify(next)), e.revision);
         else await this.kv.create(key, enc.encode(JSON.stringify(next)));
         return next;
-      } catch {
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw unavailable(key, err);
         this.casConflicts++;
       }
     }
@@ -119,4 +118,8 @@ export class GlobalLedger {
     const e = await this.kv.get(`budget.${promotionId}`);
     return e && e.operation === "PUT" ? e.json<BudgetRecord>() : undefined;
   }
+}
+
+function unavailable(key: string, err: unknown): ScaleError {
+  return new ScaleError(PS_ERR_SCALE.KvUnavailable, `KV record ${key}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

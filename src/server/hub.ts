@@ -1,6 +1,7 @@
 // Collects what the dashboard shows from the bus: KPI snapshots, decisions, the simulator's truth and
 // status. Bounded everywhere: a ring of decisions, a thinned history, an LRU join for regret.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { LRUCache } from "lru-cache";
 import type { Config } from "../config/index.ts";
 import { isValidDecision, Subjects, type Decision } from "../events/index.ts";
 import { History, mergeSnapshots, RegretTracker, toPoint, type HistoryPoint, type LiveSnapshot, type TruthLike } from "../kpi/index.ts";
@@ -9,6 +10,8 @@ import { marksBetween } from "./marks.ts";
 import type { DashboardState, Mark, ServerFrame, SimStatusView } from "./protocol.ts";
 
 const MAX_MARKS = 50;
+/** Decision ids remembered so a decision published again after a processor's crash shows once (README, "Reading decisions"). */
+const SEEN_DECISIONS = 20_000;
 const SIM_MISSES_BEFORE_GONE = 3;
 
 export class Hub {
@@ -20,6 +23,7 @@ export class Hub {
   private simMisses = 0;
   readonly history: History;
   private feed: Decision[] = [];
+  private readonly seenDecisions = new LRUCache<string, true>({ max: SEEN_DECISIONS });
   private newPoints: HistoryPoint[] = [];
   private newDecisions: Decision[] = [];
   private marks: Mark[] = [];
@@ -108,6 +112,8 @@ export class Hub {
   }
 
   private onDecision(d: Decision): void {
+    if (this.seenDecisions.has(d.id)) return;
+    this.seenDecisions.set(d.id, true);
     this.regret.onDecision(d);
     this.feed.unshift(d);
     if (this.feed.length > this.cfg.server.feedSize) this.feed.length = this.cfg.server.feedSize;

@@ -1,4 +1,6 @@
 export { DashboardServer } from "./server.ts";
+export { ServerError, PS_ERR_SERVER, portInUse } from "./errors.ts";
+export type { ServerErrorCode } from "./errors.ts";
 export type { HealthReport } from "./server.ts";
 export { Fanout } from "./fanout.ts";
 export type { FanoutOptions } from "./fanout.ts";

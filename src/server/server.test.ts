@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { Running } from "../system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { engineDecision } from "../../test/support/decision.ts";
 import { startParts, testConfig } from "../../test/support/system.ts";
 
 const TOKEN = "door-test-token-0123456789";
@@ -202,3 +203,30 @@ describe("errors", () => {
     }
   });
 });
+
+describe("the live feed", () => {
+  it("shows a decision published twice (a processor's republish after a crash) once", async () => {
+    const { connect: natsConnect } = await import("@nats-io/transport-node");
+    const nc = await natsConnect({ servers: nats.url });
+    const d = engineDecision("feed-repeat");
+    const after = engineDecision("feed-after");
+    for (let i = 0; i < 2; i++) nc.publish(`decisions.${d.channel}`, new TextEncoder().encode(JSON.stringify(d)));
+    nc.publish(`decisions.${after.channel}`, new TextEncoder().encode(JSON.stringify(after)));
+    await nc.flush();
+    const feed = await waitForFeed(2);
+    expect(feed.filter((x) => x.id === "d-feed-repeat")).toHaveLength(1);
+    await nc.close();
+  });
+});
+
+async function waitForFeed(n: number): Promise<{ id: string }[]> {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${base}/api/decisions?limit=50`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const feed = (await r.json()) as { id: string }[] | { decisions: { id: string }[] };
+    const list = Array.isArray(feed) ? feed : feed.decisions;
+    if (list.some((x) => x.id === "d-feed-after") && list.length >= n) return list;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error("the feed never showed the decisions");
+}
+

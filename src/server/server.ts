@@ -14,6 +14,7 @@ import type { Metrics } from "../metrics/index.ts";
 import { bundleDashboard, type Bundle } from "./bundle.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
+import { portInUse } from "./errors.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -109,9 +110,8 @@ export class DashboardServer {
         this.http.off("error", reject);
         resolve();
       });
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "EADDRINUSE") throw new Error(`port ${this.cfg.server.port} on ${this.cfg.server.host} is in use; fix: set PORT to a free port`);
-      throw err;
+    }).catch((err: unknown) => {
+      throw portInUse(err, this.cfg.server.host, this.cfg.server.port, "PORT");
     });
     this.deltaTimer = setInterval(() => {
       const frame = this.hub.deltaFrame();

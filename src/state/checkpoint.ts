@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { isWrongLastSequence } from "../io/nats/index.ts";
 import { PS_ERR_STATE, StateError } from "./errors.ts";
 
 const gz = promisify(gzip);
@@ -86,7 +87,10 @@ export class CheckpointStore<T> {
     try {
       this.headRevision = this.headRevision === 0 ? await this.kv.create(this.headKey(), data) : await this.kv.update(this.headKey(), data, this.headRevision);
     } catch (err) {
-      throw new StateError(PS_ERR_STATE.Conflict, `checkpoint head ${this.headKey()} was changed by someone else (two processors with one name?): ${(err as Error).message}`, { cause: err });
+      // Only a failed revision check means another writer: a timeout must not fence this processor.
+      if (isWrongLastSequence(err))
+        throw new StateError(PS_ERR_STATE.Conflict, `checkpoint head ${this.headKey()} was changed by someone else (two processors with one name?): ${(err as Error).message}`, { cause: err });
+      throw new StateError(PS_ERR_STATE.Unavailable, `checkpoint head ${this.headKey()} not written: ${(err as Error).message}`, { cause: err });
     }
     const old = this.head;
     this.head = head;

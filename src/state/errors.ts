@@ -1,6 +1,9 @@
 export const PS_ERR_STATE = {
   Corrupt: "PS_ERR_STATE_CORRUPT",
+  /** Someone else moved the checkpoint's head (the revision check failed): another writer owns it. */
   Conflict: "PS_ERR_STATE_CONFLICT",
+  /** The KV did not answer (timeout, connection closed): nothing is known about who owns it. */
+  Unavailable: "PS_ERR_STATE_UNAVAILABLE",
 } as const;
 export type StateErrorCode = (typeof PS_ERR_STATE)[keyof typeof PS_ERR_STATE];
 

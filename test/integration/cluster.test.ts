@@ -62,7 +62,7 @@ async function publish(events: ShopEvent[]): Promise<void> {
   for (let attempt = 0; todo.length; attempt++) {
     const acks = await Promise.all(todo.map(async (e) => (await pub.publish(subjects.forEvent(e, PARTITIONS), encodeEvent(e), e.id)).acked));
     const results = await Promise.all(acks);
-    todo = todo.filter((_, i) => !results[i]);
+    todo = todo.filter((_, i) => !results[i]!.ok);
     if (todo.length && attempt > 60) throw new Error(`${todo.length} events not stored: ${pub.lastError?.message}`);
     if (todo.length) await new Promise((r) => setTimeout(r, 250));
   }
@@ -176,6 +176,14 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
 
   it("takes over a killed processor's partitions and goes on deciding", async () => {
     const { a, b } = await twoInstances(/lease acquired/, "both instances hold partitions");
+    // A promotion launched at runtime goes into every partition's stream: the partitions that change
+    // hands below still have it (from the checkpoint A restores, or by replaying the stream).
+    const launched = { id: "launched", name: "Launched at runtime", kind: "amount", amountOffCents: 300, channels: ["web"], budgetCents: 100_000, maxDiscountCents: 300 };
+    // (Asked again while no instance answers yet: "lease acquired" comes before an instance subscribes.)
+    const reply = await waitFor("an instance to answer promo.control", async () =>
+      (await nc!.request("promo.control", new TextEncoder().encode(JSON.stringify({ op: "upsert", promotion: launched })), { timeout: 10_000 })).json<{ ok: boolean; events: number }>(),
+    );
+    expect(reply).toMatchObject({ ok: true, events: PARTITIONS });
     const ids: string[] = [];
     const first = visits(80, T0 + 1_000);
     ids.push(...first.map((e) => e.id));
@@ -201,5 +209,9 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
     expect(taken.length).toBeGreaterThan(0);
     // It resumed B's partitions from their checkpoints (or from the start, replaying what B had decided).
     expect(a.output()).toMatch(/restored checkpoint|replaying events handled before the restart/);
+    // Every later decision, on every partition, weighed the launched promotion (or said why not).
+    const by = await decisionsByEvent();
+    const weighs = (d: Decision) => d.explanation.candidates.some((c) => c.promotionId === launched.id) || d.explanation.excluded.some((x) => x.promotionId === launched.id);
+    expect(later.every((e) => by.get(e.id)!.every(weighs))).toBe(true);
   });
 });

@@ -1,12 +1,14 @@
 // kill -9 the processor mid-stream, restart it: every decision point still has exactly one decision,
-// and the final state equals that of a run that was never interrupted on the same input.
+// and the final state equals that of a run that was never interrupted on the same input. A promotion
+// is launched (a promotion change in the log, as promo.control publishes it) after the last checkpoint
+// the crashed run wrote and before the kill: the restart must find it again by replaying the log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { createEngine, engineConfigFrom, step, type EngineState } from "../../src/engine/index.ts";
-import type { Decision, ShopEvent } from "../../src/events/index.ts";
+import { Subjects, type Decision, type PromotionConfig, type Routed } from "../../src/events/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { ProcessorState } from "../../src/processor/index.ts";
@@ -15,41 +17,59 @@ import { CheckpointStore } from "../../src/state/index.ts";
 import { loadScenario, worldFromConfig } from "../../simulator/index.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
-import { publishEvents, readStream } from "../support/streams.ts";
+import { publishRouted, readStream } from "../support/streams.ts";
 import { waitFor } from "../support/system.ts";
 
 const base = loadConfig({ env: {} });
+/** Checkpoints at every CHECKPOINT_EVERY events (and only then: the time bound is out of reach). */
+const CHECKPOINT_EVERY = 4000;
 const overlay = {
-  processor: { checkpointEveryEvents: 400, checkpointEverySec: 300 },
+  processor: { checkpointEveryEvents: CHECKPOINT_EVERY, checkpointEverySec: 300 },
   // Small budgets and a scarce product so the guards bind during the run.
   promotions: base.promotions.map((p) => ({ ...p, budgetCents: p.id === "free-shipping" ? 20_000 : 60_000 })),
   log: { level: "info" },
 };
 const cfg: Readonly<Config> = loadConfig({ env: {}, overrides: overlay });
+const subjects = new Subjects();
+
+/** Launched mid-run; the configuration does not know it. */
+const FLASH: PromotionConfig = { id: "flash-home", name: "Flash sale: 15% off home", kind: "percent", percentOff: 15, category: "home", channels: ["web", "email", "push"], budgetCents: 40_000, maxDiscountCents: 2000 };
+
+/** An event of the input, and whether it is a decision point (the in-process engine decided on it). */
+interface Input extends Routed {
+  decides: boolean;
+}
 
 /**
- * The input: a simulated shop whose shoppers react to the same engine (in process, no delay), and the
- * events that engine decided at: the decision points (product views and sends, as the engine's own
- * trigger picks them; the processor reads the same events in the same order).
+ * The input: a simulated shop whose shoppers react to the same engine (in process, no delay), with
+ * FLASH launched after the first `promotionAt` events (one event per partition, on the subjects and
+ * with the ids promo.control uses). The engine is deterministic (draws seeded by event id), so the
+ * events it decided on here are the decision points the processor must decide on, whatever the engine
+ * takes a decision point to be.
  */
-function input(): { events: ShopEvent[]; points: Set<string> } {
+function input(promotionAt: number): Input[] {
   const world = worldFromConfig(cfg, loadScenario("steady"), { seed: 3, shoppers: 1500, visitsPerSec: 12 });
   const engine = createEngine(engineConfigFrom(cfg));
-  const out: ShopEvent[] = [];
-  const points = new Set<string>();
+  const out: Input[] = [];
+  const feed = (r: Routed) => {
+    let decides = false;
+    for (const eff of step(engine, r.event, rngFromKey(cfg.processor.seed, r.event.id)))
+      if (eff.kind === "decision") {
+        decides = true;
+        world.onDecision(eff.decision);
+      }
+    out.push({ ...r, decides });
+  };
   for (let t = world.nowMs; out.length < 20_000; ) {
     t += 1000;
     for (const o of world.advance(t)) {
       if (o.kind !== "event") continue;
-      out.push(o.event);
-      for (const eff of step(engine, o.event, rngFromKey(cfg.processor.seed, o.event.id)))
-        if (eff.kind === "decision") {
-          points.add(eff.decision.eventId);
-          world.onDecision(eff.decision);
-        }
+      feed({ subject: subjects.forEvent(o.event, cfg.partitions), event: o.event });
+      if (out.length === promotionAt) for (const r of subjects.promotionChange(FLASH, "change-flash", o.event.ts, cfg.partitions)) feed(r);
     }
   }
-  return { events: out, points };
+  expect(engine.promotions.has(FLASH.id)).toBe(true);
+  return out;
 }
 
 interface Run {
@@ -58,11 +78,11 @@ interface Run {
   env: Record<string, string>;
 }
 
-async function prepare(events: readonly ShopEvent[]): Promise<Run> {
+async function prepare(events: readonly Input[]): Promise<Run> {
   const server = await jetstreamServer();
   const nc = await connect({ servers: server.url });
   await provision(nc, cfg, createLogger("silent"));
-  await publishEvents(nc, events, cfg.partitions);
+  await publishRouted(nc, events);
   return { server, nc, env: { NATS_URL: server.url, CONFIG_FILE: configFile(overlay) } };
 }
 
@@ -85,29 +105,33 @@ async function stopGracefully(c: Child): Promise<void> {
   expect(await c.exited).toBe(0);
 }
 
-let events: ShopEvent[];
-let points: Set<string>;
+let events: Input[];
+/** Index of the first promotion event; its stream sequence is one more. */
+let promotionAt: number;
 let killAt: number;
 let cut: number;
 
-const isDecisionPoint = (e: ShopEvent) => points.has(e.id);
-const decisionPointsOf = (evs: readonly ShopEvent[]) => evs.filter(isDecisionPoint).map((e) => e.id);
-/** The index `margin` events after the `n`-th decision point. */
-function cutAfter(evs: readonly ShopEvent[], n: number, margin: number): number {
-  let seen = 0;
-  for (let i = 0; i < evs.length; i++) if (isDecisionPoint(evs[i]!) && ++seen === n) return Math.min(evs.length, i + 1 + margin);
-  return evs.length;
-}
+const decisionPointsOf = (evs: readonly Input[]) => evs.filter((r) => r.decides).map((r) => r.event.id);
 let clean: Run;
 let crashed: Run;
 const children: Child[] = [];
 
 beforeAll(async () => {
-  ({ events, points } = input());
+  // Where it happens, at random (fixed seed): the promotion a little after the k-th checkpoint's
+  // point (k = 1…3), the kill point 300 events after it, and the crashed run's first part 1,500
+  // events further. The next checkpoint would come only at (k+1)·CHECKPOINT_EVERY events, beyond the
+  // first part: whatever the machine's speed, the crashed run's last checkpoint is from before the
+  // promotion, which it had applied when it was killed.
+  const rng = rngFromSeed(2026);
+  promotionAt = CHECKPOINT_EVERY * (1 + Math.floor(3 * rng.next())) + 200 + Math.floor(1000 * rng.next());
+  events = input(promotionAt);
+  const killEvent = promotionAt + cfg.partitions + 300;
+  killAt = decisionPointsOf(events.slice(0, killEvent)).length;
+  expect(decisionPointsOf(events.slice(0, promotionAt + cfg.partitions)).length).toBeLessThan(killAt);
   // The crashed run gets its input in two parts: the kill comes before the second is published, so it
   // is always mid-stream however slowly this test notices the kill point on a busy machine.
-  killAt = Math.floor(decisionPointsOf(events).length * (0.2 + 0.6 * rngFromSeed(2026).next()));
-  cut = cutAfter(events, killAt, 3_000);
+  cut = killEvent + 1_500;
+  expect(cut).toBeLessThan(Math.ceil(promotionAt / CHECKPOINT_EVERY) * CHECKPOINT_EVERY);
   [clean, crashed] = await Promise.all([prepare(events), prepare(events.slice(0, cut))]);
 });
 
@@ -144,12 +168,19 @@ describe("kill -9 of the processor", () => {
     await b1.exited;
     const atKill = (await jsm.streams.info(cfg.streams.decisions.name)).state.messages;
     expect(atKill).toBeLessThan(decisionPoints.length); // it really died mid-stream
-    await publishEvents(crashed.nc, events.slice(cut), cfg.partitions);
+    // It had applied the promotion: decisions it stored weigh or exclude FLASH.
+    const mentionsFlash = (d: Decision) => d.explanation.candidates.some((c) => c.promotionId === FLASH.id) || d.explanation.excluded.some((x) => x.promotionId === FLASH.id);
+    const beforeKill = (await readStream(crashed.nc, cfg.streams.decisions.name)).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as Decision);
+    expect(beforeKill.some(mentionsFlash)).toBe(true);
+    await publishRouted(crashed.nc, events.slice(cut));
     const b2 = spawnPart("processor", crashed.env);
     children.push(b2);
     await drained(crashed, lastSeq);
     await stopGracefully(b2);
-    expect(b2.output()).toContain("restored checkpoint");
+    // The checkpoint it restored is from before the promotion: only the log had it.
+    const restored = b2.output().split("\n").find((l) => l.includes('"restored checkpoint"'));
+    expect(restored).toBeDefined();
+    expect((JSON.parse(restored!.slice(restored!.indexOf("{"))) as { streamSeq: number }).streamSeq).toBeLessThanOrEqual(promotionAt);
 
     // Exactly one decision per decision point.
     const stored = await readStream(crashed.nc, cfg.streams.decisions.name);
@@ -168,6 +199,10 @@ describe("kill -9 of the processor", () => {
     expect(got.engine.arms).toEqual(ref.engine.arms);
     expect(got.engine).toEqual(ref.engine);
     expect(Object.values(got.engine.arms.arms).some((a) => a.global.s + a.global.f > 10)).toBe(true);
+    // The promotion launched between checkpoints is there, and was offered.
+    expect(got.engine.promotions.map((p) => p.id)).toContain(FLASH.id);
+    const flashArm = got.engine.arms.arms[FLASH.id];
+    expect(flashArm && flashArm.global.s + flashArm.global.f).toBeGreaterThan(0);
 
     // Guards held: spend within budget, no product promised beyond its stock.
     const engine: EngineState = got.engine;

@@ -10,6 +10,7 @@ import type { Config } from "../../src/config/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import { SimulatorRunner, type SimReply } from "../../simulator/index.ts";
+import { engineDecision } from "../support/decision.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { testConfig, waitFor } from "../support/system.ts";
 
@@ -137,4 +138,26 @@ describe("simulator control on a real JetStream", () => {
       await control({ cmd: "scenario", value: "steady" });
     }
   }, 60_000);
+
+  it("is indifferent to a decision received twice, and counts what it cannot read", async () => {
+    await control({ cmd: "pause" });
+    try {
+      const before = (await control({ cmd: "status" })).status;
+      const d = engineDecision("repeat-1");
+      // As a processor republishes after a crash: the same decision, on the core subject, twice.
+      for (let i = 0; i < 2; i++) nc.publish(`decisions.${d.channel}`, new TextEncoder().encode(JSON.stringify(d)));
+      nc.publish("decisions.web", new TextEncoder().encode("{not a decision"));
+      const after = await waitFor("all three handled", async () => {
+        const s = (await control({ cmd: "status" })).status;
+        return s.decisionsRepeated + s.decisionsUnreadable >= before.decisionsRepeated + before.decisionsUnreadable + 2 ? s : undefined;
+      });
+      expect(after.decisionsRepeated - before.decisionsRepeated).toBe(1);
+      expect(after.decisionsUnreadable - before.decisionsUnreadable).toBe(1);
+      // The world heard of it once (late: no such decision point is open).
+      const heard = (s: typeof before) => s.counts.decisionsSeen + s.counts.decisionsLate;
+      expect(heard(after) - heard(before)).toBe(1);
+    } finally {
+      await control({ cmd: "resume" });
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeEvent, Subjects, type ShopEvent } from "../../src/events/index.ts";
+import { encodeEvent, Subjects, type Routed, type ShopEvent } from "../../src/events/index.ts";
 import { PipelinedPublisher } from "../../src/io/nats/index.ts";
 
 export interface StoredMsg {
@@ -29,10 +29,15 @@ export async function readStream(nc: NatsConnection, stream: string): Promise<St
 /** Publishes events the way the simulator does (subject by type and partition, msg id = event id). */
 export async function publishEvents(nc: NatsConnection, events: readonly ShopEvent[], partitions = 8, prefix = ""): Promise<void> {
   const s = new Subjects(prefix);
+  await publishRouted(
+    nc,
+    events.map((event) => ({ subject: s.forEvent(event, partitions), event })),
+  );
+}
+
+/** Publishes events on the subjects given, in order, msg id = event id (promotion changes: Subjects.promotionChange). */
+export async function publishRouted(nc: NatsConnection, items: readonly Routed[]): Promise<void> {
   const pub = new PipelinedPublisher(nc, 2000);
-  for (const e of events) {
-    const subject = s.forEvent(e, partitions);
-    await pub.publish(subject, encodeEvent(e), e.id);
-  }
+  for (const { subject, event } of items) await pub.publish(subject, encodeEvent(event), event.id);
   if (!(await pub.flush())) throw new Error(`publishing events failed: ${pub.lastError?.message}`);
 }

@@ -1,9 +1,11 @@
 import { LitElement, css, html } from "lit";
 import { customElement } from "lit/decorators.js";
+import { GridColumnsController } from "../controllers/grid-columns.ts";
 import { SocketController } from "../controllers/socket.ts";
 import { armRows } from "../model/arms.ts";
 import { CHARTS } from "../model/charts.ts";
 import { formatValue } from "../model/format.ts";
+import { lastItemSpan } from "../model/layout.ts";
 import { totalDeadLetters } from "../model/state.ts";
 import type { SimCommandEvent } from "./ps-sim-controls.ts";
 import "./ps-arms.ts";
@@ -30,6 +32,7 @@ export class PsApp extends LitElement {
   `;
 
   private readonly socket = new SocketController(this);
+  private readonly grid = new GridColumnsController(this, ".grid");
 
   private onSim(e: SimCommandEvent): void {
     this.socket.send({ type: "sim", ...e.detail });
@@ -52,9 +55,11 @@ export class PsApp extends LitElement {
       </header>
       <ps-sim-controls .sim=${s.sim} .error=${s.simError} @sim-command=${(e: SimCommandEvent) => this.onSim(e)}></ps-sim-controls>
       <div class="grid">
-        ${CHARTS.map((c) => {
+        ${CHARTS.map((c, i) => {
           const view = this.socket.charts.get(c.id)!;
-          return html`<ps-chart id=${c.id} heading=${c.heading} hint=${c.hint} .view=${view} .version=${view.version} .marks=${s.marks}></ps-chart>`;
+          // The last chart fills the rest of its row: no empty cell whatever the number of columns.
+          const span = i === CHARTS.length - 1 ? lastItemSpan(CHARTS.length, this.grid.columns) : 1;
+          return html`<ps-chart id=${c.id} style=${span > 1 ? `grid-column: span ${span}` : ""} heading=${c.heading} hint=${c.hint} .view=${view} .version=${view.version} .marks=${s.marks}></ps-chart>`;
         })}
       </div>
       <div class="bottom">

@@ -14,6 +14,7 @@ export class PsArms extends LitElement {
     .helps { color: #17652f; }
     .hurts { color: #a22; }
     .unproven, .no-data { color: #667; }
+    .over { color: #a22; cursor: help; }
   `;
 
   @property({ attribute: false }) rows: ArmRow[] = [];
@@ -27,7 +28,7 @@ export class PsArms extends LitElement {
             (r) => html`<tr class=${r.leader ? "leader" : ""} title=${r.name}>
               <td>${r.id}</td><td>${r.posterior}</td><td>${r.conversion}</td><td>${r.uplift}</td>
               <td class=${r.verdict.replace(" ", "-")}>${r.verdict}</td><td>${r.share}</td><td>${r.trials}</td>
-              <td>${r.stock}</td><td>${r.budget}</td><td>${r.excluded}</td></tr>`,
+              <td class=${r.stockNote ? "over" : ""} title=${r.stockNote || "units in stock not promised to open offers"}>${r.stock}</td><td>${r.budget}</td><td>${r.excluded}</td></tr>`,
           )}
         </tbody>
       </table>`;

@@ -4,7 +4,7 @@ import { armRows, verdictOf } from "./arms.ts";
 
 const arm = (id: string, mean: number, over: Partial<ArmSnapshot> = {}): ArmSnapshot => ({
   id, name: id, posterior: { alpha: 1, beta: 1, mean, ci95: [mean - 0.1, mean + 0.1] }, decisions: 10, share: 0.5, trials: 8, conversions: 2,
-  conversion: { estimate: 0.25, ci95: [0.1, 0.5] }, uplift: null, marginUplift: null, upliftBySegment: {}, stock: null, budget: null, excluded: {}, ...over,
+  conversion: { estimate: 0.25, ci95: [0.1, 0.5] }, uplift: null, matchedHoldout: null, marginUplift: null, upliftBySegment: {}, stock: null, budget: null, excluded: {}, ...over,
 });
 
 describe("verdictOf", () => {
@@ -30,5 +30,12 @@ describe("armRows", () => {
     const [a, c] = armRows(kpi);
     expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: false, uplift: "5.0% [1.0, 9.0]" });
     expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: true });
+  });
+  it("shows over-promised stock as 0 available, and says why", () => {
+    const [a] = armRows({ arms: [arm("a", 0.2, { stock: 0, overPromisedUnits: 3 })] } as unknown as LiveSnapshot);
+    expect(a!.stock).toBe("0 (3 over)");
+    expect(a!.stockNote).toMatch(/3 more units are promised to open offers than are in stock/);
+    const [b] = armRows({ arms: [arm("b", 0.2, { stock: 4 })] } as unknown as LiveSnapshot);
+    expect([b!.stock, b!.stockNote]).toEqual(["4", ""]);
   });
 });

@@ -15,6 +15,8 @@ export interface ArmRow {
   share: string;
   trials: number;
   stock: string;
+  /** Why available stock shows 0 when more units are promised than are in stock; "" otherwise. */
+  stockNote: string;
   budget: string;
   excluded: number;
   /** Highest posterior mean among the arms. */
@@ -41,7 +43,8 @@ export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
     verdict: a.id === "control" ? "no data" : verdictOf(a.uplift?.ci95),
     share: formatValue(a.share, "percent"),
     trials: a.trials,
-    stock: a.stock === null ? "–" : String(a.stock),
+    stock: a.stock === null ? "–" : a.overPromisedUnits ? `${Math.max(0, a.stock)} (${a.overPromisedUnits} over)` : String(Math.max(0, a.stock)),
+    stockNote: a.overPromisedUnits ? `${a.overPromisedUnits} more units are promised to open offers than are in stock: the stock fell after the offers were made. No new offer is made until it is back.` : "",
     budget: a.budget && a.budget.budgetCents > 0 ? formatValue((a.budget.spentCents + a.budget.reservedCents) / a.budget.budgetCents, "percent") : "–",
     excluded: Object.values(a.excluded).reduce((x, y) => x + y, 0),
     leader: a.posterior.mean === best,

@@ -5,7 +5,7 @@ import type { DashboardState, Mark, SimStatusView } from "../../src/server/index
 import { applyFrame, emptyState, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
 
 const decision = (id: string, ts: number): Decision => ({
-  id, ts, customerId: "c00001", channel: "web", promotionId: "control", holdout: false, segment: "new|browser", propensity: 0.5, eventId: `e-${id}`, expiresAt: ts + 1000,
+  id, ts, customerId: "c00001", channel: "web", promotionId: "control", holdout: false, segment: "new|browser", propensity: 0.5, eventId: `e-${id}`, point: "product-view", expiresAt: ts + 1000,
   explanation: { candidates: [], excluded: [] },
 });
 const sim = (scenario: string): SimStatusView => ({ running: true, speed: 1, scenario, seed: 7, simTimeMs: 0, ratePerSec: 10, published: 1, counts: {}, scenarios: ["steady", scenario] });

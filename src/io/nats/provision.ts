@@ -4,7 +4,7 @@ import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../../config/index.ts";
 import type { Logger } from "../../log/index.ts";
 import { Subjects } from "../../events/index.ts";
-import { NatsError, PS_ERR_NATS } from "./errors.ts";
+import { isNotFound, NatsError, PS_ERR_NATS } from "./errors.ts";
 
 type Limits = Config["streams"]["events"];
 
@@ -46,7 +46,7 @@ async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> &
   try {
     info = await jsm.streams.info(want.name);
   } catch (err) {
-    if (!/not found/i.test((err as Error).message)) throw err;
+    if (!isNotFound(err)) throw err;
   }
   if (!info) {
     await jsm.streams.add(want);
@@ -77,7 +77,8 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
       let exists = true;
       try {
         await jsm.streams.info(name);
-      } catch {
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
         exists = false;
       }
       if (exists) r.existing.push(name);

@@ -1,9 +1,19 @@
 import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstream, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
+import { PS_ERR_NATS, PublishError, type NatsErrorCode } from "./errors.ts";
+
+/** How one publish ended: stored (perhaps as a duplicate of an earlier one with its msg id), or why not. */
+export type Stored = { readonly ok: true; readonly duplicate: boolean } | { readonly ok: false; readonly error: PublishError };
+
+// Shared: a success allocates nothing (thousands per second on the processor's hot path).
+const STORED: Stored = Object.freeze({ ok: true, duplicate: false });
+const STORED_DUPLICATE: Stored = Object.freeze({ ok: true, duplicate: true });
 
 interface Waiting {
-  settle: (ok: boolean) => void;
+  settle: (r: Stored) => void;
   deadlineMs: number;
+  subject: string;
+  msgID: string | undefined;
 }
 
 const decoder = new TextDecoder();
@@ -12,8 +22,10 @@ const decoder = new TextDecoder();
  * JetStream publishes with a bounded number awaiting their ack. Publishing never serialises on acks
  * (issue #7: one awaited publish at a time gives ~12k msg/s, pipelined far more); when the bound is
  * reached, `publish` waits for the oldest to settle. Each publish hands back `acked`, which resolves
- * true once the server stored it and false if it failed (error ack, no stream, no ack within
+ * once the server stored it or it failed (error ack, no stream, no ack within
  * `timeoutMs`), so callers can retry exactly what failed, with the same msg id.
+ * Each publish hands back a `Stored`: ok, or the `PublishError` of that very publish (its code and
+ * cause), not the last error any publish saw.
  *
  * `tryPublish` is the synchronous door for hot loops: it starts the publish when the window has room
  * and returns undefined when it is full (then wait for `room()`), so a caller pays no promise hop per
@@ -56,7 +68,7 @@ export class PipelinedPublisher {
   }
 
   /** Starts a publish if the window has room; undefined when it is full. */
-  tryPublish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<boolean> | undefined {
+  tryPublish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined {
     if (this.waiting.size >= this.maxInFlight) return undefined;
     let h: MsgHdrs | undefined;
     if (msgID || hdrs) {
@@ -65,11 +77,11 @@ export class PipelinedPublisher {
       if (hdrs) for (const k in hdrs) h.set(k, hdrs[k]!);
     }
     const token = ++this.nextToken;
-    const acked = new Promise<boolean>((settle) => this.waiting.set(token, { settle, deadlineMs: Date.now() + this.timeoutMs }));
+    const acked = new Promise<Stored>((settle) => this.waiting.set(token, { settle, deadlineMs: Date.now() + this.timeoutMs, subject, msgID }));
     try {
       this.nc.publish(subject, data, h ? { reply: `${this.inbox}.${token}`, headers: h } : { reply: `${this.inbox}.${token}` });
     } catch (err) {
-      this.settle(token, err as Error);
+      this.fail(token, PS_ERR_NATS.PublishFailed, `publish failed: ${(err as Error).message}`, err);
       return acked;
     }
     this.sweeper ??= setInterval(() => this.sweep(), Math.min(1_000, this.timeoutMs / 4)).unref();
@@ -82,7 +94,7 @@ export class PipelinedPublisher {
     return new Promise((r) => this.roomWaiters.push(r));
   }
 
-  async publish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<{ acked: Promise<boolean> }> {
+  async publish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<{ acked: Promise<Stored> }> {
     for (;;) {
       const acked = this.tryPublish(subject, data, msgID, hdrs);
       if (acked) return { acked };
@@ -100,36 +112,46 @@ export class PipelinedPublisher {
   /** Stops taking acks; publishes still in flight settle as failed. */
   close(): void {
     this.sub.unsubscribe();
-    for (const token of [...this.waiting.keys()]) this.settle(token, new Error("publisher closed"));
+    for (const token of [...this.waiting.keys()]) this.fail(token, PS_ERR_NATS.PublishClosed, "publisher closed");
   }
 
   private onReply(m: Msg): void {
     const token = Number(m.subject.slice(this.inbox.length + 1));
     if (!this.waiting.has(token)) return; // timed out already: counted as failed and retried
-    if (m.data.length === 0 && m.headers?.code === 503) return this.settle(token, new Error(`no stream captures the subject (503 no responders)`));
-    let ack: { stream?: string; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
+    if (m.data.length === 0 && m.headers?.code === 503) return this.fail(token, PS_ERR_NATS.PublishNoStream, "no stream captures the subject (503 no responders)");
+    let ack: { stream?: string; duplicate?: boolean; error?: { code: number; err_code?: number; description: string } };
     try {
       ack = JSON.parse(decoder.decode(m.data)) as typeof ack;
     } catch (err) {
-      return this.settle(token, new Error(`unreadable publish ack: ${(err as Error).message}`));
+      return this.fail(token, PS_ERR_NATS.PublishFailed, `unreadable publish ack: ${(err as Error).message}`, err);
     }
-    if (ack.error) return this.settle(token, new Error(`publish refused: ${ack.error.description ?? "unknown"} (code ${ack.error.code}, err_code ${ack.error.err_code})`));
-    if (!ack.stream) return this.settle(token, new Error("invalid publish ack"));
-    this.settle(token, undefined, ack.duplicate === true);
+    if (ack.error) {
+      const cause = new JetStreamApiError({ code: ack.error.code, err_code: ack.error.err_code ?? 0, description: ack.error.description ?? "unknown" });
+      return this.fail(token, PS_ERR_NATS.PublishRefused, `publish refused: ${ack.error.description ?? "unknown"} (code ${ack.error.code}, err_code ${ack.error.err_code})`, cause);
+    }
+    if (!ack.stream) return this.fail(token, PS_ERR_NATS.PublishFailed, "invalid publish ack");
+    this.settle(token, ack.duplicate === true ? STORED_DUPLICATE : STORED);
   }
 
-  private settle(token: number, err: Error | undefined, duplicate = false): void {
+  private fail(token: number, code: NatsErrorCode, message: string, cause?: unknown): void {
+    const w = this.waiting.get(token);
+    if (!w) return;
+    const error = new PublishError(code, message, w.subject, w.msgID, cause === undefined ? undefined : { cause });
+    this.settle(token, { ok: false, error });
+  }
+
+  private settle(token: number, r: Stored): void {
     const w = this.waiting.get(token);
     if (!w) return;
     this.waiting.delete(token);
-    if (err) {
+    if (!r.ok) {
       this.failures++;
-      this.lastError = err;
+      this.lastError = r.error;
     } else {
       this.published++;
-      if (duplicate) this.duplicates++;
+      if (r.duplicate) this.duplicates++;
     }
-    w.settle(!err);
+    w.settle(r);
     const room = this.roomWaiters.shift();
     if (room) room();
     if (this.waiting.size === 0) {
@@ -146,7 +168,7 @@ export class PipelinedPublisher {
     const now = Date.now();
     for (const [token, w] of this.waiting) {
       if (w.deadlineMs > now) break;
-      this.settle(token, new Error(`no publish ack within ${this.timeoutMs} ms`));
+      this.fail(token, PS_ERR_NATS.PublishTimeout, `no publish ack within ${this.timeoutMs} ms`);
     }
   }
 }

@@ -1,9 +1,9 @@
 import type { Logger } from "../../log/index.ts";
+import { retryWithBackoff } from "./backoff.ts";
+import { isTransientJetStreamError } from "./errors.ts";
 
-/** Errors a JetStream cluster answers while starting or electing leaders: worth retrying shortly. */
-export function isTransientJetStreamError(err: unknown): boolean {
-  return /not enabled|timeout|no responders|leader|unavailable|insufficient resources/i.test((err as Error)?.message ?? "");
-}
+/** 200 ms doubling to 2 s: a cluster electing its leaders answers within seconds. */
+const STARTUP_BACKOFF = [200, 400, 800, 1_600, 2_000];
 
 /**
  * Runs `fn`, retrying transient JetStream errors with backoff for up to `forMs` (a cluster that is
@@ -11,13 +11,9 @@ export function isTransientJetStreamError(err: unknown): boolean {
  */
 export async function retryTransient<T>(what: string, fn: () => Promise<T>, log: Logger, forMs = 60_000): Promise<T> {
   const deadline = Date.now() + forMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransientJetStreamError(err) || Date.now() > deadline) throw err;
-      log.warn({ err: (err as Error).message, attempt, what }, "JetStream not ready yet; retrying");
-      await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * 2 ** attempt)));
-    }
-  }
+  return retryWithBackoff(fn, {
+    policy: STARTUP_BACKOFF,
+    retry: (err) => isTransientJetStreamError(err) && Date.now() <= deadline,
+    onRetry: (err, attempt) => log.warn({ err: (err as Error).message, attempt, what }, "JetStream not ready yet; retrying"),
+  });
 }

@@ -19,6 +19,12 @@ export interface NatsServerOptions {
   extraConf?: string;
   serverName?: string;
   startTimeoutMs?: number;
+  /**
+   * Run the server in a process group of its own, so a terminal's Ctrl-C (SIGINT to the whole
+   * foreground group) does not reach it and the caller stops it last, after its own final writes
+   * (issue 15). The caller must stop it: `stop()`, or the synchronous kill on process exit.
+   */
+  detached?: boolean;
 }
 
 export interface NatsServerHandle {
@@ -90,15 +96,26 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsSe
   const confFile = join(work, "nats.conf");
   writeFileSync(confFile, conf);
   const lines: string[] = [];
-  const child: ChildProcess = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
+  let exitCode: number | null | undefined;
+  const child: ChildProcess = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"], detached: o.detached === true });
+  // A server of its own group outlives us unless told otherwise: on any exit of this process
+  // (process.exit after a second Ctrl-C, an uncaught error) it is killed, synchronously.
+  const killOnExit = () => {
+    if (exitCode === undefined) child.kill("SIGKILL");
+  };
+  if (o.detached) process.once("exit", killOnExit);
   const keep = (b: Buffer) => {
     for (const l of b.toString().split("\n")) if (l.trim()) lines.push(l);
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res((exitCode = code))));
+  const exited = new Promise<number | null>((res) =>
+    child.on("exit", (code) => {
+      process.removeListener("exit", killOnExit);
+      res((exitCode = code));
+    }),
+  );
   const cleanup = () => {
     rmSync(work, { recursive: true, force: true });
     if (ownStore) rmSync(storeDir, { recursive: true, force: true });

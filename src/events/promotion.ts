@@ -1,0 +1,68 @@
+// A promotion: the one definition both doors use. The configuration's `promotions` list and a
+// promotion change arriving as an event in the log (`events.promotion.<partition>`) are checked by
+// the same schema and the same cross-field rules (`promotionIssues`), so whatever start-up refuses,
+// decode refuses too (issue 15: the runtime path once accepted a `percent` promotion without
+// `percentOff`, which then reserved 0 cents per offer).
+import { FormatRegistry, Type, type Static } from "@sinclair/typebox";
+
+// TypeBox ships no string formats; this is the one we use (the configuration's times too).
+if (!FormatRegistry.Has("date-time"))
+  FormatRegistry.Set("date-time", (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
+
+const Channel = Type.Union([Type.Literal("web"), Type.Literal("email"), Type.Literal("sms"), Type.Literal("push")], {
+  description: "one of web, email, sms, push",
+});
+
+export const PromotionSchema = Type.Object(
+  {
+    id: Type.String({
+      pattern: "^[a-z0-9][a-z0-9-]{0,63}$",
+      description: "lower-case letters, digits and -, not 'control'",
+    }),
+    name: Type.String({ description: "a label for people" }),
+    kind: Type.Union([Type.Literal("percent"), Type.Literal("amount"), Type.Literal("free-shipping"), Type.Literal("bundle")], {
+      description: "one of percent, amount, free-shipping, bundle",
+    }),
+    percentOff: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "percent off, 0 < x ≤ 100" })),
+    amountOffCents: Type.Optional(Type.Integer({ minimum: 0, description: "amount off in cents" })),
+    productId: Type.Optional(Type.String({ description: "the product (sku) the promotion applies to" })),
+    category: Type.Optional(Type.String({ description: "the category the promotion applies to" })),
+    channels: Type.Array(Channel, { minItems: 1, description: "a non-empty list of web, email, sms, push" }),
+    budgetCents: Type.Integer({ minimum: 0, description: "the promotion's total discount budget in cents" }),
+    maxDiscountCents: Type.Integer({ minimum: 1, description: "the most one redemption may cost, in cents; reserved per offer" }),
+    bundleQuantity: Type.Optional(Type.Integer({ minimum: 2, maximum: 100, description: "units a bundle sells together, 2…100 (default 2)" })),
+    startsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
+    endsAt: Type.Optional(Type.String({ format: "date-time", description: "an ISO-8601 time" })),
+  },
+  { additionalProperties: false },
+);
+export type PromotionConfig = Static<typeof PromotionSchema>;
+
+/** The arm id that means "no promotion". */
+export const RESERVED_PROMOTION_ID = "control";
+
+/** One thing wrong with a promotion that its schema alone cannot see: the field, the problem, the fix. */
+export interface PromotionIssue {
+  field: keyof PromotionConfig;
+  problem: string;
+  fix: string;
+}
+
+/** The rules across fields of one (schema-valid) promotion. Empty when it is fine. */
+export function promotionIssues(p: PromotionConfig): PromotionIssue[] {
+  const issues: PromotionIssue[] = [];
+  if (p.id === RESERVED_PROMOTION_ID) issues.push({ field: "id", problem: "'control' is reserved for no promotion", fix: "choose another id" });
+  if ((p.kind === "percent" || p.kind === "bundle") && p.percentOff === undefined)
+    issues.push({ field: "percentOff", problem: `kind '${p.kind}' needs percentOff`, fix: "set percentOff, e.g. 10" });
+  if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents === undefined)
+    issues.push({ field: "amountOffCents", problem: `kind '${p.kind}' needs amountOffCents`, fix: "set amountOffCents, e.g. 500" });
+  if (p.productId !== undefined && p.category !== undefined) issues.push({ field: "category", problem: "both productId and category are set", fix: "keep one of them" });
+  if (p.startsAt && p.endsAt && Date.parse(p.startsAt) >= Date.parse(p.endsAt))
+    issues.push({ field: "endsAt", problem: "endsAt is not after startsAt", fix: "make endsAt later than startsAt" });
+  return issues;
+}
+
+/** Issues as one line, for a dead letter's detail or a reply. */
+export function describeIssues(issues: readonly PromotionIssue[], prefix = "promotion"): string {
+  return issues.map((i) => `${prefix}.${i.field}: ${i.problem}; fix: ${i.fix}`).join("; ");
+}

@@ -1,0 +1,154 @@
+// The monitor: what the processor reports about itself and never decides with. Consumer lag and
+// stream usage (polled), events lost to stream limits, decision latency, the consumer's status, health;
+// and the labelled Prometheus counters it bumps per event, looked up once per label value.
+import type { ConsumerMessages, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import type { ProcessorHealth } from "./types.ts";
+
+/** How long /health stays degraded after events were lost to stream limits. */
+const LOSS_REPORT_MS = 10 * 60_000;
+const POLL_MS = 2_000;
+/** Latency percentiles cover the last 10–20 s: two histograms, rotated. */
+const LATENCY_ROTATE_MS = 10_000;
+
+interface Inc {
+  inc(): void;
+}
+
+export class Monitor {
+  private timers: NodeJS.Timeout[] = [];
+  private lat: Histogram = newHistogram();
+  private latPrev: Histogram = newHistogram();
+  private consumerOk = false;
+  private consumerLag = 0;
+  private ackPending = 0;
+  private degraded: string[] = [];
+  private eventsLost = 0;
+  private lastLossMs = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly stream: string,
+    private readonly durable: string,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts polling the consumer and watching its status. */
+  start(jsm: JetStreamManager, messages: ConsumerMessages): void {
+    this.consumerOk = true;
+    void this.watchStatus(messages).catch(() => undefined);
+    this.timers.push(setInterval(() => void this.poll(jsm), POLL_MS));
+    this.timers.push(
+      setInterval(() => {
+        const t = this.latPrev;
+        t.reset();
+        this.latPrev = this.lat;
+        this.lat = t;
+      }, LATENCY_ROTATE_MS),
+    );
+    void this.poll(jsm);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Time from an event's arrival in the loop to its decision, µs. */
+  decideLatency(us: number): void {
+    this.lat.recordValue(Math.max(1, Math.round(us)));
+    this.metrics.decideLatency.observe(us / 1e6);
+  }
+
+  /**
+   * Events the consumer never saw: it reads the whole stream in order, so a jump in sequence means
+   * events were removed (max age, max bytes) before the processor read them: lost, and said so.
+   */
+  lost(count: number, fromSeq: number, toSeq: number): void {
+    this.eventsLost += count;
+    this.lastLossMs = Date.now();
+    this.metrics.eventsLost.inc(count);
+    this.log.error({ lost: count, from: fromSeq, to: toSeq }, "events were removed by stream limits before the processor read them");
+  }
+
+  private async watchStatus(msgs: ConsumerMessages): Promise<void> {
+    for await (const s of msgs.status()) {
+      if (s.type === "consumer_not_found" || s.type === "stream_not_found" || s.type === "consumer_deleted") {
+        this.consumerOk = false;
+        this.log.error({ status: s.type }, "consumer or stream missing");
+      } else if (s.type === "heartbeats_missed") this.log.warn({ count: s.count }, "consumer heartbeats missed");
+      else if (s.type === "next") this.consumerOk = true;
+    }
+  }
+
+  private async poll(jsm: JetStreamManager): Promise<void> {
+    try {
+      const ci = await jsm.consumers.info(this.stream, this.durable);
+      this.consumerOk = true;
+      this.consumerLag = ci.num_pending;
+      this.ackPending = ci.num_ack_pending;
+      this.metrics.consumerLag.set(ci.num_pending);
+      this.metrics.consumerAckPending.set(ci.num_ack_pending);
+      const si = await jsm.streams.info(this.stream);
+      const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
+      this.metrics.streamUsage.set({ stream: si.config.name }, usage);
+      const degraded: string[] = [];
+      if (usage >= 0.9) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}); the oldest events are being discarded`);
+      if (this.eventsLost > 0 && Date.now() - this.lastLossMs < LOSS_REPORT_MS)
+        degraded.push(`${this.eventsLost} events were removed by stream limits before the processor read them`);
+      if (degraded.join() !== this.degraded.join()) {
+        if (degraded.length) this.log.warn({ degraded }, "processor degraded");
+        else this.log.info("processor no longer degraded");
+      }
+      this.degraded = degraded;
+    } catch (err) {
+      this.consumerOk = false;
+      this.log.warn({ err: (err as Error).message }, "consumer info failed");
+    }
+  }
+
+  health(consuming: boolean): ProcessorHealth {
+    const nats = !this.nc.isClosed() && !this.nc.isDraining();
+    return { ok: nats && consuming && this.consumerOk, consuming, nats, consumer: this.consumerOk, degraded: [...this.degraded] };
+  }
+
+  latencyMs(): { p50: number; p99: number; count: number } {
+    const h = this.lat.totalCount > 0 ? this.lat : this.latPrev;
+    return { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, count: h.totalCount };
+  }
+
+  consumer(): { lag: number; ackPending: number } {
+    return { lag: this.consumerLag, ackPending: this.ackPending };
+  }
+
+  // prom-client children per label value, looked up once: a labelled inc() hashes its labels on
+  // every call, and these run per event and per decision (bench/ profile of the processor).
+  private readonly eventsInChildren = new Map<string, Inc>();
+  eventsIn(type: string): Inc {
+    let c = this.eventsInChildren.get(type);
+    if (!c) this.eventsInChildren.set(type, (c = this.metrics.eventsIn.labels({ type })));
+    return c;
+  }
+  private readonly decisionsOutChildren = new Map<string, Map<string, Inc>>();
+  decisionsOut(channel: string, arm: string): Inc {
+    let byArm = this.decisionsOutChildren.get(channel);
+    if (!byArm) this.decisionsOutChildren.set(channel, (byArm = new Map()));
+    let c = byArm.get(arm);
+    if (!c) byArm.set(arm, (c = this.metrics.decisionsOut.labels({ channel, arm })));
+    return c;
+  }
+  private readonly outcomesChildren = new Map<string, Inc>();
+  outcomes(cause: string): Inc {
+    let c = this.outcomesChildren.get(cause);
+    if (!c) this.outcomesChildren.set(cause, (c = this.metrics.outcomes.labels({ cause })));
+    return c;
+  }
+}
+
+function newHistogram(): Histogram {
+  return buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2 });
+}

@@ -1,0 +1,163 @@
+// The publish-and-ack queue (Kafka Streams' RecordCollector): what the engine decided goes out in the
+// order it was decided, many publishes in flight, and a consumed message is acknowledged only once
+// every publish decided up to it is stored. STYLE.md rule 7, and the processor's whole promise: a
+// crash may repeat a publish (same msg id, dropped by the stream) but never lose one.
+import { retryWithBackoff, SHORT_BACKOFF, type BackoffPolicy, type PublishError, type Stored } from "../io/nats/index.ts";
+import { PublishesFailedError } from "./errors.ts";
+
+export interface QueuedPublish {
+  subject: string;
+  data: Uint8Array;
+  msgID?: string | undefined;
+  hdrs?: Record<string, string> | undefined;
+  /** Set once handed to the publisher. */
+  stored?: Promise<Stored> | undefined;
+}
+
+/** What the queue needs of a publisher: PipelinedPublisher, or a fake in unit tests. */
+export interface WindowedPublisher {
+  /** Starts a publish when the window has room; undefined when it is full. */
+  tryPublish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined;
+  /** Resolves once the window has room. */
+  room(): Promise<void>;
+}
+
+/** A consumed message (AckPolicy.All: acknowledging one acknowledges all before it). */
+export interface Ackable {
+  ack(): void;
+}
+
+export interface PublishAckQueueOptions {
+  /** Waits between rounds of republishing what failed. */
+  retryPolicy?: BackoffPolicy;
+  /** Once stopping, rounds of retries before a flush gives up and throws (default 10). */
+  attemptsWhenStopping?: number;
+  /** Told of every round that still had failures. */
+  onRetry?: (failures: readonly PublishError[], attempt: number) => void;
+}
+
+export class PublishAckQueue {
+  /** Pushed since the last flush began: what the next flush must see stored before it acks. */
+  private unacked: QueuedPublish[] = [];
+  /** Pushed and not yet handed to the publisher. */
+  private queued: QueuedPublish[] = [];
+  /** The newest message handled (its publishes, if any, are pushed). */
+  private lastMsg: Ackable | undefined;
+  private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
+  /** Messages handled since the last flush began. */
+  handledSinceFlush = 0;
+  /** Set when shutting down: a flush then gives up after `attemptsWhenStopping` rounds. */
+  stopping = false;
+
+  constructor(
+    private readonly publisher: WindowedPublisher,
+    private readonly opts: PublishAckQueueOptions = {},
+  ) {}
+
+  /** Queues a publish; it belongs to the next flush. */
+  push(p: QueuedPublish): void {
+    this.unacked.push(p);
+    this.queued.push(p);
+  }
+
+  /** A consumed message is done: everything it produced is pushed. The next flush acknowledges it. */
+  handled(m: Ackable): void {
+    this.lastMsg = m;
+    this.handledSinceFlush++;
+  }
+
+  /** Publishes pushed and not yet handed to the publisher. */
+  get waiting(): number {
+    return this.queued.length;
+  }
+
+  get isFlushing(): boolean {
+    return this.flushing !== undefined;
+  }
+
+  /**
+   * Hands the queued publishes to the publisher, in order. Undefined when all went out; otherwise the
+   * window is full and the promise resolves once the rest did. Synchronous up to the first full
+   * window, so a hot loop pays no promise hop per message; callers that run at the same time (the
+   * loop and a flush) both take from the head, so the order holds.
+   */
+  send(): Promise<void> | undefined {
+    const q = this.queued;
+    let i = 0;
+    for (; i < q.length; i++) {
+      const u = q[i]!;
+      const stored = this.publisher.tryPublish(u.subject, u.data, u.msgID, u.hdrs);
+      if (!stored) break;
+      u.stored = stored;
+    }
+    if (i === q.length) {
+      q.length = 0;
+      return undefined;
+    }
+    q.splice(0, i);
+    return this.publisher.room().then(() => this.send());
+  }
+
+  /**
+   * Resolves once every publish pushed before the call is stored and the newest message handled
+   * before it is acknowledged. A flush under way covers only what was handled before it began, so a
+   * caller (a checkpoint above all) gets one more after it, shared by everyone who asks meanwhile.
+   */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.doFlush().finally(() => (this.flushing = undefined));
+      return this.flushing;
+    }
+    this.nextFlush ??= this.flushing
+      .catch(() => undefined)
+      .then(() => {
+        this.nextFlush = undefined;
+        return this.flush();
+      });
+    return this.nextFlush;
+  }
+
+  private async doFlush(): Promise<void> {
+    const last = this.lastMsg;
+    let batch = this.unacked;
+    if (!last && batch.length === 0) return;
+    this.unacked = [];
+    this.handledSinceFlush = 0;
+    // Everything in the batch must have gone out before its results are awaited.
+    const sending = this.send();
+    if (sending) await sending;
+    const giveUpAfter = this.opts.attemptsWhenStopping ?? 10;
+    await retryWithBackoff(
+      async (attempt) => {
+        // A retry republishes what failed, in its order, with its msg id: the stream drops a copy
+        // of one that was stored after all (its ack was what got lost).
+        if (attempt > 0) for (const u of batch) u.stored = (await this.publishNow(u)).stored;
+        const results = await Promise.all(batch.map((u) => u.stored!));
+        const failures: PublishError[] = [];
+        batch = batch.filter((_, i) => {
+          const r = results[i]!;
+          if (!r.ok) failures.push(r.error);
+          return !r.ok;
+        });
+        if (failures.length) throw new PublishesFailedError(failures);
+      },
+      {
+        policy: this.opts.retryPolicy ?? SHORT_BACKOFF,
+        retry: (_err, attempt) => !(this.stopping && attempt + 1 >= giveUpAfter),
+        onRetry: (err, attempt) => this.opts.onRetry?.(err instanceof PublishesFailedError ? err.failures : [], attempt),
+      },
+    );
+    if (last && last === this.lastMsg) this.lastMsg = undefined;
+    last?.ack();
+  }
+
+  /** Starts one publish, waiting for room if the window is full (wrapped: awaiting it must not await the ack). */
+  private async publishNow(u: QueuedPublish): Promise<{ stored: Promise<Stored> }> {
+    for (;;) {
+      const stored = this.publisher.tryPublish(u.subject, u.data, u.msgID, u.hdrs);
+      if (stored) return { stored };
+      await this.publisher.room();
+    }
+  }
+}
