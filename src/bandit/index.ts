@@ -4,7 +4,7 @@ export { ScoreArms, DIST_BETA, DIST_BETA_LOW, DIST_BETA_HIGH, DIST_LOGIT } from 
 export { thompsonDraw, greedyPick, thompsonPropensityMC } from "./thompson.ts";
 export { thompsonPropensity, PROPENSITY_FLOOR } from "./propensity.ts";
 export { LogisticArms } from "./logistic.ts";
-export type { LogisticOptions, LogisticState } from "./logistic.ts";
+export type { LogisticOptions, LogisticState, LogisticShare, ShareWeights } from "./logistic.ts";
 export { AmountPosterior } from "./amount.ts";
 export type { AmountOptions, AmountState } from "./amount.ts";
 export { betaCdfApprox, betaQuantileApprox } from "./paulson.ts";

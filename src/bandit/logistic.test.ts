@@ -96,3 +96,31 @@ describe("LogisticArms", () => {
     expect(back.predict("b", [1, 0.3, 0.7], 300, { mu: 0, sd: 0 })).toEqual(m.predict("b", [1, 0.3, 0.7], 300, { mu: 0, sd: 0 }));
   });
 });
+
+describe("LogisticArms shared between partitions", () => {
+  it("a model plus another's share predicts about as one model that saw both halves of the data (seed 2; within 0.01)", () => {
+    const truth = (arm: string, x1: number) => sigmoid(arm === "a" ? -2 + 1.2 * x1 : -1.6 + 0.3 * x1);
+    const [left, right, both] = [new LogisticArms(opts()), new LogisticArms(opts()), new LogisticArms(opts())];
+    const rng = rngFromSeed(2);
+    for (let i = 0; i < 20_000; i++) {
+      const arm = rng.next() < 0.5 ? "a" : "b";
+      const x1 = rng.next() < 0.5 ? 1 : 0;
+      const y = rng.next() < truth(arm, x1) ? 1 : 0;
+      (i % 2 ? left : right).learn(arm, [1, x1, 0], y, i + 1);
+      both.learn(arm, [1, x1, 0], y, i + 1);
+    }
+    const alone = left.meanConversion("a", [1, 1, 0], 20_001);
+    left.setExternal([right.ownShare()]);
+    const out = { mu: 0, sd: 0 };
+    for (const arm of ["a", "b"])
+      for (const x1 of [0, 1]) {
+        const merged = sigmoid(left.predict(arm, [1, x1, 0], 20_001, out).mu);
+        expect(Math.abs(merged - both.meanConversion(arm, [1, x1, 0], 20_001)), `${arm} ${x1}`).toBeLessThan(0.01);
+      }
+    // It is narrower than the model alone (it rests on twice the data), and it moved.
+    expect(left.predict("a", [1, 1, 0], 20_001, out).sd).toBeLessThan(new LogisticArms(opts()).predict("a", [1, 1, 0], 1, out).sd);
+    expect(sigmoid(left.predict("a", [1, 1, 0], 20_001, out).mu)).not.toBe(alone);
+    left.setExternal([]);
+    expect(left.meanConversion("a", [1, 1, 0], 20_001)).toBe(alone);
+  });
+});

@@ -52,9 +52,28 @@ export interface LogisticState {
   arms: Record<string, WeightsJSON>;
 }
 
+/** What a model learned beyond its prior, as natural parameters: the precision and precision × mean it added, at time t. */
+export interface ShareWeights {
+  dq: number[];
+  deta: number[];
+  t: number;
+}
+
+/** A model's learning in a form other models can add to their own (partitioned processors, issue #8). */
+export interface LogisticShare {
+  baseline: ShareWeights;
+  arms: Record<string, ShareWeights>;
+}
+
 export class LogisticArms {
   private readonly arms = new Map<string, Weights>();
   private baseline: Weights;
+  /**
+   * What other models (other partitions) learned, summed: predictions add it to this model's own
+   * (Gaussian posteriors from disjoint data multiply, so their natural parameters add). Derived state,
+   * rebuilt from the others' latest shares; never serialised with this model.
+   */
+  private external: { baseline: ShareWeights | undefined; arms: Map<string, ShareWeights> } | undefined;
   private readonly q0b: number;
   private readonly q0a: number;
   private readonly m0b: Float64Array;
@@ -111,6 +130,7 @@ export class LogisticArms {
   predict(armId: string, x: ArrayLike<number>, nowMs: number, out: { mu: number; sd: number }): { mu: number; sd: number } {
     const a = this.armAt(armId, nowMs);
     const b = this.baseline;
+    if (this.external) return this.predictMerged(armId, a, x, nowMs, out);
     let mu = 0;
     let v = 0;
     for (let i = 0; i < x.length; i++) {
@@ -122,6 +142,68 @@ export class LogisticArms {
     out.mu = mu;
     out.sd = Math.sqrt(v);
     return out;
+  }
+
+  /** predict() with the other models' learning added: natural parameters summed per weight. */
+  private predictMerged(armId: string, a: Weights, x: ArrayLike<number>, nowMs: number, out: { mu: number; sd: number }): { mu: number; sd: number } {
+    const ext = this.external!;
+    const eb = ext.baseline;
+    const ea = ext.arms.get(armId);
+    const gb = eb ? this.gammaTo(eb.t, nowMs) : 0;
+    const ga = ea ? this.gammaTo(ea.t, nowMs) : 0;
+    const b = this.baseline;
+    let mu = 0;
+    let v = 0;
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      const qb = b.q[i]! + (eb ? eb.dq[i]! * gb : 0);
+      const mb = (b.q[i]! * b.m[i]! + (eb ? eb.deta[i]! * gb : 0)) / qb;
+      const qa = a.q[i]! + (ea ? ea.dq[i]! * ga : 0);
+      const ma = (a.q[i]! * a.m[i]! + (ea ? ea.deta[i]! * ga : 0)) / qa;
+      mu += (mb + ma) * xi;
+      v += (xi * xi) / qa;
+    }
+    out.mu = mu;
+    out.sd = Math.sqrt(v);
+    return out;
+  }
+
+  private gammaTo(t: number, nowMs: number): number {
+    return this.decayRate > 0 && nowMs > t ? Math.exp(-(nowMs - t) * this.decayRate) : 1;
+  }
+
+  /** This model's own learning beyond its prior (what a partition shares with the others), to 6 significant digits. */
+  ownShare(): LogisticShare {
+    const r = (v: number) => Number(v.toPrecision(6));
+    const share = (w: Weights, q0: number, m0: Float64Array | undefined): ShareWeights => ({
+      dq: Array.from(w.q, (q) => r(q - q0)),
+      deta: Array.from(w.q, (q, i) => r(q * w.m[i]! - (m0 ? q0 * m0[i]! : 0))),
+      t: w.t,
+    });
+    return { baseline: share(this.baseline, this.q0b, this.m0b), arms: Object.fromEntries([...this.arms].map(([k, w]) => [k, share(w, this.q0a, undefined)])) };
+  }
+
+  /** Replaces what other models learned with the sum of these shares (each decayed to the latest of their times). */
+  setExternal(shares: readonly LogisticShare[]): void {
+    if (shares.length === 0) {
+      this.external = undefined;
+      return;
+    }
+    const add = (into: ShareWeights | undefined, s: ShareWeights): ShareWeights => {
+      if (!into) return { dq: s.dq.slice(), deta: s.deta.slice(), t: s.t };
+      const t = Math.max(into.t, s.t);
+      const gi = this.gammaTo(into.t, t);
+      const gs = this.gammaTo(s.t, t);
+      return { dq: into.dq.map((v, i) => v * gi + (s.dq[i] ?? 0) * gs), deta: into.deta.map((v, i) => v * gi + (s.deta[i] ?? 0) * gs), t };
+    };
+    let baseline: ShareWeights | undefined;
+    const arms = new Map<string, ShareWeights>();
+    for (const sh of shares) {
+      if (sh.baseline.dq.length === this.opts.dims) baseline = add(baseline, sh.baseline);
+      for (const [k, w] of Object.entries(sh.arms)) if (w.dq.length === this.opts.dims) arms.set(k, add(arms.get(k), w));
+    }
+    this.external = { baseline, arms };
   }
 
   /** P(conversion) under the arm at the posterior mean (no draw). */

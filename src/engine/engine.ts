@@ -3,7 +3,7 @@
 // its name: intake (lateness, duplicates, watermark), points (which events are decision points),
 // decide (guards, margins, model, policy), attribution (open decisions, purchases, expiry, learning),
 // sync (partitions sharing what they learned).
-import { AmountPosterior, ArmTable, LogisticArms, ScoreArms, logit } from "../bandit/index.ts";
+import { AmountPosterior, ArmTable, LogisticArms, ScoreArms, logit, type LogisticShare } from "../bandit/index.ts";
 import type { Rng } from "../random/index.ts";
 import type { CustomerEvent, ShopEvent } from "../events/index.ts";
 import { FeatureStore, featuresOf, observe, type CustomerState, type FeatureVector } from "../features/index.ts";
@@ -56,6 +56,8 @@ export interface Engine {
   lastPurgeMs: number;
   /** Partitioned mode: the latest counts each other partition shared (by partition number). */
   remoteArms: Record<string, SyncArms>;
+  /** Partitioned mode: the latest logistic learning each other partition shared. */
+  remoteLogistic: Record<string, LogisticShare>;
   counters: EngineCounters;
   /** Buffers one decision reuses (this engine's own: engines in one process share nothing). */
   scratch: DecideScratch & { arms: ScoreArms; policy: PolicyScratch };
@@ -98,6 +100,7 @@ export function createEngine(cfg: EngineConfig): Engine {
     farFutureAnchorMs: 0,
     lastPurgeMs: 0,
     remoteArms: {},
+    remoteLogistic: {},
     counters: { events: 0, decisions: 0, late: 0, farFuture: 0, duplicates: 0, outcomes: 0, overflowed: 0, staleInventory: 0 },
     scratch: Object.assign(new DecideScratch(), { arms: new ScoreArms(), policy: new PolicyScratch() }),
   };
@@ -146,7 +149,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
     return out;
   }
   if (ev.type === "sync") {
-    applySync(e, ev.from, ev.arms);
+    applySync(e, ev.from, ev.arms, ev.logistic);
     return out;
   }
   // A promotion change (issue 15) is applied where it stands in the log; its time is when it was asked

@@ -1,4 +1,4 @@
-export { ownArms, rebuildExternal } from "./sync.ts";
+export { ownArms, ownLogistic, rebuildExternal } from "./sync.ts";
 export type { SyncArms } from "./sync.ts";
 export { createEngine, step, addPromotion, removePromotion, customerFeatures, FAR_FUTURE_RUN_TO_JUMP, logisticFor, amountsFor } from "./engine.ts";
 export type { Engine, EngineCounters } from "./engine.ts";

@@ -22,6 +22,7 @@ export interface EngineState {
   farFutureAnchorMs: number;
   lastPurgeMs: number;
   remoteArms?: Engine["remoteArms"];
+  remoteLogistic?: Engine["remoteLogistic"];
   counters: EngineCounters;
   promotions: PromotionJSON[];
   arms: ArmTableState;
@@ -50,6 +51,7 @@ function smallStateOf(e: Engine): SmallState {
     farFutureAnchorMs: e.farFutureAnchorMs,
     lastPurgeMs: e.lastPurgeMs,
     remoteArms: structuredClone(e.remoteArms),
+    remoteLogistic: structuredClone(e.remoteLogistic),
     counters: { ...e.counters },
     promotions: [...e.promotions.values()].map((p) => ({
       ...p,
@@ -151,6 +153,7 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   e.farFutureAnchorMs = s.farFutureAnchorMs;
   e.lastPurgeMs = s.lastPurgeMs;
   e.remoteArms = structuredClone(s.remoteArms ?? {});
+  e.remoteLogistic = structuredClone(s.remoteLogistic ?? {});
   rebuildExternal(e);
   e.counters = { ...s.counters };
   e.promotions.clear();

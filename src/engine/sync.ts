@@ -1,7 +1,7 @@
 // Partitioned processors (issue #8) share what they learned: each partition publishes its own
-// posterior counts into the others' streams as `sync` events; a partition's posterior is its own
-// counts plus the sum of the others' latest.
-import { ArmTable } from "../bandit/index.ts";
+// posterior counts, and its logistic model's learning beyond the prior, into the others' streams as
+// `sync` events; a partition's posteriors are its own plus the sum of the others' latest.
+import { ArmTable, type LogisticShare } from "../bandit/index.ts";
 import type { Engine } from "./engine.ts";
 
 /** Wire form of a table's counts: arm → cell ("" for arm-wide) → [successes, failures, time]. */
@@ -18,9 +18,15 @@ export function ownArms(e: Engine): SyncArms {
   return out;
 }
 
-/** Another partition's counts arrive: posteriors become own + the sum of the others' latest. */
-export function applySync(e: Engine, from: number, arms: SyncArms): void {
+/** This engine's logistic model's own learning (undefined for the tabular model). */
+export function ownLogistic(e: Engine): LogisticShare | undefined {
+  return e.logistic?.ownShare();
+}
+
+/** Another partition's learning arrives: posteriors become own + the sum of the others' latest. */
+export function applySync(e: Engine, from: number, arms: SyncArms, logistic?: LogisticShare): void {
   e.remoteArms[String(from)] = arms;
+  if (logistic) e.remoteLogistic[String(from)] = logistic;
   rebuildExternal(e);
 }
 
@@ -35,4 +41,5 @@ export function rebuildExternal(e: Engine): void {
     ),
   }));
   e.arms.external = states.length ? ArmTable.sum(e.arms.opts, states) : undefined;
+  e.logistic?.setExternal(Object.values(e.remoteLogistic));
 }

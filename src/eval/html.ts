@@ -116,7 +116,7 @@ function simSection(r: SimReport): string {
     xLabel: "decisions",
     yLabel: "share of oracle",
     xs: r.series.decisions,
-    series: names.map((n) => ({ name: n, ys: r.series.rollingShare[n]!, color: colors[n]! })),
+    series: names.map((n) => ({ name: n, ys: r.series.rollingShare[n]!, color: colors[n]!, dash: n.startsWith("fixed:") })),
     format: (v) => `${Math.round(v * 100)}%`,
     marks,
     refs: [{ y: r.settings.recoveryShare, label: pct(r.settings.recoveryShare, 0) }],
@@ -126,7 +126,7 @@ function simSection(r: SimReport): string {
     xLabel: "decisions",
     yLabel: "regret ($)",
     xs: r.series.decisions,
-    series: names.map((n) => ({ name: n, ys: r.series.cumulativeRegret[n]!.map((c) => c / 100), color: colors[n]! })),
+    series: names.map((n) => ({ name: n, ys: r.series.cumulativeRegret[n]!.map((c) => c / 100), color: colors[n]!, dash: n.startsWith("fixed:") })),
     format: (v) => `$${Math.round(v).toLocaleString("en-US")}`,
     marks,
   });
@@ -153,13 +153,13 @@ ${rows}</table>
 <figure>${share}</figure>
 <figure>${reg}</figure>
 ${ch}
-<p class="muted">Diagnostic: a policy that sees only the engine's segments and, in hindsight, always took the arm with the best average true value in each segment would earn ${pct(r.segmentOracleShare.all)} of the oracle (${pct(r.segmentOracleShare.lastHalf)} over the last half). The gap between that and 100% is what the segment rules cannot see; the gap between it and ts-segmented is what the learning leaves on the table.</p>`;
+<p class="muted">Diagnostic: a policy that sees only the engine's segments and, in hindsight, always took the arm with the best average true value in each segment would earn ${pct(r.segmentOracleShare.all)} of the oracle (${pct(r.segmentOracleShare.lastHalf)} over the last half). The engine's decisions do not use those segments (they use the conversion model per customer and the product at hand), so it can and does earn more than this.</p>`;
 }
 
 export function simHtml(reports: readonly SimReport[]): string {
   const body = `
 <h1>Does the promotion engine learn? Regret against the simulator's truth</h1>
-<p>The simulator is a shop with simulated shoppers whose hidden types decide how they respond to a promotion: some buy anyway (a discount only costs margin), some are persuaded, some are put off, some never buy. For every decision point (a shopper on the site, a cart left behind, a message) it knows the <b>expected incremental margin</b> of each promotion: the margin it would earn with that offer minus what it would earn with no offer. The <b>oracle</b> always picks the best of the offers the engine was allowed to make (stock, budget, channel, frequency caps); <b>regret</b> is what a policy's pick falls short of it, summed over decisions. Each policy runs through the engine's own pipeline on its own copy of the same simulated shop (same seed). Decisions taken by the random control draw are left out on both sides.</p>
+<p>The simulator is a shop with simulated shoppers whose hidden types decide how they respond to a promotion: some buy anyway (a discount only costs margin), some are persuaded, some are put off, some never buy. For every decision point (a shopper looking at a product, a cart left behind, a message) it knows the <b>expected incremental margin</b> of each promotion: the margin it would earn with that offer minus what it would earn with no offer. The <b>oracle</b> always picks the best of the offers the engine was allowed to make (stock, budget, channel, frequency caps); <b>regret</b> is what a policy's pick falls short of it, summed over decisions. Each policy runs through the engine's own pipeline on its own copy of the same simulated shop (same seed), so stock and budgets run out as they would: the engine as configured, a greedy conversion maximiser (never control), uniform, and every promotion as a fixed rule (offered wherever it is a candidate, control elsewhere; dashed). Decisions taken by the random control draw are left out on both sides.</p>
 ${reports.map(simSection).join("\n")}`;
   return page(`Simulator regret: ${reports.map((r) => r.scenario).join(", ")}`, body);
 }

@@ -91,6 +91,10 @@ export const AllowanceEvent = Type.Object(
   },
   { additionalProperties: false },
 );
+const ShareWeightsSchema = Type.Object(
+  { dq: Type.Array(Type.Number(), { maxItems: 256 }), deta: Type.Array(Type.Number(), { maxItems: 256 }), t: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 /** What another partition has learned: its own posterior counts, [successes, failures, time] per arm and segment. */
 export const SyncEvent = Type.Object(
   {
@@ -99,6 +103,16 @@ export const SyncEvent = Type.Object(
     ts: Ts,
     from: Type.Integer({ minimum: 0, maximum: 1023 }),
     arms: Type.Record(Type.String(), Type.Record(Type.String(), Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]))),
+    /** The logistic model's learning beyond its prior (natural parameters added): baseline and per arm. */
+    logistic: Type.Optional(
+      Type.Object(
+        {
+          baseline: ShareWeightsSchema,
+          arms: Type.Record(Type.String(), ShareWeightsSchema),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

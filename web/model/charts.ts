@@ -95,15 +95,15 @@ export function newlyExcluded(a: ArmPoint | undefined, prev: ArmPoint | undefine
 export const CHARTS: readonly ChartSpec[] = [
   {
     id: "chart-posterior",
-    heading: "Posterior mean of each arm (95% interval)",
-    hint: "What the policy believes each arm earns per decision, all segments together. Bands narrow as evidence accumulates.",
+    heading: "Conversion when offered: posterior mean of each arm (95% interval)",
+    hint: "How often each arm's decisions convert, as a Beta posterior over all its decisions (the decision itself uses the conversion model per customer, times the margin if bought). Bands narrow as evidence accumulates.",
     yFormat: "percent",
     arms: perArm(all, (a) => a.mean, (a) => [a.lo, a.hi]),
   },
   {
     id: "chart-uplift",
     heading: "Uplift vs holdout control (conversion, 95% interval)",
-    hint: "Conversion minus the random holdout's. Above zero it causes purchases; a band across zero is not proven yet.",
+    hint: "Conversion minus the random holdout's where the promotion applied. Above zero it causes purchases; a band across zero is not proven yet.",
     yFormat: "percent",
     arms: perArm(promotionsOnly, (a) => a.uplift, (a) => [a.upLo, a.upHi]),
   },
