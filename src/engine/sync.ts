@@ -10,9 +10,12 @@ export type SyncArms = Record<string, Record<string, [number, number, number]>>;
 /** This engine's own counts in sync form (what a partition shares with the others). */
 export function ownArms(e: Engine): SyncArms {
   const out: SyncArms = {};
+  // Six significant digits: a count's rounding error stays far below one observation, and the event a
+  // third of the size (sync events grow with promotions × cells).
+  const r = (v: number) => Number(v.toPrecision(6));
   for (const [id, a] of Object.entries(e.arms.toJSON().arms)) {
-    const segs: Record<string, [number, number, number]> = { "": [a.global.s, a.global.f, a.global.t] };
-    for (const [k, c] of Object.entries(a.segments)) segs[k] = [c.s, c.f, c.t];
+    const segs: Record<string, [number, number, number]> = { "": [r(a.global.s), r(a.global.f), a.global.t] };
+    for (const [k, c] of Object.entries(a.segments)) segs[k] = [r(c.s), r(c.f), c.t];
     out[id] = segs;
   }
   return out;
