@@ -54,7 +54,7 @@ export function toPoint(s: LiveSnapshot, prev: HistoryPoint | undefined, regret:
       spentCents: a.budget?.spentCents ?? null,
       reservedCents: a.budget?.reservedCents ?? null,
       budgetCents: a.budget?.budgetCents ?? null,
-      excluded: Object.values(a.excluded).reduce((x, y) => x + y, 0),
+      excluded: a.guardExclusions,
     };
   }
   const dt = prev ? (s.wallMs - prev.t) / 1000 : 0;

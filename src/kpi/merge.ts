@@ -52,6 +52,7 @@ export function mergeSnapshots(snaps: readonly LiveSnapshot[]): LiveSnapshot {
         ? { budgetCents: budgets[0]!.budgetCents, reservedCents: sumBy(budgets, (b) => b.reservedCents), spentCents: sumBy(budgets, (b) => b.spentCents) }
         : null,
       excluded: addRecords(parts.map((a) => a.excluded)),
+      guardExclusions: sumBy(parts, (a) => a.guardExclusions),
     };
   });
   const lat = snaps.reduce((a, b) => (b.latencyMs.count > a.latencyMs.count ? b : a)).latencyMs;

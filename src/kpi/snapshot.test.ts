@@ -105,6 +105,22 @@ describe("buildSnapshot: uplift against the holdout", () => {
     expect(s.arms.find((x) => x.id === CONTROL)!.matchedHoldout).toBeNull();
   });
 
+  it("counts a guard's exclusions apart from a promotion that had nothing to offer (not applicable, no margin)", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a")] }));
+    const k = new KpiAccumulator();
+    const d = decision(CONTROL, "all");
+    d.explanation.excluded = [
+      { promotionId: "a", reason: "not-applicable" },
+      { promotionId: "a", reason: "out-of-stock" },
+      { promotionId: "a", reason: "no-margin" },
+      { promotionId: "a", reason: "budget-spent" },
+    ];
+    k.onDecision(d);
+    const a = buildSnapshot(e, k, 0).arms.find((x) => x.id === "a")!;
+    expect(a.excluded).toEqual({ "not-applicable": 1, "out-of-stock": 1, "no-margin": 1, "budget-spent": 1 });
+    expect(a.guardExclusions).toBe(2);
+  });
+
   it("has no uplift before the holdout has a closed trial", () => {
     const e = createEngine(engineConfig({ promotions: [promo("a")] }));
     const k = new KpiAccumulator();

@@ -32,6 +32,20 @@ export interface ArmSnapshot {
   overPromisedUnits?: number;
   budget: { budgetCents: number; reservedCents: number; spentCents: number } | null;
   excluded: Record<string, number>;
+  /**
+   * Decision points where a guard (schedule, channel, stock, budget, frequency cap) kept it out: the
+   * exclusions above but for "not-applicable" and "no-margin", which say the promotion had nothing to
+   * offer there, not that a limit was reached.
+   */
+  guardExclusions: number;
+}
+
+/** Exclusion reasons that are not a guard reaching a limit. */
+const NOT_GUARDS = new Set(["not-applicable", "no-margin"]);
+export function guardExclusionsOf(excluded: Record<string, number>): number {
+  let n = 0;
+  for (const [reason, k] of Object.entries(excluded)) if (!NOT_GUARDS.has(reason)) n += k;
+  return n;
 }
 
 export interface KpiSnapshot {
@@ -123,6 +137,7 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       // The promotion's own budget (partitioned, the ledger holds only this partition's grant of it).
       budget: budget && p ? { budgetCents: p.budgetCents, reservedCents: budget.reservedCents, spentCents: budget.spentCents } : null,
       excluded: { ...(k.exclusions.get(id) ?? {}) },
+      guardExclusions: guardExclusionsOf(k.exclusions.get(id) ?? {}),
     };
   });
   return {

@@ -4,7 +4,7 @@ import { armRows, verdictOf } from "./arms.ts";
 
 const arm = (id: string, mean: number, over: Partial<ArmSnapshot> = {}): ArmSnapshot => ({
   id, name: id, posterior: { alpha: 1, beta: 1, mean, ci95: [mean - 0.1, mean + 0.1] }, decisions: 10, share: 0.5, trials: 8, conversions: 2,
-  conversion: { estimate: 0.25, ci95: [0.1, 0.5] }, uplift: null, matchedHoldout: null, marginUplift: null, upliftBySegment: {}, stock: null, budget: null, excluded: {}, ...over,
+  conversion: { estimate: 0.25, ci95: [0.1, 0.5] }, uplift: null, matchedHoldout: null, marginUplift: null, upliftBySegment: {}, stock: null, budget: null, excluded: {}, guardExclusions: 0, ...over,
 });
 
 describe("verdictOf", () => {
@@ -23,7 +23,7 @@ describe("armRows", () => {
   it("formats each arm and marks the leader", () => {
     const kpi = {
       arms: [
-        arm("a", 0.2, { uplift: { estimate: 0.05, ci95: [0.01, 0.09] }, stock: 12, budget: { budgetCents: 1000, reservedCents: 100, spentCents: 400 }, excluded: { "out-of-stock": 2, "budget-spent": 1 } }),
+        arm("a", 0.2, { uplift: { estimate: 0.05, ci95: [0.01, 0.09] }, stock: 12, budget: { budgetCents: 1000, reservedCents: 100, spentCents: 400 }, excluded: { "out-of-stock": 2, "budget-spent": 1, "not-applicable": 40 }, guardExclusions: 3 }),
         arm("control", 0.4, { trials: 0 }),
       ],
     } as unknown as LiveSnapshot;

@@ -46,7 +46,7 @@ export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
     stock: a.stock === null ? "–" : a.overPromisedUnits ? `${Math.max(0, a.stock)} (${a.overPromisedUnits} over)` : String(Math.max(0, a.stock)),
     stockNote: a.overPromisedUnits ? `${a.overPromisedUnits} more units are promised to open offers than are in stock: the stock fell after the offers were made. No new offer is made until it is back.` : "",
     budget: a.budget && a.budget.budgetCents > 0 ? formatValue((a.budget.spentCents + a.budget.reservedCents) / a.budget.budgetCents, "percent") : "–",
-    excluded: Object.values(a.excluded).reduce((x, y) => x + y, 0),
+    excluded: a.guardExclusions,
     leader: a.posterior.mean === best,
   }));
 }
