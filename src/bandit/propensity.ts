@@ -41,7 +41,12 @@ function cdfAtScore(A: ScoreArms, j: number, y: number): number {
  * the contenders' indices (pass one owned by the caller; grown when short). Floored at
  * PROPENSITY_FLOOR and capped at 1.
  */
-export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scratch: { contenders: Int32Array } = { contenders: new Int32Array(0) }): number {
+/** Per-call buffers of thompsonPropensity (owned by the caller, grown when short). */
+export interface PropensityScratch {
+  contenders: Int32Array;
+}
+
+export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scratch: PropensityScratch = { contenders: new Int32Array(0) }): number {
   const n = A.n;
   if (n === 1) return 1;
   const clamp = (p: number) => (p < PROPENSITY_FLOOR ? PROPENSITY_FLOOR : p > 1 ? 1 : p);
@@ -54,15 +59,24 @@ export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scra
     for (let j = 0; j < n; j++) if (j !== index) p *= cdfAtScore(A, j, si);
     return clamp(p);
   }
-  // yLo: the highest 10⁻⁷ quantile among the other arms' scores.
-  let yLo = 0;
+  // yLo: the highest 10⁻⁷ quantile among the other arms' scores. An arm's 10⁻⁷ quantile is below its
+  // centre, so arms whose centre is under the running yLo cannot raise it and are skipped (most of them,
+  // once the top arms are seen): each quantile costs an exp or a cube root.
   let topOther = -Infinity;
+  let top = -1;
   for (let j = 0; j < n; j++) {
     if (j === index) continue;
+    const c = A.centre(j);
+    if (c > topOther) {
+      topOther = c;
+      top = j;
+    }
+  }
+  let yLo = A.lowScore(top);
+  for (let j = 0; j < n; j++) {
+    if (j === index || j === top || A.centre(j) <= yLo) continue;
     const lo = A.lowScore(j);
     if (lo > yLo) yLo = lo;
-    const c = A.centre(j);
-    if (c > topOther) topOther = c;
   }
   const tLo = yLo / si;
   if (tLo >= 1) return PROPENSITY_FLOOR;
@@ -71,6 +85,7 @@ export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scra
   if (scratch.contenders.length < n) scratch.contenders = new Int32Array(Math.max(n, 2 * scratch.contenders.length));
   const C = scratch.contenders;
   let nc = 0;
+  // An arm whose highest score is at or below yLo is below every node's score (F = 1 there): left out.
   for (let j = 0; j < n; j++) if (j !== index && A.highScore(j) > yLo) C[nc++] = j;
   // The arm with the highest central score (the one Thompson sampling picks most of the time) has a
   // smooth integrand: half the nodes give it the same accuracy (measured: worst relative error 1.0%
