@@ -15,7 +15,7 @@ export interface WireEvent {
   subject: string;
   data: Uint8Array;
   id: string;
-  /** visit or send: the processor answers it with a decision. */
+  /** The processor answers it with a decision (the in-process engine decided at it: the same engine on the same events). */
   decisionPoint: boolean;
 }
 
@@ -31,6 +31,9 @@ export class EventSource {
   private readonly engine;
   private readonly subjects: Subjects;
   private buffer: ShopEvent[] = [];
+  /** Ids of the buffered events the in-process engine decided at. */
+  private readonly decided = new Set<string>();
+  private points = 0;
   private t: number;
   readonly counts: Record<string, number> = {};
   private bytes = 0;
@@ -49,7 +52,11 @@ export class EventSource {
       for (const o of this.world.advance(this.t)) {
         if (o.kind !== "event") continue;
         this.buffer.push(o.event);
-        for (const eff of step(this.engine, o.event, rngFromKey(this.cfg.processor.seed, o.event.id))) if (eff.kind === "decision") this.world.onDecision(eff.decision);
+        for (const eff of step(this.engine, o.event, rngFromKey(this.cfg.processor.seed, o.event.id)))
+          if (eff.kind === "decision") {
+            this.decided.add(o.event.id);
+            this.world.onDecision(eff.decision);
+          }
       }
     }
     const out = this.buffer.splice(0, n).map((e) => this.wire(e));
@@ -62,11 +69,12 @@ export class EventSource {
     this.counts[e.type] = (this.counts[e.type] ?? 0) + 1;
     this.bytes += data.byteLength;
     this.n++;
-    return { subject, data, id: e.id, decisionPoint: e.type === "visit" || e.type === "send" };
+    const decisionPoint = this.decided.delete(e.id);
+    if (decisionPoint) this.points++;
+    return { subject, data, id: e.id, decisionPoint };
   }
 
   mix(): EventMix {
-    const dp = (this.counts.visit ?? 0) + (this.counts.send ?? 0);
-    return { counts: { ...this.counts }, decisionPointShare: this.n ? dp / this.n : 0, meanBytes: this.n ? this.bytes / this.n : 0 };
+    return { counts: { ...this.counts }, decisionPointShare: this.n ? this.points / this.n : 0, meanBytes: this.n ? this.bytes / this.n : 0 };
   }
 }

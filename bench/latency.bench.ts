@@ -1,7 +1,8 @@
 // Latency (issue #7 §3): open loop at fixed offered loads, from an event's scheduled publish to the
 // receipt of its decision, against the live processor (in its own process, as configured). Only
-// decision points (visits, sends) get decisions, so only they are measured; the other events of the
-// mix are sent on the same schedule and load the processor as they would.
+// decision points (the events the engine decides at: product views, sends) get decisions, so only
+// they are measured; the other events of the mix are sent on the same schedule and load the processor
+// as they would.
 import type { BenchContext } from "./context.ts";
 import { DecisionWatch, runFeed, type FeedResult } from "./feed.ts";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
