@@ -5,13 +5,13 @@
 // m_a known at decision time (margin.ts) and p_a learned (the logistic or the tabular model); with
 // reward "conversion" m_a is 1. Thompson sampling draws p_a, so each arm's score is m_a times a draw.
 import type { Rng } from "../random/index.ts";
-import type { Channel, CustomerEvent, Decision, DecisionPoint } from "../events/index.ts";
+import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, type DecisionPoint } from "../events/index.ts";
 import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
 import { addPending } from "./attribution.ts";
 import { armFeatures, emptyContext, sharedContext, type SharedContext } from "./context.ts";
 import type { Engine } from "./engine.ts";
 import { capAllows, exclusionOf } from "./guards.ts";
-import { affinityFor, categoryWeights, expectedMargin, marginOnProduct, reservationCents, type DecisionProduct } from "./margin.ts";
+import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
 import { choose } from "./policy.ts";
 import { segmentOf } from "./segments.ts";
 import { CONTROL, type Effect, type Promotion } from "./types.ts";
@@ -58,7 +58,7 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   // The margin if bought: exact for a known product, expected over the customer's categories without
   // one, learned (AmountPosterior) when there is no catalog to price it.
   const weights = product ? undefined : categoryWeights(customer, e.ledger, s.weights);
-  const margin = (p: Promotion | undefined): number | undefined => (product ? marginOnProduct(p, product) : expectedMargin(p, weights!, e.ledger));
+  const margin = (p: Promotion | undefined): number | undefined => (product ? marginIfBoughtCents(p, product) : expectedMargin(p, weights!, e.ledger));
   const capOk = capAllows(customer, channel, ev.ts, e.cfg);
   for (const p of e.promotions.values()) {
     let why = exclusionOf(p, channel, ev.ts, customer, e.ledger, e.cfg, capOk, product);
@@ -112,16 +112,19 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   A.reset(n);
   const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
   const D = logistic ? logistic.opts.dims : 0;
+  // The affinity feature at a product decision is the same for every arm: the product's category.
+  let productAffinity = 0;
   if (logistic) {
     if (s.x.length < n * D) s.x = new Float64Array(Math.max(n * D, 2 * s.x.length));
     sharedContext(customer, ev.ts, product?.priceCents, channel !== "web", s.shared);
+    if (product) productAffinity = affinityFor(customer, product.category, e.ledger);
   }
   for (let j = 0; j < n; j++) {
     // Scale: the margin if bought (≥ 1 cent: control's margin can be 0 on a product sold at cost).
     const scale = marginObjective ? Math.max(1, margins[j]!) : 1;
     if (logistic) {
       const p = promos[j];
-      const aff = affinityOf(e, customer, p, product);
+      const aff = product ? productAffinity : affinityWithout(e, customer, p);
       const disc = p && product ? (product.priceCents > 0 ? reserved[j]! / product.priceCents : 0) : p ? Math.min(1, reserved[j]! / 5000) : 0;
       armFeatures(s.shared, aff, disc, s.x, j * D);
       logistic.predict(ids[j]!, s.x.subarray(j * D, (j + 1) * D), ev.ts, s.pred);
@@ -168,12 +171,11 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
 }
 
 /**
- * The affinity feature: the customer's category-view share for the product's category; with no
- * product, the chance the promotion applies to what they buy (1 for a promotion on everything, and for
- * control).
+ * The affinity feature with no product known: the chance the promotion applies to what the customer
+ * buys (their weight for its category; 1 for a promotion on everything, and for control). At a product
+ * decision it is the customer's weight for the product's category, the same for every arm.
  */
-function affinityOf(e: Engine, c: CustomerState, p: Promotion | undefined, product: DecisionProduct | undefined): number {
-  if (product) return affinityFor(c, product.category, e.ledger);
+function affinityWithout(e: Engine, c: CustomerState, p: Promotion | undefined): number {
   if (!p) return 1;
   if (p.category !== undefined) return affinityFor(c, p.category, e.ledger);
   if (p.productId !== undefined) {

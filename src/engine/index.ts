@@ -7,7 +7,7 @@ export type { PolicyChoice, PolicyOptions } from "./policy.ts";
 export { segmentOf } from "./segments.ts";
 export type { Rule } from "./segments.ts";
 export { capAllows, exclusionOf } from "./guards.ts";
-export { reservationCents, productOf, marginOnProduct, expectedMargin, categoryWeights, affinityFor } from "./margin.ts";
+export { reservationCents, productOf, expectedMargin, categoryWeights, affinityFor } from "./margin.ts";
 export type { DecisionProduct } from "./margin.ts";
 export { CONTEXT_FEATURES, CONTEXT_DIMS } from "./context.ts";
 export { cellOf } from "./decide.ts";

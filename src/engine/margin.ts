@@ -22,11 +22,6 @@ export function productOf(productId: string, category: string | undefined, price
   return { productId, category, priceCents, costCents: Math.round(priceCents * (1 - cfg.bandit.defaultMarginShare)) };
 }
 
-/** The margin if bought under the arm (undefined: control) of a known product. */
-export function marginOnProduct(p: Promotion | undefined, product: DecisionProduct): number {
-  return marginIfBoughtCents(p, product);
-}
-
 /** How much weight the catalog's category mix gets against the customer's own category views (views' worth). */
 const AFFINITY_PRIOR_VIEWS = 1;
 
