@@ -78,6 +78,7 @@ export class LogisticArms {
   private readonly q0a: number;
   private readonly m0b: Float64Array;
   private readonly decayRate: number;
+  private readonly scratch = { mu: 0, sd: 0 };
 
   constructor(readonly opts: LogisticOptions) {
     if (opts.baselinePriorMean.length !== opts.dims) throw new Error(`baselinePriorMean has ${opts.baselinePriorMean.length} values for ${opts.dims} features`);
@@ -131,17 +132,26 @@ export class LogisticArms {
     const a = this.armAt(armId, nowMs);
     const b = this.baseline;
     if (this.external) return this.predictMerged(armId, a, x, nowMs, out);
+    this.project(a, b, x, false, out);
+    out.sd = Math.sqrt(out.sd);
+    return out;
+  }
+
+  /**
+   * The log-odds along x: mean (baseline and arm) into out.mu, and its variance into out.sd (the arm
+   * term's alone, or with `withBaseline` the baseline's too), as a variance: the caller takes the root.
+   */
+  private project(a: Weights, b: Weights, x: ArrayLike<number>, withBaseline: boolean, out: { mu: number; sd: number }): void {
     let mu = 0;
     let v = 0;
     for (let i = 0; i < x.length; i++) {
       const xi = x[i]!;
       if (xi === 0) continue;
       mu += (b.m[i]! + a.m[i]!) * xi;
-      v += (xi * xi) / a.q[i]!;
+      v += xi * xi * (withBaseline ? 1 / b.q[i]! + 1 / a.q[i]! : 1 / a.q[i]!);
     }
     out.mu = mu;
-    out.sd = Math.sqrt(v);
-    return out;
+    out.sd = v;
   }
 
   /** predict() with the other models' learning added: natural parameters summed per weight. */
@@ -216,14 +226,10 @@ export class LogisticArms {
   learn(armId: string, x: ArrayLike<number>, y: 0 | 1, nowMs: number): void {
     const a = this.armAt(armId, nowMs);
     const b = this.baseline;
-    let mu = 0;
-    let v = 0;
-    for (let i = 0; i < x.length; i++) {
-      const xi = x[i]!;
-      if (xi === 0) continue;
-      mu += (b.m[i]! + a.m[i]!) * xi;
-      v += xi * xi * (1 / b.q[i]! + 1 / a.q[i]!);
-    }
+    const pr = this.scratch;
+    this.project(a, b, x, true, pr);
+    const mu = pr.mu;
+    const v = pr.sd;
     if (v <= 0) return;
     // Newton on f(s) = −(s − μ)²/(2v) + y·s − log(1 + e^s), concave: a few steps reach 1e-9.
     let s = mu;
