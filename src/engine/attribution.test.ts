@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { rngFromKey } from "../random/index.ts";
 import type { Decision, ShopEvent } from "../events/index.ts";
 import { MIN, T0, engineConfig, ev, promo } from "../../test/support/engine.ts";
-import { CONTROL, PendingTable, cellOf, createEngine, step, type Effect, type Engine, type EngineConfig, type Outcome, type Pending } from "./index.ts";
+import { Value } from "@sinclair/typebox/value";
+import { OutcomeSchema } from "../events/index.ts";
+import { CONTROL, PendingTable, cellOf, createEngine, outcomeRecord, step, type Effect, type Engine, type EngineConfig, type Outcome, type Pending } from "./index.ts";
 
 /** The tabular model's cell of a visit decision in the one segment these tests use. */
 const CELL = cellOf("visit", "all");
@@ -33,6 +35,7 @@ describe("PendingTable", () => {
     cell: CELL,
     point: "visit",
     holdout: false,
+    propensity: 1,
     learn: true,
     seq: 0,
     ts,
@@ -166,5 +169,23 @@ describe("attribution through step", () => {
     expect([a!.point, a!.productId, b!.productId]).toEqual(["product-view", "sku-a", "sku-b"]);
     const [o] = outcomes(run(e, ev.purchase({ ts: T0 + 5 * MIN, customerId: "c1", totalCents: 2_000, items: [{ productId: "sku-a", quantity: 1, priceCents: 2_000 }] })));
     expect(o!.decisionId).toBe(a!.id);
+  });
+});
+
+describe("outcomes as the contract publishes them", () => {
+  it("says how the decision closed, with its propensity, times, revenue, margin and discount, and is valid against the schema", () => {
+    const e = engine();
+    e.ledger.setInventory("sku", "toys", 100, 2_000, 1_200, T0);
+    const [a] = decisions(run(e, ev.visit("c1", T0)));
+    const [b] = decisions(run(e, ev.visit("c2", T0 + 1)));
+    const [o1] = outcomes(run(e, ev.purchase({ ts: T0 + MIN, customerId: "c1", totalCents: 1_600, discountCents: 400, promotionId: "p", decisionId: a!.id, items: [{ productId: "sku", quantity: 1, priceCents: 2_000 }] })));
+    const r1 = outcomeRecord(o1!);
+    expect(r1).toMatchObject({ id: `o-${a!.id}`, decisionId: a!.id, eventId: a!.eventId, closedBy: "redeemed", propensity: a!.propensity, openedAt: T0, closedAt: T0 + MIN, revenueCents: 1_600, marginCents: 400, discountCents: 400, reward: 1, learned: true });
+    expect(Value.Check(OutcomeSchema, r1)).toBe(true);
+    // b ends with its window: expired, nothing earned.
+    const [o2] = outcomes(run(e, ev.view("c9", T0 + 40 * MIN)));
+    const r2 = outcomeRecord(o2!);
+    expect(r2).toMatchObject({ decisionId: b!.id, closedBy: "expired", revenueCents: 0, marginCents: 0, reward: 0, closedAt: b!.expiresAt });
+    expect(Value.Check(OutcomeSchema, r2)).toBe(true);
   });
 });

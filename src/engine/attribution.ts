@@ -1,5 +1,5 @@
 import { Heap } from "heap-js";
-import type { Decision, ShopEvent } from "../events/index.ts";
+import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
 import { noteOutcome } from "../features/index.ts";
 import type { Rng } from "../random/index.ts";
 import type { Engine } from "./engine.ts";
@@ -102,6 +102,7 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
     productId: d.productId,
     ...(d.holdout ? { candidates: d.explanation.candidates.flatMap((c) => (c.promotionId === CONTROL ? [] : [c.promotionId])) } : {}),
     holdout: d.holdout,
+    propensity: d.propensity,
     learn,
     ts: d.ts,
     expiresAt: d.expiresAt,
@@ -126,7 +127,7 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
       if (old.x && e.logistic) e.logistic.retractFailure(old.promotionId, old.x, d.ts);
     }
     old.learn = false;
-    out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
+    out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
   }
 }
 
@@ -134,7 +135,7 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
 export function expire(e: Engine, rng: Rng, out: Effect[]): void {
   const before = e.watermarkMs - e.cfg.features.allowedLatenessMs;
   for (let p = e.pending.popExpired(before); p; p = e.pending.popExpired(before)) {
-    out.push({ kind: "outcome", outcome: close(e, p, { converted: false, marginCents: 0, discountCents: 0, redeemed: false, cause: "expired", ts: p.expiresAt }, rng) });
+    out.push({ kind: "outcome", outcome: close(e, p, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "expired", ts: p.expiresAt }, rng) });
   }
 }
 
@@ -161,7 +162,7 @@ export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]
   const redeemed = ev.promotionId !== undefined && ev.promotionId === p.promotionId;
   out.push({
     kind: "outcome",
-    outcome: close(e, p, { converted: true, marginCents: purchaseMarginCents(e, ev), discountCents: redeemed ? ev.discountCents ?? 0 : 0, redeemed, cause: "purchase", ts: ev.ts }, rng),
+    outcome: close(e, p, { converted: true, marginCents: purchaseMarginCents(e, ev), revenueCents: ev.totalCents, discountCents: redeemed ? ev.discountCents ?? 0 : 0, redeemed, cause: "purchase", ts: ev.ts }, rng),
   });
 }
 
@@ -198,6 +199,7 @@ function creditedDecision(open: Pending[], ev: PurchaseEvent): Pending | undefin
 interface Close {
   converted: boolean;
   marginCents: number;
+  revenueCents: number;
   discountCents: number;
   redeemed: boolean;
   cause: Outcome["cause"];
@@ -233,6 +235,13 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
   }
   return {
     decisionId: p.decisionId,
+    eventId: p.decisionId.slice(2),
+    point: p.point,
+    ...(p.productId !== undefined ? { productId: p.productId } : {}),
+    propensity: p.propensity,
+    openedAt: p.ts,
+    revenueCents: c.revenueCents,
+    closedBy: c.cause === "purchase" ? (c.redeemed ? "redeemed" : "purchased") : c.cause,
     customerId: p.customerId,
     channel: p.channel,
     promotionId: p.promotionId,
@@ -247,4 +256,30 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
     cause: c.cause,
     ts: c.ts,
   };
+}
+
+/** An outcome as the contract publishes it on `outcomes.<channel>` (msg id = its `id`). */
+export function outcomeRecord(o: Outcome): OutcomeRecord {
+  const r: OutcomeRecord = {
+    id: `o-${o.decisionId}`,
+    decisionId: o.decisionId,
+    eventId: o.eventId,
+    customerId: o.customerId,
+    channel: o.channel,
+    point: o.point,
+    promotionId: o.promotionId,
+    segment: o.segment,
+    holdout: o.holdout,
+    propensity: o.propensity,
+    openedAt: o.openedAt,
+    closedAt: o.ts,
+    closedBy: o.closedBy,
+    revenueCents: o.revenueCents,
+    marginCents: o.marginCents,
+    discountCents: o.discountCents,
+    reward: o.reward,
+    learned: o.learn && o.cause !== "overflow",
+  };
+  if (o.productId !== undefined) r.productId = o.productId;
+  return r;
 }

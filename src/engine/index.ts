@@ -13,7 +13,7 @@ export { CONTEXT_FEATURES, CONTEXT_DIMS } from "./context.ts";
 export { cellOf } from "./decide.ts";
 export { Ledger } from "./ledger.ts";
 export type { ProductInfo, BudgetInfo, CategoryStats } from "./ledger.ts";
-export { PendingTable } from "./attribution.ts";
+export { PendingTable, outcomeRecord } from "./attribution.ts";
 export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";
 export type { Effect, EngineConfig, Outcome, Pending, Promotion, PolicyKind, DecisionPointsConfig } from "./types.ts";
 export { engineToJSON, engineFromJSON, EngineSnapshot, ENGINE_STATE_VERSION } from "./persist.ts";

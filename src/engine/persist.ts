@@ -145,7 +145,8 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   e.features = FeatureStore.fromJSON(e.features.opts, s.features);
   e.ledger = Ledger.fromJSON(s.ledger);
   e.pending = new PendingTable();
-  for (const p of s.pending) e.pending.add({ ...p, closed: false }, true);
+  // (A checkpoint written before outcomes carried propensities has none: 1, "certain".)
+  for (const p of s.pending) e.pending.add({ ...p, propensity: p.propensity ?? 1, closed: false }, true);
   e.recentIds.clear();
   for (const id of s.recentIds) e.recentIds.add(id);
   e.watermarkMs = s.watermarkMs;

@@ -127,6 +127,8 @@ export interface Pending {
   /** A holdout decision's candidate promotions: those that applied, for uplift matched on them. */
   candidates?: string[] | undefined;
   holdout: boolean;
+  /** The decision's logged propensity. */
+  propensity: number;
   /** false for forced control (nothing eligible): not a policy choice, so nothing to learn. */
   learn: boolean;
   ts: number;
@@ -140,6 +142,16 @@ export interface Pending {
 
 export interface Outcome {
   decisionId: string;
+  eventId: string;
+  point: DecisionPoint;
+  productId?: string | undefined;
+  propensity: number;
+  /** When the decision was made (event time). */
+  openedAt: number;
+  /** The purchase's total after discount, cents (0 without a purchase). */
+  revenueCents: number;
+  /** redeemed: a purchase used its offer; purchased: a purchase credited to it without. */
+  closedBy: "redeemed" | "purchased" | "expired" | "overflow";
   customerId: string;
   channel: Channel;
   promotionId: string;
@@ -155,6 +167,7 @@ export interface Outcome {
   discountCents: number;
   /** How it closed: a purchase, the window's end, or overflow of the pending table. */
   cause: "purchase" | "expired" | "overflow";
+  /** When it closed (event time). */
   ts: number;
 }
 

@@ -17,8 +17,10 @@ export {
   EVENT_TYPES,
   EXCLUSION_REASONS,
   DECISION_POINTS,
+  OutcomeSchema,
+  OUTCOME_CLOSES,
 } from "./schema.ts";
-export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint } from "./schema.ts";
+export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint, OutcomeRecord } from "./schema.ts";
 export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT } from "./errors.ts";

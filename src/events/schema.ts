@@ -192,3 +192,36 @@ export const DecisionSchema = Type.Object(
   { $id: "https://promo-stream.local/schema/decision.json", title: "promo-stream decision", additionalProperties: false },
 );
 export type Decision = Static<typeof DecisionSchema>;
+
+/**
+ * What became of a decision, published on `outcomes.<channel>` (stream OUTCOMES, msg id `o-<decision id>`)
+ * when it closes: by a purchase that redeemed its offer, by a purchase credited to it without (control, or
+ * an offer not used), by the end of its attribution window, or early to bound memory (overflow: its
+ * outcome is unknown and nothing was learned from it).
+ */
+export const OUTCOME_CLOSES = ["redeemed", "purchased", "expired", "overflow"] as const;
+export const OutcomeSchema = Type.Object(
+  {
+    id: Type.String({ description: "o-<decision id>" }),
+    decisionId: Type.String(),
+    eventId: Id,
+    customerId: CustomerId,
+    channel: ChannelSchema,
+    point: Type.Union(DECISION_POINTS.map((p) => Type.Literal(p))),
+    productId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$" })),
+    promotionId: Type.String({ description: "the decided promotion, or 'control'" }),
+    segment: Type.String(),
+    holdout: Type.Boolean(),
+    propensity: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: "the decision's logged P(policy picks this arm | context)" }),
+    openedAt: Ts,
+    closedAt: Ts,
+    closedBy: Type.Union(OUTCOME_CLOSES.map((c) => Type.Literal(c)), { description: "redeemed, purchased (credited without redeeming the offer), expired, overflow" }),
+    revenueCents: Type.Integer({ minimum: 0, description: "the purchase's total after discount (0 without a purchase)" }),
+    marginCents: Type.Integer({ description: "the purchase's margin after discount (0 without a purchase)" }),
+    discountCents: Type.Integer({ minimum: 0, description: "the discount spent from the promotion's budget" }),
+    reward: Type.Number({ minimum: 0, maximum: 1, description: "what the conversion model learned: 1 for a conversion, 0 otherwise" }),
+    learned: Type.Boolean({ description: "whether the engine learned from it (false for forced control and overflow)" }),
+  },
+  { $id: "https://promo-stream.local/schema/outcome.json", title: "promo-stream outcome", additionalProperties: false },
+);
+export type OutcomeRecord = Static<typeof OutcomeSchema>;

@@ -27,6 +27,12 @@ function decision(promotionId: string, segment: string, holdout = false, reason?
 function outcome(d: Decision, converted: boolean, cause: Outcome["cause"] = converted ? "purchase" : "expired"): Outcome {
   return {
     decisionId: d.id,
+    eventId: d.eventId,
+    point: d.point,
+    propensity: d.propensity,
+    openedAt: d.ts,
+    revenueCents: converted ? 2_000 : 0,
+    closedBy: converted ? "purchased" : cause === "overflow" ? "overflow" : "expired",
     customerId: d.customerId,
     channel: d.channel,
     promotionId: d.promotionId,
