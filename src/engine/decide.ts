@@ -12,9 +12,10 @@ import { armFeatures, emptyContext, sharedContext, type SharedContext } from "./
 import type { Engine } from "./engine.ts";
 import { capAllows, exclusionOf } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
-import { choose } from "./policy.ts";
+import { choose, policyDistribution } from "./policy.ts";
 import { segmentOf } from "./segments.ts";
-import { CONTROL, type Effect, type Promotion } from "./types.ts";
+import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
+import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
 
 /** Per-decision buffers an engine reuses (no allocation per arm, no module-level state). */
 export class DecideScratch {
@@ -30,6 +31,30 @@ export class DecideScratch {
   beta = { alpha: 0, beta: 0 };
 }
 
+/** A decision a shop's log holds, replayed through this engine (what-if evaluation, src/eval/whatif.ts). */
+export interface LoggedChoice {
+  promotionId: string;
+  holdout: boolean;
+  /**
+   * Whether the engine learns from this decision, given its policy here (the replay method learns only
+   * where its own draw matches the logged arm); default: whenever the arm was among its candidates.
+   */
+  learnIf?: (probs: readonly number[], arms: readonly string[]) => boolean;
+  /** Filled by decide(): what this engine's policy would have done at this decision point. */
+  report?: PolicyReport;
+  /** Filled by decide(): whether `learnIf` accepted the logged arm (the replay method's match). */
+  matched?: boolean;
+}
+
+/** This engine's policy at a replayed decision point: its arms, each arm's probability, and the model's expected margin per arm. */
+export interface PolicyReport {
+  arms: string[];
+  /** P(the policy, holdout included, picks the arm). */
+  probs: number[];
+  /** Margin if bought × the model's mean conversion, cents: the direct method's estimate of what the arm earns. */
+  values: number[];
+}
+
 /** Scores are reported to the cent, conversions to 4 decimals: the explanation is for people. */
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -42,7 +67,7 @@ export function cellOf(point: DecisionPoint, segment: string): string {
   return `${point}|${segment}`;
 }
 
-export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[]): void {
+export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[], logged?: LoggedChoice): void {
   const channel = channelOf(ev);
   const customer = e.features.getOrCreate(ev.customerId);
   const segment = segmentOf(featureView(customer, ev.ts), e.cfg.segments);
@@ -63,10 +88,9 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   for (const p of e.promotions.values()) {
     let why = exclusionOf(p, channel, ev.ts, customer, e.ledger, e.cfg, capOk, product);
     let m = 0;
-    if (!why && marginObjective) {
-      const known = margin(p);
-      m = known ?? e.amounts.mean(p.id, ev.ts);
-      if (m <= 0) why = "no-margin";
+    if (!why && (marginObjective || logged)) {
+      m = margin(p) ?? e.amounts.mean(p.id, ev.ts);
+      if (m <= 0 && marginObjective) why = "no-margin";
     }
     if (why) {
       excluded.push({ promotionId: p.id, reason: why });
@@ -99,13 +123,18 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
     // Forced control: published (every decision point gets a decision) but not learned from, and
     // certain (propensity 1): no policy chose it.
     base.reason = "nothing-eligible";
+    if (logged) {
+      logged.report = { arms: [CONTROL], probs: [1], values: [margin(undefined) ?? e.amounts.mean(CONTROL, ev.ts)] };
+      // Nothing is eligible: the engine takes control for sure (and learns nothing, as live).
+      logged.matched = logged.promotionId === CONTROL;
+    }
     out.push({ kind: "decision", decision: base });
     addPending(e, base, cell, undefined, false, 0, undefined, rng, out);
     return;
   }
   ids.push(CONTROL);
   promos.push(undefined);
-  margins.push(marginObjective ? (margin(undefined) ?? e.amounts.mean(CONTROL, ev.ts)) : 0);
+  margins.push(marginObjective || logged ? (margin(undefined) ?? e.amounts.mean(CONTROL, ev.ts)) : 0);
   reserved.push(0);
   const n = ids.length;
   const A = e.scratch.arms;
@@ -136,6 +165,12 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   }
   const kind = e.cfg.policy ?? { kind: "thompson" as const };
   const fixedIndex = kind.kind === "fixed" ? ids.indexOf(kind.promotionId) : -1;
+  if (logged) {
+    const report = policyReport(A, ids, margins, kind, fixedIndex, rng, e);
+    logged.report = report;
+    recordLogged(e, ev, base, logged, report, ids, promos, reserved, cell, logistic ? s.x : undefined, D, customer, channel, rng, out);
+    return;
+  }
   const pick = choose(A, kind, fixedIndex, rng, e.cfg.bandit, s.policy);
   const scores = s.policy.scores;
   const candidates = new Array<Decision["explanation"]["candidates"][number]>(n);
@@ -168,6 +203,66 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   out.push({ kind: "decision", decision: d });
   const x = logistic ? Array.from(s.x.subarray(pick.index * D, (pick.index + 1) * D), (v) => Math.round(v * 1e6) / 1e6) : undefined;
   addPending(e, d, cell, x, true, reservedCents, reservedProductId, rng, out);
+}
+
+/** What the policy would do at this decision point, for every arm, and what the model expects each to earn. */
+function policyReport(A: ScoreArms, ids: readonly string[], margins: readonly number[], kind: PolicyKind, fixedIndex: number, rng: Rng, e: Engine): PolicyReport {
+  const probs = policyDistribution(A, kind, fixedIndex, rng, e.cfg.bandit, e.scratch.policy, []);
+  const values = ids.map((_, j) => Math.max(0, margins[j]!) * meanConversion(A, j));
+  return { arms: [...ids], probs, values };
+}
+
+/** The mean of arm j's conversion: Beta α/(α+β); logit-normal by the probit approximation σ(μ/√(1 + πσ²/8)). */
+function meanConversion(A: ScoreArms, j: number): number {
+  if (A.kind[j] === DIST_LOGIT) return sigmoid(A.a[j]! / Math.sqrt(1 + (Math.PI * A.b[j]! * A.b[j]!) / 8));
+  return A.a[j]! / (A.a[j]! + A.b[j]!);
+}
+
+/**
+ * Takes the logged decision as this engine's: the shop's world reacted to it, so the engine's state
+ * (reservations, caps, what it learns from the outcome) must follow it. The logged arm is learned from
+ * when this engine had it among its candidates (its propensity is then this policy's, for the record);
+ * an arm it would not have offered is followed but not learned from.
+ */
+function recordLogged(
+  e: Engine,
+  ev: CustomerEvent,
+  d: Decision,
+  logged: LoggedChoice,
+  report: PolicyReport,
+  ids: readonly string[],
+  promos: readonly (Promotion | undefined)[],
+  reserved: readonly number[],
+  cell: string,
+  x: Float64Array | undefined,
+  D: number,
+  customer: CustomerState,
+  channel: Channel,
+  rng: Rng,
+  out: Effect[],
+): void {
+  const j = ids.indexOf(logged.promotionId);
+  d.promotionId = logged.promotionId;
+  d.holdout = logged.holdout;
+  d.propensity = j >= 0 ? Math.max(1e-9, report.probs[j]!) : 1e-9;
+  let reservedCents = 0;
+  let reservedProductId: string | undefined;
+  const p = j >= 0 ? promos[j] : e.promotions.get(logged.promotionId);
+  if (p) {
+    reservedCents = j >= 0 ? reserved[j]! : 0;
+    e.ledger.reserveBudget(p.id, reservedCents);
+    if (p.productId !== undefined) {
+      e.ledger.reserveUnit(p.productId);
+      reservedProductId = p.productId;
+    }
+    const cap = e.cfg.frequencyCaps[channel];
+    recordOffer(customer, channel, ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
+  }
+  out.push({ kind: "decision", decision: d });
+  const learn = j >= 0 && (logged.learnIf ? logged.learnIf(report.probs, report.arms) : true);
+  logged.matched = learn;
+  const xs = x && learn ? Array.from(x.subarray(j * D, (j + 1) * D), (v) => Math.round(v * 1e6) / 1e6) : undefined;
+  addPending(e, d, cell, xs, learn, reservedCents, reservedProductId, rng, out);
 }
 
 /**

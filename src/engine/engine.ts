@@ -10,7 +10,7 @@ import { FeatureStore, featuresOf, observe, type CustomerState, type FeatureVect
 import { RecentIds } from "./recent.ts";
 import { PendingTable, expire, onPurchase } from "./attribution.ts";
 import { CONTEXT_DIMS } from "./context.ts";
-import { DecideScratch, decide } from "./decide.ts";
+import { DecideScratch, decide, type LoggedChoice } from "./decide.ts";
 import { admit, advanceWatermark } from "./intake.ts";
 import { Ledger } from "./ledger.ts";
 import { PolicyScratch } from "./policy.ts";
@@ -31,6 +31,8 @@ export interface EngineCounters {
   overflowed: number;
   /** Inventory events older than the stock figure already applied (ignored, not dead-lettered). */
   staleInventory: number;
+  /** Replaying a log (what-if evaluation): decision points this engine found where the log holds no decision. */
+  unloggedPoints?: number;
 }
 
 export interface Engine {
@@ -139,8 +141,12 @@ export function removePromotion(e: Engine, id: string): void {
  * Processes one event; returns what the shell must do (publish decisions, dead letters) and outcomes.
  * Pure: everything it needs is in the engine, the event and the rng (seed it from the event id, as
  * the processor does with rngFromKey, and a replay makes the same decisions).
+ *
+ * `logged` replays a shop's log through this engine (what-if evaluation, src/eval): at a decision point
+ * the engine takes the logged decision instead of its own, reporting into it what its policy would have
+ * done there; `null` says the log holds no decision for this event (the engine then decides nothing).
  */
-export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
+export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice | null): Effect[] {
   const out: Effect[] = [];
   // Internal events of partitioned processors carry no shopper's time: they neither move the
   // watermark nor go through the lateness checks.
@@ -170,7 +176,10 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng): Effect[] {
       const at = decisionPointOf(c, ev, e.ledger, e.cfg);
       // Decide on what was known before this event: "minutes since last event" is then the gap
       // before it, not 0, and a view's own count is not yet in the windows.
-      if (at) decide(e, ev, at.point, at.product, rng, out);
+      if (at) {
+        if (logged === null) e.counters.unloggedPoints = (e.counters.unloggedPoints ?? 0) + 1;
+        else decide(e, ev, at.point, at.product, rng, out, logged);
+      }
       if (ev.type === "purchase") onPurchase(e, ev, rng, out);
       observeCustomer(e, c, ev);
     }

@@ -64,6 +64,22 @@ function policyProbability(kind: PolicyKind, A: ScoreArms, i: number, picked: nu
 }
 
 /**
+ * P(the whole policy, holdout included, picks each arm) into `out` (length A.n): what choose() would log
+ * as each arm's propensity, for every arm at once (what-if evaluation weighs a logged decision by the
+ * probability a candidate policy gives its arm). Deterministic for every policy but Monte Carlo
+ * propensities (which draw from `rng`).
+ */
+export function policyDistribution(A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, o: PolicyOptions, scratch: PolicyScratch, out: number[]): number[] {
+  const controlIndex = A.n - 1;
+  const h = o.holdoutShare;
+  // The deterministic policies' pick (their draws, for uniform, do not matter to the distribution).
+  const picked = kind.kind === "greedy" || kind.kind === "fixed" ? policyPick(kind, A, controlIndex, fixedIndex, rng, scratch) : -1;
+  for (let i = 0; i < A.n; i++) out[i] = (1 - h) * policyProbability(kind, A, i, picked, o, rng, scratch) + (i === controlIndex ? h : 0);
+  out.length = A.n;
+  return out;
+}
+
+/**
  * The policy, shared by the processor and the evaluation, over arms whose score distributions the
  * caller filled (`A`, control last): a random holdout share goes to control (unconfounded, for
  * uplift); otherwise the policy's pick (Thompson sampling, or an evaluation baseline).

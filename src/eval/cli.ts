@@ -1,26 +1,37 @@
 // `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N]`
 // `npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N]`
-// Both take --config <file> (an overlay of config/default.json) and --eval-config <file> (instead of config/eval.json).
-import { mkdirSync, writeFileSync } from "node:fs";
+// `npm run eval -- --logs --candidate <config.json> [--candidate …] --out <dir> [--logs-file FILE]`
+// `npm run eval -- --export-logs FILE`
+// All take --config <file> (an overlay of config/default.json) and --eval-config <file> (instead of config/eval.json).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config/index.ts";
+import { ConfigError, loadConfig, type Config } from "../config/index.ts";
 import { engineConfigFrom } from "../engine/index.ts";
 import { listScenarios, loadScenario } from "../../simulator/world/index.ts";
 import { loadEvalConfig } from "./config.ts";
 import { EvalError, PS_ERR_EVAL } from "./errors.ts";
 import { readHillstrom } from "./hillstrom.ts";
-import { replayHtml, simHtml } from "./html.ts";
+import { replayHtml, simHtml, whatIfHtml } from "./html.ts";
 import { evaluateLog } from "./offline.ts";
 import { METRICS, type Metric } from "./replay.ts";
 import { runSim, simPolicies } from "./sim.ts";
+import { exportLogs, readLogFile, readLogFromNats, type LogCounts } from "./logs.ts";
+import { evaluateCandidates, publishWhatIf, type ShopLog, type WhatIfCandidate } from "./whatif.ts";
+import { connectNats, redactUrl } from "../io/nats/index.ts";
+import { createLogger } from "../log/index.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { simReport, type SimReport } from "./simreport.ts";
 
 export const USAGE = `usage:
   npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N]
   npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N]
-common options: --config <file> (overlay of config/default.json), --eval-config <file> (default config/eval.json), --quiet`;
+  npm run eval -- --logs --candidate <config.json> [--candidate <config.json> …] --out <dir> [--logs-file FILE] [--min-ess N]
+      what each candidate configuration (an overlay like CONFIG_FILE's) would have earned on the shop's own
+      decisions: EVENTS, DECISIONS and OUTCOMES from NATS_URL, or from a file written by --export-logs
+  npm run eval -- --export-logs FILE     the streams at NATS_URL into FILE, one JSON line per message
+common options: --config <file> (overlay of config/default.json: the logged policy's configuration), --eval-config <file> (default config/eval.json), --quiet`;
 
 export interface CliIo {
   err: (line: string) => void;
@@ -50,6 +61,11 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
         scenario: { type: "string" },
         decisions: { type: "string" },
         seed: { type: "string" },
+        logs: { type: "boolean" },
+        candidate: { type: "string", multiple: true },
+        "logs-file": { type: "string" },
+        "export-logs": { type: "string" },
+        "min-ess": { type: "string" },
         config: { type: "string" },
         "eval-config": { type: "string" },
         quiet: { type: "boolean" },
@@ -62,8 +78,20 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       io.err(USAGE);
       return 0;
     }
-    if (!a.out) throw usage("--out <dir> is required");
     const progress = a.quiet ? undefined : (t: string) => io.err(`[eval] ${t}`);
+    if (a["export-logs"]) {
+      const cfg = loadConfig({ ...(a.config ? { file: a.config } : {}) });
+      const nc = await connectForLogs(cfg);
+      try {
+        const n = await exportLogs(nc, cfg, resolve(a["export-logs"]), progress);
+        io.err(`[eval] wrote ${n.EVENTS} events, ${n.DECISIONS} decisions and ${n.OUTCOMES} outcomes to ${resolve(a["export-logs"])}`);
+      } finally {
+        await nc.close();
+      }
+      return 0;
+    }
+    if (!a.out) throw usage("--out <dir> is required");
+    if (a.logs) return await whatIf(a, io, progress);
     const evalCfg = loadEvalConfig(a["eval-config"] ? { file: a["eval-config"] } : {});
     const out = resolve(a.out);
     if (a.sim) {
@@ -126,6 +154,66 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       return 2;
     }
     throw err;
+  }
+}
+
+/** NATS for reading the logs: NATS_URL (or the config's nats.url), which must be running. */
+async function connectForLogs(cfg: Readonly<Config>): Promise<NatsConnection> {
+  const url = cfg.nats.url;
+  if (!url) throw new EvalError(PS_ERR_EVAL.Usage, "NATS_URL is not set: the logs are read from a running NATS server; set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222 (npm start runs one there), or give --logs-file FILE");
+  try {
+    return await connectNats(cfg.nats, url, "promo-stream-eval", createLogger("silent"));
+  } catch (err) {
+    throw new EvalError(PS_ERR_EVAL.DataUnreadable, `cannot reach NATS at ${redactUrl(url)} (NATS_URL): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+interface LogsArgs {
+  candidate?: string[] | undefined;
+  "logs-file"?: string | undefined;
+  "min-ess"?: string | undefined;
+  config?: string | undefined;
+  out?: string | undefined;
+}
+
+/** --logs: the what-if evaluation of each --candidate on the logs. */
+async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | undefined): Promise<number> {
+  if (!a.candidate?.length) throw usage("--logs needs at least one --candidate <config.json>");
+  const base = loadConfig({ ...(a.config ? { file: a.config } : {}) });
+  const candidates: WhatIfCandidate[] = a.candidate.map((f, i) => {
+    let overlay: unknown;
+    try {
+      overlay = JSON.parse(readFileSync(resolve(f), "utf8"));
+    } catch (err) {
+      throw new EvalError(PS_ERR_EVAL.ConfigInvalid, `--candidate ${f} cannot be read as JSON: ${(err as Error).message}`, { cause: err });
+    }
+    const name = basename(f).replace(/\.json$/, "") || `candidate-${i + 1}`;
+    return { name, overlay, cfg: loadConfig({ ...(a.config ? { file: a.config } : {}), overrides: overlay }) };
+  });
+  const minEss = positiveInt(a["min-ess"], "min-ess");
+  let read: { log: ShopLog; counts: LogCounts };
+  let nc: NatsConnection | undefined;
+  if (a["logs-file"]) read = await readLogFile(resolve(a["logs-file"]), base);
+  else {
+    nc = await connectForLogs(base);
+    read = await readLogFromNats(nc, base, progress);
+  }
+  try {
+    const skipped = Object.values(read.counts.skipped).reduce((x, y) => x + y, 0);
+    progress?.(`log: ${read.counts.events} events, ${read.counts.decisions} decisions, ${read.counts.outcomes} outcomes (not decodable, skipped: ${skipped})`);
+    if (read.counts.decisions === 0) throw new EvalError(PS_ERR_EVAL.DataInvalid, "the log holds no decisions: run the processor (npm start) for a while first");
+    const report = evaluateCandidates(read.log, base, candidates, minEss ? { minEss } : {});
+    const out = resolve(a.out!);
+    write(out, report, whatIfHtml(report));
+    if (nc) await publishWhatIf(nc, base, report);
+    const $ = (c: number) => (c / 100).toFixed(2);
+    for (const [name, c] of Object.entries(report.candidates))
+      io.err(`[eval] ${name}: DR $${$(c.dr.value)}/decision [${$(c.dr.ci95[0])}, ${$(c.dr.ci95[1])}], over control $${$(c.incremental.dr.value)}; ESS ${Math.round(c.ess)} of ${c.rows}${c.warnings.length ? `; ${c.warnings.join("; ")}` : ""}`);
+    io.err(`[eval] logged policy: $${$(report.logged.value)}/decision over ${report.logged.rows} decisions`);
+    io.err(`[eval] wrote ${join(out, "report.json")} and ${join(out, "report.html")}`);
+    return 0;
+  } finally {
+    await nc?.close();
   }
 }
 

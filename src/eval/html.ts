@@ -2,6 +2,7 @@
 // written for a reader who has never seen the project.
 import type { OfflineReport } from "./offline.ts";
 import type { SimReport } from "./simreport.ts";
+import type { WhatIfReport } from "./whatif.ts";
 import { esc, intervalChart, lineChart, PALETTE } from "./svg.ts";
 
 const CSS = `
@@ -162,4 +163,47 @@ export function simHtml(reports: readonly SimReport[]): string {
 <p>The simulator is a shop with simulated shoppers whose hidden types decide how they respond to a promotion: some buy anyway (a discount only costs margin), some are persuaded, some are put off, some never buy. For every decision point (a shopper looking at a product, a cart left behind, a message) it knows the <b>expected incremental margin</b> of each promotion: the margin it would earn with that offer minus what it would earn with no offer. The <b>oracle</b> always picks the best of the offers the engine was allowed to make (stock, budget, channel, frequency caps); <b>regret</b> is what a policy's pick falls short of it, summed over decisions. Each policy runs through the engine's own pipeline on its own copy of the same simulated shop (same seed), so stock and budgets run out as they would: the engine as configured, a greedy conversion maximiser (never control), uniform, and every promotion as a fixed rule (offered wherever it is a candidate, control elsewhere; dashed). Decisions taken by the random control draw are left out on both sides.</p>
 ${reports.map(simSection).join("\n")}`;
   return page(`Simulator regret: ${reports.map((r) => r.scenario).join(", ")}`, body);
+}
+
+/** The what-if report (issue #17): each candidate next to the logged policy, estimators side by side. */
+export function whatIfHtml(r: WhatIfReport): string {
+  const $ = (c: number) => (Number.isFinite(c) ? `$${(c / 100).toFixed(2)}` : "–");
+  const ci = (e: { ci95: [number, number] }) => `[${$(e.ci95[0])}, ${$(e.ci95[1])}]`;
+  const names = Object.keys(r.candidates);
+  const upl = intervalChart({
+    title: "Incremental margin per decision over always-control, doubly robust, 95% intervals",
+    xLabel: "$ per decision",
+    rows: [
+      { label: "logged policy", items: [{ name: "on-policy", estimate: r.logged.incremental.value / 100, ci95: [r.logged.incremental.ci95[0] / 100, r.logged.incremental.ci95[1] / 100], color: PALETTE[0] }] },
+      ...names.map((n, i) => {
+        const e = r.candidates[n]!.incremental.dr;
+        return { label: n, items: [{ name: "doubly robust", estimate: e.value / 100, ci95: [e.ci95[0] / 100, e.ci95[1] / 100] as [number, number], color: PALETTE[(i + 1) % PALETTE.length] }] };
+      }),
+    ],
+    format: (v) => `$${v.toFixed(2)}`,
+  });
+  const rows = names
+    .map((n) => {
+      const c = r.candidates[n]!;
+      const flag = c.warnings.length ? `<br><span class="bad">${c.warnings.map(esc).join("<br>")}</span>` : "";
+      return `<tr><td><b>${esc(n)}</b><br><code class="muted">${esc(JSON.stringify(c.overlay))}</code>${flag}</td><td>${$(c.ips.value)}<br><span class="muted">${ci(c.ips)}</span></td><td>${$(c.snips.value)}<br><span class="muted">${ci(c.snips)}</span></td><td><b>${$(c.dr.value)}</b><br><span class="muted">${ci(c.dr)}</span></td><td><b>${$(c.incremental.dr.value)}</b><br><span class="muted">${ci(c.incremental.dr)}</span></td><td>${$(c.replay.value)}<br><span class="muted">${c.replay.matched.toLocaleString("en-US")} rows matched</span></td><td>${Math.round(c.ess).toLocaleString("en-US")} of ${c.rows.toLocaleString("en-US")}</td></tr>`;
+    })
+    .join("\n");
+  const share = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${esc(k)} ${pct(v, 0)}`)
+      .join(", ");
+  const body = `
+<h1>What if? Candidate configurations on the shop's own decisions</h1>
+<p class="muted">${r.settings.events.toLocaleString("en-US")} events, ${r.settings.decisions.toLocaleString("en-US")} decisions, ${r.settings.outcomes.toLocaleString("en-US")} outcomes in the log; ${r.logged.rows.toLocaleString("en-US")} decisions evaluated (their attribution window had ended; ${r.logged.openDecisions.toLocaleString("en-US")} still open are left out).</p>
+<p>Every decision the engine logged carries the probability with which its policy chose that arm. Each candidate configuration is run through the same engine code on the shop's events; at every logged decision it says how likely it would have been to make the same choice, and learns from the logged outcome as the live engine did. Weighting what each decision earned by that ratio estimates what the candidate would have earned on the same decision points (inverse propensity scoring); <b>doubly robust</b> adds the engine's own model of what each arm earns, which narrows the interval without biasing it when the model is wrong.</p>
+<div class="key"><b>Logged policy:</b> ${$(r.logged.value)} of margin per decision ${ci(r.logged)}, ${$(r.logged.incremental.value)} over always-control ${ci(r.logged.incremental)}. Its arms: ${share(r.logged.armShare)}.</div>
+<figure>${upl}</figure>
+<table><tr><th>candidate (overlay)</th><th>IPS</th><th>SNIPS</th><th>doubly robust</th><th>DR over control</th><th>replay</th><th>effective sample size</th></tr>
+${rows}</table>
+<p class="muted">Values are margin earned per decision (cents shown as dollars), 95% intervals from the per-decision terms. <b>Over control</b>: minus the always-control policy on the same decisions, the incremental margin. <b>Replay</b>: the candidate draws its own arm at each logged decision and learns only where it matches the logged one (Li et al. 2011), weighted by 1/propensity. <b>Effective sample size</b>: (Σw)²/Σw² of the weights; under ${r.settings.minEss} the log cannot say what the candidate would earn.</p>
+<h2>How each candidate would have chosen</h2>
+<ul>${names.map((n) => `<li><b>${esc(n)}</b>: ${share(r.candidates[n]!.armShare)}</li>`).join("")}</ul>`;
+  return page("What-if evaluation", body);
 }

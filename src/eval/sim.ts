@@ -2,7 +2,8 @@
 // decision goes back to the world at once; each decision point's ground truth (expected incremental
 // margin per arm) is joined with the decision by event id to measure regret against the oracle.
 import type { Config } from "../config/index.ts";
-import { addPromotion, createEngine, engineConfigFrom, promotionFrom, step, type Engine, type EngineConfig } from "../engine/index.ts";
+import { addPromotion, createEngine, engineConfigFrom, outcomeRecord, promotionFrom, step, type Engine, type EngineConfig } from "../engine/index.ts";
+import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
 import { RegretTracker } from "../kpi/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { worldFromConfig, type Scenario } from "../../simulator/world/index.ts";
@@ -127,4 +128,41 @@ export function runSim(o: SimRunOptions): SimRun {
     }
   }
   return { policy: o.policy.name, decisions: d, incremental, oracle, regret, joined: tracker.state.decisions, holdout, changes, simHours: (world.nowMs - startMs) / 3_600_000, joinedDetail };
+}
+
+/** A simulated shop's log under the configuration (what a live shop's streams hold), in process. */
+export interface SimLog {
+  events: ShopEvent[];
+  decisions: Map<string, Decision>;
+  outcomes: Map<string, OutcomeRecord>;
+}
+
+/**
+ * Runs the world and the engine as configured for `decisions` decisions (and `tailMs` more), keeping what the shop's
+ * streams would hold: every event in order, every decision (by event id) and every outcome (by
+ * decision id). The what-if evaluation reads such a log (src/eval/whatif.ts).
+ */
+export function simLog(cfg: Readonly<Config>, scenario: Scenario, seed: number, decisions: number, tailMs = 0, sliceMs = 1000): SimLog {
+  const world = worldFromConfig(cfg, scenario, { seed });
+  const engine = createEngine(engineConfigFrom(cfg));
+  const log: SimLog = { events: [], decisions: new Map(), outcomes: new Map() };
+  let d = 0;
+  // After the n-th decision the shop goes on for `tailMs` (its decisions logged too), so the first n
+  // decisions' attribution windows can end and their outcomes be known.
+  let endMs = Infinity;
+  while (world.nowMs < endMs) {
+    for (const out of world.advance(world.nowMs + sliceMs)) {
+      if (out.kind === "promotion") addPromotion(engine, promotionFrom(out.promotion));
+      if (out.kind !== "event") continue;
+      log.events.push(out.event);
+      for (const eff of step(engine, out.event, rngFromKey(cfg.processor.seed, out.event.id))) {
+        if (eff.kind === "decision") {
+          if (++d === decisions) endMs = world.nowMs + tailMs;
+          log.decisions.set(eff.decision.eventId, eff.decision);
+          world.onDecision({ id: eff.decision.id, eventId: eff.decision.eventId, promotionId: eff.decision.promotionId, offer: eff.decision.offer });
+        } else if (eff.kind === "outcome") log.outcomes.set(eff.outcome.decisionId, outcomeRecord(eff.outcome));
+      }
+    }
+  }
+  return log;
 }

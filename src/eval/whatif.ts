@@ -1,0 +1,258 @@
+// What-if evaluation on the shop's own logs (issue #17): what each candidate configuration would have
+// earned on the same decision points as the logged policy. Each candidate is an engine built from its
+// configuration, run through the same engine code on the shop's events in their order; at every
+// logged decision it reports its policy (the probability of each arm, and its model's expected margin
+// per arm) and then takes the logged decision as its own, so that its state follows what the shop
+// really did and it learns from the logged outcomes, as the live engine does.
+//
+// Estimates, per decision, in cents of margin earned:
+//   - IPS, self-normalised IPS and doubly robust (src/eval/offpolicy.ts), each also as incremental:
+//     minus the always-control policy on the same rows, which is what the simulator's truth measures;
+//   - the replay method (Li et al. 2011), for a candidate that learns as it goes: at each logged
+//     decision the candidate draws its own arm; where it matches the logged one the row counts (weighted
+//     by 1/propensity, self-normalised, since the logging policy was not uniform) and the candidate
+//     learns from it; elsewhere it learns nothing.
+// The logs cannot answer when the weights rest on few rows (effective sample size under a threshold),
+// when logged propensities are tiny, or when the candidate offers arms the log never shows: the report
+// says so in `warnings`.
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "../config/index.ts";
+import { CONTROL, createEngine, engineConfigFrom, step, type Engine, type LoggedChoice } from "../engine/index.ts";
+import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
+import { rngFromKey } from "../random/index.ts";
+import { offPolicy, offPolicyDifference, type Estimate, type OffPolicyEstimates, type OffPolicyRow } from "./offpolicy.ts";
+
+/** A shop's log: its events in stream order, the decisions taken (by event id) and their outcomes (by decision id). */
+export interface ShopLog {
+  events: ShopEvent[];
+  decisions: Map<string, Decision>;
+  outcomes: Map<string, OutcomeRecord>;
+}
+
+export interface WhatIfCandidate {
+  name: string;
+  /** The candidate's whole configuration (the base config with its overlay). */
+  cfg: Readonly<Config>;
+  /** The overlay it was built from, for the report. */
+  overlay: unknown;
+}
+
+export interface WhatIfOptions {
+  /** Below this effective sample size the estimates are flagged as not answerable (default 100). */
+  minEss?: number;
+  /** Logged propensities below this make a row's weight unreliable (default 0.001). */
+  minPropensity?: number;
+}
+
+export interface CandidateReport extends OffPolicyEstimates {
+  /** The same estimators minus the always-control policy on the same rows: the incremental margin per decision. */
+  incremental: { ips: Estimate; snips: Estimate; dr: Estimate };
+  /** The replay method: rows matched, and the value per decision (self-normalised by 1/propensity). */
+  replay: { matched: number; value: number; ci95: [number, number]; incremental: number };
+  /** Expected share of each arm under the candidate on these decision points. */
+  armShare: Record<string, number>;
+  /** Decision points the candidate would have had where the log holds no decision (not evaluated). */
+  unloggedPoints: number;
+  warnings: string[];
+  overlay: unknown;
+}
+
+export interface WhatIfReport {
+  /** What the logged policy earned (on-policy: the mean of the logged outcomes), and over always-control. */
+  /** openDecisions: logged decisions whose attribution window had not ended by the log's newest event (not evaluated). */
+  logged: { rows: number; value: number; ci95: [number, number]; incremental: Estimate; armShare: Record<string, number>; openDecisions: number; overflowed: number };
+  candidates: Record<string, CandidateReport>;
+  settings: { minEss: number; minPropensity: number; events: number; decisions: number; outcomes: number };
+}
+
+/** One logged decision's row for a candidate: the logged arm and reward, and the candidate's report there. */
+interface Row {
+  decision: Decision;
+  reward: number;
+  arms: string[];
+  probs: number[];
+  values: number[];
+}
+
+const rewardOf = (o: OutcomeRecord) => o.marginCents;
+
+/**
+ * A logged decision counts once its attribution window (and the allowed lateness) ended before the
+ * log's newest event: its outcome is then known whatever it was. Counting every decision with an
+ * outcome so far would keep the ones that converted early and drop those still waiting to expire.
+ */
+function matureBefore(log: ShopLog, base: Readonly<Config>): (d: Decision) => boolean {
+  let end = 0;
+  for (const ev of log.events) if (ev.ts > end) end = ev.ts;
+  const late = base.features.allowedLatenessSec * 1000;
+  return (d) => d.expiresAt + late <= end;
+}
+
+/** Runs a candidate's engine over the log; returns its row at every mature logged decision (see matureBefore). */
+function replayCandidate(log: ShopLog, cfg: Readonly<Config>, match: boolean, mature: (d: Decision) => boolean): { rows: Row[]; engine: Engine; matched: Row[] } {
+  // One engine for the whole log, whatever the deployment's partitions (their grants and shared counts
+  // are bookkeeping of the partitioned shell, not of the shop).
+  const engine = createEngine({ ...engineConfigFrom(cfg), partitioned: false });
+  const seed = cfg.processor.seed;
+  const rows: Row[] = [];
+  const matched: Row[] = [];
+  for (const ev of log.events) {
+    const rng = rngFromKey(seed, ev.id);
+    const d = log.decisions.get(ev.id);
+    if (!d) {
+      step(engine, ev, rng, null);
+      continue;
+    }
+    const logged: LoggedChoice = { promotionId: d.promotionId, holdout: d.holdout };
+    if (match) {
+      // The replay method: the candidate's own draw, from its own distribution, decides whether the
+      // row counts and whether the candidate learns from it. Its own generator: the event's is the one
+      // the logged policy drew its holdout coin from, and sharing it would tie the two draws.
+      const draw = rngFromKey(seed, `replay:${ev.id}`);
+      logged.learnIf = (probs, arms) => {
+        let u = draw.next();
+        for (let i = 0; i < arms.length; i++) {
+          u -= probs[i]!;
+          if (u < 0) return arms[i] === d.promotionId;
+        }
+        return arms[arms.length - 1] === d.promotionId;
+      };
+    }
+    step(engine, ev, rng, logged);
+    const o = log.outcomes.get(d.id);
+    if (!logged.report || !mature(d) || !o || o.closedBy === "overflow") continue;
+    const row: Row = { decision: d, reward: rewardOf(o), arms: logged.report.arms, probs: logged.report.probs, values: logged.report.values };
+    rows.push(row);
+    if (logged.matched) matched.push(row);
+  }
+  return { rows, engine, matched };
+}
+
+function offPolicyRows(rows: readonly Row[], target: (r: Row) => { pLogged: number; qTarget: number }): OffPolicyRow[] {
+  return rows.map((r) => {
+    const i = r.arms.indexOf(r.decision.promotionId);
+    const t = target(r);
+    return { pLog: r.decision.propensity, pTarget: t.pLogged, reward: r.reward, qLogged: i >= 0 ? r.values[i]! : 0, qTarget: t.qTarget };
+  });
+}
+
+/** The candidate's own policy: its probability of the logged arm, and Σ π(a)·q̂(a). */
+const asCandidate = (r: Row) => {
+  const i = r.arms.indexOf(r.decision.promotionId);
+  let q = 0;
+  for (let k = 0; k < r.arms.length; k++) q += r.probs[k]! * r.values[k]!;
+  return { pLogged: i >= 0 ? r.probs[i]! : 0, qTarget: q };
+};
+
+/** Always control, judged by the same model. */
+const asControl = (r: Row) => {
+  const c = r.arms.indexOf(CONTROL);
+  return { pLogged: r.decision.promotionId === CONTROL ? 1 : 0, qTarget: c >= 0 ? r.values[c]! : 0 };
+};
+
+function mean(xs: readonly number[]): { value: number; ci95: [number, number] } {
+  const n = xs.length;
+  if (n === 0) return { value: NaN, ci95: [NaN, NaN] };
+  const m = xs.reduce((a, b) => a + b, 0) / n;
+  const v = n > 1 ? xs.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1) : 0;
+  const h = 1.959963984540054 * Math.sqrt(v / n);
+  return { value: m, ci95: [m - h, m + h] };
+}
+
+function shares(rows: readonly Row[], probOf: (r: Row, k: number) => number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows) for (let k = 0; k < r.arms.length; k++) out[r.arms[k]!] = (out[r.arms[k]!] ?? 0) + probOf(r, k);
+  for (const k of Object.keys(out)) out[k] = out[k]! / Math.max(1, rows.length);
+  return out;
+}
+
+export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candidates: readonly WhatIfCandidate[], o: WhatIfOptions = {}): WhatIfReport {
+  const minEss = o.minEss ?? 100;
+  const minPropensity = o.minPropensity ?? 0.001;
+  // The logged policy on its own decisions (its configuration is the base), and the control reference.
+  const mature = matureBefore(log, base);
+  const ref = replayCandidate(log, base, false, mature);
+  const loggedArms = new Set<string>();
+  for (const d of log.decisions.values()) loggedArms.add(d.promotionId);
+  const loggedValue = mean(ref.rows.map((r) => r.reward));
+  const onPolicy: OffPolicyRow[] = ref.rows.map((r) => ({ pLog: r.decision.propensity, pTarget: r.decision.propensity, reward: r.reward, qLogged: 0, qTarget: 0 }));
+  let open = 0;
+  let overflowed = 0;
+  for (const d of log.decisions.values()) {
+    const out = log.outcomes.get(d.id);
+    if (!mature(d)) open++;
+    else if (out?.closedBy === "overflow") overflowed++;
+  }
+  const report: WhatIfReport = {
+    logged: {
+      rows: ref.rows.length,
+      value: loggedValue.value,
+      ci95: loggedValue.ci95,
+      incremental: offPolicyDifference(onPolicy, offPolicyRows(ref.rows, asControl)).ips,
+      armShare: shares(ref.rows, (r, k) => (r.arms[k] === r.decision.promotionId ? 1 : 0)),
+      openDecisions: open,
+      overflowed,
+    },
+    candidates: {},
+    settings: { minEss, minPropensity, events: log.events.length, decisions: log.decisions.size, outcomes: log.outcomes.size },
+  };
+  for (const c of candidates) {
+    const run = replayCandidate(log, c.cfg, false, mature);
+    const rows = offPolicyRows(run.rows, asCandidate);
+    const control = offPolicyRows(run.rows, asControl);
+    const est = offPolicy(rows);
+    const inc = offPolicyDifference(rows, control);
+    const rep = replayCandidate(log, c.cfg, true, mature);
+    const rw = rep.matched.map((r) => 1 / r.decision.propensity);
+    const sw = rw.reduce((a, b) => a + b, 0);
+    const rv = sw > 0 ? rep.matched.reduce((a, r, i) => a + rw[i]! * r.reward, 0) / sw : NaN;
+    const rvar = sw > 0 ? rep.matched.reduce((a, r, i) => a + (rw[i]! * (r.reward - rv)) ** 2, 0) / (sw * sw) : NaN;
+    const rh = 1.959963984540054 * Math.sqrt(rvar);
+    const warnings: string[] = [];
+    if (est.ess < minEss) warnings.push(`effective sample size ${est.ess.toFixed(0)} is under ${minEss}: the logs cannot tell what this candidate would earn`);
+    const tiny = run.rows.filter((r) => r.decision.propensity < minPropensity && asCandidate(r).pLogged > 0).length;
+    if (tiny > 0) warnings.push(`${tiny} logged decisions the candidate would take have a logged propensity under ${minPropensity}: their weights dominate`);
+    const never = new Set<string>();
+    for (const r of run.rows) for (let k = 0; k < r.arms.length; k++) if (r.probs[k]! > 0.01 && !loggedArms.has(r.arms[k]!)) never.add(r.arms[k]!);
+    if (never.size > 0) warnings.push(`the candidate offers ${[...never].join(", ")}, which the log never shows: what it would earn there is the model's guess alone`);
+    const unlogged = run.engine.counters.unloggedPoints ?? 0;
+    if (unlogged > 0) warnings.push(`${unlogged} decision points of the candidate have no logged decision (another decisionPoints setting?): they are not evaluated`);
+    report.candidates[c.name] = {
+      ...est,
+      incremental: inc,
+      replay: { matched: rep.matched.length, value: rv, ci95: [rv - rh, rv + rh], incremental: rv - offPolicy(control).dr.value },
+      armShare: shares(run.rows, (r, k) => r.probs[k]!),
+      unloggedPoints: unlogged,
+      warnings,
+      overlay: c.overlay,
+    };
+  }
+  return report;
+}
+
+/** The dashboard's view of the last evaluation: each candidate's figures next to the logged policy's. */
+export interface WhatIfSummary {
+  /** Wall-clock time of the evaluation. */
+  at: number;
+  rows: number;
+  logged: { value: number; ci95: [number, number]; incremental: Estimate };
+  candidates: { name: string; dr: Estimate; incremental: Estimate; ess: number; rows: number; warnings: string[]; overlay: unknown }[];
+}
+
+export const WHATIF_KEY = "whatif.latest";
+
+export function whatIfSummary(r: WhatIfReport, at: number): WhatIfSummary {
+  return {
+    at,
+    rows: r.logged.rows,
+    logged: { value: r.logged.value, ci95: r.logged.ci95, incremental: r.logged.incremental },
+    candidates: Object.entries(r.candidates).map(([name, c]) => ({ name, dr: c.dr, incremental: c.incremental.dr, ess: c.ess, rows: c.rows, warnings: c.warnings, overlay: c.overlay })),
+  };
+}
+
+/** Stores the summary where the dashboard's server finds it (the state bucket, key whatif.latest). */
+export async function publishWhatIf(nc: NatsConnection, cfg: Readonly<Config>, r: WhatIfReport): Promise<void> {
+  const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
+  await kv.put(WHATIF_KEY, JSON.stringify(whatIfSummary(r, Date.now())));
+}
