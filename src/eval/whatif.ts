@@ -18,6 +18,7 @@
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
+import { WHATIF_KEY, type WhatIfSummary } from "../kpi/index.ts";
 import { CONTROL, createEngine, engineConfigFrom, step, type Engine, type LoggedChoice } from "../engine/index.ts";
 import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
@@ -230,17 +231,6 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
   }
   return report;
 }
-
-/** The dashboard's view of the last evaluation: each candidate's figures next to the logged policy's. */
-export interface WhatIfSummary {
-  /** Wall-clock time of the evaluation. */
-  at: number;
-  rows: number;
-  logged: { value: number; ci95: [number, number]; incremental: Estimate };
-  candidates: { name: string; dr: Estimate; incremental: Estimate; ess: number; rows: number; warnings: string[]; overlay: unknown }[];
-}
-
-export const WHATIF_KEY = "whatif.latest";
 
 export function whatIfSummary(r: WhatIfReport, at: number): WhatIfSummary {
   return {

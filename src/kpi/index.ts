@@ -7,3 +7,5 @@ export type { RegretState, TruthLike, DecisionLike } from "./regret.ts";
 export { toPoint, History } from "./history.ts";
 export type { HistoryPoint, ArmPoint } from "./history.ts";
 export { mergeSnapshots } from "./merge.ts";
+export { WHATIF_KEY } from "./whatif.ts";
+export type { WhatIfSummary, WhatIfEstimate } from "./whatif.ts";

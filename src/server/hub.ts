@@ -4,7 +4,8 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config/index.ts";
 import { isValidDecision, Subjects, type Decision } from "../events/index.ts";
-import { History, mergeSnapshots, RegretTracker, toPoint, type HistoryPoint, type LiveSnapshot, type TruthLike } from "../kpi/index.ts";
+import { Kvm, type KV } from "@nats-io/kv";
+import { History, mergeSnapshots, RegretTracker, toPoint, WHATIF_KEY, type HistoryPoint, type LiveSnapshot, type TruthLike, type WhatIfSummary } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import { marksBetween } from "./marks.ts";
 import type { DashboardState, Mark, ServerFrame, SimStatusView } from "./protocol.ts";
@@ -13,6 +14,8 @@ const MAX_MARKS = 50;
 /** Decision ids remembered so a decision published again after a processor's crash shows once (README, "Reading decisions"). */
 const SEEN_DECISIONS = 20_000;
 const SIM_MISSES_BEFORE_GONE = 3;
+/** How often the last what-if evaluation is looked for (it changes when someone runs one). */
+const WHATIF_POLL_MS = 5_000;
 
 export class Hub {
   kpi: LiveSnapshot | null = null;
@@ -33,6 +36,12 @@ export class Hub {
   private readonly subjects: Subjects;
   private readonly subs: Subscription[] = [];
   private simTimer: NodeJS.Timeout | undefined;
+  private whatIfTimer: NodeJS.Timeout | undefined;
+  /** The last what-if evaluation, and whether the next delta must carry it. */
+  whatIf: WhatIfSummary | null = null;
+  private whatIfRevision = 0;
+  private whatIfChanged = false;
+  private kv: KV | undefined;
   private readonly enc = new TextEncoder();
 
   constructor(
@@ -85,6 +94,23 @@ export class Hub {
     );
     this.simTimer = setInterval(() => void this.pollSim(), 1000);
     void this.pollSim();
+    this.whatIfTimer = setInterval(() => void this.pollWhatIf(), WHATIF_POLL_MS);
+    void this.pollWhatIf();
+  }
+
+  /** Reads the last what-if evaluation from the state bucket when it changed (its revision moved). */
+  private async pollWhatIf(): Promise<void> {
+    try {
+      this.kv ??= await new Kvm(this.nc).open(this.cfg.kv.stateBucket);
+      const e = await this.kv.get(WHATIF_KEY);
+      if (!e || e.operation !== "PUT" || e.revision === this.whatIfRevision) return;
+      this.whatIfRevision = e.revision;
+      this.whatIf = e.json<WhatIfSummary>();
+      this.whatIfChanged = true;
+    } catch (err) {
+      // The bucket appears with the processor; until then there is nothing to show.
+      this.log.debug({ err: (err as Error).message }, "what-if summary not readable");
+    }
   }
 
   /** Partitioned deployments: the newest snapshot of each instance, merged into one view. */
@@ -158,7 +184,7 @@ export class Hub {
   }
 
   state(): DashboardState {
-    return { kpi: this.kpi, history: this.history.points, feed: this.feed, sim: this.sim, regret: this.truthSeen ? { ...this.regret.state } : null, marks: this.marks, serverTimeMs: Date.now() };
+    return { kpi: this.kpi, history: this.history.points, feed: this.feed, sim: this.sim, regret: this.truthSeen ? { ...this.regret.state } : null, marks: this.marks, whatIf: this.whatIf, serverTimeMs: Date.now() };
   }
 
   snapshotFrame(): string {
@@ -175,8 +201,10 @@ export class Hub {
       sim: this.sim,
       regret: this.truthSeen ? { ...this.regret.state } : null,
       marks: this.newMarks,
+      ...(this.whatIfChanged && this.whatIf ? { whatIf: this.whatIf } : {}),
       serverTimeMs: Date.now(),
     };
+    this.whatIfChanged = false;
     this.newPoints = [];
     this.newDecisions = [];
     this.newMarks = [];
@@ -185,6 +213,7 @@ export class Hub {
 
   stop(): void {
     if (this.simTimer) clearInterval(this.simTimer);
+    if (this.whatIfTimer) clearInterval(this.whatIfTimer);
     for (const s of this.subs) s.unsubscribe();
   }
 }

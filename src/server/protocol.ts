@@ -1,6 +1,6 @@
 // What travels over the dashboard's WebSocket. The web/ code imports these types only.
 import type { Decision } from "../events/index.ts";
-import type { HistoryPoint, LiveSnapshot, RegretState } from "../kpi/index.ts";
+import type { HistoryPoint, LiveSnapshot, RegretState, WhatIfSummary } from "../kpi/index.ts";
 
 /** The simulator's status as it answers sim.control (kept structural: the server never imports the simulator). */
 export interface SimStatusView {
@@ -31,12 +31,14 @@ export interface DashboardState {
   regret: RegretState | null;
   /** Oldest first, bounded. */
   marks: Mark[];
+  /** The last what-if evaluation (`npm run eval -- --logs`), if any. */
+  whatIf: WhatIfSummary | null;
   serverTimeMs: number;
 }
 
 export type ServerFrame =
   | { type: "snapshot"; state: DashboardState }
-  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; serverTimeMs: number }
+  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; whatIf?: WhatIfSummary; serverTimeMs: number }
   | { type: "sim-reply"; reply: unknown }
   | { type: "error"; error: string };
 

@@ -216,6 +216,8 @@ export class DashboardServer {
       if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
       return this.json(res, 200, { decisions: this.hub.decisions(Math.min(limit, this.cfg.server.feedSize)) });
     }
+    if (req.method === "GET" && path === "/api/whatif")
+      return this.hub.whatIf ? this.json(res, 200, this.hub.whatIf) : this.json(res, 404, { error: "no what-if evaluation yet: run npm run eval -- --logs --candidate <config.json> --out <dir> with NATS_URL set" });
     if (req.method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);
     if (req.method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
     if (req.method === "POST" && path === "/api/sim") {

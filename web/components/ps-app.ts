@@ -7,11 +7,13 @@ import { CHARTS } from "../model/charts.ts";
 import { formatValue } from "../model/format.ts";
 import { lastItemSpan } from "../model/layout.ts";
 import { totalDeadLetters } from "../model/state.ts";
+import { whatIfRows } from "../model/whatif.ts";
 import type { SimCommandEvent } from "./ps-sim-controls.ts";
 import "./ps-arms.ts";
 import "./ps-chart.ts";
 import "./ps-feed.ts";
 import "./ps-sim-controls.ts";
+import "./ps-whatif.ts";
 
 const STATUS_TEXT = { open: "live", connecting: "connecting", reconnecting: "reconnecting" } as const;
 
@@ -66,6 +68,7 @@ export class PsApp extends LitElement {
         <ps-arms .rows=${armRows(k)}></ps-arms>
         <ps-feed .decisions=${s.feed}></ps-feed>
       </div>
+      <ps-whatif style="margin-top: 8px" .rows=${whatIfRows(s.whatIf)} .at=${s.whatIf?.at ?? 0}></ps-whatif>
     `;
   }
 }

@@ -10,7 +10,7 @@ const decision = (id: string, ts: number): Decision => ({
 });
 const sim = (scenario: string): SimStatusView => ({ running: true, speed: 1, scenario, seed: 7, simTimeMs: 0, ratePerSec: 10, published: 1, counts: {}, scenarios: ["steady", scenario] });
 const kpi = (decisions: number, deadLetters: Record<string, number> = {}) => ({ decisions, deadLetters }) as unknown as LiveSnapshot;
-const snapshot = (over: Partial<DashboardState>) => ({ type: "snapshot" as const, state: { kpi: null, history: [], feed: [], sim: null, regret: null, marks: [], serverTimeMs: 0, ...over } });
+const snapshot = (over: Partial<DashboardState>) => ({ type: "snapshot" as const, state: { kpi: null, history: [], feed: [], sim: null, regret: null, marks: [], whatIf: null, serverTimeMs: 0, ...over } });
 const mark = (t: number, label: string): Mark => ({ t, kind: "scenario", label });
 
 describe("mergeFeed", () => {

@@ -1,7 +1,7 @@
 // Pure: folds server frames into the page's state (everything but the charts' columns, which live in
 // a ChartStore). No DOM, no sockets.
 import type { Decision } from "../../src/events/index.ts";
-import type { LiveSnapshot, RegretState } from "../../src/kpi/index.ts";
+import type { LiveSnapshot, RegretState, WhatIfSummary } from "../../src/kpi/index.ts";
 import type { Mark, ServerFrame, SimStatusView } from "../../src/server/index.ts";
 
 export interface ClientState {
@@ -12,6 +12,8 @@ export interface ClientState {
   regret: RegretState | null;
   /** Oldest first, bounded. */
   marks: Mark[];
+  /** The last what-if evaluation the server knows of. */
+  whatIf: WhatIfSummary | null;
   frames: number;
   /** The simulator's refusal of the last command, if it refused. */
   simError: string | null;
@@ -21,7 +23,7 @@ export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], frames: 0, simError: null };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null };
 }
 
 /** Decisions from both lists, once each, newest first. */
@@ -58,6 +60,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         sim: f.state.sim,
         regret: f.state.regret ?? s.regret,
         marks: mergeMarks(s.marks, f.state.marks ?? []),
+        whatIf: f.state.whatIf ?? s.whatIf,
         frames: s.frames + 1,
       };
     case "delta":
@@ -68,6 +71,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         sim: f.sim,
         regret: f.regret ?? s.regret,
         marks: f.marks?.length ? mergeMarks(s.marks, f.marks) : s.marks,
+        whatIf: f.whatIf ?? s.whatIf,
         frames: s.frames + 1,
       };
     case "sim-reply": {
