@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/index.ts";
 import { rngFromSeed } from "../random/index.ts";
 import { main } from "./cli.ts";
+import { writeLogFile } from "./logs.ts";
+import { simLog } from "./sim.ts";
+import { loadScenario } from "../../simulator/world/index.ts";
 
 const ARMS = ["Mens E-Mail", "Womens E-Mail", "No E-Mail"];
 const SEGS = ["1) $0 - $100", "2) $100 - $200", '"6) $750 - $1,000"', '"7) $1,000 +"'];
@@ -110,5 +113,44 @@ describe("npm run eval -- --sim", () => {
       expect(r.marginShareOfOracle[n]).toBeLessThanOrEqual(1);
     }
     expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("<svg");
+  });
+});
+
+describe("npm run eval -- --logs (from a file)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ps-eval-logs-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes report.json with logged and candidates (ips, snips, dr, ess) and a self-contained report.html", async () => {
+    const cfg = loadConfig({ env: {} });
+    writeLogFile(simLog(cfg, loadScenario("steady"), 7, 1_500, 40 * 60_000), join(dir, "shop.jsonl"));
+    writeFileSync(join(dir, "holdout-30.json"), JSON.stringify({ bandit: { holdoutShare: 0.3 } }));
+    const errs: string[] = [];
+    const code = await main(["--logs", "--logs-file", join(dir, "shop.jsonl"), "--candidate", join(dir, "holdout-30.json"), "--out", join(dir, "out")], { err: (l) => errs.push(l) });
+    expect(code, errs.join("\n")).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "out", "report.json"), "utf8"));
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(["logged", "candidates"]));
+    expect(r.logged.rows).toBeGreaterThan(0);
+    const c = r.candidates["holdout-30"];
+    for (const k of ["ips", "snips", "dr"]) {
+      expect(typeof c[k].value).toBe("number");
+      expect(c[k].ci95).toHaveLength(2);
+    }
+    expect(c.ess).toBeGreaterThan(0);
+    expect(c.overlay).toEqual({ bandit: { holdoutShare: 0.3 } });
+    const html = readFileSync(join(dir, "out", "report.html"), "utf8");
+    expect(html).toContain("holdout-30");
+    expect(html).not.toMatch(/<script|<link|@import|src=/i);
+    expect(errs.some((l) => /holdout-30: DR \$/.test(l))).toBe(true);
+  });
+
+  it("refuses, with the usage, --logs without a candidate, and a candidate file that is not JSON", async () => {
+    const lines: string[] = [];
+    expect(await main(["--logs", "--out", join(dir, "x")], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toContain("--logs needs at least one --candidate");
+    writeFileSync(join(dir, "bad.json"), "{ not json");
+    expect(await main(["--logs", "--logs-file", join(dir, "none.jsonl"), "--candidate", join(dir, "bad.json"), "--out", join(dir, "y")], { err: () => undefined })).toBe(2);
   });
 });

@@ -3,7 +3,7 @@
 // a file written by `npm run eval -- --export-logs FILE` (one JSON line per stored message:
 // {"stream": "EVENTS"|"DECISIONS"|"OUTCOMES", "m": <the message's JSON>}). Messages that do not decode
 // (bad input the processor dead-lettered, or another version's) are counted and skipped.
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -123,6 +123,15 @@ export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file
 }
 
 const encoder = new TextEncoder();
+
+/** Writes a log held in memory (e.g. a simulated shop's, src/eval/sim.ts simLog) in the export format. */
+export function writeLogFile(log: ShopLog, file: string): void {
+  const lines: string[] = [];
+  for (const e of log.events) lines.push(`{"stream":"EVENTS","m":${JSON.stringify(e)}}`);
+  for (const d of log.decisions.values()) lines.push(`{"stream":"DECISIONS","m":${JSON.stringify(d)}}`);
+  for (const o of log.outcomes.values()) lines.push(`{"stream":"OUTCOMES","m":${JSON.stringify(o)}}`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+}
 
 /** A log from a file written by exportLogs. */
 export async function readLogFile(file: string, cfg: Readonly<Config>): Promise<{ log: ShopLog; counts: LogCounts }> {
