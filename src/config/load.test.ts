@@ -44,6 +44,8 @@ describe("loadConfig", () => {
     ["public bind without token", { env: { HOST: "0.0.0.0" } }, "server.token", "API_TOKEN", /API_TOKEN/],
     ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
     ["unknown key", { env: {}, overrides: { server: { prot: 1 } } }, "server.prot", undefined, /spelling/],
+    ["decisions' duplicate window shorter than a restart replays", { env: {}, overrides: { streams: { decisions: { duplicateWindowSec: 59 } } } }, "streams.decisions.duplicateWindowSec", undefined, /lower processor\.checkpointEverySec/],
+    ["outcomes' duplicate window shorter than a restart replays", { env: {}, overrides: { streams: { outcomes: { duplicateWindowSec: 59 } } } }, "streams.outcomes.duplicateWindowSec", undefined, /raise streams\.outcomes\.duplicateWindowSec/],
     ["holdout share too large", { env: {}, overrides: { bandit: { holdoutShare: 0.9 } } }, "bandit.holdoutShare", undefined, /\[0, 0\.5\]/],
     ["duplicate promotion id", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }, { id: "a", name: "B", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[1].id", undefined, /own id/],
     ["percent promotion without percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "percent", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /percentOff/],

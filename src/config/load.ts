@@ -137,12 +137,15 @@ function crossChecks(c: Config): ConfigIssue[] {
     issues.push({ key: "nats.tls.keyFile", env: "NATS_TLS_KEY", problem: "a client certificate needs its key", fix: "set NATS_TLS_KEY" });
   if (c.nats.url !== "" && !/^(nats|tls|wss?):\/\//.test(c.nats.url.split(",")[0]!.trim()))
     issues.push({ key: "nats.url", env: "NATS_URL", problem: `'${c.nats.url}' is not a NATS URL`, fix: "use nats://host:port (comma-separate several)" });
-  if (c.processor.checkpointEverySec * 2 > c.streams.decisions.duplicateWindowSec)
-    issues.push({
-      key: "streams.decisions.duplicateWindowSec",
-      problem: `${c.streams.decisions.duplicateWindowSec} s does not cover twice the checkpoint interval (${c.processor.checkpointEverySec} s), the span a restart replays`,
-      fix: "raise streams.decisions.duplicateWindowSec or lower processor.checkpointEverySec",
-    });
+  // A restart replays up to a checkpoint interval of events and publishes again what they decided and
+  // closed, with the same msg ids: the streams those publishes go to must still remember the ids.
+  for (const s of ["decisions", "outcomes"] as const)
+    if (c.processor.checkpointEverySec * 2 > c.streams[s].duplicateWindowSec)
+      issues.push({
+        key: `streams.${s}.duplicateWindowSec`,
+        problem: `${c.streams[s].duplicateWindowSec} s does not cover twice the checkpoint interval (${c.processor.checkpointEverySec} s), the span a restart replays`,
+        fix: `raise streams.${s}.duplicateWindowSec or lower processor.checkpointEverySec`,
+      });
   if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
     issues.push({
       key: "processor.flushEveryMessages",

@@ -128,7 +128,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     streams: Type.Object(
-      { events: StreamLimits, decisions: StreamLimits, deadletter: StreamLimits },
+      { events: StreamLimits, decisions: StreamLimits, outcomes: StreamLimits, deadletter: StreamLimits },
       { additionalProperties: false },
     ),
     kv: Type.Object(

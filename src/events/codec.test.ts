@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeEvent, encodeEvent, fnv1a32, partitionOf, PS_ERR_EVENT, Subjects, type ShopEvent } from "./index.ts";
+import { decodeEvent, encodeEvent, encodeOutcome, fnv1a32, isValidOutcome, partitionOf, PS_ERR_EVENT, Subjects, type OutcomeRecord, type ShopEvent } from "./index.ts";
 
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
 const ts = Date.parse("2026-03-02T08:00:00Z");
@@ -41,12 +41,34 @@ describe("decodeEvent", () => {
   });
 });
 
+describe("outcome records", () => {
+  const o: OutcomeRecord = {
+    id: "o-d-e1", decisionId: "d-e1", eventId: "e1", customerId: "c1", channel: "web", point: "product-view", productId: "sku-001",
+    promotionId: "amt5-home", segment: "new|browser|full-price", holdout: false, propensity: 0.61,
+    openedAt: ts, closedAt: ts + 60_000, closedBy: "redeemed", revenueCents: 2500, marginCents: 700, discountCents: 500, reward: 1, learned: true,
+  };
+  it("encode to JSON that is valid against the contract", () => {
+    const back = JSON.parse(new TextDecoder().decode(encodeOutcome(o))) as unknown;
+    expect(back).toEqual(o);
+    expect(isValidOutcome(back)).toBe(true);
+  });
+  it.each([
+    ["an unknown field", { ...o, extra: 1 }],
+    ["an unknown way to close", { ...o, closedBy: "cancelled" }],
+    ["a propensity of 0", { ...o, propensity: 0 }],
+    ["a fractional cent", { ...o, revenueCents: 1.5 }],
+  ])("are invalid with %s", (_n, bad) => expect(isValidOutcome(bad)).toBe(false));
+});
+
 describe("subjects", () => {
   it("match DESIGN.md with the default (empty) prefix", () => {
     const s = new Subjects();
     expect(s.event("view", 3)).toBe("events.view.3");
     expect(s.inventory("sku-001")).toBe("events.inventory.sku-001");
     expect(s.decision("email")).toBe("decisions.email");
+    expect(s.outcome("email")).toBe("outcomes.email");
+    expect(s.outcomesAll).toBe("outcomes.>");
+    expect(new Subjects("shop1.").outcome("web")).toBe("shop1.outcomes.web");
     expect(s.deadletter).toBe("deadletter.events");
     expect(s.simControl).toBe("sim.control");
     expect(s.simTruth).toBe("sim.truth");

@@ -1,5 +1,5 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { EventSchema, EVENT_TYPES, DecisionSchema, type ShopEvent, type Decision } from "./schema.ts";
+import { EventSchema, EVENT_TYPES, DecisionSchema, OutcomeSchema, type ShopEvent, type Decision, type OutcomeRecord } from "./schema.ts";
 import { PS_ERR_EVENT, type DeadLetterReason } from "./errors.ts";
 import { describeIssues, promotionIssues } from "./promotion.ts";
 
@@ -17,6 +17,7 @@ function typeCheck(type: string): ReturnType<typeof TypeCompiler.Compile> {
   return c;
 }
 const decisionCheck = TypeCompiler.Compile(DecisionSchema);
+const outcomeCheck = TypeCompiler.Compile(OutcomeSchema);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -72,4 +73,12 @@ export function decodeDecision(data: Uint8Array): Decoded<Decision> {
 
 export function isValidDecision(d: unknown): d is Decision {
   return decisionCheck.Check(d);
+}
+
+export function encodeOutcome(o: OutcomeRecord): Uint8Array {
+  return encoder.encode(JSON.stringify(o));
+}
+
+export function isValidOutcome(o: unknown): o is OutcomeRecord {
+  return outcomeCheck.Check(o);
 }

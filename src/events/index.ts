@@ -21,7 +21,7 @@ export {
   OUTCOME_CLOSES,
 } from "./schema.ts";
 export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint, OutcomeRecord } from "./schema.ts";
-export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision } from "./codec.ts";
+export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision, encodeOutcome, isValidOutcome } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT } from "./errors.ts";
 export type { DeadLetterReason } from "./errors.ts";

@@ -83,6 +83,13 @@ export class Subjects {
   get decisionsAll(): string {
     return `${this.prefix}decisions.>`;
   }
+  /** Where a closed decision's outcome is published (stream OUTCOMES, msg id `o-<decision id>`). */
+  outcome(channel: Channel): string {
+    return `${this.prefix}outcomes.${channel}`;
+  }
+  get outcomesAll(): string {
+    return `${this.prefix}outcomes.>`;
+  }
   get deadletter(): string {
     return `${this.prefix}deadletter.events`;
   }

@@ -11,6 +11,7 @@ export function createMetrics() {
     decisionsOut: new Counter({ name: "ps_decisions_out_total", help: "Decisions published", labelNames: ["channel", "arm"] as const, registers: r }),
     deadLetters: new Counter({ name: "ps_dead_letters_total", help: "Messages dead-lettered, by reason", labelNames: ["reason"] as const, registers: r }),
     outcomes: new Counter({ name: "ps_outcomes_total", help: "Decisions closed, by cause", labelNames: ["cause"] as const, registers: r }),
+    outcomesOut: new Counter({ name: "ps_outcomes_out_total", help: "Outcome records published to outcomes.<channel> (not those a restart's replay skipped: stored before it)", labelNames: ["channel", "closed_by"] as const, registers: r }),
     consumerLag: new Gauge({ name: "ps_consumer_lag", help: "Messages in EVENTS not yet delivered to the processor", registers: r }),
     consumerAckPending: new Gauge({ name: "ps_consumer_ack_pending", help: "Messages delivered but not yet acknowledged", registers: r }),
     decideLatency: new Histogram({

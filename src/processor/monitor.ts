@@ -141,6 +141,13 @@ export class Monitor {
     if (!c) byArm.set(arm, (c = this.metrics.decisionsOut.labels({ channel, arm })));
     return c;
   }
+  private readonly outcomesOutChildren = new Map<string, Inc>();
+  outcomesOut(channel: string, closedBy: string): Inc {
+    const key = `${channel}|${closedBy}`;
+    let c = this.outcomesOutChildren.get(key);
+    if (!c) this.outcomesOutChildren.set(key, (c = this.metrics.outcomesOut.labels({ channel, closed_by: closedBy })));
+    return c;
+  }
   private readonly outcomesChildren = new Map<string, Inc>();
   outcomes(cause: string): Inc {
     let c = this.outcomesChildren.get(cause);

@@ -9,8 +9,8 @@ import { jetstreamManager, type ConsumerMessages, type JetStreamManager, type Js
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, step, ENGINE_STATE_VERSION, type Engine, type Promotion } from "../engine/index.ts";
-import { decodeEvent, encodeDecision, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
+import { createEngine, engineConfigFrom, engineFromJSON, outcomeRecord, step, ENGINE_STATE_VERSION, type Engine, type Promotion } from "../engine/index.ts";
+import { decodeEvent, encodeDecision, encodeOutcome, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -97,9 +97,9 @@ export class Processor {
   /**
    * Restores the newest checkpoint (if any) and points the durable consumer just after the stream
    * sequence it reflects, so the events since are replayed through the same engine. Events the previous
-   * run had already acknowledged (up to its ack floor) had their decisions stored before the ack, so
-   * their publishes are skipped while they replay; later ones are published again with the same msg
-   * ids, which the DECISIONS duplicate window drops.
+   * run had already acknowledged (up to its ack floor) had their decisions and outcomes stored before
+   * the ack, so their publishes are skipped while they replay; later ones are published again with the
+   * same msg ids, which the DECISIONS and OUTCOMES duplicate windows drop.
    */
   private async restoreAndPosition(): Promise<void> {
     const p = this.cfg.processor;
@@ -193,13 +193,14 @@ export class Processor {
     return this.queue.flush();
   }
 
-  /** Queues a publish, unless it replays an event whose publishes were stored before the restart. */
-  private publish(u: QueuedPublish): void {
+  /** Queues a publish, unless it replays an event whose publishes were stored before the restart (then false). */
+  private publish(u: QueuedPublish): boolean {
     if (this.replaying) {
       this.metrics.replaySuppressed.inc();
-      return;
+      return false;
     }
     this.queue.push(u);
+    return true;
   }
 
   /** Undefined when the message is done; a promise (rare: dead letters) to await before the next. */
@@ -249,8 +250,13 @@ export class Processor {
         const dl = this.deadLetter(eff.reason, eff.detail, m, ev.id);
         wait = wait ? wait.then(() => dl) : dl;
       } else {
-        this.kpi.onOutcome(eff.outcome);
-        this.monitor.outcomes(eff.outcome.cause).inc();
+        const o = eff.outcome;
+        this.kpi.onOutcome(o);
+        this.monitor.outcomes(o.cause).inc();
+        // Through the same queue as the decisions: the batch's ack waits for it to be stored, and a
+        // replay after a crash publishes it again under the same msg id, which OUTCOMES drops.
+        const r = outcomeRecord(o);
+        if (this.publish({ subject: this.subjects.outcome(r.channel), data: encodeOutcome(r), msgID: r.id })) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
       }
     }
     return wait;

@@ -102,6 +102,30 @@ describe("PublishAckQueue", () => {
     expect(m.acks).toBe(1);
   });
 
+  it("holds the ack for an outcome the message closed as for its decision, and retries it under its own msg id", async () => {
+    // A purchase that is also a decision point: its decision and the outcome it closed, in one batch.
+    const fake = new FakePublisher();
+    const q = new PublishAckQueue(fake, noWait);
+    const m = new Msg(5);
+    pub(q, "d-e5", "decisions.web");
+    pub(q, "o-d-e2", "outcomes.email");
+    q.handled(m);
+    const flushed = q.flush();
+    await settle();
+    fake.store(0);
+    fake.fail(1);
+    await settle();
+    expect(m.acks).toBe(0);
+    expect(fake.calls.map((c) => [c.subject, c.msgID])).toEqual([
+      ["decisions.web", "d-e5"],
+      ["outcomes.email", "o-d-e2"],
+      ["outcomes.email", "o-d-e2"],
+    ]);
+    fake.store(2);
+    await flushed;
+    expect(m.acks).toBe(1);
+  });
+
   it("acknowledges a message that produced no publish at the next flush", async () => {
     const q = new PublishAckQueue(new FakePublisher(), noWait);
     const m = new Msg(1);

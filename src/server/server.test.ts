@@ -230,3 +230,35 @@ async function waitForFeed(n: number): Promise<{ id: string }[]> {
   throw new Error("the feed never showed the decisions");
 }
 
+
+describe("/health", () => {
+  it("counts OUTCOMES among the streams it needs, naming it when it is missing", async () => {
+    const { connect: natsConnect } = await import("@nats-io/transport-node");
+    const { jetstreamManager } = await import("@nats-io/jetstream");
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      await (await jetstreamManager(nc)).streams.delete("OUTCOMES");
+      // (The server caches its stream checks for two seconds.)
+      const h = await waitForHealth((b) => !b.checks.streams);
+      expect(h.status).toBe("down");
+      expect(h.problems.filter((p) => p.startsWith("stream "))).toEqual([expect.stringMatching(/^stream OUTCOMES: /)]);
+    } finally {
+      await nc.close();
+    }
+  });
+});
+
+interface Health {
+  status: string;
+  checks: Record<string, boolean>;
+  problems: string[];
+}
+
+async function waitForHealth(until: (h: Health) => boolean): Promise<Health> {
+  for (let i = 0; i < 100; i++) {
+    const h = (await (await fetch(`${base}/health`)).json()) as Health;
+    if (until(h)) return h;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error("/health never reported what was expected");
+}

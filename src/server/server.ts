@@ -8,7 +8,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { WebSocketServer, type WebSocket } from "ws";
 import { REPO_ROOT, type Config } from "../config/index.ts";
-import { DecisionSchema, EventSchema } from "../events/index.ts";
+import { DecisionSchema, EventSchema, OutcomeSchema } from "../events/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { bundleDashboard, type Bundle } from "./bundle.ts";
@@ -220,6 +220,7 @@ export class DashboardServer {
       return this.hub.whatIf ? this.json(res, 200, this.hub.whatIf) : this.json(res, 404, { error: "no what-if evaluation yet: run npm run eval -- --logs --candidate <config.json> --out <dir> with NATS_URL set" });
     if (req.method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);
     if (req.method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
+    if (req.method === "GET" && path === "/api/schema/outcome.json") return this.json(res, 200, OutcomeSchema);
     if (req.method === "POST" && path === "/api/sim") {
       const body = await this.readBody(req);
       if (body === null) {
@@ -249,7 +250,8 @@ export class DashboardServer {
       const problems: string[] = [];
       let streams = true;
       let consumer = true;
-      for (const name of [this.cfg.streams.events.name, this.cfg.streams.decisions.name, this.cfg.streams.deadletter.name]) {
+      const st = this.cfg.streams;
+      for (const name of [st.events.name, st.decisions.name, st.outcomes.name, st.deadletter.name]) {
         try {
           await this.jsm.streams.info(name);
         } catch (err) {

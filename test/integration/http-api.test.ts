@@ -7,7 +7,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { WebSocket } from "ws";
 import type { Config } from "../../src/config/index.ts";
-import { DecisionSchema, EventSchema, isValidDecision, type Decision } from "../../src/events/index.ts";
+import { DecisionSchema, EventSchema, isValidDecision, OutcomeSchema, type Decision } from "../../src/events/index.ts";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
@@ -171,12 +171,16 @@ describe("JSON API", () => {
     for (const bad of ["0", "-1", "abc", "1.5"]) expect((await json(`/api/decisions?limit=${bad}`)).status, bad).toBe(400);
   });
 
-  it("serves the decision and event JSON Schemas", async () => {
+  it("serves the decision, event and outcome JSON Schemas", async () => {
     const d = await json<Record<string, unknown>>("/api/schema/decision.json");
     expect(d.body).toEqual(JSON.parse(JSON.stringify(DecisionSchema)));
     expect(d.body.$id).toMatch(/decision\.json$/);
     const e = await json<Record<string, unknown>>("/api/schema/event.json");
     expect(e.body).toEqual(JSON.parse(JSON.stringify(EventSchema)));
+    const o = await json<Record<string, unknown>>("/api/schema/outcome.json");
+    expect(o.status).toBe(200);
+    expect(o.body).toEqual(JSON.parse(JSON.stringify(OutcomeSchema)));
+    expect(o.body.$id).toMatch(/outcome\.json$/);
   });
 
   it("serves what a dashboard gets on connect, and relays simulator commands", async () => {

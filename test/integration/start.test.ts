@@ -99,7 +99,7 @@ describe("npm start", () => {
     const line = s.out().split("\n").find((l) => l.includes("JetStream provisioned"))!;
     const rec = JSON.parse(line.slice(line.indexOf("{"))) as { created: string[]; existing: string[] };
     expect(rec.created).toEqual([]);
-    expect(rec.existing).toEqual(expect.arrayContaining(["EVENTS", "DECISIONS", "DEADLETTER"]));
+    expect(rec.existing).toEqual(expect.arrayContaining(["EVENTS", "DECISIONS", "OUTCOMES", "DEADLETTER"]));
     const r = await fetch(`${s.url}health`);
     await r.text();
     expect(await stop(s)).toBe(0);

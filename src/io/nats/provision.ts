@@ -28,6 +28,7 @@ export function streamConfigs(cfg: Config): (Partial<StreamConfig> & { name: str
   return [
     streamConfig(cfg.streams.events, [s.eventsAll]),
     streamConfig(cfg.streams.decisions, [s.decisionsAll]),
+    streamConfig(cfg.streams.outcomes, [s.outcomesAll]),
     streamConfig(cfg.streams.deadletter, [s.deadletter]),
   ];
 }

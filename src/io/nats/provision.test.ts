@@ -1,0 +1,81 @@
+// Provisioning against a real nats-server: it creates what is missing and nothing else, so a store
+// from before OUTCOMES existed gains that stream on the next start and keeps everything it had.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { loadConfig } from "../../config/index.ts";
+import { createLogger } from "../../log/index.ts";
+import { jetstreamServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { NatsError, PS_ERR_NATS, provision, streamConfigs } from "./index.ts";
+
+const cfg = loadConfig({ env: {} });
+const log = createLogger("silent");
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  server = await jetstreamServer();
+  nc = await connect({ servers: server.url });
+  jsm = await jetstreamManager(nc);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+describe("provision", () => {
+  it("configures OUTCOMES like the other streams, from streams.outcomes", () => {
+    const outcomes = streamConfigs(cfg).find((s) => s.name === "OUTCOMES")!;
+    expect(outcomes).toMatchObject({
+      subjects: ["outcomes.>"],
+      max_age: nanos(cfg.streams.outcomes.maxAgeSec * 1000),
+      max_bytes: cfg.streams.outcomes.maxBytes,
+      max_msg_size: cfg.streams.outcomes.maxMsgBytes,
+      duplicate_window: nanos(cfg.streams.outcomes.duplicateWindowSec * 1000),
+      num_replicas: 1,
+    });
+    const prefixed = loadConfig({ env: { SUBJECT_PREFIX: "shop1." } });
+    expect(streamConfigs(prefixed).find((s) => s.name === "OUTCOMES")!.subjects).toEqual(["shop1.outcomes.>"]);
+  });
+
+  it("creates every stream and bucket on an empty server, and nothing the second time", async () => {
+    const first = await provision(nc, cfg, log);
+    expect(first.created).toEqual(["EVENTS", "DECISIONS", "OUTCOMES", "DEADLETTER", "KV_PS_STATE", "KV_PS_INVENTORY", "KV_PS_LEASES"]);
+    const second = await provision(nc, cfg, log);
+    expect(second.created).toEqual([]);
+    expect(second.existing).toEqual(first.created);
+    expect(second.differs).toEqual([]);
+  });
+
+  it("adds OUTCOMES to a store from before it, leaving the other streams and their messages alone", async () => {
+    await jsm.streams.delete("OUTCOMES");
+    await nc.request("decisions.web", new TextEncoder().encode("{}"), { timeout: 5_000 });
+    const before = (await jsm.streams.info("DECISIONS")).state.messages;
+    const r = await provision(nc, cfg, log);
+    expect(r.created).toEqual(["OUTCOMES"]);
+    expect((await jsm.streams.info("DECISIONS")).state.messages).toBe(before);
+    expect((await jsm.streams.info("OUTCOMES")).config.subjects).toEqual(["outcomes.>"]);
+  });
+
+  it("leaves an OUTCOMES with other limits as it is and reports the fields", async () => {
+    const other = loadConfig({ env: {}, overrides: { streams: { outcomes: { maxBytes: 1_000_000, duplicateWindowSec: 900 } } } });
+    const r = await provision(nc, other, log);
+    expect(r.created).toEqual([]);
+    expect(r.differs).toEqual([{ name: "OUTCOMES", fields: ["max_bytes", "duplicate_window"] }]);
+    expect((await jsm.streams.info("OUTCOMES")).config.max_bytes).toBe(cfg.streams.outcomes.maxBytes);
+  });
+
+  it("refuses an OUTCOMES that does not capture outcomes.>", async () => {
+    await jsm.streams.delete("OUTCOMES");
+    await jsm.streams.add({ name: "OUTCOMES", subjects: ["other.outcomes.>"] });
+    const err = await provision(nc, cfg, log).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NatsError);
+    expect((err as NatsError).code).toBe(PS_ERR_NATS.Provision);
+    expect((err as NatsError).message).toMatch(/stream OUTCOMES exists but does not capture outcomes\.>/);
+  });
+});
