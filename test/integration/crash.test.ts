@@ -1,5 +1,6 @@
 // kill -9 the processor mid-stream, restart it: every decision point still has exactly one decision,
-// and the final state equals that of a run that was never interrupted on the same input. A promotion
+// every decision that closed exactly one outcome, and the final state equals that of a run that was
+// never interrupted on the same input. A promotion
 // is launched (a promotion change in the log, as promo.control publishes it) after the last checkpoint
 // the crashed run wrote and before the kill: the restart must find it again by replaying the log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,8 +8,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../../src/config/index.ts";
-import { createEngine, engineConfigFrom, step, type EngineState } from "../../src/engine/index.ts";
-import { Subjects, type Decision, type PromotionConfig, type Routed } from "../../src/events/index.ts";
+import { createEngine, engineConfigFrom, outcomeRecord, step, type EngineState } from "../../src/engine/index.ts";
+import { Subjects, type Decision, type OutcomeRecord, type PromotionConfig, type Routed } from "../../src/events/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { ProcessorState } from "../../src/processor/index.ts";
@@ -27,6 +28,12 @@ const overlay = {
   processor: { checkpointEveryEvents: CHECKPOINT_EVERY, checkpointEverySec: 300 },
   // Small budgets and a scarce product so the guards bind during the run.
   promotions: base.promotions.map((p) => ({ ...p, budgetCents: p.id === "free-shipping" ? 20_000 : 60_000 })),
+  // The input spans under 7 simulated minutes: with the default windows (30 min on the web, plus 5 min
+  // of lateness) nothing would expire and the first purchases come late, so the kill would fall where
+  // no outcome is in flight. A 60 s window and 30 s of lateness close decisions from the first 2,000
+  // events on (about 4,000 outcomes, mostly expired), so the restart must publish some again.
+  attribution: { windowSecByChannel: { ...base.attribution.windowSecByChannel, web: 60 } },
+  features: { allowedLatenessSec: 30 },
   log: { level: "info" },
 };
 const cfg: Readonly<Config> = loadConfig({ env: {}, overrides: overlay });
@@ -35,9 +42,10 @@ const subjects = new Subjects();
 /** Launched mid-run; the configuration does not know it. */
 const FLASH: PromotionConfig = { id: "flash-home", name: "Flash sale: 15% off home", kind: "percent", percentOff: 15, category: "home", channels: ["web", "email", "push"], budgetCents: 40_000, maxDiscountCents: 2000 };
 
-/** An event of the input, and whether it is a decision point (the in-process engine decided on it). */
+/** An event of the input, whether it is a decision point, and the ids of the outcomes it closed (as the in-process engine saw it). */
 interface Input extends Routed {
   decides: boolean;
+  outcomes: string[];
 }
 
 /**
@@ -53,12 +61,13 @@ function input(promotionAt: number): Input[] {
   const out: Input[] = [];
   const feed = (r: Routed) => {
     let decides = false;
+    const outcomes: string[] = [];
     for (const eff of step(engine, r.event, rngFromKey(cfg.processor.seed, r.event.id)))
       if (eff.kind === "decision") {
         decides = true;
         world.onDecision(eff.decision);
-      }
-    out.push({ ...r, decides });
+      } else if (eff.kind === "outcome") outcomes.push(outcomeRecord(eff.outcome).id);
+    out.push({ ...r, decides, outcomes });
   };
   for (let t = world.nowMs; out.length < 20_000; ) {
     t += 1000;
@@ -168,6 +177,11 @@ describe("kill -9 of the processor", () => {
     await b1.exited;
     const atKill = (await jsm.streams.info(cfg.streams.decisions.name)).state.messages;
     expect(atKill).toBeLessThan(decisionPoints.length); // it really died mid-stream
+    // Outcomes it had stored, and how far it had acknowledged EVENTS: the outcomes of later events that
+    // were stored already are the ones the restart publishes again (same msg id) for OUTCOMES to drop.
+    const outcomesAtKill = new Set((await readStream(crashed.nc, cfg.streams.outcomes.name)).map((m) => m.msgId));
+    const ackFloorAtKill = (await jsm.consumers.info(cfg.streams.events.name, cfg.processor.durable)).ack_floor.stream_seq;
+    const republished = events.slice(ackFloorAtKill).flatMap((r) => r.outcomes).filter((id) => outcomesAtKill.has(id)).length;
     // It had applied the promotion: decisions it stored weigh or exclude FLASH.
     const mentionsFlash = (d: Decision) => d.explanation.candidates.some((c) => c.promotionId === FLASH.id) || d.explanation.excluded.some((x) => x.promotionId === FLASH.id);
     const beforeKill = (await readStream(crashed.nc, cfg.streams.decisions.name)).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as Decision);
@@ -192,6 +206,29 @@ describe("kill -9 of the processor", () => {
     }
     expect(stored.length).toBe(decisionPoints.length);
     expect(decisionPoints.every((id) => perEvent.get(id) === 1)).toBe(true);
+
+    // Exactly one stored outcome per decision that closed: the same ids as the uninterrupted run (and
+    // as the in-process engine on the same input), each once, under its own msg id.
+    const outcomeIds = async (r: Run): Promise<string[]> =>
+      (await readStream(r.nc, cfg.streams.outcomes.name)).map((m) => {
+        const o = JSON.parse(new TextDecoder().decode(m.data)) as OutcomeRecord;
+        expect(m.msgId).toBe(o.id);
+        expect(m.subject).toBe(`outcomes.${o.channel}`);
+        return o.id;
+      });
+    const expectedOutcomes = events.flatMap((r) => r.outcomes);
+    const [cleanOutcomes, crashedOutcomes] = [await outcomeIds(clean), await outcomeIds(crashed)];
+    expect(new Set(crashedOutcomes).size).toBe(crashedOutcomes.length);
+    expect(new Set(cleanOutcomes).size).toBe(cleanOutcomes.length);
+    expect(new Set(crashedOutcomes)).toEqual(new Set(cleanOutcomes));
+    expect(new Set(cleanOutcomes)).toEqual(new Set(expectedOutcomes));
+    expect(expectedOutcomes.length).toBeGreaterThan(100);
+    // Every outcome is of a decision stored in DECISIONS.
+    const decisionIds = new Set(stored.map((m) => m.msgId));
+    expect(crashedOutcomes.every((id) => decisionIds.has(id.slice(2)))).toBe(true);
+    console.log(
+      `crash test: ${decisionPoints.length} decisions, ${expectedOutcomes.length} outcomes stored once each; at the kill ${atKill} decisions and ${outcomesAtKill.size} outcomes stored, EVENTS acknowledged to ${ackFloorAtKill}; ${republished} stored outcomes published again by the restart`,
+    );
 
     // The same final state as the uninterrupted run: posteriors, ledger, pending, features.
     const ref = await finalState(clean);

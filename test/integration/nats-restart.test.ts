@@ -1,18 +1,18 @@
 // Stop and restart nats-server (kill -9, same port and store) while the simulator and the processor
-// run: both reconnect and resume; nothing is lost and nothing is doubled.
+// run: both reconnect and resume; nothing is lost and nothing is doubled, decisions and outcomes alike.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { Decision, ShopEvent } from "../../src/events/index.ts";
+import type { Decision, OutcomeRecord, ShopEvent } from "../../src/events/index.ts";
 import type { DeadLetter } from "../../src/io/nats/index.ts";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { readStream } from "../support/streams.ts";
-import { createEngine, engineConfigFrom, step } from "../../src/engine/index.ts";
+import { createEngine, engineConfigFrom, outcomeRecord, step } from "../../src/engine/index.ts";
 import { rngFromKey } from "../../src/random/index.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
@@ -31,10 +31,12 @@ afterAll(async () => {
 const decode = <T>(d: Uint8Array) => JSON.parse(new TextDecoder().decode(d)) as T;
 
 describe("nats-server restart mid-stream", () => {
-  it("the simulator and the processor reconnect and resume; every event is stored once and every decision point decided once", async () => {
+  it("the simulator and the processor reconnect and resume; every event is stored once, every decision point decided once, every closed decision's outcome stored once", async () => {
     const port = await freePort();
     server = await jetstreamServer({ port, storeDir: store });
-    sys = await startParts("all", testConfig(server.url, { simulator: { speed: 60 }, processor: { checkpointEverySec: 2 } }));
+    // Short web windows, so decisions also close by expiring while the server is down and after.
+    const web = { windowSecByChannel: { web: 60, email: 172800, sms: 86400, push: 43200 } };
+    sys = await startParts("all", testConfig(server.url, { simulator: { speed: 60 }, processor: { checkpointEverySec: 2 }, attribution: web, features: { allowedLatenessSec: 30 } }));
     const sim = sys.simulator!;
     const proc = sys.processor!;
     await waitFor("traffic before the crash", () => proc.kpi.decisions > 30);
@@ -62,10 +64,15 @@ describe("nats-server restart mid-stream", () => {
 
     // Count in = count out + dead letters, for decision points: the events an engine deciding on the
     // stream in its order (as the processor reads it) decides at.
-    const cfg = testConfig(server.url);
+    const cfg = testConfig(server.url, { attribution: web, features: { allowedLatenessSec: 30 } });
     const replayed = createEngine(engineConfigFrom(cfg));
     const points: string[] = [];
-    for (const e of events) for (const f of step(replayed, e, rngFromKey(cfg.processor.seed, e.id))) if (f.kind === "decision") points.push(e.id);
+    const closed: string[] = [];
+    for (const e of events)
+      for (const f of step(replayed, e, rngFromKey(cfg.processor.seed, e.id))) {
+        if (f.kind === "decision") points.push(e.id);
+        else if (f.kind === "outcome") closed.push(outcomeRecord(f.outcome).id);
+      }
     expect(points.length).toBeGreaterThan(30);
     const decisions = (await readStream(nc, "DECISIONS")).map((m) => decode<Decision>(m.data));
     const dead = new Set((await readStream(nc, "DEADLETTER")).map((m) => decode<DeadLetter>(m.data).eventId));
@@ -74,5 +81,11 @@ describe("nats-server restart mid-stream", () => {
     expect([...decided.values()].every((n) => n === 1)).toBe(true);
     for (const id of points) expect(decided.has(id) || dead.has(id), id).toBe(true);
     expect(decisions.length + points.filter((id) => dead.has(id)).length).toBe(points.length);
+
+    // Every decision that closed has its outcome stored, once.
+    const outcomes = (await readStream(nc, "OUTCOMES")).map((m) => decode<OutcomeRecord>(m.data).id);
+    expect(closed.length).toBeGreaterThan(10);
+    expect(new Set(outcomes).size).toBe(outcomes.length);
+    expect(new Set(outcomes)).toEqual(new Set(closed));
   });
 });
