@@ -1,6 +1,7 @@
 // Partitioned processors on a 3-node JetStream cluster with R3 streams (issue #8): real servers and
-// real processes on loopback. Every decision point gets exactly one decision; stock and budget are
-// never over-promised across instances; a NATS node or a processor can die without loss.
+// real processes on loopback. Every decision point gets exactly one decision, and every decision a
+// purchase closes one outcome; stock and budget are never over-promised across instances; a NATS node
+// or a processor can die without loss.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig } from "../../src/config/index.ts";
-import { encodeEvent, Subjects, type Decision, type ShopEvent } from "../../src/events/index.ts";
+import { encodeEvent, partitionOf, Subjects, type Decision, type OutcomeRecord, type ShopEvent } from "../../src/events/index.ts";
 import { PipelinedPublisher } from "../../src/io/nats/index.ts";
 import type { BudgetRecord, UnitsRecord } from "../../src/scale/index.ts";
 import { startCluster, type Cluster } from "../support/cluster.ts";
@@ -21,7 +22,7 @@ const T0 = Date.parse("2026-03-02T08:00:00Z");
 const PARTITIONS = 4;
 const overlay = {
   partitions: PARTITIONS,
-  streams: { events: { replicas: 3 }, decisions: { replicas: 3 }, deadletter: { replicas: 3 } },
+  streams: { events: { replicas: 3 }, decisions: { replicas: 3 }, outcomes: { replicas: 3 }, deadletter: { replicas: 3 } },
   scale: { enabled: true, leaseTtlSec: 6, syncEveryMs: 300, allowanceEveryMs: 100, unitGrant: 1, budgetGrantShare: 0.25 },
   processor: { checkpointEverySec: 2, checkpointEveryEvents: 200 },
   promotions: [
@@ -153,6 +154,29 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
     expect(Object.values(budget.granted).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(2000);
     // Grants went to partitions of both instances.
     expect(Object.keys(units.granted).length + Object.keys(budget.granted).length).toBeGreaterThan(1);
+
+    // The first round's shoppers buy what they looked at: each purchase closes that shopper's decision,
+    // in whichever partition (and instance) holds it, and its outcome is stored once in OUTCOMES (R3).
+    const buyers = ids.slice(0, 40).map((id) => Number(id.slice(2)));
+    // (A view of the first round is at T0 + 1,000 + i; the purchase a second later.)
+    const purchases = buyers.map((i): ShopEvent => {
+      const [productId, priceCents] = i % 2 ? ["sku-007", 10_000] as const : ["sku-001", 3_000] as const;
+      return { type: "purchase", id: `p-${i}`, ts: T0 + 2_000 + i, customerId: `c${i}`, totalCents: priceCents, items: [{ productId, quantity: 1, priceCents }] };
+    });
+    await publish(purchases);
+    const want = buyers.map((i) => `o-d-v-${i}`);
+    const outcomes = await waitFor("an outcome for every purchase", async () => {
+      const got = (await readStream(nc!, "OUTCOMES")).map((m) => ({ subject: m.subject, msgId: m.msgId, o: JSON.parse(new TextDecoder().decode(m.data)) as OutcomeRecord }));
+      return want.every((id) => got.some((g) => g.o.id === id)) ? got : undefined;
+    }, 60_000, 500);
+    expect(outcomes.map((g) => g.o.id).sort()).toEqual([...want].sort());
+    for (const g of outcomes) {
+      expect(g.msgId).toBe(g.o.id);
+      expect(g.subject).toBe("outcomes.web");
+      expect(["purchased", "redeemed"]).toContain(g.o.closedBy);
+    }
+    expect(new Set(buyers.map((i) => partitionOf(`c${i}`, PARTITIONS))).size).toBe(PARTITIONS);
+    expect((await (await jetstreamManager(nc!)).streams.info("OUTCOMES")).config.num_replicas).toBe(3);
   });
 
   it("loses nothing when a NATS node is killed mid-run", async () => {
