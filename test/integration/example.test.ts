@@ -1,6 +1,7 @@
-// A plain third-party client (the classic `nats` package, examples/subscribe-decisions.mjs) reads our
-// decisions on a running system, through JetStream: a decision published again after a crash (same
-// msg id) reaches a core subscription twice but the stream, and so the example, once.
+// A plain third-party client (the classic `nats` package, examples/subscribe-decisions.mjs and
+// examples/subscribe-outcomes.mjs) reads our decisions and outcomes on a running system, through
+// JetStream: one published again after a crash (same msg id) reaches a core subscription twice but the
+// stream, and so the example, once.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,12 +10,13 @@ import { REPO_ROOT } from "../../src/config/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { Running } from "../../src/system.ts";
-import { engineDecision } from "../support/decision.ts";
+import { isValidOutcome } from "../../src/events/index.ts";
+import { engineDecision, engineOutcome } from "../support/decision.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig } from "../support/system.ts";
 
-function example(url: string, args: string[]): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, "examples/subscribe-decisions.mjs"), ...args], {
+function example(url: string, args: string[], script = "subscribe-decisions.mjs"): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "examples", script), ...args], {
     env: { ...process.env, NATS_URL: url },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -39,7 +41,8 @@ describe("examples/subscribe-decisions.mjs on a running system", () => {
   let sys: Running;
   beforeAll(async () => {
     server = await jetstreamServer();
-    sys = await startParts("all", testConfig(server.url, { simulator: { speed: 20 } }));
+    // Short web windows (and lateness), so decisions also close by expiring within seconds at 20×.
+    sys = await startParts("all", testConfig(server.url, { simulator: { speed: 20 }, attribution: { windowSecByChannel: { web: 60, email: 172800, sms: 86400, push: 43200 } }, features: { allowedLatenessSec: 30 } }));
   });
   afterAll(async () => {
     await sys?.stop();
@@ -66,6 +69,26 @@ describe("examples/subscribe-decisions.mjs on a running system", () => {
     // the consumer's ack wait: at least once).
     expect(second.lines).toHaveLength(3);
     for (const d of second.lines) expect(d.seq as number).toBeGreaterThan(3);
+  });
+
+  it("subscribe-outcomes.mjs prints whole outcome records, valid against the contract", async () => {
+    const { code, lines } = await example(server.url, ["--count", "5", "--from-start"], "subscribe-outcomes.mjs");
+    expect(code).toBe(0);
+    expect(lines.map((o) => o.seq)).toEqual([1, 2, 3, 4, 5]);
+    for (const { subject, seq: _seq, ...o } of lines) {
+      expect(isValidOutcome(o), JSON.stringify(o)).toBe(true);
+      expect(subject).toBe(`outcomes.${o.channel as string}`);
+      expect(o.id).toBe(`o-${o.decisionId as string}`);
+    }
+  });
+
+  it("subscribe-outcomes.mjs with a durable consumer resumes after the last outcome it acknowledged", async () => {
+    const first = await example(server.url, ["--count", "3", "--from-start", "--durable", "outcome-reader"], "subscribe-outcomes.mjs");
+    const second = await example(server.url, ["--count", "3", "--durable", "outcome-reader"], "subscribe-outcomes.mjs");
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(first.lines.map((o) => o.seq)).toEqual([1, 2, 3]);
+    expect(second.lines).toHaveLength(3);
+    for (const o of second.lines) expect(o.seq as number).toBeGreaterThan(3);
   });
 });
 
@@ -94,6 +117,39 @@ describe("a decision published again after a crash", () => {
       expect(code).toBe(0);
       expect(lines.map((d) => d.id)).toEqual(["d-e1", "d-e2"]);
       expect(core).toEqual(["d-e1", "d-e1", "d-e2"]);
+      sub.unsubscribe();
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
+  });
+});
+
+describe("an outcome published again after a crash", () => {
+  it("reaches a core subscription twice, the example once", async () => {
+    const server = await jetstreamServer();
+    const cfg = testConfig(server.url);
+    const nc = await connect({ servers: server.url });
+    try {
+      await provision(nc, cfg, createLogger("silent"));
+      const core: string[] = [];
+      const sub = nc.subscribe("outcomes.>", {
+        callback: (_err, m) => {
+          core.push(m.json<{ id: string }>().id);
+        },
+      });
+      // As the processor does: msg id = the record's id; the second o-d-e1 is the republish after a restart.
+      for (const eventId of ["e1", "e1", "e2"]) {
+        const o = engineOutcome(eventId);
+        const h = headers();
+        h.set("Nats-Msg-Id", o.id);
+        await nc.request(`outcomes.${o.channel}`, new TextEncoder().encode(JSON.stringify(o)), { headers: h, timeout: 5_000 });
+      }
+      await nc.flush();
+      const { code, lines } = await example(server.url, ["--count", "2", "--from-start"], "subscribe-outcomes.mjs");
+      expect(code).toBe(0);
+      expect(lines.map((o) => o.id)).toEqual(["o-d-e1", "o-d-e2"]);
+      expect(core).toEqual(["o-d-e1", "o-d-e1", "o-d-e2"]);
       sub.unsubscribe();
     } finally {
       await nc.close();

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// A third-party reader of outcomes: how each promo-stream decision ended (redeemed, purchased without
+// the offer, expired, or closed early as overflow), read with the classic `nats` client and printed as
+// one JSON line per outcome. Nothing of promo-stream is imported; the stream, subjects and JSON are the
+// contract (GET /api/schema/outcome.json on the dashboard server).
+//
+// It reads the OUTCOMES stream through JetStream, not a plain subscription on `outcomes.>`: after a
+// crash the processor publishes again the outcomes of the events it had not acknowledged yet, with the
+// same msg id (o-<decision id>). The stream stores each once, but a core NATS subscriber would see the
+// copies too.
+//
+//   NATS_URL=nats://127.0.0.1:4222 node examples/subscribe-outcomes.mjs [--count N] [--from-start] [--durable NAME]
+//
+// By default an ordered consumer from the next outcome on (nothing is kept on the server); --from-start
+// reads the stream from its first outcome; --durable NAME uses a durable consumer of that name, which
+// acknowledges each outcome and resumes after the last one acknowledged when run again.
+import { AckPolicy, connect, DeliverPolicy } from "nats";
+
+const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const count = Number(arg("--count") ?? Infinity);
+const fromStart = process.argv.includes("--from-start");
+const durable = arg("--durable");
+const stream = process.env.OUTCOMES_STREAM ?? "OUTCOMES";
+
+const nc = await connect({ servers: url, name: "example-subscribe-outcomes" });
+const js = nc.jetstream();
+const jsm = await nc.jetstreamManager();
+// Where to begin: the first outcome, or the one after the newest stored now. (A start sequence rather
+// than deliver_policy all/new: nats.js 2.29's ordered consumer adds a start sequence to those, which
+// nats-server refuses.)
+const opt_start_seq = fromStart ? 1 : (await jsm.streams.info(stream)).state.last_seq + 1;
+let consumer;
+if (durable) {
+  // Created on the first run; a later run resumes after its last acknowledged outcome.
+  const exists = await jsm.consumers.info(stream, durable).then(
+    () => true,
+    (err) => (err.api_error?.err_code === 10014 ? false : Promise.reject(err)), // 10014: consumer not found
+  );
+  if (!exists) await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq });
+  consumer = await js.consumers.get(stream, durable);
+} else {
+  consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq });
+}
+console.error(`reading ${stream} on ${url} (${durable ? `durable consumer ${durable}` : "ordered consumer"}, ${fromStart ? "from the start" : "new outcomes"})`);
+const messages = await consumer.consume();
+let n = 0;
+for await (const m of messages) {
+  // The whole record: it is small, and every field is what a data team joins or sums on
+  // (decisionId to the decision, propensity for off-policy estimates, reward and cents for value).
+  console.log(JSON.stringify({ subject: m.subject, seq: m.seq, ...m.json() }));
+  if (durable) m.ack();
+  if (++n >= count) break;
+}
+await nc.drain();
