@@ -62,9 +62,7 @@ class LogBuilder {
 
 /** The stream names of this configuration, by their role in the log. */
 function streamNames(cfg: Readonly<Config>): Record<LogStream, string> {
-  // (OUTCOMES comes with the outcomes stream's own config section.)
-  const outcomes = (cfg.streams as { outcomes?: { name: string } }).outcomes?.name ?? "OUTCOMES";
-  return { EVENTS: cfg.streams.events.name, DECISIONS: cfg.streams.decisions.name, OUTCOMES: outcomes };
+  return { EVENTS: cfg.streams.events.name, DECISIONS: cfg.streams.decisions.name, OUTCOMES: cfg.streams.outcomes.name };
 }
 
 /** Every message stored in a stream now, in order, handed to `each`. */

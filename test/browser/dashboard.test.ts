@@ -1,16 +1,22 @@
 // The dashboard in real headless Chromium against the real system: a nats-server, and the processor,
 // the simulator and the server as three parts (three NATS connections), so the server alone can be
 // stopped and started again. The tests run in order on one page, like a person would use it.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import type { Config } from "../../src/config/index.ts";
+import { REPO_ROOT, type Config } from "../../src/config/index.ts";
 import type { Running } from "../../src/system.ts";
 import { launchChromium, testOutputDir } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
+import { configFile } from "../support/processes.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
+const run = promisify(execFile);
 const CHART_IDS = ["chart-posterior", "chart-uplift", "chart-share", "chart-regret", "chart-stock", "chart-budget", "chart-rate", "chart-latency"];
 
 let nats: NatsServerHandle;
@@ -25,7 +31,15 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   nats = await jetstreamServer();
-  cfg = testConfig(nats.url, { server: { port: await freePort() }, simulator: { speed: 30 }, processor: { snapshotEveryMs: 250 } });
+  // Short web windows and lateness: decisions close within the test, so outcomes flow and the what-if
+  // evaluation has decisions to evaluate.
+  cfg = testConfig(nats.url, {
+    server: { port: await freePort() },
+    simulator: { speed: 30 },
+    processor: { snapshotEveryMs: 250 },
+    attribution: { windowSecByChannel: { web: 60 } },
+    features: { allowedLatenessSec: 30 },
+  });
   processor = await startParts("processor", cfg);
   simulator = await startParts("simulator", cfg);
   server = await startParts("server", cfg);
@@ -193,6 +207,31 @@ describe("dashboard", () => {
       await waitFor(`the taste-shift mark on ${id}`, async () => ((await page.locator(`#${id}`).getAttribute("data-marks")) ?? "").split(",").includes("taste-shift"));
     }
     expect(await points("chart-rate")).toBeGreaterThan(before);
+  });
+
+  it("shows the last what-if evaluation: npm run eval -- --logs on this system's streams, a candidate next to the live policy", async () => {
+    expect(await page.locator("#whatif-empty").count()).toBe(1);
+    const dir = mkdtempSync(join(tmpdir(), "ps-whatif-"));
+    writeFileSync(join(dir, "holdout-30.json"), JSON.stringify({ bandit: { holdoutShare: 0.3 } }));
+    const overlay = configFile({ attribution: { windowSecByChannel: { web: 60 } }, features: { allowedLatenessSec: 30 } });
+    await waitFor("outcomes whose window has ended", async () => (((await (await fetch(new URL("/api/snapshot", url))).json()) as { kpi: { outcomes: number } | null }).kpi?.outcomes ?? 0) > 50, 60_000, 500);
+    const r = await run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/eval/cli.ts"), "--logs", "--candidate", join(dir, "holdout-30.json"), "--config", overlay, "--out", join(dir, "out")], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NATS_URL: nats.url },
+      timeout: 120_000,
+    });
+    expect(r.stderr).toMatch(/holdout-30: DR \$/);
+    const report = JSON.parse(readFileSync(join(dir, "out", "report.json"), "utf8")) as { logged: { rows: number }; candidates: Record<string, { ess: number }> };
+    expect(report.logged.rows).toBeGreaterThan(0);
+    // The server finds the summary (polled every 5 s) and the panel lists the live policy and the candidate.
+    await waitFor("the what-if panel", async () => (await page.locator("#whatif tbody tr").count()) === 2, 30_000, 250);
+    const rows = await page.locator("#whatif tbody tr").allTextContents();
+    expect(rows[0]).toContain("live policy");
+    expect(rows[1]).toContain("holdout-30");
+    expect(rows[1]).toMatch(/\$-?\d+\.\d\d \[/);
+    const api = (await (await fetch(new URL("/api/whatif", url))).json()) as { candidates: { name: string }[] };
+    expect(api.candidates.map((c) => c.name)).toEqual(["holdout-30"]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("pauses the simulator, and shows a decision's explanation when it is clicked in the live feed", async () => {
