@@ -1,6 +1,31 @@
-import { LRUCache } from "lru-cache";
+// Customers by id, millions of them in one process (issue #16). Each customer is interned to a dense
+// index; what the store needs per customer (recency links, idle-TTL start, recency stamp, id hash,
+// change mark, where its record is) lives in typed-array columns that grow by chunks of 65,536
+// customers, and the customer's state lives as a compact byte record (codec.ts) in a block arena
+// (arena.ts). No per-customer object exists outside a small hot set of decoded customers, so the
+// garbage collector sees a few thousand buffers instead of millions of objects.
+//
+// Semantics are those of the object store it replaces (test/support/object-store.ts, lru-cache based),
+// held equal on random event sequences by store.test.ts: LRU order, bounded by count
+// (`maxCustomers`) and now also by memory (`maxMemoryBytes`), idle TTL in event time (a customer idle
+// longer than the TTL is dropped when touched or swept), recent offer times kept past eviction.
+//
+// The recency index is hand-made rather than lru-cache: lru-cache keys a Map by the id string and keeps
+// key and value arrays, next/prev and TTL arrays sized to `max`; measured at 1M customers it held
+// ~150 bytes per customer on the JS heap before any feature (a Map entry and an id string each), and a
+// full collection over 10M such entries paused the loop for seconds. Here the index costs 37 bytes of
+// columns plus ~6 of hash table per customer, outside the heap.
+//
+// Objects handed out (getOrCreate, getForUpdate, get) stay valid until the next `release()`, which the
+// engine calls before each event: the hot set is trimmed (least recently used first, second chance)
+// only there, so a caller holding a customer while the store takes others never sees it recycled.
 import type { Channel } from "../events/index.ts";
+import { BLOCK_SIZES, BlockArena, blockClass } from "./arena.ts";
+import { ByteReader, ByteWriter } from "./bytes.ts";
+import { decodeCustomer, encodeCustomer } from "./codec.ts";
 import { CustomerState, copyOffers, customerFromJSON, customerToJSON, newestOfferMs, type CustomerJSON } from "./customer.ts";
+import { StoreBase, StoreDelta, writeRecordFrame, type PartHeader, type TakenRecord } from "./parts.ts";
+import { StringTable } from "./strings.ts";
 
 export interface StoreState {
   nowMs: number;
@@ -14,66 +39,576 @@ export interface StoreState {
 }
 
 export interface FeatureStoreOptions {
-  maxCustomers: number;
+  /** Customers kept at most (LRU); none when absent. */
+  maxCustomers?: number | undefined;
+  /** Memory the store may use (columns, records, index, hot set), bytes; past it the least recently used go. */
+  maxMemoryBytes?: number | undefined;
   idleTtlMs: number;
   /**
    * How long a customer's offer times must outlive the customer's features (the longest frequency
    * cap window plus the allowed lateness). 0 (the default) keeps nothing after eviction.
    */
   offerMemoryMs?: number;
+  /** Decoded customers kept between events (default 2,048). */
+  hotCustomers?: number;
+  /** Keep what changed since the last `captureDelta` (incremental checkpoints). */
+  trackChanges?: boolean;
 }
 
-/**
- * Customers by id, bounded by count (LRU) and by idle time measured in event time: lru-cache's clock
- * is replaced by ours (`perf`), and `ttlResolution: 0` keeps it from arming timers, so the core stays
- * free of wall-clock time and I/O.
- *
- * Frequency caps must hold even for a customer pushed out of the LRU: when an evicted or expired
- * customer still has offers inside `offerMemoryMs`, their times move to a side table (a few numbers
- * per customer, bounded by the offers made in that time, not by customers) and come back if the
- * customer returns.
- */
+/** Offer times of a customer no longer in the cache. */
+interface Remembered {
+  offers: CustomerState["offers"];
+  newestMs: number;
+}
+
+/** A decoded customer: authoritative while hot (its record is rewritten when it leaves, if changed). */
+interface Hot {
+  idx: number;
+  c: CustomerState;
+  dirty: boolean;
+  /** Used since the hot set was last trimmed (second chance). */
+  ref: boolean;
+}
+
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+/** Column bytes per customer: addr 4, class 1, start 8, stamp 8, prev 4, next 4, hash 4, mark 4. */
+export const COLUMN_BYTES = 37;
+/** What a decoded customer costs on the heap, roughly (its windows alone are 880 bytes). */
+const HOT_BYTES = 3_000;
+/** Class value for a record too large for a block, kept in `large`. */
+const LARGE = 255;
+
+const EMPTY_RECORD = (() => {
+  const w = new ByteWriter(64);
+  encodeCustomer(new CustomerState(), w, new StringTable());
+  return w.view().slice();
+})();
+
+/** 32-bit FNV-1a of the code units, then murmur3's finaliser so linear probing sees spread bits. */
+export function hashId(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 export class FeatureStore {
   private nowMs = 0;
-  /** Customers dropped by the LRU bound. */
+  /** Customers dropped by the LRU bound (count or memory). */
   evictions = 0;
   /** Customers dropped after idle TTL. */
   expirations = 0;
-  /** Each customer in a slot of the store's own: the snapshot bookkeeping stays out of CustomerState. */
-  private readonly cache: LRUCache<string, Slot>;
+  private readonly ttl: number;
+  private readonly hotMax: number;
+
+  // ---- columns, chunked ----
+  private readonly addr: Uint32Array[] = [];
+  private readonly cls: Uint8Array[] = [];
+  private readonly start: Float64Array[] = [];
+  private readonly stamp: Float64Array[] = [];
+  private readonly prev: Int32Array[] = [];
+  private readonly next: Int32Array[] = [];
+  private readonly hash: Uint32Array[] = [];
+  private readonly mark: Uint32Array[] = [];
+  /** Indices handed out so far (the columns' high-water mark); freed ones are reused first. */
+  private high = 0;
+  private freeIdx = new Int32Array(1024);
+  private freeCount = 0;
+  private count = 0;
+  private head = -1;
+  private tail = -1;
+  /** The last recency stamp given (every move to the tail takes the next one). */
+  private stampCounter = 0;
+
+  // ---- id index: open addressing, linear probing, slot = index + 1 ----
+  private table = new Int32Array(1024);
+  private tableMask = 1023;
+
+  // ---- records ----
+  private readonly arena = new BlockArena();
+  private readonly large = new Map<number, Uint8Array>();
+  private largeBytes = 0;
+  readonly strings = new StringTable();
+  private readonly w = new ByteWriter(4096);
+  private readonly r = new ByteReader();
+
+  // ---- hot set ----
+  private readonly hot = new Map<number, Hot>();
+  private ring: (Hot | undefined)[] = [];
+  private ringHead = 0;
+  private readonly pool: CustomerState[] = [];
+  private readonly hotPool: Hot[] = [];
+  /** Objects of customers removed since the last release: recycled only then. */
+  private readonly deferred: CustomerState[] = [];
+
   private readonly offerMemory = new Map<string, Remembered>();
   private sweepAt = 1024;
-  private snap: StoreSnapshot | undefined;
-  private snapGen = 0;
+
+  // ---- change tracking (incremental checkpoints) ----
+  private readonly tracking: boolean;
+  /** The epoch changes are marked with now; a capture closes it. Marks of 0 mean "not since". */
+  private epoch = 1;
+  private dirty = new Int32Array(1024);
+  private dirtyCount = 0;
+  private removed: string[] = [];
+  private memoryChanged = new Set<string>();
+  /** Stamp counter at the last capture: records stamped after it moved in the epoch since. */
+  private capturedStamp = 0;
+  /** String table size covered by the last finished part. */
+  private stringsCovered = 0;
+  /** The delta being written beside the loop, if any. */
+  private active: StoreDelta | undefined;
+  private base: StoreBase | undefined;
+
   constructor(readonly opts: FeatureStoreOptions) {
-    this.cache = new LRUCache<string, Slot>({
-      max: opts.maxCustomers,
-      ttl: opts.idleTtlMs,
-      ttlResolution: 0,
-      updateAgeOnGet: true,
-      perf: { now: () => this.nowMs },
-      dispose: (v, k, reason) => {
-        if (reason === "evict") this.evictions++;
-        else if (reason === "expire") this.expirations++;
-        else return;
-        this.remember(k, v);
-      },
-    });
+    this.ttl = opts.idleTtlMs;
+    this.hotMax = opts.hotCustomers ?? 2_048;
+    this.tracking = opts.trackChanges ?? false;
   }
 
-  private remember(customerId: string, slot: Slot): void {
-    // Leaving the cache does not change the customer, but its offers may change later through the
-    // side table: a snapshot under way takes the customer now.
-    this.snap?.touch(slot);
-    const c = slot.c;
+  // ---------------------------------------------------------------- columns
+
+  private grow(): void {
+    this.addr.push(new Uint32Array(CHUNK));
+    this.cls.push(new Uint8Array(CHUNK));
+    this.start.push(new Float64Array(CHUNK));
+    this.stamp.push(new Float64Array(CHUNK));
+    this.prev.push(new Int32Array(CHUNK));
+    this.next.push(new Int32Array(CHUNK));
+    this.hash.push(new Uint32Array(CHUNK));
+    this.mark.push(new Uint32Array(CHUNK));
+  }
+
+  private allocIdx(): number {
+    if (this.freeCount > 0) return this.freeIdx[--this.freeCount]!;
+    if (this.high === this.addr.length * CHUNK) this.grow();
+    return this.high++;
+  }
+
+  private freeIndex(i: number): void {
+    if (this.freeCount === this.freeIdx.length) {
+      const g = new Int32Array(this.freeIdx.length * 2);
+      g.set(this.freeIdx);
+      this.freeIdx = g;
+    }
+    this.freeIdx[this.freeCount++] = i;
+  }
+
+  private startOf(i: number): number {
+    return this.start[i >>> CHUNK_BITS]![i & MASK]!;
+  }
+  private nextOf(i: number): number {
+    return this.next[i >>> CHUNK_BITS]![i & MASK]!;
+  }
+  private prevOf(i: number): number {
+    return this.prev[i >>> CHUNK_BITS]![i & MASK]!;
+  }
+  private markOf(i: number): number {
+    return this.mark[i >>> CHUNK_BITS]![i & MASK]!;
+  }
+  private stampOf(i: number): number {
+    return this.stamp[i >>> CHUNK_BITS]![i & MASK]!;
+  }
+
+  private unlink(i: number): void {
+    // A base being written walks the list: its cursor steps past a customer that moves or goes.
+    this.base?.leaving(i);
+    const p = this.prevOf(i);
+    const n = this.nextOf(i);
+    if (p >= 0) this.next[p >>> CHUNK_BITS]![p & MASK] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n >>> CHUNK_BITS]![n & MASK] = p;
+    else this.tail = p;
+  }
+
+  /** Links customer i at the most recent end with the next recency stamp. */
+  private append(i: number): void {
+    this.link(i);
+    this.stamp[i >>> CHUNK_BITS]![i & MASK] = ++this.stampCounter;
+  }
+
+  private link(i: number): void {
+    const c = i >>> CHUNK_BITS;
+    const o = i & MASK;
+    this.prev[c]![o] = this.tail;
+    this.next[c]![o] = -1;
+    if (this.tail >= 0) this.next[this.tail >>> CHUNK_BITS]![this.tail & MASK] = i;
+    else this.head = i;
+    this.tail = i;
+  }
+
+  // ---------------------------------------------------------------- id index
+
+  private find(id: string, h: number): number {
+    const t = this.table;
+    const mask = this.tableMask;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const v = t[s]!;
+      if (v === 0) return -1;
+      const i = v - 1;
+      if (this.hash[i >>> CHUNK_BITS]![i & MASK] === h && this.idEquals(i, id)) return i;
+    }
+  }
+
+  private tableInsert(i: number, h: number): void {
+    if ((this.count + 1) * 10 > this.table.length * 6) this.rehash(this.table.length * 2);
+    const t = this.table;
+    const mask = this.tableMask;
+    let s = h & mask;
+    while (t[s] !== 0) s = (s + 1) & mask;
+    t[s] = i + 1;
+  }
+
+  private rehash(size: number): void {
+    const old = this.table;
+    this.table = new Int32Array(size);
+    this.tableMask = size - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      const i = v - 1;
+      let s = this.hash[i >>> CHUNK_BITS]![i & MASK]! & this.tableMask;
+      while (this.table[s] !== 0) s = (s + 1) & this.tableMask;
+      this.table[s] = v;
+    }
+  }
+
+  /** Removes index i from the table (backward-shift deletion: no tombstones, probes stay short). */
+  private tableRemove(i: number): void {
+    const t = this.table;
+    const mask = this.tableMask;
+    let s = this.hash[i >>> CHUNK_BITS]![i & MASK]! & mask;
+    while (t[s] !== i + 1) s = (s + 1) & mask;
+    t[s] = 0;
+    let j = s;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = t[j]!;
+      if (v === 0) return;
+      const k = this.hash[(v - 1) >>> CHUNK_BITS]![(v - 1) & MASK]! & mask;
+      // Move v back to the hole if its home k is not cyclically within (s, j].
+      if (s <= j ? k <= s || k > j : k <= s && k > j) {
+        t[s] = v;
+        t[j] = 0;
+        s = j;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- records
+  // A record: [2 bytes: length of the rest][id: varint (units × 2 + wide), code units][customer state].
+
+  /** The record's bytes (a view: valid until the record changes). */
+  private recordOf(i: number): Uint8Array {
+    const k = this.cls[i >>> CHUNK_BITS]![i & MASK]!;
+    if (k === LARGE) return this.large.get(i)!;
+    const a = this.addr[i >>> CHUNK_BITS]![i & MASK]!;
+    const chunk = this.arena.chunkOf(a);
+    const off = this.arena.offsetOf(a);
+    const len = chunk[off]! | (chunk[off + 1]! << 8);
+    return chunk.subarray(off, off + 2 + len);
+  }
+
+  private idEquals(i: number, id: string): boolean {
+    const rec = this.recordOf(i);
+    const r = this.r.reset(rec, 2);
+    const u = r.uvar();
+    const n = u >>> 1;
+    if (n !== id.length) return false;
+    let p = r.pos;
+    if (u & 1) {
+      for (let k = 0; k < n; k++, p += 2) if ((rec[p]! | (rec[p + 1]! << 8)) !== id.charCodeAt(k)) return false;
+    } else for (let k = 0; k < n; k++, p++) if (rec[p] !== id.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** The id a record starts with. */
+  static idOfRecord(rec: Uint8Array): string {
+    let u = 0;
+    let mul = 1;
+    let p = 2;
+    for (;;) {
+      const b = rec[p++]!;
+      u += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 0x80;
+    }
+    const n = Math.floor(u / 2);
+    let s = "";
+    if (u % 2) for (let k = 0; k < n; k++, p += 2) s += String.fromCharCode(rec[p]! | (rec[p + 1]! << 8));
+    else for (let k = 0; k < n; k++, p++) s += String.fromCharCode(rec[p]!);
+    return s;
+  }
+
+  private idOf(i: number): string {
+    return FeatureStore.idOfRecord(this.recordOf(i));
+  }
+
+  /** Where the state starts in a record (after the length and the id). */
+  private static stateOffset(rec: Uint8Array): number {
+    let u = 0;
+    let mul = 1;
+    let p = 2;
+    for (;;) {
+      const b = rec[p++]!;
+      u += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 0x80;
+    }
+    return p + Math.floor(u / 2) * (u % 2 ? 2 : 1);
+  }
+
+  private writeId(w: ByteWriter, id: string): void {
+    let wide = 0;
+    for (let k = 0; k < id.length; k++) if (id.charCodeAt(k) > 0xff) wide = 1;
+    w.uvar(id.length * 2 + wide);
+    if (wide)
+      for (let k = 0; k < id.length; k++) {
+        const c = id.charCodeAt(k);
+        w.byte(c & 0xff);
+        w.byte(c >>> 8);
+      }
+    else for (let k = 0; k < id.length; k++) w.byte(id.charCodeAt(k));
+  }
+
+  /** Stores the writer's bytes (a whole record, length not yet filled in) as customer i's record. */
+  private storeRecord(i: number, w: ByteWriter): void {
+    const len = w.len - 2;
+    w.buf[0] = len & 0xff;
+    w.buf[1] = (len >>> 8) & 0xff;
+    const c = i >>> CHUNK_BITS;
+    const o = i & MASK;
+    const old = this.cls[c]![o]!;
+    const k = len > 0xffff ? -1 : blockClass(w.len);
+    if (old === LARGE) {
+      this.largeBytes -= this.large.get(i)!.length;
+      this.large.delete(i);
+    } else if (old !== 0 && old - 1 !== k) this.arena.release(this.addr[c]![o]!, old - 1);
+    if (k < 0) {
+      this.large.set(i, w.view().slice());
+      this.largeBytes += w.len;
+      this.cls[c]![o] = LARGE;
+      return;
+    }
+    if (old - 1 !== k) {
+      this.addr[c]![o] = this.arena.alloc(k);
+      this.cls[c]![o] = k + 1;
+    }
+    const a = this.addr[c]![o]!;
+    this.arena.chunkOf(a).set(w.view(), this.arena.offsetOf(a));
+  }
+
+  private freeRecord(i: number): void {
+    const c = i >>> CHUNK_BITS;
+    const o = i & MASK;
+    const k = this.cls[c]![o]!;
+    if (k === LARGE) {
+      this.largeBytes -= this.large.get(i)!.length;
+      this.large.delete(i);
+    } else if (k !== 0) this.arena.release(this.addr[c]![o]!, k - 1);
+    this.cls[c]![o] = 0;
+  }
+
+  /** Rewrites customer i's record from a state, keeping its id. */
+  private rewrite(i: number, state: CustomerState): void {
+    const w = this.w.reset();
+    w.byte(0);
+    w.byte(0);
+    const rec = this.recordOf(i);
+    w.bytes(rec.subarray(2, FeatureStore.stateOffset(rec)));
+    encodeCustomer(state, w, this.strings);
+    this.storeRecord(i, w);
+  }
+
+  /** Customer i's record as it is now (a hot, changed customer is encoded first); a view until the next call. */
+  private currentRecord(i: number): Uint8Array {
+    const h = this.hot.get(i);
+    if (h?.dirty) {
+      this.rewrite(i, h.c);
+      h.dirty = false;
+    }
+    return this.recordOf(i);
+  }
+
+  private decodeInto(i: number, c: CustomerState): CustomerState {
+    const rec = this.recordOf(i);
+    return decodeCustomer(this.r.reset(rec, FeatureStore.stateOffset(rec), rec.length), this.strings, c);
+  }
+
+  // ---------------------------------------------------------------- hot set
+
+  private hotOf(i: number): Hot {
+    let h = this.hot.get(i);
+    if (h) {
+      h.ref = true;
+      return h;
+    }
+    const c = this.decodeInto(i, this.pool.pop() ?? new CustomerState());
+    h = this.hotPool.pop() ?? { idx: 0, c, dirty: false, ref: true };
+    h.idx = i;
+    h.c = c;
+    h.dirty = false;
+    h.ref = true;
+    this.hot.set(i, h);
+    this.ring.push(h);
+    return h;
+  }
+
+  /** Drops a removed customer's hot entry; its object is recycled at the next release. */
+  private dropHot(i: number): void {
+    const h = this.hot.get(i);
+    if (!h) return;
+    this.hot.delete(i);
+    this.deferred.push(h.c);
+    h.idx = -1;
+  }
+
+  /**
+   * The objects handed out since the last call are no longer in use: trims the hot set to its size
+   * (writing changed customers back to their records) and applies the memory bound. The engine
+   * calls it before each event.
+   */
+  release(): void {
+    for (const c of this.deferred) this.pool.push(c);
+    this.deferred.length = 0;
+    if (this.ring.length - this.ringHead > 2 * this.hotMax + 64) this.compactRing();
+    while (this.hot.size > this.hotMax && this.ringHead < this.ring.length) {
+      const h = this.ring[this.ringHead];
+      this.ring[this.ringHead++] = undefined;
+      if (!h) continue;
+      if (h.idx < 0 || this.hot.get(h.idx) !== h) {
+        this.hotPool.push(h);
+        continue;
+      }
+      if (h.ref) {
+        h.ref = false;
+        this.ring.push(h);
+        continue;
+      }
+      if (h.dirty) this.rewrite(h.idx, h.c);
+      this.hot.delete(h.idx);
+      this.pool.push(h.c);
+      this.hotPool.push(h);
+    }
+    if (this.ringHead > 4096 && this.ringHead * 2 > this.ring.length) this.compactRing();
+    this.enforceMemory();
+  }
+
+  private compactRing(): void {
+    const live: Hot[] = [];
+    for (let k = this.ringHead; k < this.ring.length; k++) {
+      const h = this.ring[k];
+      if (!h) continue;
+      if (h.idx >= 0 && this.hot.get(h.idx) === h) live.push(h);
+      else this.hotPool.push(h);
+    }
+    this.ring = live;
+    this.ringHead = 0;
+  }
+
+  private enforceMemory(): void {
+    const max = this.opts.maxMemoryBytes;
+    if (max === undefined) return;
+    while (this.count > 1 && this.memoryBytes > max) this.remove(this.head, "evict");
+  }
+
+  /** What the store holds in memory, bytes: columns and records of the customers, the index, the hot set. */
+  get memoryBytes(): number {
+    return this.count * COLUMN_BYTES + this.table.length * 4 + this.arena.liveBytes + this.largeBytes + this.hot.size * HOT_BYTES;
+  }
+
+  /** Sizes for the bench and /metrics. */
+  stats(): { customers: number; hot: number; columnBytes: number; tableBytes: number; recordBytes: number; arenaChunkBytes: number; strings: number } {
+    return {
+      customers: this.count,
+      hot: this.hot.size,
+      columnBytes: this.addr.length * CHUNK * COLUMN_BYTES,
+      tableBytes: this.table.length * 4,
+      recordBytes: this.arena.liveBytes + this.largeBytes,
+      arenaChunkBytes: this.arena.chunkBytes,
+      strings: this.strings.size,
+    };
+  }
+
+  // ---------------------------------------------------------------- change tracking
+
+  /**
+   * Customer i is about to change (content, recency or removal): a delta being written that holds
+   * it takes it first, as it was; then it is marked as changed in this epoch.
+   */
+  private changing(i: number): void {
+    if (!this.tracking) return;
+    const c = i >>> CHUNK_BITS;
+    const o = i & MASK;
+    const m = this.mark[c]![o]!;
+    if (this.active && m === this.active.epoch) this.active.take(i);
+    if (m !== this.epoch) {
+      this.mark[c]![o] = this.epoch;
+      if (this.dirtyCount === this.dirty.length) {
+        const g = new Int32Array(this.dirty.length * 2);
+        g.set(this.dirty);
+        this.dirty = g;
+      }
+      this.dirty[this.dirtyCount++] = i;
+    }
+  }
+
+  private memoryChanging(id: string): void {
+    if (this.tracking) this.memoryChanged.add(id);
+  }
+
+  // ---------------------------------------------------------------- the store's API
+
+  private isStale(i: number): boolean {
+    const s = this.startOf(i);
+    return this.ttl !== 0 && s !== 0 && this.nowMs - s > this.ttl;
+  }
+
+  /** Moves customer i to the most recent end and restarts its idle time (lru-cache's get/set). */
+  private touch(i: number): void {
+    this.changing(i);
+    this.unlink(i);
+    this.append(i);
+    this.start[i >>> CHUNK_BITS]![i & MASK] = this.ttl !== 0 ? this.nowMs : 0;
+  }
+
+  private remove(i: number, reason: "evict" | "expire"): void {
+    this.changing(i);
+    const h = this.hot.get(i);
+    const c = h ? h.c : this.decodeInto(i, this.pool.pop() ?? new CustomerState());
+    const id = this.idOf(i);
+    if (reason === "evict") this.evictions++;
+    else this.expirations++;
+    this.remember(id, c);
+    if (!h) this.pool.push(c);
+    this.dropHot(i);
+    this.unlink(i);
+    this.tableRemove(i);
+    this.freeRecord(i);
+    this.mark[i >>> CHUNK_BITS]![i & MASK] = 0;
+    this.freeIndex(i);
+    this.count--;
+    if (this.tracking) this.removed.push(id);
+  }
+
+  private remember(customerId: string, c: CustomerState): void {
     const keep = this.opts.offerMemoryMs ?? 0;
     const newestMs = newestOfferMs(c);
     if (keep <= 0 || newestMs === 0 || newestMs < this.nowMs - keep) return;
-    this.offerMemory.set(customerId, { offers: c.offers, newestMs, snapGen: 0, snapIdx: -1 });
+    this.offerMemory.set(customerId, { offers: copyOffers(c.offers), newestMs });
+    this.memoryChanging(customerId);
     if (this.offerMemory.size >= this.sweepAt) {
       // Amortised O(1): a sweep runs only after the table doubled since the last one.
-      // (A snapshot under way keeps what it listed: a deleted entry does not change.)
-      for (const [k, m] of this.offerMemory) if (m.newestMs < this.nowMs - keep) this.offerMemory.delete(k);
+      for (const [k, m] of this.offerMemory)
+        if (m.newestMs < this.nowMs - keep) {
+          this.offerMemory.delete(k);
+          this.memoryChanging(k);
+        }
       this.sweepAt = Math.max(1024, 2 * this.offerMemory.size);
     }
   }
@@ -82,43 +617,116 @@ export class FeatureStore {
   setNow(nowMs: number): void {
     if (nowMs > this.nowMs) this.nowMs = nowMs;
   }
-  get(customerId: string): CustomerState | undefined {
-    return this.cache.get(customerId)?.c;
+
+  private lookup(id: string): number {
+    return this.count === 0 ? -1 : this.find(id, hashId(id));
   }
-  getOrCreate(customerId: string): CustomerState {
-    // Every change to a customer (and to remembered offers) starts here: a snapshot under way takes
-    // what is about to change as it was.
-    const slot = this.cache.get(customerId);
-    if (slot) {
-      this.snap?.touch(slot);
-      return slot.c;
+
+  get(customerId: string): CustomerState | undefined {
+    const i = this.lookup(customerId);
+    if (i < 0) return undefined;
+    if (this.isStale(i)) {
+      this.remove(i, "expire");
+      return undefined;
     }
-    const c = new CustomerState();
+    this.touch(i);
+    return this.hotOf(i).c;
+  }
+
+  getOrCreate(customerId: string): CustomerState {
+    let i = this.lookup(customerId);
+    if (i >= 0 && this.isStale(i)) {
+      this.remove(i, "expire");
+      i = -1;
+    }
+    if (i >= 0) {
+      this.touch(i);
+      const h = this.hotOf(i);
+      h.dirty = true;
+      return h.c;
+    }
+    const c = this.pool.pop() ?? new CustomerState();
+    decodeCustomer(this.r.reset(EMPTY_RECORD), this.strings, c);
     const m = this.offerMemory.get(customerId);
     if (m) {
-      this.snap?.touchMemory(m);
       c.offers = m.offers;
       this.offerMemory.delete(customerId);
+      this.memoryChanging(customerId);
     }
-    this.cache.set(customerId, { c, snapGen: 0, snapIdx: -1 });
+    this.insert(customerId, c);
     return c;
   }
+
+  /** A new customer at the most recent end, with state c (hot, changed). */
+  private insert(customerId: string, c: CustomerState, start = this.ttl !== 0 ? this.nowMs : 0): number {
+    if (this.opts.maxCustomers !== undefined && this.count >= this.opts.maxCustomers && this.head >= 0) this.remove(this.head, "evict");
+    const i = this.allocIdx();
+    const h = hashId(customerId);
+    const k = i >>> CHUNK_BITS;
+    const o = i & MASK;
+    this.hash[k]![o] = h;
+    this.cls[k]![o] = 0;
+    this.mark[k]![o] = 0;
+    this.tableInsert(i, h);
+    this.count++;
+    this.append(i);
+    this.start[k]![o] = start;
+    const w = this.w.reset();
+    w.byte(0);
+    w.byte(0);
+    this.writeId(w, customerId);
+    w.bytes(EMPTY_RECORD);
+    this.storeRecord(i, w);
+    this.changing(i);
+    const hot = this.hotPool.pop() ?? { idx: 0, c, dirty: true, ref: true };
+    hot.idx = i;
+    hot.c = c;
+    hot.dirty = true;
+    hot.ref = true;
+    this.hot.set(i, hot);
+    this.ring.push(hot);
+    return i;
+  }
+
   /**
    * A cached customer about to change, without touching its place in the LRU (for changes that are
    * not the customer's own activity, e.g. a decision's outcome closing later); undefined when gone.
    */
   getForUpdate(customerId: string): CustomerState | undefined {
-    const slot = this.cache.peek(customerId);
-    if (slot) this.snap?.touch(slot);
-    return slot?.c;
+    const i = this.lookup(customerId);
+    if (i < 0 || this.isStale(i)) return undefined;
+    this.changing(i);
+    const h = this.hotOf(i);
+    h.dirty = true;
+    return h.c;
   }
+
   set(customerId: string, c: CustomerState): void {
-    const slot = this.cache.peek(customerId);
-    if (slot) this.snap?.touch(slot);
-    this.cache.set(customerId, { c, snapGen: 0, snapIdx: -1 });
+    const i = this.lookup(customerId);
+    if (i < 0) {
+      this.insert(customerId, c);
+      return;
+    }
+    this.touch(i);
+    const h = this.hot.get(i);
+    if (h) {
+      if (h.c !== c) this.deferred.push(h.c);
+      h.c = c;
+      h.dirty = true;
+      h.ref = true;
+    } else {
+      const hot = this.hotPool.pop() ?? { idx: i, c, dirty: true, ref: true };
+      hot.idx = i;
+      hot.c = c;
+      hot.dirty = true;
+      hot.ref = true;
+      this.hot.set(i, hot);
+      this.ring.push(hot);
+    }
   }
+
   get size(): number {
-    return this.cache.size;
+    return this.count;
   }
   /** Customers whose features are gone but whose recent offer times are kept for the caps. */
   get rememberedOffers(): number {
@@ -126,183 +734,270 @@ export class FeatureStore {
   }
   /** Offer times of a customer, whether in the cache or only remembered (for caps and tests). */
   offersOf(customerId: string, channel: Channel): readonly number[] {
-    const slot = this.cache.peek(customerId);
-    return (slot ? slot.c.offers[channel] : this.offerMemory.get(customerId)?.offers[channel]) ?? [];
+    const i = this.lookup(customerId);
+    if (i >= 0 && !this.isStale(i)) {
+      const h = this.hot.get(i);
+      return (h ? h.c : this.decodeInto(i, new CustomerState())).offers[channel] ?? [];
+    }
+    return this.offerMemory.get(customerId)?.offers[channel] ?? [];
   }
+
+  /**
+   * Drops every customer idle longer than the TTL. The recency list is ordered by TTL start (every move
+   * to the end restarts it, and the clock never goes back), so the stale ones are its head: this costs
+   * what it drops, where lru-cache's purgeStale walked all customers (0.1 s at 1M).
+   */
   purgeStale(): void {
-    this.cache.purgeStale();
+    if (this.ttl === 0) return;
+    let i = this.head;
+    while (i >= 0) {
+      const s = this.startOf(i);
+      const n = this.nextOf(i);
+      if (s === 0) {
+        i = n;
+        continue;
+      }
+      if (this.nowMs - s <= this.ttl) return;
+      this.remove(i, "expire");
+      i = n;
+    }
   }
+
+  /** Customers from most to least recently used (not idle past the TTL), each decoded. */
   *entries(): IterableIterator<[string, CustomerState]> {
-    for (const [id, slot] of this.cache.entries()) yield [id, slot.c];
+    for (let i = this.tail; i >= 0; i = this.prevOf(i)) {
+      if (this.isStale(i)) continue;
+      const h = this.hot.get(i);
+      yield [this.idOf(i), h ? h.c : this.decodeInto(i, new CustomerState())];
+    }
   }
+
   /** The event-time clock (for checkpoints). */
   get now(): number {
     return this.nowMs;
   }
 
-  /** When a cached customer's idle TTL started, in event time. */
-  private ttlStart(id: string): number {
-    return this.nowMs - (this.opts.idleTtlMs - this.cache.getRemainingTTL(id));
-  }
-
   /**
-   * Customers from least to most recently used, each with its TTL start in event time. Not lru-cache's
-   * dump(), which converts ages through Date.now(): a restored store must age exactly like one that never
-   * stopped, or a replay would not reproduce the same decisions.
+   * Customers from least to most recently used, each with its TTL start in event time (what the object
+   * store's toJSON gave: customers idle past the TTL are left out). For tests and the JSON checkpoints of
+   * earlier versions; checkpoints are written as parts (captureDelta, beginBase).
    */
   toJSON(): StoreState {
     const customers: StoreState["customers"] = [];
-    for (const e of this.cache.rentries()) {
-      const [id, slot] = e as [string, Slot];
-      customers.push([id, customerToJSON(slot.c), this.ttlStart(id)]);
+    for (let i = this.head; i >= 0; i = this.nextOf(i)) {
+      if (this.isStale(i)) continue;
+      const h = this.hot.get(i);
+      customers.push([this.idOf(i), customerToJSON(h ? h.c : this.decodeInto(i, new CustomerState())), this.startOf(i)]);
     }
     const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
   }
 
-  /**
-   * The store as it is now, as `toJSON` would give it, serialised later a slice at a time
-   * (`StoreSnapshot.step`) while the store goes on changing: the caller pauses only to list the
-   * customers. One snapshot at a time; it detaches itself when done.
-   */
-  beginSnapshot(): StoreSnapshot {
-    if (this.snap && !this.snap.done) throw new Error("a snapshot of this store is already under way");
-    const gen = ++this.snapGen;
-    const ids: string[] = [];
-    const objs: CustomerState[] = [];
-    const starts: number[] = [];
-    for (const e of this.cache.rentries()) {
-      const [id, slot] = e as [string, Slot];
-      slot.snapGen = gen;
-      slot.snapIdx = ids.length;
-      ids.push(id);
-      objs.push(slot.c);
-      starts.push(this.ttlStart(id));
-    }
-    const memory: [string, Remembered][] = [];
-    for (const [k, m] of this.offerMemory) {
-      m.snapGen = gen;
-      m.snapIdx = memory.length;
-      memory.push([k, m]);
-    }
-    const head = { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, sweepAt: this.sweepAt };
-    const snap = new StoreSnapshot(head, gen, ids, objs, starts, memory, () => {
-      if (this.snap === snap) this.snap = undefined;
-    });
-    this.snap = snap.done ? undefined : snap;
-    return snap;
-  }
-
   static fromJSON(opts: FeatureStoreOptions, s: StoreState): FeatureStore {
     const f = new FeatureStore(opts);
     f.nowMs = s.nowMs;
-    for (const [id, c, start] of s.customers) f.cache.set(id, { c: customerFromJSON(c), snapGen: 0, snapIdx: -1 }, { start });
+    for (const [id, c, start] of s.customers) {
+      const i = f.lookup(id);
+      if (i >= 0) f.remove(i, "evict");
+      f.insert(id, customerFromJSON(c), start);
+    }
     f.evictions = s.evictions;
     f.expirations = s.expirations;
-    for (const [k, m] of s.offerMemory) f.offerMemory.set(k, { offers: copyOffers(m.offers), newestMs: m.newestMs, snapGen: 0, snapIdx: -1 });
+    for (const [k, m] of s.offerMemory) f.offerMemory.set(k, { offers: copyOffers(m.offers), newestMs: m.newestMs });
     f.sweepAt = s.sweepAt;
+    f.release();
+    f.resetTracking();
     return f;
   }
-}
 
-/**
- * A FeatureStore at one moment, serialised while the store goes on (copy-on-write): customers and
- * remembered offers are written out a slice at a time, and one about to change (`touch`) is written
- * out first, as it was. The objects listed carry the snapshot's generation and their place, so the
- * check on every change is two field reads. Hand-written because the checkpoint it feeds stopped the
- * processor for the whole serialisation (0.1 s at 5,000 customers, seconds at the 200,000 cap) and no
- * library snapshots plain objects lazily.
- */
-export class StoreSnapshot {
-  private readonly parts: (string | undefined)[];
-  private readonly memParts: (string | undefined)[];
-  private next = 0;
-  private memNext = 0;
-  private remaining: number;
-
-  constructor(
-    private readonly head: { nowMs: number; evictions: number; expirations: number; sweepAt: number },
-    private readonly gen: number,
-    private readonly ids: string[],
-    private readonly objs: CustomerState[],
-    private readonly starts: number[],
-    private readonly memory: [string, Remembered][],
-    private readonly onDone: () => void,
-  ) {
-    this.parts = new Array<string | undefined>(ids.length);
-    this.memParts = new Array<string | undefined>(memory.length);
-    this.remaining = ids.length + memory.length;
+  /** After a restore: nothing has changed since the state restored. */
+  private resetTracking(): void {
+    for (let k = 0; k < this.mark.length; k++) this.mark[k]!.fill(0);
+    this.epoch = 1;
+    this.dirtyCount = 0;
+    this.removed = [];
+    this.memoryChanged.clear();
+    this.capturedStamp = this.stampCounter;
+    this.stringsCovered = this.strings.size;
   }
 
-  get done(): boolean {
-    return this.remaining === 0;
-  }
+  // ---------------------------------------------------------------- checkpoint parts (parts.ts)
 
-  private take(i: number): void {
-    if (this.parts[i] !== undefined) return;
-    this.parts[i] = JSON.stringify([this.ids[i], customerToJSON(this.objs[i]!), this.starts[i]]);
-    this.finished();
-  }
-
-  private takeMemory(i: number): void {
-    if (this.memParts[i] !== undefined) return;
-    const [k, m] = this.memory[i]!;
-    this.memParts[i] = JSON.stringify([k, { offers: m.offers, newestMs: m.newestMs }]);
-    this.finished();
-  }
-
-  private finished(): void {
-    if (--this.remaining === 0) this.onDone();
-  }
-
-  /** Writes out this customer as it was, if this snapshot listed it and has not yet. */
-  touch(slot: Slot): void {
-    if (slot.snapGen === this.gen) this.take(slot.snapIdx);
-  }
-
-  /** The same for remembered offers. */
-  touchMemory(m: Remembered): void {
-    if (m.snapGen === this.gen) this.takeMemory(m.snapIdx);
+  /**
+   * What changed since the last capture, as of now, to be written beside the loop (`StoreDelta.step`):
+   * the loop stops only to close the epoch and copy the small things (the removed ids, the changed
+   * offer memory, the counters). Changed customers are written later, copy-on-write: one about to
+   * change again is written first, as it was.
+   */
+  captureDelta(): StoreDelta {
+    if (!this.tracking) throw new Error("this store does not track changes (trackChanges)");
+    if (this.active && !this.active.done) throw new Error("a delta of this store is still being written");
+    const memory: [string, Remembered | undefined][] = [];
+    for (const k of this.memoryChanged) {
+      const m = this.offerMemory.get(k);
+      memory.push([k, m && { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
+    }
+    const d = new StoreDelta(this, {
+      epoch: this.epoch,
+      sinceStamp: this.capturedStamp,
+      stampCounter: this.stampCounter,
+      nowMs: this.nowMs,
+      evictions: this.evictions,
+      expirations: this.expirations,
+      sweepAt: this.sweepAt,
+      dirty: this.dirty.subarray(0, this.dirtyCount),
+      removed: this.removed,
+      memory,
+    });
+    this.epoch++;
+    this.dirty = new Int32Array(Math.max(1024, this.dirtyCount >>> 1));
+    this.dirtyCount = 0;
+    this.removed = [];
+    this.memoryChanged = new Set();
+    this.capturedStamp = this.stampCounter;
+    this.active = d.done ? undefined : d;
+    return d;
   }
 
   /**
-   * Serialises until `shouldYield` says stop (asked every 32 items: the caller owns the clock and
-   * the budget, the core reads none); true when all is done.
+   * Every customer, written beside the loop from least to most recently used as the walk finds them
+   * (fuzzy): it restores to a consistent state only followed by the delta captured next, which holds
+   * whatever changed after this call. The loop stops for nothing here. Begin it right after
+   * `captureDelta` and pass that delta: the base waits for it to be written.
    */
-  step(shouldYield: () => boolean): boolean {
-    let n = 0;
-    while (this.remaining > 0) {
-      if (this.next < this.ids.length) this.take(this.next++);
-      else if (this.memNext < this.memory.length) this.takeMemory(this.memNext++);
-      else break;
-      if (++n % 32 === 0 && shouldYield()) break;
+  beginBase(after: StoreDelta | undefined): StoreBase {
+    if (this.base && !this.base.done) throw new Error("a base of this store is still being written");
+    const b = new StoreBase(this, this.head, after);
+    this.base = b.done ? undefined : b;
+    return b;
+  }
+
+  /**
+   * After a restore from an older checkpoint (JSON) or none: every customer counts as changed, so the
+   * next delta holds the whole store and a chain can start from it.
+   */
+  markAllChanged(): void {
+    if (!this.tracking) return;
+    for (let i = this.head; i >= 0; i = this.nextOf(i)) this.changing(i);
+    for (const k of this.offerMemory.keys()) this.memoryChanging(k);
+    this.capturedStamp = 0;
+    this.stringsCovered = 0;
+  }
+
+  /** @internal For StoreDelta: customer i's record, stamp and TTL start as they are now (a copy). */
+  recordNow(i: number): TakenRecord {
+    return { rec: this.currentRecord(i).slice(), stamp: this.stampOf(i), start: this.startOf(i), mark: this.markOf(i) };
+  }
+  /** @internal Writes customer i's record frame as it is now. */
+  writeRecordNow(i: number, w: ByteWriter): void {
+    const rec = this.currentRecord(i);
+    writeRecordFrame(w, this.stampOf(i), this.startOf(i), rec);
+  }
+  /** @internal */
+  markAt(i: number): number {
+    return this.markOf(i);
+  }
+  /** @internal */
+  nextIndex(i: number): number {
+    return this.nextOf(i);
+  }
+  /** @internal */
+  partDone(part: StoreDelta | StoreBase): void {
+    if (this.active === part) this.active = undefined;
+    if (this.base === part) this.base = undefined;
+  }
+  /**
+   * @internal The strings a delta must carry: those added since the previous delta was written, as
+   * of now (its records may refer to any of them).
+   */
+  takeStrings(): { from: number; strings: string[] } {
+    const from = this.stringsCovered;
+    this.stringsCovered = this.strings.size;
+    return { from, strings: this.strings.list.slice(from) };
+  }
+  /** @internal A base carries the whole table, as of its end. */
+  baseStrings(): string[] {
+    return this.strings.list.slice();
+  }
+  /** @internal */
+  header(): PartHeader {
+    return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, sweepAt: this.sweepAt, stampCounter: this.stampCounter, sinceStamp: -1 };
+  }
+  /** @internal All remembered offers now. */
+  memoryNow(): [string, Remembered][] {
+    return [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
+  }
+
+  // ---- restoring (StoreApplier) ----
+
+  /** @internal A customer's record from a part: upserted; linked at the end unless `inPlace`, or left unlinked for `linkLater`. */
+  putRecord(stamp: number, start: number, rec: Uint8Array, mode: "end" | "inPlace" | "later"): number {
+    const id = FeatureStore.idOfRecord(rec);
+    let i = this.lookup(id);
+    if (i < 0) {
+      i = this.allocIdx();
+      const h = hashId(id);
+      const c = i >>> CHUNK_BITS;
+      const o = i & MASK;
+      this.hash[c]![o] = h;
+      this.cls[c]![o] = 0;
+      this.mark[c]![o] = 0;
+      this.tableInsert(i, h);
+      this.count++;
+      if (mode !== "later") this.link(i);
+      else this.next[c]![o] = -2;
+    } else if (mode !== "inPlace" && this.nextOf(i) !== -2) {
+      this.unlink(i);
+      if (mode === "end") this.link(i);
+      else this.next[i >>> CHUNK_BITS]![i & MASK] = -2;
     }
-    return this.done;
+    const w = this.w.reset();
+    w.bytes(rec);
+    this.storeRecord(i, w);
+    const c = i >>> CHUNK_BITS;
+    this.start[c]![i & MASK] = start;
+    this.stamp[c]![i & MASK] = stamp;
+    return i;
   }
-
-  /** The store's JSON (a `StoreState`), finishing the serialisation first if needed. */
-  json(): string {
-    this.step(never);
-    const h = this.head;
-    return `{"nowMs":${h.nowMs},"evictions":${h.evictions},"expirations":${h.expirations},"customers":[${this.parts.join(",")}],"offerMemory":[${this.memParts.join(",")}],"sweepAt":${h.sweepAt}}`;
+  /** @internal Links customers left unlinked by putRecord(…, "later"), in the order given. */
+  linkAll(order: readonly number[]): void {
+    for (const i of order) if (this.nextOf(i) === -2) this.link(i);
   }
-}
-
-const never = () => false;
-
-/** Which store snapshot listed an object, and where (StoreSnapshot's copy-on-write: two field reads per change). */
-interface SnapshotMark {
-  snapGen: number;
-  snapIdx: number;
-}
-
-/** A cached customer. */
-interface Slot extends SnapshotMark {
-  c: CustomerState;
-}
-
-/** Offer times of a customer no longer in the cache. */
-interface Remembered extends SnapshotMark {
-  offers: CustomerState["offers"];
-  newestMs: number;
+  /** @internal A removal from a part: no counting, no offer memory. */
+  detachId(id: string): void {
+    const i = this.lookup(id);
+    if (i < 0) return;
+    if (this.nextOf(i) !== -2) this.unlink(i);
+    this.tableRemove(i);
+    this.freeRecord(i);
+    this.mark[i >>> CHUNK_BITS]![i & MASK] = 0;
+    this.freeIndex(i);
+    this.count--;
+  }
+  /** @internal */
+  setHeader(h: PartHeader): void {
+    this.nowMs = h.nowMs;
+    this.evictions = h.evictions;
+    this.expirations = h.expirations;
+    this.sweepAt = h.sweepAt;
+    this.stampCounter = Math.max(this.stampCounter, h.stampCounter);
+  }
+  /** @internal */
+  extendStrings(from: number, strings: readonly string[]): void {
+    if (from > this.strings.size) throw new RangeError(`a feature store part adds strings from ${from}, the table holds ${this.strings.size}`);
+    if (from + strings.length > this.strings.size) this.strings.extend(this.strings.size, strings.slice(this.strings.size - from));
+  }
+  /** @internal */
+  memorySet(id: string, m: Remembered | undefined): void {
+    if (m) this.offerMemory.set(id, m);
+    else this.offerMemory.delete(id);
+  }
+  /** @internal */
+  memoryClear(): void {
+    this.offerMemory.clear();
+  }
+  /** @internal A restore is over: nothing has changed since the state it restored. */
+  restored(): void {
+    this.resetTracking();
+  }
 }

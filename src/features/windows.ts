@@ -31,6 +31,12 @@ const LEVELS: readonly Level[] = (() => {
 })();
 const SLOTS = LEVELS.reduce((n, l) => n + l.slots, 0);
 const NTYPES = COUNTED_TYPES.length;
+/** Cells of one customer's counters: the slots' bucket indices, then their counts. */
+export const WINDOW_CELLS = SLOTS * (1 + NTYPES);
+/** Bucket indices come first in the cells (−1 when empty); counts after (0 when empty). */
+export const WINDOW_INDEX_CELLS = SLOTS;
+/** The bucket width of each index cell's level, ms (a compact record writes indices relative to the customer's last event). */
+export const WINDOW_CELL_WIDTH_MS: readonly number[] = LEVELS.flatMap((l) => new Array<number>(l.slots).fill(l.widthMs));
 
 export const WINDOWS = { "5m": 0, "1h": 1, "24h": 2 } as const;
 export type WindowName = keyof typeof WINDOWS;
@@ -42,7 +48,7 @@ export type WindowName = keyof typeof WINDOWS;
 export class WindowCounts {
   readonly data: Int32Array;
   constructor(data?: Int32Array) {
-    this.data = data ?? new Int32Array(SLOTS * (1 + NTYPES)).fill(-1, 0, SLOTS);
+    this.data = data ?? new Int32Array(WINDOW_CELLS).fill(-1, 0, SLOTS);
   }
 
   /**
