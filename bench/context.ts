@@ -23,7 +23,8 @@ export interface Sizes {
   /** Repeats of the ceiling and pipeline drains (interleaved, so a noisy phase hits both). */
   drainRepeats: number;
   latencySeconds: Record<number, number>;
-  memoryCustomers: number[];
+  /** Memory points: customers, and how the store is filled (memory-child.ts). */
+  memoryCustomers: [number, "step" | "store"][];
   fanoutSeconds: number;
 }
 
@@ -32,14 +33,22 @@ export const SIZES: Record<"full" | "quick", Sizes> = {
     preloadEvents: 200_000,
     drainRepeats: 3,
     latencySeconds: { 1000: 20, 5000: 15, 20000: 10 },
-    memoryCustomers: [10_000, 100_000, 1_000_000],
+    memoryCustomers: [
+      [10_000, "step"],
+      [100_000, "step"],
+      [1_000_000, "step"],
+      [10_000_000, "store"],
+    ],
     fanoutSeconds: 15,
   },
   quick: {
     preloadEvents: 30_000,
     drainRepeats: 1,
     latencySeconds: { 1000: 4, 5000: 3, 20000: 2 },
-    memoryCustomers: [10_000, 100_000],
+    memoryCustomers: [
+      [10_000, "step"],
+      [100_000, "store"],
+    ],
     fanoutSeconds: 4,
   },
 };

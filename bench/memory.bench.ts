@@ -1,5 +1,6 @@
-// Memory (issue #7 §4): RSS of the processor's state after the events of 10k, 100k and 1M distinct
-// customers, with config/default.json's cache cap. One fresh child per point (bench/memory-child.ts).
+// Memory, checkpoints and recovery (issues #7 §4, #16): RSS of the processor's state with N distinct
+// customers all cached, what a checkpoint costs at that size when 1% of them changed, and what a restore
+// costs. One fresh child per point (bench/memory-child.ts says how each point is filled).
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -11,8 +12,8 @@ const CHILD = fileURLToPath(new URL("./memory-child.ts", import.meta.url));
 
 export async function benchMemory(ctx: BenchContext): Promise<MemoryPoint[]> {
   const out: MemoryPoint[] = [];
-  for (const n of ctx.sizes.memoryCustomers) {
-    const { stdout } = await run(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, String(n)], { maxBuffer: 1 << 20, timeout: 300_000 });
+  for (const [n, fill] of ctx.sizes.memoryCustomers) {
+    const { stdout } = await run(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, String(n), fill], { maxBuffer: 1 << 20, timeout: 600_000 });
     out.push(JSON.parse(stdout.trim().split("\n").pop()!) as MemoryPoint);
   }
   return out;

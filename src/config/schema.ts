@@ -159,7 +159,8 @@ export const ConfigSchema = Type.Object(
     ),
     features: Type.Object(
       {
-        maxCustomers: PosInt("customers kept in memory at most (LRU)"),
+        maxMemoryMb: Type.Integer({ minimum: 16, description: "megabytes the customer store may hold (columns, records, index, hot set) before the least recently used customers go; at least 16" }),
+        maxCustomers: Type.Optional(PosInt("customers kept at most (LRU), besides the memory bound; none when absent")),
         idleTtlSec: PosInt("seconds of event time after which an idle customer is forgotten"),
         allowedLatenessSec: NonNegInt("how late (event time) an event may arrive and still count, in seconds"),
         maxFutureSkewSec: PosInt("how far ahead of the newest event time an event may be, in seconds"),

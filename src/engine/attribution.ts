@@ -17,10 +17,49 @@ export class PendingTable {
   private nextSeq = 1;
   open = 0;
 
+  /**
+   * Decisions opened and closed since the journal was last taken (incremental checkpoints); off until
+   * `startJournal`, so an evaluation run keeps no history. One opened and closed between two takes
+   * leaves the journal at its close (only its seq stays): the journal holds what a checkpoint must
+   * write, not every decision made.
+   */
+  private journal: { added: Map<number, Pending>; closed: number[] } | undefined;
+
+  startJournal(): void {
+    this.journal ??= { added: new Map(), closed: [] };
+  }
+
+  /** What opened (and is still open) and what closed since the last call (the table forgets it). */
+  takeJournal(): { added: Pending[]; closed: number[] } {
+    const j = this.journal;
+    if (!j) return { added: [], closed: [] };
+    this.journal = { added: new Map(), closed: [] };
+    return { added: [...j.added.values()], closed: j.closed };
+  }
+
+  /** Counts an open decision as added since the journal was taken (a chain starting from this state). */
+  journalAdded(p: Pending): void {
+    this.journal?.added.set(p.seq, p);
+  }
+
+  /** The seq the next decision gets (kept by checkpoints, so a restored table numbers as the one that never stopped). */
+  get seqNext(): number {
+    return this.nextSeq;
+  }
+  set seqNext(n: number) {
+    this.nextSeq = Math.max(this.nextSeq, n);
+  }
+
+  /** Each customer's open decisions (a walk that tolerates changes between its steps: Map iteration). */
+  lists(): IterableIterator<Pending[]> {
+    return this.byCustomer.values();
+  }
+
   /** Adds an open decision; `keepSeq` when restoring one that already has its place in the order. */
   add(p: Pending, keepSeq = false): void {
     if (keepSeq) this.nextSeq = Math.max(this.nextSeq, p.seq + 1);
     else p.seq = this.nextSeq++;
+    this.journal?.added.set(p.seq, p);
     let list = this.byCustomer.get(p.customerId);
     if (!list) {
       list = [];
@@ -43,6 +82,11 @@ export class PendingTable {
     if (p.closed) return;
     p.closed = true;
     this.open--;
+    if (this.journal) {
+      // Its seq is kept even if it opened in this epoch: a base written meanwhile may hold it.
+      this.journal.added.delete(p.seq);
+      this.journal.closed.push(p.seq);
+    }
     const list = this.byCustomer.get(p.customerId);
     if (!list) return;
     const i = list.indexOf(p);

@@ -76,7 +76,12 @@ export function amountsFor(cfg: EngineConfig): AmountPosterior {
   return new AmountPosterior({ priorStrength: 5, initialMean: 1000, halfLifeMs: cfg.bandit.halfLifeMs });
 }
 
-export function createEngine(cfg: EngineConfig): Engine {
+export interface EngineOptions {
+  /** Keep what changed since the last checkpoint part (the processor's incremental checkpoints). */
+  trackChanges?: boolean;
+}
+
+export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engine {
   const arms = new ArmTable({
     priorAlpha: cfg.bandit.priorAlpha,
     priorBeta: cfg.bandit.priorBeta,
@@ -91,8 +96,10 @@ export function createEngine(cfg: EngineConfig): Engine {
     amounts: amountsFor(cfg),
     features: new FeatureStore({
       maxCustomers: cfg.features.maxCustomers,
+      maxMemoryBytes: cfg.features.maxMemoryMb !== undefined ? cfg.features.maxMemoryMb * 2 ** 20 : undefined,
       idleTtlMs: cfg.features.idleTtlMs,
       offerMemoryMs: longestCapWindowMs(cfg) + cfg.features.allowedLatenessMs,
+      trackChanges: opts.trackChanges ?? false,
     }),
     ledger: new Ledger(),
     pending: new PendingTable(),
@@ -148,6 +155,8 @@ export function removePromotion(e: Engine, id: string): void {
  */
 export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice | null): Effect[] {
   const out: Effect[] = [];
+  // Customers handed out by the store during the previous event are no longer held by anyone.
+  e.features.release();
   // Internal events of partitioned processors carry no shopper's time: they neither move the
   // watermark nor go through the lateness checks.
   if (ev.type === "allowance") {

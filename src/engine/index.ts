@@ -1,5 +1,6 @@
 export { ownArms, ownLogistic, rebuildExternal } from "./sync.ts";
 export type { SyncArms } from "./sync.ts";
+export type { EngineOptions } from "./engine.ts";
 export { createEngine, step, addPromotion, removePromotion, customerFeatures, FAR_FUTURE_RUN_TO_JUMP, logisticFor, amountsFor } from "./engine.ts";
 export type { Engine, EngineCounters } from "./engine.ts";
 export { choose, policyDistribution, PolicyScratch } from "./policy.ts";
@@ -17,6 +18,6 @@ export type { ProductInfo, BudgetInfo, CategoryStats } from "./ledger.ts";
 export { PendingTable, outcomeRecord } from "./attribution.ts";
 export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";
 export type { Effect, EngineConfig, Outcome, Pending, Promotion, PolicyKind, DecisionPointsConfig } from "./types.ts";
-export { engineToJSON, engineFromJSON, EngineSnapshot, ENGINE_STATE_VERSION } from "./persist.ts";
+export { engineToJSON, engineFromJSON, EngineDelta, EngineBase, restoreEngine, startTracking, ENGINE_STATE_VERSION, PARTS_VERSION } from "./persist.ts";
 export type { EngineState } from "./persist.ts";
 export type { LedgerState } from "./ledger.ts";

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/index.ts";
 import type { ShopEvent } from "../events/index.ts";
 import { rngFromKey, rngFromSeed } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, engineToJSON, EngineSnapshot, step, type Effect } from "./index.ts";
+import { concat, PartSink } from "../features/index.ts";
+import { createEngine, EngineBase, EngineDelta, engineConfigFrom, engineFromJSON, engineToJSON, restoreEngine, startTracking, step, type Effect } from "./index.ts";
 
 /** A seeded stream of shop events: inventory, visits, sends, views, carts, purchases (some promoted). */
 function events(seed: number, n: number): ShopEvent[] {
@@ -59,26 +60,67 @@ describe("engine checkpoints", () => {
   });
 
   it.each([
-    [777, "finished at the end"],
-    [2500, "stepped a little after every event"],
-  ])("a snapshot begun after %i events, %s, is the state at its start while the engine goes on", (k, how) => {
+    [3, "at once"],
+    [1, "a few frames after every event"],
+  ])("incremental checkpoints (deltas, and a base every %i) restore the state each was captured at, and the run goes on exactly (written %s)", (every, how) => {
     const whole = run(1, evs, 0, evs.length, createEngine(cfg));
-    const { engine, effects: upToK } = run(1, evs, 0, k, createEngine(cfg));
-    const atStart = JSON.parse(JSON.stringify(engineToJSON(engine)));
-    const snap = new EngineSnapshot(engine);
-    const evictionsBefore = engine.features.evictions;
-    // 400 more events change customers that are not yet written out, evict some and bring others back.
-    for (let i = k; i < k + 400; i++) {
-      run(1, evs, i, i + 1, engine);
-      if (how.startsWith("stepped")) snap.step(() => true);
+    const engine = createEngine(cfg, { trackChanges: true });
+    startTracking(engine, false);
+    const effects: Effect[] = [];
+    interface Writing {
+      part: EngineDelta | EngineBase;
+      sink: PartSink;
+      complete: boolean;
     }
-    expect(engine.features.evictions).toBeGreaterThan(evictionsBefore);
-    const json = snap.json();
-    expect(JSON.parse(json)).toEqual(atStart);
-    // The engine it restores continues exactly like one that never stopped.
-    const restored = engineFromJSON(cfg, JSON.parse(json));
-    const rest = run(1, evs, k, evs.length, restored);
-    expect([...upToK, ...rest.effects]).toEqual(whole.effects);
-    expect(engineToJSON(restored)).toEqual(engineToJSON(whole.engine));
+    const captures: { at: number; effectsAt: number; delta: Writing; base?: Writing | undefined; json: unknown }[] = [];
+    const finish = (w: Writing) => {
+      while (!w.complete) w.complete = w.part.step(w.sink, () => false);
+    };
+    for (let i = 0; i < evs.length; i++) {
+      effects.push(...run(1, evs, i, i + 1, engine).effects);
+      const last = captures[captures.length - 1];
+      if (last && how.startsWith("a few"))
+        for (const w of [last.delta, ...(last.base ? [last.base] : [])]) {
+          let n = 0;
+          if (!w.complete) w.complete = w.part.step(w.sink, () => ++n >= 3);
+        }
+      if ((i + 1) % 500 === 0) {
+        if (last) for (const w of [last.delta, ...(last.base ? [last.base] : [])]) finish(w);
+        const delta = new EngineDelta(engine, { at: i + 1 });
+        const base = captures.length % every === every - 1 ? new EngineBase(engine, delta) : undefined;
+        captures.push({ at: i + 1, effectsAt: effects.length, delta: { part: delta, sink: new PartSink(4096), complete: false }, base: base && { part: base, sink: new PartSink(4096), complete: false }, json: JSON.parse(JSON.stringify(engineToJSON(engine))) });
+        if (how === "at once") finish(captures[captures.length - 1]!.delta);
+      }
+    }
+    expect(effects).toEqual(whole.effects);
+    const bytes = (w: Writing) => {
+      finish(w);
+      w.sink.seal();
+      return concat(w.sink.take());
+    };
+    const parts = captures.map((c) => ({ delta: bytes(c.delta), base: c.base && bytes(c.base) }));
+    expect(parts.filter((p) => p.base).length).toBeGreaterThan(2);
+    let checked = 0;
+    for (let m = 0; m < captures.length; m++) {
+      // The chain that ends with delta m: from the newest base begun before it, else from nothing.
+      let k = m - 1;
+      while (k >= 0 && !parts[k]!.base) k--;
+      const chain = k >= 0 ? [parts[k]!.base!, ...parts.slice(k + 1, m + 1).map((p) => p.delta)] : parts.slice(0, m + 1).map((p) => p.delta);
+      const { engine: restored, extra } = restoreEngine(cfg, chain);
+      expect(extra).toEqual({ at: captures[m]!.at });
+      expect(JSON.parse(JSON.stringify(engineToJSON(restored)))).toEqual(captures[m]!.json);
+      if (m % 3 === 1) {
+        // It goes on exactly like the engine that never stopped.
+        const rest = run(1, evs, captures[m]!.at, evs.length, restored);
+        expect([...effects.slice(0, captures[m]!.effectsAt), ...rest.effects]).toEqual(whole.effects);
+        expect(engineToJSON(restored)).toEqual(engineToJSON(whole.engine));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2);
+    // Deltas hold what changed, not everything: the later ones are much smaller than a base.
+    const deltaSizes = parts.slice(1).map((p) => p.delta.length);
+    const baseSizes = parts.flatMap((p) => (p.base ? [p.base.length] : []));
+    expect(Math.max(...deltaSizes)).toBeLessThan(Math.max(...baseSizes) * 2);
   });
 });

@@ -2,9 +2,10 @@
 // exactly like one that never stopped (same LRU order and ages, same pending expiries, same posteriors),
 // so a replay from the checkpoint's stream position reproduces the same decisions.
 import { AmountPosterior, ArmTable, LogisticArms, type AmountState, type ArmTableState, type LogisticState } from "../bandit/index.ts";
-import { FeatureStore, type StoreSnapshot, type StoreState } from "../features/index.ts";
+import { ByteReader, FeatureStore, StoreApplier, type ByteWriter, type PartSink, type StoreBase, type StoreDelta, type StoreState } from "../features/index.ts";
+import { PS_ERR_STATE, StateError } from "../state/errors.ts";
 import { PendingTable } from "./attribution.ts";
-import { createEngine, type Engine, type EngineCounters } from "./engine.ts";
+import { createEngine, type Engine, type EngineCounters, type EngineOptions } from "./engine.ts";
 import { rebuildExternal } from "./sync.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";
@@ -74,81 +75,31 @@ export function engineToJSON(e: Engine): EngineState {
   };
 }
 
-/**
- * The engine's state at this moment, serialised while the engine goes on: what `engineToJSON` gives,
- * as JSON text, without stopping the caller for all of it. The small parts are copied now; the
- * customers are written out copy-on-write (`StoreSnapshot`); open decisions and recent event ids are
- * listed now (decisions do not change once open, ids are strings) and written out in slices.
- */
-export class EngineSnapshot {
-  private readonly head: string;
-  private readonly features: StoreSnapshot;
-  private readonly pending: Pending[];
-  private readonly pendingParts: string[] = [];
-  private pendingSorted = false;
-  private readonly recentIds: string[];
-  /** The ids written out so far, in chunks (each a JSON array's inside). */
-  private readonly recentParts: string[] = [];
-  private recentDone = 0;
-
-  constructor(e: Engine) {
-    this.head = JSON.stringify(smallStateOf(e));
-    this.features = e.features.beginSnapshot();
-    // Listed now, put in the order they were added in the first slice (their seq never changes).
-    this.pending = e.pending.values();
-    this.recentIds = e.recentIds.toArray();
-  }
-
-  get done(): boolean {
-    return this.features.done && this.pendingParts.length === this.pending.length && this.recentDone === this.recentIds.length;
-  }
-
-  /**
-   * Serialises until `shouldYield` says stop (the shell's time budget: the core reads no clock);
-   * true when all is done.
-   */
-  step(shouldYield: () => boolean): boolean {
-    if (!this.features.step(shouldYield)) return false;
-    if (!this.pendingSorted) {
-      this.pending.sort((a, b) => a.seq - b.seq);
-      this.pendingSorted = true;
-    }
-    const parts = this.pendingParts;
-    while (parts.length < this.pending.length) {
-      parts.push(JSON.stringify(pendingJSON(this.pending[parts.length]!)));
-      if (parts.length % 64 === 0 && shouldYield()) return false;
-    }
-    while (this.recentDone < this.recentIds.length) {
-      const chunk = this.recentIds.slice(this.recentDone, this.recentDone + 2_000);
-      this.recentParts.push(JSON.stringify(chunk).slice(1, -1));
-      this.recentDone += chunk.length;
-      if (shouldYield()) return this.done;
-    }
-    return true;
-  }
-
-  /** The engine's JSON (an `EngineState`), finishing the serialisation first if needed. */
-  json(): string {
-    this.step(() => false);
-    return `${this.head.slice(0, -1)},"features":${this.features.json()},"pending":[${this.pendingParts.join(",")}],"recentIds":[${this.recentParts.join(",")}]}`;
-  }
-}
-
 /** An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included). */
-export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
-  if (s.version !== ENGINE_STATE_VERSION) throw new Error(`checkpoint version ${String(s.version)} is not supported (version 2 holds conversion models; start from the stream instead)`);
+export function engineFromJSON(cfg: EngineConfig, s: EngineState, opts: EngineOptions = {}): Engine {
+  checkVersion(s.version);
   // Start from a fresh engine so every option (cache sizes, offer memory, priors) comes from one place.
-  const e = createEngine(cfg);
-  e.arms = ArmTable.fromJSON(e.arms.opts, s.arms);
-  if (e.logistic && s.logistic) e.logistic = LogisticArms.fromJSON(e.logistic.opts, s.logistic);
-  e.amounts = AmountPosterior.fromJSON(e.amounts.opts, s.amounts);
+  const e = createEngine(cfg, opts);
+  applySmallState(e, s);
   e.features = FeatureStore.fromJSON(e.features.opts, s.features);
-  e.ledger = Ledger.fromJSON(s.ledger);
   e.pending = new PendingTable();
   // (A checkpoint written before outcomes carried propensities has none: 1, "certain".)
   for (const p of s.pending) e.pending.add({ ...p, propensity: p.propensity ?? 1, closed: false }, true);
   e.recentIds.clear();
   for (const id of s.recentIds) e.recentIds.add(id);
+  return e;
+}
+
+function checkVersion(v: unknown): void {
+  if (v !== ENGINE_STATE_VERSION) throw new Error(`checkpoint version ${String(v)} is not supported (version 2 holds conversion models; start from the stream instead)`);
+}
+
+/** Everything but customers, open decisions and recent ids, from a checkpoint. */
+function applySmallState(e: Engine, s: SmallState): void {
+  e.arms = ArmTable.fromJSON(e.arms.opts, s.arms);
+  if (e.logistic && s.logistic) e.logistic = LogisticArms.fromJSON(e.logistic.opts, s.logistic);
+  e.amounts = AmountPosterior.fromJSON(e.amounts.opts, s.amounts);
+  e.ledger = Ledger.fromJSON(s.ledger);
   e.watermarkMs = s.watermarkMs;
   e.farFutureRun = s.farFutureRun;
   e.farFutureAnchorMs = s.farFutureAnchorMs;
@@ -159,5 +110,235 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState): Engine {
   e.counters = { ...s.counters };
   e.promotions.clear();
   for (const p of s.promotions) e.promotions.set(p.id, { ...p, startsAtMs: p.startsAtMs ?? -Infinity, endsAtMs: p.endsAtMs ?? Infinity });
-  return e;
+}
+
+// ---------------------------------------------------------------- incremental checkpoints (issue #16)
+//
+// A checkpoint is a part: a delta (what changed since the previous checkpoint) or, now and then, also
+// a base (everything). A part is a stream of frames (src/features/parts.ts has the feature store's);
+// the engine adds its own, in capitals:
+//
+//   K  the part's kind (d: delta, b: base) and format version
+//   J  a delta's small state as JSON: posteriors, ledger, promotions, counters, clock, the next decision
+//      seq, and the caller's extra (the processor's KPI accumulator); written whole each time (a few KB
+//      to a few hundred, not growing with customers)
+//   P  an open decision (JSON)
+//   C  a decision closed in the delta's epoch (its seq)
+//   I  an event id remembered for duplicates (added in the epoch; all of them in a base)
+//
+// Restore = the chain's base (if any), then its deltas in order. The last delta's J is the small state.
+
+export const PARTS_VERSION = 1;
+const EF = { kind: 0x4b, small: 0x4a, pending: 0x50, closed: 0x43, id: 0x49 } as const;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+function writeText(w: ByteWriter, type: number, text: string): void {
+  const bytes = utf8.encode(text);
+  w.byte(type);
+  w.uvar(bytes.length);
+  w.bytes(bytes);
+}
+
+/**
+ * Starts keeping what changes for incremental checkpoints. `fromHere` says the state came from nowhere
+ * a chain can follow (a fresh engine with events already in it, or an older JSON checkpoint): then
+ * everything counts as changed, and the first delta holds it all.
+ */
+export function startTracking(e: Engine, fromHere: boolean): void {
+  e.pending.startJournal();
+  if (!fromHere) return;
+  e.features.markAllChanged();
+  for (const list of e.pending.lists()) for (const p of list) if (!p.closed) e.pending.journalAdded(p);
+  e.recentIds.markAllAdded();
+}
+
+/**
+ * What changed in the engine since the previous capture, captured at a message boundary and written
+ * beside the loop (`step`): the loop stops only to copy the small state, close the feature store's
+ * epoch and take the journals.
+ */
+export class EngineDelta {
+  private readonly small: string;
+  readonly features: StoreDelta;
+  private readonly added: Pending[];
+  private readonly closed: number[];
+  private readonly ids: string[];
+  private stage = 0;
+  private at = 0;
+
+  constructor(e: Engine, extra: unknown) {
+    this.small = JSON.stringify({ engine: smallStateOf(e), nextSeq: e.pending.seqNext, extra });
+    this.features = e.features.captureDelta();
+    const j = e.pending.takeJournal();
+    this.added = j.added;
+    this.closed = j.closed;
+    this.ids = e.recentIds.takeAdded();
+  }
+
+  get complete(): boolean {
+    return this.stage === 4;
+  }
+
+  /** Writes frames until `shouldYield` says stop; true when the part is complete. */
+  step(sink: PartSink, shouldYield: () => boolean): boolean {
+    const w = sink.w;
+    if (this.stage === 0) {
+      w.byte(EF.kind);
+      w.byte(0x64);
+      w.uvar(PARTS_VERSION);
+      writeText(w, EF.small, this.small);
+      sink.endFrame();
+      this.stage = 1;
+    }
+    if (this.stage === 1) {
+      if (!this.features.step(sink, shouldYield)) return false;
+      this.stage = 2;
+      this.at = 0;
+    }
+    if (this.stage === 2) {
+      while (this.at < this.added.length) {
+        writeText(w, EF.pending, JSON.stringify(pendingJSON(this.added[this.at++]!)));
+        sink.endFrame();
+        if (this.at % 64 === 0 && shouldYield()) return false;
+      }
+      for (const seq of this.closed) {
+        w.byte(EF.closed);
+        w.num(seq);
+        sink.endFrame();
+      }
+      this.stage = 3;
+      this.at = 0;
+    }
+    if (this.stage === 3) {
+      while (this.at < this.ids.length) {
+        w.byte(EF.id);
+        w.str(this.ids[this.at++]!);
+        sink.endFrame();
+        if (this.at % 256 === 0 && shouldYield()) return false;
+      }
+      this.stage = 4;
+      sink.seal();
+    }
+    return true;
+  }
+}
+
+/**
+ * Everything (customers, open decisions, recent ids), begun with a delta and written after it, beside
+ * the loop. It is fuzzy, like the feature store's base: a restore needs the delta captured next too.
+ */
+export class EngineBase {
+  private readonly features: StoreBase;
+  private readonly lists: IterableIterator<Pending[]>;
+  private readonly ids: string[];
+  private stage = 0;
+  private at = 0;
+
+  constructor(e: Engine, delta: EngineDelta) {
+    this.features = e.features.beginBase(delta.features);
+    this.lists = e.pending.lists();
+    this.ids = e.recentIds.toArray();
+  }
+
+  get complete(): boolean {
+    return this.stage === 4;
+  }
+
+  step(sink: PartSink, shouldYield: () => boolean): boolean {
+    const w = sink.w;
+    if (this.stage === 0) {
+      w.byte(EF.kind);
+      w.byte(0x62);
+      w.uvar(PARTS_VERSION);
+      sink.endFrame();
+      this.stage = 1;
+    }
+    if (this.stage === 1) {
+      if (!this.features.step(sink, shouldYield)) return false;
+      this.stage = 2;
+    }
+    if (this.stage === 2) {
+      for (let it = this.lists.next(); !it.done; it = this.lists.next()) {
+        for (const p of it.value.slice()) {
+          if (p.closed) continue;
+          writeText(w, EF.pending, JSON.stringify(pendingJSON(p)));
+          sink.endFrame();
+        }
+        if (shouldYield()) return false;
+      }
+      this.stage = 3;
+    }
+    if (this.stage === 3) {
+      while (this.at < this.ids.length) {
+        w.byte(EF.id);
+        w.str(this.ids[this.at++]!);
+        sink.endFrame();
+        if (this.at % 256 === 0 && shouldYield()) return false;
+      }
+      this.stage = 4;
+      sink.seal();
+    }
+    return true;
+  }
+}
+
+/**
+ * An engine from a chain of parts (a base or none, then deltas; each part's chunks joined), and the
+ * extra the last delta carried. The restored engine keeps tracking changes, so its next delta follows
+ * the chain.
+ */
+export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): { engine: Engine; extra: unknown } {
+  const e = createEngine(cfg, { trackChanges: true });
+  const store = new FeatureStore(e.features.opts);
+  const pending = new Map<number, Omit<Pending, "closed">>();
+  let ids: string[] = [];
+  let small: { engine: SmallState; nextSeq: number; extra: unknown } | undefined;
+  const r = new ByteReader();
+  parts.forEach((part, n) => {
+    r.reset(part);
+    if (r.byte() !== EF.kind) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} does not start with its kind`);
+    const kind = r.byte();
+    const version = r.uvar();
+    if (version !== PARTS_VERSION) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} is format ${version}; this build reads ${PARTS_VERSION}`);
+    if (kind === 0x62 && n !== 0) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} is a base; only the first part of a chain may be`);
+    if (kind === 0x62) ids = [];
+    const features = new StoreApplier(store);
+    while (!r.done) {
+      const type = r.byte();
+      if (features.frame(type, r)) continue;
+      switch (type) {
+        case EF.small:
+          small = JSON.parse(fromUtf8.decode(r.bytes(r.uvar()))) as typeof small;
+          break;
+        case EF.pending: {
+          const p = JSON.parse(fromUtf8.decode(r.bytes(r.uvar()))) as Omit<Pending, "closed">;
+          pending.set(p.seq, p);
+          break;
+        }
+        case EF.closed:
+          pending.delete(r.num());
+          break;
+        case EF.id:
+          ids.push(r.str());
+          break;
+        default:
+          throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} has an unknown frame type ${type} at byte ${r.pos - 1}`);
+      }
+    }
+    features.finish();
+  });
+  if (!small) throw new StateError(PS_ERR_STATE.Corrupt, "checkpoint chain holds no delta (no small state)");
+  checkVersion(small.engine.version);
+  applySmallState(e, small.engine);
+  store.restored();
+  e.features = store;
+  e.pending = new PendingTable();
+  for (const p of [...pending.values()].sort((a, b) => a.seq - b.seq)) e.pending.add({ ...p, closed: false }, true);
+  e.pending.seqNext = small.nextSeq;
+  e.pending.startJournal();
+  e.recentIds.clear();
+  for (const id of ids.length > e.recentIds.max ? ids.slice(ids.length - e.recentIds.max) : ids) e.recentIds.add(id);
+  e.recentIds.takeAdded();
+  return { engine: e, extra: small.extra };
 }

@@ -9,6 +9,8 @@ export class RecentIds {
   private readonly seen = new Set<string>();
   private start = 0;
   private count = 0;
+  /** Ids added since `takeAdded` was last called. */
+  private addedSince = 0;
 
   constructor(readonly max: number) {
     if (!Number.isInteger(max) || max < 1) throw new Error(`RecentIds needs a positive integer capacity, got ${max}`);
@@ -35,12 +37,28 @@ export class RecentIds {
       this.count++;
     }
     this.seen.add(id);
+    this.addedSince++;
+  }
+
+  /** The ids added since the last call that are still remembered, oldest first (incremental checkpoints). */
+  takeAdded(): string[] {
+    const n = Math.min(this.addedSince, this.count);
+    this.addedSince = 0;
+    const out = new Array<string>(n);
+    for (let k = 0; k < n; k++) out[k] = this.ring[(this.start + this.count - n + k) % this.max]!;
+    return out;
+  }
+
+  /** As if every id remembered had just been added (a checkpoint chain starting from this state). */
+  markAllAdded(): void {
+    this.addedSince = this.count;
   }
 
   clear(): void {
     this.seen.clear();
     this.start = 0;
     this.count = 0;
+    this.addedSince = 0;
   }
 
   /** The ids, oldest first. */

@@ -61,7 +61,7 @@ export interface EngineConfig {
   decisionPoints: DecisionPointsConfig;
   /** Default Thompson sampling. */
   policy?: PolicyKind | undefined;
-  features: { maxCustomers: number; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
+  features: { maxCustomers?: number | undefined; maxMemoryMb?: number | undefined; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
   bandit: {
     model: "logistic" | "tabular";
     holdoutShare: number;
@@ -97,6 +97,7 @@ export function engineConfigFrom(c: Config): EngineConfig {
     decisionPoints: { ...c.decisionPoints, productView: { ...c.decisionPoints.productView }, visitGapMs: c.decisionPoints.visitGapSec * 1000 },
     features: {
       maxCustomers: c.features.maxCustomers,
+      maxMemoryMb: c.features.maxMemoryMb,
       idleTtlMs: c.features.idleTtlSec * 1000,
       allowedLatenessMs: c.features.allowedLatenessSec * 1000,
       maxFutureSkewMs: c.features.maxFutureSkewSec * 1000,

@@ -33,7 +33,7 @@ export interface StoreState {
   expirations: number;
   /** [customer id, state, TTL start in event time], least recently used first. */
   customers: [string, CustomerJSON, number][];
-  /** Offer times of customers no longer in the cache, in insertion order. */
+  /** Offer times of customers no longer in the cache, by customer id (their order means nothing). */
   offerMemory: [string, { offers: CustomerJSON["o"]; newestMs: number }][];
   sweepAt: number;
 }
@@ -789,7 +789,9 @@ export class FeatureStore {
       const h = this.hot.get(i);
       customers.push([this.idOf(i), customerToJSON(h ? h.c : this.decodeInto(i, new CustomerState())), this.startOf(i)]);
     }
-    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
+    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
   }
 

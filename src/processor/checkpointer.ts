@@ -1,16 +1,28 @@
-// The checkpointer (Kafka Streams' StateManager, the writing half): when to checkpoint, taking the
-// state at a message boundary, serialising it beside the loop, and writing it only once every publish
+// The checkpointer (Kafka Streams' StateManager, the writing half): when to checkpoint, capturing the
+// state at a message boundary, writing it beside the loop, and moving the head only once every publish
 // it covers is stored.
+//
+// Checkpoints are incremental (issue #16): each writes a delta, what changed since the previous one,
+// appended to a chain that starts with a base (everything) or with nothing. Now and then a checkpoint
+// also writes a new base; it joins the chain with the next delta (a base is written while the loop
+// goes on, so it needs the changes made during its writing), and the old chain is purged then.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EngineSnapshot, type Engine } from "../engine/index.ts";
-import type { KpiAccumulator } from "../kpi/index.ts";
+import { EngineBase, EngineDelta, engineFromJSON, restoreEngine, startTracking, ENGINE_STATE_VERSION, type Engine, type EngineConfig, type EngineState } from "../engine/index.ts";
+import { PartSink } from "../features/index.ts";
+import { KpiAccumulator, type KpiState } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { CheckpointStore, PS_ERR_STATE, StateError, type Loaded } from "../state/index.ts";
-import type { ProcessorState } from "./types.ts";
+import { CheckpointStore, PS_ERR_STATE, StateError, type ChainHead, type PartRef } from "../state/index.ts";
 
-/** A checkpoint's serialisation runs in slices of about this many ms between the loop's turns. */
-const SNAPSHOT_SLICE_MS = 2;
+/** A checkpoint's writing runs in slices of about this many ms between the loop's turns. */
+const SLICE_MS = 2;
+/** Chunks of a part (one KV value each; NATS messages are at most 1 MiB by default). */
+const CHUNK_BYTES = 512 * 1024;
+/** A new base once the deltas since the last one add up to half of it (restore reads base + deltas)… */
+const BASE_AFTER_SHARE = 0.5;
+/** …or to this many bytes when the chain has no base, or once the chain has this many deltas. */
+const BASE_AFTER_BYTES = 8 * 2 ** 20;
+const BASE_AFTER_DELTAS = 32;
 
 export interface CheckpointerOptions {
   everyEvents: number;
@@ -27,12 +39,50 @@ export interface CheckpointSource {
   kpi: KpiAccumulator;
 }
 
+export interface Restored {
+  streamSeq: number;
+  engine: Engine;
+  kpi: KpiAccumulator;
+  /** How it was stored: a chain of parts, or one JSON state of an earlier version. */
+  format: "chain" | "json";
+  bytes: number;
+  parts: number;
+}
+
+/** Reads a processor's newest checkpoint and restores its engine (the restored engine tracks changes). */
+export async function loadCheckpoint(store: CheckpointStore, cfg: EngineConfig, log?: Logger): Promise<Restored | undefined> {
+  await store.open();
+  const loaded = await store.load();
+  if (!loaded) return undefined;
+  if (loaded.format === "chain") {
+    const { engine, extra } = restoreEngine(cfg, loaded.parts);
+    return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length };
+  }
+  const state = loaded.state as { engine: EngineState; kpi: KpiState };
+  if (state.engine.version !== ENGINE_STATE_VERSION) {
+    // A checkpoint of an older engine (issue #14 changed what the models hold): the caller rebuilds
+    // the state by replaying the stream from its start.
+    log?.warn({ version: state.engine.version, expected: ENGINE_STATE_VERSION }, "checkpoint from another engine version; rebuilding the state from the start of the stream");
+    return undefined;
+  }
+  const engine = engineFromJSON(cfg, state.engine, { trackChanges: true });
+  // Nothing a chain can follow: the first delta will hold everything.
+  startTracking(engine, true);
+  return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(state.kpi), format: "json", bytes: loaded.head.bytes, parts: 1 };
+}
+
 export class Checkpointer {
-  private readonly store: CheckpointStore<ProcessorState>;
+  private readonly store: CheckpointStore;
   /** The checkpoint being written, if any: one at a time. */
   private saving: Promise<void> | undefined;
   private sinceCheckpoint = 0;
   private lastCheckpointMs = Date.now();
+  /** The chain the head names. */
+  private chain: { base?: PartRef | undefined; deltas: PartRef[] } = { deltas: [] };
+  /** A base written with the previous checkpoint, joining the chain with the next delta. */
+  private nextBase: PartRef | undefined;
+  /** A delta was lost (a write failed): the chain cannot go on, a new base must start one. */
+  private broken = false;
 
   constructor(
     nc: NatsConnection,
@@ -43,13 +93,20 @@ export class Checkpointer {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    this.store = new CheckpointStore<ProcessorState>(nc, bucket, name);
+    this.store = new CheckpointStore(nc, bucket, name);
   }
 
-  /** The newest checkpoint, if any. */
-  async load(): Promise<Loaded<ProcessorState> | undefined> {
-    await this.store.open();
-    return this.store.load();
+  /** The newest checkpoint restored, if any; the chain it came from is the one new deltas follow. */
+  async load(cfg: EngineConfig): Promise<Restored | undefined> {
+    const restored = await loadCheckpoint(this.store, cfg, this.log);
+    const head = this.store.latest;
+    if (restored?.format === "chain" && head && "format" in head) {
+      this.chain = { base: head.base, deltas: [...head.deltas] };
+      // A base written for the chain but never joined: the next checkpoint writes a new one.
+      this.nextBase = undefined;
+      if (head.nextBase) await this.store.dropPart(head.nextBase);
+    }
+    return restored;
   }
 
   /** One more event is reflected in the state. */
@@ -62,66 +119,81 @@ export class Checkpointer {
     return !this.saving && (this.sinceCheckpoint >= this.opts.everyEvents || nowMs - this.lastCheckpointMs >= this.opts.everyMs);
   }
 
+  private baseDue(): boolean {
+    if (this.nextBase) return false;
+    if (this.broken) return true;
+    const deltaBytes = this.chain.deltas.reduce((s, d) => s + d.bytes, 0);
+    if (this.chain.deltas.length >= BASE_AFTER_DELTAS) return true;
+    return this.chain.base ? deltaBytes >= Math.max(BASE_AFTER_BYTES / 2, this.chain.base.bytes * BASE_AFTER_SHARE) : deltaBytes >= BASE_AFTER_BYTES;
+  }
+
   /**
-   * Takes the state at this message boundary and writes it beside the loop: the loop stops only to
-   * copy the small parts and list the large ones (`ps_checkpoint_pause_seconds`); the customers, open
-   * decisions and recent ids are serialised in slices of SNAPSHOT_SLICE_MS between the loop's turns,
-   * copy-on-write (`EngineSnapshot`). The checkpoint is written once `covered` (the flush of every
-   * publish handled up to now) resolves: a checkpoint must never cover a decision that could still be
-   * lost. `wait` awaits all of it, serialising at once (as on stop).
+   * Captures the state at this message boundary and writes it beside the loop: the loop stops only to
+   * copy the small state and close the epoch (`ps_checkpoint_pause_seconds`); the changed customers,
+   * decisions and ids are written in slices of SLICE_MS between the loop's turns, copy-on-write. The
+   * head moves once `covered` (the flush of every publish handled up to now) resolves: a checkpoint
+   * must never cover a decision that could still be lost. `wait` awaits all of it, writing at once (as
+   * on stop).
    */
   async checkpoint(src: () => CheckpointSource, covered: () => Promise<void>, opts: { wait?: boolean } = {}): Promise<void> {
     await this.saving;
     const t0 = performance.now();
     const { seq, engine, kpi } = src();
-    const snap = new EngineSnapshot(engine);
-    const kpiJson = JSON.stringify(kpi.toJSON());
+    const delta = new EngineDelta(engine, kpi.toJSON());
+    const base = this.baseDue() ? new EngineBase(engine, delta) : undefined;
     this.sinceCheckpoint = 0;
     this.lastCheckpointMs = Date.now();
     this.metrics.checkpointPauseSeconds.observe((performance.now() - t0) / 1000);
     const flushed = covered();
-    if (opts.wait) await flushed;
-    const serialised = opts.wait ? Promise.resolve(snap.json()) : inSlices(snap, SNAPSHOT_SLICE_MS);
-    // Settles only once the snapshot is done, even if the flush fails first: the next checkpoint
-    // must not begin while this one's snapshot is still under way.
+    // Settles only once the parts are written, even if the flush fails first: the next checkpoint must
+    // not capture while this one's parts are still being written.
     flushed.catch(() => undefined);
-    const json = serialised.then(async (engineJson) => {
+    const job = (async () => {
+      const deltaRef = await this.writePart("delta", delta, opts.wait ?? false);
+      const baseRef = base ? await this.writePart("base", base, opts.wait ?? false) : undefined;
       await flushed;
-      return `{"engine":${engineJson},"kpi":${kpiJson}}`;
-    });
-    const job = json
-      .then((text) => this.store.save(text, seq))
-      .then(
-        (head) => {
-          this.metrics.checkpoints.inc();
-          this.metrics.checkpointBytes.set(head.bytes);
-          this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
-        },
-        (err: Error) => {
-          this.log.error({ err: err.message, code: (err as { code?: string }).code }, "checkpoint failed; the previous one stays valid");
-          if (err instanceof StateError && err.code === PS_ERR_STATE.Conflict) this.opts.onFenced?.();
-        },
-      );
+      let chain = this.chain;
+      if (this.nextBase) chain = { base: this.nextBase, deltas: [deltaRef] };
+      else if (!this.broken) chain = { base: chain.base, deltas: [...chain.deltas, deltaRef] };
+      else await this.store.dropPart(deltaRef);
+      const moved = chain !== this.chain;
+      const head = await this.store.commit({ ...chain, nextBase: baseRef }, moved ? seq : (this.store.latest as ChainHead | undefined)?.streamSeq ?? 0, deltaRef.bytes + (baseRef?.bytes ?? 0));
+      this.chain = chain;
+      this.nextBase = baseRef;
+      if (baseRef) this.broken = false;
+      return head;
+    })().then(
+      (head) => {
+        this.metrics.checkpoints.inc();
+        this.metrics.checkpointBytes.set(head.bytes);
+        this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
+      },
+      (err: Error) => {
+        // This delta is lost: the chain cannot go on without it, so the next checkpoint starts a new one.
+        this.broken = true;
+        this.nextBase = undefined;
+        this.log.error({ err: err.message, code: (err as { code?: string }).code }, "checkpoint failed; the previous one stays valid");
+        if (err instanceof StateError && err.code === PS_ERR_STATE.Conflict) this.opts.onFenced?.();
+      },
+    );
     this.saving = job.finally(() => (this.saving = undefined));
     if (opts.wait) await job;
   }
-}
 
-/**
- * Finishes a snapshot a slice at a time, each in its own turn of the event loop. The clock is read
- * here, in the shell: the snapshot only asks "should I yield?".
- */
-function inSlices(snap: EngineSnapshot, sliceMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const slice = () => {
-      try {
-        const until = performance.now() + sliceMs;
-        if (snap.step(() => performance.now() >= until)) resolve(snap.json());
-        else setImmediate(slice);
-      } catch (err) {
-        reject(err as Error);
-      }
-    };
-    setImmediate(slice);
-  });
+  /**
+   * Writes one part, a slice at a time, each in its own turn of the event loop (all at once with
+   * `now`). The clock is read here, in the shell: the part only asks "should I yield?".
+   */
+  private async writePart(kind: PartRef["kind"], part: EngineDelta | EngineBase, now: boolean): Promise<PartRef> {
+    const sink = new PartSink(CHUNK_BYTES);
+    const out = this.store.beginPart(kind);
+    for (;;) {
+      const until = performance.now() + SLICE_MS;
+      const done = part.step(sink, now ? () => false : () => performance.now() >= until);
+      for (const chunk of sink.take()) await out.put(chunk);
+      if (done) break;
+      if (!now) await new Promise((r) => setImmediate(r));
+    }
+    return out.finish();
+  }
 }

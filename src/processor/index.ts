@@ -7,3 +7,5 @@ export { ProcessorError, PublishesFailedError, PS_ERR_PROCESSOR } from "./errors
 export type { ProcessorErrorCode } from "./errors.ts";
 export { PromotionControl } from "./control.ts";
 export type { PromoControlReply, PromoControlRequest, PromotionControlOptions } from "./control.ts";
+export { loadCheckpoint, Checkpointer } from "./checkpointer.ts";
+export type { Restored } from "./checkpointer.ts";

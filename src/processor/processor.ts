@@ -9,7 +9,7 @@ import { jetstreamManager, type ConsumerMessages, type JetStreamManager, type Js
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { createEngine, engineConfigFrom, engineFromJSON, outcomeRecord, step, ENGINE_STATE_VERSION, type Engine, type Promotion } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Engine, type Promotion } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, encodeOutcome, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
@@ -74,7 +74,7 @@ export class Processor {
     this.partition = opts.partition;
     this.standalone = opts.standalone ?? true;
     this.name = opts.partition === undefined ? p.durable : `${p.durable}-p${opts.partition}`;
-    this.engine = createEngine(engineConfigFrom(cfg));
+    this.engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.publisher = new PipelinedPublisher(nc, p.maxInFlightPublishes);
     this.queue = new PublishAckQueue(this.publisher, {
@@ -103,19 +103,13 @@ export class Processor {
    */
   private async restoreAndPosition(): Promise<void> {
     const p = this.cfg.processor;
-    let loaded = await this.checkpointer.load();
-    if (loaded && loaded.state.engine.version !== ENGINE_STATE_VERSION) {
-      // A checkpoint of an older engine (issue #14 changed what the models hold): rebuild the state by
-      // replaying the stream from its start; what the previous run acknowledged is not published again.
-      this.log.warn({ version: loaded.state.engine.version, expected: ENGINE_STATE_VERSION }, "checkpoint from another engine version; rebuilding the state from the start of the stream");
-      loaded = undefined;
-    }
+    const loaded = await this.checkpointer.load(engineConfigFrom(this.cfg));
     if (loaded) {
-      this.engine = engineFromJSON(engineConfigFrom(this.cfg), loaded.state.engine);
-      this.kpi = KpiAccumulator.fromJSON(loaded.state.kpi);
-      this.stateSeq = loaded.head.streamSeq;
-      this.log.info({ streamSeq: loaded.head.streamSeq, generation: loaded.head.generation, bytes: loaded.head.bytes }, "restored checkpoint");
-    }
+      this.engine = loaded.engine;
+      this.kpi = loaded.kpi;
+      this.stateSeq = loaded.streamSeq;
+      this.log.info({ streamSeq: loaded.streamSeq, format: loaded.format, parts: loaded.parts, bytes: loaded.bytes, customers: loaded.engine.features.size }, "restored checkpoint");
+    } else startTracking(this.engine, this.engine.features.size > 0);
     const start = this.stateSeq + 1;
     const { ackFloor } = await positionConsumer(this.jsm, {
       stream: this.cfg.streams.events.name,

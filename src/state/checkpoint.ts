@@ -1,22 +1,22 @@
-// Checkpoints in JetStream KV. A checkpoint is gzip'd JSON cut into chunks (a NATS message is at most
-// 1 MiB by default), written under a new generation, then published by moving the head key to it with
-// a revision check; the previous generation's chunks are purged afterwards. A reader only ever follows
-// the head, so it sees a whole checkpoint or the previous one, never a mix.
+// Checkpoints in JetStream KV (issue #16): a chain of parts, a base (or none) and the deltas after it.
+// Each part is written as chunks under keys of its own (a NATS message is at most 1 MiB by default),
+// then a head naming the chain is moved with a revision check; parts no head names any more are purged
+// after. A reader only ever follows the head, so it sees a whole chain or the previous one.
+//
+// Heads written before parts (a gzip'd JSON state in chunks, `CheckpointHead`) are still read.
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
+import { gunzip } from "node:zlib";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isWrongLastSequence } from "../io/nats/index.ts";
 import { PS_ERR_STATE, StateError } from "./errors.ts";
 
-const gz = promisify(gzip);
 const gunz = promisify(gunzip);
 
+/** A checkpoint of the format before parts: one gzip'd JSON state. */
 export interface CheckpointHead {
   generation: number;
-  /** Who wrote it: chunks are keyed by writer too, so two writers (a partition changing hands) never
-   *  overwrite each other's chunks; the head's revision check decides which checkpoint counts. */
   writer?: string;
   chunks: number;
   bytes: number;
@@ -26,22 +26,50 @@ export interface CheckpointHead {
   writtenAtMs: number;
 }
 
-export interface Loaded<T> {
-  head: CheckpointHead;
-  state: T;
+export interface PartRef {
+  /** Key prefix of its chunks (writer and number). */
+  key: string;
+  kind: "base" | "delta";
+  chunks: number;
+  bytes: number;
+  sha256: string;
 }
 
-export class CheckpointStore<T> {
+export interface ChainHead {
+  format: 3;
+  generation: number;
+  /** Who wrote it: parts are keyed by writer, so two writers (a partition changing hands) never overwrite each other's. */
+  writer: string;
+  /** The last stream sequence the chain reflects. */
+  streamSeq: number;
+  writtenAtMs: number;
+  base?: PartRef | undefined;
+  deltas: PartRef[];
+  /** A base already written that joins the chain with the next delta (kept named so it is cleaned up if it never does). */
+  nextBase?: PartRef | undefined;
+  /** Bytes this checkpoint wrote (its new parts). */
+  bytes: number;
+}
+
+export type Loaded =
+  | { format: "chain"; head: ChainHead; /** The chain's parts, each joined: base (if any) first. */ parts: Uint8Array[]; bytes: number }
+  | { format: "json"; head: CheckpointHead; state: unknown };
+
+/** Chunks fetched at once when loading (a restore reads hundreds of them). */
+const FETCH_CONCURRENCY = 8;
+
+export class CheckpointStore {
   private kv!: KV;
   private headRevision = 0;
-  private head: CheckpointHead | undefined;
+  private head: ChainHead | CheckpointHead | undefined;
+  private partNo = 0;
+  readonly writer = `w${process.pid.toString(36)}${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly bucket: string,
     /** Key prefix: one processor (durable) per prefix. */
     private readonly name: string,
-    private readonly chunkBytes = 256 * 1024,
   ) {}
 
   async open(): Promise<void> {
@@ -51,38 +79,78 @@ export class CheckpointStore<T> {
   private headKey(): string {
     return `${this.name}.head`;
   }
-  private chunkKey(gen: number, i: number, writer?: string): string {
+  private legacyChunkKey(gen: number, i: number, writer?: string): string {
     return writer ? `${this.name}.g${gen}.${writer}.c${i}` : `${this.name}.g${gen}.c${i}`;
   }
-  private readonly writer = `w${process.pid.toString(36)}${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
 
-  /** The newest whole checkpoint, or undefined when none was written. */
-  async load(): Promise<Loaded<T> | undefined> {
+  /** The newest checkpoint, if any. */
+  async load(): Promise<Loaded | undefined> {
     const e = await this.kv.get(this.headKey());
     if (!e || e.operation !== "PUT" || e.length === 0) return undefined;
-    const head = e.json<CheckpointHead>();
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < head.chunks; i++) {
-      const c = await this.kv.get(this.chunkKey(head.generation, i, head.writer));
-      if (!c || c.operation !== "PUT") throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint ${this.name} generation ${head.generation} is missing chunk ${i} of ${head.chunks}`);
-      parts.push(c.value);
-    }
-    const zipped = Buffer.concat(parts);
-    const sha = createHash("sha256").update(zipped).digest("hex");
-    if (sha !== head.sha256) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint ${this.name} generation ${head.generation} fails its checksum`);
-    const state = JSON.parse((await gunz(zipped)).toString("utf8")) as T;
+    const head = e.json<ChainHead | CheckpointHead>();
     this.head = head;
     this.headRevision = e.revision;
-    return { head, state };
+    if ("format" in head && head.format === 3) {
+      const refs = [...(head.base ? [head.base] : []), ...head.deltas];
+      const parts: Uint8Array[] = [];
+      let bytes = 0;
+      for (const ref of refs) {
+        parts.push(await this.readPart(ref));
+        bytes += ref.bytes;
+      }
+      return { format: "chain", head, parts, bytes };
+    }
+    const legacy = head as CheckpointHead;
+    const chunks = await this.fetch(Array.from({ length: legacy.chunks }, (_, i) => this.legacyChunkKey(legacy.generation, i, legacy.writer)), `generation ${legacy.generation}`);
+    const zipped = Buffer.concat(chunks);
+    const sha = createHash("sha256").update(zipped).digest("hex");
+    if (sha !== legacy.sha256) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint ${this.name} generation ${legacy.generation} fails its checksum`);
+    return { format: "json", head: legacy, state: JSON.parse((await gunz(zipped)).toString("utf8")) as unknown };
   }
 
-  /** Writes a checkpoint of `state` (already serialised to JSON text) reflecting stream sequence `streamSeq`. */
-  async save(json: string, streamSeq: number): Promise<CheckpointHead> {
-    const zipped = await gz(Buffer.from(json, "utf8"));
-    const generation = (this.head?.generation ?? 0) + 1;
-    const chunks = Math.max(1, Math.ceil(zipped.length / this.chunkBytes));
-    for (let i = 0; i < chunks; i++) await this.kv.put(this.chunkKey(generation, i, this.writer), zipped.subarray(i * this.chunkBytes, (i + 1) * this.chunkBytes));
-    const head: CheckpointHead = { generation, writer: this.writer, chunks, bytes: zipped.length, sha256: createHash("sha256").update(zipped).digest("hex"), streamSeq, writtenAtMs: Date.now() };
+  private async fetch(keys: string[], what: string): Promise<Uint8Array[]> {
+    const out = new Array<Uint8Array>(keys.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const i = next++;
+        const c = await this.kv.get(keys[i]!);
+        if (!c || c.operation !== "PUT") throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint ${this.name} ${what} is missing chunk ${i} of ${keys.length}`);
+        out[i] = c.value;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, keys.length) }, worker));
+    return out;
+  }
+
+  private async readPart(ref: PartRef): Promise<Uint8Array> {
+    const chunks = await this.fetch(Array.from({ length: ref.chunks }, (_, i) => `${ref.key}.c${i}`), `part ${ref.key}`);
+    const hash = createHash("sha256");
+    const out = new Uint8Array(ref.bytes);
+    let at = 0;
+    for (const c of chunks) {
+      hash.update(c);
+      if (at + c.length > out.length) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${ref.key} is longer than its ${ref.bytes} bytes`);
+      out.set(c, at);
+      at += c.length;
+    }
+    if (at !== ref.bytes || hash.digest("hex") !== ref.sha256) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${ref.key} fails its checksum`);
+    return out;
+  }
+
+  /** A new part, written chunk by chunk as it is produced (each chunk one KV value). */
+  beginPart(kind: PartRef["kind"]): PartWriter {
+    const key = `${this.name}.${this.writer}.p${++this.partNo}`;
+    return new PartWriter(this.kv, key, kind);
+  }
+
+  /**
+   * Moves the head to a new chain (its parts all written). Fails with PS_ERR_STATE_CONFLICT when
+   * another writer moved the head since this one read or wrote it. Parts the previous head named and
+   * this one does not are purged afterwards (best effort).
+   */
+  async commit(chain: { base?: PartRef | undefined; deltas: PartRef[]; nextBase?: PartRef | undefined }, streamSeq: number, bytes: number): Promise<ChainHead> {
+    const head: ChainHead = { format: 3, generation: (this.head?.generation ?? 0) + 1, writer: this.writer, streamSeq, writtenAtMs: Date.now(), base: chain.base, deltas: chain.deltas, nextBase: chain.nextBase, bytes };
     const data = new TextEncoder().encode(JSON.stringify(head));
     try {
       this.headRevision = this.headRevision === 0 ? await this.kv.create(this.headKey(), data) : await this.kv.update(this.headKey(), data, this.headRevision);
@@ -94,11 +162,57 @@ export class CheckpointStore<T> {
     }
     const old = this.head;
     this.head = head;
-    if (old) for (let i = 0; i < old.chunks; i++) await this.kv.purge(this.chunkKey(old.generation, i, old.writer)).catch(() => undefined);
+    if (old) await this.purgeUnnamed(old, head);
     return head;
   }
 
-  get latest(): CheckpointHead | undefined {
+  /** Purges what the old head named and the new one does not. */
+  private async purgeUnnamed(old: ChainHead | CheckpointHead, now: ChainHead): Promise<void> {
+    if (!("format" in old)) {
+      for (let i = 0; i < old.chunks; i++) await this.kv.purge(this.legacyChunkKey(old.generation, i, old.writer)).catch(() => undefined);
+      return;
+    }
+    const keep = new Set([now.base, now.nextBase, ...now.deltas].filter((r) => r !== undefined).map((r) => r.key));
+    for (const ref of [old.base, old.nextBase, ...old.deltas]) {
+      if (!ref || keep.has(ref.key)) continue;
+      await this.dropPart(ref);
+    }
+  }
+
+  /** Purges a part's chunks (a part written for a chain that never named it). */
+  async dropPart(ref: PartRef): Promise<void> {
+    for (let i = 0; i < ref.chunks; i++) await this.kv.purge(`${ref.key}.c${i}`).catch(() => undefined);
+  }
+
+  get latest(): ChainHead | CheckpointHead | undefined {
     return this.head;
+  }
+}
+
+/** One part's chunks going out: each a KV value under `<key>.c<i>`, hashed as it goes. */
+export class PartWriter {
+  private readonly hash = createHash("sha256");
+  private chunks = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly kv: KV,
+    readonly key: string,
+    private readonly kind: PartRef["kind"],
+  ) {}
+
+  async put(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    try {
+      await this.kv.put(`${this.key}.c${this.chunks}`, chunk);
+    } catch (err) {
+      throw new StateError(PS_ERR_STATE.Unavailable, `checkpoint part ${this.key} chunk ${this.chunks} not written: ${(err as Error).message}`, { cause: err });
+    }
+    this.chunks++;
+    this.bytes += chunk.length;
+  }
+
+  finish(): PartRef {
+    return { key: this.key, kind: this.kind, chunks: this.chunks, bytes: this.bytes, sha256: this.hash.digest("hex") };
   }
 }

@@ -1,4 +1,4 @@
-export { CheckpointStore } from "./checkpoint.ts";
-export type { CheckpointHead, Loaded } from "./checkpoint.ts";
+export { CheckpointStore, PartWriter } from "./checkpoint.ts";
+export type { CheckpointHead, ChainHead, PartRef, Loaded } from "./checkpoint.ts";
 export { StateError, PS_ERR_STATE } from "./errors.ts";
 export type { StateErrorCode } from "./errors.ts";

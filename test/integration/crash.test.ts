@@ -8,11 +8,11 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../../src/config/index.ts";
-import { createEngine, engineConfigFrom, outcomeRecord, step, type EngineState } from "../../src/engine/index.ts";
+import { createEngine, engineConfigFrom, engineToJSON, outcomeRecord, step, type EngineState } from "../../src/engine/index.ts";
 import { Subjects, type Decision, type OutcomeRecord, type PromotionConfig, type Routed } from "../../src/events/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
-import type { ProcessorState } from "../../src/processor/index.ts";
+import { loadCheckpoint, type ProcessorState } from "../../src/processor/index.ts";
 import { rngFromKey, rngFromSeed } from "../../src/random/index.ts";
 import { CheckpointStore } from "../../src/state/index.ts";
 import { loadScenario, worldFromConfig } from "../../simulator/index.ts";
@@ -103,10 +103,10 @@ async function drained(r: Run, lastSeq: number): Promise<void> {
   }, 120_000, 50);
 }
 
+/** The state the run's last checkpoint restores to (its chain of parts), as JSON. */
 async function finalState(r: Run): Promise<ProcessorState> {
-  const store = new CheckpointStore<ProcessorState>(r.nc, cfg.kv.stateBucket, cfg.processor.durable);
-  await store.open();
-  return (await store.load())!.state;
+  const restored = await loadCheckpoint(new CheckpointStore(r.nc, cfg.kv.stateBucket, cfg.processor.durable), engineConfigFrom(cfg));
+  return JSON.parse(JSON.stringify({ engine: engineToJSON(restored!.engine), kpi: restored!.kpi.toJSON() })) as ProcessorState;
 }
 
 async function stopGracefully(c: Child): Promise<void> {

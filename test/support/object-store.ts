@@ -11,7 +11,7 @@ export interface StoreState {
   expirations: number;
   /** [customer id, state, TTL start in event time], least recently used first. */
   customers: [string, CustomerJSON, number][];
-  /** Offer times of customers no longer in the cache, in insertion order. */
+  /** Offer times of customers no longer in the cache, by customer id (their order means nothing). */
   offerMemory: [string, { offers: CustomerJSON["o"]; newestMs: number }][];
   sweepAt: number;
 }
@@ -159,7 +159,9 @@ export class ObjectFeatureStore {
       const [id, slot] = e as [string, Slot];
       customers.push([id, customerToJSON(slot.c), this.ttlStart(id)]);
     }
-    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory].map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
+    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
   }
 
