@@ -25,6 +25,8 @@ export interface Sizes {
   latencySeconds: Record<number, number>;
   /** Memory points: customers, and how the store is filled (memory-child.ts). */
   memoryCustomers: [number, "step" | "store"][];
+  /** Customers the processor holds when the recovery section kills it. */
+  recoveryCustomers: number;
   fanoutSeconds: number;
 }
 
@@ -39,6 +41,7 @@ export const SIZES: Record<"full" | "quick", Sizes> = {
       [1_000_000, "step"],
       [10_000_000, "store"],
     ],
+    recoveryCustomers: 1_000_000,
     fanoutSeconds: 15,
   },
   quick: {
@@ -49,6 +52,7 @@ export const SIZES: Record<"full" | "quick", Sizes> = {
       [10_000, "step"],
       [100_000, "store"],
     ],
+    recoveryCustomers: 20_000,
     fanoutSeconds: 4,
   },
 };

@@ -22,6 +22,7 @@ import { benchLatency } from "./latency.bench.ts";
 import { benchFanout } from "./fanout.bench.ts";
 import { benchMemory } from "./memory.bench.ts";
 import type { MemoryPoint } from "./memory-child.ts";
+import { benchRecovery } from "./recovery.bench.ts";
 import { machineInfo } from "./machine.ts";
 import { round, showSpread } from "./stats.ts";
 
@@ -184,6 +185,20 @@ const SECTIONS: Record<string, Section> = {
       };
     },
   },
+  recovery: {
+    describe: "kill -9 of a processor holding N customers (one visit each, all cached) to its first decision after the restart, real nats-server, checkpoints every 5 s",
+    run: async (ctx) => {
+      await ctx.stopLiveProcessor();
+      const r = await benchRecovery(ctx, ctx.sizes.recoveryCustomers);
+      return {
+        results: {
+          restartSecondsByCustomers: { [String(r.customers)]: round(r.restartToDecisionSeconds, 2) },
+          recoveryDetail: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, 2)])),
+        },
+        table: Object.entries(r).map(([figure, value]) => ({ figure, value: round(value, 2) })),
+      };
+    },
+  },
   scale: {
     describe: "scale-out: the same stream drained by 1, 2 and 3 partitioned processor processes on a 3-node cluster (R3), all on this machine",
     run: async (ctx) => {
@@ -218,7 +233,7 @@ function targets(r: Record<string, unknown>): Record<string, unknown>[] {
     ["rssMbByCustomers.1000000", rss?.["1000000"], "≤ 300 MB", (x) => x <= 300],
     ["rssMbByCustomers.10000000", rss?.["10000000"], "≤ 3 GB", (x) => x <= 3072],
     ["checkpointPauseMsByCustomers.1000000", (r.checkpointPauseMsByCustomers as Record<string, number> | undefined)?.["1000000"], "≤ 5 ms", (x) => x <= 5],
-    ["recoverySecondsByCustomers.1000000", (r.recoverySecondsByCustomers as Record<string, number> | undefined)?.["1000000"], "≤ 10 s (restore in process)", (x) => x <= 10],
+    ["restartSecondsByCustomers.1000000", (r.restartSecondsByCustomers as Record<string, number> | undefined)?.["1000000"], "≤ 10 s (kill -9 to deciding)", (x) => x <= 10],
     ["decideMicrosByArms.50", dec?.["50"], "≤ 10 µs (issue #14; 26.5 before it)", (x) => x <= 10],
   ];
   return rows.map(([figure, value, target, ok]) => ({ figure, value: value ?? "not run", target, met: value === undefined ? "-" : ok(value) ? "yes" : "NO" }));

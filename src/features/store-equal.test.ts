@@ -180,4 +180,18 @@ describe("the columnar feature store", () => {
     const restored = restoreStore({ idleTtlMs: 10 * H, maxCustomers: 9 }, [baseBytes, writeWhole(delta)]);
     expect(restored.toJSON()).toEqual(state);
   });
+
+  it("finds customers by ids of any characters, before and after a restore from parts", () => {
+    const ids = ["plain", "ümlaut-ß", "顧客-42", "mixed-ü-顧", "", "x".repeat(300)];
+    const s = new FeatureStore({ idleTtlMs: 10 * H, trackChanges: true });
+    s.setNow(T);
+    ids.forEach((id, n) => observe(s.getOrCreate(id), { type: "view", ts: T, category: `cat-${n}` }, 3));
+    const restored = restoreStore({ idleTtlMs: 10 * H }, [writeWhole(s.captureDelta())]);
+    for (const store of [s, restored]) {
+      expect(store.size).toBe(ids.length);
+      ids.forEach((id, n) => expect(store.get(id)?.cats).toEqual([`cat-${n}`]));
+      expect(store.get("顧客-43")).toBeUndefined();
+    }
+    expect([...restored.entries()].map(([id]) => id).sort()).toEqual([...ids].sort());
+  });
 });

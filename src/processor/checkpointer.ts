@@ -18,17 +18,20 @@ import { CheckpointStore, PS_ERR_STATE, StateError, type ChainHead, type PartRef
 const SLICE_MS = 2;
 /** Chunks of a part (one KV value each; NATS messages are at most 1 MiB by default). */
 const CHUNK_BYTES = 512 * 1024;
-/** A new base once the deltas since the last one add up to half of it (restore reads base + deltas)… */
-const BASE_AFTER_SHARE = 0.5;
-/** …or to this many bytes when the chain has no base, or once the chain has this many deltas. */
-const BASE_AFTER_BYTES = 8 * 2 ** 20;
-const BASE_AFTER_DELTAS = 32;
+/**
+ * When a new base is due: once the deltas since the last one add up to `share` of it (a restore reads
+ * base + deltas, so it stays within 1 + share of a base's time), or to `bytes` when the chain has no
+ * base, or once the chain has `deltas` deltas.
+ */
+export const BASE_POLICY = { share: 0.5, bytes: 8 * 2 ** 20, deltas: 32 };
 
 export interface CheckpointerOptions {
   everyEvents: number;
   everyMs: number;
   /** Someone else wrote this checkpoint's head: another instance owns the partition now. */
   onFenced?: (() => void) | undefined;
+  /** When a new base is due (BASE_POLICY by default). */
+  basePolicy?: typeof BASE_POLICY | undefined;
 }
 
 /** The state at one message boundary, as the driver hands it over. */
@@ -122,9 +125,10 @@ export class Checkpointer {
   private baseDue(): boolean {
     if (this.nextBase) return false;
     if (this.broken) return true;
+    const policy = this.opts.basePolicy ?? BASE_POLICY;
     const deltaBytes = this.chain.deltas.reduce((s, d) => s + d.bytes, 0);
-    if (this.chain.deltas.length >= BASE_AFTER_DELTAS) return true;
-    return this.chain.base ? deltaBytes >= Math.max(BASE_AFTER_BYTES / 2, this.chain.base.bytes * BASE_AFTER_SHARE) : deltaBytes >= BASE_AFTER_BYTES;
+    if (this.chain.deltas.length >= policy.deltas) return true;
+    return this.chain.base ? deltaBytes >= Math.max(policy.bytes / 2, this.chain.base.bytes * policy.share) : deltaBytes >= policy.bytes;
   }
 
   /**
@@ -148,15 +152,21 @@ export class Checkpointer {
     // Settles only once the parts are written, even if the flush fails first: the next checkpoint must
     // not capture while this one's parts are still being written.
     flushed.catch(() => undefined);
+    /** Parts written for this checkpoint; dropped if it fails before its head could have moved. */
+    const written: PartRef[] = [];
+    let committing = false;
     const job = (async () => {
       const deltaRef = await this.writePart("delta", delta, opts.wait ?? false);
+      written.push(deltaRef);
       const baseRef = base ? await this.writePart("base", base, opts.wait ?? false) : undefined;
+      if (baseRef) written.push(baseRef);
       await flushed;
       let chain = this.chain;
       if (this.nextBase) chain = { base: this.nextBase, deltas: [deltaRef] };
       else if (!this.broken) chain = { base: chain.base, deltas: [...chain.deltas, deltaRef] };
       else await this.store.dropPart(deltaRef);
       const moved = chain !== this.chain;
+      committing = true;
       const head = await this.store.commit({ ...chain, nextBase: baseRef }, moved ? seq : (this.store.latest as ChainHead | undefined)?.streamSeq ?? 0, deltaRef.bytes + (baseRef?.bytes ?? 0));
       this.chain = chain;
       this.nextBase = baseRef;
@@ -168,12 +178,15 @@ export class Checkpointer {
         this.metrics.checkpointBytes.set(head.bytes);
         this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
       },
-      (err: Error) => {
+      async (err: Error) => {
         // This delta is lost: the chain cannot go on without it, so the next checkpoint starts a new one.
         this.broken = true;
         this.nextBase = undefined;
         this.log.error({ err: err.message, code: (err as { code?: string }).code }, "checkpoint failed; the previous one stays valid");
-        if (err instanceof StateError && err.code === PS_ERR_STATE.Conflict) this.opts.onFenced?.();
+        const fenced = err instanceof StateError && err.code === PS_ERR_STATE.Conflict;
+        // Its parts are no one's unless the head may have moved (a commit that timed out may have landed).
+        if (!committing || fenced) for (const ref of written) await this.store.dropPart(ref);
+        if (fenced) this.opts.onFenced?.();
       },
     );
     this.saving = job.finally(() => (this.saving = undefined));
@@ -185,6 +198,7 @@ export class Checkpointer {
    * `now`). The clock is read here, in the shell: the part only asks "should I yield?".
    */
   private async writePart(kind: PartRef["kind"], part: EngineDelta | EngineBase, now: boolean): Promise<PartRef> {
+    await this.store.open();
     const sink = new PartSink(CHUNK_BYTES);
     const out = this.store.beginPart(kind);
     for (;;) {

@@ -72,8 +72,14 @@ export class CheckpointStore {
     private readonly name: string,
   ) {}
 
-  async open(): Promise<void> {
-    this.kv = await new Kvm(this.nc).open(this.bucket);
+  private opening: Promise<void> | undefined;
+
+  /** Opens the bucket (once; later calls wait for the first). */
+  open(): Promise<void> {
+    this.opening ??= new Kvm(this.nc).open(this.bucket).then((kv) => {
+      this.kv = kv;
+    });
+    return this.opening;
   }
 
   private headKey(): string {

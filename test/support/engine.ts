@@ -2,6 +2,7 @@
 // events with ids and times filled in. Pure values; no I/O.
 import type { EngineConfig, Promotion } from "../../src/engine/index.ts";
 import type { ShopEvent } from "../../src/events/index.ts";
+import { rngFromSeed } from "../../src/random/index.ts";
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -91,3 +92,31 @@ export const ev = {
     costCents,
   }),
 };
+
+/** A seeded stream of shop events: inventory, visits, sends, views, carts, purchases (some promoted). */
+export function shopEvents(seed: number, n: number): ShopEvent[] {
+  const r = rngFromSeed(seed);
+  const cats = ["electronics", "home", "toys", "fashion"];
+  const out: ShopEvent[] = [];
+  let ts = Date.parse("2026-03-02T08:00:00Z");
+  for (let i = 1; i <= 10; i++)
+    out.push({ type: "inventory", id: `inv-${i}`, ts, productId: `sku-00${i - 1}`, category: cats[i % 4]!, stock: 5 + Math.floor(r.next() * 20), priceCents: 1000 + Math.floor(r.next() * 5000), costCents: 800 });
+  const promos = ["pct10-electronics", "amt5-home", "free-shipping", "pct30-fashion", "bundle-toys"];
+  for (let i = 0; out.length < n; i++) {
+    ts += Math.floor(r.next() * 20_000);
+    const c = `c${Math.floor(r.next() * 60)}`;
+    const u = r.next();
+    const id = `e${i}`;
+    const sku = `sku-00${Math.floor(r.next() * 10)}`;
+    if (u < 0.3) out.push({ type: "visit", id, ts, customerId: c, channel: "web" });
+    else if (u < 0.35) out.push({ type: "send", id, ts, customerId: c, channel: r.next() < 0.5 ? "email" : "push" });
+    else if (u < 0.6) out.push({ type: "view", id, ts, customerId: c, productId: sku });
+    else if (u < 0.75) out.push({ type: "cart", id, ts, customerId: c, productId: sku, quantity: 1, priceCents: 2500 });
+    else if (u < 0.85) {
+      const promoted = r.next() < 0.5;
+      out.push({ type: "purchase", id, ts, customerId: c, totalCents: 2500, items: [{ productId: sku, quantity: 1, priceCents: 2500 }], ...(promoted ? { promotionId: promos[Math.floor(r.next() * promos.length)]!, discountCents: 300 } : {}) });
+    } else if (u < 0.9) out.push({ type: "view", id, ts: ts - 400_000, customerId: c }); // late (beyond 300 s)
+    else out.push({ type: "inventory", id, ts, productId: sku, category: "toys", stock: Math.floor(r.next() * 8), priceCents: 2500, costCents: 1500 });
+  }
+  return out;
+}
