@@ -20,6 +20,8 @@ const F_VISITS = 16;
 const F_OUTCOMES = 32;
 const F_COUNTS = 64;
 const F_PURCHASED = 128;
+/** The last event's time is written relative to this (2020-01-01): one byte less than since 1970. */
+const EPOCH_MS = Date.UTC(2020, 0, 1);
 
 export function encodeCustomer(c: CustomerState, w: ByteWriter, strings: StringTable): void {
   const d = c.windows.data;
@@ -38,7 +40,7 @@ export function encodeCustomer(c: CustomerState, w: ByteWriter, strings: StringT
     (c.lastPurchaseMs !== 0 ? F_PURCHASED : 0);
   const e = c.lastEventMs;
   w.byte(flags);
-  w.num(e);
+  w.num(e - EPOCH_MS);
   w.num(c.firstSeenMs - e);
   if (flags & F_PURCHASED) w.num(c.lastPurchaseMs - e);
   w.num(c.cartValueCents);
@@ -111,7 +113,7 @@ export function encodeCustomer(c: CustomerState, w: ByteWriter, strings: StringT
 /** Reads a record into `c` (every field is overwritten, so a pooled object can be reused). */
 export function decodeCustomer(r: ByteReader, strings: StringTable, c: CustomerState = new CustomerState()): CustomerState {
   const flags = r.byte();
-  const e = r.num();
+  const e = r.num() + EPOCH_MS;
   c.lastEventMs = e;
   c.firstSeenMs = r.num() + e;
   c.lastPurchaseMs = flags & F_PURCHASED ? r.num() + e : 0;

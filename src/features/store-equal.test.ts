@@ -181,8 +181,8 @@ describe("the columnar feature store", () => {
     expect(restored.toJSON()).toEqual(state);
   });
 
-  it("finds customers by ids of any characters, before and after a restore from parts", () => {
-    const ids = ["plain", "ümlaut-ß", "顧客-42", "mixed-ü-顧", "", "x".repeat(300)];
+  it("finds customers by ids of any characters and lengths (records past the largest block too), before and after a restore from parts", () => {
+    const ids = ["plain", "ümlaut-ß", "顧客-42", "mixed-ü-顧", "", "x".repeat(300), "y".repeat(20_000), "長".repeat(20_000)];
     const s = new FeatureStore({ idleTtlMs: 10 * H, trackChanges: true });
     s.setNow(T);
     ids.forEach((id, n) => observe(s.getOrCreate(id), { type: "view", ts: T, category: `cat-${n}` }, 3));
