@@ -194,4 +194,23 @@ describe("the columnar feature store", () => {
     }
     expect([...restored.entries()].map(([id]) => id).sort()).toEqual([...ids].sort());
   });
+
+  it("keeps within its memory bound by evicting the least recently used, counted as evictions", () => {
+    const max = 2 * 2 ** 20;
+    const s = new FeatureStore({ maxMemoryBytes: max, idleTtlMs: 10 * H, offerMemoryMs: 5 * H, hotCustomers: 64 });
+    s.setNow(T);
+    for (let i = 0; i < 30_000; i++) {
+      const c = s.getOrCreate(`c${i}`);
+      observe(c, { type: "view", ts: T + i, category: "toys" }, 3);
+      if (i % 1000 === 0) recordOffer(c, "email", T + i, 3, T - H);
+      s.release();
+      expect(s.memoryBytes).toBeLessThanOrEqual(max);
+    }
+    expect(s.evictions).toBe(30_000 - s.size);
+    expect(s.size).toBeGreaterThan(5_000);
+    // The most recent stayed, the oldest went; an evicted customer's offers are remembered for the caps.
+    expect(s.get("c29999")).toBeDefined();
+    expect(s.get("c0")).toBeUndefined();
+    expect(s.offersOf("c1000", "email")).toEqual([T + 1000]);
+  });
 });

@@ -275,6 +275,7 @@ export class Processor {
     const base = buildSnapshot(this.engine, this.kpi, Date.now());
     this.metrics.cacheCustomers.set(base.cache.customers);
     this.metrics.cacheEvictions.set(base.cache.evictions);
+    this.metrics.cacheBytes.set(this.engine.features.memoryBytes);
     this.metrics.cacheExpirations.set(base.cache.expirations);
     this.metrics.pendingDecisions.set(base.pending);
     return { ...base, latencyMs: this.monitor.latencyMs(), consumer: this.monitor.consumer(), eventsIn: this.eventsIn, health: this.health() };
