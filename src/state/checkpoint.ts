@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isWrongLastSequence } from "../io/nats/index.ts";
@@ -60,6 +61,7 @@ const FETCH_CONCURRENCY = 8;
 
 export class CheckpointStore {
   private kv!: KV;
+  private jsm: JetStreamManager | undefined;
   private headRevision = 0;
   private head: ChainHead | CheckpointHead | undefined;
   private partNo = 0;
@@ -175,7 +177,7 @@ export class CheckpointStore {
   /** Purges what the old head named and the new one does not. */
   private async purgeUnnamed(old: ChainHead | CheckpointHead, now: ChainHead): Promise<void> {
     if (!("format" in old)) {
-      for (let i = 0; i < old.chunks; i++) await this.kv.purge(this.legacyChunkKey(old.generation, i, old.writer)).catch(() => undefined);
+      await this.purgeKeys(this.legacyChunkKey(old.generation, 0, old.writer).replace(/\.c0$/, ""), old.chunks);
       return;
     }
     const keep = new Set([now.base, now.nextBase, ...now.deltas].filter((r) => r !== undefined).map((r) => r.key));
@@ -185,9 +187,23 @@ export class CheckpointStore {
     }
   }
 
-  /** Purges a part's chunks (a part written for a chain that never named it). */
+  /** Purges a part's chunks (a part no head names any more). */
   async dropPart(ref: PartRef): Promise<void> {
-    for (let i = 0; i < ref.chunks; i++) await this.kv.purge(`${ref.key}.c${i}`).catch(() => undefined);
+    await this.purgeKeys(ref.key, ref.chunks);
+  }
+
+  /**
+   * Removes the chunks `<prefix>.c<i>` from the bucket's stream with one subject-filtered purge, which
+   * leaves nothing behind; KV's own purge leaves a marker per key, and chunk keys are never reused, so
+   * the markers would pile up in the bucket checkpoint after checkpoint. Best effort.
+   */
+  private async purgeKeys(prefix: string, chunks: number): Promise<void> {
+    try {
+      this.jsm ??= await jetstreamManager(this.nc);
+      await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${prefix}.*` });
+    } catch {
+      for (let i = 0; i < chunks; i++) await this.kv.purge(`${prefix}.c${i}`).catch(() => undefined);
+    }
   }
 
   get latest(): ChainHead | CheckpointHead | undefined {
