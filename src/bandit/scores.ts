@@ -38,6 +38,8 @@ export class ScoreArms {
    * per decision, each a sigmoid for a logit-normal arm (issue #16: ~4% of decide() at 50 arms).
    */
   private centres = new Float64Array(0);
+  /** A logit-normal arm's σ(μ) (its centre over its scale), for spread(): the same value, computed once. */
+  private sig = new Float64Array(0);
 
   /** Prepares for n arms (keeps the arrays when they are large enough). */
   reset(n: number): void {
@@ -52,6 +54,7 @@ export class ScoreArms {
       this.p3 = new Float64Array(size);
       this.p4 = new Float64Array(size);
       this.centres = new Float64Array(size);
+      this.sig = new Float64Array(size);
     }
     this.n = n;
   }
@@ -86,7 +89,9 @@ export class ScoreArms {
     this.scale[j] = scale;
     this.a[j] = mu;
     this.b[j] = sd > 1e-9 ? sd : 1e-9;
-    this.centres[j] = scale * sigmoid(mu);
+    const p = sigmoid(mu);
+    this.sig[j] = p;
+    this.centres[j] = scale * p;
   }
 
   /** X_j at the normal deviate z (its quantile at Φ(z)). Point masses give 0 or 1. */
@@ -126,7 +131,7 @@ export class ScoreArms {
   spread(j: number): number {
     switch (this.kind[j]) {
       case DIST_LOGIT: {
-        const p = sigmoid(this.a[j]!);
+        const p = this.sig[j]!;
         return this.scale[j]! * this.b[j]! * p * (1 - p);
       }
       case DIST_BETA: {

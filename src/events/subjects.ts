@@ -78,15 +78,18 @@ export class Subjects {
     return `${this.prefix}events.*.${partition}`;
   }
   decision(channel: Channel): string {
-    return `${this.prefix}decisions.${channel}`;
+    // Once per decision on the processor's hot path: one string per channel, built once.
+    return (this.decisionSubjects[channel] ??= `${this.prefix}decisions.${channel}`);
   }
+  private readonly decisionSubjects: Partial<Record<Channel, string>> = {};
   get decisionsAll(): string {
     return `${this.prefix}decisions.>`;
   }
   /** Where a closed decision's outcome is published (stream OUTCOMES, msg id `o-<decision id>`). */
   outcome(channel: Channel): string {
-    return `${this.prefix}outcomes.${channel}`;
+    return (this.outcomeSubjects[channel] ??= `${this.prefix}outcomes.${channel}`);
   }
+  private readonly outcomeSubjects: Partial<Record<Channel, string>> = {};
   get outcomesAll(): string {
     return `${this.prefix}outcomes.>`;
   }

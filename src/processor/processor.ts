@@ -16,6 +16,7 @@ import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
+import { streamSeqOf } from "./delivery.ts";
 import { PromotionControl } from "./control.ts";
 import { Monitor } from "./monitor.ts";
 import { positionConsumer } from "./positioner.ts";
@@ -25,6 +26,8 @@ import type { ProcessorHealth, ProcessorSnapshot } from "./types.ts";
 const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
 /** Queued publishes handed to the publisher at least this often while a backlog is handled. */
 const SEND_BATCH = 64;
+/** Per-label counters reach prom-client at least this often (in events) while a backlog is handled. */
+const COUNT_EVERY = 1024;
 
 /** How a processor is placed: the whole stream (default), or one partition of a partitioned deployment. */
 export interface ProcessorOptions {
@@ -168,12 +171,18 @@ export class Processor {
    */
   private async run(msgs: ConsumerMessages): Promise<void> {
     const flushEvery = this.cfg.processor.flushEveryMessages;
+    let uncounted = 0;
     for await (const m of msgs) {
       const wait = this.handle(m);
       if (wait) await wait;
       this.queue.handled(m);
       this.checkpointer.noteEvent();
-      if (this.queue.waiting >= SEND_BATCH || msgs.getPending() === 0) {
+      const idle = msgs.getPending() === 0;
+      if (idle || ++uncounted >= COUNT_EVERY) {
+        this.monitor.flushCounts();
+        uncounted = 0;
+      }
+      if (this.queue.waiting >= SEND_BATCH || idle) {
         const sending = this.queue.send();
         if (sending) await sending;
       }
@@ -205,14 +214,14 @@ export class Processor {
 
   /** Undefined when the message is done; a promise (rare: dead letters) to await before the next. */
   private handle(m: JsMsg): Promise<void> | undefined {
-    if (m.seq <= this.stateSeq) {
+    const seq = streamSeqOf(m);
+    if (seq <= this.stateSeq) {
       // Redelivered (e.g. the server restarted before our ack reached its disk): the state already
       // holds this event; it is acknowledged again and nothing else happens.
       this.metrics.redelivered.inc();
       return undefined;
     }
     this.eventsIn++;
-    const seq = m.seq;
     this.replaying = seq <= this.suppressUpTo;
     // (Only for a consumer of the whole stream: a partition's consumer skips other partitions' sequences.)
     if (this.partition === undefined && seq > this.stateSeq + 1) this.monitor.lost(seq - this.stateSeq - 1, this.stateSeq + 1, seq - 1);
@@ -278,6 +287,7 @@ export class Processor {
   }
 
   snapshot(): ProcessorSnapshot {
+    this.monitor.flushCounts();
     const base = buildSnapshot(this.engine, this.kpi, Date.now());
     this.metrics.cacheCustomers.set(base.cache.customers);
     this.metrics.cacheEvictions.set(base.cache.evictions);
@@ -306,6 +316,7 @@ export class Processor {
     await this.control?.drain();
     this.messages?.stop();
     await this.loop;
+    this.monitor.flushCounts();
     try {
       await this.checkpoint({ wait: true });
     } catch (err) {
