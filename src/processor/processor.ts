@@ -8,7 +8,7 @@
 import { jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
-import { rngFromKey } from "../random/index.ts";
+import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, engineFromJSON, outcomeRecord, step, ENGINE_STATE_VERSION, type Engine, type Promotion } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, encodeOutcome, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
@@ -28,6 +28,22 @@ const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
 const SEND_BATCH = 64;
 /** Per-label counters reach prom-client at least this often (in events) while a backlog is handled. */
 const COUNT_EVERY = 1024;
+
+/**
+ * The event's generator, rngFromKey(seed, event id), made at its first draw: the same draws in the
+ * same order. Only decision points draw; seeding a generator for the four events in five that draw
+ * nothing cost ~90 of the ~2,800 bytes the engine's path allocates per event, and 0.2% of the CPU.
+ */
+class EventRng implements Rng {
+  private rng: Rng | undefined;
+  constructor(
+    private readonly seed: number,
+    private readonly key: string,
+  ) {}
+  next(): number {
+    return (this.rng ??= rngFromKey(this.seed, this.key)).next();
+  }
+}
 
 /** How a processor is placed: the whole stream (default), or one partition of a partitioned deployment. */
 export interface ProcessorOptions {
@@ -243,7 +259,7 @@ export class Processor {
       return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
     }
     const before = ev.type === "promotion" ? this.engine.promotions.get(ev.promotion.id) : undefined;
-    const effects = step(this.engine, ev, rngFromKey(this.cfg.processor.seed, ev.id));
+    const effects = step(this.engine, ev, new EventRng(this.cfg.processor.seed, ev.id));
     if (ev.type === "promotion" && !this.replaying) this.promotionApplied(before, ev.promotion.id);
     let wait: Promise<void> | undefined;
     for (const eff of effects) {
