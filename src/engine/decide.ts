@@ -4,6 +4,7 @@
 //   score(a) = m_a · p_a  (− m_0 · p_0, the same for every arm),
 // m_a known at decision time (margin.ts) and p_a learned (the logistic or the tabular model); with
 // reward "conversion" m_a is 1. Thompson sampling draws p_a, so each arm's score is m_a times a draw.
+import type { SegmentRule } from "../config/index.ts";
 import type { Rng } from "../random/index.ts";
 import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, type DecisionPoint, type ExclusionReason } from "../events/index.ts";
 import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
@@ -11,7 +12,7 @@ import { addPending } from "./attribution.ts";
 import { armFeatures, emptyContext, sharedContext, type SharedContext } from "./context.ts";
 import type { Engine } from "./engine.ts";
 import { EligibilityCache } from "./eligibility.ts";
-import { capAllows, dynamicExclusionOf } from "./guards.ts";
+import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
 import { choose, policyDistribution } from "./policy.ts";
 import { segmentOf } from "./segments.ts";
@@ -19,25 +20,52 @@ import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.t
 import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
 
 /**
- * The few distinct segment labels and cells, one string each. segmentOf and cellOf build a label by
- * concatenation at every decision, and the open decision keeps both until it closes (minutes to days):
- * a chain of concatenated pieces per decision, ~180 bytes that every young-generation collection
- * copied (bench/decide.bench.ts heap sampling, issue #16). Bounded: labels come from the segment rules.
+ * The few distinct segment labels and cells, one string each. segmentOf builds the label by
+ * concatenating its rules' labels at every decision, and the open decision keeps it and its cell
+ * until it closes (minutes to days): a chain of concatenated pieces per decision, ~180 bytes that
+ * every young-generation collection copied (bench/decide.bench.ts heap sampling, issue #16). Here
+ * each rule's label (segmentOf of that rule alone: the same evaluation, no concatenation) leads
+ * through a trie to the one string of the whole label, built once by segmentOf. Bounded: past
+ * MAX_LABELS labels (only "label" rules take theirs from the data) it starts over.
  */
 class Labels {
-  private readonly segments = new Map<string, string>();
+  private rules: readonly SegmentRule[] | undefined;
+  private single: (readonly SegmentRule[])[] = [];
+  private trie = new Map<string, unknown>();
+  private count = 0;
   private readonly cells = new Map<string, Map<string, string>>();
 
-  intern(segment: string): string {
-    const known = this.segments.get(segment);
-    if (known !== undefined) return known;
-    // A "label" rule takes its labels from the data: bounded by forgetting all past a few thousand.
-    if (this.segments.size >= MAX_LABELS) {
-      this.segments.clear();
-      this.cells.clear();
+  segment(ctx: object, rules: readonly SegmentRule[]): string {
+    if (rules.length === 0) return segmentOf(ctx, rules);
+    if (rules !== this.rules) {
+      this.rules = rules;
+      this.single = rules.map((r) => [r]);
+      this.forget();
     }
-    this.segments.set(segment, segment);
-    return segment;
+    let node = this.trie;
+    const last = rules.length - 1;
+    for (let i = 0; ; i++) {
+      const label = segmentOf(ctx, this.single[i]!);
+      let next = node.get(label);
+      if (next === undefined) {
+        if (this.count >= MAX_LABELS) {
+          this.forget();
+          return this.segment(ctx, rules);
+        }
+        // A label not seen yet: the whole of it as segmentOf writes it, kept at its leaf.
+        next = i === last ? segmentOf(ctx, rules) : new Map<string, unknown>();
+        node.set(label, next);
+        this.count++;
+      }
+      if (i === last) return next as string;
+      node = next as Map<string, unknown>;
+    }
+  }
+
+  private forget(): void {
+    this.trie = new Map();
+    this.count = 0;
+    this.cells.clear();
   }
 
   cell(point: DecisionPoint, segment: string): string {
@@ -112,7 +140,7 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   // The caller (step) already looked the customer up: a second LRU lookup was ~3% of decide().
   const customer = customerState ?? e.features.getOrCreate(ev.customerId);
   const s = e.scratch;
-  const segment = s.labels.intern(segmentOf(featureView(customer, ev.ts), e.cfg.segments));
+  const segment = s.labels.segment(featureView(customer, ev.ts), e.cfg.segments);
   const cell = s.labels.cell(point, segment);
   const ids = s.ids;
   const promos = s.promos;
@@ -131,11 +159,12 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   const st = gen.at(channel, product, ev.ts);
   const dyn = s.dynamicWhy;
   let dynamicExcluded = 0;
+  const stock = st.candidates.length > 0 ? stockAt(ledger, product) : undefined;
   for (let c = 0; c < st.candidates.length; c++) {
     const i = st.candidates[c]!;
     const p = gen.promos[i]!;
     const res = reservationCents(p, product, ledger);
-    let why = dynamicExclusionOf(p, ledger, e.cfg, capOk, product, res);
+    let why = dynamicExclusionOf(p, ledger, e.cfg, capOk, product, res, stock!);
     let m = 0;
     if (!why && (marginObjective || logged)) {
       m = (product ? marginIfBoughtCents(p, product) : expectedMargin(p, weights!, ledger)) ?? e.amounts.mean(p.id, ev.ts);
