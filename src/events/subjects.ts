@@ -117,6 +117,13 @@ export class Subjects {
     const dot = subject.indexOf(".", start);
     return dot < 0 ? subject.slice(start) : subject.slice(start, dot);
   }
+  /** typeOf(subject) === type, without cutting the type out of the subject (once per consumed event). */
+  isOfType(subject: string, type: string): boolean {
+    const p = this.eventsPrefix;
+    if (!subject.startsWith(p) || !subject.startsWith(type, p.length)) return false;
+    const end = p.length + type.length;
+    return end === subject.length || subject.charCodeAt(end) === 46;
+  }
   private get eventsPrefix(): string {
     return (this.eventsPrefixCache ??= `${this.prefix}events.`);
   }

@@ -253,8 +253,9 @@ export class Processor {
     }
     const ev = decoded.value;
     this.monitor.eventsIn(ev.type).inc();
-    const subjectType = this.subjects.typeOf(m.subject);
-    if (subjectType !== ev.type) {
+    const subject = m.subject;
+    if (!this.subjects.isOfType(subject, ev.type)) {
+      const subjectType = this.subjects.typeOf(subject);
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
       return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
     }
