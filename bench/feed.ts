@@ -6,11 +6,81 @@
 // latency here runs from the moment the event was due, so a stall shows in full in every event it
 // delayed (the correction hdr-histogram-js's recordValueWithExpectedInterval approximates after the
 // fact, done at the source instead).
+import { readFileSync, writeFileSync } from "node:fs";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { WireEvent } from "./events.ts";
 import { sleep } from "./stats.ts";
+
+/**
+ * The events of a feed, by index. An array of WireEvents, or a packed file (packFeed/loadFeed): the
+ * latency section's feed runs in a child process of its own (bench/feed-child.ts), whose heap then
+ * holds a few arrays and one buffer of payloads instead of an object per event.
+ */
+export interface FeedEvents {
+  readonly length: number;
+  subject(i: number): string;
+  data(i: number): Uint8Array;
+  id(i: number): string;
+  decisionPoint(i: number): boolean;
+}
+
+export function feedOf(events: readonly WireEvent[]): FeedEvents {
+  return {
+    length: events.length,
+    subject: (i) => events[i]!.subject,
+    data: (i) => events[i]!.data,
+    id: (i) => events[i]!.id,
+    decisionPoint: (i) => events[i]!.decisionPoint,
+  };
+}
+
+interface PackedMeta {
+  subjects: string[];
+  subjectOf: number[];
+  ids: string[];
+  points: number[];
+  /** End offset of each payload in the .bin file. */
+  ends: number[];
+}
+
+/** Writes events to `<file>.json` (subjects, ids, decision points, offsets) and `<file>.bin` (payloads). */
+export function packFeed(events: readonly WireEvent[], file: string): void {
+  const subjects: string[] = [];
+  const index = new Map<string, number>();
+  const meta: PackedMeta = { subjects, subjectOf: [], ids: [], points: [], ends: [] };
+  let end = 0;
+  for (const e of events) {
+    let k = index.get(e.subject);
+    if (k === undefined) index.set(e.subject, (k = subjects.push(e.subject) - 1));
+    meta.subjectOf.push(k);
+    meta.ids.push(e.id);
+    meta.points.push(e.decisionPoint ? 1 : 0);
+    meta.ends.push((end += e.data.byteLength));
+  }
+  const bin = Buffer.allocUnsafe(end);
+  let at = 0;
+  for (const e of events) {
+    bin.set(e.data, at);
+    at += e.data.byteLength;
+  }
+  writeFileSync(`${file}.json`, JSON.stringify(meta));
+  writeFileSync(`${file}.bin`, bin);
+}
+
+export function loadFeed(file: string): FeedEvents {
+  const meta = JSON.parse(readFileSync(`${file}.json`, "utf8")) as PackedMeta;
+  const bin = readFileSync(`${file}.bin`);
+  const ends = Float64Array.from(meta.ends);
+  return {
+    length: meta.ids.length,
+    subject: (i) => meta.subjects[meta.subjectOf[i]!]!,
+    data: (i) => bin.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!),
+    id: (i) => meta.ids[i]!,
+    decisionPoint: (i) => meta.points[i] === 1,
+  };
+}
 
 export interface LatencySummary {
   p50: number;
@@ -85,7 +155,8 @@ export function summarise(h: Histogram): LatencySummary {
  * Sends `events` at `ratePerSec` on schedule (a 1 ms tick sends everything that is due), then waits
  * up to `graceMs` for the outstanding decisions.
  */
-export async function runFeed(pub: PipelinedPublisher, watch: DecisionWatch, events: readonly WireEvent[], ratePerSec: number, graceMs = 10_000): Promise<FeedResult> {
+export async function runFeed(pub: PipelinedPublisher, watch: DecisionWatch, feed: readonly WireEvent[] | FeedEvents, ratePerSec: number, graceMs = 10_000): Promise<FeedResult> {
+  const events = Array.isArray(feed) ? feedOf(feed) : (feed as FeedEvents);
   watch.reset();
   const intervalMs = 1000 / ratePerSec;
   const t0 = performance.now() + 5;
@@ -95,15 +166,15 @@ export async function runFeed(pub: PipelinedPublisher, watch: DecisionWatch, eve
   while (i < events.length) {
     const now = performance.now();
     while (i < events.length && t0 + i * intervalMs <= now) {
-      const e = events[i]!;
       const at = t0 + i * intervalMs;
-      if (!pub.tryPublish(e.subject, e.data, e.id)) {
+      const id = events.id(i);
+      if (!pub.tryPublish(events.subject(i), events.data(i), id)) {
         await pub.room(); // the window is full: this event goes out late, and its latency says so
         continue;
       }
       // Registered right after the publish, in the same tick: its decision cannot arrive before.
-      if (e.decisionPoint) {
-        watch.due.set(e.id, at);
+      if (events.decisionPoint(i)) {
+        watch.due.set(id, at);
         decisionPoints++;
       }
       maxLag = Math.max(maxLag, performance.now() - at);

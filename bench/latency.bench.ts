@@ -3,35 +3,75 @@
 // decision points (the events the engine decides at: product views, sends) get decisions, so only
 // they are measured; the other events of the mix are sent on the same schedule and load the processor
 // as they would.
+//
+// The feed runs in a child process of its own (bench/feed-child.ts), with the events of every phase
+// generated and packed beforehand: in this process, whose heap holds the whole generated stream, the
+// feed's own garbage collections stalled the sender and the receiver and counted as latency (issue #16).
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BenchContext } from "./context.ts";
-import { DecisionWatch, runFeed, type FeedResult } from "./feed.ts";
-import { PipelinedPublisher } from "../src/io/nats/index.ts";
+import type { FeedPhase, FromFeedChild, ToFeedChild } from "./feed-child.ts";
+import { packFeed, type FeedResult } from "./feed.ts";
 
 export const OFFERED_PER_SEC = [1000, 5000, 20000] as const;
+/** The warm-up's rate: the processor's JIT and the stream's caches settle at a moderate load. */
+const WARMUP_PER_SEC = 2000;
 
 export interface LatencyResult {
   byOffered: Record<string, FeedResult>;
   warmupSeconds: number;
 }
 
+const CHILD = fileURLToPath(new URL("./feed-child.ts", import.meta.url));
+
 export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
   await ctx.liveProcessor();
-  // Sender and receiver on their own connections, so receipts never queue behind the sender's writes.
-  const sendConn = await ctx.connect("bench-latency-send");
-  const recvConn = await ctx.connect("bench-latency-recv");
-  const pub = new PipelinedPublisher(sendConn, ctx.cfg.simulator.maxInFlightPublishes);
-  const watch = new DecisionWatch(recvConn, ctx.cfg.nats.subjectPrefix);
+  const { server } = await ctx.nats();
+  const dir = mkdtempSync(join(tmpdir(), "ps-bench-feed-"));
   try {
-    // Warm-up (not recorded): the processor's JIT and the stream's caches settle at a moderate load.
+    // Warm-up (not recorded), then the phases, each continuing the same stream.
     const warmupSeconds = ctx.opts.quick ? 1 : 3;
-    await runFeed(pub, watch, ctx.events().take(2000 * warmupSeconds), 2000);
-    const byOffered: Record<string, FeedResult> = {};
-    for (const rate of OFFERED_PER_SEC) {
-      const seconds = ctx.sizes.latencySeconds[rate] ?? 5;
-      byOffered[String(rate)] = await runFeed(pub, watch, ctx.events().take(rate * seconds), rate);
+    const phases: FeedPhase[] = [];
+    const rates = [WARMUP_PER_SEC, ...OFFERED_PER_SEC];
+    for (const [k, rate] of rates.entries()) {
+      const seconds = k === 0 ? warmupSeconds : (ctx.sizes.latencySeconds[rate] ?? 5);
+      const file = join(dir, `phase-${k}`);
+      packFeed(ctx.events().take(rate * seconds), file);
+      phases.push({ file, ratePerSec: rate });
     }
+    const results = await runFeedChild(ctx, server.url, phases);
+    const byOffered: Record<string, FeedResult> = {};
+    for (const [k, rate] of OFFERED_PER_SEC.entries()) byOffered[String(rate)] = results[k + 1]!;
     return { byOffered, warmupSeconds };
   } finally {
-    watch.close();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function runFeedChild(ctx: BenchContext, natsUrl: string, phases: FeedPhase[]): Promise<FeedResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const results: FeedResult[] = [];
+    let settled = false;
+    const done = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (err) {
+        child.kill("SIGKILL");
+        reject(err);
+      } else resolve(results);
+    };
+    child.on("message", (m: FromFeedChild) => {
+      if (m.type === "result") results[m.index] = m.result;
+      else if (m.type === "done") done();
+      else done(new Error(`latency feed child: ${m.error}`));
+    });
+    child.on("exit", (code) => done(results.length === phases.length ? undefined : new Error(`latency feed child exited (${code}) after ${results.length} of ${phases.length} phases`)));
+    child.on("error", (err) => done(err));
+    const run: ToFeedChild = { type: "run", natsUrl, nats: ctx.cfg.nats, maxInFlight: ctx.cfg.simulator.maxInFlightPublishes, phases };
+    child.send(run);
+  });
 }

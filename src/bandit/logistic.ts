@@ -117,8 +117,11 @@ export class LogisticArms {
   }
 
   private armAt(armId: string, nowMs: number): Weights {
-    this.add(armId);
-    const a = this.arms.get(armId)!;
+    let a = this.arms.get(armId);
+    if (!a) {
+      this.add(armId);
+      a = this.arms.get(armId)!;
+    }
     this.bring(a, this.q0a, undefined, nowMs);
     this.bring(this.baseline, this.q0b, this.m0b, nowMs);
     return a;
@@ -134,6 +137,28 @@ export class LogisticArms {
     if (this.external) return this.predictMerged(armId, a, x, nowMs, out);
     this.project(a, b, x, false, out);
     out.sd = Math.sqrt(out.sd);
+    return out;
+  }
+
+  /**
+   * predict() on the row x[at .. at + dims): the same arithmetic in the same order, without a
+   * subarray view per arm (decide() scores every candidate arm from one buffer of rows).
+   */
+  predictAt(armId: string, x: Float64Array, at: number, nowMs: number, out: { mu: number; sd: number }): { mu: number; sd: number } {
+    const a = this.armAt(armId, nowMs);
+    if (this.external) return this.predictMerged(armId, a, x.subarray(at, at + this.opts.dims), nowMs, out);
+    const b = this.baseline;
+    const D = this.opts.dims;
+    let mu = 0;
+    let v = 0;
+    for (let i = 0; i < D; i++) {
+      const xi = x[at + i]!;
+      if (xi === 0) continue;
+      mu += (b.m[i]! + a.m[i]!) * xi;
+      v += xi * xi * (1 / a.q[i]!);
+    }
+    out.mu = mu;
+    out.sd = Math.sqrt(v);
     return out;
   }
 

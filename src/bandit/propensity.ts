@@ -22,6 +22,11 @@ import { DIST_BETA, DIST_BETA_HIGH, DIST_BETA_LOW, DIST_LOGIT, type ScoreArms } 
 /** The smallest propensity reported: the chosen arm was picked, so it is never reported as impossible. */
 export const PROPENSITY_FLOOR = 1e-4;
 
+/** Floored at PROPENSITY_FLOOR, capped at 1. (Module level: a closure per call cost its creation, and under tsx a name for it.) */
+function clamp(p: number): number {
+  return p < PROPENSITY_FLOOR ? PROPENSITY_FLOOR : p > 1 ? 1 : p;
+}
+
 /** F_j at score y: P(s_j·X_j ≤ y). */
 function cdfAtScore(A: ScoreArms, j: number, y: number): number {
   const t = y / A.scale[j]!;
@@ -49,7 +54,6 @@ export interface PropensityScratch {
 export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scratch: PropensityScratch = { contenders: new Int32Array(0) }): number {
   const n = A.n;
   if (n === 1) return 1;
-  const clamp = (p: number) => (p < PROPENSITY_FLOOR ? PROPENSITY_FLOOR : p > 1 ? 1 : p);
   const si = A.scale[index]!;
   const ki = A.kind[index];
   // A point mass (a Beta outside Paulson's range): its score is 0 or its scale.

@@ -4,18 +4,80 @@
 //   score(a) = m_a · p_a  (− m_0 · p_0, the same for every arm),
 // m_a known at decision time (margin.ts) and p_a learned (the logistic or the tabular model); with
 // reward "conversion" m_a is 1. Thompson sampling draws p_a, so each arm's score is m_a times a draw.
+import type { SegmentRule } from "../config/index.ts";
 import type { Rng } from "../random/index.ts";
-import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, type DecisionPoint } from "../events/index.ts";
+import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, type DecisionPoint, type ExclusionReason } from "../events/index.ts";
 import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
 import { addPending } from "./attribution.ts";
 import { armFeatures, emptyContext, sharedContext, type SharedContext } from "./context.ts";
 import type { Engine } from "./engine.ts";
-import { capAllows, exclusionOf } from "./guards.ts";
+import { EligibilityCache } from "./eligibility.ts";
+import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
 import { choose, policyDistribution } from "./policy.ts";
 import { segmentOf } from "./segments.ts";
 import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
 import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
+
+/**
+ * The few distinct segment labels and cells, one string each. segmentOf builds the label by
+ * concatenating its rules' labels at every decision, and the open decision keeps it and its cell
+ * until it closes (minutes to days): a chain of concatenated pieces per decision, ~180 bytes that
+ * every young-generation collection copied (bench/decide.bench.ts heap sampling, issue #16). Here
+ * each rule's label (segmentOf of that rule alone: the same evaluation, no concatenation) leads
+ * through a trie to the one string of the whole label, built once by segmentOf. Bounded: past
+ * MAX_LABELS labels (only "label" rules take theirs from the data) it starts over.
+ */
+class Labels {
+  private rules: readonly SegmentRule[] | undefined;
+  private single: (readonly SegmentRule[])[] = [];
+  private trie = new Map<string, unknown>();
+  private count = 0;
+  private readonly cells = new Map<string, Map<string, string>>();
+
+  segment(ctx: object, rules: readonly SegmentRule[]): string {
+    if (rules.length === 0) return segmentOf(ctx, rules);
+    if (rules !== this.rules) {
+      this.rules = rules;
+      this.single = rules.map((r) => [r]);
+      this.forget();
+    }
+    let node = this.trie;
+    const last = rules.length - 1;
+    for (let i = 0; ; i++) {
+      const label = segmentOf(ctx, this.single[i]!);
+      let next = node.get(label);
+      if (next === undefined) {
+        if (this.count >= MAX_LABELS) {
+          this.forget();
+          return this.segment(ctx, rules);
+        }
+        // A label not seen yet: the whole of it as segmentOf writes it, kept at its leaf.
+        next = i === last ? segmentOf(ctx, rules) : new Map<string, unknown>();
+        node.set(label, next);
+        this.count++;
+      }
+      if (i === last) return next as string;
+      node = next as Map<string, unknown>;
+    }
+  }
+
+  private forget(): void {
+    this.trie = new Map();
+    this.count = 0;
+    this.cells.clear();
+  }
+
+  cell(point: DecisionPoint, segment: string): string {
+    let byPoint = this.cells.get(segment);
+    if (!byPoint) this.cells.set(segment, (byPoint = new Map()));
+    let c = byPoint.get(point);
+    if (c === undefined) byPoint.set(point, (c = cellOf(point, segment)));
+    return c;
+  }
+}
+
+const MAX_LABELS = 4096;
 
 /** Per-decision buffers an engine reuses (no allocation per arm, no module-level state). */
 export class DecideScratch {
@@ -29,6 +91,12 @@ export class DecideScratch {
   weights = new Map<string, number>();
   pred = { mu: 0, sd: 0 };
   beta = { alpha: 0, beta: 0 };
+  /** Segment labels and cells, one string each. */
+  labels = new Labels();
+  /** The static guards per (channel, product) (eligibility.ts). */
+  eligibility = new EligibilityCache();
+  /** Per promotion (the eligibility generation's order): its dynamic exclusion at this decision. */
+  dynamicWhy: (ExclusionReason | undefined)[] = [];
 }
 
 /** A decision a shop's log holds, replayed through this engine (what-if evaluation, src/eval/whatif.ts). */
@@ -67,39 +135,60 @@ export function cellOf(point: DecisionPoint, segment: string): string {
   return `${point}|${segment}`;
 }
 
-export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[], logged?: LoggedChoice): void {
+export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[], logged?: LoggedChoice, customerState?: CustomerState): void {
   const channel = channelOf(ev);
-  const customer = e.features.getOrCreate(ev.customerId);
-  const segment = segmentOf(featureView(customer, ev.ts), e.cfg.segments);
-  const cell = cellOf(point, segment);
-  const excluded: Decision["explanation"]["excluded"] = [];
+  // The caller (step) already looked the customer up: a second LRU lookup was ~3% of decide().
+  const customer = customerState ?? e.features.getOrCreate(ev.customerId);
   const s = e.scratch;
+  const segment = s.labels.segment(featureView(customer, ev.ts), e.cfg.segments);
+  const cell = s.labels.cell(point, segment);
   const ids = s.ids;
   const promos = s.promos;
   const margins = s.margins;
   const reserved = s.reserved;
   ids.length = promos.length = margins.length = reserved.length = 0;
   const marginObjective = e.cfg.bandit.reward === "margin";
+  const ledger = e.ledger;
   // The margin if bought: exact for a known product, expected over the customer's categories without
   // one, learned (AmountPosterior) when there is no catalog to price it.
-  const weights = product ? undefined : categoryWeights(customer, e.ledger, s.weights);
-  const margin = (p: Promotion | undefined): number | undefined => (product ? marginIfBoughtCents(p, product) : expectedMargin(p, weights!, e.ledger));
+  const weights = product ? undefined : categoryWeights(customer, ledger, s.weights);
   const capOk = capAllows(customer, channel, ev.ts, e.cfg);
-  for (const p of e.promotions.values()) {
-    let why = exclusionOf(p, channel, ev.ts, customer, e.ledger, e.cfg, capOk, product);
+  // Guards: the static ones (schedule, channel, applicability) come precomputed per (channel,
+  // product) (eligibility.ts); the dynamic ones (stock, budget, cap, margin) run for what is left.
+  const gen = s.eligibility.generation(e.promotions);
+  const st = gen.at(channel, product, ev.ts);
+  const dyn = s.dynamicWhy;
+  let dynamicExcluded = 0;
+  const stock = st.candidates.length > 0 ? stockAt(ledger, product) : undefined;
+  for (let c = 0; c < st.candidates.length; c++) {
+    const i = st.candidates[c]!;
+    const p = gen.promos[i]!;
+    const res = reservationCents(p, product, ledger);
+    let why = dynamicExclusionOf(p, ledger, e.cfg, capOk, product, res, stock!);
     let m = 0;
     if (!why && (marginObjective || logged)) {
-      m = margin(p) ?? e.amounts.mean(p.id, ev.ts);
+      m = (product ? marginIfBoughtCents(p, product) : expectedMargin(p, weights!, ledger)) ?? e.amounts.mean(p.id, ev.ts);
       if (m <= 0 && marginObjective) why = "no-margin";
     }
+    dyn[i] = why;
     if (why) {
-      excluded.push({ promotionId: p.id, reason: why });
+      dynamicExcluded++;
       continue;
     }
     ids.push(p.id);
     promos.push(p);
     margins.push(m);
-    reserved.push(reservationCents(p, product, e.ledger));
+    reserved.push(res);
+  }
+  // The explanation's exclusions, in promotion order: the shared static list as it is when no dynamic
+  // guard excluded anything (most decisions), else merged with the dynamic ones.
+  let excluded = st.excluded as Decision["explanation"]["excluded"];
+  if (dynamicExcluded > 0) {
+    excluded = [];
+    for (let i = 0; i < gen.promos.length; i++) {
+      const r = st.why[i] ?? dyn[i];
+      if (r) excluded.push(gen.entry(i, r));
+    }
   }
   const id = `d-${ev.id}`;
   const expiresAt = ev.ts + e.cfg.attributionWindowMs[channel];
@@ -124,7 +213,7 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
     // certain (propensity 1): no policy chose it.
     base.reason = "nothing-eligible";
     if (logged) {
-      logged.report = { arms: [CONTROL], probs: [1], values: [margin(undefined) ?? e.amounts.mean(CONTROL, ev.ts)] };
+      logged.report = { arms: [CONTROL], probs: [1], values: [(product ? marginIfBoughtCents(undefined, product) : expectedMargin(undefined, weights!, ledger)) ?? e.amounts.mean(CONTROL, ev.ts)] };
       // Nothing is eligible: the engine takes control for sure (and learns nothing, as live).
       logged.matched = logged.promotionId === CONTROL;
     }
@@ -134,7 +223,7 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   }
   ids.push(CONTROL);
   promos.push(undefined);
-  margins.push(marginObjective || logged ? (margin(undefined) ?? e.amounts.mean(CONTROL, ev.ts)) : 0);
+  margins.push(marginObjective || logged ? ((product ? marginIfBoughtCents(undefined, product) : expectedMargin(undefined, weights!, ledger)) ?? e.amounts.mean(CONTROL, ev.ts)) : 0);
   reserved.push(0);
   const n = ids.length;
   const A = e.scratch.arms;
@@ -146,7 +235,7 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   if (logistic) {
     if (s.x.length < n * D) s.x = new Float64Array(Math.max(n * D, 2 * s.x.length));
     sharedContext(customer, ev.ts, product?.priceCents, channel !== "web", s.shared);
-    if (product) productAffinity = affinityFor(customer, product.category, e.ledger);
+    if (product) productAffinity = affinityFor(customer, product.category, ledger);
   }
   for (let j = 0; j < n; j++) {
     // Scale: the margin if bought (≥ 1 cent: control's margin can be 0 on a product sold at cost).
@@ -156,14 +245,15 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
       const aff = product ? productAffinity : affinityWithout(e, customer, p);
       const disc = p && product ? (product.priceCents > 0 ? reserved[j]! / product.priceCents : 0) : p ? Math.min(1, reserved[j]! / 5000) : 0;
       armFeatures(s.shared, aff, disc, s.x, j * D);
-      logistic.predict(ids[j]!, s.x.subarray(j * D, (j + 1) * D), ev.ts, s.pred);
+      // The row in place (no subarray view per arm).
+      logistic.predictAt(ids[j]!, s.x, j * D, ev.ts, s.pred);
       A.setLogit(j, s.pred.mu, s.pred.sd, scale);
     } else {
       e.arms.posteriorInto(ids[j]!, cell, ev.ts, s.beta);
       A.setBeta(j, s.beta.alpha, s.beta.beta, scale);
     }
   }
-  const kind = e.cfg.policy ?? { kind: "thompson" as const };
+  const kind = e.cfg.policy ?? THOMPSON;
   const fixedIndex = kind.kind === "fixed" ? ids.indexOf(kind.promotionId) : -1;
   if (logged) {
     const report = policyReport(A, ids, margins, kind, fixedIndex, rng, e);
@@ -186,9 +276,9 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   if (chosen !== CONTROL) {
     const p = promos[pick.index]!;
     reservedCents = reserved[pick.index]!;
-    e.ledger.reserveBudget(p.id, reservedCents);
+    ledger.reserveBudget(p.id, reservedCents);
     if (p.productId !== undefined) {
-      e.ledger.reserveUnit(p.productId);
+      ledger.reserveUnit(p.productId);
       reservedProductId = p.productId;
     }
     const cap = e.cfg.frequencyCaps[channel];
@@ -201,8 +291,19 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
     d.offer = offer;
   }
   out.push({ kind: "decision", decision: d });
-  const x = logistic ? Array.from(s.x.subarray(pick.index * D, (pick.index + 1) * D), (v) => Math.round(v * 1e6) / 1e6) : undefined;
-  addPending(e, d, cell, x, true, reservedCents, reservedProductId, rng, out);
+  addPending(e, d, cell, logistic ? roundedRow(s.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out);
+}
+
+const THOMPSON: PolicyKind = { kind: "thompson" };
+
+/**
+ * The chosen arm's feature row as the open decision keeps it (to 6 decimals). A loop, not
+ * Array.from(subarray, fn): that built a view and called a closure per value, ~5% of decide().
+ */
+function roundedRow(x: Float64Array, at: number, D: number): number[] {
+  const r = new Array<number>(D);
+  for (let i = 0; i < D; i++) r[i] = Math.round(x[at + i]! * 1e6) / 1e6;
+  return r;
 }
 
 /** What the policy would do at this decision point, for every arm, and what the model expects each to earn. */
@@ -261,7 +362,7 @@ function recordLogged(
   out.push({ kind: "decision", decision: d });
   const learn = j >= 0 && (logged.learnIf ? logged.learnIf(report.probs, report.arms) : true);
   logged.matched = learn;
-  const xs = x && learn ? Array.from(x.subarray(j * D, (j + 1) * D), (v) => Math.round(v * 1e6) / 1e6) : undefined;
+  const xs = x && learn ? roundedRow(x, j * D, D) : undefined;
   addPending(e, d, cell, xs, learn, reservedCents, reservedProductId, rng, out);
 }
 

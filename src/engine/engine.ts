@@ -11,6 +11,7 @@ import { RecentIds } from "./recent.ts";
 import { PendingTable, expire, onPurchase } from "./attribution.ts";
 import { CONTEXT_DIMS } from "./context.ts";
 import { DecideScratch, decide, type LoggedChoice } from "./decide.ts";
+import { PromotionTable } from "./eligibility.ts";
 import { admit, advanceWatermark } from "./intake.ts";
 import { Ledger } from "./ledger.ts";
 import { PolicyScratch } from "./policy.ts";
@@ -90,7 +91,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
   });
   const e: Engine = {
     cfg,
-    promotions: new Map(),
+    promotions: new PromotionTable(),
     arms,
     logistic: cfg.bandit.model === "logistic" ? logisticFor(cfg) : undefined,
     amounts: amountsFor(cfg),
@@ -187,7 +188,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice |
       // before it, not 0, and a view's own count is not yet in the windows.
       if (at) {
         if (logged === null) e.counters.unloggedPoints = (e.counters.unloggedPoints ?? 0) + 1;
-        else decide(e, ev, at.point, at.product, rng, out, logged);
+        else decide(e, ev, at.point, at.product, rng, out, logged, c);
       }
       if (ev.type === "purchase") onPurchase(e, ev, rng, out);
       observeCustomer(e, c, ev);

@@ -31,15 +31,49 @@ export function exclusionOf(
   capOk: boolean = capAllows(customer, channel, nowMs, cfg),
   product?: DecisionProduct,
 ): ExclusionReason | undefined {
+  return staticExclusionOf(p, channel, nowMs, product) ?? dynamicExclusionOf(p, ledger, cfg, capOk, product, reservationCents(p, product, ledger), stockAt(ledger, product));
+}
+
+/**
+ * The guards that depend only on the promotion, the time and where the decision is made (schedule,
+ * channel, applicability): the same for every decision at one (channel, product) until a promotion
+ * changes or the time crosses a promotion's start or end, so decide() reuses them (eligibility.ts).
+ */
+export function staticExclusionOf(p: Promotion, channel: Channel, nowMs: number, product: DecisionProduct | undefined): ExclusionReason | undefined {
   if (nowMs < p.startsAtMs || nowMs >= p.endsAtMs) return "off-schedule";
   if (!p.channels.includes(channel)) return "wrong-channel";
   if (product && !offerApplies(p, product)) return "not-applicable";
+  return undefined;
+}
+
+/**
+ * What the stock guards read of the decision's product, the same for every promotion: the ledger does
+ * not change while a decision's guards run, so decide() reads it once, not once per candidate.
+ */
+export interface ProductStock {
+  /** Units of the product not promised, when the ledger knows the product. */
+  units: number | undefined;
+  /** Units of the product's category not promised (with a product). */
+  categoryUnits: number;
+}
+
+export function stockAt(ledger: Ledger, product: DecisionProduct | undefined): ProductStock {
+  if (!product) return { units: undefined, categoryUnits: 0 };
+  return { units: ledger.products.has(product.productId) ? ledger.available(product.productId) : undefined, categoryUnits: ledger.categoryAvailableUnits(product.category) };
+}
+
+/**
+ * The guards after the static ones, which move with every offer and sale: stock (`stock`: stockAt of
+ * this ledger and product), budget (against `reservedCents`, the offer's reservationCents), frequency
+ * cap (`capOk`, the same for every promotion).
+ */
+export function dynamicExclusionOf(p: Promotion, ledger: Ledger, cfg: EngineConfig, capOk: boolean, product: DecisionProduct | undefined, reservedCents: number, stock: ProductStock): ExclusionReason | undefined {
   if (p.productId !== undefined && ledger.available(p.productId) <= cfg.stockReserve) return "out-of-stock";
   // Partitioned, a unit may be promised only from this partition's grant of the global stock.
   if (cfg.partitioned && p.productId !== undefined && ledger.unitsGrantedLeft(p.productId) <= 0) return "out-of-stock";
-  if (p.category !== undefined && ledger.categoryAvailableUnits(p.category) <= cfg.stockReserve) return "out-of-stock";
-  if (product && ledger.products.has(product.productId) && ledger.available(product.productId) < cfg.stockReserve + offerQuantity(p, product)) return "out-of-stock";
-  if (ledger.budgetLeft(p.id) < reservationCents(p, product, ledger)) return "budget-spent";
+  if (p.category !== undefined && (product && p.category === product.category ? stock.categoryUnits : ledger.categoryAvailableUnits(p.category)) <= cfg.stockReserve) return "out-of-stock";
+  if (product && stock.units !== undefined && stock.units < cfg.stockReserve + offerQuantity(p, product)) return "out-of-stock";
+  if (ledger.budgetLeft(p.id) < reservedCents) return "budget-spent";
   if (!capOk) return "frequency-cap";
   return undefined;
 }

@@ -77,6 +77,9 @@ describe("subjects", () => {
     expect(s.typeOf("decisions.web")).toBeUndefined();
     expect(new Subjects("shop1.").typeOf("shop1.events.cart.2")).toBe("cart");
     expect(new Subjects("shop1.").typeOf("events.cart.2")).toBeUndefined();
+    // isOfType(subject, type) is typeOf(subject) === type, without cutting the type out.
+    for (const [prefix, subject] of [["", "events.purchase.7"], ["", "events.inventory"], ["", "events.inventory.sku-1"], ["", "decisions.web"], ["", "events.purchased.1"], ["", "events.purchase"], ["shop1.", "shop1.events.cart.2"], ["shop1.", "events.cart.2"]] as const)
+      for (const type of ["purchase", "inventory", "cart", "view"]) expect(new Subjects(prefix).isOfType(subject, type)).toBe(new Subjects(prefix).typeOf(subject) === type);
   });
   it("puts a customer in one stable partition", () => {
     // FNV-1a 32 test vectors (Fowler/Noll/Vo): other producers must compute the same partition.

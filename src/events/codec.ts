@@ -16,6 +16,7 @@ function typeCheck(type: string): ReturnType<typeof TypeCompiler.Compile> {
   }
   return c;
 }
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const decisionCheck = TypeCompiler.Compile(DecisionSchema);
 const outcomeCheck = TypeCompiler.Compile(OutcomeSchema);
 const encoder = new TextEncoder();
@@ -40,9 +41,11 @@ export function decodeEvent(data: Uint8Array, maxBytes: number): Decoded<ShopEve
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: "not a JSON object" };
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== "string" || !(EVENT_TYPES as readonly string[]).includes(type))
-    return { ok: false, reason: PS_ERR_EVENT.UnknownType, detail: `type ${JSON.stringify(type)?.slice(0, 64)}` };
-  if (!eventCheck.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(typeCheck(type), value).slice(0, 300) };
+  if (typeof type !== "string" || !EVENT_TYPE_SET.has(type)) return { ok: false, reason: PS_ERR_EVENT.UnknownType, detail: `type ${JSON.stringify(type)?.slice(0, 64)}` };
+  // The type's own schema: the union's other members all require another `type`, so a value passes
+  // the union exactly when it passes this one, and the union's check tried them in turn.
+  const check = typeCheck(type);
+  if (!check.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(check, value).slice(0, 300) };
   const ev = value as ShopEvent;
   if (ev.type === "promotion") {
     // The configuration's own rules for a promotion (percent needs percentOff, end after start, …).
@@ -56,8 +59,11 @@ export function encodeEvent(e: ShopEvent): Uint8Array {
   return encoder.encode(JSON.stringify(e));
 }
 
+// Buffer.from rather than TextEncoder.encode for what the processor publishes: it takes small
+// buffers from Node's pooled slab (0.41 against 0.60–1.1 µs for a 770-byte decision, issue #16);
+// the bytes are the same (JSON.stringify leaves no lone surrogate to replace).
 export function encodeDecision(d: Decision): Uint8Array {
-  return encoder.encode(JSON.stringify(d));
+  return Buffer.from(JSON.stringify(d));
 }
 
 export function decodeDecision(data: Uint8Array): Decoded<Decision> {
@@ -76,7 +82,7 @@ export function isValidDecision(d: unknown): d is Decision {
 }
 
 export function encodeOutcome(o: OutcomeRecord): Uint8Array {
-  return encoder.encode(JSON.stringify(o));
+  return Buffer.from(JSON.stringify(o));
 }
 
 export function isValidOutcome(o: unknown): o is OutcomeRecord {

@@ -78,15 +78,18 @@ export class Subjects {
     return `${this.prefix}events.*.${partition}`;
   }
   decision(channel: Channel): string {
-    return `${this.prefix}decisions.${channel}`;
+    // Once per decision on the processor's hot path: one string per channel, built once.
+    return (this.decisionSubjects[channel] ??= `${this.prefix}decisions.${channel}`);
   }
+  private readonly decisionSubjects: Partial<Record<Channel, string>> = {};
   get decisionsAll(): string {
     return `${this.prefix}decisions.>`;
   }
   /** Where a closed decision's outcome is published (stream OUTCOMES, msg id `o-<decision id>`). */
   outcome(channel: Channel): string {
-    return `${this.prefix}outcomes.${channel}`;
+    return (this.outcomeSubjects[channel] ??= `${this.prefix}outcomes.${channel}`);
   }
+  private readonly outcomeSubjects: Partial<Record<Channel, string>> = {};
   get outcomesAll(): string {
     return `${this.prefix}outcomes.>`;
   }
@@ -113,6 +116,13 @@ export class Subjects {
     const start = this.eventsPrefix.length;
     const dot = subject.indexOf(".", start);
     return dot < 0 ? subject.slice(start) : subject.slice(start, dot);
+  }
+  /** typeOf(subject) === type, without cutting the type out of the subject (once per consumed event). */
+  isOfType(subject: string, type: string): boolean {
+    const p = this.eventsPrefix;
+    if (!subject.startsWith(p) || !subject.startsWith(type, p.length)) return false;
+    const end = p.length + type.length;
+    return end === subject.length || subject.charCodeAt(end) === 46;
   }
   private get eventsPrefix(): string {
     return (this.eventsPrefixCache ??= `${this.prefix}events.`);
