@@ -4,6 +4,9 @@
 // written on every hot-set eviction and read on every miss; these write into one growing buffer and
 // read from a view without allocating.
 
+/** Node's latin1 slice of a byte range (Buffer's own, applied to a Uint8Array); absent elsewhere. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
 /** Numbers written as integers: |v| below this (2^51) keep their zigzag doubled within 2^53. */
 const INT_LIMIT = 2 ** 51;
 
@@ -38,6 +41,11 @@ export class ByteWriter {
 
   /** An unsigned integer (0 ≤ v < 2^53), 7 bits a byte. */
   uvar(v: number): void {
+    if (v < 0x80 && this.len < this.buf.length) {
+      // Most numbers in a record take one byte.
+      this.buf[this.len++] = v;
+      return;
+    }
     this.room(8);
     const b = this.buf;
     while (v >= 0x80) {
@@ -52,7 +60,8 @@ export class ByteWriter {
    * −32…63), anything else (fractions, larger, NaN, ±Infinity) as the tag 1 and its 8 bytes.
    */
   num(v: number): void {
-    if (Number.isInteger(v) && v > -INT_LIMIT && v < INT_LIMIT) this.uvar(v >= 0 ? v * 4 : -v * 4 - 2);
+    if ((v | 0) === v) this.uvar(v >= 0 ? v * 4 : -v * 4 - 2);
+    else if (Number.isInteger(v) && v > -INT_LIMIT && v < INT_LIMIT) this.uvar(v >= 0 ? v * 4 : -v * 4 - 2);
     else {
       this.uvar(1);
       this.f64[0] = v;
@@ -134,9 +143,24 @@ export class ByteReader {
   }
 
   str(): string {
-    const n = this.uvar();
+    return this.chars(this.uvar());
+  }
+
+  /** n code units as str() writes them: ASCII (each one byte, its own code) sliced in one call. */
+  chars(n: number): string {
     if (n === 0) return "";
-    // Short strings (ids, sessions, products) are built from code units without an intermediate array.
+    const p = this.pos;
+    const b = this.buf;
+    if (latin1Slice && p + n <= this.end) {
+      let i = p;
+      while (i < p + n && b[i]! < 0x80) i++;
+      if (i === p + n) {
+        this.pos = i;
+        // Session keys and ids are ASCII: one native slice was half the time of building the
+        // string a code unit at a time (bench of 50,000 session keys, 377 → 191 ns with a Map.set).
+        return latin1Slice.call(b, p, i);
+      }
+    }
     let s = "";
     for (let i = 0; i < n; i++) s += String.fromCharCode(this.uvar());
     return s;

@@ -23,10 +23,17 @@ const F_PURCHASED = 128;
 /** The last event's time is written relative to this (2020-01-01): one byte less than since 1970. */
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 
+/** The cells that differ from a fresh window (their positions), filled by one pass per encode. */
+const windowScratch = new Int32Array(WINDOW_CELLS);
+
 export function encodeCustomer(c: CustomerState, w: ByteWriter, strings: StringTable): void {
   const d = c.windows.data;
+  // One pass finds the cells to write (the record gives their count first); a typical customer has
+  // a few dozen of 220. Two passes with the index/count test per cell were ~30% of an encode.
+  const at = windowScratch;
   let windowCells = 0;
-  for (let i = 0; i < WINDOW_CELLS; i++) if (d[i] !== (i < WINDOW_INDEX_CELLS ? -1 : 0)) windowCells++;
+  for (let i = 0; i < WINDOW_INDEX_CELLS; i++) if (d[i] !== -1) at[windowCells++] = i;
+  for (let i = WINDOW_INDEX_CELLS; i < WINDOW_CELLS; i++) if (d[i] !== 0) at[windowCells++] = i;
   let offerMask = 0;
   for (let k = 0; k < CHANNELS.length; k++) if (c.offers[CHANNELS[k]!] !== undefined) offerMask |= 1 << k;
   const flags =
@@ -58,17 +65,17 @@ export function encodeCustomer(c: CustomerState, w: ByteWriter, strings: StringT
   if (flags & F_WINDOWS) {
     w.uvar(windowCells);
     let last = -1;
-    for (let i = 0; i < WINDOW_CELLS; i++) {
-      const v = d[i]!;
+    let width = 0;
+    let bucket = 0;
+    for (let k = 0; k < windowCells; k++) {
+      const i = at[k]!;
+      w.uvar(i - last - 1);
       if (i < WINDOW_INDEX_CELLS) {
-        if (v === -1) continue;
-        w.uvar(i - last - 1);
-        w.num(v - Math.floor(e / WINDOW_CELL_WIDTH_MS[i]!));
-      } else {
-        if (v === 0) continue;
-        w.uvar(i - last - 1);
-        w.num(v);
-      }
+        // The last event's bucket at this cell's level (three levels: computed when the width changes).
+        const wd = WINDOW_CELL_WIDTH_MS[i]!;
+        if (wd !== width) bucket = Math.floor(e / (width = wd));
+        w.num(d[i]! - bucket);
+      } else w.num(d[i]!);
       last = i;
     }
   }

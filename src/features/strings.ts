@@ -43,10 +43,7 @@ export class StringTable {
       if (s === undefined) throw new RangeError(`string ${u / 2} is not in the table (${this.list.length} strings)`);
       return s;
     }
-    const n = (u - 1) / 2;
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(r.uvar());
-    return s;
+    return r.chars((u - 1) / 2);
   }
 
   /** Adds the strings of another table's tail (a checkpoint's new strings), which must follow this one's. */
