@@ -162,24 +162,26 @@ const SECTIONS: Record<string, Section> = {
     },
   },
   decide: {
-    describe: "decide() µs per call (a product view through step) at 5, 50 and 500 promotions, the model learned from its own decisions; promotions on one category each (about an eighth apply at a view) and on everything (all are candidates) (fresh child process)",
+    describe: "decide() µs per call (a product view through step) at 5, 50 and 500 promotions, the model learned from its own decisions; promotions on one category each (about an eighth apply at a view) and on everything (all are candidates); views from 20,000 customers (most outside the store's hot set) and from 1,000 (all hot) (fresh child process)",
     run: async (ctx) => {
       await ctx.stopLiveProcessor();
       // Under --profile the child runs under --cpu-prof too (its setup, the model's learning, included).
       const { stdout } = await run(process.execPath, [...ctx.nodeFlags(), "--import", "tsx", resolve(here, "decide-child.ts"), ...(ctx.opts.quick ? ["--quick"] : [])], { maxBuffer: 1 << 20, timeout: 600_000 });
-      const r = JSON.parse(stdout.trim().split("\n").pop()!) as { category: DecideTimingByArms; all: DecideTimingByArms };
+      const r = JSON.parse(stdout.trim().split("\n").pop()!) as { category: DecideTimingByArms; hot: DecideTimingByArms; all: DecideTimingByArms };
       const by = (x: DecideTimingByArms, k: "medianMicros" | "minMicros" | "cpuMicros") => Object.fromEntries(Object.entries(x).map(([n, t]) => [n, round(t[k])]));
       return {
         results: {
           decideMicrosByArms: by(r.category, "medianMicros"),
           decideMinMicrosByArms: by(r.category, "minMicros"),
           decideCpuMicrosByArms: by(r.category, "cpuMicros"),
+          decideHotMicrosByArms: by(r.hot, "medianMicros"),
           decideAllApplyMicrosByArms: by(r.all, "medianMicros"),
         },
-        table: (["category", "all"] as const).flatMap((scope) =>
+        table: (["category", "hot", "all"] as const).flatMap((scope) =>
           Object.entries(r[scope]).map(([promotions, t]) => ({
             promotions: Number(promotions),
-            "apply to": scope === "category" ? "one category each" : "every product",
+            "apply to": scope === "all" ? "every product" : "one category each",
+            customers: scope === "hot" ? "1,000 (hot)" : "20,000",
             "µs median": round(t.medianMicros),
             "µs min": round(t.minMicros),
             "µs CPU": round(t.cpuMicros),
