@@ -23,7 +23,7 @@ export interface DecideBenchOptions {
   scope?: "category" | "all";
   /**
    * The timed views come from this many customers (default: all 20,000, so nearly every view finds its
-   * customer outside the store's hot set of 2,048 and decodes and re-encodes its record; 1,000 keeps
+   * customer outside the store's hot set (features.hotCustomers, 6,144) and decodes and re-encodes its record; 1,000 keeps
    * them all hot: the difference is what the compact store costs a decision).
    */
   timedCustomers?: number;

@@ -45,6 +45,7 @@ describe("loadConfig", () => {
     ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
     ["unknown key", { env: {}, overrides: { server: { prot: 1 } } }, "server.prot", undefined, /spelling/],
     ["decisions' duplicate window shorter than a restart replays", { env: {}, overrides: { streams: { decisions: { duplicateWindowSec: 59 } } } }, "streams.decisions.duplicateWindowSec", undefined, /lower processor\.checkpointEverySec/],
+    ["a hot set larger than half the memory bound", { env: {}, overrides: { features: { maxMemoryMb: 16 } } }, "features.hotCustomers", undefined, /lower it to 2796 or less, or raise features\.maxMemoryMb/],
     ["outcomes' duplicate window shorter than a restart replays", { env: {}, overrides: { streams: { outcomes: { duplicateWindowSec: 59 } } } }, "streams.outcomes.duplicateWindowSec", undefined, /raise streams\.outcomes\.duplicateWindowSec/],
     ["holdout share too large", { env: {}, overrides: { bandit: { holdoutShare: 0.9 } } }, "bandit.holdoutShare", undefined, /\[0, 0\.5\]/],
     ["duplicate promotion id", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }, { id: "a", name: "B", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[1].id", undefined, /own id/],

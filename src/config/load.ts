@@ -146,6 +146,14 @@ function crossChecks(c: Config): ConfigIssue[] {
         problem: `${c.streams[s].duplicateWindowSec} s does not cover twice the checkpoint interval (${c.processor.checkpointEverySec} s), the span a restart replays`,
         fix: `raise streams.${s}.duplicateWindowSec or lower processor.checkpointEverySec`,
       });
+  // The hot set lives inside the memory bound (~3 KB a decoded customer): past half of it, the bound
+  // would evict most customers to make room for decoded copies of a few.
+  if (c.features.hotCustomers * 3_000 > (c.features.maxMemoryMb * 2 ** 20) / 2)
+    issues.push({
+      key: "features.hotCustomers",
+      problem: `${c.features.hotCustomers} decoded customers (~3 KB each) take more than half of features.maxMemoryMb (${c.features.maxMemoryMb})`,
+      fix: `lower it to ${Math.floor((c.features.maxMemoryMb * 2 ** 20) / 6_000)} or less, or raise features.maxMemoryMb`,
+    });
   if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
     issues.push({
       key: "processor.flushEveryMessages",

@@ -161,6 +161,7 @@ export const ConfigSchema = Type.Object(
       {
         maxMemoryMb: Type.Integer({ minimum: 16, description: "megabytes the customer store may hold (columns, records, index, hot set) before the least recently used customers go; at least 16" }),
         maxCustomers: Type.Optional(PosInt("customers kept at most (LRU), besides the memory bound; none when absent")),
+        hotCustomers: PosInt("customers kept decoded between their events (the hot set, ~3 KB each, inside maxMemoryMb); a customer outside it is decoded from its compact record at each event"),
         idleTtlSec: PosInt("seconds of event time after which an idle customer is forgotten"),
         allowedLatenessSec: NonNegInt("how late (event time) an event may arrive and still count, in seconds"),
         maxFutureSkewSec: PosInt("how far ahead of the newest event time an event may be, in seconds"),

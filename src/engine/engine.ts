@@ -98,6 +98,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
     features: new FeatureStore({
       maxCustomers: cfg.features.maxCustomers,
       maxMemoryBytes: cfg.features.maxMemoryMb !== undefined ? cfg.features.maxMemoryMb * 2 ** 20 : undefined,
+      hotCustomers: cfg.features.hotCustomers,
       idleTtlMs: cfg.features.idleTtlMs,
       offerMemoryMs: longestCapWindowMs(cfg) + cfg.features.allowedLatenessMs,
       trackChanges: opts.trackChanges ?? false,

@@ -61,7 +61,7 @@ export interface EngineConfig {
   decisionPoints: DecisionPointsConfig;
   /** Default Thompson sampling. */
   policy?: PolicyKind | undefined;
-  features: { maxCustomers?: number | undefined; maxMemoryMb?: number | undefined; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
+  features: { maxCustomers?: number | undefined; maxMemoryMb?: number | undefined; hotCustomers?: number | undefined; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
   bandit: {
     model: "logistic" | "tabular";
     holdoutShare: number;
@@ -98,6 +98,7 @@ export function engineConfigFrom(c: Config): EngineConfig {
     features: {
       maxCustomers: c.features.maxCustomers,
       maxMemoryMb: c.features.maxMemoryMb,
+      hotCustomers: c.features.hotCustomers,
       idleTtlMs: c.features.idleTtlSec * 1000,
       allowedLatenessMs: c.features.allowedLatenessSec * 1000,
       maxFutureSkewMs: c.features.maxFutureSkewSec * 1000,

@@ -25,15 +25,23 @@ const EPOCH_MS = Date.UTC(2020, 0, 1);
 
 /** The cells that differ from a fresh window (their positions), filled by one pass per encode. */
 const windowScratch = new Int32Array(WINDOW_CELLS);
+/** Counted types per slot: the counts of slot s are cells WINDOW_INDEX_CELLS + s × WINDOW_TYPES + type. */
+const WINDOW_TYPES = WINDOW_CELLS / WINDOW_INDEX_CELLS - 1;
 
 export function encodeCustomer(c: CustomerState, w: ByteWriter, strings: StringTable): void {
   const d = c.windows.data;
-  // One pass finds the cells to write (the record gives their count first); a typical customer has
-  // a few dozen of 220. Two passes with the index/count test per cell were ~30% of an encode.
+  // The cells to write (the record gives their count first): the slots that hold a bucket, then the
+  // counts of those slots only. A slot without a bucket has no counts (WindowCounts.add zeroes a
+  // slot's counts when it takes a bucket, and a count is read only through its slot's bucket), so
+  // ~60 of the 220 cells are looked at for a typical customer; testing every cell was ~30% of an encode.
   const at = windowScratch;
-  let windowCells = 0;
-  for (let i = 0; i < WINDOW_INDEX_CELLS; i++) if (d[i] !== -1) at[windowCells++] = i;
-  for (let i = WINDOW_INDEX_CELLS; i < WINDOW_CELLS; i++) if (d[i] !== 0) at[windowCells++] = i;
+  let slots = 0;
+  for (let i = 0; i < WINDOW_INDEX_CELLS; i++) if (d[i] !== -1) at[slots++] = i;
+  let windowCells = slots;
+  for (let k = 0; k < slots; k++) {
+    const first = WINDOW_INDEX_CELLS + at[k]! * WINDOW_TYPES;
+    for (let i = first; i < first + WINDOW_TYPES; i++) if (d[i] !== 0) at[windowCells++] = i;
+  }
   let offerMask = 0;
   for (let k = 0; k < CHANNELS.length; k++) if (c.offers[CHANNELS[k]!] !== undefined) offerMask |= 1 << k;
   const flags =

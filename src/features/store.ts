@@ -49,7 +49,7 @@ export interface FeatureStoreOptions {
    * cap window plus the allowed lateness). 0 (the default) keeps nothing after eviction.
    */
   offerMemoryMs?: number;
-  /** Decoded customers kept between events (default 2,048). */
+  /** Decoded customers kept between events (default 6,144; the config sets it: features.hotCustomers). */
   hotCustomers?: number;
   /** Keep what changed since the last `captureDelta` (incremental checkpoints). */
   trackChanges?: boolean;
@@ -195,7 +195,7 @@ export class FeatureStore {
 
   constructor(readonly opts: FeatureStoreOptions) {
     this.ttl = opts.idleTtlMs;
-    this.hotMax = opts.hotCustomers ?? 2_048;
+    this.hotMax = opts.hotCustomers ?? 6_144;
     this.tracking = opts.trackChanges ?? false;
   }
 
