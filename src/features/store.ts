@@ -2,11 +2,11 @@
 // index; what the store needs per customer (recency links, idle-TTL start, recency stamp, id hash,
 // change mark, where its record is) lives in typed-array columns that grow by chunks of 65,536
 // customers, and the customer's state lives as a compact byte record (codec.ts) in a block arena
-// (arena.ts). No per-customer object exists outside a small hot set of decoded customers, so the
+// (arena.ts). No per-customer object exists outside a hot set of decoded customers (features.hotCustomers), so the
 // garbage collector sees a few thousand buffers instead of millions of objects.
 //
 // Semantics are those of the object store it replaces (test/support/object-store.ts, lru-cache based),
-// held equal on random event sequences by store.test.ts: LRU order, bounded by count
+// held equal on random event sequences by store-equal.test.ts: LRU order, bounded by count
 // (`maxCustomers`) and now also by memory (`maxMemoryBytes`), idle TTL in event time (a customer idle
 // longer than the TTL is dropped when touched or swept), recent offer times kept past eviction.
 //
