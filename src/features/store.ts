@@ -91,17 +91,27 @@ function recordStart(rec: Uint8Array): number {
   return rec[0]! < 0x80 ? 1 : rec[1]! < 0x80 ? 2 : 3;
 }
 
-/** hashId of the id a record starts with, read from its bytes. */
-function hashRecordId(rec: Uint8Array): number {
+/** A record's id header (after its length): the id's length × 2, plus 1 when its code units take two bytes. */
+function idHeader(rec: Uint8Array): number {
   let u = 0;
   let mul = 1;
-  let p = recordStart(rec);
-  for (;;) {
-    const b = rec[p++]!;
+  for (let p = recordStart(rec); ; p++) {
+    const b = rec[p]!;
     u += (b & 0x7f) * mul;
-    if (b < 0x80) break;
+    if (b < 0x80) return u;
     mul *= 0x80;
   }
+}
+
+/** Where the id's bytes start in a record whose id header is u. */
+function idStart(rec: Uint8Array, u: number): number {
+  return recordStart(rec) + (u < 0x80 ? 1 : u < 0x4000 ? 2 : u < 0x200000 ? 3 : u < 0x10000000 ? 4 : 5);
+}
+
+/** hashId of the id a record starts with, read from its bytes. */
+function hashRecordId(rec: Uint8Array): number {
+  const u = idHeader(rec);
+  let p = idStart(rec, u);
   const n = Math.floor(u / 2);
   let h = 0x811c9dc5;
   if (u % 2) for (let k = 0; k < n; k++, p += 2) h = Math.imul(h ^ (rec[p]! | (rec[p + 1]! << 8)), 0x01000193);
@@ -378,15 +388,8 @@ export class FeatureStore {
 
   /** The id a record starts with. */
   static idOfRecord(rec: Uint8Array): string {
-    let u = 0;
-    let mul = 1;
-    let p = recordStart(rec);
-    for (;;) {
-      const b = rec[p++]!;
-      u += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 0x80;
-    }
+    const u = idHeader(rec);
+    let p = idStart(rec, u);
     const n = Math.floor(u / 2);
     let s = "";
     if (u % 2) for (let k = 0; k < n; k++, p += 2) s += String.fromCharCode(rec[p]! | (rec[p + 1]! << 8));
@@ -400,16 +403,8 @@ export class FeatureStore {
 
   /** Where the state starts in a record (after the length and the id). */
   private static stateOffset(rec: Uint8Array): number {
-    let u = 0;
-    let mul = 1;
-    let p = recordStart(rec);
-    for (;;) {
-      const b = rec[p++]!;
-      u += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 0x80;
-    }
-    return p + Math.floor(u / 2) * (u % 2 ? 2 : 1);
+    const u = idHeader(rec);
+    return idStart(rec, u) + Math.floor(u / 2) * (u % 2 ? 2 : 1);
   }
 
   private writeId(w: ByteWriter, id: string): void {
