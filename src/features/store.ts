@@ -513,16 +513,21 @@ export class FeatureStore {
   // ---------------------------------------------------------------- hot set
 
   private hotOf(i: number): Hot {
-    let h = this.hot.get(i);
+    const h = this.hot.get(i);
     if (h) {
       h.ref = true;
       return h;
     }
     const c = this.decodeInto(i, this.pool.pop() ?? new CustomerState());
-    h = this.hotPool.pop() ?? { idx: 0, c, dirty: false, ref: true };
+    return this.addHot(i, c, false);
+  }
+
+  /** Customer i's decoded state c joins the hot set (a recycled entry when there is one), just used. */
+  private addHot(i: number, c: CustomerState, dirty: boolean): Hot {
+    const h = this.hotPool.pop() ?? { idx: i, c, dirty, ref: true };
     h.idx = i;
     h.c = c;
-    h.dirty = false;
+    h.dirty = dirty;
     h.ref = true;
     this.hot.set(i, h);
     this.ring.push(h);
@@ -746,13 +751,7 @@ export class FeatureStore {
     w.bytes(EMPTY_RECORD);
     this.storeRecord(i, w);
     this.changing(i);
-    const hot = this.hotPool.pop() ?? { idx: 0, c, dirty: true, ref: true };
-    hot.idx = i;
-    hot.c = c;
-    hot.dirty = true;
-    hot.ref = true;
-    this.hot.set(i, hot);
-    this.ring.push(hot);
+    this.addHot(i, c, true);
     return i;
   }
 
@@ -783,13 +782,7 @@ export class FeatureStore {
       h.dirty = true;
       h.ref = true;
     } else {
-      const hot = this.hotPool.pop() ?? { idx: i, c, dirty: true, ref: true };
-      hot.idx = i;
-      hot.c = c;
-      hot.dirty = true;
-      hot.ref = true;
-      this.hot.set(i, hot);
-      this.ring.push(hot);
+      this.addHot(i, c, true);
     }
   }
 
