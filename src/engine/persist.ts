@@ -153,6 +153,23 @@ export function startTracking(e: Engine, fromHere: boolean): void {
   e.recentIds.markAllAdded();
 }
 
+/** An open decision, one frame. */
+function writePending(sink: PartSink, p: Pending): void {
+  writeText(sink.w, EF.pending, JSON.stringify(pendingJSON(p)));
+  sink.endFrame();
+}
+
+/** Recent event ids from `at` on, one frame each, until done or `shouldYield` (asked every 256); where it stopped. */
+function writeIds(sink: PartSink, ids: readonly string[], at: number, shouldYield: () => boolean): number {
+  while (at < ids.length) {
+    sink.w.byte(EF.id);
+    sink.w.str(ids[at++]!);
+    sink.endFrame();
+    if (at % 256 === 0 && at < ids.length && shouldYield()) return at;
+  }
+  return at;
+}
+
 /**
  * What changed in the engine since the previous capture, captured at a message boundary and written
  * beside the loop (`step`): the loop stops only to copy the small state, close the feature store's
@@ -198,8 +215,7 @@ export class EngineDelta {
     }
     if (this.stage === 2) {
       while (this.at < this.added.length) {
-        writeText(w, EF.pending, JSON.stringify(pendingJSON(this.added[this.at++]!)));
-        sink.endFrame();
+        writePending(sink, this.added[this.at++]!);
         if (this.at % 64 === 0 && shouldYield()) return false;
       }
       for (const seq of this.closed) {
@@ -211,12 +227,8 @@ export class EngineDelta {
       this.at = 0;
     }
     if (this.stage === 3) {
-      while (this.at < this.ids.length) {
-        w.byte(EF.id);
-        w.str(this.ids[this.at++]!);
-        sink.endFrame();
-        if (this.at % 256 === 0 && shouldYield()) return false;
-      }
+      this.at = writeIds(sink, this.ids, this.at, shouldYield);
+      if (this.at < this.ids.length) return false;
       this.stage = 4;
       sink.seal();
     }
@@ -262,20 +274,15 @@ export class EngineBase {
       for (let it = this.lists.next(); !it.done; it = this.lists.next()) {
         for (const p of it.value.slice()) {
           if (p.closed) continue;
-          writeText(w, EF.pending, JSON.stringify(pendingJSON(p)));
-          sink.endFrame();
+          writePending(sink, p);
         }
         if (shouldYield()) return false;
       }
       this.stage = 3;
     }
     if (this.stage === 3) {
-      while (this.at < this.ids.length) {
-        w.byte(EF.id);
-        w.str(this.ids[this.at++]!);
-        sink.endFrame();
-        if (this.at % 256 === 0 && shouldYield()) return false;
-      }
+      this.at = writeIds(sink, this.ids, this.at, shouldYield);
+      if (this.at < this.ids.length) return false;
       this.stage = 4;
       sink.seal();
     }
