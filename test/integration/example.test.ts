@@ -92,68 +92,41 @@ describe("examples/subscribe-decisions.mjs on a running system", () => {
   });
 });
 
-describe("a decision published again after a crash", () => {
-  it("reaches a core subscription twice, the example once", async () => {
-    const server = await jetstreamServer();
-    const cfg = testConfig(server.url);
-    const nc = await connect({ servers: server.url });
-    try {
-      await provision(nc, cfg, createLogger("silent"));
-      const core: string[] = [];
-      const sub = nc.subscribe("decisions.>", {
-        callback: (_err, m) => {
-          core.push(m.json<{ id: string }>().id);
-        },
-      });
-      // As the processor does: msg id = decision id; the second d-e1 is the republish after a restart.
-      for (const eventId of ["e1", "e1", "e2"]) {
-        const d = engineDecision(eventId);
-        const h = headers();
-        h.set("Nats-Msg-Id", d.id);
-        await nc.request(`decisions.${d.channel}`, new TextEncoder().encode(JSON.stringify(d)), { headers: h, timeout: 5_000 });
-      }
-      await nc.flush();
-      const { code, lines } = await example(server.url, ["--count", "2", "--from-start"]);
-      expect(code).toBe(0);
-      expect(lines.map((d) => d.id)).toEqual(["d-e1", "d-e2"]);
-      expect(core).toEqual(["d-e1", "d-e1", "d-e2"]);
-      sub.unsubscribe();
-    } finally {
-      await nc.close();
-      await server.stop();
-    }
-  });
-});
+// As the processor does: msg id = the record's id; the second one for e1 is the republish after a restart.
+const republished = [
+  { what: "a decision", stream: "decisions", record: engineDecision, script: "subscribe-decisions.mjs", ids: ["d-e1", "d-e1", "d-e2"] },
+  { what: "an outcome", stream: "outcomes", record: engineOutcome, script: "subscribe-outcomes.mjs", ids: ["o-d-e1", "o-d-e1", "o-d-e2"] },
+] as const;
 
-describe("an outcome published again after a crash", () => {
-  it("reaches a core subscription twice, the example once", async () => {
-    const server = await jetstreamServer();
-    const cfg = testConfig(server.url);
-    const nc = await connect({ servers: server.url });
-    try {
-      await provision(nc, cfg, createLogger("silent"));
-      const core: string[] = [];
-      const sub = nc.subscribe("outcomes.>", {
-        callback: (_err, m) => {
-          core.push(m.json<{ id: string }>().id);
-        },
-      });
-      // As the processor does: msg id = the record's id; the second o-d-e1 is the republish after a restart.
-      for (const eventId of ["e1", "e1", "e2"]) {
-        const o = engineOutcome(eventId);
-        const h = headers();
-        h.set("Nats-Msg-Id", o.id);
-        await nc.request(`outcomes.${o.channel}`, new TextEncoder().encode(JSON.stringify(o)), { headers: h, timeout: 5_000 });
+for (const r of republished)
+  describe(`${r.what} published again after a crash`, () => {
+    it("reaches a core subscription twice, the example once", async () => {
+      const server = await jetstreamServer();
+      const cfg = testConfig(server.url);
+      const nc = await connect({ servers: server.url });
+      try {
+        await provision(nc, cfg, createLogger("silent"));
+        const core: string[] = [];
+        const sub = nc.subscribe(`${r.stream}.>`, {
+          callback: (_err, m) => {
+            core.push(m.json<{ id: string }>().id);
+          },
+        });
+        for (const eventId of ["e1", "e1", "e2"]) {
+          const rec = r.record(eventId);
+          const h = headers();
+          h.set("Nats-Msg-Id", rec.id);
+          await nc.request(`${r.stream}.${rec.channel}`, new TextEncoder().encode(JSON.stringify(rec)), { headers: h, timeout: 5_000 });
+        }
+        await nc.flush();
+        const { code, lines } = await example(server.url, ["--count", "2", "--from-start"], r.script);
+        expect(code).toBe(0);
+        expect(lines.map((x) => x.id)).toEqual([r.ids[0], r.ids[2]]);
+        expect(core).toEqual(r.ids);
+        sub.unsubscribe();
+      } finally {
+        await nc.close();
+        await server.stop();
       }
-      await nc.flush();
-      const { code, lines } = await example(server.url, ["--count", "2", "--from-start"], "subscribe-outcomes.mjs");
-      expect(code).toBe(0);
-      expect(lines.map((o) => o.id)).toEqual(["o-d-e1", "o-d-e2"]);
-      expect(core).toEqual(["o-d-e1", "o-d-e1", "o-d-e2"]);
-      sub.unsubscribe();
-    } finally {
-      await nc.close();
-      await server.stop();
-    }
+    });
   });
-});
