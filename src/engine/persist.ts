@@ -197,6 +197,11 @@ export class EngineDelta {
     return this.stage === 4;
   }
 
+  /** Its checkpoint failed: the feature store stops keeping changed customers for it. */
+  abandon(): void {
+    this.features.abandon();
+  }
+
   /** Writes frames until `shouldYield` says stop; true when the part is complete. */
   step(sink: PartSink, shouldYield: () => boolean): boolean {
     const w = sink.w;
@@ -255,6 +260,11 @@ export class EngineBase {
 
   get complete(): boolean {
     return this.stage === 4;
+  }
+
+  /** Its checkpoint failed: the feature store may begin another base. */
+  abandon(): void {
+    this.features.abandon();
   }
 
   step(sink: PartSink, shouldYield: () => boolean): boolean {

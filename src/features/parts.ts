@@ -167,6 +167,15 @@ export class StoreDelta {
     return this.ended;
   }
 
+  /**
+   * The checkpoint it belongs to failed: the store stops keeping records for it and may capture the
+   * next delta (that checkpoint starts a new chain from a base, which holds everything this one did).
+   */
+  abandon(): void {
+    this.ended = true;
+    this.finish();
+  }
+
   /** Customer i is about to change: keep it as it is (once). */
   take(i: number): void {
     if (this.finished || this.taken.has(i)) return;
@@ -249,6 +258,12 @@ export class StoreBase {
 
   get done(): boolean {
     return this.finished;
+  }
+
+  /** The checkpoint it belongs to failed: the store may begin another base. */
+  abandon(): void {
+    this.ended = true;
+    this.finish();
   }
 
   /** Customer i is about to move or go: if it is the walk's cursor, step past it. */

@@ -1,11 +1,15 @@
 // The checkpointer's chains on a real JetStream KV (issue #16): deltas appended, a base joining the
 // chain with the delta after it, old parts purged, a lost delta healed by a new base; every head it
 // writes restores the state as it was at that checkpoint.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { waitFor } from "../../test/support/system.ts";
 import { shopEvents } from "../../test/support/engine.ts";
 import { loadConfig } from "../config/index.ts";
 import { createEngine, engineConfigFrom, engineToJSON, startTracking, step } from "../engine/index.ts";
@@ -142,5 +146,60 @@ describe("Checkpointer", () => {
     const whole = createEngine(cfg);
     for (let i = 0; i < 2000; i++) step(whole, evs[i]!, rngFromKey(1, evs[i]!.id));
     expect(engineToJSON(again!.engine)).toEqual(engineToJSON(whole));
+  });
+});
+
+describe("Checkpointer while the KV is away", () => {
+  it("lets go of the parts it could not write, so a base and a chain follow once the server is back", { timeout: 90_000 }, async () => {
+    // Its own server, killed and started again on the same port and store (as a NATS node dies in a
+    // cluster): a checkpoint whose delta cannot be written must not leave its base half begun.
+    const store = mkdtempSync(join(tmpdir(), "ps-ckpt-"));
+    let own = await jetstreamServer({ storeDir: store });
+    const port = own.port;
+    const c = await connect({ servers: own.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    try {
+      await new Kvm(c).create(BUCKET, { history: 1 });
+      const name = "away";
+      const engine = createEngine(cfg, { trackChanges: true });
+      startTracking(engine, false);
+      const kpi = new KpiAccumulator();
+      const errors: string[] = [];
+      const log = createLogger("silent");
+      log.error = ((o: { err?: unknown }) => void errors.push(String((o.err as Error)?.message ?? o.err))) as typeof log.error;
+      const cp = new Checkpointer(c, BUCKET, name, { everyEvents: 1e9, everyMs: 1e9, basePolicy: { share: 100, bytes: 1e12, deltas: 1000 } }, createMetrics(), log);
+      let seq = 0;
+      const run = (n: number) => {
+        for (let k = 0; k < n; k++, seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+      };
+      run(500);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      expect(errors).toEqual([]);
+      await own.kill9();
+      // Server away: this delta is lost; the next checkpoint begins a base too, and its delta fails first.
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      expect(errors).toHaveLength(2);
+      own = await jetstreamServer({ port, storeDir: store });
+      await waitFor("the client to reconnect", async () => (await c.rtt().then(() => true, () => false)) || undefined, 20_000, 200);
+      // Back: a base is written (the chain was broken), then joined by the next delta.
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      expect(errors).toHaveLength(2);
+      const kv = await new Kvm(c).open(BUCKET);
+      const h = (await kv.get(`${name}.head`))!.json<ChainHead>();
+      expect(h.base).toBeDefined();
+      expect(h.deltas).toHaveLength(1);
+      expect(h.streamSeq).toBe(seq);
+      const restored = await loadCheckpoint(new CheckpointStore(c, BUCKET, name), cfg);
+      expect(engineToJSON(restored!.engine)).toEqual(engineToJSON(engine));
+    } finally {
+      await c.close();
+      await own.stop();
+      rmSync(store, { recursive: true, force: true });
+    }
   });
 });

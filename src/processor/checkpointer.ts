@@ -143,8 +143,20 @@ export class Checkpointer {
     await this.saving;
     const t0 = performance.now();
     const { seq, engine, kpi } = src();
-    const delta = new EngineDelta(engine, kpi.toJSON());
-    const base = this.baseDue() ? new EngineBase(engine, delta) : undefined;
+    let delta: EngineDelta | undefined;
+    let base: EngineBase | undefined;
+    try {
+      delta = new EngineDelta(engine, kpi.toJSON());
+      base = this.baseDue() ? new EngineBase(engine, delta) : undefined;
+    } catch (err) {
+      // Nothing is written and what was captured is lost: the next checkpoint starts a new chain. The
+      // loop goes on (a checkpoint that cannot be taken must not stop the processor deciding).
+      delta?.abandon();
+      this.broken = true;
+      this.nextBase = undefined;
+      this.log.error({ err }, "checkpoint not taken; the previous one stays valid");
+      return;
+    }
     this.sinceCheckpoint = 0;
     this.lastCheckpointMs = Date.now();
     this.metrics.checkpointPauseSeconds.observe((performance.now() - t0) / 1000);
@@ -180,6 +192,10 @@ export class Checkpointer {
       },
       async (err: Error) => {
         // This delta is lost: the chain cannot go on without it, so the next checkpoint starts a new one.
+        // What was not written is let go, or the store would wait for it forever (no new base, no new
+        // delta: every later checkpoint would fail).
+        delta.abandon();
+        base?.abandon();
         this.broken = true;
         this.nextBase = undefined;
         this.log.error({ err: err.message, code: (err as { code?: string }).code }, "checkpoint failed; the previous one stays valid");

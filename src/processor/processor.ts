@@ -71,6 +71,8 @@ export class Processor {
   private jsm!: JetStreamManager;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  /** The loop ended on an error: nothing is consumed until the processor is restarted. */
+  private loopFailed = false;
   private timers: NodeJS.Timeout[] = [];
   private control: PromotionControl | undefined;
   private stopping = false;
@@ -152,7 +154,9 @@ export class Processor {
     this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize, expires: 5_000 });
     this.monitor.start(this.jsm, this.messages);
     this.loop = this.run(this.messages).catch((err) => {
-      this.log.error({ err }, "processor loop failed");
+      // Nothing is consumed any more: /health says so (not consuming), for a supervisor to restart it.
+      this.loopFailed = true;
+      this.log.error({ err }, "processor loop failed; no longer consuming (/health reports it): restart the processor");
     });
     this.timers.push(setInterval(() => void this.queue.flush().catch(() => undefined), this.cfg.processor.flushEveryMs));
     if (this.standalone) {
@@ -294,7 +298,7 @@ export class Processor {
   }
 
   health(): ProcessorHealth {
-    return this.monitor.health(this.loop !== undefined && !this.stopping);
+    return this.monitor.health(this.loop !== undefined && !this.stopping && !this.loopFailed);
   }
 
   snapshot(): ProcessorSnapshot {
