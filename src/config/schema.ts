@@ -124,6 +124,8 @@ export const ConfigSchema = Type.Object(
           description: "empty, or tokens each followed by a dot, e.g. 'shop1.'",
         }),
         connectTimeoutMs: PosInt("milliseconds to wait for the first connection"),
+        pingIntervalMs: PosInt("milliseconds between the client's pings to the server; a connection is closed and another dialled after maxPingsOut pings go unanswered"),
+        maxPingsOut: PosInt("unanswered pings after which the connection is taken for dead"),
       },
       { additionalProperties: false },
     ),

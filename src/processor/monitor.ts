@@ -1,9 +1,10 @@
 // The monitor: what the processor reports about itself and never decides with. Consumer lag and
 // stream usage (polled), events lost to stream limits, decision latency, the consumer's status, health;
 // and the labelled Prometheus counters it bumps per event, looked up once per label value.
-import type { ConsumerMessages, JetStreamManager } from "@nats-io/jetstream";
+import type { ConsumerInfo, ConsumerMessages, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { isNotFound } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { ProcessorHealth } from "./types.ts";
@@ -11,6 +12,12 @@ import type { ProcessorHealth } from "./types.ts";
 /** How long /health stays degraded after events were lost to stream limits. */
 const LOSS_REPORT_MS = 10 * 60_000;
 const POLL_MS = 2_000;
+/**
+ * The consumer counts as missing only when no look at it succeeded for this long (or the server said
+ * it is gone): one request that timed out while the connection came back is not an outage, and
+ * /health flapped on it after a network partition healed (issue 25).
+ */
+const CONSUMER_GRACE_MS = 3 * POLL_MS;
 /** Latency percentiles cover the last 10–20 s: two histograms, rotated. */
 const LATENCY_ROTATE_MS = 10_000;
 
@@ -37,15 +44,26 @@ class BatchedInc implements Inc {
   }
 }
 
+/** Why events never reached the engine: removed by the stream's limits, or deleted from it. */
+export type LossCause = "limits" | "deleted";
+
 export class Monitor {
   private timers: NodeJS.Timeout[] = [];
   private lat: Histogram = newHistogram();
   private latPrev: Histogram = newHistogram();
   private consumerOk = false;
+  /** When a look at the consumer last succeeded (or it delivered). */
+  private consumerSeenMs = 0;
+  /** Connected to a server: false from a disconnect until the reconnect. */
+  private connected = true;
+  /** The processor is recreating its consumer: its absence meanwhile is expected. */
+  repositioning = false;
+  /** Told of every successful look at the consumer (the processor compares its deliveries). */
+  onConsumerInfo: ((ci: ConsumerInfo) => void) | undefined;
   private consumerLag = 0;
   private ackPending = 0;
   private degraded: string[] = [];
-  private eventsLost = 0;
+  private readonly eventsLost: Record<LossCause, number> = { limits: 0, deleted: 0 };
   private lastLossMs = 0;
 
   constructor(
@@ -56,10 +74,10 @@ export class Monitor {
     private readonly log: Logger,
   ) {}
 
-  /** Starts polling the consumer and watching its status. */
+  /** Starts polling the consumer, watching the connection and the consumer's messages. */
   start(jsm: JetStreamManager, messages: ConsumerMessages): void {
-    this.consumerOk = true;
-    void this.watchStatus(messages).catch(() => undefined);
+    this.watch(messages);
+    void this.watchConnection().catch(() => undefined);
     this.timers.push(setInterval(() => void this.poll(jsm), POLL_MS));
     this.timers.push(
       setInterval(() => {
@@ -72,10 +90,19 @@ export class Monitor {
     void this.poll(jsm);
   }
 
+  /** Watches the status of (new) consumer messages: after a start, or a repositioning. */
+  watch(messages: ConsumerMessages): void {
+    this.consumerOk = true;
+    this.consumerSeenMs = Date.now();
+    void this.watchStatus(messages).catch(() => undefined);
+  }
+
   stop(): void {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
   }
+  private stopped = false;
 
   /** Time from an event's arrival in the loop to its decision, µs. */
   decideLatency(us: number): void {
@@ -84,30 +111,51 @@ export class Monitor {
   }
 
   /**
-   * Events the consumer never saw: it reads the whole stream in order, so a jump in sequence means
-   * events were removed (max age, max bytes) before the processor read them: lost, and said so.
+   * Events the processor never saw because the stream no longer holds them (the processor asked it:
+   * below its first sequence, removed by max age, max bytes or max messages; or deleted from it),
+   * never events still in the stream that a delivery failed to bring (issue 25): lost, and said so.
    */
-  lost(count: number, fromSeq: number, toSeq: number): void {
-    this.eventsLost += count;
+  lost(count: number, fromSeq: number, toSeq: number, cause: LossCause): void {
+    this.eventsLost[cause] += count;
     this.lastLossMs = Date.now();
     this.metrics.eventsLost.inc(count);
-    this.log.error({ lost: count, from: fromSeq, to: toSeq }, "events were removed by stream limits before the processor read them");
+    if (cause === "limits") this.log.error({ lost: count, from: fromSeq, to: toSeq }, "events were removed by stream limits before the processor read them");
+    else this.log.error({ lost: count, from: fromSeq, to: toSeq }, "events were deleted from the stream before the processor read them");
   }
 
   private async watchStatus(msgs: ConsumerMessages): Promise<void> {
     for await (const s of msgs.status()) {
       if (s.type === "consumer_not_found" || s.type === "stream_not_found" || s.type === "consumer_deleted") {
+        if (this.repositioning) continue;
         this.consumerOk = false;
         this.log.error({ status: s.type }, "consumer or stream missing");
       } else if (s.type === "heartbeats_missed") this.log.warn({ count: s.count }, "consumer heartbeats missed");
-      else if (s.type === "next") this.consumerOk = true;
+      else if (s.type === "next") {
+        this.consumerOk = true;
+        this.consumerSeenMs = Date.now();
+      }
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (this.stopped) break;
+      if (s.type === "disconnect" || s.type === "staleConnection") this.connected = false;
+      else if (s.type === "reconnect") this.connected = true;
     }
   }
 
   private async poll(jsm: JetStreamManager): Promise<void> {
+    // While disconnected a request goes nowhere (nats.js drops what it could not write) and only times out.
+    if (!this.connected || this.polling) return;
+    this.polling = true;
     try {
       const ci = await jsm.consumers.info(this.stream, this.durable);
+      if (this.pollFailures > 0) this.log.info({ failed: this.pollFailures }, "consumer info answers again");
+      this.pollFailures = 0;
       this.consumerOk = true;
+      this.consumerSeenMs = Date.now();
+      this.onConsumerInfo?.(ci);
       this.consumerLag = ci.num_pending;
       this.ackPending = ci.num_ack_pending;
       this.metrics.consumerLag.set(ci.num_pending);
@@ -117,22 +165,37 @@ export class Monitor {
       this.metrics.streamUsage.set({ stream: si.config.name }, usage);
       const degraded: string[] = [];
       if (usage >= 0.9) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}); the oldest events are being discarded`);
-      if (this.eventsLost > 0 && Date.now() - this.lastLossMs < LOSS_REPORT_MS)
-        degraded.push(`${this.eventsLost} events were removed by stream limits before the processor read them`);
+      if (Date.now() - this.lastLossMs < LOSS_REPORT_MS) {
+        if (this.eventsLost.limits > 0) degraded.push(`${this.eventsLost.limits} events were removed by stream limits before the processor read them`);
+        if (this.eventsLost.deleted > 0) degraded.push(`${this.eventsLost.deleted} events were deleted from the stream before the processor read them`);
+      }
       if (degraded.join() !== this.degraded.join()) {
         if (degraded.length) this.log.warn({ degraded }, "processor degraded");
         else this.log.info("processor no longer degraded");
       }
       this.degraded = degraded;
     } catch (err) {
-      this.consumerOk = false;
-      this.log.warn({ err: (err as Error).message }, "consumer info failed");
+      if (this.repositioning) return;
+      const gone = isNotFound(err);
+      if (gone || Date.now() - this.consumerSeenMs > CONSUMER_GRACE_MS) this.consumerOk = false;
+      // Once per outage, not every poll.
+      if (this.pollFailures++ === 0) this.log.warn({ err: (err as Error).message }, "consumer info failed");
+    } finally {
+      this.polling = false;
     }
+  }
+  private polling = false;
+  private pollFailures = 0;
+
+  /** The consumer delivered: it is there. */
+  delivered(): void {
+    this.consumerSeenMs = Date.now();
   }
 
   health(consuming: boolean): ProcessorHealth {
-    const nats = !this.nc.isClosed() && !this.nc.isDraining();
-    return { ok: nats && consuming && this.consumerOk, consuming, nats, consumer: this.consumerOk, degraded: [...this.degraded] };
+    const nats = this.connected && !this.nc.isClosed() && !this.nc.isDraining();
+    const consumer = this.consumerOk || this.repositioning;
+    return { ok: nats && consuming && consumer, consuming, nats, consumer, degraded: [...this.degraded] };
   }
 
   latencyMs(): { p50: number; p99: number; count: number } {

@@ -5,21 +5,21 @@
 //   checkpointer.ts   when and how the state is written to KV
 //   monitor.ts        lag, losses, latency, health, per-label counters
 //   control.ts        promo.control: a promotion change becomes an event in the log
-import { jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Engine, type Promotion } from "../engine/index.ts";
 import { decodeEvent, encodeDecision, encodeOutcome, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
-import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
+import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
-import { streamSeqOf } from "./delivery.ts";
+import { readDelivery, type Delivery } from "./delivery.ts";
 import { PromotionControl } from "./control.ts";
 import { Monitor } from "./monitor.ts";
-import { positionConsumer } from "./positioner.ts";
+import { positionConsumer, type PositionRequest } from "./positioner.ts";
 import { PublishAckQueue, type QueuedPublish } from "./publish-queue.ts";
 import type { ProcessorHealth, ProcessorSnapshot } from "./types.ts";
 
@@ -28,6 +28,19 @@ const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
 const SEND_BATCH = 64;
 /** Per-label counters reach prom-client at least this often (in events) while a backlog is handled. */
 const COUNT_EVERY = 1024;
+/**
+ * Deliveries the server made and the loop never received, with nothing else arriving, for this long:
+ * they died with a connection (issue 25) and would come again only after the ack wait.
+ */
+const STALLED_MS = 3_000;
+/** A pull request lives this long (heartbeats every half of it), so a pull stranded on a dead server is re-issued in seconds. */
+const PULL_EXPIRES_MS = 5_000;
+
+/** Why the loop stopped to put its consumer back at the first event the engine has not handled. */
+interface Reposition {
+  reason: "deliveries-lost" | "deliveries-stalled" | "stream-holds-gap";
+  detail: Record<string, number>;
+}
 
 /**
  * The event's generator, rngFromKey(seed, event id), made at its first draw: the same draws in the
@@ -53,6 +66,11 @@ export interface ProcessorOptions {
   standalone?: boolean;
   /** Someone else wrote this processor's checkpoint: another instance owns the partition now. */
   onFenced?: () => void;
+  /**
+   * Asked before the processor recreates its consumer mid-run: false when the partition is no longer
+   * ours (the processor then stops and calls onFenced instead of taking the consumer from its owner).
+   */
+  stillOwner?: () => Promise<boolean>;
 }
 
 export class Processor {
@@ -83,6 +101,20 @@ export class Processor {
   /** Events up to this stream sequence were handled before a restart: their publishes are already stored. */
   private suppressUpTo = 0;
   private replaying = false;
+  private readonly delivery: Delivery = { streamSeq: 0, deliverySeq: 0 };
+  /** The last delivery sequence of the current consumer that reached the loop (0: none yet). */
+  private lastDeliverySeq = 0;
+  /** The loop waits for the consumer's next message (it is not busy with one). */
+  private awaitingMessage = false;
+  /** Deliveries found stalled from outside the loop (the monitor's look at the consumer). */
+  private repositionAsked: Reposition | undefined;
+  private stall: { deliverySeq: number; sinceMs: number } | undefined;
+  /** The stream sequence the consumer was last positioned at. */
+  private positionedAt = 0;
+  /** Events up to this stream sequence were reported lost (each loss is reported once). */
+  private lossReportedUpTo = 0;
+  private readonly stillOwner: (() => Promise<boolean>) | undefined;
+  private readonly onFenced: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -94,6 +126,8 @@ export class Processor {
     const p = cfg.processor;
     this.partition = opts.partition;
     this.standalone = opts.standalone ?? true;
+    this.stillOwner = opts.stillOwner;
+    this.onFenced = opts.onFenced;
     this.name = opts.partition === undefined ? p.durable : `${p.durable}-p${opts.partition}`;
     this.engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
@@ -123,7 +157,6 @@ export class Processor {
    * same msg ids, which the DECISIONS and OUTCOMES duplicate windows drop.
    */
   private async restoreAndPosition(): Promise<void> {
-    const p = this.cfg.processor;
     const loaded = await this.checkpointer.load(engineConfigFrom(this.cfg));
     if (loaded) {
       this.engine = loaded.engine;
@@ -132,28 +165,40 @@ export class Processor {
       this.log.info({ streamSeq: loaded.streamSeq, format: loaded.format, parts: loaded.parts, bytes: loaded.bytes, customers: loaded.engine.features.size }, "restored checkpoint");
     } else startTracking(this.engine, this.engine.features.size > 0);
     const start = this.stateSeq + 1;
-    const { ackFloor } = await positionConsumer(this.jsm, {
+    const { ackFloor } = await positionConsumer(this.jsm, this.positionRequest(start));
+    this.positionedAt = start;
+    this.lastDeliverySeq = 0;
+    this.suppressUpTo = ackFloor;
+    if (ackFloor >= start) this.log.info({ from: start, upTo: ackFloor }, "replaying events handled before the restart (their publishes are skipped)");
+  }
+
+  private positionRequest(startSeq: number): PositionRequest {
+    const p = this.cfg.processor;
+    return {
       stream: this.cfg.streams.events.name,
       durable: this.name,
-      startSeq: start,
+      startSeq,
       filter: this.partition !== undefined ? this.subjects.eventsOfPartition(this.partition) : this.subjects.eventsAll,
       partitioned: this.partition !== undefined,
       ackWaitMs: p.ackWaitSec * 1000,
       maxAckPending: Math.max(p.flushEveryMessages * 4, p.batchSize * 4, 10_000),
-    });
-    this.suppressUpTo = ackFloor;
-    if (ackFloor >= start) this.log.info({ from: start, upTo: ackFloor }, "replaying events handled before the restart (their publishes are skipped)");
+    };
+  }
+
+  private async openMessages(): Promise<ConsumerMessages> {
+    const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.name);
+    // Pull requests expire after 5 s (heartbeats every 2.5 s), so a pull stranded on a server that died
+    // is noticed and re-issued in seconds, not after the client's default 30 s.
+    return consumer.consume({ max_messages: this.cfg.processor.batchSize, expires: PULL_EXPIRES_MS });
   }
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
     await this.restoreAndPosition();
-    const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.name);
-    // Pull requests expire after 5 s (heartbeats every 2.5 s), so a pull stranded on a server that died
-    // is noticed and re-issued in seconds, not after the client's default 30 s.
-    this.messages = await consumer.consume({ max_messages: this.cfg.processor.batchSize, expires: 5_000 });
+    this.messages = await this.openMessages();
+    this.monitor.onConsumerInfo = (ci) => this.checkStalled(ci);
     this.monitor.start(this.jsm, this.messages);
-    this.loop = this.run(this.messages).catch((err) => {
+    this.loop = this.run().catch((err) => {
       // Nothing is consumed any more: /health says so (not consuming), for a supervisor to restart it.
       this.loopFailed = true;
       this.log.error({ err }, "processor loop failed; no longer consuming (/health reports it): restart the processor");
@@ -175,6 +220,20 @@ export class Processor {
   }
 
   /**
+   * Consumes until stopped. Whenever deliveries failed to reach the loop (a connection closed under
+   * them, issue 25) it puts the consumer back at the first event the engine has not handled, and goes
+   * on from there: nothing after a gap the stream still holds is handled, so nothing past it is ever
+   * acknowledged.
+   */
+  private async run(): Promise<void> {
+    for (;;) {
+      const reposition = await this.consume(this.messages!);
+      if (!reposition || this.stopping) return;
+      if (!(await this.reposition(reposition))) return;
+    }
+  }
+
+  /**
    * The hot loop (bench/: pipeline section and its profile). Per message it awaits nothing but the
    * iterator unless it must: the publisher's window is full, a dead letter, a checkpoint. Publishes
    * are handed to the publisher together once the consumer's buffered messages are handled (or every
@@ -182,12 +241,27 @@ export class Processor {
    * microtask after a publish, and a write per decision was 12% of the processor's CPU. A flush (the
    * ack of a batch) is started here but not awaited: the loop keeps handling while the server stores
    * the batch's publishes, and the ack still goes out only after they are stored.
+   *
+   * Every delivery's sequences are checked before it is handled (AckPolicy.All: acknowledging one
+   * acknowledges every delivery before it, so a message must never be handled past deliveries that
+   * did not arrive). Returns why the consumer must be repositioned, or undefined once stopped.
    */
-  private async run(msgs: ConsumerMessages): Promise<void> {
+  private async consume(msgs: ConsumerMessages): Promise<Reposition | undefined> {
     const flushEvery = this.cfg.processor.flushEveryMessages;
+    const d = this.delivery;
     let uncounted = 0;
+    this.awaitingMessage = true;
     for await (const m of msgs) {
-      const wait = this.handle(m);
+      this.awaitingMessage = false;
+      if (this.repositionAsked) break;
+      readDelivery(m, d);
+      // The server numbers its deliveries to this consumer: a jump means some never reached us.
+      if (d.deliverySeq !== this.lastDeliverySeq + 1) return { reason: "deliveries-lost", detail: { expectedDelivery: this.lastDeliverySeq + 1, delivery: d.deliverySeq, streamSeq: d.streamSeq } };
+      this.lastDeliverySeq = d.deliverySeq;
+      // (Only for a consumer of the whole stream: a partition's consumer skips other partitions' sequences.)
+      if (this.partition === undefined && d.streamSeq > this.stateSeq + 1 && (await this.streamHolds(this.stateSeq + 1, d.streamSeq - 1)))
+        return { reason: "stream-holds-gap", detail: { from: this.stateSeq + 1, to: d.streamSeq - 1 } };
+      const wait = this.handle(m, d.streamSeq);
       if (wait) await wait;
       this.queue.handled(m);
       this.checkpointer.noteEvent();
@@ -203,6 +277,104 @@ export class Processor {
       // One checkpoint write at a time: while the last one is still being written, the next waits.
       if (this.checkpointer.due(Date.now())) await this.checkpoint();
       else if (this.queue.handledSinceFlush >= flushEvery && !this.queue.isFlushing) void this.queue.flush().catch(() => undefined);
+      this.awaitingMessage = true;
+    }
+    this.awaitingMessage = false;
+    const asked = this.repositionAsked;
+    this.repositionAsked = undefined;
+    return this.stopping ? undefined : asked;
+  }
+
+  /**
+   * The delivered stream sequence jumped over [from, to] although every delivery arrived: the server
+   * found nothing there, so the stream no longer holds those events. The stream is asked anyway, and
+   * only what lies below its first sequence is reported as removed by its limits. Anything above it is
+   * either still held (then the consumer is put back at `from` to deliver it: true) or was deleted,
+   * which a consumer just positioned at `from` that skips it again proves (reported as deleted).
+   */
+  private async streamHolds(from: number, to: number): Promise<boolean> {
+    let first: number;
+    try {
+      first = (await this.jsm.streams.info(this.cfg.streams.events.name)).state.first_seq;
+    } catch (err) {
+      // Cannot ask: take the safe side and deliver the range again.
+      this.log.warn({ err: (err as Error).message, from, to }, "could not ask the stream about a gap in its sequence; repositioning the consumer at it");
+      return true;
+    }
+    const removedTo = Math.min(to, first - 1);
+    const reportFrom = Math.max(from, this.lossReportedUpTo + 1);
+    if (removedTo >= reportFrom) this.monitor.lost(removedTo - reportFrom + 1, reportFrom, removedTo, "limits");
+    this.lossReportedUpTo = Math.max(this.lossReportedUpTo, removedTo);
+    const restFrom = Math.max(from, first);
+    if (restFrom > to) return false;
+    if (this.positionedAt !== from) return true;
+    const deletedFrom = Math.max(restFrom, this.lossReportedUpTo + 1);
+    if (to >= deletedFrom) this.monitor.lost(to - deletedFrom + 1, deletedFrom, to, "deleted");
+    this.lossReportedUpTo = Math.max(this.lossReportedUpTo, to);
+    return false;
+  }
+
+  /**
+   * Told of each look the monitor takes at the consumer: when the server has delivered more than
+   * reached the loop, nothing is arriving and the loop waits, for STALLED_MS, those deliveries died
+   * with a connection. With nothing after them to show the gap they would come again only after the
+   * ack wait (30 s): the loop is stopped and the consumer repositioned now.
+   */
+  private checkStalled(ci: ConsumerInfo): void {
+    const delivered = ci.delivered.consumer_seq;
+    if (!this.awaitingMessage || this.stopping || delivered <= this.lastDeliverySeq || (this.messages?.getPending() ?? 0) > 0) {
+      this.stall = undefined;
+      return;
+    }
+    const now = Date.now();
+    if (this.stall?.deliverySeq !== this.lastDeliverySeq) {
+      this.stall = { deliverySeq: this.lastDeliverySeq, sinceMs: now };
+      return;
+    }
+    if (now - this.stall.sinceMs < STALLED_MS) return;
+    this.stall = undefined;
+    this.repositionAsked = { reason: "deliveries-stalled", detail: { delivered, received: this.lastDeliverySeq } };
+    this.messages?.stop();
+  }
+
+  /**
+   * Puts the consumer back at the first event the engine has not handled (stateSeq + 1) and opens new
+   * messages there. Everything handled so far is stored and acknowledged first: a consumer created at
+   * a start sequence counts everything before it as acknowledged, and a restart after a crash skips
+   * the publishes of acknowledged events. False when the processor must stop consuming instead
+   * (stopping, or the partition is no longer ours).
+   */
+  private async reposition(r: Reposition): Promise<boolean> {
+    const from = this.stateSeq + 1;
+    const t0 = Date.now();
+    this.log.warn({ reason: r.reason, ...r.detail, from }, "deliveries did not reach the processor; repositioning its consumer at the first event it has not handled");
+    this.metrics.consumerRepositions.inc({ reason: r.reason });
+    this.monitor.repositioning = true;
+    try {
+      this.messages?.stop();
+      await this.queue.flush();
+      if (this.stillOwner && !(await this.stillOwner())) {
+        this.log.error({ partition: this.partition }, "the partition is no longer this instance's; not repositioning its consumer");
+        this.onFenced?.();
+        return false;
+      }
+      const retry = { retry: () => !this.stopping, onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "repositioning the consumer failed; retrying") };
+      const { ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from)), retry);
+      this.positionedAt = from;
+      this.lastDeliverySeq = 0;
+      this.stall = undefined;
+      this.suppressUpTo = Math.max(this.suppressUpTo, ackFloor);
+      const msgs = await retryWithBackoff(() => this.openMessages(), retry);
+      if (this.stopping) {
+        msgs.stop();
+        return false;
+      }
+      this.messages = msgs;
+      this.monitor.watch(msgs);
+      this.log.info({ from, tookMs: Date.now() - t0 }, "consumer repositioned");
+      return true;
+    } finally {
+      this.monitor.repositioning = false;
     }
   }
 
@@ -227,8 +399,7 @@ export class Processor {
   }
 
   /** Undefined when the message is done; a promise (rare: dead letters) to await before the next. */
-  private handle(m: JsMsg): Promise<void> | undefined {
-    const seq = streamSeqOf(m);
+  private handle(m: JsMsg, seq: number): Promise<void> | undefined {
     if (seq <= this.stateSeq) {
       // Redelivered (e.g. the server restarted before our ack reached its disk): the state already
       // holds this event; it is acknowledged again and nothing else happens.
@@ -237,8 +408,6 @@ export class Processor {
     }
     this.eventsIn++;
     this.replaying = seq <= this.suppressUpTo;
-    // (Only for a consumer of the whole stream: a partition's consumer skips other partitions' sequences.)
-    if (this.partition === undefined && seq > this.stateSeq + 1) this.monitor.lost(seq - this.stateSeq - 1, this.stateSeq + 1, seq - 1);
     this.stateSeq = seq;
     const t0 = performance.now();
     // Internal events of partitioned processors (sync tables) may be larger than a shopper's event.

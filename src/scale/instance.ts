@@ -91,9 +91,10 @@ export class PartitionedInstance {
       partition: p,
       standalone: false,
       onFenced: () => {
-        this.log.error({ partition: p }, "another instance checkpointed this partition: stopping it here");
+        this.log.error({ partition: p }, "another instance owns this partition now: stopping it here");
         void this.leases.drop(p);
       },
+      stillOwner: () => this.leases.holds(p),
     });
     await w.start();
     this.workers.set(p, w);

@@ -107,6 +107,13 @@ export class LeaseManager {
     }
   }
 
+  /** Whether the lease key still names this instance (read fresh from KV; a failed read throws). */
+  async holds(p: number): Promise<boolean> {
+    if (!this.owned.has(p)) return false;
+    const e = await this.kv.get(this.key(p));
+    return e?.operation === "PUT" && e.json<Lease>().owner === this.instanceId;
+  }
+
   /** Stops a partition whose lease is no longer ours in fact (fenced), without touching the lease key. */
   async drop(p: number): Promise<void> {
     if (!this.owned.delete(p)) return;

@@ -19,8 +19,11 @@ export function configFile(overlay: unknown): string {
   return f;
 }
 
-export function spawnPart(part: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/main.ts"), part], {
+/** Starts a part as `npm run <part>` would; `prefix` runs it through another command (`ip netns exec <ns>`). */
+export function spawnPart(part: string, env: Record<string, string>, prefix: readonly string[] = []): Child {
+  const argv = [process.execPath, "--import", "tsx", join(REPO_ROOT, "src/main.ts"), part];
+  const [cmd, ...args] = [...prefix, ...argv];
+  const child = spawn(cmd!, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

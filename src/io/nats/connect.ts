@@ -12,7 +12,12 @@ export function connectionOptions(cfg: Config["nats"], servers: string, name: st
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     timeout: cfg.connectTimeoutMs,
-    pingInterval: 10_000,
+    // A connection whose server stops answering (a network partition: nothing comes back, not even a
+    // reset) is taken for dead after maxPingsOut unanswered pings, i.e. within
+    // pingIntervalMs × (maxPingsOut + 1), and another server is dialled (issue 25: with nats.js's
+    // defaults, 2 min × 2, a processor cut off from its node did not fail over while the cut lasted).
+    pingInterval: cfg.pingIntervalMs,
+    maxPingOut: cfg.maxPingsOut,
     // nats.js otherwise builds an Error per request up front to keep async stack traces: ~14% of the
     // pipeline's CPU in a profile of the processor (every JetStream publish is a request).
     noAsyncTraces: true,
@@ -52,9 +57,34 @@ export async function connectNats(cfg: Config["nats"], servers: string, name: st
   log.info({ server: redactUrl(nc.getServer()), name }, "connected to NATS");
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error" || s.type === "ldm")
+      if (s.type === "staleConnection") {
+        log.warn({ server: redactUrl(nc.getServer()), afterMs: cfg.pingIntervalMs * (cfg.maxPingsOut + 1) }, "NATS server stopped answering; closing the connection and dialling again");
+        closeStaleSocket(nc);
+      } else if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error" || s.type === "ldm")
         log.warn({ status: s.type, server: "server" in s ? redactUrl(String(s.server)) : undefined }, "NATS connection status");
     }
   })().catch(() => undefined);
   return nc;
+}
+
+/** The part of nats.js's connection internals closeStaleSocket reaches (not in its public types). */
+interface WithTransport {
+  protocol?: { transport?: { isClosed?: boolean; close(err?: Error): Promise<void> } };
+}
+
+/**
+ * Closes a connection nats.js has found stale without waiting for its socket to drain. nats.js
+ * (3.4, transport-node `_closed`) closes a stale connection by first writing an empty frame and
+ * awaiting its callback, which never comes while the socket holds data the dead peer does not take:
+ * the connection stayed open until the heal (issue 25: 11 s after it in a side test), so the client
+ * neither reconnected nor failed over to another server. Closing the transport with an error skips
+ * that flush (what is unsent is lost with the connection either way; our publishes are retried under
+ * their msg ids and unacknowledged deliveries come again). The test with a real partition
+ * (test/integration/partition.test.ts) fails if a nats.js upgrade takes this handle away.
+ */
+export function closeStaleSocket(nc: NatsConnection): boolean {
+  const transport = (nc as unknown as WithTransport).protocol?.transport;
+  if (!transport || transport.isClosed) return false;
+  void transport.close(new Error("stale connection: the server stopped answering pings")).catch(() => undefined);
+  return true;
 }

@@ -16,6 +16,8 @@ export const PS_ERR_NATS = {
   PublishTimeout: "PS_ERR_NATS_PUBLISH_TIMEOUT",
   /** The publisher or the connection was closed first. */
   PublishClosed: "PS_ERR_NATS_PUBLISH_CLOSED",
+  /** The connection was lost and made again before the server acknowledged it: it may or may not be stored. */
+  PublishInterrupted: "PS_ERR_NATS_PUBLISH_INTERRUPTED",
   /** Anything else: the client threw, or the acknowledgement was unreadable. */
   PublishFailed: "PS_ERR_NATS_PUBLISH_FAILED",
 } as const;

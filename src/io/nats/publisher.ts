@@ -1,4 +1,4 @@
-import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Status, type Subscription } from "@nats-io/transport-node";
 import { jetstream, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { PS_ERR_NATS, PublishError, type NatsErrorCode } from "./errors.ts";
 
@@ -37,6 +37,11 @@ const decoder = new TextDecoder();
  * flight: a timer and a Promise.race per request, and an Error (with its stack) built for every
  * successful request by nats.js's RequestOne.cancel. Here one inbox subscription takes every ack, a
  * map finds the publish by token, and one sweep timer fails those past their deadline.
+ *
+ * A reconnect fails every publish still waiting (PublishInterrupted): nats.js drops what it had not
+ * written when the connection went, so their acks will not come, and waiting out the timeout held a
+ * processor's recovery after a network partition for up to `timeoutMs` (issue 25). A publish the
+ * server did store is stored once however often it is retried under its msg id.
  */
 export class PipelinedPublisher {
   readonly js: JetStreamClient;
@@ -60,6 +65,20 @@ export class PipelinedPublisher {
     this.js = jetstream(nc, { timeout: timeoutMs });
     this.inbox = createInbox();
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, m) => (err ? undefined : this.onReply(m)) });
+    void this.watchReconnects();
+  }
+
+  private async watchReconnects(): Promise<void> {
+    // (nats.js types status() as an AsyncIterable; it is a queued iterator that can be stopped.)
+    const status = this.nc.status() as AsyncIterable<Status> & { stop?(): void };
+    this.statusWatch = status;
+    for await (const s of status) if (s.type === "reconnect") this.interrupted();
+  }
+  private statusWatch: { stop?(): void } | undefined;
+
+  /** Fails every publish started before the connection was made again (their acks cannot come). */
+  private interrupted(): void {
+    for (const token of [...this.waiting.keys()]) this.fail(token, PS_ERR_NATS.PublishInterrupted, "connection lost before the publish was acknowledged");
   }
 
   /** Publishes started and not yet settled. */
@@ -111,6 +130,7 @@ export class PipelinedPublisher {
 
   /** Stops taking acks; publishes still in flight settle as failed. */
   close(): void {
+    this.statusWatch?.stop?.();
     this.sub.unsubscribe();
     for (const token of [...this.waiting.keys()]) this.fail(token, PS_ERR_NATS.PublishClosed, "publisher closed");
   }
