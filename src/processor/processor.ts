@@ -322,7 +322,9 @@ export class Processor {
    */
   private checkStalled(ci: ConsumerInfo): void {
     const delivered = ci.delivered.consumer_seq;
-    if (!this.awaitingMessage || this.stopping || delivered <= this.lastDeliverySeq || (this.messages?.getPending() ?? 0) > 0) {
+    // (awaitingMessage, read from a timer: the loop waits for the iterator's signal, so nothing is
+    // buffered; the iterator yields what it holds without leaving the microtask queue.)
+    if (!this.awaitingMessage || this.stopping || delivered <= this.lastDeliverySeq) {
       this.stall = undefined;
       return;
     }

@@ -39,7 +39,7 @@ export interface CutResult {
   lost: number;
   /** Decision points with more than one decision stored. */
   twice: number;
-  /** From the heal to the first decision for an event stored after the cut began (ms). */
+  /** From the heal to the first decision for an event stored while the link was down (ms). */
   decidingAgainMs: number;
   /** /health after the heal: the first 200, and how many times it left 200 after that. */
   healthOkAfterMs: number | undefined;
@@ -138,6 +138,7 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
     const pub = new PipelinedPublisher(nc, 1_000, 5_000);
     const t0 = Date.now();
     let cutAt = 0;
+    let cutDoneAt = 0;
     let healAt = 0;
     // /health from the heal on, every 200 ms, until every decision point is decided (and 5 s more).
     const healthLog: { at: number; status: number }[] = [];
@@ -148,6 +149,7 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
         if (!cutAt && firstSeen.size >= cutAfter) {
           cutAt = Date.now();
           host.cut();
+          cutDoneAt = Date.now();
           setTimeout(() => {
             host.heal();
             healAt = Date.now();
@@ -202,9 +204,9 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
     }
     const decided = viewIds.filter((id) => stored.has(id)).length;
     const twice = viewIds.filter((id) => (stored.get(id) ?? 0) > 1).length;
-    // Deciding again: the first decision for an event stored after the cut began (the processor could
-    // not have read it before the heal).
-    const afterHeal = viewIds.filter((id) => (publishedAt.get(id) ?? 0) >= cutAt && firstSeen.has(id)).map((id) => firstSeen.get(id)!);
+    // Deciding again: the first decision for an event stored once the link was down (the processor
+    // could not have read it before the heal).
+    const afterHeal = viewIds.filter((id) => (publishedAt.get(id) ?? 0) > cutDoneAt && firstSeen.has(id)).map((id) => firstSeen.get(id)!);
     const decidingAgainMs = afterHeal.length ? Math.min(...afterHeal) - healAt : Number.NaN;
     const okIdx = healthLog.findIndex((h) => h.status === 200);
     let flaps = 0;

@@ -25,6 +25,8 @@ export interface NatsServerOptions {
    * (issue 15). The caller must stop it: `stop()`, or the synchronous kill on process exit.
    */
   detached?: boolean;
+  /** Runs the server through another command, e.g. `ip netns exec <ns>` (tests with real network partitions). */
+  prefix?: readonly string[];
 }
 
 export interface NatsServerHandle {
@@ -97,7 +99,8 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsSe
   writeFileSync(confFile, conf);
   const lines: string[] = [];
   let exitCode: number | null | undefined;
-  const child: ChildProcess = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"], detached: o.detached === true });
+  const [cmd, ...args] = [...(o.prefix ?? []), bin, "-c", confFile];
+  const child: ChildProcess = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], detached: o.detached === true });
   // A server of its own group outlives us unless told otherwise: on any exit of this process
   // (process.exit after a second Ctrl-C, an uncaught error) it is killed, synchronously.
   const killOnExit = () => {
