@@ -1,6 +1,7 @@
 // The consumer positioner (Kafka Streams' seek after restore): points the processor's durable consumer
 // just after the stream sequence its restored state reflects, so the events since are replayed through
-// the same engine, and tells which of them were acknowledged before the restart.
+// the same engine, and tells which of them were acknowledged before the restart. The processor also
+// uses it mid-run, at the first event it has not handled, when deliveries failed to reach it (issue 25).
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { isNotFound } from "../io/nats/index.ts";

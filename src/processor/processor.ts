@@ -6,7 +6,7 @@
 //   monitor.ts        lag, losses, latency, health, per-label counters
 //   control.ts        promo.control: a promotion change becomes an event in the log
 import { jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Status } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Engine, type Promotion } from "../engine/index.ts";
@@ -36,9 +36,12 @@ const STALLED_MS = 3_000;
 /** A pull request lives this long (heartbeats every half of it), so a pull stranded on a dead server is re-issued in seconds. */
 const PULL_EXPIRES_MS = 5_000;
 
-/** Why the loop stopped to put its consumer back at the first event the engine has not handled. */
-interface Reposition {
-  reason: "deliveries-lost" | "deliveries-stalled" | "stream-holds-gap";
+/**
+ * Why the loop stopped consuming: to pull again after a reconnect, or to put its consumer back at the
+ * first event the engine has not handled (the rest).
+ */
+interface Interruption {
+  reason: "reconnected" | "deliveries-lost" | "deliveries-stalled" | "stream-holds-gap";
   detail: Record<string, number>;
 }
 
@@ -106,8 +109,8 @@ export class Processor {
   private lastDeliverySeq = 0;
   /** The loop waits for the consumer's next message (it is not busy with one). */
   private awaitingMessage = false;
-  /** Deliveries found stalled from outside the loop (the monitor's look at the consumer). */
-  private repositionAsked: Reposition | undefined;
+  /** Asked from outside the loop: deliveries found stalled (the monitor's look at the consumer), a reconnect. */
+  private interrupt: Interruption | undefined;
   private stall: { deliverySeq: number; sinceMs: number } | undefined;
   /** The stream sequence the consumer was last positioned at. */
   private positionedAt = 0;
@@ -198,6 +201,7 @@ export class Processor {
     this.messages = await this.openMessages();
     this.monitor.onConsumerInfo = (ci) => this.checkStalled(ci);
     this.monitor.start(this.jsm, this.messages);
+    void this.watchReconnects();
     this.loop = this.run().catch((err) => {
       // Nothing is consumed any more: /health says so (not consuming), for a supervisor to restart it.
       this.loopFailed = true;
@@ -227,11 +231,51 @@ export class Processor {
    */
   private async run(): Promise<void> {
     for (;;) {
-      const reposition = await this.consume(this.messages!);
-      if (!reposition || this.stopping) return;
-      if (!(await this.reposition(reposition))) return;
+      const why = await this.consume(this.messages!);
+      if (!why || this.stopping) return;
+      if (!(await (why.reason === "reconnected" ? this.pullAgain() : this.reposition(why)))) return;
     }
   }
+
+  /** Stops the loop's consumption from outside it (it breaks before its next message, or wakes up). */
+  private interrupted(why: Interruption): void {
+    this.interrupt ??= why;
+    this.messages?.stop();
+  }
+
+  /**
+   * After a reconnect: new messages (a new pull request) on the same consumer. nats.js re-pulls by
+   * itself, but not always at once: a reset it began during the outage (heartbeats missed) may sleep
+   * out its 5 s backoff first (seen after a 60 s cut: 4.8 s from the reconnect to the first delivery).
+   * Deliveries that died with the old connection show as a jump in the delivery sequence (or a stall).
+   */
+  private async pullAgain(): Promise<boolean> {
+    this.messages?.stop();
+    const msgs = await retryWithBackoff(() => this.openMessages(), {
+      retry: () => !this.stopping,
+      onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "pulling again after the reconnect failed; retrying"),
+    });
+    if (this.stopping) {
+      msgs.stop();
+      return false;
+    }
+    this.opened(msgs);
+    return true;
+  }
+
+  /** New messages to consume; what was asked of the loop before them is moot (they are a new pull). */
+  private opened(msgs: ConsumerMessages): void {
+    this.messages = msgs;
+    this.interrupt = undefined;
+    this.monitor.watch(msgs);
+  }
+
+  private async watchReconnects(): Promise<void> {
+    const status = this.nc.status() as AsyncIterable<Status> & { stop?(): void };
+    this.statusWatch = status;
+    for await (const s of status) if (s.type === "reconnect" && !this.stopping) this.interrupted({ reason: "reconnected", detail: {} });
+  }
+  private statusWatch: { stop?(): void } | undefined;
 
   /**
    * The hot loop (bench/: pipeline section and its profile). Per message it awaits nothing but the
@@ -244,16 +288,17 @@ export class Processor {
    *
    * Every delivery's sequences are checked before it is handled (AckPolicy.All: acknowledging one
    * acknowledges every delivery before it, so a message must never be handled past deliveries that
-   * did not arrive). Returns why the consumer must be repositioned, or undefined once stopped.
+   * did not arrive). Returns why it stopped consuming (to pull again or to reposition), or undefined
+   * once the processor stops.
    */
-  private async consume(msgs: ConsumerMessages): Promise<Reposition | undefined> {
+  private async consume(msgs: ConsumerMessages): Promise<Interruption | undefined> {
     const flushEvery = this.cfg.processor.flushEveryMessages;
     const d = this.delivery;
     let uncounted = 0;
     this.awaitingMessage = true;
     for await (const m of msgs) {
       this.awaitingMessage = false;
-      if (this.repositionAsked) break;
+      if (this.interrupt) break;
       readDelivery(m, d);
       // The server numbers its deliveries to this consumer: a jump means some never reached us.
       if (d.deliverySeq !== this.lastDeliverySeq + 1) return { reason: "deliveries-lost", detail: { expectedDelivery: this.lastDeliverySeq + 1, delivery: d.deliverySeq, streamSeq: d.streamSeq } };
@@ -280,8 +325,8 @@ export class Processor {
       this.awaitingMessage = true;
     }
     this.awaitingMessage = false;
-    const asked = this.repositionAsked;
-    this.repositionAsked = undefined;
+    const asked = this.interrupt;
+    this.interrupt = undefined;
     return this.stopping ? undefined : asked;
   }
 
@@ -335,8 +380,7 @@ export class Processor {
     }
     if (now - this.stall.sinceMs < STALLED_MS) return;
     this.stall = undefined;
-    this.repositionAsked = { reason: "deliveries-stalled", detail: { delivered, received: this.lastDeliverySeq } };
-    this.messages?.stop();
+    this.interrupted({ reason: "deliveries-stalled", detail: { delivered, received: this.lastDeliverySeq } });
   }
 
   /**
@@ -346,7 +390,7 @@ export class Processor {
    * the publishes of acknowledged events. False when the processor must stop consuming instead
    * (stopping, or the partition is no longer ours).
    */
-  private async reposition(r: Reposition): Promise<boolean> {
+  private async reposition(r: Interruption): Promise<boolean> {
     const from = this.stateSeq + 1;
     const t0 = Date.now();
     this.log.warn({ reason: r.reason, ...r.detail, from }, "deliveries did not reach the processor; repositioning its consumer at the first event it has not handled");
@@ -371,8 +415,7 @@ export class Processor {
         msgs.stop();
         return false;
       }
-      this.messages = msgs;
-      this.monitor.watch(msgs);
+      this.opened(msgs);
       this.log.info({ from, tookMs: Date.now() - t0 }, "consumer repositioned");
       return true;
     } finally {
@@ -499,6 +542,7 @@ export class Processor {
     this.queue.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.monitor.stop();
+    this.statusWatch?.stop?.();
     this.control?.stop();
     await this.control?.drain();
     this.messages?.stop();
