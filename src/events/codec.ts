@@ -38,6 +38,11 @@ export function decodeEvent(data: Uint8Array, maxBytes: number): Decoded<ShopEve
   } catch (err) {
     return { ok: false, reason: PS_ERR_EVENT.NotJson, detail: (err as Error).message.slice(0, 200) };
   }
+  return checkEvent(value);
+}
+
+/** A parsed JSON value → a valid event, or the reason it is not one (the detail names the field). Never throws. */
+export function checkEvent(value: unknown): Decoded<ShopEvent> {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: "not a JSON object" };
   const type = (value as { type?: unknown }).type;

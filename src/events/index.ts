@@ -21,9 +21,11 @@ export {
   OUTCOME_CLOSES,
 } from "./schema.ts";
 export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint, OutcomeRecord } from "./schema.ts";
-export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision, encodeOutcome, isValidOutcome } from "./codec.ts";
+export { decodeEvent, checkEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision, encodeOutcome, isValidOutcome } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT } from "./errors.ts";
+export { NO_DECISION, answerKey, eventIdOfAnswerKey, answerPublish } from "./answer.ts";
+export type { DecideAnswer } from "./answer.ts";
 export type { DeadLetterReason } from "./errors.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";

@@ -18,9 +18,16 @@ export const ChannelSchema = Type.Union(CHANNELS.map((c) => Type.Literal(c)));
 export type Channel = (typeof CHANNELS)[number];
 
 const customerBase = { id: Id, ts: Ts, customerId: CustomerId, sessionId: Type.Optional(SessionId) };
+/**
+ * On the event types that can be decision points: the sender waits for this event's decision
+ * (POST /api/decide, request/reply on decide.<channel>), so the processor stores its answer, the
+ * decision or why there is none, in the KV bucket PS_ANSWERS (issue 22). In the event itself, so that
+ * a replay answers the same way.
+ */
+const decidable = { decide: Type.Optional(Type.Boolean({ description: "the sender waits for this event's decision (set by POST /api/decide and decide.<channel>)" })) };
 
 export const ViewEvent = Type.Object(
-  { type: Type.Literal("view"), ...customerBase, productId: Type.Optional(ProductId), category: Type.Optional(Category), priceCents: Type.Optional(Cents) },
+  { type: Type.Literal("view"), ...customerBase, productId: Type.Optional(ProductId), category: Type.Optional(Category), priceCents: Type.Optional(Cents), ...decidable },
   { additionalProperties: false },
 );
 export const ClickEvent = Type.Object(
@@ -28,7 +35,7 @@ export const ClickEvent = Type.Object(
   { additionalProperties: false },
 );
 export const CartEvent = Type.Object(
-  { type: Type.Literal("cart"), ...customerBase, productId: ProductId, category: Type.Optional(Category), quantity: Qty, priceCents: Cents },
+  { type: Type.Literal("cart"), ...customerBase, productId: ProductId, category: Type.Optional(Category), quantity: Qty, priceCents: Cents, ...decidable },
   { additionalProperties: false },
 );
 export const PurchaseItem = Type.Object(
@@ -50,7 +57,7 @@ export const PurchaseEvent = Type.Object(
 );
 /** A shopper arrives on the site: a decision point on the web channel. */
 export const VisitEvent = Type.Object(
-  { type: Type.Literal("visit"), ...customerBase, channel: Type.Literal("web") },
+  { type: Type.Literal("visit"), ...customerBase, channel: Type.Literal("web"), ...decidable },
   { additionalProperties: false },
 );
 /** A scheduled message opportunity (cart left behind, shopper away): a decision point on email/sms/push. */
@@ -62,6 +69,7 @@ export const SendEvent = Type.Object(
     reason: Type.Optional(Type.String({ maxLength: 64 })),
     /** The cart's lines, for a cart left behind: the decision is then made for its most valuable product. */
     items: Type.Optional(Type.Array(PurchaseItem, { maxItems: 100 })),
+    ...decidable,
   },
   { additionalProperties: false },
 );

@@ -106,6 +106,13 @@ export class Subjects {
   get promoControl(): string {
     return `${this.prefix}promo.control`;
   }
+  /** Request/reply: decide one event now (issue 22); the token is the decision's channel. */
+  decide(channel: Channel): string {
+    return `${this.prefix}decide.${channel}`;
+  }
+  get decideAll(): string {
+    return `${this.prefix}decide.*`;
+  }
   get kpiSnapshot(): string {
     return `${this.prefix}kpi.snapshot`;
   }

@@ -37,6 +37,18 @@ export function createMetrics() {
       labelNames: ["reason"] as const,
       registers: r,
     }),
+    decideRequests: new Counter({
+      name: "ps_decide_requests_total",
+      help: "Decide requests (POST /api/decide, decide.<channel>) by outcome: decided, no-decision, timeout, invalid, shed (over decide.maxInFlight), unavailable",
+      labelNames: ["outcome"] as const,
+      registers: r,
+    }),
+    decideSeconds: new Histogram({
+      name: "ps_decide_request_seconds",
+      help: "Time to answer a decide request, from its arrival to its answer",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers: r,
+    }),
     redelivered: new Counter({ name: "ps_redelivered_total", help: "Events delivered again after the processor had handled them (skipped)", registers: r }),
     replaySuppressed: new Counter({ name: "ps_replay_suppressed_total", help: "Publishes skipped while replaying events already handled before a restart", registers: r }),
     wsClients: new Gauge({ name: "ps_ws_clients", help: "Open WebSocket clients", registers: r }),

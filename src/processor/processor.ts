@@ -10,7 +10,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Engine, type Promotion } from "../engine/index.ts";
-import { decodeEvent, encodeDecision, encodeOutcome, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeDecision, encodeOutcome, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -475,14 +475,18 @@ export class Processor {
     const effects = step(this.engine, ev, new EventRng(this.cfg.processor.seed, ev.id));
     if (ev.type === "promotion" && !this.replaying) this.promotionApplied(before, ev.promotion.id);
     let wait: Promise<void> | undefined;
+    let decided: Decision | undefined;
+    let deadLettered: string | undefined;
     for (const eff of effects) {
       if (eff.kind === "decision") {
         const d = eff.decision;
+        decided = d;
         this.monitor.decideLatency((performance.now() - t0) * 1000);
         this.kpi.onDecision(d);
         this.monitor.decisionsOut(d.channel, d.promotionId).inc();
         this.publish({ subject: this.subjects.decision(d.channel), data: encodeDecision(d), msgID: d.id });
       } else if (eff.kind === "deadletter") {
+        deadLettered ??= eff.reason;
         this.kpi.onDeadLetter(eff.reason);
         // Queued at once (DeadLetters.send publishes before its first await); awaited in order.
         const dl = this.deadLetter(eff.reason, eff.detail, m, ev.id);
@@ -497,7 +501,19 @@ export class Processor {
         if (this.publish({ subject: this.subjects.outcome(r.channel), data: encodeOutcome(r), msgID: r.id })) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
       }
     }
+    if ("decide" in ev && ev.decide === true) this.answer(ev.id, decided, deadLettered);
     return wait;
+  }
+
+  /**
+   * Someone waits for this event's decision (POST /api/decide, decide.<channel>): its answer goes to
+   * the answers bucket through the same queue, after the decision, so it is stored before the event is
+   * acknowledged and a replay writes it again under the same msg id.
+   */
+  private answer(eventId: string, decision: Decision | undefined, deadLettered: string | undefined): void {
+    const a: DecideAnswer = decision ? { decision } : { decision: null, reason: deadLettered ?? NO_DECISION.NotADecisionPoint };
+    const { subject, msgID } = answerPublish(this.cfg.kv.answersBucket, eventId);
+    this.publish({ subject, data: Buffer.from(JSON.stringify(a)), msgID });
   }
 
   /** Says so when a promotion change changed something (a processor of every partition sees each change once per partition). */

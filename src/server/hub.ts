@@ -166,7 +166,23 @@ export class Hub {
     return reply;
   }
 
+  /**
+   * The shop's current time: in a simulated shop, the simulator's clock from its last status (moved on
+   * at its speed while it runs), never behind the newest event the processor has read; else the wall
+   * clock. Stamps decide requests sent without `ts`.
+   */
+  shopNowMs(): number {
+    const now = Date.now();
+    const s = this.sim;
+    if (!s) return now;
+    const elapsed = now - this.simAtMs;
+    const sim = s.simTimeMs + (s.running && typeof s.speed === "number" ? elapsed * s.speed : 0);
+    return Math.max(sim, this.kpi?.eventTimeMs ?? 0);
+  }
+  private simAtMs = 0;
+
   private onSim(status: SimStatusView | null): void {
+    if (status) this.simAtMs = Date.now();
     if (status) {
       for (const m of marksBetween(this.lastSim, status, Date.now())) {
         this.marks.push(m);

@@ -12,6 +12,8 @@ import { DecisionSchema, EventSchema, OutcomeSchema } from "../events/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { bundleDashboard, type Bundle } from "./bundle.ts";
+import { DecideService, type DecideResult } from "./decide.ts";
+import { EventIntake, type IntakeResult } from "./intake.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
@@ -25,6 +27,12 @@ export interface HealthReport {
 
 const PROCESSOR_SILENT_MS = 5_000;
 
+/** Per-event results and their counts, as POST /api/events and /api/track answer. */
+function summarize(results: IntakeResult[]): { accepted: number; duplicate: number; rejected: number; results: IntakeResult[] } {
+  const n = (s: IntakeResult["status"]) => results.filter((r) => r.status === s).length;
+  return { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected"), results };
+}
+
 /** The request target as a URL, or null when it is not one (e.g. `//` or `//host:port`). */
 function requestUrl(req: IncomingMessage): URL | null {
   try {
@@ -36,6 +44,8 @@ function requestUrl(req: IncomingMessage): URL | null {
 
 export class DashboardServer {
   readonly hub: Hub;
+  readonly decider: DecideService;
+  private readonly intake: EventIntake;
   private http!: Server;
   private wss!: WebSocketServer;
   private fanout!: Fanout;
@@ -53,6 +63,8 @@ export class DashboardServer {
     private readonly metrics: Metrics,
   ) {
     this.hub = new Hub(nc, cfg, log);
+    this.decider = new DecideService(nc, cfg, log, metrics, () => this.hub.shopNowMs());
+    this.intake = new EventIntake(nc, cfg, metrics, log);
   }
 
   get port(): number {
@@ -76,6 +88,7 @@ export class DashboardServer {
       }
     })().catch(() => undefined);
     this.hub.start();
+    await this.decider.start();
     this.fanout = new Fanout(
       { maxBufferedBytes: this.cfg.server.wsMaxBufferedBytes, maxSkippedFrames: this.cfg.server.wsMaxSkippedFrames, pingIntervalMs: this.cfg.server.pingIntervalMs },
       () => this.hub.snapshotFrame(),
@@ -170,8 +183,31 @@ export class DashboardServer {
     res.end(s);
   }
 
-  private async readBody(req: IncomingMessage): Promise<string | null> {
-    const max = this.cfg.server.maxRequestBytes;
+  private decided(res: ServerResponse, r: DecideResult): void {
+    if (r.status === 503) res.setHeader("retry-after", String(r.retryAfterSec));
+    this.json(res, r.status, r.body);
+  }
+
+  /**
+   * The request's JSON body, or undefined once an error was answered: 413 over `maxBytes` (the
+   * connection is closed rather than the rest read), 400 when it is not JSON (`what` says what is).
+   */
+  private async jsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, what: string): Promise<{ value: unknown } | undefined> {
+    const body = await this.readBody(req, maxBytes);
+    if (body === null) {
+      res.setHeader("connection", "close");
+      this.json(res, 413, { error: `request body over ${maxBytes} bytes` });
+      return undefined;
+    }
+    try {
+      return { value: JSON.parse(body) };
+    } catch {
+      this.json(res, 400, { error: `body must be ${what}` });
+      return undefined;
+    }
+  }
+
+  private async readBody(req: IncomingMessage, max: number): Promise<string | null> {
     if (Number(req.headers["content-length"] ?? 0) > max) return null;
     const chunks: Buffer[] = [];
     let n = 0;
@@ -221,19 +257,22 @@ export class DashboardServer {
     if (req.method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);
     if (req.method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
     if (req.method === "GET" && path === "/api/schema/outcome.json") return this.json(res, 200, OutcomeSchema);
+    if (req.method === "POST" && path === "/api/decide") {
+      const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'one event as JSON, e.g. {"type":"view","id":"v-1","customerId":"c1","productId":"sku-001"}');
+      if (body === undefined) return;
+      return this.decided(res, await this.decider.decide(body.value));
+    }
+    if (req.method === "POST" && path === "/api/events") {
+      const body = await this.jsonBody(req, res, this.cfg.server.maxBatchBytes, "a JSON array of events");
+      if (body === undefined) return;
+      if (!Array.isArray(body.value)) return this.json(res, 400, { error: "body must be a JSON array of events (one event: [ {…} ])" });
+      if (body.value.length > this.cfg.server.maxBatch) return this.json(res, 400, { error: `at most ${this.cfg.server.maxBatch} events per request (server.maxBatch); send the rest in another` });
+      return this.json(res, 200, summarize(await this.intake.submit(body.value)));
+    }
     if (req.method === "POST" && path === "/api/sim") {
-      const body = await this.readBody(req);
-      if (body === null) {
-        // Close rather than read the rest of an oversized body to find the next request.
-        res.setHeader("connection", "close");
-        return this.json(res, 413, { error: `request body over ${this.cfg.server.maxRequestBytes} bytes` });
-      }
-      let cmd: unknown;
-      try {
-        cmd = JSON.parse(body);
-      } catch {
-        return this.json(res, 400, { error: "body must be JSON like {\"cmd\":\"speed\",\"value\":10}" });
-      }
+      const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'JSON like {"cmd":"speed","value":10}');
+      if (body === undefined) return;
+      const cmd = body.value;
       try {
         return this.json(res, 200, await this.hub.simRequest(cmd));
       } catch (err) {
@@ -287,6 +326,8 @@ export class DashboardServer {
 
   async stop(): Promise<void> {
     if (this.deltaTimer) clearInterval(this.deltaTimer);
+    this.decider.stop();
+    this.intake.close();
     this.hub.stop();
     this.fanout?.close();
     this.wss?.close();

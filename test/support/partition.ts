@@ -133,8 +133,8 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
 
     const events = shoppers(points, runId);
     const viewIds = events.filter((e) => e.type === "view").map((e) => e.id);
-    /** When each event was first stored. */
-    const publishedAt = new Map<string, number>();
+    /** When each event was first sent to the server (it cannot have been stored before). */
+    const sentAt = new Map<string, number>();
     const pub = new PipelinedPublisher(nc, 1_000, 5_000);
     const t0 = Date.now();
     let cutAt = 0;
@@ -173,14 +173,12 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const e = { ...events[i]!, ts: Date.now() } as ShopEvent;
+      sentAt.set(e.id, Date.now());
       pending.push(
         (async () => {
           for (let attempt = 0; ; attempt++) {
             const { acked } = await pub.publish(subjects.forEvent(e, PARTITIONS), encodeEvent(e), e.id);
-            if ((await acked).ok) {
-              publishedAt.set(e.id, Date.now());
-              return;
-            }
+            if ((await acked).ok) return;
             if (attempt > 100) throw new Error(`event ${e.id} not stored`);
             await new Promise((r) => setTimeout(r, 200));
           }
@@ -204,9 +202,9 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
     }
     const decided = viewIds.filter((id) => stored.has(id)).length;
     const twice = viewIds.filter((id) => (stored.get(id) ?? 0) > 1).length;
-    // Deciding again: the first decision for an event stored once the link was down (the processor
-    // could not have read it before the heal).
-    const afterHeal = viewIds.filter((id) => (publishedAt.get(id) ?? 0) > cutDoneAt && firstSeen.has(id)).map((id) => firstSeen.get(id)!);
+    // Deciding again: the first decision for an event first sent once the link was down (the
+    // processor could not have read it before the heal).
+    const afterHeal = viewIds.filter((id) => (sentAt.get(id) ?? 0) > cutDoneAt && firstSeen.has(id)).map((id) => firstSeen.get(id)!);
     const decidingAgainMs = afterHeal.length ? Math.min(...afterHeal) - healAt : Number.NaN;
     const okIdx = healthLog.findIndex((h) => h.status === 200);
     let flaps = 0;

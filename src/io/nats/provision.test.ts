@@ -42,7 +42,7 @@ describe("provision", () => {
 
   it("creates every stream and bucket on an empty server, and nothing the second time", async () => {
     const first = await provision(nc, cfg, log);
-    expect(first.created).toEqual(["EVENTS", "DECISIONS", "OUTCOMES", "DEADLETTER", "KV_PS_STATE", "KV_PS_INVENTORY", "KV_PS_LEASES"]);
+    expect(first.created).toEqual(["EVENTS", "DECISIONS", "OUTCOMES", "DEADLETTER", "KV_PS_STATE", "KV_PS_INVENTORY", "KV_PS_LEASES", "KV_PS_ANSWERS"]);
     const second = await provision(nc, cfg, log);
     expect(second.created).toEqual([]);
     expect(second.existing).toEqual(first.created);

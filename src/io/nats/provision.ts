@@ -73,7 +73,11 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
   try {
     for (const sc of streamConfigs(cfg)) await ensureStream(jsm, sc, r);
     const kvm = new Kvm(nc);
-    for (const bucket of [cfg.kv.stateBucket, cfg.kv.inventoryBucket, cfg.kv.leaseBucket]) {
+    // Answers to decide requests (issue 22) are kept for a retry under the same event id, then dropped:
+    // their own age and size bounds.
+    const limits = (bucket: string) =>
+      bucket === cfg.kv.answersBucket ? { ttl: cfg.decide.answerTtlSec * 1000, max_bytes: cfg.decide.answersMaxBytes } : {};
+    for (const bucket of [cfg.kv.stateBucket, cfg.kv.inventoryBucket, cfg.kv.leaseBucket, cfg.kv.answersBucket]) {
       const name = `KV_${bucket}`;
       let exists = true;
       try {
@@ -84,7 +88,7 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
       }
       if (exists) r.existing.push(name);
       else {
-        await kvm.create(bucket, { history: 1, replicas: cfg.streams.events.replicas, storage: StorageType.File });
+        await kvm.create(bucket, { history: 1, replicas: cfg.streams.events.replicas, storage: StorageType.File, ...limits(bucket) });
         r.created.push(name);
       }
     }

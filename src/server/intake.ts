@@ -1,0 +1,74 @@
+// Events in over HTTP (issue 22): POST /api/events (the contract's events) and POST /api/track (the
+// shop's own tracking, mapped to them) publish each event into EVENTS under its id, as any producer
+// does, and say per event what became of it: accepted, duplicate (the stream already held that id), or
+// rejected with its reason. A rejected event is also dead-lettered, as the processor does with a bad one.
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "../config/index.ts";
+import { checkEvent, encodeEvent, INTERNAL_EVENT_TYPES, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
+import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+
+export type IntakeResult =
+  | { id: string; status: "accepted" | "duplicate" }
+  | { id: string | null; status: "rejected"; reason: string; detail: string };
+
+/** Where a dead letter of an event refused at the door says it came from. */
+const DOOR = "http";
+
+export class EventIntake {
+  private readonly subjects: Subjects;
+  private readonly publisher: PipelinedPublisher;
+  private readonly deadLetters: DeadLetters;
+  private readonly enc = new TextEncoder();
+
+  constructor(
+    nc: NatsConnection,
+    private readonly cfg: Readonly<Config>,
+    metrics: Metrics,
+    log: Logger,
+  ) {
+    this.subjects = new Subjects(cfg.nats.subjectPrefix);
+    this.publisher = new PipelinedPublisher(nc, 1_000, 5_000);
+    this.deadLetters = new DeadLetters(
+      async (subject, data, msgID, hdrs) => {
+        await (await this.publisher.publish(subject, data, msgID, hdrs)).acked;
+      },
+      this.subjects.deadletter,
+      metrics,
+      log,
+    );
+  }
+
+  /** Checks and publishes each item, in order; one result per item. Never throws for a bad item. */
+  async submit(items: readonly unknown[]): Promise<IntakeResult[]> {
+    const pending = items.map(async (item): Promise<IntakeResult> => {
+      const c = checkEvent(item);
+      const id = typeof (item as { id?: unknown })?.id === "string" ? ((item as { id: string }).id) : null;
+      if (!c.ok) return this.reject(item, id, c.reason, c.detail);
+      const ev = c.value;
+      if ((INTERNAL_EVENT_TYPES as readonly string[]).includes(ev.type) || ev.type === "promotion")
+        return this.reject(item, id, PS_ERR_EVENT.Invalid, ev.type === "promotion" ? "/type: promotions change through promo.control (README: Changing promotions at runtime)" : `/type: ${ev.type} events are the processors' own`);
+      const { acked } = await this.publisher.publish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);
+      const stored = await acked;
+      if (!stored.ok) return { id: ev.id, status: "rejected", reason: "unavailable", detail: `not stored (${stored.error.code}): ${stored.error.message}; send it again with the same id` };
+      return { id: ev.id, status: stored.duplicate ? "duplicate" : "accepted" };
+    });
+    return Promise.all(pending);
+  }
+
+  private async reject(item: unknown, id: string | null, reason: DeadLetterReason, detail: string): Promise<IntakeResult> {
+    let data: Uint8Array;
+    try {
+      data = this.enc.encode(JSON.stringify(item) ?? "null");
+    } catch {
+      data = new Uint8Array(0);
+    }
+    await this.deadLetters.send(reason, detail, { subject: DOOR, data, ...(id ? { eventId: id } : {}) }, Date.now()).catch(() => undefined);
+    return { id, status: "rejected", reason, detail };
+  }
+
+  close(): void {
+    this.publisher.close();
+  }
+}

@@ -1,0 +1,180 @@
+// Decide in one call, and events in over HTTP (issue 22), on a real nats-server with the real processor
+// and server: a decision point answers its decision (the one stored in DECISIONS), anything else says
+// why not; a retry under the same id answers the same decision, also after a timeout; a malformed event
+// gets 400 naming the field; more requests than decide.maxInFlight are shed at once with 503 and
+// Retry-After; the NATS request/reply subject answers the same way; POST /api/events says per event
+// what became of it and dead-letters what it refused; the token rules hold.
+import { afterEach, describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "../../src/config/index.ts";
+import { isValidDecision, type Decision, type DecideAnswer } from "../../src/events/index.ts";
+import type { DeadLetter } from "../../src/io/nats/index.ts";
+import type { Running } from "../../src/system.ts";
+import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { readStream } from "../support/streams.ts";
+import { startParts, testConfig, waitFor } from "../support/system.ts";
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+let nats: NatsServerHandle | undefined;
+let server: Running | undefined;
+let processor: Running | undefined;
+let nc: NatsConnection | undefined;
+
+afterEach(async () => {
+  await nc?.close();
+  await processor?.stop();
+  await server?.stop();
+  await nats?.stop();
+  nats = server = processor = nc = undefined;
+});
+
+async function start(overrides: DeepPartial<Config> = {}, withProcessor = true): Promise<{ cfg: Readonly<Config>; url: string }> {
+  nats = await jetstreamServer();
+  const cfg = testConfig(nats.url, { partitions: 4, ...overrides } as never);
+  server = await startParts("server", cfg);
+  if (withProcessor) processor = await startParts("processor", cfg);
+  nc = await connect({ servers: nats.url });
+  return { cfg, url: server.url! };
+}
+
+async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+  const r = await fetch(new URL(path, url), { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return { status: r.status, headers: r.headers, body: await r.json() };
+}
+
+const view = (id: string, extra: Record<string, unknown> = {}) => ({ type: "view", id, customerId: `c-${id}`, sessionId: `s-${id}`, productId: "sku-001", category: "home", priceCents: 3_000, ...extra });
+
+async function storedDecisions(): Promise<Decision[]> {
+  return (await readStream(nc!, "DECISIONS")).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as Decision);
+}
+
+describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
+  it("answers a decision point with its decision, anything else with why not, and a retry with the same decision", async () => {
+    const { url } = await start({ decide: { timeoutMs: 5_000 } });
+    const first = await post(url, "/api/decide", view("v-1"));
+    expect(first.status).toBe(200);
+    const d = (first.body as DecideAnswer).decision!;
+    expect(isValidDecision(d)).toBe(true);
+    expect(d).toMatchObject({ id: "d-v-1", eventId: "v-1", customerId: "c-v-1", point: "product-view", productId: "sku-001" });
+    // A second view of the same product in the same visit is not a decision point.
+    const second = await post(url, "/api/decide", view("v-2", { customerId: "c-v-1", sessionId: "s-v-1" }));
+    expect(second.body).toEqual({ decision: null, reason: "not-a-decision-point" });
+    // A retry under the same id: the same decision, never a second one.
+    const retry = await post(url, "/api/decide", view("v-1"));
+    expect(retry.body).toEqual(first.body);
+    const stored = await storedDecisions();
+    expect(stored.filter((x) => x.eventId === "v-1")).toEqual([d]);
+    // The event itself went into EVENTS, stamped with a time and marked as awaited.
+    const events = (await readStream(nc!, "EVENTS")).map((m) => ({ msgId: m.msgId, e: JSON.parse(new TextDecoder().decode(m.data)) as { id: string; ts: number; decide?: boolean } }));
+    const e1 = events.filter((x) => x.e.id === "v-1");
+    expect(e1.length).toBe(1);
+    expect(e1[0]!.msgId).toBe("v-1");
+    expect(e1[0]!.e.decide).toBe(true);
+    expect(Math.abs(e1[0]!.e.ts - Date.now())).toBeLessThan(60_000);
+
+    // The same over NATS request/reply; an event of another channel's subject is refused.
+    const viaNats = (await nc!.request("decide.web", JSON.stringify(view("v-3")), { timeout: 5_000 })).json<DecideAnswer>();
+    expect(viaNats.decision).toMatchObject({ id: "d-v-3", eventId: "v-3", channel: "web" });
+    const wrong = (await nc!.request("decide.email", JSON.stringify(view("v-4")), { timeout: 5_000 })).json<{ status: number; error: string }>();
+    expect(wrong).toMatchObject({ status: 400 });
+    expect(wrong.error).toMatch(/\/channel: a view event is decided on web, not on email/);
+    // A send decides on its own channel.
+    const send = (await nc!.request("decide.email", JSON.stringify({ type: "send", id: "s-1", customerId: "c-s-1", channel: "email" }), { timeout: 5_000 })).json<DecideAnswer>();
+    expect(send.decision).toMatchObject({ id: "d-s-1", channel: "email", point: "send" });
+  });
+
+  it("names the field of a malformed event (400) and refuses event types that are never decision points", async () => {
+    const { url } = await start({}, false);
+    const noCustomer = await post(url, "/api/decide", { type: "view", id: "x-1", productId: "sku-1" });
+    expect(noCustomer.status).toBe(400);
+    expect(noCustomer.body.error).toMatch(/customerId/);
+    const badPrice = await post(url, "/api/decide", view("x-2", { priceCents: -5 }));
+    expect(badPrice.status).toBe(400);
+    expect(badPrice.body.error).toMatch(/\/priceCents/);
+    const purchase = await post(url, "/api/decide", { type: "purchase", id: "p-1", customerId: "c", totalCents: 100 });
+    expect(purchase.status).toBe(400);
+    expect(purchase.body.error).toMatch(/\/type: must be one of view, cart, send, visit/);
+    const notJson = await post(url, "/api/decide", "{not json");
+    expect(notJson.status).toBe(400);
+    // Nothing of it reached the stream.
+    expect(await readStream(nc!, "EVENTS")).toEqual([]);
+  });
+
+  it("answers timeout when no decision comes in time, and the decision to a retry once it is made", async () => {
+    const { url, cfg } = await start({ decide: { timeoutMs: 200 } }, false);
+    const first = await post(url, "/api/decide", view("t-1"));
+    expect(first.body).toEqual({ decision: null, reason: "timeout" });
+    // The event was stored all the same: the processor decides it when it comes.
+    processor = await startParts("processor", cfg);
+    const later = await waitFor("the decision for a retry", async () => {
+      const r = await post(url, "/api/decide", view("t-1"));
+      return r.body.decision ? (r.body as DecideAnswer) : undefined;
+    }, 30_000, 100);
+    expect(later.decision).toMatchObject({ id: "d-t-1", eventId: "t-1" });
+    // Stored once, decided once.
+    expect((await readStream(nc!, "EVENTS")).length).toBe(1);
+    expect((await storedDecisions()).map((x) => x.id)).toEqual(["d-t-1"]);
+    expect((await post(url, "/api/decide", view("t-1"))).body).toEqual(later);
+  });
+
+  it("sheds requests over decide.maxInFlight at once (503, Retry-After), while those in flight get their answers", async () => {
+    const { url } = await start({ decide: { timeoutMs: 1_500, maxInFlight: 2 } }, false);
+    const waiting = [post(url, "/api/decide", view("o-1")), post(url, "/api/decide", view("o-2"))];
+    await waitFor("two requests in flight", () => server!.server!.decider.requestsInFlight === 2, 5_000, 5);
+    const shed = await post(url, "/api/decide", view("o-3"));
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get("retry-after")).toBe("1");
+    expect(shed.body.error).toMatch(/decide\.maxInFlight 2/);
+    // Shed before anything was published: o-3 is not in the stream. The two in flight are still waiting.
+    expect(server!.server!.decider.requestsInFlight).toBe(2);
+    const results = await Promise.all(waiting);
+    expect(results.map((r) => r.body)).toEqual([{ decision: null, reason: "timeout" }, { decision: null, reason: "timeout" }]);
+    expect((await readStream(nc!, "EVENTS")).map((m) => m.msgId).sort()).toEqual(["o-1", "o-2"]);
+    const metrics = await (await fetch(new URL("/metrics", url))).text();
+    expect(metrics).toMatch(/ps_decide_requests_total\{outcome="shed"\} 1/);
+  });
+
+  it("keeps the token rules of the rest of the API", async () => {
+    const { url } = await start({ server: { token: "s3cret" } }, false);
+    expect((await post(url, "/api/decide", view("a-1"))).status).toBe(401);
+    expect((await post(url, "/api/events", [view("a-1")])).status).toBe(401);
+    const ok = await post(url, "/api/decide", view("a-1", { ts: Date.now() }), { authorization: "Bearer s3cret" });
+    expect(ok.status).toBe(200);
+  });
+});
+
+describe("POST /api/events", { timeout: 60_000 }, () => {
+  it("answers per event: accepted, duplicate, or rejected with its reason (and dead-lettered)", async () => {
+    const { url } = await start({ server: { maxBatch: 5 } }, false);
+    const now = Date.now();
+    const r = await post(url, "/api/events", [
+      view("e-1", { ts: now }),
+      { type: "purchase", id: "e-2", ts: now, customerId: "c", totalCents: 1_000 },
+      view("e-1", { ts: now }),
+      { type: "view", id: "e-3", ts: now },
+      { type: "sync", id: "e-4", ts: now, from: 0, arms: {} },
+    ]);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ accepted: 2, duplicate: 1, rejected: 2 });
+    expect(r.body.results[0]).toEqual({ id: "e-1", status: "accepted" });
+    expect(r.body.results[1]).toEqual({ id: "e-2", status: "accepted" });
+    expect(r.body.results[2]).toEqual({ id: "e-1", status: "duplicate" });
+    expect(r.body.results[3]).toMatchObject({ id: "e-3", status: "rejected", reason: "invalid" });
+    expect(r.body.results[3].detail).toMatch(/customerId/);
+    expect(r.body.results[4]).toMatchObject({ id: "e-4", status: "rejected", reason: "invalid" });
+    expect((await readStream(nc!, "EVENTS")).map((m) => m.msgId)).toEqual(["e-1", "e-2"]);
+    const dl = await waitFor("two dead letters", async () => {
+      const all = (await readStream(nc!, "DEADLETTER")).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as DeadLetter);
+      return all.length >= 2 ? all : undefined;
+    });
+    expect(dl.map((x) => [x.eventId, x.reason, x.subject])).toEqual([
+      ["e-3", "invalid", "http"],
+      ["e-4", "invalid", "http"],
+    ]);
+    // Over the batch bound, or not an array: 400, nothing published.
+    expect((await post(url, "/api/events", Array.from({ length: 6 }, (_, i) => view(`b-${i}`, { ts: now })))).status).toBe(400);
+    expect((await post(url, "/api/events", view("b-9", { ts: now }))).status).toBe(400);
+    expect((await readStream(nc!, "EVENTS")).length).toBe(2);
+  });
+});
