@@ -1,0 +1,156 @@
+// promo-stream/client (issue 22): a storefront's door to promo-stream over HTTP, for Node and browsers
+// (fetch only, no dependencies at run time). decide() asks for the decision at a decision point and
+// answers within a deadline; send() and track() hand events in. Every call keeps its event ids across
+// retries, so a retry is never a second event and never a second decision: the stream drops the copy and
+// the server answers the decision it already has.
+import type { CartEvent, ClickEvent, PurchaseEvent, SendEvent, ViewEvent, VisitEvent } from "../events/schema.ts";
+import type { Static } from "@sinclair/typebox";
+import type { DecideAnswer } from "../events/answer.ts";
+
+export type { DecideAnswer } from "../events/answer.ts";
+export type { Decision } from "../events/schema.ts";
+
+type Loose<T> = Omit<T, "id" | "ts"> & { id?: string; ts?: number };
+/** An event that can be a decision point, as decide() takes it: `id` and `ts` may be left to the client and the server. */
+export type DecideEvent = Loose<Static<typeof ViewEvent>> | Loose<Static<typeof CartEvent>> | Loose<Static<typeof SendEvent>> | Loose<Static<typeof VisitEvent>>;
+/** Any shopper event, as send() takes it (the JSON Schema at /api/schema/event.json). */
+export type ShopEventInput = DecideEvent | Loose<Static<typeof ClickEvent>> | Loose<Static<typeof PurchaseEvent>>;
+/** One Segment call (e-commerce spec v2), as track() takes it. */
+export type SegmentCall = { type: string; event?: string; messageId?: string; userId?: string; anonymousId?: string; timestamp?: string; properties?: Record<string, unknown>; [k: string]: unknown };
+
+export interface EventResult {
+  id: string | null;
+  status: "accepted" | "duplicate" | "rejected";
+  reason?: string;
+  detail?: string;
+}
+export interface EventsAnswer {
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  results: EventResult[];
+}
+
+export interface ClientOptions {
+  /** Where promo-stream's server answers, e.g. http://127.0.0.1:8080/ */
+  baseUrl: string;
+  /** API_TOKEN, when the server has one. */
+  token?: string;
+  /** Another fetch (tests, a proxy); the global one by default. */
+  fetch?: typeof fetch;
+}
+
+export interface CallOptions {
+  /** The whole call, retries included, ends by then (ms from now): decide() 250, send() and track() 5,000. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A call that could not be answered within its deadline, or that the server refused. */
+export class PromoStreamError extends Error {
+  constructor(
+    readonly code: "PS_ERR_CLIENT_DEADLINE" | "PS_ERR_CLIENT_REFUSED" | "PS_ERR_CLIENT_AUTH",
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "PromoStreamError";
+  }
+}
+
+const RETRY_PAUSE_MS = 25;
+
+export class PromoStreamClient {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.base = opts.baseUrl.endsWith("/") ? opts.baseUrl : `${opts.baseUrl}/`;
+    this.fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /**
+   * The decision for one event at a decision point: `{decision}`, or `{decision: null, reason}` when it
+   * is not one (not-a-decision-point, or why the event was refused). Retried under the same id while
+   * the server answers timeout, is busy (503) or cannot be reached, until the deadline; then it answers
+   * `{decision: null, reason: "timeout"}` (show no offer), never throws for that.
+   */
+  async decide(event: DecideEvent, o: CallOptions = {}): Promise<DecideAnswer> {
+    const body = { ...event, id: event.id ?? newId("d") };
+    const end = Date.now() + (o.deadlineMs ?? 250);
+    for (;;) {
+      const r = await this.post("api/decide", body, end, o.signal).catch((err: unknown) => err as Error);
+      if (!(r instanceof Error)) {
+        if (r.status === 200) {
+          const a = (await r.json()) as DecideAnswer;
+          if (a.decision || a.reason !== "timeout") return a;
+        } else if (r.status === 400 || r.status === 401) throw await refused(r);
+      } else if (r instanceof PromoStreamError) throw r;
+      if (Date.now() + RETRY_PAUSE_MS >= end || o.signal?.aborted) return { decision: null, reason: "timeout" };
+      await pause(RETRY_PAUSE_MS);
+    }
+  }
+
+  /** Hands events in (POST /api/events): what became of each. Each event gets an id first, kept across retries. */
+  async send(events: readonly ShopEventInput[], o: CallOptions = {}): Promise<EventsAnswer> {
+    const body = events.map((e) => ({ ...e, id: e.id ?? newId("e"), ts: e.ts ?? Date.now() }));
+    return this.batch("api/events", body, o);
+  }
+
+  /** Hands the shop's Segment tracking calls in (POST /api/track): what became of each. */
+  async track(calls: SegmentCall | readonly SegmentCall[], o: CallOptions = {}): Promise<EventsAnswer & Record<string, unknown>> {
+    const list = (Array.isArray(calls) ? calls : [calls]) as SegmentCall[];
+    const body = { batch: list.map((c) => ({ ...c, messageId: c.messageId ?? newId("t") })) };
+    return this.batch("api/track", body, o) as Promise<EventsAnswer & Record<string, unknown>>;
+  }
+
+  private async batch(path: string, body: unknown, o: CallOptions): Promise<EventsAnswer> {
+    const end = Date.now() + (o.deadlineMs ?? 5_000);
+    let last: unknown;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.post(path, body, end, o.signal).catch((err: unknown) => err as Error);
+      if (!(r instanceof Error)) {
+        if (r.status === 200) return (await r.json()) as EventsAnswer;
+        if (r.status < 500) throw await refused(r);
+        last = new Error(`HTTP ${r.status}`);
+      } else if (r instanceof PromoStreamError) throw r;
+      else last = r;
+      const wait = Math.min(1_000, 50 * 2 ** attempt);
+      if (Date.now() + wait >= end || o.signal?.aborted) throw new PromoStreamError("PS_ERR_CLIENT_DEADLINE", `no answer from ${this.base}${path} within the deadline`, undefined, { cause: last });
+      await pause(wait);
+    }
+  }
+
+  private async post(path: string, body: unknown, endMs: number, signal: AbortSignal | undefined): Promise<Response> {
+    const left = endMs - Date.now();
+    if (left <= 0) throw new Error("deadline");
+    const timeout = AbortSignal.timeout(left);
+    const r = await this.fetch(new URL(path, this.base), {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
+      body: JSON.stringify(body),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    if (r.status === 401) throw new PromoStreamError("PS_ERR_CLIENT_AUTH", "the server wants an access token (ClientOptions.token, the server's API_TOKEN)", 401);
+    return r;
+  }
+}
+
+async function refused(r: Response): Promise<PromoStreamError> {
+  let detail = `HTTP ${r.status}`;
+  try {
+    detail = ((await r.json()) as { error?: string }).error ?? detail;
+  } catch {
+    /* not JSON */
+  }
+  return new PromoStreamError("PS_ERR_CLIENT_REFUSED", detail, r.status);
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${globalThis.crypto.randomUUID()}`;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
