@@ -10,13 +10,13 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig } from "../../src/config/index.ts";
-import { encodeEvent, partitionOf, Subjects, type Decision, type OutcomeRecord, type ShopEvent } from "../../src/events/index.ts";
+import { encodeEvent, partitionOf, Subjects, type DecideAnswer, type Decision, type OutcomeRecord, type ShopEvent } from "../../src/events/index.ts";
 import { PipelinedPublisher } from "../../src/io/nats/index.ts";
 import type { BudgetRecord, UnitsRecord } from "../../src/scale/index.ts";
 import { startCluster, type Cluster } from "../support/cluster.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
 import { readStream } from "../support/streams.ts";
-import { waitFor } from "../support/system.ts";
+import { startParts, testConfig, waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
 const PARTITIONS = 4;
@@ -177,6 +177,24 @@ describe("partitioned processors on a 3-node cluster", { timeout: 150_000 }, () 
     }
     expect(new Set(buyers.map((i) => partitionOf(`c${i}`, PARTITIONS))).size).toBe(PARTITIONS);
     expect((await (await jetstreamManager(nc!)).streams.info("OUTCOMES")).config.num_replicas).toBe(3);
+
+    // Decide in one call (issue 22) works here too: the server asks, whichever instance owns the
+    // shopper's partition decides, and the answer is the decision stored in DECISIONS.
+    const web = await startParts("server", testConfig(cluster!.url, { ...overlay, decide: { timeoutMs: 10_000 }, log: { level: "silent" } } as never));
+    try {
+      const asked = visits(12, T0 + 90_000);
+      const answers = await Promise.all(
+        asked.map(async (e) => (await (await fetch(new URL("/api/decide", web.url!), { method: "POST", body: JSON.stringify(e) })).json()) as DecideAnswer),
+      );
+      const stored = await decisionsByEvent();
+      for (const [i, a] of answers.entries()) {
+        expect(a.decision, asked[i]!.id).not.toBeNull();
+        expect(stored.get(asked[i]!.id)).toEqual([a.decision]);
+      }
+      expect(new Set(asked.map((e) => partitionOf((e as { customerId: string }).customerId, PARTITIONS))).size).toBeGreaterThan(1);
+    } finally {
+      await web.stop();
+    }
   });
 
   it("loses nothing when a NATS node is killed mid-run", async () => {
