@@ -20,6 +20,7 @@ import { BenchContext } from "./context.ts";
 import { benchThroughput } from "./throughput.bench.ts";
 import { benchLatency } from "./latency.bench.ts";
 import { benchFanout } from "./fanout.bench.ts";
+import { benchDecideApi } from "./decide-api.bench.ts";
 import { benchMemory } from "./memory.bench.ts";
 import type { MemoryPoint } from "./memory-child.ts";
 import { benchRecovery } from "./recovery.bench.ts";
@@ -126,6 +127,33 @@ const SECTIONS: Record<string, Section> = {
         sentMbPerSec: round(r.sentMbPerSec, 1),
       };
       return { results: { fanout }, table: Object.entries(fanout).map(([figure, value]) => ({ figure, value: typeof value === "object" ? JSON.stringify(value) : value })) };
+    },
+  },
+  decideApi: {
+    describe: "POST /api/decide on the server (own process) at 100 and 1,000 requests/s with 5,000 events/s of background, then 5× the highest rate: answers, shed share, the background's own decision latency",
+    run: async (ctx) => {
+      const r = await benchDecideApi(ctx);
+      const normal = r.phases.slice(0, -1);
+      return {
+        results: {
+          decideApiMs: Object.fromEntries(normal.map((p) => [String(p.offeredPerSec), { p50: p.latencyMs.p50, p99: p.latencyMs.p99 }])),
+          decideApiShedShare: round(r.shedShare, 3),
+          decideApiDetail: r.phases,
+        },
+        table: r.phases.map((p) => ({
+          "offered/s": p.offeredPerSec,
+          sent: p.sent,
+          decided: p.decided,
+          "no decision": p.noDecision,
+          timeouts: p.timeouts,
+          shed: p.shed,
+          errors: p.errors,
+          "p50 ms": p.latencyMs.p50,
+          "p99 ms": p.latencyMs.p99,
+          "503 p99 ms": p.shedLatencyMs?.p99 ?? "-",
+          "background p99 ms": p.backgroundP99Ms,
+        })),
+      };
     },
   },
   memory: {
@@ -241,6 +269,7 @@ function targets(r: Record<string, unknown>): Record<string, unknown>[] {
     ["checkpointPauseMsByCustomers.1000000", (r.checkpointPauseMsByCustomers as Record<string, number> | undefined)?.["1000000"], "≤ 5 ms", (x) => x <= 5],
     ["restartSecondsByCustomers.1000000", (r.restartSecondsByCustomers as Record<string, number> | undefined)?.["1000000"], "≤ 10 s (kill -9 to deciding)", (x) => x <= 10],
     ["decideMicrosByArms.50", dec?.["50"], "≤ 10 µs (issue #16)", (x) => x <= 10],
+    ["decideApiMs.1000.p99", (r.decideApiMs as Record<string, { p99: number }> | undefined)?.["1000"]?.p99, "≤ 10 ms with 5,000 events/s of background (issue 22)", (x) => x <= 10],
   ];
   return rows.map(([figure, value, target, ok]) => ({ figure, value: value ?? "not run", target, met: value === undefined ? "-" : ok(value) ? "yes" : "NO" }));
 }
