@@ -27,8 +27,24 @@ export const ClickEvent = Type.Object(
   { type: Type.Literal("click"), ...customerBase, productId: Type.Optional(ProductId), category: Type.Optional(Category) },
   { additionalProperties: false },
 );
+/**
+ * A product added to the cart, or (action "remove") taken out of it: a shop's tracking has both
+ * (Segment's Product Added / Product Removed, issue 22). Absent `action` is an add, as before.
+ */
 export const CartEvent = Type.Object(
-  { type: Type.Literal("cart"), ...customerBase, productId: ProductId, category: Type.Optional(Category), quantity: Qty, priceCents: Cents },
+  {
+    type: Type.Literal("cart"),
+    ...customerBase,
+    productId: ProductId,
+    category: Type.Optional(Category),
+    quantity: Qty,
+    priceCents: Cents,
+    action: Type.Optional(
+      Type.Union([Type.Literal("add"), Type.Literal("remove")], {
+        description: "add (the default) or remove: a removal takes the newest open cart line of the same value (price × quantity) out of the cart; it is never a decision point",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const PurchaseItem = Type.Object(
