@@ -25,7 +25,7 @@ export { decodeEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecisi
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT, PS_ERR_SEGMENT } from "./errors.ts";
 export type { DeadLetterReason, SegmentRejectReason } from "./errors.ts";
-export { mapSegment, mapSegmentCall, isSegmentBatch, tallySegment, emptySegmentTally, dollarsToCents, parseIsoTime, SEGMENT_IGNORED_KINDS, SEGMENT_MAPPED_EVENTS } from "./segment.ts";
+export { mapSegment, mapSegmentCall, isSegmentBatch, tallySegment, emptySegmentTally, addSegmentTally, dollarsToCents, parseIsoTime, SEGMENT_IGNORED_KINDS, SEGMENT_MAPPED_EVENTS } from "./segment.ts";
 export type { SegmentResult, SegmentOptions, SegmentIgnoredKind, SegmentTally } from "./segment.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";

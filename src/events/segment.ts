@@ -408,3 +408,12 @@ export function tallySegment(results: readonly SegmentResult[], into: SegmentTal
   }
   return into;
 }
+
+/** Adds tally `t` to `into` and returns `into`. */
+export function addSegmentTally(into: SegmentTally, t: SegmentTally): SegmentTally {
+  into.mapped += t.mapped;
+  for (const [k, n] of Object.entries(t.ignored)) into.ignored[k] = (into.ignored[k] ?? 0) + n;
+  for (const [k, n] of Object.entries(t.rejected)) into.rejected[k] = (into.rejected[k] ?? 0) + n;
+  for (const [k, n] of Object.entries(t.dropped)) into.dropped[k] = (into.dropped[k] ?? 0) + n;
+  return into;
+}
