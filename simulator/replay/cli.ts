@@ -169,6 +169,11 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
     say(`${report.malformed} malformed rows were not published; the first ${report.malformedExamples.length}:`);
     for (const e of report.malformedExamples) say(`  line ${e.line}: ${e.reason}\n    ${e.text}`);
   }
+  if (report.rejectedExamples.length > 0) {
+    const n = Object.values(report.calls?.rejected ?? {}).reduce((a, b) => a + b, 0);
+    say(`${n} calls were rejected (not published); the first ${report.rejectedExamples.length}:`);
+    for (const e of report.rejectedExamples) say(`  line ${e.line}: ${e.reason}: ${e.text}`);
+  }
   if (report.late > 0) say(`${report.late} events were older than ones already published (out of time order by more than --buffer ${a.bufferEvents}); they were published anyway`);
   if (report.failed > 0) say(`${report.failed} events could not be published after retries: ${report.lastError ?? "unknown error"}`);
   io.stdout.write(`${summaryLine(report)}\n`);

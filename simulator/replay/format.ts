@@ -1,6 +1,7 @@
-// What a replay format is: one module per log format maps the rows of its CSV to events of our
-// contract (src/events). Adding a format = one module exporting a ReplayFormat, listed in formats.ts.
-import { fnv1a32, type ShopEvent } from "../../src/events/index.ts";
+// What a replay format is: one module per log format maps the rows of its CSV (or the lines of its
+// JSON-lines file) to events of our contract (src/events). Adding a format = one module exporting a
+// ReplayFormat, listed in formats.ts.
+import { fnv1a32, type SegmentTally, type ShopEvent } from "../../src/events/index.ts";
 
 /** One data row of a CSV log as csv-parse gave it. */
 export interface CsvRow {
@@ -13,8 +14,15 @@ export interface CsvRow {
   raw: string;
 }
 
+/** A row that holds calls of a tracking API (a Segment batch): what became of each, beyond its events. */
+export interface RowCalls {
+  tally: SegmentTally;
+  /** The rejected calls' reasons and details, for the report's examples. */
+  rejections: { reason: string; detail: string }[];
+}
+
 export type RowResult =
-  | { kind: "events"; events: ShopEvent[] }
+  | { kind: "events"; events: ShopEvent[]; calls?: RowCalls }
   /** A valid row the contract has no event for (e.g. a logout): counted and reported, not published. */
   | { kind: "skipped"; reason: string }
   /** A row that cannot be mapped faithfully: counted and reported with an example, not published. */
@@ -23,13 +31,17 @@ export type RowResult =
 export interface FormatOptions {
   /** Where the log's clock starts, for formats whose rows carry no time (ms since the epoch). */
   startMs: number;
+  /** The largest event the processor accepts (processor.maxEventBytes), for formats that check their events themselves. */
+  maxEventBytes?: number;
 }
 
 export interface ReplayFormat {
   readonly name: string;
   /** One line for --help. */
   readonly summary: string;
-  /** The header the file must start with, in order. */
+  /** How the file is read: a CSV with a header (the default), or JSON lines (one row a line, no header). */
+  readonly input?: "csv" | "jsonl";
+  /** The header the file must start with, in order (CSV only). */
   readonly columns: readonly string[];
   /** The log clock's start when --start is not given (only formats without timestamps use it). */
   readonly defaultStartMs: number;

@@ -1,6 +1,9 @@
 export { replayCli, parseReplayArgs, USAGE } from "./cli.ts";
 export type { CliIo, ReplayArgs } from "./cli.ts";
 export { replayFile, summaryLine, DEFAULT_BUFFER_EVENTS } from "./replay.ts";
+export { segment } from "./segment.ts";
+export { readJsonLines } from "./jsonl.ts";
+export type { RowCalls } from "./format.ts";
 export type { ReplayOptions, ReplayReport, MalformedExample } from "./replay.ts";
 export { FORMATS, formatNamed } from "./formats.ts";
 export { seedClickstream } from "./seed-clickstream.ts";

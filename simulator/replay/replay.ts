@@ -2,8 +2,9 @@
 // check every event against the contract, put them back in event-time order (reorder.ts), pace them
 // (pacer.ts) and publish them (sink.ts). Nothing vanishes unseen: every row is published, skipped
 // with a reason (no event type for it) or counted as malformed with an example kept.
-import { decodeEvent, encodeEvent, type EventType, type ShopEvent, type Subjects } from "../../src/events/index.ts";
+import { decodeEvent, emptySegmentTally, encodeEvent, addSegmentTally, type EventType, type SegmentTally, type ShopEvent, type Subjects } from "../../src/events/index.ts";
 import { countLines, readCsv } from "./csv.ts";
+import { readJsonLines } from "./jsonl.ts";
 import type { ReplayFormat } from "./format.ts";
 import { Pacer, realClock, type Clock, type ReplaySpeed } from "./pacer.ts";
 import { noProgress, type ProgressReporter } from "./progress.ts";
@@ -52,6 +53,12 @@ export interface ReplayReport {
   byType: Partial<Record<EventType, number>>;
   malformed: number;
   malformedExamples: MalformedExample[];
+  /**
+   * For formats of tracking calls (segment): the calls read, mapped, ignored by kind and rejected by
+   * reason, and the fields the contract could not hold, by name (once per mapped call).
+   */
+  calls?: SegmentTally;
+  rejectedExamples: MalformedExample[];
   skipped: number;
   skippedReasons: Record<string, number>;
   /** Events that arrived older than one already published (the buffer was too small for the disorder). */
@@ -81,7 +88,8 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
   const maxExamples = o.maxExamples ?? 5;
   const pacer = new Pacer(o.speed ?? "max", clock);
   const buffer = new ReorderBuffer<Pending>(o.bufferEvents ?? DEFAULT_BUFFER_EVENTS);
-  const mapRow = o.format.createMapper({ startMs: o.startMs ?? o.format.defaultStartMs });
+  const mapRow = o.format.createMapper({ startMs: o.startMs ?? o.format.defaultStartMs, maxEventBytes: o.maxEventBytes });
+  const jsonl = o.format.input === "jsonl";
   const r: ReplayReport = {
     format: o.format.name,
     file: o.file,
@@ -92,6 +100,7 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
     byType: {},
     malformed: 0,
     malformedExamples: [],
+    rejectedExamples: [],
     skipped: 0,
     skippedReasons: {},
     late: 0,
@@ -122,9 +131,10 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
     if ((sent & 255) === 0) show();
   };
 
-  progress.start(Math.max(0, (await countLines(o.file)) - 1));
+  // A CSV's first line is its header; JSON lines have none.
+  progress.start(Math.max(0, (await countLines(o.file)) - (jsonl ? 0 : 1)));
   try {
-    for await (const item of readCsv(o.file, o.format)) {
+    for await (const item of jsonl ? readJsonLines(o.file) : readCsv(o.file, o.format)) {
       if (o.signal?.aborted) {
         r.aborted = true;
         break;
@@ -149,6 +159,11 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
       if (typeof checked === "string") {
         malformed(item.row.line, checked, item.row.raw);
         continue;
+      }
+      if (res.calls) {
+        addSegmentTally((r.calls ??= emptySegmentTally()), res.calls.tally);
+        for (const x of res.calls.rejections)
+          if (r.rejectedExamples.length < maxExamples) r.rejectedExamples.push({ line: item.row.line, reason: x.reason, text: x.detail.slice(0, 200) });
       }
       if (checked.length === 0) {
         rowsDone++;
@@ -198,6 +213,7 @@ export function summaryLine(r: ReplayReport): string {
     .join("; ");
   const parts = [
     `replay ${r.format}${r.aborted ? " (interrupted)" : ""}: ${r.rows} rows`,
+    ...(r.calls ? [callsPart(r.calls)] : []),
     `published ${r.published} events${types ? ` (${types})` : ""}`,
     `${r.duplicates} already in the stream`,
     `malformed ${r.malformed} rows`,
@@ -207,4 +223,22 @@ export function summaryLine(r: ReplayReport): string {
     `in ${(r.elapsedMs / 1000).toFixed(1)} s`,
   ];
   return parts.join(", ");
+}
+
+/** "calls: 9 mapped, 3 ignored (identify 2, track 1), 1 rejected (missing-message-id 1), dropped fields (properties.name 5, …)". */
+function callsPart(t: SegmentTally): string {
+  const list = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ");
+  const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+  const ignored = sum(t.ignored);
+  const rejected = sum(t.rejected);
+  return [
+    `calls: ${t.mapped} mapped`,
+    `${ignored} ignored${ignored ? ` (${list(t.ignored)})` : ""}`,
+    `${rejected} rejected${rejected ? ` (${list(t.rejected)})` : ""}`,
+    `dropped fields${Object.keys(t.dropped).length ? ` (${list(t.dropped)})` : " none"}`,
+  ].join(", ");
 }

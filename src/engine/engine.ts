@@ -208,7 +208,7 @@ function observeCustomer(e: Engine, c: CustomerState, ev: CustomerEvent): void {
       observe(c, { ts: ev.ts, type: ev.type, category: ev.category ?? (ev.productId ? e.ledger.products.get(ev.productId)?.category : undefined) }, k);
       break;
     case "cart":
-      observe(c, { ts: ev.ts, type: "cart", priceCents: ev.priceCents, quantity: ev.quantity }, k);
+      observe(c, { ts: ev.ts, type: "cart", priceCents: ev.priceCents, quantity: ev.quantity, action: ev.action }, k);
       break;
     case "purchase":
       observe(c, { ts: ev.ts, type: "purchase", promoted: ev.promotionId !== undefined }, k);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { rngFromKey } from "../random/index.ts";
 import type { Decision, ShopEvent } from "../events/index.ts";
 import { MIN, T0, engineConfig, promo } from "../../test/support/engine.ts";
-import { createEngine, step, type Engine, type EngineConfig } from "./index.ts";
+import { createEngine, customerFeatures, step, type Engine, type EngineConfig } from "./index.ts";
 
 const decided = (e: Engine, x: ShopEvent): Decision | undefined => {
   for (const f of step(e, x, rngFromKey(e.cfg.seed, x.id))) if (f.kind === "decision") return f.decision;
@@ -104,5 +104,21 @@ describe("decision points", () => {
     expect(decided(on, { type: "visit", id: "y1", ts: T0, customerId: "c", channel: "web" })).toMatchObject({ point: "visit" });
     expect(decided(on, { type: "cart", id: "y2", ts: T0 + 1, customerId: "c", productId: "a", quantity: 1, priceCents: 2_000 })).toMatchObject({ point: "cart", productId: "a" });
     expect(decided(on, view("c", T0 + 2, "b"))).toBeUndefined();
+  });
+
+  it("never decides at a cart removal, which neither uses up the product's decision nor counts as a cart add", () => {
+    const e = engine({ decisionPoints: { cart: true, productView: { enabled: false, minViews: 1, maxPerVisit: 1 } } });
+    const cart = (id: string, ts: number, action?: "add" | "remove"): ShopEvent => ({
+      type: "cart", id, ts, customerId: "c", sessionId: "s1", productId: "a", quantity: 2, priceCents: 2_000, ...(action ? { action } : {}),
+    });
+    expect(decided(e, cart("r1", T0, "remove"))).toBeUndefined();
+    // The add after it is still the product's first cart decision in the visit.
+    expect(decided(e, cart("a1", T0 + 1_000, "add"))).toMatchObject({ point: "cart", productId: "a" });
+    expect(decided(e, cart("r2", T0 + 2_000, "remove"))).toBeUndefined();
+    // What the engine observed: one add (its line taken out again by the second removal; the first
+    // came before any add and took nothing).
+    const f = customerFeatures(e, "c", T0 + 3_000);
+    expect(f.carts5m).toBe(1);
+    expect(f.cartValueCents).toBe(0);
   });
 });

@@ -2,8 +2,8 @@
 //   visit         a shopper arrives (config decisionPoints.visit): a banner, no product known;
 //   product-view  a shopper looks at a product: the first view (or the minViews-th without a purchase)
 //                 of a product in the visit, at most maxPerVisit per visit and one per product;
-//   cart          a product is added to the cart (decisionPoints.cart), or a send for a cart left
-//                 behind that carries the cart's lines (decided for its most valuable product);
+//   cart          a product is added to the cart (decisionPoints.cart; a removal never is), or a send
+//                 for a cart left behind that carries the cart's lines (decided for its most valuable product);
 //   send          a scheduled email/sms/push with no product (a lapsed customer).
 // A visit is the events of one session id, or (without one) the events until a gap of visitGapSec;
 // a customer's few most recent visits are remembered, so two open at once (their events interleaved)
@@ -51,7 +51,9 @@ export function decisionPointOf(c: CustomerState, ev: CustomerEvent, ledger: Led
       return { point: "product-view", product };
     }
     case "cart": {
-      if (!dp.cart || visit.decided.includes(ev.productId)) return undefined;
+      // Taking a product out of the cart is no moment to offer one (and must not use up the visit's
+      // decision for that product).
+      if (ev.action === "remove" || !dp.cart || visit.decided.includes(ev.productId)) return undefined;
       const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
       if (!product) return undefined;
       visit.decided.push(ev.productId);

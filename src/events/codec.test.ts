@@ -10,6 +10,7 @@ describe("decodeEvent", () => {
     { type: "send", id: "e2", ts, customerId: "c1", channel: "email", reason: "cart-abandoned" },
     { type: "view", id: "e3", ts, customerId: "c1", productId: "sku-001", category: "toys" },
     { type: "cart", id: "e4", ts, customerId: "c1", productId: "sku-001", quantity: 2, priceCents: 1999 },
+    { type: "cart", id: "e4r", ts, customerId: "c1", productId: "sku-001", quantity: 1, priceCents: 1999, action: "remove" },
     { type: "purchase", id: "e5", ts, customerId: "c1", totalCents: 3998, items: [{ productId: "sku-001", quantity: 2, priceCents: 1999 }] },
     { type: "inventory", id: "e6", ts, productId: "sku-001", category: "toys", stock: 10, priceCents: 1999, costCents: 1200 },
   ];
@@ -27,6 +28,7 @@ describe("decodeEvent", () => {
     ["wrong type of ts", enc({ type: "visit", id: "x", ts: "yesterday", customerId: "c", channel: "web" }), PS_ERR_EVENT.Invalid],
     ["negative quantity", enc({ type: "cart", id: "x", ts, customerId: "c", productId: "p", quantity: -1, priceCents: 5 }), PS_ERR_EVENT.Invalid],
     ["negative price", enc({ type: "cart", id: "x", ts, customerId: "c", productId: "p", quantity: 1, priceCents: -5 }), PS_ERR_EVENT.Invalid],
+    ["a cart action other than add or remove", enc({ type: "cart", id: "x", ts, customerId: "c", productId: "p", quantity: 1, priceCents: 5, action: "rm" }), PS_ERR_EVENT.Invalid],
     ["far-past timestamp", enc({ type: "visit", id: "x", ts: 1000, customerId: "c", channel: "web" }), PS_ERR_EVENT.Invalid],
     ["unknown field", enc({ type: "visit", id: "x", ts, customerId: "c", channel: "web", extra: 1 }), PS_ERR_EVENT.Invalid],
     ["oversized", enc({ type: "visit", id: "x", ts, customerId: "c".repeat(100), channel: "web" }), PS_ERR_EVENT.Oversized],

@@ -23,10 +23,12 @@ export {
 export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint, OutcomeRecord } from "./schema.ts";
 export { decodeEvent, checkEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision, encodeOutcome, isValidOutcome } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
-export { PS_ERR_EVENT } from "./errors.ts";
+export { PS_ERR_EVENT, PS_ERR_SEGMENT } from "./errors.ts";
+export type { DeadLetterReason, SegmentRejectReason } from "./errors.ts";
 export { NO_DECISION, answerKey, eventIdOfAnswerKey, answerPublish } from "./answer.ts";
 export type { DecideAnswer } from "./answer.ts";
-export type { DeadLetterReason } from "./errors.ts";
+export { mapSegment, mapSegmentCall, isSegmentBatch, tallySegment, emptySegmentTally, addSegmentTally, dollarsToCents, parseIsoTime, SEGMENT_IGNORED_KINDS, SEGMENT_MAPPED_EVENTS } from "./segment.ts";
+export type { SegmentResult, SegmentOptions, SegmentIgnoredKind, SegmentTally } from "./segment.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken } from "./subjects.ts";
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";
 export type { OfferTerms, ProductTerms } from "./offer.ts";

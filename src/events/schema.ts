@@ -3,9 +3,15 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { PromotionSchema } from "./promotion.ts";
 
-const Id = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:@-]+$", description: "unique id" });
-const CustomerId = Type.String({ minLength: 1, maxLength: 128, description: "the shopper's id" });
-const ProductId = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "sku" });
+/** The id patterns, exported for mappers that must say which id of their input is refused (segment.ts). */
+export const ID_PATTERN = "^[A-Za-z0-9._:@-]+$";
+export const ID_MAX_LENGTH = 128;
+export const PRODUCT_ID_PATTERN = "^[A-Za-z0-9._-]+$";
+export const PRODUCT_ID_MAX_LENGTH = 64;
+export const CUSTOMER_ID_MAX_LENGTH = 128;
+const Id = Type.String({ minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_PATTERN, description: "unique id" });
+const CustomerId = Type.String({ minLength: 1, maxLength: CUSTOMER_ID_MAX_LENGTH, description: "the shopper's id" });
+const ProductId = Type.String({ minLength: 1, maxLength: PRODUCT_ID_MAX_LENGTH, pattern: PRODUCT_ID_PATTERN, description: "sku" });
 const Category = Type.String({ minLength: 1, maxLength: 64 });
 /** Milliseconds since the epoch, event time, between 2000-01-01 and 2100-01-01. */
 const Ts = Type.Integer({ minimum: 946_684_800_000, maximum: 4_102_444_800_000, description: "event time, ms since epoch" });
@@ -34,8 +40,25 @@ export const ClickEvent = Type.Object(
   { type: Type.Literal("click"), ...customerBase, productId: Type.Optional(ProductId), category: Type.Optional(Category) },
   { additionalProperties: false },
 );
+/**
+ * A product added to the cart, or (action "remove") taken out of it: a shop's tracking has both
+ * (Segment's Product Added / Product Removed, issue 22). Absent `action` is an add, as before.
+ */
 export const CartEvent = Type.Object(
-  { type: Type.Literal("cart"), ...customerBase, productId: ProductId, category: Type.Optional(Category), quantity: Qty, priceCents: Cents, ...decidable },
+  {
+    type: Type.Literal("cart"),
+    ...customerBase,
+    productId: ProductId,
+    category: Type.Optional(Category),
+    quantity: Qty,
+    priceCents: Cents,
+    action: Type.Optional(
+      Type.Union([Type.Literal("add"), Type.Literal("remove")], {
+        description: "add (the default) or remove: a removal takes the newest open cart line of the same value (price × quantity) out of the cart; it is never a decision point",
+      }),
+    ),
+    ...decidable,
+  },
   { additionalProperties: false },
 );
 export const PurchaseItem = Type.Object(

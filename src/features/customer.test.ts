@@ -32,6 +32,34 @@ describe("featuresOf", () => {
     expect(featuresOf(c, T + 6 * MIN).cartValueCents).toBe(0);
   });
 
+  it("takes a removed line out of the open cart: the newest of that value at or before the removal, not counted as an add", () => {
+    const c = new CustomerState();
+    observe(c, { type: "cart", ts: T, priceCents: 1000, quantity: 2 }, 4); // 2000
+    observe(c, { type: "cart", ts: T + MIN, priceCents: 500 }, 4); // 500
+    observe(c, { type: "cart", ts: T + 2 * MIN, priceCents: 2000, quantity: 1 }, 4); // 2000, the newest of that value
+    observe(c, { type: "cart", ts: T + 3 * MIN, priceCents: 1000, quantity: 2, action: "remove" }, 4);
+    expect(c.cartLines).toEqual([{ ts: T, cents: 2000 }, { ts: T + MIN, cents: 500 }]);
+    expect(featuresOf(c, T + 4 * MIN).cartValueCents).toBe(2500);
+    // Adds only in the windows; the removal is still the customer's latest activity.
+    expect(featuresOf(c, T + 4 * MIN).carts5m).toBe(3);
+    expect(c.lastEventMs).toBe(T + 3 * MIN);
+    // A removal dated before the only line of its value (out of order) takes nothing: lines at or before it only.
+    observe(c, { type: "cart", ts: T + 30_000, priceCents: 500, action: "remove" }, 4);
+    expect(featuresOf(c, T + 4 * MIN).cartValueCents).toBe(2500);
+    // One of a value no line has takes nothing either.
+    observe(c, { type: "cart", ts: T + 5 * MIN, priceCents: 999, action: "remove" }, 4);
+    expect(featuresOf(c, T + 5 * MIN).cartValueCents).toBe(2500);
+    // An explicit add is an add.
+    observe(c, { type: "cart", ts: T + 6 * MIN, priceCents: 500, action: "add" }, 4);
+    observe(c, { type: "cart", ts: T + 7 * MIN, priceCents: 500, action: "remove" }, 4);
+    expect(c.cartLines).toEqual([{ ts: T, cents: 2000 }, { ts: T + MIN, cents: 500 }]);
+    // After a purchase emptied the cart there is nothing to take out.
+    observe(c, { type: "purchase", ts: T + 8 * MIN }, 4);
+    observe(c, { type: "cart", ts: T + 9 * MIN, priceCents: 1000, quantity: 2, action: "remove" }, 4);
+    expect(featuresOf(c, T + 9 * MIN).cartValueCents).toBe(0);
+    expect(featuresOf(c, T + 9 * MIN).carts5m).toBe(1);
+  });
+
   it("keeps the cart's value when it merges old lines past the bound", () => {
     const c = new CustomerState();
     for (let i = 0; i < 100; i++) observe(c, { type: "cart", ts: T + i * 1000, priceCents: 100 }, 4);

@@ -145,6 +145,8 @@ export interface ObservedEvent {
   priceCents?: number | undefined;
   quantity?: number | undefined;
   promoted?: boolean;
+  /** A cart event's action: "remove" takes a line out of the open cart (absent: an add). */
+  action?: "add" | "remove" | undefined;
 }
 
 /** Folds one event into a customer's state. Events may come in any order (event time decides). */
@@ -152,6 +154,11 @@ export function observe(c: CustomerState, e: ObservedEvent, topK: number): void 
   if (c.firstSeenMs === 0 || e.ts < c.firstSeenMs) c.firstSeenMs = e.ts;
   if (e.ts > c.lastEventMs) c.lastEventMs = e.ts;
   if (e.type === "visit" || e.type === "send") return;
+  if (e.type === "cart" && e.action === "remove") {
+    // A removal is no cart add: the cart windows ("carts in the last hour") count adds only.
+    removeCartLine(c, e.ts, (e.priceCents ?? 0) * (e.quantity ?? 1));
+    return;
+  }
   c.windows.add(e.type, e.ts);
   if (e.type === "view" && e.category) bumpCategory(c, e.category, topK);
   if (e.type === "cart") addCartLine(c, e.ts, (e.priceCents ?? 0) * (e.quantity ?? 1));
@@ -177,6 +184,24 @@ function addCartLine(c: CustomerState, ts: number, cents: number): void {
   if (lines.length > MAX_CART_LINES) {
     const [a, b] = lines.splice(0, 2) as [{ ts: number; cents: number }, { ts: number; cents: number }];
     lines.unshift({ ts: b.ts, cents: a.cents + b.cents });
+  }
+}
+
+/**
+ * Takes the newest open line of that value added at or before `ts` out of the cart, if there is one.
+ * Lines carry no product, so the value (price × quantity) is what identifies the line; a removal
+ * with no such line (its add not seen, bought already, merged past the bound, or arriving before its
+ * add in event time) changes nothing rather than taking some other line out.
+ */
+function removeCartLine(c: CustomerState, ts: number, cents: number): void {
+  const lines = c.cartLines;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (l.ts <= ts && l.cents === cents) {
+      lines.splice(i, 1);
+      c.cartValueCents -= cents;
+      return;
+    }
   }
 }
 

@@ -13,7 +13,7 @@ const MIN = 60_000;
 const H = 60 * MIN;
 
 const actOver = (maxId: number) => fc.oneof(
-  { weight: 6, arbitrary: fc.record({ k: fc.constant("event" as const), id: fc.integer({ min: 0, max: maxId }), type: fc.constantFrom("view", "click", "cart", "purchase"), cat: fc.constantFrom("toys", "books", "home", "ga", "x") }) },
+  { weight: 6, arbitrary: fc.record({ k: fc.constant("event" as const), id: fc.integer({ min: 0, max: maxId }), type: fc.constantFrom("view", "click", "cart", "purchase"), cat: fc.constantFrom("toys", "books", "home", "ga", "x"), action: fc.constantFrom("add" as const, "remove" as const) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("offer" as const), id: fc.integer({ min: 0, max: maxId }), channel: fc.constantFrom("web", "email", "sms", "push") }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("outcome" as const), id: fc.integer({ min: 0, max: maxId }), converted: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("get" as const), id: fc.integer({ min: 0, max: maxId }) }) },
@@ -31,7 +31,7 @@ function run(s: FeatureStore | ObjectFeatureStore, a: Act, clock: { now: number 
   switch (a.k) {
     case "event": {
       const c = s.getOrCreate(id);
-      observe(c, { type: a.type, ts: clock.now, category: a.cat, priceCents: 1000, quantity: 1 }, 3);
+      observe(c, { type: a.type, ts: clock.now, category: a.cat, priceCents: 1000, quantity: 1, ...(a.type === "cart" ? { action: a.action } : {}) }, 3);
       return customerToJSON(c);
     }
     case "offer": {

@@ -51,6 +51,20 @@ export function createMetrics() {
     }),
     redelivered: new Counter({ name: "ps_redelivered_total", help: "Events delivered again after the processor had handled them (skipped)", registers: r }),
     replaySuppressed: new Counter({ name: "ps_replay_suppressed_total", help: "Publishes skipped while replaying events already handled before a restart", registers: r }),
+    // POST /api/track (src/server/track.ts: TrackResult.ignored and .dropped are what to add). Labels
+    // stay bounded: kinds are Segment's methods, and fields the spec does not name are counted as `*`.
+    trackIgnored: new Counter({
+      name: "ps_track_ignored_total",
+      help: "Segment calls to /api/track counted and ignored, by kind (identify, page, screen, group, alias; track: a track event not mapped)",
+      labelNames: ["kind"] as const,
+      registers: r,
+    }),
+    trackDroppedFields: new Counter({
+      name: "ps_track_dropped_fields_total",
+      help: "Fields of mapped Segment calls the event contract cannot hold, by field (once per call; custom fields as properties.*)",
+      labelNames: ["field"] as const,
+      registers: r,
+    }),
     wsClients: new Gauge({ name: "ps_ws_clients", help: "Open WebSocket clients", registers: r }),
     wsDroppedFrames: new Counter({ name: "ps_ws_dropped_frames_total", help: "WebSocket frames skipped for slow clients", registers: r }),
     wsDroppedClients: new Counter({ name: "ps_ws_dropped_clients_total", help: "Slow WebSocket clients disconnected", registers: r }),

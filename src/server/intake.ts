@@ -57,6 +57,11 @@ export class EventIntake {
     return Promise.all(pending);
   }
 
+  /** Dead-letters something refused before it became an event (a tracking call that cannot map), with its reason. */
+  async refuse(item: unknown, id: string | null, reason: string, detail: string): Promise<IntakeResult> {
+    return this.reject(item, id, reason as DeadLetterReason, detail);
+  }
+
   private async reject(item: unknown, id: string | null, reason: DeadLetterReason, detail: string): Promise<IntakeResult> {
     let data: Uint8Array;
     try {

@@ -14,6 +14,7 @@ import type { Metrics } from "../metrics/index.ts";
 import { bundleDashboard, type Bundle } from "./bundle.ts";
 import { DecideService, type DecideResult } from "./decide.ts";
 import { EventIntake, type IntakeResult } from "./intake.ts";
+import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
@@ -183,6 +184,32 @@ export class DashboardServer {
     res.end(s);
   }
 
+  /**
+   * POST /api/track: the shop's Segment calls mapped to events (src/events/segment.ts) and published
+   * like POST /api/events'. Each call's answer: mapped (with what became of its event: accepted,
+   * duplicate, rejected), ignored (by kind) or rejected (with its reason, dead-lettered too).
+   */
+  private async track(body: unknown): Promise<[number, unknown]> {
+    const t = trackBody(body, Math.round(this.hub.shopNowMs()), { maxEventBytes: this.cfg.processor.maxEventBytes, maxCalls: this.cfg.server.maxBatch });
+    if (!t.ok) return [400, { error: t.error }];
+    for (const [kind, n] of Object.entries(t.ignored)) this.metrics.trackIgnored.inc({ kind }, n);
+    for (const [field, n] of Object.entries(t.dropped)) this.metrics.trackDroppedFields.inc({ field }, n);
+    const stored = await this.intake.submit(t.events);
+    const calls = Array.isArray((body as { batch?: unknown }).batch) ? ((body as { batch: unknown[] }).batch) : [body];
+    const results = await Promise.all(
+      t.results.map(async (r) => {
+        if (r.status === "mapped") {
+          const s = stored[r.eventIndex]!;
+          return { ...r, stored: s.status, ...(s.status === "rejected" ? { reason: s.reason, detail: s.detail } : {}) };
+        }
+        if (r.status === "rejected") await this.intake.refuse(calls[r.index], r.messageId ?? null, r.reason, r.detail);
+        return r;
+      }),
+    );
+    const n = (s: string) => stored.filter((x) => x.status === s).length;
+    return [200, { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected") + t.results.filter((r) => r.status === "rejected").length, ignored: t.results.filter((r) => r.status === "ignored").length, results }];
+  }
+
   private decided(res: ServerResponse, r: DecideResult): void {
     if (r.status === 503) res.setHeader("retry-after", String(r.retryAfterSec));
     this.json(res, r.status, r.body);
@@ -268,6 +295,11 @@ export class DashboardServer {
       if (!Array.isArray(body.value)) return this.json(res, 400, { error: "body must be a JSON array of events (one event: [ {…} ])" });
       if (body.value.length > this.cfg.server.maxBatch) return this.json(res, 400, { error: `at most ${this.cfg.server.maxBatch} events per request (server.maxBatch); send the rest in another` });
       return this.json(res, 200, summarize(await this.intake.submit(body.value)));
+    }
+    if (req.method === "POST" && path === "/api/track") {
+      const body = await this.jsonBody(req, res, this.cfg.server.maxBatchBytes, 'one Segment call ({"type":"track","event":"Product Viewed",…}) or a batch ({"batch":[…]})');
+      if (body === undefined) return;
+      return this.json(res, ...(await this.track(body.value)));
     }
     if (req.method === "POST" && path === "/api/sim") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'JSON like {"cmd":"speed","value":10}');

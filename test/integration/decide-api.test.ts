@@ -178,3 +178,35 @@ describe("POST /api/events", { timeout: 60_000 }, () => {
     expect((await readStream(nc!, "EVENTS")).length).toBe(2);
   });
 });
+
+describe("POST /api/track", { timeout: 60_000 }, () => {
+  it("maps the shop's Segment calls to events, publishes them, counts what it ignored and dropped, and dead-letters what it refused", async () => {
+    const { url } = await start({}, false);
+    // Product Viewed's example properties from the Segment e-commerce spec v2
+    // (https://segment.com/docs/connections/spec/ecommerce/v2/#product-viewed), in an HTTP API batch.
+    const viewed = {
+      type: "track",
+      event: "Product Viewed",
+      messageId: "seg-1",
+      userId: "user-7",
+      timestamp: new Date().toISOString(),
+      properties: { product_id: "507f1f77bcf86cd799439011", sku: "G-32", category: "Games", name: "Monopoly: 3rd Edition", brand: "Hasbro", variant: "200 pieces", price: 18.99, quantity: 1, coupon: "MAYDEALS", currency: "usd", position: 3, value: 18.99, url: "https://www.example.com/product/path", image_url: "https://www.example.com/product/path.jpg" },
+    };
+    const batch = { batch: [viewed, { type: "identify", userId: "user-7", messageId: "seg-2" }, { type: "track", event: "Product Added", userId: "user-7", properties: { product_id: "x", price: 1 } }] };
+    const r = await post(url, "/api/track", batch);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ accepted: 1, duplicate: 0, rejected: 1, ignored: 1 });
+    expect(r.body.results[0]).toMatchObject({ status: "mapped", eventId: "seg-1", type: "view", stored: "accepted" });
+    expect(r.body.results[1]).toMatchObject({ status: "ignored", kind: "identify" });
+    expect(r.body.results[2]).toMatchObject({ status: "rejected" });
+    const [stored] = (await readStream(nc!, "EVENTS")).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>);
+    expect(stored).toMatchObject({ type: "view", id: "seg-1", customerId: "user-7", productId: "507f1f77bcf86cd799439011", category: "Games", priceCents: 1899 });
+    // The same call again is a duplicate, not a second event.
+    expect((await post(url, "/api/track", viewed)).body).toMatchObject({ accepted: 0, duplicate: 1 });
+    const metrics = await (await fetch(new URL("/metrics", url))).text();
+    expect(metrics).toMatch(/ps_track_ignored_total\{kind="identify"\} 1/);
+    expect(metrics).toMatch(/ps_track_dropped_fields_total\{field="properties.brand"\} 2/);
+    await waitFor("the refused call dead-lettered", async () => (await readStream(nc!, "DEADLETTER")).length === 1);
+    expect((await post(url, "/api/track", [viewed])).status).toBe(400);
+  });
+});

@@ -179,6 +179,36 @@ describe("replay of hand-made logs with known faults", () => {
     expect((await jsm.streams.info("EVENTS")).state.messages).toBe(7);
   });
 
+  it("segment: publishes a shop's Segment calls (single and batched) in time order, counts the rest, and a re-run is deduplicated", async () => {
+    // Properties from the e-commerce spec v2's Product Viewed and Product Added examples
+    // (https://segment.com/docs/connections/spec/ecommerce/v2/#product-viewed, #product-added), cut to
+    // the fields that matter here; the call around them is the HTTP API's track call.
+    const f = join(dir, "shop.jsonl");
+    const track = (event: string, messageId: string | undefined, timestamp: string, properties: object) => ({ type: "track", event, userId: "019mr8mf4r", timestamp, properties, ...(messageId ? { messageId } : {}) });
+    writeFileSync(
+      f,
+      [
+        JSON.stringify(track("Product Added", "m-2", "2026-03-02T08:01:00Z", { cart_id: "skdjsidjsdkdj29j", product_id: "507f1f77bcf86cd799439011", category: "Games", price: 18.99, quantity: 1, name: "Monopoly: 3rd Edition" })),
+        JSON.stringify({ batch: [{ type: "identify", userId: "019mr8mf4r", traits: { name: "Peter Gibbons" } }, track("Product Viewed", "m-1", "2026-03-02T08:00:00Z", { product_id: "507f1f77bcf86cd799439011", category: "Games", price: 18.99, brand: "Hasbro" }), track("Product Viewed", undefined, "2026-03-02T08:00:30Z", { sku: "G-32" })] }),
+        "not json",
+      ].join("\n") + "\n",
+    );
+    const r = await replay("segment", f);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^replay segment: 3 rows, calls: 2 mapped, 1 ignored \(identify 1\), 1 rejected \(missing-message-id 1\), dropped fields \((properties\.\w+ 1(, )?)+\), published 2 events \(view 1, cart 1\), 0 already in the stream, malformed 1 rows/);
+    expect(r.stderr).toContain("1 calls were rejected (not published)");
+    expect(r.stderr).toMatch(/line 2: missing-message-id: messageId is absent/);
+    expect(r.stderr).toMatch(/line 3: not JSON/);
+    const stored = await storedEvents();
+    expect(stored.map((x) => [x.e.id, x.e.type, x.subject])).toEqual([
+      ["m-1", "view", `events.view.${partitionOf("019mr8mf4r", PARTITIONS)}`],
+      ["m-2", "cart", `events.cart.${partitionOf("019mr8mf4r", PARTITIONS)}`],
+    ]);
+    const again = await replay("segment", f);
+    expect(again.stdout).toMatch(/published 2 events .*, 2 already in the stream/);
+    expect((await jsm.streams.info("EVENTS")).state.messages).toBe(2);
+  });
+
   it("counts events that arrive later than the reorder buffer can fix, and still publishes them", async () => {
     const r = await replay("seed-clickstream", "--buffer", "1", seedCsv);
     expect(r.code).toBe(0);
