@@ -94,8 +94,10 @@ export class Monitor {
   watch(messages: ConsumerMessages): void {
     this.consumerOk = true;
     this.consumerSeenMs = Date.now();
-    void this.watchStatus(messages).catch(() => undefined);
+    void this.watchStatus(messages, ++this.watching).catch(() => undefined);
   }
+  /** Which consumer messages are watched: a status of earlier ones (a consumer since recreated) is old news. */
+  private watching = 0;
 
   stop(): void {
     this.stopped = true;
@@ -123,8 +125,10 @@ export class Monitor {
     else this.log.error({ lost: count, from: fromSeq, to: toSeq }, "events were deleted from the stream before the processor read them");
   }
 
-  private async watchStatus(msgs: ConsumerMessages): Promise<void> {
+  private async watchStatus(msgs: ConsumerMessages, generation: number): Promise<void> {
     for await (const s of msgs.status()) {
+      // (nats.js may not end the status iterator of messages the processor stopped consuming.)
+      if (generation !== this.watching) break;
       if (s.type === "consumer_not_found" || s.type === "stream_not_found" || s.type === "consumer_deleted") {
         if (this.repositioning) continue;
         this.consumerOk = false;

@@ -42,11 +42,11 @@ async function worker(): Promise<void> {
       const r = await runCut({ cutMs: j.cutMs, deployment: j.deployment, points: Number(values.points), label });
       results.push({ ...r, run: j.run });
       console.log(
-        `${label}: decided ${r.decided}/${r.points}, lost ${r.lost}, twice ${r.twice}, deciding again ${(r.decidingAgainMs / 1000).toFixed(1)} s, /health ok after ${r.healthOkAfterMs === undefined ? "never" : `${(r.healthOkAfterMs / 1000).toFixed(1)} s`}, flaps ${r.healthFlaps}, reported lost ${r.reportedLost}`,
+        `${label}: decided ${r.decided}/${r.points}, lost ${r.lost}, twice ${r.twice}, deciding again ${(r.decidingAgainMs / 1000).toFixed(1)} s, /health ok after ${r.healthOkAfterMs === undefined ? "never" : `${(r.healthOkAfterMs / 1000).toFixed(1)} s`}, flaps ${r.healthFlaps} (${r.healthNoAnswer} unanswered), reported lost ${r.reportedLost}`,
       );
     } catch (err) {
       console.log(`${label}: FAILED ${(err as Error).message}`);
-      results.push({ deployment: j.deployment, cutMs: j.cutMs, run: j.run, points: 0, decided: 0, lost: Number.NaN, twice: Number.NaN, decidingAgainMs: Number.NaN, healthOkAfterMs: undefined, healthFlaps: 0, reportedLost: 0, notes: [], error: (err as Error).message });
+      results.push({ deployment: j.deployment, cutMs: j.cutMs, run: j.run, points: 0, decided: 0, lost: Number.NaN, twice: Number.NaN, decidingAgainMs: Number.NaN, healthOkAfterMs: undefined, healthFlaps: 0, healthNoAnswer: 0, reportedLost: 0, notes: [], error: (err as Error).message });
     }
   }
 }

@@ -44,6 +44,8 @@ export interface CutResult {
   /** /health after the heal: the first 200, and how many times it left 200 after that. */
   healthOkAfterMs: number | undefined;
   healthFlaps: number;
+  /** Polls of /health after it was back that got no answer within a second. */
+  healthNoAnswer: number;
   /** The processor said events were lost to stream limits (it must not: the stream holds them all). */
   reportedLost: number;
   /** What the processor's log says happened (reconnects, repositions). */
@@ -207,8 +209,19 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
     const afterHeal = viewIds.filter((id) => (sentAt.get(id) ?? 0) > cutDoneAt && firstSeen.has(id)).map((id) => firstSeen.get(id)!);
     const decidingAgainMs = afterHeal.length ? Math.min(...afterHeal) - healAt : Number.NaN;
     const okIdx = healthLog.findIndex((h) => h.status === 200);
+    // A flap: 200, then the processor itself answering otherwise. A poll it did not answer within a
+    // second (a busy machine) is counted apart.
     let flaps = 0;
-    for (let i = okIdx + 1; okIdx >= 0 && i < healthLog.length; i++) if (healthLog[i]!.status !== 200 && healthLog[i - 1]!.status === 200) flaps++;
+    let noAnswer = 0;
+    let last = 200;
+    for (let i = okIdx + 1; okIdx >= 0 && i < healthLog.length; i++) {
+      const st = healthLog[i]!.status;
+      if (st === 0) noAnswer++;
+      else {
+        if (st !== 200 && last === 200) flaps++;
+        last = st;
+      }
+    }
     const out = proc.output();
     const reportedLost = [...out.matchAll(/"lost":(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
     const notes = [...new Set([...out.matchAll(/"msg":"([^"]*(?:reposition|reconnect|stale|gap|lost|lease)[^"]*)"/gi)].map((m) => m[1]!))];
@@ -222,6 +235,7 @@ export async function runCut(o: CutOptions): Promise<CutResult> {
       decidingAgainMs,
       healthOkAfterMs: okIdx >= 0 ? healthLog[okIdx]!.at - healAt : undefined,
       healthFlaps: flaps,
+      healthNoAnswer: noAnswer,
       reportedLost,
       notes,
     };
