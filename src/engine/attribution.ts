@@ -133,7 +133,18 @@ export class PendingTable {
  * far more than they do, most for arms used on long-window channels). Bounds the table: past
  * maxPending the entry expiring soonest closes early, learning nothing.
  */
-export function addPending(e: Engine, d: Decision, cell: string, x: number[] | undefined, learn: boolean, reservedCents: number, reservedProductId: string | undefined, rng: Rng, out: Effect[]): void {
+export function addPending(
+  e: Engine,
+  d: Decision,
+  cell: string,
+  x: number[] | undefined,
+  learn: boolean,
+  reservedCents: number,
+  reservedProductId: string | undefined,
+  rng: Rng,
+  out: Effect[],
+  contextFactor?: number,
+): void {
   // One literal with every field, `candidates` undefined but for holdout decisions: a conditional
   // spread in it (`...(holdout ? { candidates } : {})`) took the slow path of object creation for
   // every field, ~8% of decide() (bench/decide.bench.ts profile, issue #16). An undefined field is
@@ -156,13 +167,18 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
     expiresAt: d.expiresAt,
     reservedCents,
     reservedProductId,
+    contextFactor: learn ? contextFactor : undefined,
+    contextAt: undefined,
     closed: false,
     seq: 0,
   };
   e.pending.add(p);
   if (learn) {
     e.arms.update(p.promotionId, p.cell, 0, p.ts);
-    if (x && e.logistic) e.logistic.learn(p.promotionId, x, 0, p.ts);
+    if (x && e.logistic) {
+      e.logistic.learn(p.promotionId, x, 0, p.ts);
+      if (p.contextFactor !== undefined) p.contextAt = e.logistic.evidence.open();
+    }
   }
   while (e.pending.open > e.cfg.maxPending) {
     const old = e.pending.popOldest();
@@ -173,6 +189,7 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
     if (old.learn) {
       e.arms.retractFailure(old.promotionId, old.cell, old.ts, d.ts);
       if (old.x && e.logistic) e.logistic.retractFailure(old.promotionId, old.x, d.ts);
+      if (old.contextAt !== undefined) e.logistic?.evidence.withdraw(old.contextAt);
     }
     old.learn = false;
     out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
@@ -282,6 +299,8 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
     e.arms.retractFailure(p.promotionId, p.cell, p.ts, at);
     e.arms.update(p.promotionId, p.cell, 1, at);
     if (p.x && e.logistic) e.logistic.turnToSuccess(p.promotionId, p.x, at);
+    // The context evidence's reward is the objective's: the margin earned, or the conversion.
+    if (p.contextFactor !== undefined && p.contextAt !== undefined) e.logistic?.evidence.convert(p.contextFactor, e.cfg.bandit.reward === "margin" ? c.marginCents : 1, p.contextAt);
   }
   if ((p.learn || p.holdout) && c.converted) e.amounts.add(p.promotionId, c.marginCents, at);
   if (c.cause !== "overflow") {

@@ -17,7 +17,7 @@ import { affinityFor, categoryWeights, expectedMargin, reservationCents, type De
 import { choose, policyDistribution } from "./policy.ts";
 import { segmentOf } from "./segments.ts";
 import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
-import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
+import { DIST_LOGIT, DecisionContrast, sigmoid, type ArmPrediction, type ScoreArms } from "../bandit/index.ts";
 
 /**
  * The few distinct segment labels and cells, one string each. segmentOf builds the label by
@@ -89,7 +89,9 @@ export class DecideScratch {
   x = new Float64Array(0);
   shared: SharedContext = emptyContext();
   weights = new Map<string, number>();
-  pred = { mu: 0, sd: 0 };
+  pred: ArmPrediction = { full: 0, plain: 0, sd: 0 };
+  /** The decision's two greedy picks, with and without the arms' context terms (the context evidence). */
+  contrast = new DecisionContrast();
   beta = { alpha: 0, beta: 0 };
   /** Segment labels and cells, one string each. */
   labels = new Labels();
@@ -232,6 +234,9 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   const D = logistic ? logistic.opts.dims : 0;
   // The affinity feature at a product decision is the same for every arm: the product's category.
   let productAffinity = 0;
+  // The weight of the arms' context terms in the score: the evidence that they make better decisions.
+  const lambda = logistic ? logistic.contextWeight() : 0;
+  s.contrast.reset();
   if (logistic) {
     if (s.x.length < n * D) s.x = new Float64Array(Math.max(n * D, 2 * s.x.length));
     sharedContext(customer, ev.ts, product?.priceCents, channel !== "web", s.shared);
@@ -246,8 +251,9 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
       const disc = p && product ? (product.priceCents > 0 ? reserved[j]! / product.priceCents : 0) : p ? Math.min(1, reserved[j]! / 5000) : 0;
       armFeatures(s.shared, aff, disc, s.x, j * D);
       // The row in place (no subarray view per arm).
-      logistic.predictAt(ids[j]!, s.x, j * D, ev.ts, s.pred);
-      A.setLogit(j, s.pred.mu, s.pred.sd, scale);
+      const pr = logistic.predictAt(ids[j]!, s.x, j * D, ev.ts, s.pred);
+      A.setLogit(j, pr.plain + lambda * (pr.full - pr.plain), pr.sd, scale);
+      s.contrast.see(j, scale, pr.full, pr.plain);
     } else {
       e.arms.posteriorInto(ids[j]!, cell, ev.ts, s.beta);
       A.setBeta(j, s.beta.alpha, s.beta.beta, scale);
@@ -291,7 +297,8 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
     d.offer = offer;
   }
   out.push({ kind: "decision", decision: d });
-  addPending(e, d, cell, logistic ? roundedRow(s.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out);
+  const contextFactor = logistic ? s.contrast.factor(pick.index, pick.propensity) : undefined;
+  addPending(e, d, cell, logistic ? roundedRow(s.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor);
 }
 
 const THOMPSON: PolicyKind = { kind: "thompson" };

@@ -70,7 +70,7 @@ export function logisticFor(cfg: EngineConfig): LogisticArms {
   const l = cfg.bandit.logistic;
   const mean = new Array<number>(CONTEXT_DIMS).fill(0);
   mean[0] = logit(l.priorConversion);
-  return new LogisticArms({ dims: CONTEXT_DIMS, baselinePriorMean: mean, baselinePriorSd: l.priorSd, armPriorSd: l.armPriorSd, halfLifeMs: cfg.bandit.halfLifeMs });
+  return new LogisticArms({ dims: CONTEXT_DIMS, baselinePriorMean: mean, baselinePriorSd: l.priorSd, armPriorSd: l.armPriorSd, contextPriorSd: l.contextPriorSd, halfLifeMs: cfg.bandit.halfLifeMs });
 }
 
 export function amountsFor(cfg: EngineConfig): AmountPosterior {
