@@ -4,8 +4,9 @@
 import { AmountPosterior, ArmTable, LogisticArms, type AmountState, type ArmTableState, type LogisticState } from "../bandit/index.ts";
 import { ByteReader, FeatureStore, StoreApplier, type ByteWriter, type PartSink, type StoreBase, type StoreDelta, type StoreState } from "../features/index.ts";
 import { PS_ERR_STATE, StateError } from "../state/errors.ts";
-import { PendingTable } from "./attribution.ts";
-import { createEngine, type Engine, type EngineCounters, type EngineOptions } from "./engine.ts";
+import { createEngine, type EngineOptions } from "./engine.ts";
+import { PendingTable } from "./pending.ts";
+import type { Engine, EngineCounters } from "./state.ts";
 import { rebuildExternal } from "./sync.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";

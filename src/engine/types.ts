@@ -187,4 +187,7 @@ export type Effect =
   | { kind: "deadletter"; reason: DeadLetterReason; detail: string }
   | { kind: "outcome"; outcome: Outcome };
 
+/** Wire form of a table's counts (partitions' sync events): arm → cell ("" for arm-wide) → [successes, failures, time]. */
+export type SyncArms = Record<string, Record<string, [number, number, number]>>;
+
 export type { ExclusionReason };
