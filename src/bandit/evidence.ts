@@ -94,12 +94,15 @@ export class ContextEvidence {
 
   /** P(the full model's decisions earn more than the intercepts'), Φ(mean / se); the prior 0.5 until two samples and some spread. */
   weight(): number {
-    const s = this.sums();
-    if (s.n < 2) return CONTEXT_WEIGHT_PRIOR;
-    const mean = s.s1 / s.n;
-    const v = s.s2 / s.n - mean * mean;
+    // Once per decision: the sums added in place, no object.
+    const o = this.own;
+    const e = this.external;
+    const n = e ? o.n + e.n : o.n;
+    if (n < 2) return CONTEXT_WEIGHT_PRIOR;
+    const mean = (e ? o.s1 + e.s1 : o.s1) / n;
+    const v = (e ? o.s2 + e.s2 : o.s2) / n - mean * mean;
     if (!(v > 0)) return CONTEXT_WEIGHT_PRIOR;
-    return normalCdf(mean / Math.sqrt(v / s.n));
+    return normalCdf(mean / Math.sqrt(v / n));
   }
 
   /** This model's own sums, to 6 significant digits (what a partition shares). */

@@ -373,9 +373,11 @@ export class LogisticArms {
     for (let i = 0; i < x.length; i++) {
       const xi = x[i]!;
       const zi = xi - c[i]!;
-      b.m[i]! += (xi / b.q[i]!) * r;
+      if (xi !== 0) {
+        b.m[i]! += (xi / b.q[i]!) * r;
+        b.q[i]! += xi * xi * h;
+      }
       a.m[i]! += (zi / a.q[i]!) * r;
-      b.q[i]! += xi * xi * h;
       a.q[i]! += zi * zi * h;
     }
     this.addToCentre(x, nowMs);
