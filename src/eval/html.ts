@@ -107,7 +107,7 @@ ${urows}</table>
 <ul>
 <li>Segments of ts-segmented: ${segs}.</li>
 <li>Engine posterior: prior Beta(${r.settings.bandit.priorAlpha}, ${r.settings.bandit.priorBeta}), hierarchy strength ${r.settings.bandit.hierarchyStrength}, random control share ${r.settings.bandit.holdoutShare}, half-life ${r.settings.bandit.halfLifeMs / 1000} s of event time; the file has no timestamps, so rows are ${r.settings.msPerRow} ms apart.</li>
-<li>Logistic model features: ${r.settings.features.map((f) => `<code>${esc(f)}</code>`).join(", ")}; prior sd ${r.settings.bandit.logistic.priorSd} (baseline), ${r.settings.bandit.logistic.armPriorSd} (each arm).</li>
+<li>Logistic model features: ${r.settings.features.map((f) => `<code>${esc(f)}</code>`).join(", ")}; prior sd ${r.settings.bandit.logistic.priorSd} (baseline), ${r.settings.bandit.logistic.armPriorSd} (each arm's intercept), ${r.settings.bandit.logistic.contextPriorSd ?? r.settings.bandit.logistic.armPriorSd} (each arm's context terms, which enter the score weighted by the evidence that they make better decisions).</li>
 ${binary ? "" : `<li>Spend: the conversion model learns whether a customer spends at all; a Normal–Gamma posterior per arm (centred on the amount pooled over the arms) learns what a buyer spends; the score is that amount × the sampled conversion. Values above are in dollars.</li>`}
 <li>ε-greedy explores ${pct(r.settings.epsilon, 0)} of the time. Fixed policies have no random draws, so one run stands for all seeds.</li>
 </ul>`;
