@@ -3,8 +3,10 @@ export type { PosteriorOptions, BetaParams, Counts, ArmTableState } from "./post
 export { ScoreArms, DIST_BETA, DIST_BETA_LOW, DIST_BETA_HIGH, DIST_LOGIT } from "./scores.ts";
 export { thompsonDraw, greedyPick, thompsonPropensityMC } from "./thompson.ts";
 export { thompsonPropensity, PROPENSITY_FLOOR } from "./propensity.ts";
-export { LogisticArms } from "./logistic.ts";
-export type { LogisticOptions, LogisticState, LogisticShare, ShareWeights } from "./logistic.ts";
+export { LogisticArms, CENTRE_MOVE_EVERY } from "./logistic.ts";
+export type { LogisticOptions, LogisticState, LogisticShare, ShareWeights, ArmPrediction, CentreSums } from "./logistic.ts";
+export { ContextEvidence, DecisionContrast, CONTEXT_WEIGHT_PRIOR } from "./evidence.ts";
+export type { EvidenceSums } from "./evidence.ts";
 export { AmountPosterior } from "./amount.ts";
 export type { AmountOptions, AmountState } from "./amount.ts";
 export { betaCdfApprox, betaQuantileApprox } from "./paulson.ts";

@@ -211,7 +211,8 @@ export const ConfigSchema = Type.Object(
         logistic: Type.Object(
           {
             priorSd: Type.Number({ exclusiveMinimum: 0, description: "prior standard deviation of the shared baseline's weights, > 0" }),
-            armPriorSd: Type.Number({ exclusiveMinimum: 0, description: "prior standard deviation of each arm's own weights, > 0" }),
+            armPriorSd: Type.Number({ exclusiveMinimum: 0, description: "prior standard deviation of each arm's intercept (its effect on the average customer), > 0" }),
+            contextPriorSd: Type.Number({ exclusiveMinimum: 0, description: "prior standard deviation of each arm's context terms (how its effect differs by customer), > 0" }),
             priorConversion: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: "the conversion rate the baseline starts from, 0 < x < 1" }),
           },
           { additionalProperties: false },

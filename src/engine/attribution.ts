@@ -1,130 +1,10 @@
-import { Heap } from "heap-js";
+// Attribution: a decision's open entry (pending.ts), the purchase it is credited with or the window's
+// end, and what the models learn from either.
 import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
 import { noteOutcome } from "../features/index.ts";
 import type { Rng } from "../random/index.ts";
-import type { Engine } from "./engine.ts";
+import type { Engine } from "./state.ts";
 import { CONTROL, type Effect, type Outcome, type Pending } from "./types.ts";
-
-/**
- * Open decisions by customer, and by expiry for closing them when event time passes their window.
- * Closed entries stay in the heap until they surface (lazy deletion), so closing is O(1).
- */
-export class PendingTable {
-  private readonly byCustomer = new Map<string, Pending[]>();
-  // Ties broken by the order of adding: the heap then pops in one order whatever its history, so a
-  // table rebuilt from a checkpoint closes decisions in the same order as the one that never stopped.
-  private readonly heap = new Heap<Pending>((a, b) => a.expiresAt - b.expiresAt || a.seq - b.seq);
-  private nextSeq = 1;
-  open = 0;
-
-  /**
-   * Decisions opened and closed since the journal was last taken (incremental checkpoints); off until
-   * `startJournal`, so an evaluation run keeps no history. One opened and closed between two takes
-   * leaves the journal at its close (only its seq stays): the journal holds what a checkpoint must
-   * write, not every decision made.
-   */
-  private journal: { added: Map<number, Pending>; closed: number[] } | undefined;
-
-  startJournal(): void {
-    this.journal ??= { added: new Map(), closed: [] };
-  }
-
-  /** What opened (and is still open) and what closed since the last call (the table forgets it). */
-  takeJournal(): { added: Pending[]; closed: number[] } {
-    const j = this.journal;
-    if (!j) return { added: [], closed: [] };
-    this.journal = { added: new Map(), closed: [] };
-    return { added: [...j.added.values()], closed: j.closed };
-  }
-
-  /** Counts an open decision as added since the journal was taken (a chain starting from this state). */
-  journalAdded(p: Pending): void {
-    this.journal?.added.set(p.seq, p);
-  }
-
-  /** The seq the next decision gets (kept by checkpoints, so a restored table numbers as the one that never stopped). */
-  get seqNext(): number {
-    return this.nextSeq;
-  }
-  set seqNext(n: number) {
-    this.nextSeq = Math.max(this.nextSeq, n);
-  }
-
-  /** Each customer's open decisions (a walk that tolerates changes between its steps: Map iteration). */
-  lists(): IterableIterator<Pending[]> {
-    return this.byCustomer.values();
-  }
-
-  /** Adds an open decision; `keepSeq` when restoring one that already has its place in the order. */
-  add(p: Pending, keepSeq = false): void {
-    if (keepSeq) this.nextSeq = Math.max(this.nextSeq, p.seq + 1);
-    else p.seq = this.nextSeq++;
-    this.journal?.added.set(p.seq, p);
-    let list = this.byCustomer.get(p.customerId);
-    if (!list) {
-      list = [];
-      this.byCustomer.set(p.customerId, list);
-    }
-    list.push(p);
-    this.heap.push(p);
-    this.open++;
-  }
-
-  /** Open decisions of a customer whose window holds time t (decided at or before t, not yet expired). */
-  openAt(customerId: string, t: number): Pending[] {
-    const list = this.byCustomer.get(customerId);
-    if (!list) return [];
-    return list.filter((p) => !p.closed && p.ts <= t && t <= p.expiresAt);
-  }
-
-  /** Marks closed and forgets it from the customer's list. */
-  close(p: Pending): void {
-    if (p.closed) return;
-    p.closed = true;
-    this.open--;
-    if (this.journal) {
-      // Its seq is kept even if it opened in this epoch: a base written meanwhile may hold it.
-      this.journal.added.delete(p.seq);
-      this.journal.closed.push(p.seq);
-    }
-    const list = this.byCustomer.get(p.customerId);
-    if (!list) return;
-    const i = list.indexOf(p);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.byCustomer.delete(p.customerId);
-  }
-
-  /** Pops the next open decision that expired before `beforeMs`, or undefined. */
-  popExpired(beforeMs: number): Pending | undefined {
-    for (;;) {
-      const top = this.heap.peek();
-      if (!top) return undefined;
-      if (top.closed) {
-        this.heap.pop();
-        continue;
-      }
-      if (top.expiresAt >= beforeMs) return undefined;
-      this.heap.pop();
-      return top;
-    }
-  }
-
-  /** Pops the open decision expiring soonest (for overflow). */
-  popOldest(): Pending | undefined {
-    return this.popExpired(Infinity);
-  }
-
-  values(): Pending[] {
-    return [...this.byCustomer.values()].flat();
-  }
-
-  /** Open decisions in the order they were added (what a rebuilt table must replay). */
-  inAddOrder(): Pending[] {
-    return this.values().sort((a, b) => a.seq - b.seq);
-  }
-}
-
-// ---- Opening and closing decisions (attribution) ----
 
 /**
  * Opens the decision's entry and learns it provisionally as a failure (a decision counts as a failure
@@ -133,7 +13,18 @@ export class PendingTable {
  * far more than they do, most for arms used on long-window channels). Bounds the table: past
  * maxPending the entry expiring soonest closes early, learning nothing.
  */
-export function addPending(e: Engine, d: Decision, cell: string, x: number[] | undefined, learn: boolean, reservedCents: number, reservedProductId: string | undefined, rng: Rng, out: Effect[]): void {
+export function addPending(
+  e: Engine,
+  d: Decision,
+  cell: string,
+  x: number[] | undefined,
+  learn: boolean,
+  reservedCents: number,
+  reservedProductId: string | undefined,
+  rng: Rng,
+  out: Effect[],
+  contextFactor?: number,
+): void {
   // One literal with every field, `candidates` undefined but for holdout decisions: a conditional
   // spread in it (`...(holdout ? { candidates } : {})`) took the slow path of object creation for
   // every field, ~8% of decide() (bench/decide.bench.ts profile, issue #16). An undefined field is
@@ -156,13 +47,18 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
     expiresAt: d.expiresAt,
     reservedCents,
     reservedProductId,
+    contextFactor: learn ? contextFactor : undefined,
+    contextAt: undefined,
     closed: false,
     seq: 0,
   };
   e.pending.add(p);
   if (learn) {
     e.arms.update(p.promotionId, p.cell, 0, p.ts);
-    if (x && e.logistic) e.logistic.learn(p.promotionId, x, 0, p.ts);
+    if (x && e.logistic) {
+      e.logistic.learn(p.promotionId, x, 0, p.ts);
+      if (p.contextFactor !== undefined) p.contextAt = e.logistic.evidence.open();
+    }
   }
   while (e.pending.open > e.cfg.maxPending) {
     const old = e.pending.popOldest();
@@ -173,6 +69,7 @@ export function addPending(e: Engine, d: Decision, cell: string, x: number[] | u
     if (old.learn) {
       e.arms.retractFailure(old.promotionId, old.cell, old.ts, d.ts);
       if (old.x && e.logistic) e.logistic.retractFailure(old.promotionId, old.x, d.ts);
+      if (old.contextAt !== undefined) e.logistic?.evidence.withdraw(old.contextAt);
     }
     old.learn = false;
     out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
@@ -282,6 +179,8 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
     e.arms.retractFailure(p.promotionId, p.cell, p.ts, at);
     e.arms.update(p.promotionId, p.cell, 1, at);
     if (p.x && e.logistic) e.logistic.turnToSuccess(p.promotionId, p.x, at);
+    // The context evidence's reward is the objective's: the margin earned, or the conversion.
+    if (p.contextFactor !== undefined && p.contextAt !== undefined) e.logistic?.evidence.convert(p.contextFactor, e.cfg.bandit.reward === "margin" ? c.marginCents : 1, p.contextAt);
   }
   if ((p.learn || p.holdout) && c.converted) e.amounts.add(p.promotionId, c.marginCents, at);
   if (c.cause !== "overflow") {

@@ -1,103 +1,29 @@
-// A decision at one decision point (issue #14): guards, the margin if bought under each eligible arm,
-// the conversion model's distribution for each, the policy's pick and its propensity, the decision and
-// the open entry that waits for its outcome. The objective is the expected incremental margin,
-//   score(a) = m_a · p_a  (− m_0 · p_0, the same for every arm),
-// m_a known at decision time (margin.ts) and p_a learned (the logistic or the tabular model); with
-// reward "conversion" m_a is 1. Thompson sampling draws p_a, so each arm's score is m_a times a draw.
-import type { SegmentRule } from "../config/index.ts";
+// A decision at one decision point (issues #14, #21), in the steps decide() names:
+//   begin       where, for whom, which segment;
+//   candidates  the promotions the static guards let through here (schedule, channel, applicability);
+//   guards      the dynamic guards (stock, budget, frequency cap, margin) over those: the eligible arms,
+//               each with its margin if bought and reservation, then control;
+//   scores      each arm's score distribution: score(a) = m_a · p_a, m_a the margin if bought (1 with
+//               reward "conversion"), p_a the conversion model's (logistic or tabular);
+//   draw        the holdout coin, then the policy's pick (Thompson sampling: one draw per arm);
+//   propensity  P(this policy picks that arm here), holdout included;
+//   record      the explanation, the reservations, the decision and its open entry (attribution.ts).
+// The objective is the expected incremental margin, score(a) − m_0 · p_0, the same bar for every arm.
 import type { Rng } from "../random/index.ts";
-import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, type DecisionPoint, type ExclusionReason } from "../events/index.ts";
+import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, type DecisionPoint } from "../events/index.ts";
 import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
 import { addPending } from "./attribution.ts";
-import { armFeatures, emptyContext, sharedContext, type SharedContext } from "./context.ts";
-import type { Engine } from "./engine.ts";
-import { EligibilityCache } from "./eligibility.ts";
+import { armFeatures, sharedContext } from "./context.ts";
+import type { StaticEligibility } from "./eligibility.ts";
 import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
-import { choose, policyDistribution } from "./policy.ts";
-import { segmentOf } from "./segments.ts";
+import { drawPolicy, drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
+import type { DecisionWork } from "./scratch.ts";
+import type { Engine } from "./state.ts";
 import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
 import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
 
-/**
- * The few distinct segment labels and cells, one string each. segmentOf builds the label by
- * concatenating its rules' labels at every decision, and the open decision keeps it and its cell
- * until it closes (minutes to days): a chain of concatenated pieces per decision, ~180 bytes that
- * every young-generation collection copied (bench/decide.bench.ts heap sampling, issue #16). Here
- * each rule's label (segmentOf of that rule alone: the same evaluation, no concatenation) leads
- * through a trie to the one string of the whole label, built once by segmentOf. Bounded: past
- * MAX_LABELS labels (only "label" rules take theirs from the data) it starts over.
- */
-class Labels {
-  private rules: readonly SegmentRule[] | undefined;
-  private single: (readonly SegmentRule[])[] = [];
-  private trie = new Map<string, unknown>();
-  private count = 0;
-  private readonly cells = new Map<string, Map<string, string>>();
-
-  segment(ctx: object, rules: readonly SegmentRule[]): string {
-    if (rules.length === 0) return segmentOf(ctx, rules);
-    if (rules !== this.rules) {
-      this.rules = rules;
-      this.single = rules.map((r) => [r]);
-      this.forget();
-    }
-    let node = this.trie;
-    const last = rules.length - 1;
-    for (let i = 0; ; i++) {
-      const label = segmentOf(ctx, this.single[i]!);
-      let next = node.get(label);
-      if (next === undefined) {
-        if (this.count >= MAX_LABELS) {
-          this.forget();
-          return this.segment(ctx, rules);
-        }
-        // A label not seen yet: the whole of it as segmentOf writes it, kept at its leaf.
-        next = i === last ? segmentOf(ctx, rules) : new Map<string, unknown>();
-        node.set(label, next);
-        this.count++;
-      }
-      if (i === last) return next as string;
-      node = next as Map<string, unknown>;
-    }
-  }
-
-  private forget(): void {
-    this.trie = new Map();
-    this.count = 0;
-    this.cells.clear();
-  }
-
-  cell(point: DecisionPoint, segment: string): string {
-    let byPoint = this.cells.get(segment);
-    if (!byPoint) this.cells.set(segment, (byPoint = new Map()));
-    let c = byPoint.get(point);
-    if (c === undefined) byPoint.set(point, (c = cellOf(point, segment)));
-    return c;
-  }
-}
-
-const MAX_LABELS = 4096;
-
-/** Per-decision buffers an engine reuses (no allocation per arm, no module-level state). */
-export class DecideScratch {
-  ids: string[] = [];
-  promos: (Promotion | undefined)[] = [];
-  margins: number[] = [];
-  reserved: number[] = [];
-  /** Feature rows, one per arm (logistic model). */
-  x = new Float64Array(0);
-  shared: SharedContext = emptyContext();
-  weights = new Map<string, number>();
-  pred = { mu: 0, sd: 0 };
-  beta = { alpha: 0, beta: 0 };
-  /** Segment labels and cells, one string each. */
-  labels = new Labels();
-  /** The static guards per (channel, product) (eligibility.ts). */
-  eligibility = new EligibilityCache();
-  /** Per promotion (the eligibility generation's order): its dynamic exclusion at this decision. */
-  dynamicWhy: (ExclusionReason | undefined)[] = [];
-}
+export { cellOf } from "./scratch.ts";
 
 /** A decision a shop's log holds, replayed through this engine (what-if evaluation, src/eval/whatif.ts). */
 export interface LoggedChoice {
@@ -130,44 +56,73 @@ function channelOf(ev: CustomerEvent): Channel {
   return ev.type === "send" ? ev.channel : "web";
 }
 
-/** The tabular model's cell: the decision point's kind and the customer's segment. */
-export function cellOf(point: DecisionPoint, segment: string): string {
-  return `${point}|${segment}`;
+export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[], logged?: LoggedChoice, customerState?: CustomerState): void {
+  const w = begin(e, ev, point, product, customerState, logged !== undefined);
+  guards(e, w, candidates(e, w));
+  const d = decisionOf(e, w);
+  if (w.ids.length === 0) return forcedControl(e, w, d, rng, out, logged);
+  addControl(e, w);
+  const A = scores(e, w);
+  const kind = e.cfg.policy ?? THOMPSON;
+  const fixedIndex = kind.kind === "fixed" ? w.ids.indexOf(kind.promotionId) : -1;
+  if (logged) return followLogged(e, w, d, logged, A, kind, fixedIndex, rng, out);
+  const pick = drawPolicy(A, kind, fixedIndex, rng, e.cfg.bandit, e.scratch.policy);
+  d.propensity = drawPropensity(A, kind, pick, rng, e.cfg.bandit, e.scratch.policy);
+  record(e, w, d, pick, rng, out);
 }
 
-export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, rng: Rng, out: Effect[], logged?: LoggedChoice, customerState?: CustomerState): void {
-  const channel = channelOf(ev);
-  // The caller (step) already looked the customer up: a second LRU lookup was ~3% of decide().
-  const customer = customerState ?? e.features.getOrCreate(ev.customerId);
+/** Where the decision is made and for whom: channel, customer, segment and the tabular model's cell. */
+function begin(e: Engine, ev: CustomerEvent, point: DecisionPoint, product: DecisionProduct | undefined, customerState: CustomerState | undefined, replaying: boolean): DecisionWork {
   const s = e.scratch;
-  const segment = s.labels.segment(featureView(customer, ev.ts), e.cfg.segments);
-  const cell = s.labels.cell(point, segment);
-  const ids = s.ids;
-  const promos = s.promos;
-  const margins = s.margins;
-  const reserved = s.reserved;
-  ids.length = promos.length = margins.length = reserved.length = 0;
-  const marginObjective = e.cfg.bandit.reward === "margin";
-  const ledger = e.ledger;
+  const w = s.work;
+  w.ev = ev;
+  w.point = point;
+  w.product = product;
+  w.channel = channelOf(ev);
+  // The caller (step) already looked the customer up: a second LRU lookup was ~3% of decide().
+  w.customer = customerState ?? e.features.getOrCreate(ev.customerId);
+  w.segment = s.labels.segment(featureView(w.customer, ev.ts), e.cfg.segments);
+  w.cell = s.labels.cell(point, w.segment);
+  w.needMargins = e.cfg.bandit.reward === "margin" || replaying;
   // The margin if bought: exact for a known product, expected over the customer's categories without
   // one, learned (AmountPosterior) when there is no catalog to price it.
-  const weights = product ? undefined : categoryWeights(customer, ledger, s.weights);
-  const capOk = capAllows(customer, channel, ev.ts, e.cfg);
-  // Guards: the static ones (schedule, channel, applicability) come precomputed per (channel,
-  // product) (eligibility.ts); the dynamic ones (stock, budget, cap, margin) run for what is left.
+  w.weights = product ? undefined : categoryWeights(w.customer, e.ledger, s.weights);
+  w.ids.length = w.promos.length = w.margins.length = w.reserved.length = 0;
+  return w;
+}
+
+/** The static guards (schedule, channel, applicability), precomputed per (channel, product) (eligibility.ts). */
+function candidates(e: Engine, w: DecisionWork): StaticEligibility {
+  return e.scratch.eligibility.generation(e.promotions).at(w.channel, w.product, w.ev.ts);
+}
+
+/** The margin if bought of arm p (undefined: control) at this decision. */
+function marginOf(e: Engine, w: DecisionWork, p: Promotion | undefined): number {
+  return (w.product ? marginIfBoughtCents(p, w.product) : expectedMargin(p, w.weights!, e.ledger)) ?? e.amounts.mean(p ? p.id : CONTROL, w.ev.ts);
+}
+
+/**
+ * The dynamic guards (stock, budget, frequency cap, margin) over the static candidates: the eligible
+ * promotions into w's arms, and the explanation's exclusions in promotion order (the shared static list
+ * as it is when no dynamic guard excluded anything, most decisions; else merged with the dynamic ones).
+ */
+function guards(e: Engine, w: DecisionWork, st: StaticEligibility): void {
+  const s = e.scratch;
   const gen = s.eligibility.generation(e.promotions);
-  const st = gen.at(channel, product, ev.ts);
+  const ledger = e.ledger;
+  const marginObjective = e.cfg.bandit.reward === "margin";
+  const capOk = capAllows(w.customer, w.channel, w.ev.ts, e.cfg);
   const dyn = s.dynamicWhy;
   let dynamicExcluded = 0;
-  const stock = st.candidates.length > 0 ? stockAt(ledger, product) : undefined;
+  const stock = st.candidates.length > 0 ? stockAt(ledger, w.product) : undefined;
   for (let c = 0; c < st.candidates.length; c++) {
     const i = st.candidates[c]!;
     const p = gen.promos[i]!;
-    const res = reservationCents(p, product, ledger);
-    let why = dynamicExclusionOf(p, ledger, e.cfg, capOk, product, res, stock!);
+    const res = reservationCents(p, w.product, ledger);
+    let why = dynamicExclusionOf(p, ledger, e.cfg, capOk, w.product, res, stock!);
     let m = 0;
-    if (!why && (marginObjective || logged)) {
-      m = (product ? marginIfBoughtCents(p, product) : expectedMargin(p, weights!, ledger)) ?? e.amounts.mean(p.id, ev.ts);
+    if (!why && w.needMargins) {
+      m = marginOf(e, w, p);
       if (m <= 0 && marginObjective) why = "no-margin";
     }
     dyn[i] = why;
@@ -175,13 +130,11 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
       dynamicExcluded++;
       continue;
     }
-    ids.push(p.id);
-    promos.push(p);
-    margins.push(m);
-    reserved.push(res);
+    w.ids.push(p.id);
+    w.promos.push(p);
+    w.margins.push(m);
+    w.reserved.push(res);
   }
-  // The explanation's exclusions, in promotion order: the shared static list as it is when no dynamic
-  // guard excluded anything (most decisions), else merged with the dynamic ones.
   let excluded = st.excluded as Decision["explanation"]["excluded"];
   if (dynamicExcluded > 0) {
     excluded = [];
@@ -190,99 +143,124 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
       if (r) excluded.push(gen.entry(i, r));
     }
   }
-  const id = `d-${ev.id}`;
-  const expiresAt = ev.ts + e.cfg.attributionWindowMs[channel];
+  w.excluded = excluded;
+}
+
+/** The decision as published, control until a pick is recorded. */
+function decisionOf(e: Engine, w: DecisionWork): Decision {
+  const ev = w.ev;
   e.counters.decisions++;
-  const base: Decision = {
-    id,
+  const d: Decision = {
+    id: `d-${ev.id}`,
     ts: ev.ts,
     customerId: ev.customerId,
-    channel,
+    channel: w.channel,
     promotionId: CONTROL,
     holdout: false,
-    segment,
+    segment: w.segment,
     propensity: 1,
     eventId: ev.id,
-    point,
-    expiresAt,
-    explanation: { candidates: [], excluded },
+    point: w.point,
+    expiresAt: ev.ts + e.cfg.attributionWindowMs[w.channel],
+    explanation: { candidates: [], excluded: w.excluded },
   };
-  if (product) base.productId = product.productId;
-  if (ids.length === 0) {
-    // Forced control: published (every decision point gets a decision) but not learned from, and
-    // certain (propensity 1): no policy chose it.
-    base.reason = "nothing-eligible";
-    if (logged) {
-      logged.report = { arms: [CONTROL], probs: [1], values: [(product ? marginIfBoughtCents(undefined, product) : expectedMargin(undefined, weights!, ledger)) ?? e.amounts.mean(CONTROL, ev.ts)] };
-      // Nothing is eligible: the engine takes control for sure (and learns nothing, as live).
-      logged.matched = logged.promotionId === CONTROL;
-    }
-    out.push({ kind: "decision", decision: base });
-    addPending(e, base, cell, undefined, false, 0, undefined, rng, out);
-    return;
-  }
-  ids.push(CONTROL);
-  promos.push(undefined);
-  margins.push(marginObjective || logged ? ((product ? marginIfBoughtCents(undefined, product) : expectedMargin(undefined, weights!, ledger)) ?? e.amounts.mean(CONTROL, ev.ts)) : 0);
-  reserved.push(0);
-  const n = ids.length;
-  const A = e.scratch.arms;
-  A.reset(n);
-  const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
-  const D = logistic ? logistic.opts.dims : 0;
-  // The affinity feature at a product decision is the same for every arm: the product's category.
-  let productAffinity = 0;
-  if (logistic) {
-    if (s.x.length < n * D) s.x = new Float64Array(Math.max(n * D, 2 * s.x.length));
-    sharedContext(customer, ev.ts, product?.priceCents, channel !== "web", s.shared);
-    if (product) productAffinity = affinityFor(customer, product.category, ledger);
-  }
-  for (let j = 0; j < n; j++) {
-    // Scale: the margin if bought (≥ 1 cent: control's margin can be 0 on a product sold at cost).
-    const scale = marginObjective ? Math.max(1, margins[j]!) : 1;
-    if (logistic) {
-      const p = promos[j];
-      const aff = product ? productAffinity : affinityWithout(e, customer, p);
-      const disc = p && product ? (product.priceCents > 0 ? reserved[j]! / product.priceCents : 0) : p ? Math.min(1, reserved[j]! / 5000) : 0;
-      armFeatures(s.shared, aff, disc, s.x, j * D);
-      // The row in place (no subarray view per arm).
-      logistic.predictAt(ids[j]!, s.x, j * D, ev.ts, s.pred);
-      A.setLogit(j, s.pred.mu, s.pred.sd, scale);
-    } else {
-      e.arms.posteriorInto(ids[j]!, cell, ev.ts, s.beta);
-      A.setBeta(j, s.beta.alpha, s.beta.beta, scale);
-    }
-  }
-  const kind = e.cfg.policy ?? THOMPSON;
-  const fixedIndex = kind.kind === "fixed" ? ids.indexOf(kind.promotionId) : -1;
+  if (w.product) d.productId = w.product.productId;
+  return d;
+}
+
+/**
+ * Nothing eligible: control, published (every decision point gets a decision) but not learned from,
+ * and certain (propensity 1): no policy chose it.
+ */
+function forcedControl(e: Engine, w: DecisionWork, d: Decision, rng: Rng, out: Effect[], logged: LoggedChoice | undefined): void {
+  d.reason = "nothing-eligible";
   if (logged) {
-    const report = policyReport(A, ids, margins, kind, fixedIndex, rng, e);
-    logged.report = report;
-    recordLogged(e, ev, base, logged, report, ids, promos, reserved, cell, logistic ? s.x : undefined, D, customer, channel, rng, out);
-    return;
+    logged.report = { arms: [CONTROL], probs: [1], values: [marginOf(e, w, undefined)] };
+    // Nothing is eligible: the engine takes control for sure (and learns nothing, as live).
+    logged.matched = logged.promotionId === CONTROL;
   }
-  const pick = choose(A, kind, fixedIndex, rng, e.cfg.bandit, s.policy);
-  const scores = s.policy.scores;
+  out.push({ kind: "decision", decision: d });
+  addPending(e, d, w.cell, undefined, false, 0, undefined, rng, out);
+}
+
+/** Control joins the arms, last: the bar every promotion is scored against. */
+function addControl(e: Engine, w: DecisionWork): void {
+  w.ids.push(CONTROL);
+  w.promos.push(undefined);
+  w.margins.push(w.needMargins ? marginOf(e, w, undefined) : 0);
+  w.reserved.push(0);
+}
+
+/**
+ * Each arm's score distribution into the engine's ScoreArms: scale (the margin if bought, ≥ 1 cent:
+ * control's can be 0 on a product sold at cost; 1 with reward "conversion") × the conversion model's.
+ * The logistic model: Thompson sampling draws the arm's intercept; its context terms enter at their
+ * mean, weighted by the evidence that they make better decisions (src/bandit/evidence.ts), whose two
+ * greedy picks are noted here.
+ */
+function scores(e: Engine, w: DecisionWork): ScoreArms {
+  const s = e.scratch;
+  const n = w.ids.length;
+  const A = s.arms;
+  A.reset(n);
+  const marginObjective = e.cfg.bandit.reward === "margin";
+  const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
+  if (!logistic) {
+    for (let j = 0; j < n; j++) {
+      e.arms.posteriorInto(w.ids[j]!, w.cell, w.ev.ts, s.beta);
+      A.setBeta(j, s.beta.alpha, s.beta.beta, marginObjective ? Math.max(1, w.margins[j]!) : 1);
+    }
+    return A;
+  }
+  const D = logistic.opts.dims;
+  const product = w.product;
+  if (s.x.length < n * D) s.x = new Float64Array(Math.max(n * D, 2 * s.x.length));
+  sharedContext(w.customer, w.ev.ts, product?.priceCents, w.channel !== "web", s.shared);
+  // The affinity feature at a product decision is the same for every arm: the product's category.
+  const productAffinity = product ? affinityFor(w.customer, product.category, e.ledger) : 0;
+  const lambda = logistic.contextWeight();
+  s.contrast.reset();
+  for (let j = 0; j < n; j++) {
+    const scale = marginObjective ? Math.max(1, w.margins[j]!) : 1;
+    const p = w.promos[j];
+    const aff = product ? productAffinity : affinityWithout(e, w.customer, p);
+    const disc = p && product ? (product.priceCents > 0 ? w.reserved[j]! / product.priceCents : 0) : p ? Math.min(1, w.reserved[j]! / 5000) : 0;
+    armFeatures(s.shared, aff, disc, s.x, j * D);
+    // The row in place (no subarray view per arm).
+    const pr = logistic.predictAt(w.ids[j]!, s.x, j * D, w.ev.ts, s.pred);
+    A.setLogit(j, pr.plain + lambda * (pr.full - pr.plain), pr.sd, scale);
+    s.contrast.see(j, scale, pr.full, pr.plain);
+  }
+  return A;
+}
+
+/**
+ * The pick becomes the decision: the explanation (each arm's drawn score), the reservations (budget,
+ * the promotion's product unit, the customer's frequency cap), the offer, and the open entry that
+ * learns the outcome.
+ */
+function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: Rng, out: Effect[]): void {
+  const n = w.ids.length;
+  const scores = e.scratch.policy.scores;
+  const marginObjective = e.cfg.bandit.reward === "margin";
   const candidates = new Array<Decision["explanation"]["candidates"][number]>(n);
-  for (let j = 0; j < n; j++) candidates[j] = marginObjective ? { promotionId: ids[j]!, score: round2(scores[j]!), marginCents: Math.round(margins[j]!) } : { promotionId: ids[j]!, score: Math.round(scores[j]! * 1e4) / 1e4 };
-  const chosen = ids[pick.index]!;
-  const d = base;
+  for (let j = 0; j < n; j++) candidates[j] = marginObjective ? { promotionId: w.ids[j]!, score: round2(scores[j]!), marginCents: Math.round(w.margins[j]!) } : { promotionId: w.ids[j]!, score: Math.round(scores[j]! * 1e4) / 1e4 };
+  const chosen = w.ids[pick.index]!;
   d.promotionId = chosen;
   d.holdout = pick.holdout;
-  d.propensity = pick.propensity;
   d.explanation.candidates = candidates;
   let reservedCents = 0;
   let reservedProductId: string | undefined;
   if (chosen !== CONTROL) {
-    const p = promos[pick.index]!;
-    reservedCents = reserved[pick.index]!;
-    ledger.reserveBudget(p.id, reservedCents);
+    const p = w.promos[pick.index]!;
+    reservedCents = w.reserved[pick.index]!;
+    e.ledger.reserveBudget(p.id, reservedCents);
     if (p.productId !== undefined) {
-      ledger.reserveUnit(p.productId);
+      e.ledger.reserveUnit(p.productId);
       reservedProductId = p.productId;
     }
-    const cap = e.cfg.frequencyCaps[channel];
-    recordOffer(customer, channel, ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
+    const cap = e.cfg.frequencyCaps[w.channel];
+    recordOffer(w.customer, w.channel, w.ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
     const offer: NonNullable<Decision["offer"]> = { kind: p.kind, maxDiscountCents: reservedCents };
     if (p.percentOff !== undefined) offer.percentOff = p.percentOff;
     if (p.amountOffCents !== undefined) offer.amountOffCents = p.amountOffCents;
@@ -291,7 +269,10 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
     d.offer = offer;
   }
   out.push({ kind: "decision", decision: d });
-  addPending(e, d, cell, logistic ? roundedRow(s.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out);
+  const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
+  const D = logistic ? logistic.opts.dims : 0;
+  const contextFactor = logistic ? e.scratch.contrast.factor(pick.index, d.propensity) : undefined;
+  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor);
 }
 
 const THOMPSON: PolicyKind = { kind: "thompson" };
@@ -320,50 +301,39 @@ function meanConversion(A: ScoreArms, j: number): number {
 }
 
 /**
- * Takes the logged decision as this engine's: the shop's world reacted to it, so the engine's state
- * (reservations, caps, what it learns from the outcome) must follow it. The logged arm is learned from
- * when this engine had it among its candidates (its propensity is then this policy's, for the record);
- * an arm it would not have offered is followed but not learned from.
+ * Takes the logged decision as this engine's (what-if replay): the shop's world reacted to it, so the
+ * engine's state (reservations, caps, what it learns from the outcome) must follow it. Reports into
+ * `logged` what this policy would have done here. The logged arm is learned from when this engine had it
+ * among its candidates (its propensity is then this policy's, for the record); an arm it would not have
+ * offered is followed but not learned from. No context evidence: the log's own propensities are not at hand.
  */
-function recordLogged(
-  e: Engine,
-  ev: CustomerEvent,
-  d: Decision,
-  logged: LoggedChoice,
-  report: PolicyReport,
-  ids: readonly string[],
-  promos: readonly (Promotion | undefined)[],
-  reserved: readonly number[],
-  cell: string,
-  x: Float64Array | undefined,
-  D: number,
-  customer: CustomerState,
-  channel: Channel,
-  rng: Rng,
-  out: Effect[],
-): void {
-  const j = ids.indexOf(logged.promotionId);
+function followLogged(e: Engine, w: DecisionWork, d: Decision, logged: LoggedChoice, A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, out: Effect[]): void {
+  const report = policyReport(A, w.ids, w.margins, kind, fixedIndex, rng, e);
+  logged.report = report;
+  const j = w.ids.indexOf(logged.promotionId);
   d.promotionId = logged.promotionId;
   d.holdout = logged.holdout;
   d.propensity = j >= 0 ? Math.max(1e-9, report.probs[j]!) : 1e-9;
   let reservedCents = 0;
   let reservedProductId: string | undefined;
-  const p = j >= 0 ? promos[j] : e.promotions.get(logged.promotionId);
+  const p = j >= 0 ? w.promos[j] : e.promotions.get(logged.promotionId);
   if (p) {
-    reservedCents = j >= 0 ? reserved[j]! : 0;
+    reservedCents = j >= 0 ? w.reserved[j]! : 0;
     e.ledger.reserveBudget(p.id, reservedCents);
     if (p.productId !== undefined) {
       e.ledger.reserveUnit(p.productId);
       reservedProductId = p.productId;
     }
-    const cap = e.cfg.frequencyCaps[channel];
-    recordOffer(customer, channel, ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
+    const cap = e.cfg.frequencyCaps[w.channel];
+    recordOffer(w.customer, w.channel, w.ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
   }
   out.push({ kind: "decision", decision: d });
   const learn = j >= 0 && (logged.learnIf ? logged.learnIf(report.probs, report.arms) : true);
   logged.matched = learn;
-  const xs = x && learn ? roundedRow(x, j * D, D) : undefined;
-  addPending(e, d, cell, xs, learn, reservedCents, reservedProductId, rng, out);
+  const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
+  const D = logistic ? logistic.opts.dims : 0;
+  const xs = logistic && learn ? roundedRow(e.scratch.x, j * D, D) : undefined;
+  addPending(e, d, w.cell, xs, learn, reservedCents, reservedProductId, rng, out);
 }
 
 /**

@@ -3,74 +3,31 @@
 // its name: intake (lateness, duplicates, watermark), points (which events are decision points),
 // decide (guards, margins, model, policy), attribution (open decisions, purchases, expiry, learning),
 // sync (partitions sharing what they learned).
-import { AmountPosterior, ArmTable, LogisticArms, ScoreArms, logit, type LogisticShare } from "../bandit/index.ts";
+import { AmountPosterior, ArmTable, LogisticArms, logit } from "../bandit/index.ts";
 import type { Rng } from "../random/index.ts";
 import type { CustomerEvent, ShopEvent } from "../events/index.ts";
 import { FeatureStore, featuresOf, observe, type CustomerState, type FeatureVector } from "../features/index.ts";
 import { RecentIds } from "./recent.ts";
-import { PendingTable, expire, onPurchase } from "./attribution.ts";
+import { expire, onPurchase } from "./attribution.ts";
 import { CONTEXT_DIMS } from "./context.ts";
-import { DecideScratch, decide, type LoggedChoice } from "./decide.ts";
+import { decide, type LoggedChoice } from "./decide.ts";
 import { PromotionTable } from "./eligibility.ts";
 import { admit, advanceWatermark } from "./intake.ts";
 import { Ledger } from "./ledger.ts";
-import { PolicyScratch } from "./policy.ts";
+import { PendingTable } from "./pending.ts";
 import { decisionPointOf } from "./points.ts";
-import { applySync, type SyncArms } from "./sync.ts";
+import { DecideScratch } from "./scratch.ts";
+import type { Engine } from "./state.ts";
+import { applySync } from "./sync.ts";
 import { CONTROL, promotionFrom, type Effect, type EngineConfig, type Promotion } from "./types.ts";
 
 export { FAR_FUTURE_RUN_TO_JUMP } from "./intake.ts";
-
-export interface EngineCounters {
-  events: number;
-  decisions: number;
-  late: number;
-  /** Events dead-lettered as too far ahead of the newest event time. */
-  farFuture: number;
-  duplicates: number;
-  outcomes: number;
-  overflowed: number;
-  /** Inventory events older than the stock figure already applied (ignored, not dead-lettered). */
-  staleInventory: number;
-  /** Replaying a log (what-if evaluation): decision points this engine found where the log holds no decision. */
-  unloggedPoints?: number;
-}
-
-export interface Engine {
-  cfg: EngineConfig;
-  promotions: Map<string, Promotion>;
-  /** Beta posteriors of conversion per (arm, cell): the tabular model, and the dashboard's per-arm view. */
-  arms: ArmTable;
-  /** The contextual model (bandit.model "logistic"). */
-  logistic: LogisticArms | undefined;
-  /** What a purchase is worth per arm, for decisions with no catalog to price them. */
-  amounts: AmountPosterior;
-  features: FeatureStore;
-  ledger: Ledger;
-  pending: PendingTable;
-  recentIds: RecentIds;
-  /** The newest event time seen. */
-  watermarkMs: number;
-  /** Far-future events dead-lettered in a row (see FAR_FUTURE_RUN_TO_JUMP). */
-  farFutureRun: number;
-  /** Event time of the first event of that run. */
-  farFutureAnchorMs: number;
-  /** Event time of the last sweep of idle customers. */
-  lastPurgeMs: number;
-  /** Partitioned mode: the latest counts each other partition shared (by partition number). */
-  remoteArms: Record<string, SyncArms>;
-  /** Partitioned mode: the latest logistic learning each other partition shared. */
-  remoteLogistic: Record<string, LogisticShare>;
-  counters: EngineCounters;
-  /** Buffers one decision reuses (this engine's own: engines in one process share nothing). */
-  scratch: DecideScratch & { arms: ScoreArms; policy: PolicyScratch };
-}
 
 export function logisticFor(cfg: EngineConfig): LogisticArms {
   const l = cfg.bandit.logistic;
   const mean = new Array<number>(CONTEXT_DIMS).fill(0);
   mean[0] = logit(l.priorConversion);
-  return new LogisticArms({ dims: CONTEXT_DIMS, baselinePriorMean: mean, baselinePriorSd: l.priorSd, armPriorSd: l.armPriorSd, halfLifeMs: cfg.bandit.halfLifeMs });
+  return new LogisticArms({ dims: CONTEXT_DIMS, baselinePriorMean: mean, baselinePriorSd: l.priorSd, armPriorSd: l.armPriorSd, contextPriorSd: l.contextPriorSd, halfLifeMs: cfg.bandit.halfLifeMs });
 }
 
 export function amountsFor(cfg: EngineConfig): AmountPosterior {
@@ -113,7 +70,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
     remoteArms: {},
     remoteLogistic: {},
     counters: { events: 0, decisions: 0, late: 0, farFuture: 0, duplicates: 0, outcomes: 0, overflowed: 0, staleInventory: 0 },
-    scratch: Object.assign(new DecideScratch(), { arms: new ScoreArms(), policy: new PolicyScratch() }),
+    scratch: new DecideScratch(),
   };
   arms.add(CONTROL);
   e.logistic?.add(CONTROL);

@@ -1,7 +1,7 @@
 // Intake checks of every shop event before it reaches the engine's state: lateness behind the
 // watermark, far-future clocks, duplicate ids; then the watermark moves (expiring what it passes).
 import { PS_ERR_EVENT, type ShopEvent } from "../events/index.ts";
-import type { Engine } from "./engine.ts";
+import type { Engine } from "./state.ts";
 import type { Effect } from "./types.ts";
 
 /**

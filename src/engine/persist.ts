@@ -4,8 +4,9 @@
 import { AmountPosterior, ArmTable, LogisticArms, type AmountState, type ArmTableState, type LogisticState } from "../bandit/index.ts";
 import { ByteReader, FeatureStore, StoreApplier, type ByteWriter, type PartSink, type StoreBase, type StoreDelta, type StoreState } from "../features/index.ts";
 import { PS_ERR_STATE, StateError } from "../state/errors.ts";
-import { PendingTable } from "./attribution.ts";
-import { createEngine, type Engine, type EngineCounters, type EngineOptions } from "./engine.ts";
+import { createEngine, type EngineOptions } from "./engine.ts";
+import { PendingTable } from "./pending.ts";
+import type { Engine, EngineCounters } from "./state.ts";
 import { rebuildExternal } from "./sync.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";
@@ -13,11 +14,14 @@ import type { EngineConfig, Pending, Promotion } from "./types.ts";
 type PromotionJSON = Omit<Promotion, "startsAtMs" | "endsAtMs"> & { startsAtMs: number | null; endsAtMs: number | null };
 
 /** The checkpoint format this engine writes and reads. */
-export const ENGINE_STATE_VERSION = 2;
+export const ENGINE_STATE_VERSION = 3;
 
 export interface EngineState {
-  /** 2: conversion models (issue #14); 1 held margin-reward posteriors and cannot be restored. */
-  version: 2;
+  /**
+   * 3: the logistic model's arm terms centred on the contexts' running mean, and the context evidence
+   * (issue #21); 2 held uncentred arm terms, 1 margin-reward posteriors: neither can be restored.
+   */
+  version: 3;
   watermarkMs: number;
   farFutureRun: number;
   farFutureAnchorMs: number;
@@ -91,7 +95,7 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState, opts: EngineOp
 }
 
 function checkVersion(v: unknown): void {
-  if (v !== ENGINE_STATE_VERSION) throw new Error(`checkpoint version ${String(v)} is not supported (version 2 holds conversion models; start from the stream instead)`);
+  if (v !== ENGINE_STATE_VERSION) throw new Error(`checkpoint version ${String(v)} is not supported (version 3 holds centred arm terms and the context evidence; start from the stream instead)`);
 }
 
 /** Everything but customers, open decisions and recent ids, from a checkpoint. */

@@ -79,25 +79,39 @@ export function policyDistribution(A: ScoreArms, kind: PolicyKind, fixedIndex: n
   return out;
 }
 
+/** A draw of the policy: the arm it takes, whether the holdout took it, and the policy's own pick (the same unless holdout). */
+export interface PolicyDraw {
+  index: number;
+  holdout: boolean;
+  picked: number;
+}
+
 /**
- * The policy, shared by the processor and the evaluation, over arms whose score distributions the
- * caller filled (`A`, control last): a random holdout share goes to control (unconfounded, for
- * uplift); otherwise the policy's pick (Thompson sampling, or an evaluation baseline).
- * Propensity is P(this arm | context) under the whole policy, holdout included:
- *   control: h + (1 − h)·P(control);   a promotion: (1 − h)·P(promotion).
- * Draw order is fixed (holdout, then the policy's draws, then any Monte Carlo propensity draws) so a
+ * The policy's draw over arms whose score distributions the caller filled (`A`, control last): a random
+ * holdout share goes to control (unconfounded, for uplift); otherwise the policy's pick (Thompson
+ * sampling, or an evaluation baseline). Draw order is fixed (holdout, then the policy's draws) so a
  * seeded rng replays exactly. Scores are drawn on holdout decisions too (for the explanation, and so
  * that the draws a decision consumes do not depend on the holdout coin). `scratch.scores` holds them.
  */
-export function choose(A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, o: PolicyOptions, scratch: PolicyScratch): PolicyChoice {
+export function drawPolicy(A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, o: PolicyOptions, scratch: PolicyScratch): PolicyDraw {
   const holdoutDraw = rng.next();
-  const controlIndex = A.n - 1;
-  const picked = policyPick(kind, A, controlIndex, fixedIndex, rng, scratch);
+  const picked = policyPick(kind, A, A.n - 1, fixedIndex, rng, scratch);
+  return holdoutDraw < o.holdoutShare ? { index: A.n - 1, holdout: true, picked } : { index: picked, holdout: false, picked };
+}
+
+/**
+ * P(this arm | context) under the whole policy, holdout included, for a draw of drawPolicy:
+ *   control: h + (1 − h)·P(control);   a promotion: (1 − h)·P(promotion).
+ * Monte Carlo propensities draw from `rng` after the draw's own draws.
+ */
+export function drawPropensity(A: ScoreArms, kind: PolicyKind, d: PolicyDraw, rng: Rng, o: PolicyOptions, scratch: PolicyScratch): number {
   const h = o.holdoutShare;
-  if (holdoutDraw < h) {
-    const pControl = policyProbability(kind, A, controlIndex, picked, o, rng, scratch);
-    return { index: controlIndex, holdout: true, propensity: Math.min(1, h + (1 - h) * pControl) };
-  }
-  const p = policyProbability(kind, A, picked, picked, o, rng, scratch);
-  return { index: picked, holdout: false, propensity: Math.min(1, (1 - h) * p + (picked === controlIndex ? h : 0)) };
+  const p = policyProbability(kind, A, d.index, d.picked, o, rng, scratch);
+  return Math.min(1, (1 - h) * p + (d.index === A.n - 1 ? h : 0));
+}
+
+/** The policy's draw and its propensity (drawPolicy, then drawPropensity), shared by the processor and the evaluation. */
+export function choose(A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, o: PolicyOptions, scratch: PolicyScratch): PolicyChoice {
+  const d = drawPolicy(A, kind, fixedIndex, rng, o, scratch);
+  return { index: d.index, holdout: d.holdout, propensity: drawPropensity(A, kind, d, rng, o, scratch) };
 }

@@ -2,10 +2,8 @@
 // posterior counts, and its logistic model's learning beyond the prior, into the others' streams as
 // `sync` events; a partition's posteriors are its own plus the sum of the others' latest.
 import { ArmTable, type LogisticShare } from "../bandit/index.ts";
-import type { Engine } from "./engine.ts";
-
-/** Wire form of a table's counts: arm → cell ("" for arm-wide) → [successes, failures, time]. */
-export type SyncArms = Record<string, Record<string, [number, number, number]>>;
+import type { Engine } from "./state.ts";
+import type { SyncArms } from "./types.ts";
 
 /** This engine's own counts in sync form (what a partition shares with the others). */
 export function ownArms(e: Engine): SyncArms {

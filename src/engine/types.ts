@@ -77,7 +77,8 @@ export interface EngineConfig {
     /** margin: score = margin if bought × conversion; conversion: conversion alone. */
     reward: "conversion" | "margin";
     defaultMarginShare: number;
-    logistic: { priorSd: number; armPriorSd: number; priorConversion: number };
+    /** armPriorSd: each arm's intercept; contextPriorSd (default armPriorSd): each of its context terms. */
+    logistic: { priorSd: number; armPriorSd: number; contextPriorSd?: number | undefined; priorConversion: number };
   };
   attributionWindowMs: Record<Channel, number>;
   maxPending: number;
@@ -137,6 +138,14 @@ export interface Pending {
   expiresAt: number;
   reservedCents: number;
   reservedProductId?: string | undefined;
+  /**
+   * The decision's factor in the context evidence (src/bandit/evidence.ts): (1[its arm = the full
+   * model's greedy pick] − 1[= the intercepts' greedy pick]) / propensity; learned decisions of the
+   * logistic model only.
+   */
+  contextFactor?: number | undefined;
+  /** The context evidence's clock when the decision was opened (it weighs the decision's term by its age). */
+  contextAt?: number | undefined;
   closed: boolean;
   /** Order of adding, set by PendingTable (ties in expiry close in this order). */
   seq: number;
@@ -177,5 +186,8 @@ export type Effect =
   | { kind: "decision"; decision: Decision }
   | { kind: "deadletter"; reason: DeadLetterReason; detail: string }
   | { kind: "outcome"; outcome: Outcome };
+
+/** Wire form of a table's counts (partitions' sync events): arm → cell ("" for arm-wide) → [successes, failures, time]. */
+export type SyncArms = Record<string, Record<string, [number, number, number]>>;
 
 export type { ExclusionReason };

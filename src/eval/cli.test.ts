@@ -81,6 +81,29 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     expect(errs.some((l) => l.includes("engine") && l.includes("% of fixed:"))).toBe(true);
   });
 
+  it("--shuffle: each seed its own order, and paired verdicts of the engine against every other policy", async () => {
+    const lines: string[] = [];
+    const code = await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "shuffled"), "--seeds", "3", "--metric", "visit", "--shuffle"], { err: (l) => lines.push(l) });
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "shuffled", "report.json"), "utf8"));
+    expect(r.shuffle).toBe(true);
+    expect(Object.keys(r.paired).sort()).toEqual(POLICIES.filter((n) => n !== "engine").sort());
+    for (const [name, p] of Object.entries(r.paired) as [string, { mean: number; ci95: number[]; verdict: string }][]) {
+      expect(["better", "worse", "cannot tell"]).toContain(p.verdict);
+      expect(p.ci95[0]).toBeLessThanOrEqual(p.mean);
+      expect(p.ci95[1]).toBeGreaterThanOrEqual(p.mean);
+      const perSeed = r.policies[name].perSeed as number[];
+      const engine = r.policies.engine.perSeed as number[];
+      const mean = engine.reduce((a, v, i) => a + v - (perSeed.length === 1 ? perSeed[0]! : perSeed[i]!), 0) / engine.length;
+      expect(p.mean).toBeCloseTo(mean, 12);
+    }
+    // A fixed arm keeps the same rows in any order; uniform's value moves with its draws and the order.
+    expect(r.policies["fixed:Mens E-Mail"].perSeed).toHaveLength(1);
+    expect(new Set(r.policies.uniform.perSeed).size).toBe(3);
+    expect(readFileSync(join(dir, "shuffled", "report.html"), "utf8")).toContain("The engine against each policy");
+    expect(lines.some((l) => l.startsWith("[eval] engine vs "))).toBe(true);
+  });
+
   it("fails with exit code 2 and the usage on bad arguments", async () => {
     const lines: string[] = [];
     expect(await main(["--data", csv, "--out", join(dir, "x"), "--metric", "clicks"], { err: (l) => lines.push(l) })).toBe(2);

@@ -1,4 +1,4 @@
-// `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N]`
+// `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle]`
 // `npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N]`
 // `npm run eval -- --logs --candidate <config.json> [--candidate …] --out <dir> [--logs-file FILE]`
 // `npm run eval -- --export-logs FILE`
@@ -25,7 +25,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { simReport, type SimReport } from "./simreport.ts";
 
 export const USAGE = `usage:
-  npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N]
+  npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle]
+      --shuffle: each seed replays the rows in its own random order (the same for every policy at that seed)
   npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N]
   npm run eval -- --logs --candidate <config.json> [--candidate <config.json> …] --out <dir> [--logs-file FILE] [--min-ess N]
       what each candidate configuration (an overlay like CONFIG_FILE's) would have earned on the shop's own
@@ -57,6 +58,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
         out: { type: "string" },
         metric: { type: "string" },
         seeds: { type: "string" },
+        shuffle: { type: "boolean" },
         sim: { type: "boolean" },
         scenario: { type: "string" },
         decisions: { type: "string" },
@@ -95,7 +97,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
     const evalCfg = loadEvalConfig(a["eval-config"] ? { file: a["eval-config"] } : {});
     const out = resolve(a.out);
     if (a.sim) {
-      if (a.data || a.format || a.metric || a.seeds) throw usage("--sim does not take --data, --format, --metric or --seeds");
+      if (a.data || a.format || a.metric || a.seeds || a.shuffle) throw usage("--sim does not take --data, --format, --metric, --seeds or --shuffle");
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}) });
       const names = !a.scenario || a.scenario === "all" ? listScenarios() : [a.scenario];
       const decisions = positiveInt(a.decisions, "decisions") ?? evalCfg.sim.decisions;
@@ -137,10 +139,12 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       const h = evalCfg.hillstrom;
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}), overrides: { bandit: h.bandit } });
       const log = readHillstrom(a.data, metric, [...h.promotions, h.control]);
-      progress?.(`${basename(a.data)}: ${log.rows.length} rows, metric ${metric}, ${seeds} seeds`);
-      const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, eval: evalCfg, bandit: engineConfigFrom(cfg).bandit, progress });
+      const shuffle = a.shuffle ?? false;
+      progress?.(`${basename(a.data)}: ${log.rows.length} rows, metric ${metric}, ${seeds} seeds${shuffle ? ", each in its own order" : ""}`);
+      const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, shuffle, eval: evalCfg, bandit: engineConfigFrom(cfg).bandit, progress });
       write(out, report, replayHtml(report));
       io.err(`[eval] engine ${report.policies["engine"]!.value.toFixed(4)} = ${(100 * report.summary.engineShareOfBestFixed).toFixed(1)}% of ${report.summary.bestFixed}`);
+      io.err(`[eval] engine vs ${Object.entries(report.paired).map(([k, p]) => `${k}: ${p.verdict}`).join(", ")}`);
     }
     io.err(`[eval] wrote ${join(out, "report.json")} and ${join(out, "report.html")}`);
     return 0;

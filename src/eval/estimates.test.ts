@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { newcombeDiff } from "../bandit/index.ts";
-import { diffInterval, ipsEstimates, summariseValue } from "./estimates.ts";
+import { diffInterval, ipsEstimates, pairedDifference, summariseValue } from "./estimates.ts";
 import type { LoggedRow, ReplayRun } from "./replay.ts";
 
 const row = (arm: string, outcome: number): LoggedRow => ({ ctx: {}, arm, outcome });
@@ -71,5 +71,31 @@ describe("differences against the control", () => {
     const d = diffInterval(a, b, false);
     expect(d.estimate).toBe(1.5);
     expect(d.ci95[1] - 1.5).toBeCloseTo(1.959963984540054 * Math.sqrt(5 / 3 / 4), 12);
+  });
+});
+
+describe("pairedDifference: the engine against a policy over the same seeds", () => {
+  it("differences 1, 2, 3: mean 2, t-interval 2 ± t(0.975, 2)·1/√3, verdict better", () => {
+    const p = pairedDifference([11, 12, 13], [10, 10, 10]);
+    expect(p.mean).toBeCloseTo(2, 12);
+    // t(0.975, 2) = 4.302652729911275; sd of (1, 2, 3) = 1.
+    expect(p.ci95[0]).toBeCloseTo(2 - 4.302652729911275 / Math.sqrt(3), 9);
+    expect(p.ci95[1]).toBeCloseTo(2 + 4.302652729911275 / Math.sqrt(3), 9);
+    expect(p.verdict).toBe("cannot tell");
+  });
+
+  it("pairs seed by seed: a shared swing cancels, so a steady lead is told even when each value spreads widely", () => {
+    const engine = [0.1, 0.5, 0.9, 0.3, 0.7];
+    expect(pairedDifference(engine, engine.map((v) => v - 0.01)).verdict).toBe("better");
+    expect(pairedDifference(engine, engine.map((v) => v + 0.01)).verdict).toBe("worse");
+    // Unpaired, the same lead would drown in the spread of each policy's values.
+    expect(pairedDifference(engine, [...engine].reverse().map((v) => v - 0.01)).verdict).toBe("cannot tell");
+  });
+
+  it("a policy with one run stands for every seed; one seed alone cannot tell", () => {
+    const p = pairedDifference([0.2, 0.3, 0.25, 0.22], [0.1]);
+    expect(p.mean).toBeCloseTo(0.1425, 12);
+    expect(p.verdict).toBe("better");
+    expect(pairedDifference([0.2], [0.1]).verdict).toBe("cannot tell");
   });
 });

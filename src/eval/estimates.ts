@@ -56,6 +56,34 @@ export function diffInterval(a: Tally, b: Tally, binary: boolean): { estimate: n
   return { estimate: d, ci95: [d - half, d + half] };
 }
 
+/** The engine's verdict against another policy: its value is higher, lower, or the interval straddles 0. */
+export type Verdict = "better" | "worse" | "cannot tell";
+
+export interface PairedDifference {
+  /** Mean over seeds of (engine's value − the policy's value), seed by seed. */
+  mean: number;
+  /** 95% t-interval of that mean over the seeds. */
+  ci95: Interval;
+  verdict: Verdict;
+}
+
+/**
+ * The engine against another policy on the same seeds (each seed the same rows in the same order, so
+ * the pair shares the log's luck): the mean of the per-seed differences with a t-interval. What it
+ * covers is the policies' own randomness and the order of the rows, on this file's customers; not the
+ * sampling of customers from the population (the same for both, so it cancels only in part). A policy
+ * with one run (no random draws, the order does not change its value) is the same figure at every seed.
+ */
+export function pairedDifference(engine: readonly number[], other: readonly number[]): PairedDifference {
+  const s = engine.length;
+  const d = engine.map((v, i) => v - (other.length === 1 ? other[0]! : other[i]!));
+  const mean = d.reduce((a, b) => a + b, 0) / s;
+  const sd2 = s > 1 ? d.reduce((a, x) => a + (x - mean) ** 2, 0) / (s - 1) : 0;
+  const half = s > 1 ? tQuantile(0.975, s - 1) * Math.sqrt(sd2 / s) : Infinity;
+  const ci95: Interval = [mean - half, mean + half];
+  return { mean, ci95, verdict: ci95[0] > 0 ? "better" : ci95[1] < 0 ? "worse" : "cannot tell" };
+}
+
 export interface IpsEstimate {
   value: number;
   ci95: Interval;

@@ -70,6 +70,10 @@ export function replayHtml(r: OfflineReport): string {
       return `<tr><td><b style="color:${colors[n]}">${esc(n)}</b><br><span class="muted">${esc(what)}</span></td><td>${fmt(p.value)}</td><td>[${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]</td><td>${p.matched.toLocaleString("en-US")}</td><td>${p.controlShare !== undefined ? pct(p.controlShare) : "–"}</td><td>${p.controlMatched ?? "–"}</td><td>${p.ips ? `${fmt(p.ips.value)}<br><span class="muted">[${fmt(p.ips.ci95[0])}, ${fmt(p.ips.ci95[1])}]</span>` : "–"}</td><td>${p.snips ? `${fmt(p.snips.value)}<br><span class="muted">[${fmt(p.snips.ci95[0])}, ${fmt(p.snips.ci95[1])}]</span>` : "–"}</td></tr>`;
     })
     .join("\n");
+  const verdict = (v: string) => (v === "better" ? `<span class="ok">better</span>` : v === "worse" ? `<span class="bad">worse</span>` : "cannot tell");
+  const prows = Object.entries(r.paired)
+    .map(([n, p]) => `<tr><td>${esc(n)}</td><td>${fmt(p.mean)}</td><td>[${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]</td><td>${pct(p.mean / r.policies[best]!.value)}</td><td>${verdict(p.verdict)}</td></tr>`)
+    .join("\n");
   const urows = Object.entries(r.uplift)
     .map(([a, u]) => `<tr><td>${esc(a)}</td><td>${fmtU(u.estimate)}</td><td>[${fmtU(u.ci95[0])}, ${fmtU(u.ci95[1])}]</td><td>${fmtU(u.experiment)}</td><td>[${fmtU(u.experimentCi95[0])}, ${fmtU(u.experimentCi95[1])}]</td><td>${yes(r.summary.upliftCoversExperiment[a]!)}</td><td>${pct(u.coverage, 0)}</td><td>${u.armRows.toLocaleString("en-US")} / ${u.holdoutRows.toLocaleString("en-US")}</td></tr>`)
     .join("\n");
@@ -90,6 +94,10 @@ export function replayHtml(r: OfflineReport): string {
 <table><tr><th>policy</th><th>value</th><th>95% interval</th><th>kept rows</th><th>random control share</th><th>control rows kept</th><th>IPS</th><th>SNIPS</th></tr>
 ${rows}</table>
 <p class="muted"><b>value</b>: mean ${esc(r.metric)} over the rows where the policy's own choice matched the logged e-mail (mean over seeds). <b>95% interval</b>: covers both the sampling of customers and the policy's random draws. Rows the engine sent to its random control draw are not part of its value; they are counted in the last two columns and used only for uplift. <b>IPS / SNIPS</b>: inverse-propensity and self-normalised estimates of the fixed policies over all rows with the logging probability 1/3, a check on the replay figure.</p>
+<h2>The engine against each policy, seed by seed</h2>
+<table><tr><th>policy</th><th>engine − policy</th><th>95% interval</th><th>as a share of the best arm</th><th>the engine is</th></tr>
+${prows}</table>
+<p class="muted">At each of the ${r.seeds} seeds both policies walk the same rows in the same order${r.shuffle ? " (each seed its own random order)" : " (the file's order)"}; the difference of their values is averaged over the seeds with a t-interval. It covers the policies' random draws${r.shuffle ? " and the order of the rows" : ""} on this file's customers, not the sampling of the customers themselves. <b>better</b> / <b>worse</b>: the interval lies above / below 0; otherwise the seeds <b>cannot tell</b>.</p>
 <h2>Uplift: what each e-mail adds over no e-mail</h2>
 <figure>${upl}</figure>
 <table><tr><th>e-mail</th><th>engine estimate</th><th>95% interval</th><th>experiment</th><th>95% interval</th><th>engine interval covers the experiment</th><th>seeds covering</th><th>rows behind it (arm / control)</th></tr>
@@ -99,7 +107,7 @@ ${urows}</table>
 <ul>
 <li>Segments of ts-segmented: ${segs}.</li>
 <li>Engine posterior: prior Beta(${r.settings.bandit.priorAlpha}, ${r.settings.bandit.priorBeta}), hierarchy strength ${r.settings.bandit.hierarchyStrength}, random control share ${r.settings.bandit.holdoutShare}, half-life ${r.settings.bandit.halfLifeMs / 1000} s of event time; the file has no timestamps, so rows are ${r.settings.msPerRow} ms apart.</li>
-<li>Logistic model features: ${r.settings.features.map((f) => `<code>${esc(f)}</code>`).join(", ")}; prior sd ${r.settings.bandit.logistic.priorSd} (baseline), ${r.settings.bandit.logistic.armPriorSd} (each arm).</li>
+<li>Logistic model features: ${r.settings.features.map((f) => `<code>${esc(f)}</code>`).join(", ")}; prior sd ${r.settings.bandit.logistic.priorSd} (baseline), ${r.settings.bandit.logistic.armPriorSd} (each arm's intercept), ${r.settings.bandit.logistic.contextPriorSd ?? r.settings.bandit.logistic.armPriorSd} (each arm's context terms, which enter the score weighted by the evidence that they make better decisions).</li>
 ${binary ? "" : `<li>Spend: the conversion model learns whether a customer spends at all; a Normal–Gamma posterior per arm (centred on the amount pooled over the arms) learns what a buyer spends; the score is that amount × the sampled conversion. Values above are in dollars.</li>`}
 <li>ε-greedy explores ${pct(r.settings.epsilon, 0)} of the time. Fixed policies have no random draws, so one run stands for all seeds.</li>
 </ul>`;

@@ -3,10 +3,10 @@
 import { rngFromKey } from "../random/index.ts";
 import type { Rule } from "../engine/index.ts";
 import type { EvalConfig } from "./config.ts";
-import { diffInterval, ipsEstimates, meanOf, summariseValue, type IpsEstimate } from "./estimates.ts";
+import { diffInterval, ipsEstimates, meanOf, pairedDifference, summariseValue, type IpsEstimate, type PairedDifference } from "./estimates.ts";
 import { HILLSTROM_FEATURES } from "./hillstrom.ts";
 import { enginePolicy, epsilonGreedyPolicy, fixedPolicy, uniformPolicy, type BanditSettings } from "./policies.ts";
-import { addTo, checkpointsFor, emptyTally, replay, type LoggedRow, type Metric, type ReplayPolicy, type ReplayRun, type Tally } from "./replay.ts";
+import { addTo, checkpointsFor, emptyTally, replay, shuffled, type LoggedRow, type Metric, type ReplayPolicy, type ReplayRun, type Tally } from "./replay.ts";
 
 type Interval = [number, number];
 
@@ -44,8 +44,12 @@ export interface OfflineReport {
   rows: number;
   metric: Metric;
   seeds: number;
+  /** Each seed walked the rows in its own random order (--shuffle); else every seed walked the file's order. */
+  shuffle: boolean;
   unit: string;
   policies: Record<string, PolicyReport>;
+  /** Every other policy against the engine over the same seeds: engine − policy, and the engine's verdict. */
+  paired: Record<string, PairedDifference>;
   uplift: Record<string, UpliftReport>;
   experiment: { control: string; arms: Record<string, { rows: number; mean: number }> };
   summary: { bestFixed: string; engineShareOfBestFixed: number; upliftCoversExperiment: Record<string, boolean> };
@@ -58,6 +62,8 @@ export interface OfflineOptions {
   rows: readonly LoggedRow[];
   metric: Metric;
   seeds: number;
+  /** Each seed replays the rows in its own random order (the same order for every policy at that seed). */
+  shuffle?: boolean;
   eval: Readonly<EvalConfig>;
   bandit: BanditSettings;
   progress?: (text: string) => void;
@@ -94,6 +100,15 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
     ...arms.map((a): [string, Spec] => [`fixed:${a}`, { make: () => fixedPolicy(a), deterministic: true, learning: false }]),
   ];
   const checkpoints = checkpointsFor(o.rows.length, o.eval.curvePoints);
+  const shuffle = o.shuffle ?? false;
+  // Seed s's order, the same for every policy, so differences between policies are paired.
+  const orders = new Map<number, readonly LoggedRow[]>();
+  const rowsFor = (s: number): readonly LoggedRow[] => {
+    if (!shuffle) return o.rows;
+    let r = orders.get(s);
+    if (!r) orders.set(s, (r = shuffled(o.rows, rngFromKey(s, "row-order"))));
+    return r;
+  };
   const policies: Record<string, PolicyReport> = {};
   const series: Record<string, (number | null)[]> = {};
   let engineRuns: ReplayRun[] = [];
@@ -102,7 +117,7 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
     const n = spec.deterministic ? 1 : o.seeds;
     const t0 = performance.now();
     for (let s = 1; s <= n; s++) {
-      runs.push(replay(o.rows, spec.make(), { control: h.control, startMs: 0, msPerRow: h.msPerRow, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
+      runs.push(replay(rowsFor(s), spec.make(), { control: h.control, startMs: 0, msPerRow: h.msPerRow, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
     }
     const sum = summariseValue(runs);
     const rep: PolicyReport = { value: sum.value, ci95: sum.ci95, matched: sum.matched, seedCi95: sum.seedCi95, perSeed: sum.perSeed };
@@ -145,6 +160,9 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
       policy: LEARNING_POLICY,
     };
   }
+  const engineSeeds = policies[LEARNING_POLICY]!.perSeed;
+  const paired: Record<string, PairedDifference> = {};
+  for (const [name, p] of Object.entries(policies)) if (name !== LEARNING_POLICY) paired[name] = pairedDifference(engineSeeds, p.perSeed);
   const fixedNames = arms.map((a) => `fixed:${a}`);
   const bestFixed = fixedNames.reduce((b, x) => (policies[x]!.value > policies[b]!.value ? x : b));
   return {
@@ -152,8 +170,10 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
     rows: o.rows.length,
     metric: o.metric,
     seeds: o.seeds,
+    shuffle,
     unit: binary ? `share of customers with ${o.metric} = 1` : "dollars spent per customer",
     policies,
+    paired,
     uplift,
     experiment: { control: h.control, arms: Object.fromEntries(arms.map((a) => [a, { rows: byArm.get(a)!.n, mean: meanOf(byArm.get(a)!) }])) },
     summary: {

@@ -2,7 +2,7 @@
 // conversion models (LogisticArms, or the tabular ArmTable), the same amount posterior for spend, the
 // same score distributions and `choose` (holdout, Thompson sampling, propensity) as a live decision
 // (no second implementation); the rest are the baselines issue #10 asks for.
-import { AmountPosterior, ArmTable, LogisticArms, ScoreArms, logit, type PosteriorOptions } from "../bandit/index.ts";
+import { AmountPosterior, ArmTable, DecisionContrast, LogisticArms, ScoreArms, logit, type ArmPrediction, type PosteriorOptions } from "../bandit/index.ts";
 import { CONTROL, PolicyScratch, choose, segmentOf, type EngineConfig, type Rule } from "../engine/index.ts";
 import type { Rng } from "../random/index.ts";
 import type { ReplayChoice, ReplayPolicy } from "./replay.ts";
@@ -64,14 +64,18 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
   const f = o.model === "logistic" ? o.features : undefined;
   if (o.model === "logistic" && !f) throw new Error("the logistic model needs features");
   const prior = f ? Array.from({ length: f.dims }, (_, i) => (i === 0 ? logit(b.logistic.priorConversion) : 0)) : [];
-  const logistic = f ? new LogisticArms({ dims: f.dims, baselinePriorMean: prior, baselinePriorSd: b.logistic.priorSd, armPriorSd: b.logistic.armPriorSd, halfLifeMs: b.halfLifeMs }) : undefined;
+  const logistic = f ? new LogisticArms({ dims: f.dims, baselinePriorMean: prior, baselinePriorSd: b.logistic.priorSd, armPriorSd: b.logistic.armPriorSd, contextPriorSd: b.logistic.contextPriorSd, halfLifeMs: b.halfLifeMs }) : undefined;
   for (const id of ids) logistic?.add(id);
   const amounts = o.learnAmount ? new AmountPosterior({ priorStrength: 5, initialMean: 1, halfLifeMs: b.halfLifeMs }) : undefined;
   const A = new ScoreArms();
   const scratch = new PolicyScratch();
   const x = new Float64Array(f?.dims ?? 0);
-  const pred = { mu: 0, sd: 0 };
+  const pred: ArmPrediction = { full: 0, plain: 0, sd: 0 };
   const beta = { alpha: 0, beta: 0 };
+  const contrast = new DecisionContrast();
+  // The last decision's factor in the context evidence, taken up by learn() if the row is kept (the
+  // replay calls learn right after choose, for the same row, or not at all).
+  let contextFactor = 0;
   const toEngine = (arm: string) => (arm === o.control ? CONTROL : arm);
   return {
     name: o.name,
@@ -83,17 +87,21 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
       A.reset(ids.length);
       if (f) f.write(ctx, x);
       const pooled = amounts?.pooledMean(nowMs);
+      const lambda = logistic ? logistic.contextWeight() : 0;
+      contrast.reset();
       for (let j = 0; j < ids.length; j++) {
         const scale = amounts ? Math.max(1e-6, amounts.mean(ids[j]!, nowMs, pooled)) : 1;
         if (logistic) {
           logistic.predict(ids[j]!, x, nowMs, pred);
-          A.setLogit(j, pred.mu, pred.sd, scale);
+          A.setLogit(j, pred.plain + lambda * (pred.full - pred.plain), pred.sd, scale);
+          contrast.see(j, scale, pred.full, pred.plain);
         } else {
           table.posteriorInto(ids[j]!, seg, nowMs, beta);
           A.setBeta(j, beta.alpha, beta.beta, scale);
         }
       }
       const c = choose(A, { kind: "thompson" }, -1, rng, b, scratch);
+      contextFactor = logistic ? contrast.factor(c.index, c.propensity) : 0;
       const arm = ids[c.index]!;
       return { armId: arm === CONTROL ? o.control : arm, holdout: c.holdout };
     },
@@ -104,6 +112,9 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
       if (logistic && f) {
         f.write(ctx, x);
         logistic.learn(arm, x, y, nowMs);
+        // As live: a sample when the decision is made, its term when it converts (here: at once).
+        const at = logistic.evidence.open();
+        if (y) logistic.evidence.convert(contextFactor, outcome, at);
       }
       if (amounts && y) amounts.add(arm, outcome, nowMs);
     },

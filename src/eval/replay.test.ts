@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { rngFromKey, rngFromSeed } from "../random/index.ts";
 import { enginePolicy, fixedPolicy } from "./policies.ts";
-import { checkpointsFor, replay, type LoggedRow, type ReplayPolicy } from "./replay.ts";
+import { checkpointsFor, replay, shuffled, type LoggedRow, type ReplayPolicy } from "./replay.ts";
 
 const BANDIT = {
   model: "tabular" as const,
@@ -99,5 +99,27 @@ describe("the engine's policy under replay", () => {
     expect(Math.abs(r.holdoutDraws / rows.length - 0.1)).toBeLessThan(0.02);
     // It learned on the engine's own table, per segment.
     expect(policy.table.segmentsOf("B").sort()).toEqual(["one", "zero"]);
+  });
+});
+
+describe("shuffled", () => {
+  it("is a permutation of the rows, its own for each seed and the same for the same seed", () => {
+    const rows = Array.from({ length: 200 }, (_, i) => i);
+    const a = shuffled(rows, rngFromKey(1, "row-order"));
+    const b = shuffled(rows, rngFromKey(2, "row-order"));
+    expect([...a].sort((x, y) => x - y)).toEqual(rows);
+    expect([...b].sort((x, y) => x - y)).toEqual(rows);
+    expect(a).not.toEqual(rows);
+    expect(a).not.toEqual(b);
+    expect(shuffled(rows, rngFromKey(1, "row-order"))).toEqual(a);
+    expect(rows[0]).toBe(0);
+  });
+
+  it("a fixed policy's value does not depend on the order (the replay is unbiased for any order)", () => {
+    const base = replay(NINE, fixedPolicy("A"), opts);
+    for (let s = 1; s <= 5; s++) {
+      const r = replay(shuffled(NINE, rngFromSeed(s)), fixedPolicy("A"), opts);
+      expect(r.value.sum / r.value.n).toBeCloseTo(base.value.sum / base.value.n, 12);
+    }
   });
 });

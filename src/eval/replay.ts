@@ -102,6 +102,22 @@ export function replay(rows: readonly LoggedRow[], policy: ReplayPolicy, o: Repl
   return run;
 }
 
+/**
+ * The rows in a random order (Fisher–Yates from `rng`). The replay method is unbiased for any order of
+ * i.i.d. rows, so each seed may walk its own order: the spread over seeds then includes what the order
+ * does to a learner, which one fixed order hides (issue #21).
+ */
+export function shuffled<T>(rows: readonly T[], rng: Rng): T[] {
+  const out = rows.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
+
 /** `points` row counts spread evenly over `rows`, ending at `rows`. */
 export function checkpointsFor(rows: number, points: number): number[] {
   const n = Math.max(1, Math.min(points, rows));

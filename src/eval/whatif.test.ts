@@ -41,10 +41,13 @@ describe("what-if evaluation on the simulator's logs", () => {
 
   it("estimates the logged configuration itself as what it earned, and says plainly when the logs cannot answer", () => {
     expect(report.logged.rows).toBeGreaterThan(N);
-    // A policy that ignores margin takes arms the logged one rarely took: its weights rest on few rows.
+    // A policy that ignores margin takes arms the logged one took less often: its weights rest on a
+    // fraction of the rows (measured: ESS 837 of 4,002), and asked for more than that the report says so.
     const conv = report.candidates.conversion!;
-    expect(conv.ess).toBeLessThan(100);
-    expect(conv.warnings.join(" ")).toMatch(/effective sample size \d+ is under 100/);
+    expect(conv.ess).toBeLessThan(conv.rows / 2);
+    expect(conv.warnings).toEqual([]);
+    const strict = evaluateCandidates(log, base, candidates.slice(2), { minEss: 2_000 }).candidates.conversion!;
+    expect(strict.warnings.join(" ")).toMatch(/effective sample size \d+ is under 2000/);
     // Every estimator reports an interval around its value, and the ESS is at most the rows.
     for (const c of Object.values(report.candidates)) {
       for (const e of [c.ips, c.snips, c.dr]) expect(e.ci95[0]).toBeLessThanOrEqual(e.value);
