@@ -40,6 +40,7 @@ export class PsFeed extends LitElement {
 
   override render() {
     const d = this.selected;
+    // Following one customer, the customer column would repeat the heading: its room goes to the outcome.
     const rows = this.follow ? this.followed : this.decisions;
     const outcome = (id: string) => this.outcomes.get(id);
     return html`<div class="head">
@@ -49,11 +50,11 @@ export class PsFeed extends LitElement {
       </div>
       <div class="rows">
         <table>
-          <thead><tr><th>time</th><th>customer</th><th>where</th><th>product</th><th>promotion</th><th>outcome</th><th>propensity</th><th>segment</th></tr></thead>
+          <thead><tr><th>time</th>${this.follow ? null : html`<th>customer</th>`}<th>where</th><th>product</th><th>promotion</th><th>outcome</th><th>propensity</th><th>segment</th></tr></thead>
           <tbody>
             ${rows.slice(0, SHOWN).map(
               (x) => html`<tr class=${d?.id === x.id ? "sel" : ""} data-decision-id=${x.id} @click=${() => (this.selected = x)}>
-                <td>${formatTimeOfDay(x.ts)}</td><td>${x.customerId}</td><td>${x.point === "product-view" || x.point === "visit" ? x.point : `${x.point} (${x.channel})`}</td><td>${x.productId ?? "–"}</td>
+                <td>${formatTimeOfDay(x.ts)}</td>${this.follow ? null : html`<td>${x.customerId}</td>`}<td>${x.point === "product-view" || x.point === "visit" ? x.point : `${x.point} (${x.channel})`}</td><td>${x.productId ?? "–"}</td>
                 <td class=${x.holdout ? "hold" : ""}>${x.promotionId}${x.holdout ? " (holdout)" : ""}${x.reason ? ` (${x.reason})` : ""}</td>
                 <td class="outcome ${outcome(x.id)?.closedBy ?? "open"}">${formatOutcome(outcome(x.id))}</td>
                 <td>${x.propensity.toFixed(3)}</td><td>${x.segment}</td></tr>`,

@@ -64,11 +64,11 @@ export class PsShopProduct extends LitElement {
     const o = this.offer;
     const usable = o !== null && !this.used && offerUsable(o, this.shopNowMs);
     const head = o
-      ? html`<div class="offer ${this.used ? "used" : ""}" id="offer" data-promotion=${o.promotionId} data-decision-id=${d.id} data-used=${this.used}>
+      ? html`<div class="offer ${this.used ? "used" : ""}" id="offer" data-promotion=${o.promotionId} data-decision-id=${d.id} data-used=${this.used} data-earlier=${v.earlier === true}>
           <h3>${this.used ? "Used" : "Just for you"}: <span id="offer-name">${o.name}</span></h3>
           <div><span id="offer-terms">${o.terms}</span>${o.quantity > 1 ? ` (${o.quantity} units at ${formatCents(this.product?.priceCents ?? 0)})` : ""}:
             <s>${formatCents(o.listCents)}</s> <b id="offer-price">${formatCents(o.totalCents)}</b>, you save <b id="offer-discount">${formatCents(o.discountCents)}</b>.</div>
-          <div class="small">Decision <code>${d.id}</code>; ${this.used ? "used in your order: the engine has closed this decision" : usable ? `valid until ${formatSimTime(o.expiresAt)} (shop time, UTC)` : "expired: an order now is at full price"}.</div>
+          <div class="small">Decision <code>${d.id}</code>${v.earlier ? " (at your first view of it in this visit)" : ""}; ${this.used ? "used in your order: the engine has closed this decision" : usable ? `valid until ${formatSimTime(o.expiresAt)} (shop time, UTC)` : "expired: an order now is at full price"}.</div>
           ${usable
             ? html`<label class="small"><input type="checkbox" id="use-offer" .checked=${this.useOffer} @change=${(e: Event) => (this.useOffer = (e.target as HTMLInputElement).checked)} /> use this offer</label>`
             : nothing}

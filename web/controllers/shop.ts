@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from "lit";
-import { PromoStreamClient, type DecideAnswer, type ShopEventInput } from "promo-stream/client";
+import { PromoStreamClient, type DecideAnswer, type Decision, type ShopEventInput } from "promo-stream/client";
 import type { CatalogItemView } from "../../src/server/index.ts";
 import {
   addToCart,
@@ -33,6 +33,8 @@ export interface ViewState {
   answer: DecideAnswer | null;
   /** Why the call failed (the server refused it, or no token). */
   error: string | null;
+  /** The decision shown was made at an earlier view of the product in this visit (this view was no decision point). */
+  earlier?: boolean;
 }
 
 export interface OrderState {
@@ -60,6 +62,8 @@ export class ShopController implements ReactiveController {
   view: ViewState | null = null;
   cart: CartLine[] = [];
   orders: OrderState[] = [];
+  /** The decisions made in this visit, by product: back on a product, its offer is still there. */
+  private readonly visitDecisions = new Map<string, Decision>();
   /** Decisions whose offer an order has used: the page offers them no more. */
   readonly redeemed = new Set<string>();
   /** The shop's time as the server last said (ms), for whether an offer is still valid. */
@@ -151,6 +155,7 @@ export class ShopController implements ReactiveController {
   /** A new visit: the engine's decision points count per visit (the first product view of each, by default). */
   newVisit(): void {
     this.sessionId = this.freshVisit();
+    this.visitDecisions.clear();
     this.view = null;
     if (this.productId) void this.viewProduct(this.productId);
     this.host.requestUpdate();
@@ -212,7 +217,12 @@ export class ShopController implements ReactiveController {
     const event = { type: "view" as const, id: v.eventId, customerId: this.customerId, sessionId: this.sessionId, productId: p.id, category: p.category, priceCents: p.priceCents };
     let next: ViewState;
     try {
-      next = { ...v, asking: false, answer: await this.client.decide(event, { deadlineMs: DECIDE_DEADLINE_MS }) };
+      const answer = await this.client.decide(event, { deadlineMs: DECIDE_DEADLINE_MS });
+      const before = this.visitDecisions.get(p.id);
+      if (answer.decision) this.visitDecisions.set(p.id, answer.decision);
+      // The view is sent (it is the shopper's behaviour either way), but the visit's decision for this
+      // product stands: the engine decides once per product in a visit, and its offer is still valid.
+      next = !answer.decision && answer.reason === "not-a-decision-point" && before ? { ...v, asking: false, answer: { decision: before }, earlier: true } : { ...v, asking: false, answer };
     } catch (err) {
       next = { ...v, asking: false, error: (err as Error).message };
     }
