@@ -165,6 +165,7 @@ export class ShopController implements ReactiveController {
   private async get<T>(path: string): Promise<T> {
     const r = await fetch(new URL(path, location.origin), { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
     const body = (await r.json().catch(() => ({}))) as T & { error?: string };
+    if (r.status === 401) throw new Error(`${body.error ?? "HTTP 401"}: this server has an API_TOKEN; open the shop as /shop?token=<API_TOKEN>`);
     if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
     return body;
   }
