@@ -36,9 +36,20 @@ export type SimCommand =
   | { cmd: "status" }
   | { cmd: "speed"; value: Speed }
   | { cmd: "scenario"; value: string }
-  | { cmd: "seed"; value: number };
+  | { cmd: "seed"; value: number }
+  | { cmd: "catalog" };
 
-export type SimReply = { ok: true; status: SimStatus } | { ok: false; error: string; status: SimStatus };
+/** One product as a shop window shows it (`{"cmd":"catalog"}`): no cost, which is the shop's own business. */
+export interface CatalogItem {
+  id: string;
+  name: string;
+  category: string;
+  priceCents: number;
+  /** Units in stock now, in the simulated shop. */
+  stock: number;
+}
+
+export type SimReply = { ok: true; status: SimStatus; catalog?: CatalogItem[] } | { ok: false; error: string; status: SimStatus };
 
 const MIN_SPEED = 0.1;
 const MAX_SPEED = 100;
@@ -57,6 +68,7 @@ export function parseCommand(raw: unknown): SimCommand | string {
     case "pause":
     case "resume":
     case "status":
+    case "catalog":
       return { cmd: r.cmd };
     case "speed":
       if (r.value === "max") return { cmd: "speed", value: "max" };
@@ -69,7 +81,7 @@ export function parseCommand(raw: unknown): SimCommand | string {
       if (typeof r.value === "number" && Number.isInteger(r.value) && r.value >= 0 && r.value <= 0xffffffff) return { cmd: "seed", value: r.value };
       return "seed must be an integer from 0 to 4294967295";
     default:
-      return `unknown cmd ${JSON.stringify(r.cmd)}; use pause, resume, status, speed, scenario or seed`;
+      return `unknown cmd ${JSON.stringify(r.cmd)}; use pause, resume, status, catalog, speed, scenario or seed`;
   }
 }
 
@@ -211,6 +223,11 @@ export class SimulatorRunner {
     };
   }
 
+  /** The world's products as they are now (a shop window for /shop: the server relays it as GET /api/catalog). */
+  catalog(): CatalogItem[] {
+    return this.world.products.map((p) => ({ id: p.id, name: p.name, category: p.category, priceCents: p.priceCents, stock: p.stock }));
+  }
+
   control(raw: unknown): SimReply {
     const c = parseCommand(raw);
     if (typeof c === "string") return { ok: false, error: c, status: this.status() };
@@ -245,6 +262,8 @@ export class SimulatorRunner {
       }
       case "status":
         break;
+      case "catalog":
+        return { ok: true, status: this.status(), catalog: this.catalog() };
     }
     if (c.cmd !== "status") this.log.info({ cmd: c.cmd, value: "value" in c ? c.value : undefined }, "simulator control");
     return { ok: true, status: this.status() };

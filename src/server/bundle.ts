@@ -3,13 +3,20 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../config/index.ts";
 
 export interface Bundle {
+  /** The dashboard (web/main.ts), served as /app.js. */
   js: string;
+  /** The shop a person can browse (web/shop.ts), served as /shop.js. */
+  shopJs: string;
 }
 
-/** Builds the dashboard (web/main.ts, Lit + uPlot) in memory at start; nothing is written to disk. */
+/**
+ * Builds the dashboard and the shop (Lit + uPlot; the shop also bundles promo-stream/client) in memory
+ * at start, in one esbuild run; nothing is written to disk. Two bundles rather than one: the shop's page
+ * does not load the charts, the dashboard does not load the client.
+ */
 export async function bundleDashboard(): Promise<Bundle> {
   const r = await build({
-    entryPoints: [join(REPO_ROOT, "web/main.ts")],
+    entryPoints: { app: join(REPO_ROOT, "web/main.ts"), shop: join(REPO_ROOT, "web/shop.ts") },
     bundle: true,
     write: false,
     format: "esm",
@@ -23,6 +30,6 @@ export async function bundleDashboard(): Promise<Bundle> {
     tsconfig: join(REPO_ROOT, "web/tsconfig.json"),
     logLevel: "silent",
   });
-  const js = r.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
-  return { js };
+  const out = (name: string) => r.outputFiles.find((f) => f.path.endsWith(`/${name}.js`))?.text ?? "";
+  return { js: out("app"), shopJs: out("shop") };
 }

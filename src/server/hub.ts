@@ -1,18 +1,29 @@
-// Collects what the dashboard shows from the bus: KPI snapshots, decisions, the simulator's truth and
-// status. Bounded everywhere: a ring of decisions, a thinned history, an LRU join for regret.
+// Collects what the dashboard shows from the bus: KPI snapshots, decisions and their outcomes, the
+// simulator's truth and status. Bounded everywhere: rings of decisions and outcomes, a thinned history,
+// LRU joins for regret and for the outcomes of the feed's decisions.
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config/index.ts";
-import { isValidDecision, Subjects, type Decision } from "../events/index.ts";
+import { isValidDecision, isValidOutcome, Subjects, type Decision, type OutcomeRecord } from "../events/index.ts";
 import { Kvm, type KV } from "@nats-io/kv";
 import { History, mergeSnapshots, RegretTracker, toPoint, WHATIF_KEY, type HistoryPoint, type LiveSnapshot, type TruthLike, type WhatIfSummary } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import { marksBetween } from "./marks.ts";
-import type { DashboardState, Mark, ServerFrame, SimStatusView } from "./protocol.ts";
+import type { CatalogItemView, DashboardState, Mark, OutcomeBrief, ServerFrame, SimStatusView } from "./protocol.ts";
 
 const MAX_MARKS = 50;
 /** Decision ids remembered so a decision published again after a processor's crash shows once (README, "Reading decisions"). */
 const SEEN_DECISIONS = 20_000;
+/** Outcome ids remembered, for the same reason: the processor republishes outcomes with their decisions. */
+const SEEN_OUTCOMES = 20_000;
+/**
+ * Outcomes remembered by decision id, to join to the feed's decisions: an outcome can reach the hub
+ * before its decision does (another subscription's callback), and a web decision closes minutes after it
+ * is made, by which time it may have left the feed. A few thousand briefs, about 100 bytes each.
+ */
+const OUTCOME_BRIEFS = 5_000;
+/** Outcome briefs carried by one delta at most (the feed shows 50 rows). */
+const MAX_NEW_OUTCOMES = 200;
 const SIM_MISSES_BEFORE_GONE = 3;
 /** How often the last what-if evaluation is looked for (it changes when someone runs one). */
 const WHATIF_POLL_MS = 5_000;
@@ -29,6 +40,13 @@ export class Hub {
   private readonly seenDecisions = new LRUCache<string, true>({ max: SEEN_DECISIONS });
   private newPoints: HistoryPoint[] = [];
   private newDecisions: Decision[] = [];
+  /** The ids in `feed`, to tell at once whether an outcome belongs to a decision on show. */
+  private readonly feedIds = new Set<string>();
+  /** Newest first, bounded like the feed (GET /api/outcomes). */
+  private outcomeRing: OutcomeRecord[] = [];
+  private readonly seenOutcomes = new LRUCache<string, true>({ max: SEEN_OUTCOMES });
+  private readonly briefs = new LRUCache<string, OutcomeBrief>({ max: OUTCOME_BRIEFS });
+  private newOutcomes: OutcomeBrief[] = [];
   private marks: Mark[] = [];
   private newMarks: Mark[] = [];
   readonly regret = new RegretTracker();
@@ -75,6 +93,18 @@ export class Hub {
             return;
           }
           if (isValidDecision(d)) this.onDecision(d);
+        },
+      }),
+      this.nc.subscribe(this.subjects.outcomesAll, {
+        callback: (err, m) => {
+          if (err) return;
+          let o: unknown;
+          try {
+            o = m.json();
+          } catch {
+            return;
+          }
+          if (isValidOutcome(o)) this.onOutcome(o);
         },
       }),
       this.nc.subscribe(this.subjects.simTruth, {
@@ -142,9 +172,44 @@ export class Hub {
     this.seenDecisions.set(d.id, true);
     this.regret.onDecision(d);
     this.feed.unshift(d);
-    if (this.feed.length > this.cfg.server.feedSize) this.feed.length = this.cfg.server.feedSize;
+    this.feedIds.add(d.id);
+    for (const gone of this.feed.splice(this.cfg.server.feedSize)) this.feedIds.delete(gone.id);
     this.newDecisions.unshift(d);
     if (this.newDecisions.length > 50) this.newDecisions.length = 50;
+    // Its outcome came first: send it along, or the row would wait for the next snapshot.
+    const b = this.briefs.get(d.id);
+    if (b) this.queueOutcome(b);
+  }
+
+  private onOutcome(o: OutcomeRecord): void {
+    if (this.seenOutcomes.has(o.id)) return;
+    this.seenOutcomes.set(o.id, true);
+    this.outcomeRing.unshift(o);
+    if (this.outcomeRing.length > this.cfg.server.feedSize) this.outcomeRing.length = this.cfg.server.feedSize;
+    const b: OutcomeBrief = { decisionId: o.decisionId, closedBy: o.closedBy, closedAt: o.closedAt, revenueCents: o.revenueCents, discountCents: o.discountCents, marginCents: o.marginCents };
+    this.briefs.set(o.decisionId, b);
+    // Only outcomes of decisions on show travel to the pages: at 100× most close after their decision left the feed.
+    if (this.feedIds.has(o.decisionId)) this.queueOutcome(b);
+  }
+
+  private queueOutcome(b: OutcomeBrief): void {
+    this.newOutcomes.push(b);
+    if (this.newOutcomes.length > MAX_NEW_OUTCOMES) this.newOutcomes.shift();
+  }
+
+  /** The newest outcomes, newest first (GET /api/outcomes). */
+  outcomes(limit: number): OutcomeRecord[] {
+    return this.outcomeRing.slice(0, Math.max(0, limit));
+  }
+
+  /** The outcomes known for the feed's decisions, newest decision first. */
+  private feedOutcomes(): OutcomeBrief[] {
+    const out: OutcomeBrief[] = [];
+    for (const d of this.feed) {
+      const b = this.briefs.get(d.id);
+      if (b) out.push(b);
+    }
+    return out;
   }
 
   private async pollSim(): Promise<void> {
@@ -164,6 +229,22 @@ export class Hub {
     const reply = r.json<{ status?: SimStatusView }>();
     if (reply.status) this.onSim(reply.status);
     return reply;
+  }
+
+  /**
+   * The simulator's catalog, for /shop (GET /api/catalog), or why there is none. The server never imports
+   * the simulator: it asks on sim.control like the dashboard's controls do. A real shop has a catalog of its own.
+   */
+  async catalog(): Promise<{ ok: true; products: CatalogItemView[] } | { ok: false; error: string }> {
+    let reply: unknown;
+    try {
+      reply = await this.simRequest({ cmd: "catalog" });
+    } catch (err) {
+      return { ok: false, error: `no catalog: no simulator answered on sim.control (${(err as Error).message}); /shop shows the simulator's catalog, a real shop serves its own` };
+    }
+    const r = reply as { ok?: unknown; error?: unknown; catalog?: unknown } | null;
+    if (r?.ok !== true || !Array.isArray(r.catalog)) return { ok: false, error: `no catalog: the simulator did not send one (${typeof r?.error === "string" ? r.error : "it may be older than the catalog command"})` };
+    return { ok: true, products: r.catalog.filter(isCatalogItem) };
   }
 
   /**
@@ -200,7 +281,17 @@ export class Hub {
   }
 
   state(): DashboardState {
-    return { kpi: this.kpi, history: this.history.points, feed: this.feed, sim: this.sim, regret: this.truthSeen ? { ...this.regret.state } : null, marks: this.marks, whatIf: this.whatIf, serverTimeMs: Date.now() };
+    return {
+      kpi: this.kpi,
+      history: this.history.points,
+      feed: this.feed,
+      sim: this.sim,
+      regret: this.truthSeen ? { ...this.regret.state } : null,
+      marks: this.marks,
+      whatIf: this.whatIf,
+      outcomes: this.feedOutcomes(),
+      serverTimeMs: Date.now(),
+    };
   }
 
   snapshotFrame(): string {
@@ -218,8 +309,10 @@ export class Hub {
       regret: this.truthSeen ? { ...this.regret.state } : null,
       marks: this.newMarks,
       ...(this.whatIfChanged && this.whatIf ? { whatIf: this.whatIf } : {}),
+      outcomes: this.newOutcomes,
       serverTimeMs: Date.now(),
     };
+    this.newOutcomes = [];
     this.whatIfChanged = false;
     this.newPoints = [];
     this.newDecisions = [];
@@ -232,4 +325,13 @@ export class Hub {
     if (this.whatIfTimer) clearInterval(this.whatIfTimer);
     for (const s of this.subs) s.unsubscribe();
   }
+}
+
+/** A catalog entry the shop can show: anything else in a reply is left out. */
+function isCatalogItem(x: unknown): x is CatalogItemView {
+  const p = x as Partial<CatalogItemView> | null;
+  return (
+    typeof p === "object" && p !== null && typeof p.id === "string" && typeof p.name === "string" && typeof p.category === "string" &&
+    Number.isInteger(p.priceCents) && (p.priceCents as number) >= 0 && Number.isInteger(p.stock) && (p.stock as number) >= 0
+  );
 }

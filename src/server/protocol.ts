@@ -1,5 +1,5 @@
 // What travels over the dashboard's WebSocket. The web/ code imports these types only.
-import type { Decision } from "../events/index.ts";
+import type { Decision, OutcomeRecord } from "../events/index.ts";
 import type { HistoryPoint, LiveSnapshot, RegretState, WhatIfSummary } from "../kpi/index.ts";
 
 /** The simulator's status as it answers sim.control (kept structural: the server never imports the simulator). */
@@ -14,6 +14,18 @@ export interface SimStatusView {
   counts: Record<string, number>;
   scenarios: string[];
 }
+
+/** A product of the simulator's catalog as `{"cmd":"catalog"}` answers it and GET /api/catalog relays it (structural, as above). */
+export interface CatalogItemView {
+  id: string;
+  name: string;
+  category: string;
+  priceCents: number;
+  stock: number;
+}
+
+/** How a decision of the feed ended, as its row shows it (the full record: GET /api/outcomes). */
+export type OutcomeBrief = Pick<OutcomeRecord, "decisionId" | "closedBy" | "closedAt" | "revenueCents" | "discountCents" | "marginCents">;
 
 /** Something the operator changed, drawn as a vertical line on every chart at wall-clock time `t` (ms). */
 export interface Mark {
@@ -33,12 +45,14 @@ export interface DashboardState {
   marks: Mark[];
   /** The last what-if evaluation (`npm run eval -- --logs`), if any. */
   whatIf: WhatIfSummary | null;
+  /** The outcomes of the feed's decisions that have closed (absent from a server older than outcomes on the feed). */
+  outcomes?: OutcomeBrief[];
   serverTimeMs: number;
 }
 
 export type ServerFrame =
   | { type: "snapshot"; state: DashboardState }
-  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; whatIf?: WhatIfSummary; serverTimeMs: number }
+  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; whatIf?: WhatIfSummary; outcomes?: OutcomeBrief[]; serverTimeMs: number }
   | { type: "sim-reply"; reply: unknown }
   | { type: "error"; error: string };
 

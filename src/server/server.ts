@@ -52,6 +52,7 @@ export class DashboardServer {
   private fanout!: Fanout;
   private bundle!: Bundle;
   private html!: string;
+  private shopHtml!: string;
   private deltaTimer: NodeJS.Timeout | undefined;
   private jsm!: JetStreamManager;
   private natsUp = true;
@@ -81,6 +82,7 @@ export class DashboardServer {
   async start(): Promise<void> {
     this.bundle = await bundleDashboard();
     this.html = readFileSync(join(REPO_ROOT, "web/index.html"), "utf8");
+    this.shopHtml = readFileSync(join(REPO_ROOT, "web/shop.html"), "utf8");
     this.jsm = await jetstreamManager(this.nc);
     void (async () => {
       for await (const s of this.nc.status()) {
@@ -260,6 +262,17 @@ export class DashboardServer {
       res.end(this.bundle.js);
       return;
     }
+    // The shop a person can browse (issue 22): a page and its bundle, public like the dashboard's; its API calls carry the token.
+    if (req.method === "GET" && (path === "/shop" || path === "/shop/")) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(this.shopHtml);
+      return;
+    }
+    if (req.method === "GET" && path === "/shop.js") {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
+      res.end(this.bundle.shopJs);
+      return;
+    }
     if (path === "/health") {
       const h = await this.health();
       this.json(res, h.status === "down" ? 503 : 200, h);
@@ -279,6 +292,17 @@ export class DashboardServer {
       if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
       return this.json(res, 200, { decisions: this.hub.decisions(Math.min(limit, this.cfg.server.feedSize)) });
     }
+    if (req.method === "GET" && path === "/api/outcomes") {
+      const limit = Number(url.searchParams.get("limit") ?? "50");
+      if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
+      return this.json(res, 200, { outcomes: this.hub.outcomes(Math.min(limit, this.cfg.server.feedSize)) });
+    }
+    if (req.method === "GET" && path === "/api/catalog") {
+      const c = await this.hub.catalog();
+      return c.ok ? this.json(res, 200, { products: c.products }) : this.json(res, 503, { error: c.error });
+    }
+    // The shop's time for the events it sends itself: in a simulated shop the simulator's clock, which the wall clock is not.
+    if (req.method === "GET" && path === "/api/clock") return this.json(res, 200, { nowMs: Math.round(this.hub.shopNowMs()) });
     if (req.method === "GET" && path === "/api/whatif")
       return this.hub.whatIf ? this.json(res, 200, this.hub.whatIf) : this.json(res, 404, { error: "no what-if evaluation yet: run npm run eval -- --logs --candidate <config.json> --out <dir> with NATS_URL set" });
     if (req.method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);

@@ -66,7 +66,7 @@ export class PsApp extends LitElement {
       </div>
       <div class="bottom">
         <ps-arms .rows=${armRows(k)}></ps-arms>
-        <ps-feed .decisions=${s.feed}></ps-feed>
+        <ps-feed .decisions=${s.feed} .follow=${s.follow} .followed=${s.followed} .outcomes=${s.outcomes} @follow-customer=${(e: CustomEvent<string>) => this.socket.follow(e.detail)}></ps-feed>
       </div>
       <ps-whatif style="margin-top: 8px" .rows=${whatIfRows(s.whatIf)} .at=${s.whatIf?.at ?? 0}></ps-whatif>
     `;

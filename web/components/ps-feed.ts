@@ -1,11 +1,13 @@
 import { LitElement, css, html } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { Decision } from "../../src/events/index.ts";
+import type { OutcomeBrief } from "../../src/server/index.ts";
 import { formatCandidate, formatTimeOfDay } from "../model/format.ts";
+import { formatOutcome } from "../model/outcomes.ts";
 
 const SHOWN = 50;
 
-/** Newest decisions first; click one for its explanation. */
+/** Newest decisions first, with how each ended once it has; click one for its explanation. Can follow one customer. */
 @customElement("ps-feed")
 export class PsFeed extends LitElement {
   static override styles = css`
@@ -19,30 +21,51 @@ export class PsFeed extends LitElement {
     tr.sel { background: #eef3ff; }
     .why { font-size: 12px; margin-top: 6px; background: #fafbfc; border-radius: 6px; padding: 6px 8px; }
     .hold { color: #a60; }
+    .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 12px; margin-bottom: 4px; }
+    .head h3 { margin: 0; }
+    label { font-size: 12px; color: #445; }
+    input { font: inherit; font-size: 12px; width: 150px; padding: 0 4px; }
+    td.open { color: #99a; }
+    td.redeemed { color: #17652f; font-weight: 600; }
+    td.purchased { color: #17652f; }
+    td.expired, td.overflow { color: #778; }
   `;
 
   @property({ attribute: false }) decisions: Decision[] = [];
+  /** The customer followed ("" for everyone), and that customer's decisions. */
+  @property() follow = "";
+  @property({ attribute: false }) followed: Decision[] = [];
+  @property({ attribute: false }) outcomes: ReadonlyMap<string, OutcomeBrief> = new Map();
   @state() private selected: Decision | undefined;
 
   override render() {
     const d = this.selected;
-    return html`<h3>Live decisions <small>(newest first; click one for its explanation)</small></h3>
+    // Following one customer, the customer column would repeat the heading: its room goes to the outcome.
+    const rows = this.follow ? this.followed : this.decisions;
+    const outcome = (id: string) => this.outcomes.get(id);
+    return html`<div class="head">
+        <h3>${this.follow ? html`Decisions for <code id="feed-following">${this.follow}</code>` : "Live decisions"} <small>(newest first; click one for its explanation)</small></h3>
+        <label>customer <input id="feed-customer" placeholder="everyone" .value=${this.follow}
+          @change=${(e: Event) => this.dispatchEvent(new CustomEvent("follow-customer", { detail: (e.target as HTMLInputElement).value, bubbles: true, composed: true }))} /></label>
+      </div>
       <div class="rows">
         <table>
-          <thead><tr><th>time</th><th>customer</th><th>where</th><th>product</th><th>promotion</th><th>propensity</th><th>segment</th></tr></thead>
+          <thead><tr><th>time</th>${this.follow ? null : html`<th>customer</th>`}<th>where</th><th>product</th><th>promotion</th><th>outcome</th><th>propensity</th><th>segment</th></tr></thead>
           <tbody>
-            ${this.decisions.slice(0, SHOWN).map(
-              (x) => html`<tr class=${d?.id === x.id ? "sel" : ""} @click=${() => (this.selected = x)}>
-                <td>${formatTimeOfDay(x.ts)}</td><td>${x.customerId}</td><td>${x.point === "product-view" || x.point === "visit" ? x.point : `${x.point} (${x.channel})`}</td><td>${x.productId ?? "–"}</td>
+            ${rows.slice(0, SHOWN).map(
+              (x) => html`<tr class=${d?.id === x.id ? "sel" : ""} data-decision-id=${x.id} @click=${() => (this.selected = x)}>
+                <td>${formatTimeOfDay(x.ts)}</td>${this.follow ? null : html`<td>${x.customerId}</td>`}<td>${x.point === "product-view" || x.point === "visit" ? x.point : `${x.point} (${x.channel})`}</td><td>${x.productId ?? "–"}</td>
                 <td class=${x.holdout ? "hold" : ""}>${x.promotionId}${x.holdout ? " (holdout)" : ""}${x.reason ? ` (${x.reason})` : ""}</td>
+                <td class="outcome ${outcome(x.id)?.closedBy ?? "open"}">${formatOutcome(outcome(x.id))}</td>
                 <td>${x.propensity.toFixed(3)}</td><td>${x.segment}</td></tr>`,
             )}
           </tbody>
         </table>
+        ${this.follow && rows.length === 0 ? html`<div class="why" id="feed-none">No decision for ${this.follow} among the newest the server keeps, yet: the next ones show here as they are made.</div>` : null}
       </div>
       ${d
         ? html`<div class="why" id="explanation">
-            <b>${d.id}</b>: ${d.promotionId} for ${d.customerId} on ${d.channel} at a ${d.point}${d.productId ? ` of ${d.productId}` : ""}, propensity ${d.propensity.toFixed(3)}<br />
+            <b>${d.id}</b>: ${d.promotionId} for ${d.customerId} on ${d.channel} at a ${d.point}${d.productId ? ` of ${d.productId}` : ""}, propensity ${d.propensity.toFixed(3)}; outcome: ${formatOutcome(outcome(d.id))}<br />
             Scores (expected margin: margin if bought × sampled conversion): ${d.explanation.candidates.map(formatCandidate).join(", ") || "none"}<br />
             Excluded: ${d.explanation.excluded.map((e) => `${e.promotionId} (${e.reason})`).join(", ") || "none"}
           </div>`

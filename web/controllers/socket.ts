@@ -2,7 +2,7 @@ import type { ReactiveController, ReactiveControllerHost } from "lit";
 import type { ClientFrame, ServerFrame } from "../../src/server/index.ts";
 import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
-import { applyFrame, emptyState, type ClientState } from "../model/state.ts";
+import { applyFrame, emptyState, followCustomer, type ClientState } from "../model/state.ts";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting";
 
@@ -31,6 +31,9 @@ export class SocketController implements ReactiveController {
 
   hostConnected(): void {
     this.closedByHost = false;
+    // `/?customer=<id>` (the shop's link): the feed follows that shopper from the first frame on.
+    const customer = new URLSearchParams(location.search).get("customer");
+    if (customer && !this.state.follow) this.state = followCustomer(this.state, customer);
     addEventListener("online", this.onOnline);
     this.open();
   }
@@ -87,6 +90,12 @@ export class SocketController implements ReactiveController {
       this.backoffMs = Math.min(MAX_RETRY_MS, this.backoffMs * 2);
     };
     ws.onerror = () => ws.close();
+  }
+
+  /** Follows one customer's decisions in the feed ("" for everyone). */
+  follow(customerId: string): void {
+    this.state = followCustomer(this.state, customerId);
+    this.host.requestUpdate();
   }
 
   send(frame: ClientFrame): boolean {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/events/index.ts";
 import type { LiveSnapshot } from "../../src/kpi/index.ts";
 import type { DashboardState, Mark, SimStatusView } from "../../src/server/index.ts";
-import { applyFrame, emptyState, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
+import { applyFrame, emptyState, followCustomer, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
 
 const decision = (id: string, ts: number): Decision => ({
   id, ts, customerId: "c00001", channel: "web", promotionId: "control", holdout: false, segment: "new|browser", propensity: 0.5, eventId: `e-${id}`, point: "product-view", expiresAt: ts + 1000,
@@ -56,6 +56,36 @@ describe("applyFrame", () => {
     s = applyFrame(s, { type: "sim-reply", reply: { ok: true, status: sim("holiday") } });
     expect(s.simError).toBeNull();
     expect(s.sim!.scenario).toBe("holiday");
+  });
+
+  it("joins outcomes to the decisions on show, from the snapshot and from deltas in either order", () => {
+    const closed = (decisionId: string) => ({ decisionId, closedBy: "redeemed" as const, closedAt: 9, revenueCents: 100, discountCents: 10, marginCents: 20 });
+    let s = applyFrame(emptyState(), snapshot({ feed: [decision("a", 1), decision("b", 2)], outcomes: [closed("a"), closed("not-shown")] }));
+    expect([...s.outcomes.keys()]).toEqual(["a"]);
+    const delta = { type: "delta" as const, kpi: null, points: [], sim: null, regret: null, marks: [], serverTimeMs: 0 };
+    // An outcome alone, for a decision already shown.
+    s = applyFrame(s, { ...delta, decisions: [], outcomes: [closed("b")] });
+    expect([...s.outcomes.keys()].sort()).toEqual(["a", "b"]);
+    // A decision and its outcome in one delta.
+    s = applyFrame(s, { ...delta, decisions: [decision("c", 3)], outcomes: [closed("c")] });
+    expect(s.outcomes.get("c")!.closedBy).toBe("redeemed");
+  });
+
+  it("follows a customer: their decisions in the feed at once, the next ones as they come, kept past the feed's bound", () => {
+    const mine = (id: string, ts: number) => ({ ...decision(id, ts), customerId: "shopper-me" });
+    let s = applyFrame(emptyState(), snapshot({ feed: [mine("m1", 1), decision("x", 2)] }));
+    s = followCustomer(s, " shopper-me ");
+    expect(s.follow).toBe("shopper-me");
+    expect(s.followed.map((d) => d.id)).toEqual(["m1"]);
+    const delta = { type: "delta" as const, kpi: null, points: [], sim: null, regret: null, marks: [], serverTimeMs: 0 };
+    s = applyFrame(s, { ...delta, decisions: [mine("m2", 3)] });
+    const flood = Array.from({ length: MAX_FEED + 10 }, (_, i) => decision(`f${i}`, 10 + i));
+    s = applyFrame(s, { ...delta, decisions: flood, outcomes: [{ decisionId: "m1", closedBy: "expired", closedAt: 50, revenueCents: 0, discountCents: 0, marginCents: 0 }] });
+    expect(s.feed.some((d) => d.customerId === "shopper-me")).toBe(false);
+    expect(s.followed.map((d) => d.id)).toEqual(["m2", "m1"]);
+    expect(s.outcomes.get("m1")!.closedBy).toBe("expired");
+    s = followCustomer(s, "");
+    expect(s.followed).toEqual([]);
   });
 
   it("ignores error frames", () => {

@@ -2,7 +2,8 @@
 // a ChartStore). No DOM, no sockets.
 import type { Decision } from "../../src/events/index.ts";
 import type { LiveSnapshot, RegretState, WhatIfSummary } from "../../src/kpi/index.ts";
-import type { Mark, ServerFrame, SimStatusView } from "../../src/server/index.ts";
+import type { Mark, OutcomeBrief, ServerFrame, SimStatusView } from "../../src/server/index.ts";
+import { followDecisions, joinOutcomes } from "./outcomes.ts";
 
 export interface ClientState {
   kpi: LiveSnapshot | null;
@@ -17,13 +18,32 @@ export interface ClientState {
   frames: number;
   /** The simulator's refusal of the last command, if it refused. */
   simError: string | null;
+  /** The customer the feed follows ("" for everyone): the person at /shop, `/?customer=<id>`. */
+  follow: string;
+  /** That customer's decisions, newest first, bounded: kept after they leave the feed. */
+  followed: Decision[];
+  /** How the decisions on show ended, by decision id (open ones have none). */
+  outcomes: ReadonlyMap<string, OutcomeBrief>;
 }
 
 export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, follow: "", followed: [], outcomes: new Map() };
+}
+
+/** Follows one customer's decisions ("" for everyone): those still in the feed at once, the next ones as they come. */
+export function followCustomer(s: ClientState, customerId: string): ClientState {
+  const follow = customerId.trim();
+  const followed = followDecisions([], s.feed, follow);
+  return { ...s, follow, followed, outcomes: joinOutcomes(s.outcomes, [], [s.feed, followed]) };
+}
+
+/** The feed's and the followed customer's decisions with the outcomes that came with a frame. */
+function withDecisions(s: ClientState, feed: Decision[], incoming: readonly Decision[], outcomes: readonly OutcomeBrief[] | undefined): ClientState {
+  const followed = followDecisions(s.followed, incoming, s.follow);
+  return { ...s, feed, followed, outcomes: joinOutcomes(s.outcomes, outcomes, [feed, followed]) };
 }
 
 /** Decisions from both lists, once each, newest first. */
@@ -54,9 +74,8 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
     case "snapshot":
       // A snapshot may come from a restarted server that has seen less than this page: merge lists.
       return {
-        ...s,
+        ...withDecisions(s, mergeFeed(f.state.feed, s.feed), f.state.feed, f.state.outcomes),
         kpi: f.state.kpi ?? s.kpi,
-        feed: mergeFeed(f.state.feed, s.feed),
         sim: f.state.sim,
         regret: f.state.regret ?? s.regret,
         marks: mergeMarks(s.marks, f.state.marks ?? []),
@@ -65,9 +84,8 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
       };
     case "delta":
       return {
-        ...s,
+        ...(f.decisions.length || f.outcomes?.length ? withDecisions(s, f.decisions.length ? mergeFeed(f.decisions, s.feed) : s.feed, f.decisions, f.outcomes) : s),
         kpi: f.kpi ?? s.kpi,
-        feed: f.decisions.length ? mergeFeed(f.decisions, s.feed) : s.feed,
         sim: f.sim,
         regret: f.regret ?? s.regret,
         marks: f.marks?.length ? mergeMarks(s.marks, f.marks) : s.marks,
