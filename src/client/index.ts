@@ -92,9 +92,11 @@ export class PromoStreamClient {
     }
   }
 
-  /** Hands events in (POST /api/events): what became of each. Each event gets an id first, kept across retries. */
+  /** Hands events in (POST /api/events): what became of each. Each event gets an id first, kept across retries; `ts` may be left to the server. */
   async send(events: readonly ShopEventInput[], o: CallOptions = {}): Promise<EventsAnswer> {
-    const body = events.map((e) => ({ ...e, id: e.id ?? newId("e"), ts: e.ts ?? Date.now() }));
+    // (An event without ts is stamped by the server with the shop's time: in a simulated shop the
+    // simulator's clock, which the wall clock here is not.)
+    const body = events.map((e) => ({ ...e, id: e.id ?? newId("e") }));
     return this.batch("api/events", body, o);
   }
 

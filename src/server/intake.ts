@@ -40,9 +40,13 @@ export class EventIntake {
     );
   }
 
-  /** Checks and publishes each item, in order; one result per item. Never throws for a bad item. */
-  async submit(items: readonly unknown[]): Promise<IntakeResult[]> {
-    const pending = items.map(async (item): Promise<IntakeResult> => {
+  /**
+   * Checks and publishes each item, in order; one result per item. Never throws for a bad item. An
+   * event without `ts` is stamped with `nowMs` (the shop's time) when given.
+   */
+  async submit(items: readonly unknown[], nowMs?: number): Promise<IntakeResult[]> {
+    const pending = items.map(async (raw): Promise<IntakeResult> => {
+      const item = nowMs !== undefined && typeof raw === "object" && raw !== null && !Array.isArray(raw) && (raw as { ts?: unknown }).ts === undefined ? { ...raw, ts: nowMs } : raw;
       const c = checkEvent(item);
       const id = typeof (item as { id?: unknown })?.id === "string" ? ((item as { id: string }).id) : null;
       if (!c.ok) return this.reject(item, id, c.reason, c.detail);

@@ -318,7 +318,7 @@ export class DashboardServer {
       if (body === undefined) return;
       if (!Array.isArray(body.value)) return this.json(res, 400, { error: "body must be a JSON array of events (one event: [ {…} ])" });
       if (body.value.length > this.cfg.server.maxBatch) return this.json(res, 400, { error: `at most ${this.cfg.server.maxBatch} events per request (server.maxBatch); send the rest in another` });
-      return this.json(res, 200, summarize(await this.intake.submit(body.value)));
+      return this.json(res, 200, summarize(await this.intake.submit(body.value, Math.round(this.hub.shopNowMs()))));
     }
     if (req.method === "POST" && path === "/api/track") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxBatchBytes, 'one Segment call ({"type":"track","event":"Product Viewed",…}) or a batch ({"batch":[…]})');
