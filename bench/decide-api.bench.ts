@@ -77,7 +77,8 @@ export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult
           const body = JSON.stringify({ type: "view", id, customerId: `bdc-${n}`, sessionId: `bds-${n}`, productId: `sku-${String(n % 40).padStart(3, "0")}`, category: "home", priceCents: 2_500 });
           counts.sent++;
           inFlight.push(
-            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })
+            // (A request still unanswered after 5 s counts as an error: an overloaded server must not hold the bench.)
+            fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(5_000) })
               .then(async (r) => {
                 const a = (await r.json()) as { decision?: unknown; reason?: string };
                 const us = Math.max(1, Math.round((performance.now() - due) * 1000));
