@@ -248,17 +248,25 @@ export class Hub {
   }
 
   /**
-   * The shop's current time: in a simulated shop, the simulator's clock from its last status (moved on
-   * at its speed while it runs), never behind the newest event the processor has read; else the wall
-   * clock. Stamps decide requests sent without `ts`.
+   * The shop's current time, which stamps decide requests and events sent without `ts`: in a simulated
+   * shop, the simulator's clock from its last status (moved on at its speed while it runs), never
+   * behind the newest event the processor has read. Else the wall clock, unless the shop's events run
+   * on another clock (a replay of history, a load generator's own time): when the newest event the
+   * processor read is further from the wall clock than features.allowedLatenessSec, that event's time,
+   * so a stamped event is neither dead-lettered as late nor pushes the processor's clock ahead of
+   * the shop's events (which would make them late).
    */
   shopNowMs(): number {
     const now = Date.now();
     const s = this.sim;
-    if (!s) return now;
-    const elapsed = now - this.simAtMs;
-    const sim = s.simTimeMs + (s.running && typeof s.speed === "number" ? elapsed * s.speed : 0);
-    return Math.max(sim, this.kpi?.eventTimeMs ?? 0);
+    const eventTime = this.kpi && now - this.kpiAtMs < 10_000 ? this.kpi.eventTimeMs : undefined;
+    if (s) {
+      const elapsed = now - this.simAtMs;
+      const sim = s.simTimeMs + (s.running && typeof s.speed === "number" ? elapsed * s.speed : 0);
+      return Math.max(sim, eventTime ?? 0);
+    }
+    if (eventTime !== undefined && eventTime > 0 && Math.abs(now - eventTime) > this.cfg.features.allowedLatenessSec * 1000) return eventTime;
+    return now;
   }
   private simAtMs = 0;
 
