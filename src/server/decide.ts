@@ -11,6 +11,7 @@ import { LRUCache } from "lru-cache";
 import type { Config } from "../config/index.ts";
 import { answerKey, checkEvent, CHANNELS, encodeEvent, eventIdOfAnswerKey, NO_DECISION, Subjects, type Channel, type DecideAnswer, type ShopEvent } from "../events/index.ts";
 import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
+import { Admission } from "./admission.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
@@ -41,6 +42,7 @@ export class DecideService {
   private readonly enc = new TextEncoder();
   private kv: KV | undefined;
   private inFlight = 0;
+  private readonly admission = new Admission();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -91,9 +93,11 @@ export class DecideService {
       }),
     );
     this.kv = await retryTransient("opening the answers bucket", () => new Kvm(this.nc).open(bucket), this.log);
+    this.admission.start();
   }
 
   stop(): void {
+    this.admission.stop();
     for (const s of this.subs.splice(0)) s.unsubscribe();
     this.publisher.close();
     for (const [, ws] of this.waiting) for (const w of ws) w.resolve({ decision: null, reason: NO_DECISION.Timeout });
@@ -108,6 +112,7 @@ export class DecideService {
   async decide(raw: unknown, channel?: string): Promise<DecideResult> {
     const t0 = performance.now();
     const r = await this.decideOnce(raw, channel);
+    if (r.status === 200) this.admission.answeredWith(r.body.reason === NO_DECISION.Timeout);
     const outcome: DecideOutcome =
       r.status === 400 ? "invalid" : r.status === 503 ? (r.body.error.startsWith("too many") ? "shed" : "unavailable") : r.body.decision ? "decided" : r.body.reason === NO_DECISION.Timeout ? "timeout" : "no-decision";
     this.metrics.decideRequests.inc({ outcome });
@@ -122,6 +127,8 @@ export class DecideService {
     // Shed at once, before anything is published: a request refused here cost the event path nothing.
     if (this.inFlight >= this.cfg.decide.maxInFlight)
       return { status: 503, body: { error: `too many decide requests in flight (decide.maxInFlight ${this.cfg.decide.maxInFlight}); retry after ${RETRY_AFTER_SEC} s` }, retryAfterSec: RETRY_AFTER_SEC };
+    if (!this.admission.admit())
+      return { status: 503, body: { error: `too many decide requests: recent ones timed out or the server is saturated, ${Math.round(this.admission.shedShare * 100)}% are refused now; retry after ${RETRY_AFTER_SEC} s` }, retryAfterSec: RETRY_AFTER_SEC };
     this.inFlight++;
     try {
       const known = this.recent.get(ev.id);
