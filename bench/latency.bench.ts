@@ -23,12 +23,16 @@ const WARMUP_PER_SEC = 2000;
 export interface LatencyResult {
   byOffered: Record<string, FeedResult>;
   warmupSeconds: number;
+  /** The processor's garbage collections during the phases (warm-up included): each pause, ms. */
+  gcPausesMs: number[];
+  /** JS heap bytes the processor allocated per event it handled over the phases. */
+  bytesAllocatedPerEvent: number;
 }
 
 const CHILD = fileURLToPath(new URL("./feed-child.ts", import.meta.url));
 
 export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
-  await ctx.liveProcessor();
+  const live = await ctx.liveProcessor();
   const { server } = await ctx.nats();
   const dir = mkdtempSync(join(tmpdir(), "ps-bench-feed-"));
   try {
@@ -42,10 +46,13 @@ export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
       packFeed(ctx.events().take(rate * seconds), file);
       phases.push({ file, ratePerSec: rate });
     }
+    const s0 = await live.stats();
     const results = await runFeedChild(ctx, server.url, phases);
+    const s1 = await live.stats();
     const byOffered: Record<string, FeedResult> = {};
     for (const [k, rate] of OFFERED_PER_SEC.entries()) byOffered[String(rate)] = results[k + 1]!;
-    return { byOffered, warmupSeconds };
+    const handled = Math.max(1, (s1.eventsIn ?? 0) - (s0.eventsIn ?? 0));
+    return { byOffered, warmupSeconds, gcPausesMs: s1.gcPausesMs, bytesAllocatedPerEvent: (s1.allocatedBytes - s0.allocatedBytes) / handled };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

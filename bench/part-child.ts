@@ -8,6 +8,7 @@
 import { loadConfig } from "../src/config/index.ts";
 import { createLogger } from "../src/log/index.ts";
 import { startSystem, type Part } from "../src/system.ts";
+import { GcMeter } from "./gc-meter.ts";
 
 export interface ChildStats {
   cpuUserMicros: number;
@@ -19,6 +20,10 @@ export interface ChildStats {
   decisions?: number;
   /** Performance clock of the child, as epoch ms (performance.timeOrigin + now), for cross-process timing. */
   atMs: number;
+  /** Bytes allocated on the JS heap since the child started (bench/gc-meter.ts). */
+  allocatedBytes: number;
+  /** Garbage collections' pauses (ms) since the previous stats. */
+  gcPausesMs: number[];
 }
 
 export type ToChild = { type: "stats" } | { type: "stop" };
@@ -27,6 +32,7 @@ export type FromChild = { type: "ready"; atMs: number; url: string | undefined }
 const part = process.argv[2] as Part;
 const send = (m: FromChild) => process.send?.(m);
 
+const gc = new GcMeter(() => process.memoryUsage().heapUsed);
 const cfg = loadConfig();
 const log = createLogger(cfg.log.level, `bench:${part}`);
 const running = await startSystem(part, cfg, log).catch((err: Error) => {
@@ -45,6 +51,8 @@ function stats(): ChildStats {
     heapUsedBytes: m.heapUsed,
     ...(p ? { eventsIn: p.snapshot().eventsIn, decisions: p.kpi.decisions } : {}),
     atMs: performance.timeOrigin + performance.now(),
+    allocatedBytes: gc.allocatedBytes(),
+    gcPausesMs: gc.takePauses(),
   };
 }
 

@@ -22,6 +22,8 @@ export interface PipelineRun {
   cpuMicrosPerEvent: number;
   /** The processor's RSS at the end of the drain. */
   rssMb: number;
+  /** JS heap bytes the processor allocated per event over the drain (bench/gc-meter.ts). */
+  bytesAllocatedPerEvent: number;
 }
 
 /** Waits until the processor's durable consumer has acknowledged everything up to `lastSeq`. */
@@ -68,9 +70,12 @@ export async function drainPipeline(ctx: BenchContext, overlay: object = {}): Pr
   const p = await startProcessor(ctx, server.url, overlay);
   try {
     const meter = new CpuMeter([p.pid, server.pid]);
+    const s0 = await p.stats();
     const doneAt = await waitDrained(ctx, lastSeq);
     const [processorCores, serverCores] = meter.shares();
     const s = await p.stats();
+    // (What the processor had handled when s0 was taken is left out on both sides.)
+    const handled = Math.max(1, (s.eventsIn ?? lastSeq) - (s0.eventsIn ?? 0));
     const seconds = (doneAt - p.readyAtMs) / 1000;
     const decisions = s.decisions ?? 0;
     return {
@@ -82,6 +87,7 @@ export async function drainPipeline(ctx: BenchContext, overlay: object = {}): Pr
       serverCores: serverCores!,
       cpuMicrosPerEvent: (processorCores! * seconds * 1e6) / lastSeq,
       rssMb: s.rssBytes / 2 ** 20,
+      bytesAllocatedPerEvent: (s.allocatedBytes - s0.allocatedBytes) / handled,
     };
   } finally {
     await p.stop().catch(() => p.kill());

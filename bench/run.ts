@@ -54,6 +54,8 @@ const SECTIONS: Record<string, Section> = {
           pipelineShareOfCeiling: round(share, 3),
           // Issue #16: the processor's CPU (all its threads) per event, median of the pipeline drains.
           cpuMicrosPerEvent: round(median(r.pipelineRuns.map((p) => p.cpuMicrosPerEvent)), 1),
+          // Issue 24: JS heap bytes allocated per event, median of the pipeline drains.
+          bytesAllocatedPerEvent: Math.round(median(r.pipelineRuns.map((p) => p.bytesAllocatedPerEvent))),
           decisionsPerSec: Math.round(r.decisions.median),
           throughputDetail: {
             events: r.events,
@@ -79,6 +81,7 @@ const SECTIONS: Record<string, Section> = {
           { figure: "pipelineShareOfCeiling", value: round(share, 3) },
           { figure: "decisionsPerSec", value: showSpread(r.decisions) },
           { figure: "processor CPU µs per event", value: ms(r.pipelineRuns.map((p) => p.cpuMicrosPerEvent)) },
+          { figure: "processor bytes allocated per event", value: showSpread({ median: median(r.pipelineRuns.map((p) => p.bytesAllocatedPerEvent)), min: Math.min(...r.pipelineRuns.map((p) => p.bytesAllocatedPerEvent)), max: Math.max(...r.pipelineRuns.map((p) => p.bytesAllocatedPerEvent)), runs: [] }, 0) },
           { figure: "pipeline: processor / nats-server cores", value: `${ms(r.pipelineRuns.map((p) => p.processorCores))} / ${ms(r.pipelineRuns.map((p) => p.serverCores))}` },
           { figure: "ceiling: client / nats-server cores", value: `${ms(r.ceilingRuns.map((c) => c.clientCores))} / ${ms(r.ceilingRuns.map((c) => c.serverCores))}` },
           ...(r.noCheckpoint ? [{ figure: "pipeline without checkpoints (diagnostic)", value: Math.round(r.noCheckpoint.eventsPerSec) }] : []),
@@ -90,8 +93,14 @@ const SECTIONS: Record<string, Section> = {
     describe: "open loop at 1,000 / 5,000 / 20,000 events/s: scheduled publish → decision receipt (HDR, from the scheduled send)",
     run: async (ctx) => {
       const r = await benchLatency(ctx);
+      const pauses = [...r.gcPausesMs].sort((a, b) => a - b);
+      const pct = (q: number) => (pauses.length ? round(pauses[Math.min(pauses.length - 1, Math.floor(q * pauses.length))]!, 2) : 0);
+      const gcPauseMs = { p50: pct(0.5), p99: pct(0.99), max: pauses.length ? round(pauses[pauses.length - 1]!, 2) : 0, count: pauses.length };
+      console.log(`processor during the latency section: ${gcPauseMs.count} GC pauses, p50 ${gcPauseMs.p50} ms, p99 ${gcPauseMs.p99} ms, max ${gcPauseMs.max} ms; ${Math.round(r.bytesAllocatedPerEvent)} bytes allocated per event`);
       return {
         results: {
+          gcPauseMs,
+          latencyBytesAllocatedPerEvent: Math.round(r.bytesAllocatedPerEvent),
           latencyMs: Object.fromEntries(Object.entries(r.byOffered).map(([k, v]) => [k, v.latencyMs])),
           latencyDetail: Object.fromEntries(
             Object.entries(r.byOffered).map(([k, v]) => [k, { sentPerSec: Math.round(v.sentPerSec), decisionPoints: v.decisionPoints, decisions: v.decisions, missing: v.missing, maxSendLagMs: v.maxSendLagMs }]),
