@@ -7,16 +7,16 @@
 // The request load and the background feed each run in a process of their own (decide-load-child.ts,
 // feed-child.ts): in this process, with the generated stream in its heap, their own lag and garbage
 // collections counted as the server's latency (a first version measured 0.5 s p99 at 100 requests/s).
-import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnPart } from "./children.ts";
 import type { BenchContext } from "./context.ts";
-import type { FeedResult, LatencySummary } from "./feed.ts";
+import { runChild } from "./child-ipc.ts";
+import type { LatencySummary } from "./feed.ts";
 import { packFeed } from "./feed.ts";
-import type { FeedPhase, FromFeedChild, ToFeedChild } from "./feed-child.ts";
+import { runFeedChild } from "./latency.bench.ts";
 import type { FromLoadChild, LoadPhase, LoadResult, ToLoadChild } from "./decide-load-child.ts";
 import { sleep } from "./stats.ts";
 
@@ -39,7 +39,6 @@ export interface DecideApiResult {
   background: { latencyMs: LatencySummary; decisions: number; missing: number; sentPerSec: number };
 }
 
-const FEED_CHILD = fileURLToPath(new URL("./feed-child.ts", import.meta.url));
 const LOAD_CHILD = fileURLToPath(new URL("./decide-load-child.ts", import.meta.url));
 
 export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult> {
@@ -56,9 +55,7 @@ export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult
   try {
     const file = join(dir, "background");
     packFeed(ctx.events().take(BACKGROUND_PER_SEC * Math.ceil(totalSec)), file);
-    const feed = runChild<ToFeedChild, FromFeedChild, FeedResult[]>(FEED_CHILD, { type: "run", natsUrl: server.url, nats: ctx.cfg.nats, maxInFlight: ctx.cfg.simulator.maxInFlightPublishes, phases: [{ file, ratePerSec: BACKGROUND_PER_SEC } satisfies FeedPhase] }, (m, out) => {
-      if (m.type === "result") out[m.index] = m.result;
-    });
+    const feed = runFeedChild(ctx, server.url, [{ file, ratePerSec: BACKGROUND_PER_SEC }]);
     await sleep(1_000);
     // The consumer's lag, sampled through each phase.
     let current = -1;
@@ -73,7 +70,7 @@ export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult
         await sleep(LAG_EVERY_MS);
       }
     })();
-    const load = await runChild<ToLoadChild, FromLoadChild, LoadResult[]>(LOAD_CHILD, { type: "run", url: new URL("api/decide", srv.url!).href, phases, gapMs: GAP_MS }, (m, out) => {
+    const load = await runChild<ToLoadChild, FromLoadChild, LoadResult[]>(LOAD_CHILD, { type: "run", url: new URL("api/decide", srv.url!).href, phases, gapMs: GAP_MS }, [], (m, out) => {
       if (m.type === "phase") current = m.index;
       else if (m.type === "result") {
         out[m.index] = m.result;
@@ -94,29 +91,4 @@ export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult
     rmSync(dir, { recursive: true, force: true });
     await srv.stop().catch(() => srv.kill());
   }
-}
-
-/** Forks a bench child, sends it one message and collects what it answers until "done". */
-function runChild<To, From extends { type: string; error?: string }, R extends unknown[]>(script: string, msg: To, onMessage: (m: From, out: R) => void): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const out = [] as unknown as R;
-    let settled = false;
-    const done = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (err) {
-        child.kill("SIGKILL");
-        reject(err);
-      } else resolve(out);
-    };
-    child.on("message", (m: From) => {
-      if (m.type === "done") done();
-      else if (m.type === "error") done(new Error(`${script}: ${m.error}`));
-      else onMessage(m, out);
-    });
-    child.on("exit", (code) => done(code === 0 ? undefined : new Error(`${script} exited (${code})`)));
-    child.on("error", (err) => done(err));
-    child.send(msg as object);
-  });
 }

@@ -4,10 +4,11 @@
 // per-request machinery (a Request, a Response, abort signals, streams) was the generator's own
 // bottleneck, and its lag counted as the server's latency.
 //
-// IPC: the parent sends {type:"run", url, phases}; the child answers {type:"phase", index} as each
-// phase starts, {type:"result", index, result} as it ends, then {type:"done"}, or {type:"error"}.
+// IPC (child-ipc.ts): the parent sends {type:"run", url, phases}; the child answers {type:"phase", index}
+// as each phase starts, {type:"result", index, result} as it ends, then "done" (or "error").
 import { Agent, request } from "node:http";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { serveRun } from "./child-ipc.ts";
 import type { LatencySummary } from "./feed.ts";
 import { round, sleep } from "./stats.ts";
 
@@ -32,7 +33,7 @@ export interface LoadResult {
 }
 
 export type ToLoadChild = { type: "run"; url: string; phases: LoadPhase[]; gapMs: number };
-export type FromLoadChild = { type: "phase"; index: number } | { type: "result"; index: number; result: LoadResult } | { type: "done" } | { type: "error"; error: string };
+export type FromLoadChild = { type: "phase"; index: number } | { type: "result"; index: number; result: LoadResult };
 
 const send = (m: FromLoadChild) => process.send?.(m);
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -125,17 +126,4 @@ async function run(m: ToLoadChild): Promise<void> {
   agent.destroy();
 }
 
-process.on("message", (m: ToLoadChild) => {
-  if (m.type !== "run") return;
-  run(m).then(
-    () => {
-      send({ type: "done" });
-      process.exit(0);
-    },
-    (err: Error) => {
-      send({ type: "error", error: err.stack ?? err.message });
-      process.exit(1);
-    },
-  );
-});
-process.on("disconnect", () => process.exit(0));
+serveRun<ToLoadChild>(run);

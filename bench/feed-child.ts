@@ -12,6 +12,7 @@
 import type { Config } from "../src/config/index.ts";
 import { connectNats, PipelinedPublisher } from "../src/io/nats/index.ts";
 import { createLogger } from "../src/log/index.ts";
+import { serveRun } from "./child-ipc.ts";
 import { DecisionWatch, loadFeed, runFeed, type FeedResult } from "./feed.ts";
 
 export interface FeedPhase {
@@ -21,7 +22,7 @@ export interface FeedPhase {
 }
 
 export type ToFeedChild = { type: "run"; natsUrl: string; nats: Config["nats"]; maxInFlight: number; phases: FeedPhase[] };
-export type FromFeedChild = { type: "result"; index: number; result: FeedResult } | { type: "done" } | { type: "error"; error: string };
+export type FromFeedChild = { type: "result"; index: number; result: FeedResult };
 
 const send = (m: FromFeedChild) => process.send?.(m);
 
@@ -46,17 +47,4 @@ async function run(m: Extract<ToFeedChild, { type: "run" }>): Promise<void> {
   }
 }
 
-process.on("message", (m: ToFeedChild) => {
-  if (m.type !== "run") return;
-  run(m).then(
-    () => {
-      send({ type: "done" });
-      process.exit(0);
-    },
-    (err: Error) => {
-      send({ type: "error", error: err.stack ?? err.message });
-      process.exit(1);
-    },
-  );
-});
-process.on("disconnect", () => process.exit(0));
+serveRun<ToFeedChild>(run);

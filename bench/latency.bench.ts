@@ -7,11 +7,11 @@
 // The feed runs in a child process of its own (bench/feed-child.ts), with the events of every phase
 // generated and packed beforehand: in this process, whose heap holds the whole generated stream, the
 // feed's own garbage collections stalled the sender and the receiver and counted as latency (issue #16).
-import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runChild } from "./child-ipc.ts";
 import type { BenchContext } from "./context.ts";
 import type { FeedPhase, FromFeedChild, ToFeedChild } from "./feed-child.ts";
 import { packFeed, type FeedResult } from "./feed.ts";
@@ -58,27 +58,11 @@ export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
   }
 }
 
-function runFeedChild(ctx: BenchContext, natsUrl: string, phases: FeedPhase[]): Promise<FeedResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const results: FeedResult[] = [];
-    let settled = false;
-    const done = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (err) {
-        child.kill("SIGKILL");
-        reject(err);
-      } else resolve(results);
-    };
-    child.on("message", (m: FromFeedChild) => {
-      if (m.type === "result") results[m.index] = m.result;
-      else if (m.type === "done") done();
-      else done(new Error(`latency feed child: ${m.error}`));
-    });
-    child.on("exit", (code) => done(results.length === phases.length ? undefined : new Error(`latency feed child exited (${code}) after ${results.length} of ${phases.length} phases`)));
-    child.on("error", (err) => done(err));
-    const run: ToFeedChild = { type: "run", natsUrl, nats: ctx.cfg.nats, maxInFlight: ctx.cfg.simulator.maxInFlightPublishes, phases };
-    child.send(run);
+/** The feed child's results, phase by phase. */
+export function runFeedChild(ctx: BenchContext, natsUrl: string, phases: FeedPhase[]): Promise<FeedResult[]> {
+  const run: ToFeedChild = { type: "run", natsUrl, nats: ctx.cfg.nats, maxInFlight: ctx.cfg.simulator.maxInFlightPublishes, phases };
+  return runChild<ToFeedChild, FromFeedChild, FeedResult[]>(CHILD, run, [], (m, out) => void (out[m.index] = m.result)).then((results) => {
+    if (results.length !== phases.length) throw new Error(`latency feed child finished ${results.length} of ${phases.length} phases`);
+    return results;
   });
 }

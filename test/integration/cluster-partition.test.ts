@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { loadConfig } from "../../src/config/index.ts";
-import { encodeEvent, Subjects, type Decision, type ShopEvent } from "../../src/events/index.ts";
-import { connectNats, PipelinedPublisher } from "../../src/io/nats/index.ts";
+import type { Decision, ShopEvent } from "../../src/events/index.ts";
+import { connectNats } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { BudgetRecord, UnitsRecord } from "../../src/scale/index.ts";
 import { testOutputDir } from "../support/chromium.ts";
@@ -19,6 +19,7 @@ import { startLabCluster, type LabCluster } from "../support/lab-cluster.ts";
 import { createNetLab, netlabAvailable, type NetLab } from "../support/netlab.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
 import { readStream } from "../support/streams.ts";
+import { decisionsByEvent as readDecisions, publishWithRetry, visitMaker } from "../support/shoppers.ts";
 import { waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -37,7 +38,6 @@ const overlay = {
   log: { level: "info" },
 };
 const cfg = loadConfig({ env: {}, overrides: overlay });
-const subjects = new Subjects();
 
 let lab: NetLab | undefined;
 let cluster: LabCluster | undefined;
@@ -59,36 +59,9 @@ afterEach(async (ctx) => {
   nc = cluster = lab = undefined;
 });
 
-/** Publishes events, retrying failures with the same msg id until the cluster takes them. */
-async function publish(events: ShopEvent[]): Promise<void> {
-  const pub = new PipelinedPublisher(nc!, 500, 3_000);
-  let todo = events;
-  for (let attempt = 0; todo.length; attempt++) {
-    const acks = await Promise.all(todo.map(async (e) => (await pub.publish(subjects.forEvent(e, PARTITIONS), encodeEvent(e), e.id)).acked));
-    const results = await Promise.all(acks);
-    todo = todo.filter((_, i) => !results[i]!.ok);
-    if (todo.length && attempt > 100) throw new Error(`${todo.length} events not stored: ${pub.lastError?.message}`);
-    if (todo.length) await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-let seq = 0;
-/** Decision points: shoppers each looking at a product in a visit of their own, half at the scarce sku-007. */
-const visits = (n: number, ts: number): ShopEvent[] =>
-  Array.from({ length: n }, () => {
-    const i = ++seq;
-    const [productId, category, priceCents] = i % 2 ? ["sku-007", "toys", 10_000] : ["sku-001", "home", 3_000];
-    return { type: "view", id: `v-${i}`, ts: ts + i, customerId: `c${i}`, sessionId: `s${i}`, productId, category, priceCents } as ShopEvent;
-  });
-
-async function decisionsByEvent(): Promise<Map<string, Decision[]>> {
-  const out = new Map<string, Decision[]>();
-  for (const m of await readStream(nc!, "DECISIONS")) {
-    const d = JSON.parse(new TextDecoder().decode(m.data)) as Decision;
-    out.set(d.eventId, [...(out.get(d.eventId) ?? []), d]);
-  }
-  return out;
-}
+const { visits } = visitMaker();
+const publish = (events: ShopEvent[]) => publishWithRetry(nc!, events, PARTITIONS, { timeoutMs: 3_000, attempts: 100 });
+const decisionsByEvent = () => readDecisions(nc!);
 
 describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
   it("the processors fail over to the other nodes and go on deciding; every visit decided once, stock and budget never over-promised", async () => {

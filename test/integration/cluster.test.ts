@@ -10,12 +10,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig } from "../../src/config/index.ts";
-import { encodeEvent, partitionOf, Subjects, type DecideAnswer, type Decision, type OutcomeRecord, type ShopEvent } from "../../src/events/index.ts";
-import { PipelinedPublisher } from "../../src/io/nats/index.ts";
+import { partitionOf, type DecideAnswer, type Decision, type OutcomeRecord, type ShopEvent } from "../../src/events/index.ts";
 import type { BudgetRecord, UnitsRecord } from "../../src/scale/index.ts";
 import { startCluster, type Cluster } from "../support/cluster.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
 import { readStream } from "../support/streams.ts";
+import { decisionsByEvent as readDecisions, publishWithRetry, visitMaker } from "../support/shoppers.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -35,7 +35,6 @@ const overlay = {
   log: { level: "info" },
 };
 const cfg = loadConfig({ env: {}, overrides: overlay });
-const subjects = new Subjects();
 
 let cluster: Cluster | undefined;
 let nc: NatsConnection | undefined;
@@ -56,39 +55,10 @@ function processor(id: string): Child {
   return c;
 }
 
-/** Publishes events, retrying failures with the same msg id until the cluster takes them. */
-async function publish(events: ShopEvent[]): Promise<void> {
-  const pub = new PipelinedPublisher(nc!, 500, 5_000);
-  let todo = events;
-  for (let attempt = 0; todo.length; attempt++) {
-    const acks = await Promise.all(todo.map(async (e) => (await pub.publish(subjects.forEvent(e, PARTITIONS), encodeEvent(e), e.id)).acked));
-    const results = await Promise.all(acks);
-    todo = todo.filter((_, i) => !results[i]!.ok);
-    if (todo.length && attempt > 60) throw new Error(`${todo.length} events not stored: ${pub.lastError?.message}`);
-    if (todo.length) await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-let seq = 0;
-/**
- * Decision points: n shoppers, each looking at a product in a visit of their own (the default
- * decisionPoints decide at the first product view), half at the scarce sku-007, half at sku-001.
- */
-const visits = (n: number, ts: number): ShopEvent[] =>
-  Array.from({ length: n }, () => {
-    const i = ++seq;
-    const [productId, category, priceCents] = i % 2 ? ["sku-007", "toys", 10_000] : ["sku-001", "home", 3_000];
-    return { type: "view", id: `v-${i}`, ts: ts + i, customerId: `c${i}`, sessionId: `s${i}`, productId, category, priceCents } as ShopEvent;
-  });
-
-async function decisionsByEvent(): Promise<Map<string, Decision[]>> {
-  const out = new Map<string, Decision[]>();
-  for (const m of await readStream(nc!, "DECISIONS")) {
-    const d = JSON.parse(new TextDecoder().decode(m.data)) as Decision;
-    out.set(d.eventId, [...(out.get(d.eventId) ?? []), d]);
-  }
-  return out;
-}
+const shoppers = visitMaker();
+const visits = shoppers.visits;
+const publish = (events: ShopEvent[]) => publishWithRetry(nc!, events, PARTITIONS);
+const decisionsByEvent = () => readDecisions(nc!);
 
 async function expectExactlyOnce(ids: string[]): Promise<Map<string, Decision[]>> {
   const by = await waitFor("a decision for every visit", async () => {
@@ -100,7 +70,7 @@ async function expectExactlyOnce(ids: string[]): Promise<Map<string, Decision[]>
 }
 
 async function setup(): Promise<void> {
-  seq = 0;
+  shoppers.reset();
   cluster = await startCluster(3);
   nc = await connect({ servers: cluster.url.split(",") });
 }

@@ -1,0 +1,49 @@
+// Shoppers for the cluster tests (cluster.test.ts, cluster-partition.test.ts): decision points at a scarce
+// product and a plentiful one, published with retries until a cluster takes them, and the decisions read
+// back by event.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { encodeEvent, Subjects, type Decision, type ShopEvent } from "../../src/events/index.ts";
+import { PipelinedPublisher } from "../../src/io/nats/index.ts";
+import { readStream } from "./streams.ts";
+
+/** Publishes events, retrying failures with the same msg id until the server or cluster takes them. */
+export async function publishWithRetry(nc: NatsConnection, events: ShopEvent[], partitions: number, opts: { timeoutMs?: number; attempts?: number } = {}): Promise<void> {
+  const subjects = new Subjects();
+  const pub = new PipelinedPublisher(nc, 500, opts.timeoutMs ?? 5_000);
+  let todo = events;
+  for (let attempt = 0; todo.length; attempt++) {
+    const acks = await Promise.all(todo.map(async (e) => (await pub.publish(subjects.forEvent(e, partitions), encodeEvent(e), e.id)).acked));
+    const results = await Promise.all(acks);
+    todo = todo.filter((_, i) => !results[i]!.ok);
+    if (todo.length && attempt > (opts.attempts ?? 60)) throw new Error(`${todo.length} events not stored: ${pub.lastError?.message}`);
+    if (todo.length) await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Decision points: n shoppers, each looking at a product in a visit of their own (the default
+ * decisionPoints decide at the first product view), half at the scarce sku-007, half at sku-001;
+ * numbered on from the previous call (`reset` starts again at 1).
+ */
+export function visitMaker(): { visits(n: number, ts: number): ShopEvent[]; reset(): void } {
+  let seq = 0;
+  return {
+    visits: (n, ts) =>
+      Array.from({ length: n }, () => {
+        const i = ++seq;
+        const [productId, category, priceCents] = i % 2 ? ["sku-007", "toys", 10_000] : ["sku-001", "home", 3_000];
+        return { type: "view", id: `v-${i}`, ts: ts + i, customerId: `c${i}`, sessionId: `s${i}`, productId, category, priceCents } as ShopEvent;
+      }),
+    reset: () => void (seq = 0),
+  };
+}
+
+/** Every decision in DECISIONS, by the event it was made at. */
+export async function decisionsByEvent(nc: NatsConnection): Promise<Map<string, Decision[]>> {
+  const out = new Map<string, Decision[]>();
+  for (const m of await readStream(nc, "DECISIONS")) {
+    const d = JSON.parse(new TextDecoder().decode(m.data)) as Decision;
+    out.set(d.eventId, [...(out.get(d.eventId) ?? []), d]);
+  }
+  return out;
+}
