@@ -3,7 +3,7 @@
 // the fix, so a bad value is reported as "key (env VAR) must be …; fix: …".
 import { Type, type Static } from "@sinclair/typebox";
 // Also registers the "date-time" string format the schema below uses.
-import { PromotionSchema, type PromotionConfig } from "../events/index.ts";
+import { POLICY_MODES, PromotionSchema, type PolicyMode, type PromotionConfig } from "../events/index.ts";
 
 const PosInt = (description: string) => Type.Integer({ minimum: 1, description });
 const NonNegInt = (description: string) => Type.Integer({ minimum: 0, description });
@@ -98,8 +98,8 @@ export const SegmentRuleSchema = Type.Union([ThresholdRuleSchema, LabelRuleSchem
 export type SegmentRule = Static<typeof SegmentRuleSchema>;
 
 /** How decisions are served (issue 23): the learner alone, the shop's rule while the learner learns, or the learner within a bound against the rule. */
-export const POLICY_MODES = ["learner", "apprentice", "conservative"] as const;
-export type PolicyMode = (typeof POLICY_MODES)[number];
+export { POLICY_MODES };
+export type { PolicyMode };
 /** The shop's rules built in (src/engine/baseline.ts spells them out). */
 export const BUILTIN_BASELINES = ["seed-rule", "never"] as const;
 

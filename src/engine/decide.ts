@@ -21,7 +21,7 @@ import { drawPolicy, drawPropensity, policyDistribution, type PolicyDraw } from 
 import type { DecisionWork } from "./scratch.ts";
 import type { Engine } from "./state.ts";
 import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
-import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
+import type { ScoreArms } from "../bandit/index.ts";
 
 export { cellOf } from "./scratch.ts";
 
@@ -296,8 +296,7 @@ function policyReport(A: ScoreArms, ids: readonly string[], margins: readonly nu
 
 /** The mean of arm j's conversion: Beta α/(α+β); logit-normal by the probit approximation σ(μ/√(1 + πσ²/8)). */
 function meanConversion(A: ScoreArms, j: number): number {
-  if (A.kind[j] === DIST_LOGIT) return sigmoid(A.a[j]! / Math.sqrt(1 + (Math.PI * A.b[j]! * A.b[j]!) / 8));
-  return A.a[j]! / (A.a[j]! + A.b[j]!);
+  return A.meanX(j);
 }
 
 /**

@@ -158,16 +158,44 @@ export const PromotionEvent = Type.Object(
   { additionalProperties: false },
 );
 
-export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent, PromotionEvent], {
+/** How decisions are served (issue 23): the learner alone, the shop's rule while the learner learns (apprentice), or the learner held within a bound of the rule (conservative). */
+export const POLICY_MODES = ["learner", "apprentice", "conservative"] as const;
+export type PolicyMode = (typeof POLICY_MODES)[number];
+const PolicyModeSchema = Type.Union(POLICY_MODES.map((m) => Type.Literal(m)), { description: "learner, apprentice or conservative" });
+
+/**
+ * A change of the policy's mode, in the log with the shop's events so a replay changes it at the same
+ * place (issue 23): an apprentice engine's graduation, or a person's change through promo.control. One
+ * per partition like a promotion change; its time is when it was asked for, and moves no watermark.
+ */
+export const ModeEvent = Type.Object(
+  {
+    type: Type.Literal("mode"),
+    id: Id,
+    ts: Ts,
+    mode: PolicyModeSchema,
+    reason: Type.Union([Type.Literal("graduated"), Type.Literal("manual")], { description: "graduated (the engine's evidence) or manual (promo.control)" }),
+    /** At graduation: the learner's margin per decision minus the rule's (doubly robust) over the closed decisions it rests on. */
+    evidence: Type.Optional(
+      Type.Object(
+        { decisions: Type.Integer({ minimum: 0 }), mean: Type.Number(), lo: Type.Number(), hi: Type.Number() },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent, PromotionEvent, ModeEvent], {
   $id: "https://promo-stream.local/schema/event.json",
   title: "promo-stream event",
 });
 export type ShopEvent = Static<typeof EventSchema>;
 export type EventType = ShopEvent["type"];
-export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync", "promotion"];
+export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync", "promotion", "mode"];
 /** Events a partitioned processor publishes to its partitions itself (never a shop's). */
 export const INTERNAL_EVENT_TYPES: readonly EventType[] = ["stock", "allowance", "sync"];
-export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" | "promotion" }>;
+export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" | "promotion" | "mode" }>;
 export type InternalEvent = Extract<ShopEvent, { type: "stock" | "allowance" | "sync" }>;
 export type DecisionPointEvent = Extract<ShopEvent, { type: "visit" | "send" }>;
 
