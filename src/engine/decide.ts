@@ -19,6 +19,7 @@ import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
 import { drawPolicy, drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
 import type { DecisionWork } from "./scratch.ts";
+import { safeActive, serve, type SafeEntry } from "./safe.ts";
 import type { Engine } from "./state.ts";
 import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
 import type { ScoreArms } from "../bandit/index.ts";
@@ -67,6 +68,11 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   const fixedIndex = kind.kind === "fixed" ? w.ids.indexOf(kind.promotionId) : -1;
   if (logged) return followLogged(e, w, d, logged, A, kind, fixedIndex, rng, out);
   const pick = drawPolicy(A, kind, fixedIndex, rng, e.cfg.bandit, e.scratch.policy);
+  if (safeActive(e)) {
+    // Safe start (src/engine/safe.ts): the mode says who serves; the learner's draw is made anyway.
+    const s = serve(e, w, A, kind, fixedIndex, pick, rng, d);
+    return record(e, w, d, s.draw, rng, out, s.entry);
+  }
   d.propensity = drawPropensity(A, kind, pick, rng, e.cfg.bandit, e.scratch.policy);
   record(e, w, d, pick, rng, out);
 }
@@ -239,7 +245,7 @@ function scores(e: Engine, w: DecisionWork): ScoreArms {
  * the promotion's product unit, the customer's frequency cap), the offer, and the open entry that
  * learns the outcome.
  */
-function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: Rng, out: Effect[]): void {
+function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: Rng, out: Effect[], safe?: SafeEntry): void {
   const n = w.ids.length;
   const scores = e.scratch.policy.scores;
   const marginObjective = e.cfg.bandit.reward === "margin";
@@ -272,7 +278,7 @@ function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: 
   const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
   const D = logistic ? logistic.opts.dims : 0;
   const contextFactor = logistic ? e.scratch.contrast.factor(pick.index, d.propensity) : undefined;
-  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor);
+  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor, safe);
 }
 
 const THOMPSON: PolicyKind = { kind: "thompson" };

@@ -134,6 +134,16 @@ export const SyncEvent = Type.Object(
     ts: Ts,
     from: Type.Integer({ minimum: 0, maximum: 1023 }),
     arms: Type.Record(Type.String(), Type.Record(Type.String(), Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]))),
+    /** Safe start (issue 23): the partition's apprentice evidence (doubly robust sums), and the mode change its apprenticeship began with. */
+    safe: Type.Optional(
+      Type.Object(
+        {
+          since: Type.String({ maxLength: 160 }),
+          sums: Type.Object({ n: Type.Integer({ minimum: 0 }), sum: Type.Number(), sumSq: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** The logistic model's learning beyond its prior (natural parameters added): baseline and per arm. */
     logistic: Type.Optional(
       Type.Object(
@@ -227,6 +237,18 @@ export const DecisionSchema = Type.Object(
     productId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "the product the decision was made for (absent when none was known)" })),
     expiresAt: Ts,
     reason: Type.Optional(Type.Literal("nothing-eligible")),
+    policy: Type.Optional(
+      Type.Object(
+        {
+          mode: PolicyModeSchema,
+          served: Type.Union([Type.Literal("learner"), Type.Literal("baseline"), Type.Literal("explore")], {
+            description: "who served it: the learner, the shop's rule (apprentice, or the conservative bound's fallback), or the apprentice's random exploration",
+          }),
+          baseline: Type.String({ description: "the arm the shop's rule (policy.baseline) takes at this decision point" }),
+        },
+        { additionalProperties: false, description: "safe start (policy.mode apprentice or conservative): who served the decision and what the shop's rule would have" },
+      ),
+    ),
     offer: Type.Optional(
       Type.Object({
         kind: Type.String(),

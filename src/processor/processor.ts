@@ -9,8 +9,8 @@ import { jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JetStr
 import type { NatsConnection, Status } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
-import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeDecision, encodeOutcome, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
+import { answerPublish, decodeEvent, encodeDecision, encodeEvent, encodeOutcome, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -491,6 +491,8 @@ export class Processor {
         // Queued at once (DeadLetters.send publishes before its first await); awaited in order.
         const dl = this.deadLetter(eff.reason, eff.detail, m, ev.id);
         wait = wait ? wait.then(() => dl) : dl;
+      } else if (eff.kind === "mode") {
+        this.graduate(eff);
       } else {
         const o = eff.outcome;
         this.kpi.onOutcome(o);
@@ -514,6 +516,19 @@ export class Processor {
     const a: DecideAnswer = decision ? { decision } : { decision: null, reason: deadLettered ?? NO_DECISION.NotADecisionPoint };
     const { subject, msgID } = answerPublish(this.cfg.kv.answersBucket, eventId);
     this.publish({ subject, data: Buffer.from(JSON.stringify(a)), msgID });
+  }
+
+  /**
+   * The engine's evidence says its apprentice is better than the shop's rule (issue 23): the mode change
+   * goes into the log, one event per partition, through the same queue as the decisions (stored before
+   * the triggering event is acknowledged; a replay after a crash publishes it again under the same ids,
+   * which EVENTS' duplicate window drops). The mode changes where the event stands in the log.
+   */
+  private graduate(eff: Extract<Effect, { kind: "mode" }>): void {
+    const changeId = `grad-${eff.eventId}`;
+    for (const r of this.subjects.modeChange({ mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, changeId, eff.ts, this.cfg.partitions))
+      this.publish({ subject: r.subject, data: encodeEvent(r.event), msgID: r.event.id });
+    if (!this.replaying) this.log.info({ mode: eff.mode, evidence: eff.evidence, changeId }, "the apprentice graduates: mode change put in the log");
   }
 
   /** Says so when a promotion change changed something (a processor of every partition sees each change once per partition). */

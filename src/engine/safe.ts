@@ -1,0 +1,359 @@
+// Safe start (issue 23): the engine earns the traffic from the shop's own rule (policy.baseline) with a
+// stated bound on what it may lose. Three modes (policy.mode):
+//
+//   learner       the engine decides (Thompson sampling, holdout): what it did before this issue.
+//   apprentice    the rule serves, but for a share policy.apprenticeExplore drawn uniformly among the
+//                 eligible arms, so every arm has a propensity; the engine learns from every outcome
+//                 and estimates, on its own closed decisions, its policy's margin per decision minus
+//                 the rule's, doubly robust (Dudík, Langford & Li 2011; the term src/eval's estimators
+//                 use): it graduates (policy.graduateTo) once the 95% interval's lower end is above 0
+//                 over at least policy.graduateAfter decisions. Graduation is asked for as an effect;
+//                 the shell puts a `mode` event in the log and the mode changes where that event
+//                 stands, so a replay changes it at the same place (a person's change goes the same way).
+//   conservative  the engine decides, but a decision whose worst case would take the shop's margin at
+//                 the decision points below (1 − α) × the rule's is served by the rule instead.
+//
+// The conservative bound. Conservative bandits (Wu, Shariff, Lattimore & Szepesvári 2016) keep the
+// learner's cumulative expected reward at or above (1 − α) times the baseline's at every step, with
+// high probability: play the learner's arm only when a lower confidence bound on what the learner
+// played so far, plus that arm's, stays above (1 − α) times the baseline's. Kazerouni, Ghavamzadeh,
+// Abbasi-Yadkori & Van Roy (2017, CLUCB2) do it for contextual linear bandits whose baseline reward
+// is unknown: rounds the baseline played count α of their (observed) reward on the slack, rounds the
+// learner played count learner − (1 − α) × baseline, both from the model's confidence set. We
+// implement that condition (not CLUCB's, which needs the baseline's expected reward known per
+// context; the shop's rule's is not) with these estimates, in the objective's units (margin, cents):
+//
+//   slack = α · Σ_{rule's arm served} m_s + Σ_{another arm served} (m_s − (1 − α) · q⁺_b,s)
+//           + Σ_{open, another arm} (q⁻_a − (1 − α) · q⁺_b)
+//   serve the learner's arm a at t iff  LCB(slack) + q⁻_a,t − (1 − α) · q⁺_b,t ≥ 0
+//
+// m_s is the margin the decision earned (0 without a purchase), taken as it is once the decision
+// closes: the learner's side needs no model. The rule's side at a decision it did not serve has no
+// outcome: q⁺_b is the model's upper 95% estimate of the rule's arm there (margin if bought × the
+// conversion at the arm's posterior +1.96 sd), and q⁻_a the lower one of the learner's arm, so an
+// open decision counts at its worst case until its outcome is known. LCB(slack) subtracts 1.96 × the
+// standard deviation of the closed sums (the outcomes' noise: α-weighted on the rule's rounds); small
+// samples borrow a variance floor (the second moment of closed margins, 10 pseudo-observations).
+// Exact propensities: P(serve a) = π(a)·[a safe] for the learner's arms, and the rule's arm takes
+// its own π plus every unsafe arm's (π: the learner's policy, holdout included).
+//
+// The rule's cumulative margin is estimated on the same decision points; a decision where the learner
+// picks the rule's own arm counts as a rule round (equal on both sides). The bound is per engine: a
+// partition holding its own holds it for the shop.
+import { addSum, doublyRobustTerm, emptySums, meanInterval, totalSums, Z95, type ScoreArms, type Sums } from "../bandit/index.ts";
+import type { BaselineRule, PolicyMode } from "../config/index.ts";
+import type { Decision } from "../events/index.ts";
+import type { Rng } from "../random/index.ts";
+import { baselineIndex } from "./baseline.ts";
+import { drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
+import type { DecisionWork } from "./scratch.ts";
+import type { Engine } from "./state.ts";
+import type { PolicyKind } from "./types.ts";
+
+export interface SafeConfig {
+  mode: PolicyMode;
+  baseline: BaselineRule | undefined;
+  /** Apprentice: the share of decisions drawn uniformly among the eligible arms. */
+  explore: number;
+  /** Closed apprentice decisions the evidence must rest on before graduating. */
+  graduateAfter: number;
+  graduateTo: "conservative" | "learner";
+  /** Conservative: the share of the rule's margin the learner may lose. */
+  alpha: number;
+  /** Report the rule's arm on every decision, also in learner mode (the evaluation's learner alone). */
+  report?: boolean | undefined;
+  /** false: an apprentice never asks to graduate (the evaluation's rule alone). Default true. */
+  graduate?: boolean | undefined;
+}
+
+/** The learner's margin per decision minus the rule's: mean and 95% interval over `decisions`. */
+export interface Evidence {
+  decisions: number;
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+export interface ModeChange {
+  ts: number;
+  mode: PolicyMode;
+  reason: "graduated" | "manual" | "config";
+  /** Decisions the engine had made when it changed. */
+  atDecision: number;
+  evidence?: Evidence | undefined;
+}
+
+/** The conservative bound's sums since conservative mode began (see the top of this file). */
+export interface SafeLedger {
+  /** Closed decisions that served the rule's arm: their margins. */
+  baseline: Sums;
+  /** Closed decisions that served another arm: margin − (1 − α) · q⁺_b. */
+  learner: Sums;
+  /** Open decisions that served another arm: Σ (q⁻_a − (1 − α) · q⁺_b). */
+  openLower: number;
+  /** Every closed decision's margin: the variance floor for small samples. */
+  margin: Sums;
+}
+
+export interface SafeState {
+  mode: PolicyMode;
+  /** The configuration's mode when this state began: a changed configuration takes over at restore. */
+  configMode: PolicyMode;
+  /** Counts mode changes: an open decision of an earlier mode does not touch this one's sums. */
+  epoch: number;
+  /** The change that began this mode ("" for the configuration's): sync sums of another are ignored. */
+  since: string;
+  /** Decisions since the mode began; of them served by the rule (conservative: fallbacks; apprentice: not explored) and explored. */
+  decisions: number;
+  servedByBaseline: number;
+  explored: number;
+  /** Apprentice: doubly robust (learner − rule) per closed decision, this engine's own. */
+  evidence: Sums;
+  /** Partitioned: the other partitions' evidence (by partition), if they are in the same apprenticeship. */
+  remoteEvidence: Record<string, Sums>;
+  ledger: SafeLedger;
+  /** A graduation was asked for (its mode event is on its way): not again. */
+  asked: boolean;
+  /** Mode changes, oldest first (the newest MAX_CHANGES). */
+  changes: ModeChange[];
+  /** Ids of the last changes applied: a change's copies (one per partition) apply once. */
+  applied: string[];
+}
+
+/** What an open decision keeps for the safe-start sums (src/engine/attribution.ts closes it). */
+export type SafeEntry =
+  /** Apprentice: the doubly robust parts. qL = Σ π(a)·q̂(a); piL = π(served); qa, qb = q̂(served), q̂(rule's); pb = P(serve the rule's arm); b: served the rule's arm. */
+  | { e: number; k: "a"; qL: number; piL: number; qa: number; qb: number; pb: number; b: boolean }
+  /** Conservative: served the rule's arm; else its open worst case (lo) and q⁺ of the rule's arm. */
+  | { e: number; k: "c"; base: boolean; lo: number; qbHi: number };
+
+const MAX_CHANGES = 20;
+const MAX_APPLIED = 16;
+/** Pseudo-observations of the variance floor in the bound's standard deviation. */
+const FLOOR_WEIGHT = 10;
+
+const emptyLedger = (): SafeLedger => ({ baseline: emptySums(), learner: emptySums(), openLower: 0, margin: emptySums() });
+
+export function createSafeState(cfg: SafeConfig | undefined): SafeState {
+  const mode = cfg?.mode ?? "learner";
+  return { mode, configMode: mode, epoch: 0, since: "", decisions: 0, servedByBaseline: 0, explored: 0, evidence: emptySums(), remoteEvidence: {}, ledger: emptyLedger(), asked: false, changes: [], applied: [] };
+}
+
+/** Whether decisions go through the safe-start path (a mode other than learner, or the rule reported). */
+export function safeActive(e: Engine): boolean {
+  return e.safe.mode !== "learner" || e.cfg.safe?.report === true;
+}
+
+/**
+ * Changes the mode now: the new mode's sums start empty (an apprentice earns its graduation again; a
+ * conservative engine's bound counts from here), decisions still open from the old mode close into
+ * nothing.
+ */
+export function setMode(e: Engine, mode: PolicyMode, reason: ModeChange["reason"], ts: number, changeId: string, evidence?: Evidence): void {
+  const s = e.safe;
+  s.mode = mode;
+  s.epoch++;
+  s.since = changeId;
+  s.decisions = s.servedByBaseline = s.explored = 0;
+  s.evidence = emptySums();
+  s.remoteEvidence = {};
+  s.ledger = emptyLedger();
+  s.asked = false;
+  s.changes.push({ ts, mode, reason, atDecision: e.counters.decisions, ...(evidence ? { evidence } : {}) });
+  if (s.changes.length > MAX_CHANGES) s.changes.splice(0, s.changes.length - MAX_CHANGES);
+}
+
+/**
+ * A `mode` event from the log. Copies of one change (`<changeId>.p<n>`, one per partition) apply once;
+ * a graduation applies only to an apprentice (a second partition's graduation, asked for before the
+ * first arrived, changes nothing). Returns whether the mode changed.
+ */
+export function applyModeEvent(e: Engine, ev: { id: string; ts: number; mode: PolicyMode; reason: "graduated" | "manual"; evidence?: Evidence | undefined }): boolean {
+  const s = e.safe;
+  const changeId = ev.id.replace(/\.p\d+$/, "");
+  if (s.applied.includes(changeId)) return false;
+  s.applied.push(changeId);
+  if (s.applied.length > MAX_APPLIED) s.applied.shift();
+  if (ev.reason === "graduated" && s.mode !== "apprentice") return false;
+  setMode(e, ev.mode, ev.reason, ev.ts, changeId, ev.evidence);
+  return true;
+}
+
+/** After a restore: a configuration whose mode changed since the state began takes over. */
+export function reconcileConfigMode(e: Engine, ts: number): void {
+  const want = e.cfg.safe?.mode ?? "learner";
+  if (e.safe.configMode === want) return;
+  e.safe.configMode = want;
+  setMode(e, want, "config", ts, "");
+}
+
+/** The apprentice's evidence: this engine's own and its partitions' (the same apprenticeship). */
+export function evidenceOf(e: Engine): Evidence {
+  const t = totalSums([e.safe.evidence, ...Object.values(e.safe.remoteEvidence)]);
+  const m = meanInterval(t);
+  return { decisions: t.n, ...m };
+}
+
+/** Another partition's evidence arrives (a sync event): kept when it is of the same apprenticeship. */
+export function applyRemoteEvidence(e: Engine, from: number, part: { since: string; sums: Sums }): void {
+  if (part.since !== e.safe.since) return;
+  e.safe.remoteEvidence[String(from)] = { ...part.sums };
+}
+
+/** The graduation, once it is due (asked for once): the evidence's lower end above 0 over enough decisions. */
+export function graduationDue(e: Engine): Evidence | undefined {
+  const s = e.safe;
+  const c = e.cfg.safe;
+  if (s.mode !== "apprentice" || s.asked || !c || c.graduate === false) return undefined;
+  const ev = evidenceOf(e);
+  if (ev.decisions < c.graduateAfter || !(ev.lo > 0)) return undefined;
+  s.asked = true;
+  return ev;
+}
+
+/** The bound's lower confidence bound on the slack (cents of margin); see the top of this file. */
+export function slackLowerBound(l: SafeLedger, alpha: number): number {
+  const floor = l.margin.n > 0 ? l.margin.sumSq / l.margin.n : 0;
+  const varOf = (s: Sums) => (s.n === 0 ? 0 : (Math.max(0, s.sumSq - (s.sum * s.sum) / s.n) + FLOOR_WEIGHT * floor) / (s.n + FLOOR_WEIGHT));
+  const sd = Math.sqrt(alpha * alpha * l.baseline.n * varOf(l.baseline) + l.learner.n * varOf(l.learner));
+  return alpha * l.baseline.sum + l.learner.sum + l.openLower - Z95 * sd;
+}
+
+/** The model's expected margin of arm j: its scale (margin if bought, or 1) × its mean conversion. */
+function expectedOf(A: ScoreArms, j: number): number {
+  return A.scale[j]! * A.meanX(j);
+}
+
+export interface Served {
+  /** The arm served, as record() takes it. */
+  draw: PolicyDraw;
+  entry: SafeEntry | undefined;
+}
+
+/**
+ * Who serves this decision, by the mode: sets the decision's propensity (the whole serving policy's
+ * probability of the arm served) and its `policy` (mode, who served, the rule's arm), and says what the
+ * open decision keeps for the safe-start sums. `pick` is the learner's own draw (holdout, Thompson).
+ */
+export function serve(e: Engine, w: DecisionWork, A: ScoreArms, kind: PolicyKind, fixedIndex: number, pick: PolicyDraw, rng: Rng, d: Decision): Served {
+  const s = e.safe;
+  const c = e.cfg.safe!;
+  const o = e.cfg.bandit;
+  const scratch = e.scratch.policy;
+  const b = baselineIndex(c.baseline, w);
+  const baseline = w.ids[b]!;
+  s.decisions++;
+  if (s.mode === "apprentice") {
+    const n = A.n;
+    // Two draws always, so a decision consumes the same draws whichever way its coin falls.
+    const coin = rng.next();
+    const u = rng.next();
+    const explore = coin < c.explore;
+    const index = explore ? Math.min(n - 1, Math.floor(u * n)) : b;
+    d.propensity = Math.min(1, (1 - c.explore) * (index === b ? 1 : 0) + c.explore / n);
+    if (explore) s.explored++;
+    else s.servedByBaseline++;
+    d.policy = { mode: "apprentice", served: explore ? "explore" : "baseline", baseline };
+    // The learner's policy, for the doubly robust estimate of its value at this decision.
+    const pi = policyDistribution(A, kind, fixedIndex, rng, o, scratch, e.scratch.pi);
+    let qL = 0;
+    for (let j = 0; j < n; j++) qL += pi[j]! * expectedOf(A, j);
+    const entry: SafeEntry = { e: s.epoch, k: "a", qL, piL: pi[index]!, qa: expectedOf(A, index), qb: expectedOf(A, b), pb: 1 - c.explore + c.explore / n, b: index === b };
+    return { draw: { index, holdout: false, picked: pick.picked }, entry };
+  }
+  if (s.mode === "conservative") {
+    const alpha = c.alpha;
+    const slack = slackLowerBound(s.ledger, alpha);
+    const hiB = A.scale[b]! * A.x(b, Z95);
+    const worst = (j: number) => A.scale[j]! * A.x(j, -Z95) - (1 - alpha) * hiB;
+    const j = pick.index;
+    const safe = j === b || slack + worst(j) >= 0;
+    if (safe && j !== b) {
+      d.propensity = drawPropensity(A, kind, pick, rng, o, scratch);
+      d.policy = { mode: "conservative", served: "learner", baseline };
+      const lo = worst(j);
+      s.ledger.openLower += lo;
+      return { draw: pick, entry: { e: s.epoch, k: "c", base: false, lo, qbHi: hiB } };
+    }
+    // The rule's arm: its own probability under the learner plus every arm the bound would refuse.
+    let unsafe = false;
+    for (let k = 0; k < A.n && !unsafe; k++) if (k !== b && slack + worst(k) < 0) unsafe = true;
+    if (!unsafe) d.propensity = drawPropensity(A, kind, pick, rng, o, scratch);
+    else {
+      const pi = policyDistribution(A, kind, fixedIndex, rng, o, scratch, e.scratch.pi);
+      let p = pi[b]!;
+      for (let k = 0; k < A.n; k++) if (k !== b && slack + worst(k) < 0) p += pi[k]!;
+      d.propensity = Math.min(1, p);
+    }
+    if (!safe) s.servedByBaseline++;
+    d.policy = { mode: "conservative", served: safe ? "learner" : "baseline", baseline };
+    return { draw: safe ? pick : { index: b, holdout: false, picked: pick.picked }, entry: { e: s.epoch, k: "c", base: true, lo: 0, qbHi: hiB } };
+  }
+  // Learner, the rule's arm reported beside it.
+  d.propensity = drawPropensity(A, kind, pick, rng, o, scratch);
+  d.policy = { mode: "learner", served: "learner", baseline };
+  return { draw: pick, entry: undefined };
+}
+
+/**
+ * An open decision closes: its outcome enters the sums of the mode it was made in, if that mode is
+ * still on. `margin` is what it earned in the objective's units (0 without a purchase); undefined when
+ * its outcome is unknown (closed early to bound memory): an apprentice learns nothing from it, and a
+ * conservative engine keeps counting it at its worst case.
+ */
+export function closeSafe(e: Engine, entry: SafeEntry, propensity: number, margin: number | undefined): void {
+  const s = e.safe;
+  if (entry.e !== s.epoch || margin === undefined) return;
+  if (entry.k === "a") {
+    if (s.mode !== "apprentice") return;
+    const learner = doublyRobustTerm(entry.qL, entry.piL, propensity, margin, entry.qa);
+    const rule = doublyRobustTerm(entry.qb, entry.b ? 1 : 0, entry.pb, margin, entry.qb);
+    addSum(s.evidence, learner - rule);
+    return;
+  }
+  if (s.mode !== "conservative") return;
+  const l = s.ledger;
+  addSum(l.margin, margin);
+  if (entry.base) addSum(l.baseline, margin);
+  else {
+    l.openLower -= entry.lo;
+    addSum(l.learner, margin - (1 - e.cfg.safe!.alpha) * entry.qbHi);
+  }
+}
+
+/** What the dashboard and /metrics show of safe start. */
+export interface SafeSnapshot {
+  mode: PolicyMode;
+  baseline: string;
+  alpha: number;
+  decisions: number;
+  servedByBaseline: number;
+  explored: number;
+  /** Served by the rule, as a share of the mode's decisions (0 before any). */
+  baselineShare: number;
+  /** Apprentice: the learner's margin per decision minus the rule's (doubly robust, 95%), and the decisions it must rest on. */
+  evidence: Evidence | null;
+  graduateAfter: number;
+  /** Conservative: the bound's slack (its lower confidence bound, cents) and the margin the decisions closed so far earned. */
+  bound: { slackLcb: number; closed: number; learnerServed: number; marginCents: number } | null;
+  changes: ModeChange[];
+}
+
+export function safeSnapshot(e: Engine): SafeSnapshot {
+  const s = e.safe;
+  const c = e.cfg.safe;
+  const l = s.ledger;
+  return {
+    mode: s.mode,
+    baseline: c?.baseline?.name ?? "",
+    alpha: c?.alpha ?? 0,
+    decisions: s.decisions,
+    servedByBaseline: s.servedByBaseline,
+    explored: s.explored,
+    baselineShare: s.decisions > 0 ? s.servedByBaseline / s.decisions : 0,
+    evidence: s.mode === "apprentice" ? evidenceOf(e) : null,
+    graduateAfter: c?.graduateAfter ?? 0,
+    bound: s.mode === "conservative" ? { slackLcb: slackLowerBound(l, c?.alpha ?? 0), closed: l.baseline.n + l.learner.n, learnerServed: l.learner.n, marginCents: l.margin.sum } : null,
+    changes: s.changes.map((x) => ({ ...x })),
+  };
+}
