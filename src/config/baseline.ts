@@ -29,6 +29,25 @@ export function resolveBaseline(c: Pick<Config, "policy">): BaselineRule | undef
 }
 
 /**
+ * What a person should know about the rule at these decision points, though it is valid: a web rule
+ * at the n-th view of a product offers nothing when decisions are made at an earlier view (a product
+ * view decision is the decisionPoints.productView.minViews-th view of its product, once per product).
+ */
+export function baselineNotes(rule: BaselineRule, c: Pick<Config, "decisionPoints">): string[] {
+  const w = rule.web;
+  const pv = c.decisionPoints.productView;
+  if (!w?.atView || w.offer === "control" || (pv.enabled && pv.minViews >= w.atView)) return [];
+  return [
+    `${rule.name} offers ${w.offer} at the ${ordinal(w.atView)} view of a product, but product-view decisions are made at the ${ordinal(pv.minViews)} view (decisionPoints.productView.minViews${pv.enabled ? "" : ", disabled"}): at the engine's decision points it offers no promotion; set decisionPoints.productView.minViews to ${w.atView} to decide where the rule does`,
+  ];
+}
+
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${s}`;
+}
+
+/**
  * What is wrong with the rule against the rest of the configuration: an unknown built-in, a promotion
  * that is not configured or not offered on the channel, a view count on a channel without views.
  */
