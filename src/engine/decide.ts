@@ -180,6 +180,8 @@ function decisionOf(e: Engine, w: DecisionWork): Decision {
  */
 function forcedControl(e: Engine, w: DecisionWork, d: Decision, rng: Rng, out: Effect[], logged: LoggedChoice | undefined): void {
   d.reason = "nothing-eligible";
+  // Safe start: the rule could offer nothing either; both sides of the bound are equal here.
+  if (!logged && safeActive(e)) d.policy = { mode: e.safe.mode, served: e.safe.mode === "learner" ? "learner" : "baseline", baseline: CONTROL };
   if (logged) {
     logged.report = { arms: [CONTROL], probs: [1], values: [marginOf(e, w, undefined)] };
     // Nothing is eligible: the engine takes control for sure (and learns nothing, as live).
