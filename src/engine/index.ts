@@ -1,6 +1,6 @@
 export { ownArms, ownLogistic, ownSafe, rebuildExternal } from "./sync.ts";
-export { safeSnapshot, evidenceOf, slackLowerBound, setMode, applyModeEvent } from "./safe.ts";
-export type { SafeConfig, SafeState, SafeSnapshot, SafeEntry, Evidence, ModeChange } from "./safe.ts";
+export { safeSnapshot, evidenceOf, slackLowerBound, setMode, applyModeEvent, createSafeState, serveWith, openServed, closeSafeIn, setModeIn, graduationDueIn, evidenceIn } from "./safe.ts";
+export type { SafeConfig, SafeState, SafeSnapshot, SafeEntry, Evidence, ModeChange, SafeCore, ServedDecision } from "./safe.ts";
 export { baselineIndex } from "./baseline.ts";
 export type { SyncArms } from "./types.ts";
 export type { EngineOptions } from "./engine.ts";

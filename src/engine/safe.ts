@@ -45,7 +45,7 @@ import type { BaselineRule, PolicyMode } from "../config/index.ts";
 import type { Decision } from "../events/index.ts";
 import type { Rng } from "../random/index.ts";
 import { baselineIndex } from "./baseline.ts";
-import { drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
+import { drawPropensity, policyDistribution, type PolicyDraw, type PolicyOptions, type PolicyScratch } from "./policy.ts";
 import type { DecisionWork } from "./scratch.ts";
 import type { Engine } from "./state.ts";
 import type { PolicyKind } from "./types.ts";
@@ -184,7 +184,11 @@ export function safeActive(e: Engine): boolean {
  * still open from sums that restarted close into nothing.
  */
 export function setMode(e: Engine, mode: PolicyMode, reason: ModeChange["reason"], ts: number, changeId: string, evidence?: Evidence): void {
-  const s = e.safe;
+  setModeIn(e.safe, mode, reason, ts, changeId, e.counters.decisions, evidence);
+}
+
+/** setMode on a safe-start state of its own (the evaluation's replay); `atDecision`: decisions made so far. */
+export function setModeIn(s: SafeState, mode: PolicyMode, reason: ModeChange["reason"], ts: number, changeId: string, atDecision: number, evidence?: Evidence): void {
   const keepsBound = s.mode === "apprentice" && mode === "conservative";
   s.mode = mode;
   s.evidenceEpoch++;
@@ -198,7 +202,7 @@ export function setMode(e: Engine, mode: PolicyMode, reason: ModeChange["reason"
   }
   s.matured = s.matured.filter((m) => m.entry.l?.e === s.ledgerEpoch);
   s.asked = false;
-  s.changes.push({ ts, mode, reason, atDecision: e.counters.decisions, ...(evidence ? { evidence } : {}) });
+  s.changes.push({ ts, mode, reason, atDecision, ...(evidence ? { evidence } : {}) });
   if (s.changes.length > MAX_CHANGES) s.changes.splice(0, s.changes.length - MAX_CHANGES);
 }
 
@@ -228,7 +232,11 @@ export function reconcileConfigMode(e: Engine, ts: number): void {
 
 /** The apprentice's evidence: this engine's own and its partitions' (the same apprenticeship). */
 export function evidenceOf(e: Engine): Evidence {
-  const t = totalSums([e.safe.evidence, ...Object.values(e.safe.remoteEvidence)]);
+  return evidenceIn(e.safe);
+}
+
+export function evidenceIn(s: SafeState): Evidence {
+  const t = totalSums([s.evidence, ...Object.values(s.remoteEvidence)]);
   const m = meanInterval(t);
   return { decisions: t.n, ...m };
 }
@@ -241,10 +249,12 @@ export function applyRemoteEvidence(e: Engine, from: number, part: { since: stri
 
 /** The graduation, once it is due (asked for once): the evidence's lower end above 0 over enough decisions. */
 export function graduationDue(e: Engine): Evidence | undefined {
-  const s = e.safe;
-  const c = e.cfg.safe;
+  return graduationDueIn(e.safe, e.cfg.safe);
+}
+
+export function graduationDueIn(s: SafeState, c: SafeConfig | undefined): Evidence | undefined {
   if (s.mode !== "apprentice" || s.asked || !c || c.graduate === false) return undefined;
-  const ev = evidenceOf(e);
+  const ev = evidenceIn(s);
   if (ev.decisions < c.graduateAfter || !(ev.lo > 0)) return undefined;
   s.asked = true;
   return ev;
@@ -269,40 +279,48 @@ export interface Served {
   entry: SafeEntry | undefined;
 }
 
+/** What a safe-start policy needs beside its state: its settings and the learner's policy options and buffers. */
+export interface SafeCore {
+  state: SafeState;
+  cfg: SafeConfig;
+  bandit: PolicyOptions;
+  scratch: PolicyScratch;
+  /** The learner's probability per arm (filled when needed). */
+  pi: number[];
+}
+
+/** One decision served by a safe-start mode: the arm, the holdout flag, the exact propensity, who served, and what it keeps. */
+export interface ServedDecision {
+  index: number;
+  holdout: boolean;
+  propensity: number;
+  served: "learner" | "baseline" | "explore";
+  entry: SafeEntry | undefined;
+}
+
 /**
- * Who serves this decision, by the mode: sets the decision's propensity (the whole serving policy's
- * probability of the arm served) and its `policy` (mode, who served, the rule's arm), and says what the
- * open decision keeps for the safe-start sums. `pick` is the learner's own draw (holdout, Thompson).
+ * Who serves a decision, by the mode, over arms whose score distributions are in `A` (control last),
+ * the rule's arm at `b` and the learner's own draw `pick` (holdout, Thompson). Pure but for the bound's
+ * running mean of worst cases; the caller counts the decision in (`openServed`) if it is made: the
+ * engine always, the evaluation's replay only for the rows it keeps.
  */
-export function serve(e: Engine, w: DecisionWork, A: ScoreArms, kind: PolicyKind, fixedIndex: number, pick: PolicyDraw, rng: Rng, d: Decision): Served {
-  const s = e.safe;
-  const c = e.cfg.safe!;
-  const o = e.cfg.bandit;
-  const scratch = e.scratch.policy;
-  const b = baselineIndex(c.baseline, w);
-  const baseline = w.ids[b]!;
-  s.decisions++;
-  if (s.mode === "learner") {
-    // Learner, the rule's arm reported beside it.
-    d.propensity = drawPropensity(A, kind, pick, rng, o, scratch);
-    d.policy = { mode: "learner", served: "learner", baseline };
-    return { draw: pick, entry: undefined };
-  }
+export function serveWith(core: SafeCore, A: ScoreArms, b: number, kind: PolicyKind, fixedIndex: number, pick: PolicyDraw, rng: Rng): ServedDecision {
+  const s = core.state;
+  const c = core.cfg;
+  const o = core.bandit;
+  const scratch = core.scratch;
+  if (s.mode === "learner") return { index: pick.index, holdout: pick.holdout, propensity: drawPropensity(A, kind, pick, rng, o, scratch), served: "learner", entry: undefined };
   const alpha = c.alpha;
   const l = s.ledger;
   // The bound's estimates at this decision: q⁺ of the rule's arm, q⁻ of each arm.
   const hiB = A.scale[b]! * A.x(b, Z95);
   const worst = (j: number) => A.scale[j]! * A.x(j, -Z95) - (1 - alpha) * hiB;
   const ruleLo = alpha * A.scale[b]! * A.x(b, -Z95);
-  const bound = (index: number): SafeEntry["l"] => {
-    const lo = index === b ? ruleLo : worst(index);
-    l.openLower += lo;
-    return { e: s.ledgerEpoch, base: index === b, lo, qbHi: hiB };
-  };
+  const bound = (index: number): SafeEntry["l"] => ({ e: s.ledgerEpoch, base: index === b, lo: index === b ? ruleLo : worst(index), qbHi: hiB });
   if (s.mode === "apprentice") {
     const n = A.n;
-    // The learner's policy: half the exploration follows it, and the doubly robust estimate weighs by it.
-    const pi = policyDistribution(A, kind, fixedIndex, rng, o, scratch, e.scratch.pi);
+    // The learner's policy: most of the exploration follows it, and the doubly robust estimate weighs by it.
+    const pi = policyDistribution(A, kind, fixedIndex, rng, o, scratch, core.pi);
     // Three draws always, so a decision consumes the same draws whichever way its coins fall.
     const coin = rng.next();
     const half = rng.next();
@@ -311,17 +329,13 @@ export function serve(e: Engine, w: DecisionWork, A: ScoreArms, kind: PolicyKind
     const byLearner = explore && half >= EXPLORE_UNIFORM;
     const index = !explore ? b : byLearner ? pick.index : Math.min(n - 1, Math.floor(u * n));
     const pServe = (j: number) => (1 - c.explore) * (j === b ? 1 : 0) + c.explore * (EXPLORE_UNIFORM / n + (1 - EXPLORE_UNIFORM) * pi[j]!);
-    d.propensity = Math.min(1, pServe(index));
-    if (explore) s.explored++;
-    else s.servedByBaseline++;
-    d.policy = { mode: "apprentice", served: explore ? "explore" : "baseline", baseline };
     let qL = 0;
     for (let j = 0; j < n; j++) qL += pi[j]! * expectedOf(A, j);
     const entry: SafeEntry = {
       l: bound(index),
       a: { e: s.evidenceEpoch, qL, piL: pi[index]!, qa: expectedOf(A, index), qb: expectedOf(A, b), pb: pServe(b), b: index === b },
     };
-    return { draw: { index, holdout: byLearner && pick.holdout, picked: pick.picked }, entry };
+    return { index, holdout: byLearner && pick.holdout, propensity: Math.min(1, pServe(index)), served: explore ? "explore" : "baseline", entry };
   }
   const slack = slackLowerBound(l, alpha);
   const j = pick.index;
@@ -334,27 +348,49 @@ export function serve(e: Engine, w: DecisionWork, A: ScoreArms, kind: PolicyKind
   l.worstSeen = true;
   const open = slack >= -RESERVE * l.worstMean;
   const safe = open && (j === b || slack + worst(j) >= 0);
-  if (safe && j !== b) {
-    d.propensity = drawPropensity(A, kind, pick, rng, o, scratch);
-    d.policy = { mode: "conservative", served: "learner", baseline };
-    return { draw: pick, entry: { l: bound(j) } };
-  }
+  if (safe && j !== b) return { index: j, holdout: pick.holdout, propensity: drawPropensity(A, kind, pick, rng, o, scratch), served: "learner", entry: { l: bound(j) } };
   // The rule's arm: its own probability under the learner plus every arm the bound would refuse (all
   // of them while the gate is shut: certain then).
   let unsafe = false;
   for (let k = 0; k < A.n && !unsafe; k++) if (k !== b && slack + worst(k) < 0) unsafe = true;
-  if (!open) d.propensity = 1;
-  else if (!unsafe) d.propensity = drawPropensity(A, kind, pick, rng, o, scratch);
+  let propensity: number;
+  if (!open) propensity = 1;
+  else if (!unsafe) propensity = drawPropensity(A, kind, pick, rng, o, scratch);
   else {
-    const pi = policyDistribution(A, kind, fixedIndex, rng, o, scratch, e.scratch.pi);
+    const pi = policyDistribution(A, kind, fixedIndex, rng, o, scratch, core.pi);
     let p = pi[b]!;
     for (let k = 0; k < A.n; k++) if (k !== b && slack + worst(k) < 0) p += pi[k]!;
-    d.propensity = Math.min(1, p);
+    propensity = Math.min(1, p);
   }
-  if (!safe) s.servedByBaseline++;
-  d.policy = { mode: "conservative", served: safe ? "learner" : "baseline", baseline };
-  return { draw: safe ? pick : { index: b, holdout: false, picked: pick.picked }, entry: { l: bound(b) } };
+  return { index: b, holdout: safe && pick.holdout, propensity, served: safe ? "learner" : "baseline", entry: { l: bound(b) } };
 }
+
+/** A served decision is made: it counts in its mode's tallies, and its open lower bound in the bound's slack. */
+export function openServed(s: SafeState, x: ServedDecision): void {
+  s.decisions++;
+  if (x.served === "explore") s.explored++;
+  else if (x.served === "baseline") s.servedByBaseline++;
+  if (x.entry?.l) s.ledger.openLower += x.entry.l.lo;
+}
+
+/**
+ * Who serves this decision, by the mode: sets the decision's propensity (the whole serving policy's
+ * probability of the arm served) and its `policy` (mode, who served, the rule's arm), and says what the
+ * open decision keeps for the safe-start sums. `pick` is the learner's own draw (holdout, Thompson).
+ */
+export function serve(e: Engine, w: DecisionWork, A: ScoreArms, kind: PolicyKind, fixedIndex: number, pick: PolicyDraw, rng: Rng, d: Decision): Served {
+  const b = baselineIndex(e.cfg.safe!.baseline, w);
+  const x = serveWith(coreOf(e), A, b, kind, fixedIndex, pick, rng);
+  openServed(e.safe, x);
+  d.propensity = x.propensity;
+  d.policy = { mode: e.safe.mode, served: x.served, baseline: w.ids[b]! };
+  return { draw: { index: x.index, holdout: x.holdout, picked: pick.picked }, entry: x.entry };
+}
+
+function coreOf(e: Engine): SafeCore {
+  return { state: e.safe, cfg: e.cfg.safe!, bandit: e.cfg.bandit, scratch: e.scratch.policy, pi: e.scratch.pi };
+}
+
 /**
  * An open decision closes: its outcome enters the sums of the mode it was made in, if that mode is
  * still on, once its window has ended (`expiresAt` before `matureBefore`, the point up to which the
@@ -369,7 +405,11 @@ export function serve(e: Engine, w: DecisionWork, A: ScoreArms, kind: PolicyKind
  * conservative engine keeps counting it at its open worst case.
  */
 export function closeSafe(e: Engine, entry: SafeEntry, propensity: number, margin: number | undefined, expiresAt: number, matureBefore: number): void {
-  const s = e.safe;
+  closeSafeIn(e.safe, e.cfg.safe?.alpha ?? 0, entry, propensity, margin, expiresAt, matureBefore);
+}
+
+/** closeSafe on a safe-start state of its own (the evaluation's replay: `matureBefore` −∞, outcomes known at once). */
+export function closeSafeIn(s: SafeState, alpha: number, entry: SafeEntry, propensity: number, margin: number | undefined, expiresAt: number, matureBefore: number): void {
   if (margin === undefined || !current(s, entry)) return;
   if (expiresAt >= matureBefore) {
     // Sorted by the window's end (channels' windows differ): a binary search for its place.
@@ -384,7 +424,7 @@ export function closeSafe(e: Engine, entry: SafeEntry, propensity: number, margi
     q.splice(lo, 0, { at: expiresAt, entry, propensity, margin });
     return;
   }
-  addClosed(e, entry, propensity, margin);
+  addClosed(s, alpha, entry, propensity, margin);
 }
 
 /** Decisions closed early whose windows have now ended enter the sums (see closeSafe). */
@@ -393,7 +433,7 @@ export function matureSafe(e: Engine, before: number): void {
   let k = 0;
   while (k < q.length && q[k]!.at < before) {
     const m = q[k++]!;
-    if (current(e.safe, m.entry)) addClosed(e, m.entry, m.propensity, m.margin);
+    if (current(e.safe, m.entry)) addClosed(e.safe, e.cfg.safe?.alpha ?? 0, m.entry, m.propensity, m.margin);
   }
   if (k > 0) q.splice(0, k);
 }
@@ -403,8 +443,7 @@ function current(s: SafeState, entry: SafeEntry): boolean {
   return entry.l?.e === s.ledgerEpoch || entry.a?.e === s.evidenceEpoch;
 }
 
-function addClosed(e: Engine, entry: SafeEntry, propensity: number, margin: number): void {
-  const s = e.safe;
+function addClosed(s: SafeState, alpha: number, entry: SafeEntry, propensity: number, margin: number): void {
   const a = entry.a;
   if (a && a.e === s.evidenceEpoch && s.mode === "apprentice") {
     const learner = doublyRobustTerm(a.qL, a.piL, propensity, margin, a.qa);
@@ -417,7 +456,7 @@ function addClosed(e: Engine, entry: SafeEntry, propensity: number, margin: numb
     addSum(l.margin, margin);
     l.openLower -= b.lo;
     if (b.base) addSum(l.baseline, margin);
-    else addSum(l.learner, margin - (1 - e.cfg.safe!.alpha) * b.qbHi);
+    else addSum(l.learner, margin - (1 - alpha) * b.qbHi);
   }
 }
 

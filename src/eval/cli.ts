@@ -1,4 +1,4 @@
-// `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle]`
+// `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle] [--baseline <arm>]`
 // `npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N] [--baseline <rule>]`
 // `npm run eval -- --logs --candidate <config.json> [--candidate …] --out <dir> [--logs-file FILE]`
 // `npm run eval -- --export-logs FILE`
@@ -25,8 +25,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { baselineReport, simReport, type SimReport } from "./simreport.ts";
 
 export const USAGE = `usage:
-  npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle]
+  npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle] [--baseline <arm>]
       --shuffle: each seed replays the rows in its own random order (the same for every policy at that seed)
+      --baseline: safe start against always that logged arm (e.g. "Mens E-Mail"): runs engine, apprentice,
+      conservative and baseline; report.json gains "baseline"
   npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N] [--baseline <rule>]
       --baseline: safe start against the shop's rule (seed-rule, never, or a promotion id: always it): runs
       engine, apprentice, conservative and baseline; report.json gains "baseline"
@@ -146,16 +148,23 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       if (!a.data) throw usage("--data <csv> is required (or --sim)");
       if ((a.format ?? "hillstrom") !== "hillstrom") throw usage(`--format '${a.format}' is not supported; use hillstrom`);
       if (a.scenario || a.decisions || a.seed) throw usage("--scenario, --decisions and --seed belong to --sim");
+      const h = evalCfg.hillstrom;
       const metric = (a.metric ?? "visit") as Metric;
       if (!METRICS.includes(metric)) throw usage(`--metric must be one of ${METRICS.join(", ")}, got '${a.metric}'`);
       const seeds = positiveInt(a.seeds, "seeds") ?? evalCfg.seeds;
-      const h = evalCfg.hillstrom;
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}), overrides: { bandit: h.bandit } });
       const log = readHillstrom(a.data, metric, [...h.promotions, h.control]);
       const shuffle = a.shuffle ?? false;
       progress?.(`${basename(a.data)}: ${log.rows.length} rows, metric ${metric}, ${seeds} seeds${shuffle ? ", each in its own order" : ""}`);
-      const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, shuffle, eval: evalCfg, bandit: engineConfigFrom(cfg).bandit, progress });
+      const arms = [...h.promotions, h.control];
+      if (a.baseline !== undefined && !arms.includes(a.baseline)) throw usage(`--baseline must be one of the log's arms (${arms.map((x) => JSON.stringify(x)).join(", ")}), got '${a.baseline}'`);
+      const ec = engineConfigFrom(cfg);
+      const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, shuffle, eval: evalCfg, bandit: ec.bandit, progress, ...(a.baseline !== undefined ? { baseline: { arm: a.baseline, safe: ec.safe! } } : {}) });
       write(out, report, replayHtml(report));
+      if (report.baseline) {
+        const b = report.baseline;
+        io.err(`[eval] baseline ${b.name}: apprentice graduated at row ${b.graduatedAt.apprentice ?? "never"} (median of ${seeds} seeds); worst share of the baseline after ${b.minKept} kept rows ${Object.entries(b.worstShareOfBaseline).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`);
+      }
       io.err(`[eval] engine ${report.policies["engine"]!.value.toFixed(4)} = ${(100 * report.summary.engineShareOfBestFixed).toFixed(1)}% of ${report.summary.bestFixed}`);
       io.err(`[eval] engine vs ${Object.entries(report.paired).map(([k, p]) => `${k}: ${p.verdict}`).join(", ")}`);
     }
