@@ -473,8 +473,12 @@ export interface SafeSnapshot {
   /** Apprentice: the learner's margin per decision minus the rule's (doubly robust, 95%), and the decisions it must rest on. */
   evidence: Evidence | null;
   graduateAfter: number;
-  /** Conservative: the bound's slack (its lower confidence bound, cents) and the margin the decisions closed so far earned. */
-  bound: { slackLcb: number; closed: number; learnerServed: number; marginCents: number } | null;
+  /**
+   * The bound (apprentice and conservative): its slack's lower confidence bound (cents; the learner may
+   * serve while it stays ≥ 0), closed decisions, those served by another arm than the rule's, the
+   * margin they earned, and the slack per closed decision (its estimate and lower end).
+   */
+  bound: { slackLcb: number; closed: number; learnerServed: number; marginCents: number; slackPerDecision: { mean: number; lo: number } } | null;
   changes: ModeChange[];
 }
 
@@ -492,7 +496,16 @@ export function safeSnapshot(e: Engine): SafeSnapshot {
     baselineShare: s.decisions > 0 ? s.servedByBaseline / s.decisions : 0,
     evidence: s.mode === "apprentice" ? evidenceOf(e) : null,
     graduateAfter: c?.graduateAfter ?? 0,
-    bound: s.mode === "conservative" ? { slackLcb: slackLowerBound(l, c?.alpha ?? 0), closed: l.baseline.n + l.learner.n, learnerServed: l.learner.n, marginCents: l.margin.sum } : null,
+    bound:
+      s.mode === "learner"
+        ? null
+        : (() => {
+            const alpha = c?.alpha ?? 0;
+            const closed = l.baseline.n + l.learner.n;
+            const lcb = slackLowerBound(l, alpha);
+            const est = alpha * l.baseline.sum + l.learner.sum + l.openLower;
+            return { slackLcb: lcb, closed, learnerServed: l.learner.n, marginCents: l.margin.sum, slackPerDecision: { mean: closed > 0 ? est / closed : NaN, lo: closed > 0 ? lcb / closed : NaN } };
+          })(),
     changes: s.changes.map((x) => ({ ...x })),
   };
 }

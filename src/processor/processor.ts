@@ -7,10 +7,10 @@
 //   control.ts        promo.control: a promotion change becomes an event in the log
 import { jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Status } from "@nats-io/transport-node";
-import type { Config } from "../config/index.ts";
+import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeDecision, encodeEvent, encodeOutcome, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeDecision, encodeEvent, encodeOutcome, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -214,13 +214,14 @@ export class Processor {
         this.nc,
         this.publisher,
         this.subjects,
-        { partitions: this.cfg.partitions, maxEventBytes: this.cfg.processor.maxEventBytes, list: () => [...this.engine.promotions.keys()] },
+        { partitions: this.cfg.partitions, maxEventBytes: this.cfg.processor.maxEventBytes, list: () => [...this.engine.promotions.keys()], mode: () => this.engine.safe.mode },
         this.metrics,
         this.log,
       );
       this.control.start();
     }
-    this.log.info({ durable: this.name }, "processor consuming");
+    this.log.info({ durable: this.name, mode: this.engine.safe.mode, baseline: this.engine.cfg.safe?.baseline?.name }, "processor consuming");
+    if (this.engine.safe.mode !== "learner") for (const note of baselineNotes(this.engine.cfg.safe!.baseline!, this.cfg)) this.log.warn({ note }, "the shop's rule at these decision points");
   }
 
   /**
@@ -554,7 +555,21 @@ export class Processor {
     this.metrics.cacheBytes.set(this.engine.features.memoryBytes);
     this.metrics.cacheExpirations.set(base.cache.expirations);
     this.metrics.pendingDecisions.set(base.pending);
+    if (base.safe) this.safeMetrics(base.safe);
     return { ...base, latencyMs: this.monitor.latencyMs(), consumer: this.monitor.consumer(), eventsIn: this.eventsIn, health: this.health() };
+  }
+
+  /** Safe start's figures on /metrics (issue 23). */
+  private safeMetrics(s: NonNullable<ProcessorSnapshot["safe"]>): void {
+    for (const m of POLICY_MODES) this.metrics.policyMode.set({ mode: m }, m === s.mode ? 1 : 0);
+    this.metrics.baselineServedRatio.set(s.baselineShare);
+    this.metrics.modeDecisions.set(s.decisions);
+    if (s.evidence && Number.isFinite(s.evidence.mean)) {
+      this.metrics.apprenticeEvidenceCents.set({ bound: "est" }, s.evidence.mean);
+      this.metrics.apprenticeEvidenceCents.set({ bound: "lo" }, s.evidence.lo);
+      this.metrics.apprenticeEvidenceCents.set({ bound: "hi" }, s.evidence.hi);
+    }
+    if (s.bound) this.metrics.conservativeSlackCents.set(s.bound.slackLcb);
   }
 
   private publishSnapshot(): void {

@@ -17,13 +17,15 @@ export interface ClientState {
   frames: number;
   /** The simulator's refusal of the last command, if it refused. */
   simError: string | null;
+  /** promo.control's refusal of the last mode change asked (safe start), if it refused. */
+  modeError: string | null;
 }
 
 export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null };
 }
 
 /** Decisions from both lists, once each, newest first. */
@@ -74,6 +76,10 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         whatIf: f.whatIf ?? s.whatIf,
         frames: s.frames + 1,
       };
+    case "mode-reply": {
+      const r = f.reply as { ok?: boolean; error?: unknown } | null;
+      return { ...s, modeError: r?.ok === false ? String(r.error ?? "promo.control refused the change") : null };
+    }
     case "sim-reply": {
       const r = f.reply as { ok?: boolean; error?: unknown; status?: SimStatusView } | null;
       return { ...s, sim: r?.status ?? s.sim, simError: r?.ok === false ? String(r.error ?? "the simulator refused the command") : null };
