@@ -84,7 +84,8 @@ export interface SimRun {
    * margin (the simulator's truth: no promotion's margin plus the arm's incremental) of the arm served
    * and of the rule's arm at the same decision point; every decision, holdout and forced control
    * included. The decision number at which an apprentice graduated (null: never), and decisions served
-   * by the rule (fallbacks of the conservative bound, the apprentice's unexplored ones).
+   * by the rule (fallbacks of the conservative bound, the apprentice's unexplored ones) among the
+   * decisions a policy made (`reported`: forced controls left out).
    */
   safe?: { served: Float64Array; baseline: Float64Array; graduatedAt: number | null; servedByBaseline: number; reported: number };
 }
@@ -143,8 +144,11 @@ export function runSim(o: SimRunOptions): SimRun {
           const dec = eff.decision;
           d++;
           if (dec.policy || dec.reason === "nothing-eligible") {
-            safe.reported += dec.policy ? 1 : 0;
-            if (dec.policy?.served === "baseline") safe.servedByBaseline++;
+            // Forced control (nothing eligible) is nobody's choice: counted as reported, not as served by the rule.
+            if (dec.policy && dec.reason === undefined) {
+              safe.reported++;
+              if (dec.policy.served === "baseline") safe.servedByBaseline++;
+            }
             safeWaiting.set(dec.eventId, { index: d, served: dec.promotionId, baseline: dec.policy?.baseline ?? dec.promotionId });
           }
           if (dec.holdout) holdout++;

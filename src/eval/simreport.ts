@@ -30,7 +30,7 @@ export interface BaselineReport {
   graduatedAt: { apprentice: number | null };
   /** The lowest of each policy's shares over the checkpoints. */
   worstShareOfBaseline: Record<string, number>;
-  /** Decisions served by the rule, as a share of all (conservative: its fallbacks; apprentice: the unexplored ones, before and after graduating). */
+  /** Decisions served by the rule, as a share of the policy's decisions (forced controls left out; conservative: its fallbacks; apprentice: the unexplored ones, before and after graduating). */
   servedByBaseline: Record<string, number>;
 }
 
@@ -84,7 +84,7 @@ export function baselineReport(runs: readonly SimRun[], name: string, every = 10
     shareOfBaseline[r.policy] = out;
     worst[r.policy] = Math.min(...out);
   }
-  for (const r of runs) if (r.safe) served[r.policy] = r.safe.servedByBaseline / Math.max(1, r.decisions);
+  for (const r of runs) if (r.safe) served[r.policy] = r.safe.servedByBaseline / Math.max(1, r.safe.reported);
   return { name, checkpoints, shareOfBaseline, graduatedAt: { apprentice: runs.find((r) => r.policy === "apprentice")?.safe?.graduatedAt ?? null }, worstShareOfBaseline: worst, servedByBaseline: served };
 }
 
