@@ -51,12 +51,17 @@ describe("policy.baseline", () => {
     ["a rule without a name", { web: { offer: "control" } }, undefined, "policy.baseline.name", /missing/, /lower-case/],
     ["the seed rule without its promotion", "seed-rule", [promo("other", ["web"])], "policy.baseline", /built-in 'seed-rule' offers 'pct20-sku-007' on web, which is not among promotions/, /other/],
   ];
-  it.each(bad)("%s: fails naming the key and the fix", (_name, baseline, promotions, key, problem, fix) => {
-    const issues = issuesOf({ policy: { baseline }, ...(promotions ? { promotions } : {}) });
+  it.each(bad)("%s: fails naming the key and the fix (in apprentice mode)", (_name, baseline, promotions, key, problem, fix) => {
+    const issues = issuesOf({ policy: { baseline, mode: "apprentice" }, ...(promotions ? { promotions } : {}) });
     const hit = issues.find((i) => i.key === key);
     expect(hit, JSON.stringify(issues)).toBeDefined();
     expect(hit!.problem).toMatch(problem);
     expect(hit!.fix).toMatch(fix);
+  });
+
+  it("in learner mode a shop's own promotions need not hold the rule's (it serves nothing); an unknown built-in is still refused", () => {
+    expect(loadConfig({ env: {}, overrides: { promotions: [promo("other", ["web"])] } }).policy.baseline).toBe("seed-rule");
+    expect(issuesOf({ policy: { baseline: "seed" } })[0]!.key).toBe("policy.baseline");
   });
 
   it("refuses an alpha of 0 and an exploration share above one half, with their ranges", () => {

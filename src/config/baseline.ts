@@ -56,6 +56,10 @@ export function baselineIssues(c: Pick<Config, "policy" | "promotions">): Config
   const raw = c.policy.baseline;
   const rule = resolveBaseline(c);
   if (!rule) return [{ key, problem: `'${String(raw)}' is not a built-in rule`, fix: `use ${BUILTIN_BASELINES.join(" or ")}, or write the rule: {"name": "…", "web": {"offer": "<promotion id>", "atView": 3}}` }];
+  // In learner mode the rule serves nothing: a shop's own promotions need not hold the built-in
+  // seed-rule's (a mode changed at runtime meets its rule at each decision: an offer not eligible there,
+  // or not configured, is no promotion).
+  if (c.policy.mode === "learner") return [];
   // A built-in's issues are reported at policy.baseline (its parts are not in the file).
   const at = (ch: string, field: string) => (typeof raw === "string" ? key : `${key}.${ch}.${field}`);
   const what = typeof raw === "string" ? `the built-in '${raw}' ` : "";
