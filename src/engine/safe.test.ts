@@ -252,3 +252,24 @@ describe("graduation through the log", () => {
     expect(r.safe.changes.at(-1)).toMatchObject({ reason: "config", mode: "apprentice" });
   });
 });
+
+describe("partitions", () => {
+  it("add up the apprenticeship's evidence through sync events, and ignore another apprenticeship's", async () => {
+    const { ownSafe } = await import("./index.ts");
+    const a = engine({ mode: "apprentice", graduateAfter: 8_000 });
+    const b = engine({ mode: "apprentice", graduateAfter: 8_000 });
+    a.safe.evidence = { n: 5_000, sum: 5_000 * 100, sumSq: 5_000 * (100 * 100 + 1_000 * 1_000) };
+    b.safe.evidence = { n: 5_000, sum: 5_000 * 100, sumSq: 5_000 * (100 * 100 + 1_000 * 1_000) };
+    const sync = (from: Engine, to: Engine, k: number): ShopEvent => ({ type: "sync", id: `sync-${k}-${++n}`, ts: T0, from: k, arms: {}, safe: ownSafe(from)! });
+    // Alone, 5,000 decisions are not enough for graduateAfter 8,000.
+    expect(run(a, view("p-1", T0)).some((f) => f.kind === "mode")).toBe(false);
+    run(a, sync(b, a, 1));
+    expect(run(a, view("p-2", T0 + 1_000)).find((f) => f.kind === "mode")).toMatchObject({ evidence: { decisions: 10_000 } });
+    // A partition back in an apprenticeship of its own (another change) does not count here.
+    const c = engine({ mode: "conservative" });
+    run(c, { type: "mode", id: "manual-z.p0", ts: T0, mode: "apprentice", reason: "manual" });
+    c.safe.evidence = { n: 5_000, sum: 0, sumSq: 0 };
+    run(b, sync(c, b, 2));
+    expect(b.safe.remoteEvidence["2"]).toBeUndefined();
+  });
+});
