@@ -143,7 +143,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       const json = reports.length === 1 ? reports[0]! : { decisions, seed, scenarios: Object.fromEntries(reports.map((r) => [r.scenario, r])) };
       write(out, json, simHtml(reports));
       for (const r of reports)
-        io.err(`[eval] ${r.scenario}: share of oracle (last half) ${Object.entries(r.lastHalf.marginShareOfOracle).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(", ")}`);
+        io.err(`[eval] ${r.scenario}: share of oracle (last half) ${Object.entries(r.lastHalf.marginShareOfOracle).map(([k, v]) => `${k} ${Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : "– (the oracle earns nothing here)"}`).join(", ")}`);
     } else {
       if (!a.data) throw usage("--data <csv> is required (or --sim)");
       if ((a.format ?? "hillstrom") !== "hillstrom") throw usage(`--format '${a.format}' is not supported; use hillstrom`);
