@@ -102,7 +102,7 @@ function feed(e: Engine, ev: ShopEvent): number {
       made++;
       kpi.onDecision(eff.decision);
     } else if (eff.kind === "outcome") kpi.onOutcome(eff.outcome);
-    else kpi.onDeadLetter(eff.reason);
+    else if (eff.kind === "deadletter") kpi.onDeadLetter(eff.reason);
   }
   decisions += made;
   if (e === engine) checkpointDue(e);

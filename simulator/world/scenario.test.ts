@@ -44,9 +44,9 @@ const meanValue = (ts: Truth[], arm: string) => ts.reduce((s, t) => s + (t.arms[
 const share = (ts: Truth[], arm: string) => ts.filter((t) => t.best === arm).length / ts.length;
 
 describe("scenario files", () => {
-  it("has the six scenarios of issue #5, each valid and named after its file", () => {
+  it("has the six scenarios of issue #5 and issue 23's rule-is-best, each valid and named after its file", () => {
     const names = listScenarios();
-    for (const n of ["steady", "taste-shift", "stock-out", "budget-crunch", "new-promotion", "holiday"]) expect(names).toContain(n);
+    for (const n of ["steady", "taste-shift", "stock-out", "budget-crunch", "new-promotion", "holiday", "rule-is-best"]) expect(names).toContain(n);
     for (const n of names) expect(loadScenario(n).name).toBe(n);
   });
 
@@ -123,6 +123,19 @@ describe("scenario effects", () => {
     const after = truthsIn(out, 30 * MIN, HOUR);
     expect(after.filter((t) => t.arms["pct15-beauty"] !== undefined).length).toBeGreaterThan(0.9 * after.filter((t) => t.channel !== "sms").length);
     expect(share(after, "pct15-beauty")).toBeGreaterThan(0.02);
+  });
+
+  it("rule-is-best (issue 23): no promotion is worth anything to anyone, so no promotion (the seed rule at first-view decisions) is the oracle", () => {
+    const out = run(makeWorld("rule-is-best"), HOUR, () => "free-shipping");
+    const ts = truthsIn(out, 0, HOUR);
+    expect(ts.length).toBeGreaterThan(10_000);
+    for (const t of ts) {
+      expect(t.best).toBe(CONTROL);
+      for (const v of Object.values(t.arms)) expect(v).toBeLessThanOrEqual(0);
+    }
+    // Total margin = no promotion's + the arm's increment: promotions only take from it.
+    expect(meanValue(ts, "free-shipping")).toBeLessThan(0);
+    expect(ts.every((t) => t.baseMargin >= 0)).toBe(true);
   });
 
   it("holiday: about ten times the visits of steady, without selling out", () => {

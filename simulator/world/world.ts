@@ -73,6 +73,8 @@ export interface Truth {
   arms: Record<string, number>;
   /** Purchase probability under each arm. */
   conversion: Record<string, number>;
+  /** Expected margin (cents) with no promotion: an arm's total expected margin is this plus its `arms` entry (issue 23's shares of the shop's rule). */
+  baseMargin: number;
   best: string;
 }
 
@@ -465,7 +467,7 @@ export class World {
       if (arms[p.id]! > arms[best]!) best = p.id;
     }
     this.counts.truths++;
-    return { eventId, customerId: s.id, ts: this.nowMs, channel, point, shopperType: s.type, productId: product.id, arms, conversion, best };
+    return { eventId, customerId: s.id, ts: this.nowMs, channel, point, shopperType: s.type, productId: product.id, arms, conversion, baseMargin: p0 * m0, best };
   }
 
   /**

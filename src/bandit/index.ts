@@ -13,3 +13,5 @@ export { betaCdfApprox, betaQuantileApprox } from "./paulson.ts";
 export { normalCdf, normalQuantileFast, sigmoid, logit, gaussLegendre } from "./numerics.ts";
 export { epsilonGreedyChoose, uniformChoose } from "./baselines.ts";
 export { betaInterval95, wilson, newcombeDiff } from "./stats.ts";
+export { emptySums, addSum, totalSums, sampleVariance, meanInterval, doublyRobustTerm, Z95 } from "./sums.ts";
+export type { Sums } from "./sums.ts";

@@ -122,6 +122,20 @@ export class ScoreArms {
     }
   }
 
+  /**
+   * The mean of X_j: α/(α+β) for a Beta; for the logit-normal, the probit approximation
+   * σ(μ/√(1 + πσ²/8)) (MacKay 1992).
+   */
+  meanX(j: number): number {
+    switch (this.kind[j]) {
+      case DIST_LOGIT:
+        return sigmoid(this.a[j]! / Math.sqrt(1 + (Math.PI * this.b[j]! * this.b[j]!) / 8));
+      default:
+        // (Point masses too: their α/(α+β) is the Beta's own mean, near 0 or 1.)
+        return this.a[j]! / (this.a[j]! + this.b[j]!);
+    }
+  }
+
   /** A central value of the score (for ordering arms): scale × the mean (Beta) or median (logit) of X_j. */
   centre(j: number): number {
     return this.centres[j]!;

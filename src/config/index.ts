@@ -2,5 +2,6 @@ export { loadConfig, validateConfig, ENV_KEYS, REPO_ROOT, DEFAULT_CONFIG_FILE } 
 export type { LoadOptions } from "./load.ts";
 export { ConfigError, PS_ERR_CONFIG } from "./errors.ts";
 export type { ConfigIssue, ConfigErrorCode } from "./errors.ts";
-export { ConfigSchema, PromotionSchema, SegmentRuleSchema } from "./schema.ts";
-export type { Config, PromotionConfig, SegmentRule, ChannelName } from "./schema.ts";
+export { ConfigSchema, PromotionSchema, SegmentRuleSchema, BaselineRuleSchema, POLICY_MODES, BUILTIN_BASELINES } from "./schema.ts";
+export { SEED_RULE, NEVER_RULE, builtinBaseline, resolveBaseline, baselineIssues, baselineNotes } from "./baseline.ts";
+export type { Config, PromotionConfig, SegmentRule, ChannelName, BaselineRule, BaselineChannelRule, PolicyMode } from "./schema.ts";

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Value, ValueErrorType } from "@sinclair/typebox/value";
+import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import { Type, type TSchema } from "@sinclair/typebox";
 import { promotionIssues } from "../events/index.ts";
+import { baselineIssues } from "./baseline.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
 import { ConfigError, PS_ERR_CONFIG, type ConfigIssue } from "./errors.ts";
 
@@ -37,6 +38,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   SIM_SPEED: "simulator.speed",
   SIM_SCENARIO: "simulator.scenario",
   LOG_LEVEL: "log.level",
+  POLICY_MODE: "policy.mode",
 };
 const KEY_TO_ENV = new Map(Object.entries(ENV_KEYS).map(([env, key]) => [key, env]));
 
@@ -154,6 +156,7 @@ function crossChecks(c: Config): ConfigIssue[] {
       problem: `${c.features.hotCustomers} decoded customers (~3 KB each) take more than half of features.maxMemoryMb (${c.features.maxMemoryMb})`,
       fix: `lower it to ${Math.floor((c.features.maxMemoryMb * 2 ** 20) / 6_000)} or less, or raise features.maxMemoryMb`,
     });
+  issues.push(...baselineIssues(c));
   if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
     issues.push({
       key: "processor.flushEveryMessages",
@@ -181,10 +184,25 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   return validateConfig(raw);
 }
 
+/**
+ * A union's failure says only "expected union value". When the value is an object and one branch is an
+ * object schema (policy.baseline: a built-in name or a rule), that branch's own errors say what is wrong
+ * and where (policy.baseline.web.atView), so they are reported instead.
+ */
+function* withUnionBranches(errors: Iterable<ValueError>): Iterable<ValueError> {
+  for (const e of errors) {
+    const branches = (e.schema as { anyOf?: TSchema[] }).anyOf;
+    const objectBranch = e.type === ValueErrorType.Union && isObject(e.value) ? branches?.filter((b) => b.type === "object") : undefined;
+    if (objectBranch?.length === 1) {
+      for (const sub of Value.Errors(objectBranch[0]!, e.value)) yield { ...sub, path: `${e.path}${sub.path}` };
+    } else yield e;
+  }
+}
+
 /** Validates a whole config object; throws ConfigError listing every problem with its key and fix. */
 export function validateConfig(raw: unknown): Readonly<Config> {
   const issues: ConfigIssue[] = [];
-  for (const e of Value.Errors(ConfigSchema, raw)) {
+  for (const e of withUnionBranches(Value.Errors(ConfigSchema, raw))) {
     const key = e.path.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".") || "(root)";
     const env = KEY_TO_ENV.get(key);
     const desc = (e.schema as { description?: string }).description;

@@ -3,7 +3,7 @@
 // the fix, so a bad value is reported as "key (env VAR) must be …; fix: …".
 import { Type, type Static } from "@sinclair/typebox";
 // Also registers the "date-time" string format the schema below uses.
-import { PromotionSchema, type PromotionConfig } from "../events/index.ts";
+import { POLICY_MODES, PromotionSchema, type PolicyMode, type PromotionConfig } from "../events/index.ts";
 
 const PosInt = (description: string) => Type.Integer({ minimum: 1, description });
 const NonNegInt = (description: string) => Type.Integer({ minimum: 0, description });
@@ -96,6 +96,41 @@ export const SegmentRuleSchema = Type.Union([ThresholdRuleSchema, LabelRuleSchem
   description: "a threshold rule {name, feature, op: >=|>|<=|<, value, then, else} or a label rule {name, feature: topCategory, op: label, else}",
 });
 export type SegmentRule = Static<typeof SegmentRuleSchema>;
+
+/** How decisions are served (issue 23): the learner alone, the shop's rule while the learner learns, or the learner within a bound against the rule. */
+export { POLICY_MODES };
+export type { PolicyMode };
+/** The shop's rules built in (src/engine/baseline.ts spells them out). */
+export const BUILTIN_BASELINES = ["seed-rule", "never"] as const;
+
+/** What the shop's rule does on one channel: offer a promotion (or control), on the web at the n-th view of a product. */
+export const BaselineChannelRuleSchema = Type.Object(
+  {
+    offer: Type.String({ minLength: 1, description: "the id of a configured promotion, or control (no promotion)" }),
+    atView: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description: "web only: offer at a product view that is the n-th view of that product in the visit without a purchase (1…100), no promotion before it and at other decision points",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BaselineChannelRule = Static<typeof BaselineChannelRuleSchema>;
+
+/** A shop's rule as configuration: per channel what it offers; a channel it does not name gets no promotion. */
+export const BaselineRuleSchema = Type.Object(
+  {
+    name: Type.String({ pattern: "^[a-z0-9-]+$", description: "the rule's name: lower-case letters, digits and -" }),
+    web: Type.Optional(BaselineChannelRuleSchema),
+    email: Type.Optional(BaselineChannelRuleSchema),
+    sms: Type.Optional(BaselineChannelRuleSchema),
+    push: Type.Optional(BaselineChannelRuleSchema),
+  },
+  { additionalProperties: false },
+);
+export type BaselineRule = Static<typeof BaselineRuleSchema>;
 
 export const ConfigSchema = Type.Object(
   {
@@ -231,6 +266,22 @@ export const ConfigSchema = Type.Object(
       {
         stockReserve: NonNegInt("units of stock never promised to offers"),
         frequencyCaps: PerChannel(FrequencyCap),
+      },
+      { additionalProperties: false },
+    ),
+    policy: Type.Object(
+      {
+        mode: Type.Union(
+          POLICY_MODES.map((m) => Type.Literal(m)),
+          { description: "learner (the engine decides), apprentice (the shop's rule serves while the engine learns, until it graduates) or conservative (the engine decides within policy.conservativeAlpha of the rule)" },
+        ),
+        baseline: Type.Union([Type.String({ pattern: "^[a-z0-9-]+$" }), BaselineRuleSchema], {
+          description: `the shop's rule: ${BUILTIN_BASELINES.join(" or ")}, or {"name", "web"?, "email"?, "sms"?, "push"?} each {"offer": a promotion id or control, "atView"?: n (web)}`,
+        }),
+        apprenticeExplore: Type.Number({ minimum: 0, maximum: 0.5, description: "the share of apprentice decisions drawn uniformly among the eligible arms, in [0, 0.5]" }),
+        graduateAfter: PosInt("closed apprentice decisions the evidence must rest on before the engine may graduate"),
+        graduateTo: Type.Union([Type.Literal("conservative"), Type.Literal("learner")], { description: "conservative or learner: the mode an apprentice graduates to" }),
+        conservativeAlpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: "the share of the rule's margin the learner may lose, in (0, 0.5]" }),
       },
       { additionalProperties: false },
     ),

@@ -2,6 +2,7 @@
 // end, and what the models learn from either.
 import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
 import { noteOutcome } from "../features/index.ts";
+import { closeSafe, matureSafe, type SafeEntry } from "./safe.ts";
 import type { Rng } from "../random/index.ts";
 import type { Engine } from "./state.ts";
 import { CONTROL, type Effect, type Outcome, type Pending } from "./types.ts";
@@ -24,6 +25,7 @@ export function addPending(
   rng: Rng,
   out: Effect[],
   contextFactor?: number,
+  safe?: SafeEntry,
 ): void {
   // One literal with every field, `candidates` undefined but for holdout decisions: a conditional
   // spread in it (`...(holdout ? { candidates } : {})`) took the slow path of object creation for
@@ -49,6 +51,7 @@ export function addPending(
     reservedProductId,
     contextFactor: learn ? contextFactor : undefined,
     contextAt: undefined,
+    safe,
     closed: false,
     seq: 0,
   };
@@ -89,6 +92,7 @@ export function expire(e: Engine, rng: Rng, out: Effect[]): void {
   for (let p = e.pending.popExpired(before); p; p = e.pending.popExpired(before)) {
     out.push({ kind: "outcome", outcome: close(e, p, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "expired", ts: p.expiresAt }, rng) });
   }
+  matureSafe(e, before);
 }
 
 type PurchaseEvent = Extract<ShopEvent, { type: "purchase" }>;
@@ -183,6 +187,8 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
     if (p.contextFactor !== undefined && p.contextAt !== undefined) e.logistic?.evidence.convert(p.contextFactor, e.cfg.bandit.reward === "margin" ? c.marginCents : 1, p.contextAt);
   }
   if ((p.learn || p.holdout) && c.converted) e.amounts.add(p.promotionId, c.marginCents, at);
+  // Safe start's sums take the margin earned in the objective's units (an overflow's is unknown).
+  if (p.safe) closeSafe(e, p.safe, p.propensity, c.cause === "overflow" ? undefined : c.converted ? (e.cfg.bandit.reward === "margin" ? c.marginCents : 1) : 0, p.expiresAt, e.watermarkMs - e.cfg.features.allowedLatenessMs);
   if (c.cause !== "overflow") {
     const cust = e.features.getForUpdate(p.customerId);
     if (cust) noteOutcome(cust, p.promotionId !== CONTROL, c.converted);

@@ -19,9 +19,10 @@ import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
 import { drawPolicy, drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
 import type { DecisionWork } from "./scratch.ts";
+import { safeActive, serve, type SafeEntry } from "./safe.ts";
 import type { Engine } from "./state.ts";
 import { CONTROL, type Effect, type PolicyKind, type Promotion } from "./types.ts";
-import { DIST_LOGIT, sigmoid, type ScoreArms } from "../bandit/index.ts";
+import type { ScoreArms } from "../bandit/index.ts";
 
 export { cellOf } from "./scratch.ts";
 
@@ -67,6 +68,11 @@ export function decide(e: Engine, ev: CustomerEvent, point: DecisionPoint, produ
   const fixedIndex = kind.kind === "fixed" ? w.ids.indexOf(kind.promotionId) : -1;
   if (logged) return followLogged(e, w, d, logged, A, kind, fixedIndex, rng, out);
   const pick = drawPolicy(A, kind, fixedIndex, rng, e.cfg.bandit, e.scratch.policy);
+  if (safeActive(e)) {
+    // Safe start (src/engine/safe.ts): the mode says who serves; the learner's draw is made anyway.
+    const s = serve(e, w, A, kind, fixedIndex, pick, rng, d);
+    return record(e, w, d, s.draw, rng, out, s.entry);
+  }
   d.propensity = drawPropensity(A, kind, pick, rng, e.cfg.bandit, e.scratch.policy);
   record(e, w, d, pick, rng, out);
 }
@@ -174,6 +180,8 @@ function decisionOf(e: Engine, w: DecisionWork): Decision {
  */
 function forcedControl(e: Engine, w: DecisionWork, d: Decision, rng: Rng, out: Effect[], logged: LoggedChoice | undefined): void {
   d.reason = "nothing-eligible";
+  // Safe start: the rule could offer nothing either; both sides of the bound are equal here.
+  if (!logged && safeActive(e)) d.policy = { mode: e.safe.mode, served: e.safe.mode === "learner" ? "learner" : "baseline", baseline: CONTROL };
   if (logged) {
     logged.report = { arms: [CONTROL], probs: [1], values: [marginOf(e, w, undefined)] };
     // Nothing is eligible: the engine takes control for sure (and learns nothing, as live).
@@ -239,7 +247,7 @@ function scores(e: Engine, w: DecisionWork): ScoreArms {
  * the promotion's product unit, the customer's frequency cap), the offer, and the open entry that
  * learns the outcome.
  */
-function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: Rng, out: Effect[]): void {
+function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: Rng, out: Effect[], safe?: SafeEntry): void {
   const n = w.ids.length;
   const scores = e.scratch.policy.scores;
   const marginObjective = e.cfg.bandit.reward === "margin";
@@ -272,7 +280,7 @@ function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: 
   const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
   const D = logistic ? logistic.opts.dims : 0;
   const contextFactor = logistic ? e.scratch.contrast.factor(pick.index, d.propensity) : undefined;
-  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor);
+  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor, safe);
 }
 
 const THOMPSON: PolicyKind = { kind: "thompson" };
@@ -296,8 +304,7 @@ function policyReport(A: ScoreArms, ids: readonly string[], margins: readonly nu
 
 /** The mean of arm j's conversion: Beta α/(α+β); logit-normal by the probit approximation σ(μ/√(1 + πσ²/8)). */
 function meanConversion(A: ScoreArms, j: number): number {
-  if (A.kind[j] === DIST_LOGIT) return sigmoid(A.a[j]! / Math.sqrt(1 + (Math.PI * A.b[j]! * A.b[j]!) / 8));
-  return A.a[j]! / (A.a[j]! + A.b[j]!);
+  return A.meanX(j);
 }
 
 /**

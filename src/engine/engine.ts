@@ -18,6 +18,7 @@ import { PendingTable } from "./pending.ts";
 import { decisionPointOf } from "./points.ts";
 import { DecideScratch } from "./scratch.ts";
 import type { Engine } from "./state.ts";
+import { applyModeEvent, createSafeState, graduationDue } from "./safe.ts";
 import { applySync } from "./sync.ts";
 import { CONTROL, promotionFrom, type Effect, type EngineConfig, type Promotion } from "./types.ts";
 
@@ -71,6 +72,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
     remoteLogistic: {},
     counters: { events: 0, decisions: 0, late: 0, farFuture: 0, duplicates: 0, outcomes: 0, overflowed: 0, staleInventory: 0 },
     scratch: new DecideScratch(),
+    safe: createSafeState(cfg.safe),
   };
   arms.add(CONTROL);
   e.logistic?.add(CONTROL);
@@ -123,7 +125,13 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice |
     return out;
   }
   if (ev.type === "sync") {
-    applySync(e, ev.from, ev.arms, ev.logistic);
+    applySync(e, ev.from, ev.arms, ev.logistic, ev.safe);
+    return out;
+  }
+  // A policy mode change (issue 23: a graduation, or a person's) is applied where it stands in the log,
+  // like a promotion change.
+  if (ev.type === "mode") {
+    applyModeEvent(e, ev);
     return out;
   }
   // A promotion change (issue 15) is applied where it stands in the log; its time is when it was asked
@@ -151,6 +159,12 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice |
       if (ev.type === "purchase") onPurchase(e, ev, rng, out);
       observeCustomer(e, c, ev);
     }
+  }
+  // An apprentice whose evidence now says it is better than the rule asks to graduate (once): the
+  // shell puts the change in the log, and it applies where it stands there.
+  if (e.safe.mode === "apprentice") {
+    const evidence = graduationDue(e);
+    if (evidence) out.push({ kind: "mode", mode: e.cfg.safe!.graduateTo, reason: "graduated", evidence, eventId: ev.id, ts: ev.ts });
   }
   return out;
 }

@@ -1,4 +1,7 @@
-export { ownArms, ownLogistic, rebuildExternal } from "./sync.ts";
+export { ownArms, ownLogistic, ownSafe, rebuildExternal } from "./sync.ts";
+export { safeSnapshot, evidenceOf, slackLowerBound, setMode, applyModeEvent, createSafeState, serveWith, openServed, closeSafeIn, setModeIn, graduationDueIn, evidenceIn } from "./safe.ts";
+export type { SafeConfig, SafeState, SafeSnapshot, SafeEntry, Evidence, ModeChange, SafeCore, ServedDecision } from "./safe.ts";
+export { baselineIndex } from "./baseline.ts";
 export type { SyncArms } from "./types.ts";
 export type { EngineOptions } from "./engine.ts";
 export { createEngine, step, addPromotion, removePromotion, customerFeatures, FAR_FUTURE_RUN_TO_JUMP, logisticFor, amountsFor } from "./engine.ts";

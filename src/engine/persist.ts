@@ -7,6 +7,7 @@ import { PS_ERR_STATE, StateError } from "../state/errors.ts";
 import { createEngine, type EngineOptions } from "./engine.ts";
 import { PendingTable } from "./pending.ts";
 import type { Engine, EngineCounters } from "./state.ts";
+import { createSafeState, reconcileConfigMode, type SafeState } from "./safe.ts";
 import { rebuildExternal } from "./sync.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
 import type { EngineConfig, Pending, Promotion } from "./types.ts";
@@ -14,14 +15,17 @@ import type { EngineConfig, Pending, Promotion } from "./types.ts";
 type PromotionJSON = Omit<Promotion, "startsAtMs" | "endsAtMs"> & { startsAtMs: number | null; endsAtMs: number | null };
 
 /** The checkpoint format this engine writes and reads. */
-export const ENGINE_STATE_VERSION = 3;
+export const ENGINE_STATE_VERSION = 4;
 
 export interface EngineState {
   /**
-   * 3: the logistic model's arm terms centred on the contexts' running mean, and the context evidence
-   * (issue #21); 2 held uncentred arm terms, 1 margin-reward posteriors: neither can be restored.
+   * 4: safe start's state (issue 23: the policy's mode, the apprentice's evidence, the conservative
+   * bound's sums) and open decisions' safe entries; a version 3 checkpoint (without them) is restored
+   * with the configuration's mode, as that engine had no other. 3: the logistic model's arm terms
+   * centred on the contexts' running mean, and the context evidence (issue #21); 2 held uncentred arm
+   * terms, 1 margin-reward posteriors: neither can be restored.
    */
-  version: 3;
+  version: 3 | 4;
   watermarkMs: number;
   farFutureRun: number;
   farFutureAnchorMs: number;
@@ -29,6 +33,7 @@ export interface EngineState {
   remoteArms?: Engine["remoteArms"];
   remoteLogistic?: Engine["remoteLogistic"];
   counters: EngineCounters;
+  safe?: SafeState;
   promotions: PromotionJSON[];
   arms: ArmTableState;
   logistic?: LogisticState;
@@ -58,6 +63,7 @@ function smallStateOf(e: Engine): SmallState {
     remoteArms: structuredClone(e.remoteArms),
     remoteLogistic: structuredClone(e.remoteLogistic),
     counters: { ...e.counters },
+    safe: structuredClone(e.safe),
     promotions: [...e.promotions.values()].map((p) => ({
       ...p,
       startsAtMs: Number.isFinite(p.startsAtMs) ? p.startsAtMs : null,
@@ -95,7 +101,7 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState, opts: EngineOp
 }
 
 function checkVersion(v: unknown): void {
-  if (v !== ENGINE_STATE_VERSION) throw new Error(`checkpoint version ${String(v)} is not supported (version 3 holds centred arm terms and the context evidence; start from the stream instead)`);
+  if (v !== ENGINE_STATE_VERSION && v !== 3) throw new Error(`checkpoint version ${String(v)} is not supported (versions 3 and 4 hold centred arm terms and the context evidence; start from the stream instead)`);
 }
 
 /** Everything but customers, open decisions and recent ids, from a checkpoint. */
@@ -112,6 +118,9 @@ function applySmallState(e: Engine, s: SmallState): void {
   e.remoteLogistic = structuredClone(s.remoteLogistic ?? {});
   rebuildExternal(e);
   e.counters = { ...s.counters };
+  // A version 3 checkpoint has no mode: its engine ran the configuration's.
+  e.safe = s.safe ? structuredClone(s.safe) : createSafeState(e.cfg.safe);
+  reconcileConfigMode(e, s.watermarkMs);
   e.promotions.clear();
   for (const p of s.promotions) e.promotions.set(p.id, { ...p, startsAtMs: p.startsAtMs ?? -Infinity, endsAtMs: p.endsAtMs ?? Infinity });
 }

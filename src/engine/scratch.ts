@@ -114,6 +114,8 @@ export class DecideScratch {
   /** Each arm's score distribution, and the policy's own buffers. */
   arms = new ScoreArms();
   policy = new PolicyScratch();
+  /** The learner's probability per arm (safe start's estimates). */
+  pi: number[] = [];
   /** Segment labels and cells, one string each. */
   labels = new Labels();
   /** The static guards per (channel, product) (eligibility.ts). */

@@ -6,6 +6,7 @@ import type { FeatureStore } from "../features/index.ts";
 import type { Ledger } from "./ledger.ts";
 import type { PendingTable } from "./pending.ts";
 import type { RecentIds } from "./recent.ts";
+import type { SafeState } from "./safe.ts";
 import type { DecideScratch } from "./scratch.ts";
 import type { EngineConfig, Promotion, SyncArms } from "./types.ts";
 
@@ -50,6 +51,8 @@ export interface Engine {
   /** Partitioned mode: the latest logistic learning each other partition shared. */
   remoteLogistic: Record<string, LogisticShare>;
   counters: EngineCounters;
+  /** Safe start (issue 23): the mode, the apprentice's evidence, the conservative bound's sums. */
+  safe: SafeState;
   /** Buffers one decision reuses (this engine's own: engines in one process share nothing). */
   scratch: DecideScratch;
 }

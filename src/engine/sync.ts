@@ -1,7 +1,8 @@
 // Partitioned processors (issue #8) share what they learned: each partition publishes its own
 // posterior counts, and its logistic model's learning beyond the prior, into the others' streams as
 // `sync` events; a partition's posteriors are its own plus the sum of the others' latest.
-import { ArmTable, type LogisticShare } from "../bandit/index.ts";
+import { ArmTable, type LogisticShare, type Sums } from "../bandit/index.ts";
+import { applyRemoteEvidence } from "./safe.ts";
 import type { Engine } from "./state.ts";
 import type { SyncArms } from "./types.ts";
 
@@ -24,10 +25,16 @@ export function ownLogistic(e: Engine): LogisticShare | undefined {
   return e.logistic?.ownShare();
 }
 
+/** This engine's own apprentice evidence (safe start), while it is an apprentice: what partitions add up to graduate together. */
+export function ownSafe(e: Engine): { since: string; sums: Sums } | undefined {
+  return e.safe.mode === "apprentice" ? { since: e.safe.since, sums: { ...e.safe.evidence } } : undefined;
+}
+
 /** Another partition's learning arrives: posteriors become own + the sum of the others' latest. */
-export function applySync(e: Engine, from: number, arms: SyncArms, logistic?: LogisticShare): void {
+export function applySync(e: Engine, from: number, arms: SyncArms, logistic?: LogisticShare, safe?: { since: string; sums: Sums }): void {
   e.remoteArms[String(from)] = arms;
   if (logistic) e.remoteLogistic[String(from)] = logistic;
+  if (safe) applyRemoteEvidence(e, from, safe);
   rebuildExternal(e);
 }
 

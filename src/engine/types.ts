@@ -1,5 +1,7 @@
-import type { Config, PromotionConfig, SegmentRule } from "../config/index.ts";
+import { resolveBaseline, type Config, type PolicyMode, type PromotionConfig, type SegmentRule } from "../config/index.ts";
 import type { Channel, Decision, DeadLetterReason, DecisionPoint, ExclusionReason } from "../events/index.ts";
+
+import type { Evidence, SafeConfig, SafeEntry } from "./safe.ts";
 
 export const CONTROL = "control";
 
@@ -61,6 +63,8 @@ export interface EngineConfig {
   decisionPoints: DecisionPointsConfig;
   /** Default Thompson sampling. */
   policy?: PolicyKind | undefined;
+  /** Safe start (issue 23): the mode, the shop's rule and the bound (absent: learner, no rule). */
+  safe?: SafeConfig | undefined;
   features: { maxCustomers?: number | undefined; maxMemoryMb?: number | undefined; hotCustomers?: number | undefined; idleTtlMs: number; allowedLatenessMs: number; maxFutureSkewMs: number; topCategories: number; recentEventIds: number };
   bandit: {
     model: "logistic" | "tabular";
@@ -107,6 +111,14 @@ export function engineConfigFrom(c: Config): EngineConfig {
       recentEventIds: c.features.recentEventIds,
     },
     bandit: { ...c.bandit, logistic: { ...c.bandit.logistic }, halfLifeMs: c.bandit.halfLifeSec * 1000 },
+    safe: {
+      mode: c.policy.mode,
+      baseline: resolveBaseline(c),
+      explore: c.policy.apprenticeExplore,
+      graduateAfter: c.policy.graduateAfter,
+      graduateTo: c.policy.graduateTo,
+      alpha: c.policy.conservativeAlpha,
+    },
     attributionWindowMs: { web: w.web * 1000, email: w.email * 1000, sms: w.sms * 1000, push: w.push * 1000 },
     maxPending: c.attribution.maxPending,
     stockReserve: c.guards.stockReserve,
@@ -147,6 +159,8 @@ export interface Pending {
   /** The context evidence's clock when the decision was opened (it weighs the decision's term by its age). */
   contextAt?: number | undefined;
   closed: boolean;
+  /** Safe start: what the decision adds to its mode's sums when it closes (src/engine/safe.ts). */
+  safe?: SafeEntry | undefined;
   /** Order of adding, set by PendingTable (ties in expiry close in this order). */
   seq: number;
 }
@@ -184,6 +198,8 @@ export interface Outcome {
 
 export type Effect =
   | { kind: "decision"; decision: Decision }
+  /** An apprentice's graduation is due: the shell puts the mode change in the log (a `mode` event per partition, ids from `eventId`). */
+  | { kind: "mode"; mode: PolicyMode; reason: "graduated"; evidence: Evidence; eventId: string; ts: number }
   | { kind: "deadletter"; reason: DeadLetterReason; detail: string }
   | { kind: "outcome"; outcome: Outcome };
 

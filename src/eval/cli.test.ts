@@ -104,6 +104,20 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     expect(lines.some((l) => l.startsWith("[eval] engine vs "))).toBe(true);
   });
 
+  it("--baseline \"Mens E-Mail\": engine, apprentice, conservative and the arm itself, and report.json's baseline", async () => {
+    const code = await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "base"), "--seeds", "2", "--metric", "visit", "--baseline", "Mens E-Mail"], { err: () => undefined });
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "base", "report.json"), "utf8"));
+    expect(Object.keys(r.policies).sort()).toEqual(["apprentice", "baseline", "conservative", "engine"]);
+    expect(r.baseline).toMatchObject({ name: "Mens E-Mail", checkpoints: r.curves.rows, minKept: 1000 });
+    for (const p of ["apprentice", "conservative", "engine"]) expect(r.baseline.shareOfBaseline[p]).toHaveLength(r.curves.rows.length);
+    expect(r.baseline.graduatedAt).toHaveProperty("apprentice");
+    expect(r.baseline.graduatedAtBySeed.apprentice).toHaveLength(2);
+    const lines: string[] = [];
+    expect(await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "bad"), "--baseline", "Kids E-Mail"], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toContain("--baseline must be one of the log's arms");
+  });
+
   it("fails with exit code 2 and the usage on bad arguments", async () => {
     const lines: string[] = [];
     expect(await main(["--data", csv, "--out", join(dir, "x"), "--metric", "clicks"], { err: (l) => lines.push(l) })).toBe(2);
@@ -136,6 +150,32 @@ describe("npm run eval -- --sim", () => {
       expect(r.marginShareOfOracle[n]).toBeLessThanOrEqual(1);
     }
     expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("<svg");
+  });
+});
+
+describe("npm run eval -- --sim --baseline", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ps-eval-base-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs apprentice, conservative, engine and baseline, and report.json gains baseline {name, checkpoints, shareOfBaseline, graduatedAt}", async () => {
+    const lines: string[] = [];
+    const code = await main(["--sim", "--scenario", "rule-is-best", "--decisions", "2500", "--baseline", "seed-rule", "--out", dir, "--quiet"], { err: (l) => lines.push(l) });
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+    expect(Object.keys(r.lastHalf.marginShareOfOracle).sort()).toEqual(["apprentice", "baseline", "conservative", "engine"]);
+    expect(r.baseline).toMatchObject({ name: "seed-rule", checkpoints: [1000, 2000, 2500], graduatedAt: { apprentice: null } });
+    for (const p of ["apprentice", "conservative", "engine"]) {
+      expect(r.baseline.shareOfBaseline[p]).toHaveLength(3);
+      for (const x of r.baseline.shareOfBaseline[p]) expect(x).toBeGreaterThan(0.5);
+    }
+    // Where no promotion pays, the learner alone loses margin, and the bound keeps the loss within α.
+    expect(Math.min(...r.baseline.shareOfBaseline.conservative)).toBeGreaterThanOrEqual(0.95);
+    // The seed rule's 3rd view never comes at a first-view decision: said, not hidden.
+    expect(lines.join("\n")).toContain("at the engine's decision points it offers no promotion");
+    expect(await main(["--sim", "--decisions", "10", "--baseline", "sometimes", "--out", dir, "--quiet"], { err: () => undefined })).toBe(2);
   });
 });
 

@@ -1,5 +1,5 @@
-// `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle]`
-// `npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N]`
+// `npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle] [--baseline <arm>]`
+// `npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N] [--baseline <rule>]`
 // `npm run eval -- --logs --candidate <config.json> [--candidate …] --out <dir> [--logs-file FILE]`
 // `npm run eval -- --export-logs FILE`
 // All take --config <file> (an overlay of config/default.json) and --eval-config <file> (instead of config/eval.json).
@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, type Config } from "../config/index.ts";
+import { baselineNotes, builtinBaseline, BUILTIN_BASELINES, ConfigError, loadConfig, type BaselineRule, type Config } from "../config/index.ts";
 import { engineConfigFrom } from "../engine/index.ts";
 import { listScenarios, loadScenario } from "../../simulator/world/index.ts";
 import { loadEvalConfig } from "./config.ts";
@@ -16,18 +16,22 @@ import { readHillstrom } from "./hillstrom.ts";
 import { replayHtml, simHtml, whatIfHtml } from "./html.ts";
 import { evaluateLog } from "./offline.ts";
 import { METRICS, type Metric } from "./replay.ts";
-import { runSim, simPolicies } from "./sim.ts";
+import { runSim, safePolicies, simPolicies } from "./sim.ts";
 import { exportLogs, readLogFile, readLogFromNats, type LogCounts } from "./logs.ts";
 import { evaluateCandidates, publishWhatIf, type ShopLog, type WhatIfCandidate } from "./whatif.ts";
 import { connectNats, redactUrl } from "../io/nats/index.ts";
 import { createLogger } from "../log/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { simReport, type SimReport } from "./simreport.ts";
+import { baselineReport, simReport, type SimReport } from "./simreport.ts";
 
 export const USAGE = `usage:
-  npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle]
+  npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle] [--baseline <arm>]
       --shuffle: each seed replays the rows in its own random order (the same for every policy at that seed)
-  npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N]
+      --baseline: safe start against always that logged arm (e.g. "Mens E-Mail"): runs engine, apprentice,
+      conservative and baseline; report.json gains "baseline"
+  npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N] [--baseline <rule>]
+      --baseline: safe start against the shop's rule (seed-rule, never, or a promotion id: always it): runs
+      engine, apprentice, conservative and baseline; report.json gains "baseline"
   npm run eval -- --logs --candidate <config.json> [--candidate <config.json> …] --out <dir> [--logs-file FILE] [--min-ess N]
       what each candidate configuration (an overlay like CONFIG_FILE's) would have earned on the shop's own
       decisions: EVENTS, DECISIONS and OUTCOMES from NATS_URL, or from a file written by --export-logs
@@ -63,6 +67,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
         scenario: { type: "string" },
         decisions: { type: "string" },
         seed: { type: "string" },
+        baseline: { type: "string" },
         logs: { type: "boolean" },
         candidate: { type: "string", multiple: true },
         "logs-file": { type: "string" },
@@ -102,18 +107,19 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       const names = !a.scenario || a.scenario === "all" ? listScenarios() : [a.scenario];
       const decisions = positiveInt(a.decisions, "decisions") ?? evalCfg.sim.decisions;
       const seed = positiveInt(a.seed, "seed") ?? cfg.simulator.seed;
+      const rule = a.baseline !== undefined ? simBaseline(a.baseline, cfg) : undefined;
+      if (rule) for (const note of baselineNotes(rule, cfg)) io.err(`[eval] note: ${note}`);
       const reports: SimReport[] = [];
       for (const name of names) {
         const scenario = loadScenario(name);
-        const policies = simPolicies(cfg.promotions.map((p) => p.id));
+        const policies = rule ? safePolicies(rule) : simPolicies(cfg.promotions.map((p) => p.id));
         const runs = policies.map((policy) => {
           const t0 = performance.now();
           const r = runSim({ cfg, scenario, decisions, seed, sliceMs: evalCfg.sim.sliceMs, policy, progress });
           progress?.(`${name} ${policy.name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
           return r;
         });
-        reports.push(
-          simReport(runs, {
+        const report = simReport(runs, {
             scenario: name,
             description: scenario.description,
             seed,
@@ -122,27 +128,43 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
             recoveryShare: evalCfg.sim.recoveryShare,
             recoveryWithinDecisions: evalCfg.sim.recoveryWithinDecisions,
             sliceMs: evalCfg.sim.sliceMs,
-          }),
-        );
+          });
+        if (rule) {
+          report.baseline = baselineReport(runs, rule.name);
+          const b = report.baseline;
+          io.err(
+            `[eval] ${name}: baseline ${rule.name}: apprentice graduated at ${b.graduatedAt.apprentice ?? "never"}; worst share of the baseline ${Object.entries(b.worstShareOfBaseline)
+              .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+              .join(", ")}`,
+          );
+        }
+        reports.push(report);
       }
       const json = reports.length === 1 ? reports[0]! : { decisions, seed, scenarios: Object.fromEntries(reports.map((r) => [r.scenario, r])) };
       write(out, json, simHtml(reports));
       for (const r of reports)
-        io.err(`[eval] ${r.scenario}: share of oracle (last half) ${Object.entries(r.lastHalf.marginShareOfOracle).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(", ")}`);
+        io.err(`[eval] ${r.scenario}: share of oracle (last half) ${Object.entries(r.lastHalf.marginShareOfOracle).map(([k, v]) => `${k} ${Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : "– (the oracle earns nothing here)"}`).join(", ")}`);
     } else {
       if (!a.data) throw usage("--data <csv> is required (or --sim)");
       if ((a.format ?? "hillstrom") !== "hillstrom") throw usage(`--format '${a.format}' is not supported; use hillstrom`);
       if (a.scenario || a.decisions || a.seed) throw usage("--scenario, --decisions and --seed belong to --sim");
+      const h = evalCfg.hillstrom;
       const metric = (a.metric ?? "visit") as Metric;
       if (!METRICS.includes(metric)) throw usage(`--metric must be one of ${METRICS.join(", ")}, got '${a.metric}'`);
       const seeds = positiveInt(a.seeds, "seeds") ?? evalCfg.seeds;
-      const h = evalCfg.hillstrom;
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}), overrides: { bandit: h.bandit } });
       const log = readHillstrom(a.data, metric, [...h.promotions, h.control]);
       const shuffle = a.shuffle ?? false;
       progress?.(`${basename(a.data)}: ${log.rows.length} rows, metric ${metric}, ${seeds} seeds${shuffle ? ", each in its own order" : ""}`);
-      const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, shuffle, eval: evalCfg, bandit: engineConfigFrom(cfg).bandit, progress });
+      const arms = [...h.promotions, h.control];
+      if (a.baseline !== undefined && !arms.includes(a.baseline)) throw usage(`--baseline must be one of the log's arms (${arms.map((x) => JSON.stringify(x)).join(", ")}), got '${a.baseline}'`);
+      const ec = engineConfigFrom(cfg);
+      const report = evaluateLog({ dataset: basename(a.data), rows: log.rows, metric, seeds, shuffle, eval: evalCfg, bandit: ec.bandit, progress, ...(a.baseline !== undefined ? { baseline: { arm: a.baseline, safe: ec.safe! } } : {}) });
       write(out, report, replayHtml(report));
+      if (report.baseline) {
+        const b = report.baseline;
+        io.err(`[eval] baseline ${b.name}: apprentice graduated at row ${b.graduatedAt.apprentice ?? "never"} (median of ${seeds} seeds); worst share of the baseline after ${b.minKept} kept rows ${Object.entries(b.worstShareOfBaseline).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`);
+      }
       io.err(`[eval] engine ${report.policies["engine"]!.value.toFixed(4)} = ${(100 * report.summary.engineShareOfBestFixed).toFixed(1)}% of ${report.summary.bestFixed}`);
       io.err(`[eval] engine vs ${Object.entries(report.paired).map(([k, p]) => `${k}: ${p.verdict}`).join(", ")}`);
     }
@@ -159,6 +181,25 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
     }
     throw err;
   }
+}
+
+/**
+ * The shop's rule for --baseline: a built-in (seed-rule, never), or a configured promotion's id for
+ * "always that promotion" wherever it is offered (the simulator's counterpart of Hillstrom's "always
+ * that arm").
+ */
+function simBaseline(name: string, cfg: Readonly<Config>): BaselineRule {
+  const builtin = builtinBaseline(name);
+  if (builtin) {
+    const missing = [builtin.web, builtin.email, builtin.sms, builtin.push].find((r) => r && r.offer !== "control" && !cfg.promotions.some((p) => p.id === r.offer));
+    if (missing) throw usage(`--baseline ${name} offers ${missing.offer}, which the configuration's promotions do not hold`);
+    return builtin;
+  }
+  const p = cfg.promotions.find((x) => x.id === name);
+  if (!p) throw usage(`--baseline must be ${BUILTIN_BASELINES.join(", ")} or a promotion id (${cfg.promotions.map((x) => x.id).join(", ")}), got '${name}'`);
+  const rule: BaselineRule = { name };
+  for (const ch of p.channels) rule[ch] = { offer: p.id };
+  return rule;
 }
 
 /** NATS for reading the logs: NATS_URL (or the config's nats.url), which must be running. */

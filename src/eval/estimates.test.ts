@@ -36,6 +36,7 @@ const run = (xs: number[]): ReplayRun => ({
   holdoutDraws: 0,
   holdout: { n: 0, sum: 0, sumSq: 0 },
   curve: [],
+  kept: [],
 });
 
 describe("value over seeds", () => {

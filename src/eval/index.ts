@@ -14,10 +14,10 @@ export { summariseValue, diffInterval, ipsEstimates, meanOf, se2Of, pairedDiffer
 export type { ValueSummary, IpsEstimate, PairedDifference, Verdict } from "./estimates.ts";
 export { evaluateLog, LEARNING_POLICY } from "./offline.ts";
 export type { OfflineReport, OfflineOptions, PolicyReport, UpliftReport } from "./offline.ts";
-export { runSim, simPolicies, ENGINE_POLICY } from "./sim.ts";
+export { runSim, simPolicies, safePolicies, SAFE_POLICIES, ENGINE_POLICY } from "./sim.ts";
 export type { SimPolicy, SimRun, SimRunOptions, SimChange, JoinedDecision } from "./sim.ts";
-export { simReport, shareBetween, segmentOracleShare } from "./simreport.ts";
-export type { SimReport, SimReportOptions, Recovery } from "./simreport.ts";
+export { simReport, shareBetween, segmentOracleShare, baselineReport } from "./simreport.ts";
+export type { SimReport, SimReportOptions, Recovery, BaselineReport } from "./simreport.ts";
 export { replayHtml, simHtml } from "./html.ts";
 export { lineChart, intervalChart, niceTicks, esc } from "./svg.ts";
 export { evaluateCandidates, publishWhatIf, whatIfSummary } from "./whatif.ts";

@@ -1,7 +1,7 @@
 // Offline evaluation of a logged randomised experiment: every policy is replayed over the same log
 // with several seeds; the report follows issue #10's shape.
 import { rngFromKey } from "../random/index.ts";
-import type { Rule } from "../engine/index.ts";
+import type { Rule, SafeConfig } from "../engine/index.ts";
 import type { EvalConfig } from "./config.ts";
 import { diffInterval, ipsEstimates, meanOf, pairedDifference, summariseValue, type IpsEstimate, type PairedDifference } from "./estimates.ts";
 import { HILLSTROM_FEATURES } from "./hillstrom.ts";
@@ -54,7 +54,29 @@ export interface OfflineReport {
   experiment: { control: string; arms: Record<string, { rows: number; mean: number }> };
   summary: { bestFixed: string; engineShareOfBestFixed: number; upliftCoversExperiment: Record<string, boolean> };
   curves: { rows: number[]; series: Record<string, (number | null)[]> };
+  /** Safe start against a logged arm as the shop's rule (issue 23, `--baseline`); see ReplayBaselineReport. */
+  baseline?: ReplayBaselineReport;
   settings: { segments: readonly Rule[]; bandit: BanditSettings; msPerRow: number; epsilon: number; loggingPropensity: number; features: readonly string[] };
+}
+
+/**
+ * Safe start against "always that arm" on a log (issue 23): at each checkpoint (the curves' row
+ * counts), each policy's cumulative value (mean outcome of its kept rows) over the rule's on the same
+ * seed's order, the mean over seeds; its lowest over the checkpoints at which the policy had kept at
+ * least `minKept` rows (and any one seed's lowest); the row at which the apprentice graduated (median over seeds, null
+ * when fewer than half did), and per seed.
+ */
+export interface ReplayBaselineReport {
+  name: string;
+  checkpoints: number[];
+  shareOfBaseline: Record<string, (number | null)[]>;
+  graduatedAt: { apprentice: number | null };
+  graduatedAtBySeed: { apprentice: (number | null)[] };
+  minKept: number;
+  /** The lowest of the seeds' mean share over the checkpoints where the policy had kept `minKept` rows on average. */
+  worstShareOfBaseline: Record<string, number>;
+  /** The lowest share of any one seed at a checkpoint where it had kept `minKept` rows (a rare outcome's ratio of two means over 1,000 rows is mostly noise). */
+  worstShareOfBaselineAnySeed: Record<string, number>;
 }
 
 export interface OfflineOptions {
@@ -67,6 +89,8 @@ export interface OfflineOptions {
   eval: Readonly<EvalConfig>;
   bandit: BanditSettings;
   progress?: (text: string) => void;
+  /** Safe start against this logged arm as the shop's rule: runs engine, apprentice, conservative and the rule itself. */
+  baseline?: { arm: string; safe: SafeConfig } | undefined;
 }
 
 /** The engine as configured (bandit.model): the policy the summary and the uplift estimates are about. */
@@ -90,7 +114,25 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
   const learnAmount = !binary;
   const engine = (name: string, model: "tabular" | "logistic", r: readonly Rule[]) => () =>
     enginePolicy({ name, promotions: h.promotions, control: h.control, model, rules: r, features: HILLSTROM_FEATURES, learnAmount, bandit: o.bandit });
-  const specs: [string, Spec][] = [
+  const safeSpec = (name: string, mode: "apprentice" | "conservative"): [string, Spec] => [
+    name,
+    {
+      make: () =>
+        enginePolicy({ name, promotions: h.promotions, control: h.control, model: o.bandit.model, rules: o.bandit.model === "tabular" ? rules : [], features: HILLSTROM_FEATURES, learnAmount, bandit: o.bandit, safe: { cfg: { ...o.baseline!.safe, mode }, baseline: o.baseline!.arm } }),
+      deterministic: false,
+      learning: true,
+    },
+  ];
+  const baselineSpecs: [string, Spec][] | undefined = o.baseline
+    ? [
+        [LEARNING_POLICY, { make: engine(LEARNING_POLICY, o.bandit.model, o.bandit.model === "tabular" ? rules : []), deterministic: false, learning: true }],
+        safeSpec("apprentice", "apprentice"),
+        safeSpec("conservative", "conservative"),
+        // The rule itself, run on every seed's order (its curve is the denominator seed by seed).
+        ["baseline", { make: () => fixedPolicy(o.baseline!.arm), deterministic: false, learning: false }],
+      ]
+    : undefined;
+  const specs: [string, Spec][] = baselineSpecs ?? [
     ["uniform", { make: () => uniformPolicy(arms), deterministic: false, learning: false }],
     [LEARNING_POLICY, { make: engine(LEARNING_POLICY, o.bandit.model, o.bandit.model === "tabular" ? rules : []), deterministic: false, learning: true }],
     ["ts", { make: engine("ts", "tabular", []), deterministic: false, learning: true }],
@@ -112,13 +154,18 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
   const policies: Record<string, PolicyReport> = {};
   const series: Record<string, (number | null)[]> = {};
   let engineRuns: ReplayRun[] = [];
+  const runsOf: Record<string, ReplayRun[]> = {};
+  const graduatedAt: (number | null)[] = [];
   for (const [name, spec] of specs) {
     const runs: ReplayRun[] = [];
     const n = spec.deterministic ? 1 : o.seeds;
     const t0 = performance.now();
     for (let s = 1; s <= n; s++) {
-      runs.push(replay(rowsFor(s), spec.make(), { control: h.control, startMs: 0, msPerRow: h.msPerRow, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
+      const policy = spec.make();
+      runs.push(replay(rowsFor(s), policy, { control: h.control, startMs: 0, msPerRow: h.msPerRow, rngFor: (i) => rngFromKey(s, `row-${i}`), checkpoints }));
+      if (name === "apprentice") graduatedAt.push((policy as { graduatedAt?: number | null }).graduatedAt ?? null);
     }
+    runsOf[name] = runs;
     const sum = summariseValue(runs);
     const rep: PolicyReport = { value: sum.value, ci95: sum.ci95, matched: sum.matched, seedCi95: sum.seedCi95, perSeed: sum.perSeed };
     if (spec.learning) {
@@ -160,10 +207,17 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
       policy: LEARNING_POLICY,
     };
   }
+  const baseline = o.baseline ? replayBaselineReport(o.baseline.arm, checkpoints, runsOf, graduatedAt) : undefined;
+  if (baseline) {
+    // The rule (a fixed arm): its inverse-propensity estimates, like every fixed policy's.
+    const e = ipsEstimates(o.rows, (r) => (r.arm === o.baseline!.arm ? 1 : 0), loggingPropensity);
+    policies["baseline"]!.ips = e.ips;
+    policies["baseline"]!.snips = e.snips;
+  }
   const engineSeeds = policies[LEARNING_POLICY]!.perSeed;
   const paired: Record<string, PairedDifference> = {};
   for (const [name, p] of Object.entries(policies)) if (name !== LEARNING_POLICY) paired[name] = pairedDifference(engineSeeds, p.perSeed);
-  const fixedNames = arms.map((a) => `fixed:${a}`);
+  const fixedNames = o.baseline ? ["baseline"] : arms.map((a) => `fixed:${a}`);
   const bestFixed = fixedNames.reduce((b, x) => (policies[x]!.value > policies[b]!.value ? x : b));
   return {
     dataset: o.dataset,
@@ -182,6 +236,42 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
       upliftCoversExperiment: Object.fromEntries(Object.entries(uplift).map(([a, u]) => [a, u.ci95[0] <= u.experiment && u.experiment <= u.ci95[1]])),
     },
     curves: { rows: checkpoints, series },
+    ...(baseline ? { baseline } : {}),
     settings: { segments: rules, bandit: o.bandit, msPerRow: h.msPerRow, epsilon: h.epsilon, loggingPropensity, features: HILLSTROM_FEATURES.names },
   };
+}
+
+/** At least this many kept rows before a policy's share of the rule counts toward its worst (issue 23's Hillstrom target). */
+export const MIN_KEPT_FOR_SHARE = 1_000;
+
+function replayBaselineReport(arm: string, checkpoints: number[], runsOf: Record<string, ReplayRun[]>, graduatedAt: (number | null)[]): ReplayBaselineReport {
+  const base = runsOf["baseline"]!;
+  const shareOfBaseline: Record<string, (number | null)[]> = {};
+  const worst: Record<string, number> = {};
+  const worstBySeed: Record<string, number> = {};
+  for (const name of [LEARNING_POLICY, "apprentice", "conservative"]) {
+    const runs = runsOf[name]!;
+    let w = Infinity;
+    let ws = Infinity;
+    shareOfBaseline[name] = checkpoints.map((_, k) => {
+      const xs: number[] = [];
+      let kept = 0;
+      runs.forEach((r, s) => {
+        const b = base[s]!.curve[k]!;
+        const v = r.curve[k]!;
+        kept += r.kept[k]!;
+        if (!Number.isFinite(v) || !(b > 0)) return;
+        xs.push(v / b);
+        if (r.kept[k]! >= MIN_KEPT_FOR_SHARE) ws = Math.min(ws, v / b);
+      });
+      const mean = xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null;
+      if (mean !== null && kept / runs.length >= MIN_KEPT_FOR_SHARE) w = Math.min(w, mean);
+      return mean;
+    });
+    worst[name] = w;
+    worstBySeed[name] = ws;
+  }
+  const done = graduatedAt.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  const median = done.length * 2 > graduatedAt.length ? done[Math.floor(graduatedAt.length / 2)] ?? null : null;
+  return { name: arm, checkpoints, shareOfBaseline, graduatedAt: { apprentice: median }, graduatedAtBySeed: { apprentice: graduatedAt }, minKept: MIN_KEPT_FOR_SHARE, worstShareOfBaseline: worst, worstShareOfBaselineAnySeed: worstBySeed };
 }

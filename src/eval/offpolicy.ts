@@ -5,6 +5,9 @@
 // difference of two policies on the same rows (e.g. a candidate minus always-control) from the
 // per-row differences, which keeps their correlation.
 // Hand-written: the estimators are a few sums each, and Open Bandit Pipeline (Python) does not run here.
+// The doubly robust term is the engine's own (src/bandit/sums.ts): its apprentice mode estimates the
+// learner against the shop's rule with it, decision by decision (issue 23).
+import { doublyRobustTerm } from "../bandit/index.ts";
 
 const Z95 = 1.959963984540054;
 type Interval = [number, number];
@@ -63,7 +66,7 @@ function terms(rows: readonly OffPolicyRow[]): { ips: Float64Array; dr: Float64A
     const r = rows[i]!;
     const w = r.pTarget / r.pLog;
     ips[i] = w * r.reward;
-    dr[i] = r.qTarget + w * (r.reward - r.qLogged);
+    dr[i] = doublyRobustTerm(r.qTarget, r.pTarget, r.pLog, r.reward, r.qLogged);
     sw += w;
     sw2 += w * w;
     swr += w * r.reward;

@@ -3,7 +3,7 @@
 // same score distributions and `choose` (holdout, Thompson sampling, propensity) as a live decision
 // (no second implementation); the rest are the baselines issue #10 asks for.
 import { AmountPosterior, ArmTable, DecisionContrast, LogisticArms, ScoreArms, logit, type ArmPrediction, type PosteriorOptions } from "../bandit/index.ts";
-import { CONTROL, PolicyScratch, choose, segmentOf, type EngineConfig, type Rule } from "../engine/index.ts";
+import { CONTROL, PolicyScratch, choose, closeSafeIn, createSafeState, drawPolicy, graduationDueIn, openServed, segmentOf, serveWith, setModeIn, type EngineConfig, type Rule, type SafeConfig, type SafeState, type ServedDecision } from "../engine/index.ts";
 import type { Rng } from "../random/index.ts";
 import type { ReplayChoice, ReplayPolicy } from "./replay.ts";
 
@@ -49,6 +49,12 @@ export interface EnginePolicyOptions {
   /** Learn what a conversion is worth per arm (spend): the score is that amount × the conversion draw. */
   learnAmount: boolean;
   bandit: BanditSettings;
+  /**
+   * Safe start (issue 23) against a logged arm as the shop's rule (`baseline`, "always that arm"):
+   * apprentice or conservative, served and learned exactly as live (src/engine/safe.ts); the replay
+   * keeps a row when the served arm is the logged one, and a kept row's outcome is known at once.
+   */
+  safe?: { cfg: SafeConfig; baseline: string } | undefined;
 }
 
 /**
@@ -56,7 +62,7 @@ export interface EnginePolicyOptions {
  * configured conversion model, Thompson sampling with the random holdout, exactly as a live decision.
  * An outcome > 0 is a conversion; its value is the amount.
  */
-export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: ArmTable; logistic: LogisticArms | undefined; amounts: AmountPosterior | undefined } {
+export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: ArmTable; logistic: LogisticArms | undefined; amounts: AmountPosterior | undefined; safe: SafeState | undefined; graduatedAt: number | null } {
   const b = o.bandit;
   const table = new ArmTable(posteriorOptionsOf(b));
   const ids = [...o.promotions, CONTROL];
@@ -77,12 +83,21 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
   // replay calls learn right after choose, for the same row, or not at all).
   let contextFactor = 0;
   const toEngine = (arm: string) => (arm === o.control ? CONTROL : arm);
-  return {
+  const safeState = o.safe ? createSafeState(o.safe.cfg) : undefined;
+  const safeCore = o.safe && safeState ? { state: safeState, cfg: o.safe.cfg, bandit: b, scratch, pi: [] as number[] } : undefined;
+  const ruleIndex = o.safe ? ids.indexOf(toEngine(o.safe.baseline)) : -1;
+  if (o.safe && ruleIndex < 0) throw new Error(`baseline arm '${o.safe.baseline}' is not one of the log's arms`);
+  // The last decision served (safe start), taken up by learn() if its row is kept.
+  let served: ServedDecision | undefined;
+  let rows = 0;
+  const self = {
     name: o.name,
     table,
     logistic,
     amounts,
-    choose(ctx, nowMs, rng): ReplayChoice {
+    safe: safeState,
+    graduatedAt: null as number | null,
+    choose(ctx: Readonly<Record<string, number | string>>, nowMs: number, rng: Rng): ReplayChoice {
       const seg = segmentOf(ctx, o.rules);
       A.reset(ids.length);
       if (f) f.write(ctx, x);
@@ -100,13 +115,30 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
           A.setBeta(j, beta.alpha, beta.beta, scale);
         }
       }
-      const c = choose(A, { kind: "thompson" }, -1, rng, b, scratch);
+      rows++;
+      let c: { index: number; holdout: boolean; propensity: number };
+      if (safeCore) {
+        const pick = drawPolicy(A, { kind: "thompson" }, -1, rng, b, scratch);
+        served = serveWith(safeCore, A, ruleIndex, { kind: "thompson" }, -1, pick, rng);
+        c = served;
+      } else c = choose(A, { kind: "thompson" }, -1, rng, b, scratch);
       contextFactor = logistic ? contrast.factor(c.index, c.propensity) : 0;
       const arm = ids[c.index]!;
       return { armId: arm === CONTROL ? o.control : arm, holdout: c.holdout };
     },
-    learn(ctx, armId, outcome, nowMs) {
+    learn(ctx: Readonly<Record<string, number | string>>, armId: string, outcome: number, nowMs: number) {
       const arm = toEngine(armId);
+      if (safeState && o.safe && served) {
+        // The row is kept: the decision is made, and its outcome known at once (no window to wait for).
+        openServed(safeState, served);
+        if (served.entry) closeSafeIn(safeState, o.safe.cfg.alpha, served.entry, served.propensity, outcome, 0, 1);
+        served = undefined;
+        const due = graduationDueIn(safeState, o.safe.cfg);
+        if (due) {
+          setModeIn(safeState, o.safe.cfg.graduateTo, "graduated", nowMs, `grad-${rows}`, rows, due);
+          self.graduatedAt ??= rows;
+        }
+      }
       const y: 0 | 1 = outcome > 0 ? 1 : 0;
       table.update(arm, segmentOf(ctx, o.rules), y, nowMs);
       if (logistic && f) {
@@ -119,6 +151,7 @@ export function enginePolicy(o: EnginePolicyOptions): ReplayPolicy & { table: Ar
       if (amounts && y) amounts.add(arm, outcome, nowMs);
     },
   };
+  return self;
 }
 
 export interface EpsilonGreedyOptions {

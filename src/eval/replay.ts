@@ -58,6 +58,8 @@ export interface ReplayRun {
   holdout: Tally;
   /** Cumulative value (mean outcome of kept policy decisions) after each checkpoint's row count; NaN before the first kept row. */
   curve: number[];
+  /** Kept policy decisions at each checkpoint. */
+  kept: number[];
 }
 
 export interface ReplayOptions {
@@ -73,7 +75,7 @@ export interface ReplayOptions {
 }
 
 export function replay(rows: readonly LoggedRow[], policy: ReplayPolicy, o: ReplayOptions): ReplayRun {
-  const run: ReplayRun = { rows: rows.length, value: emptyTally(), byArm: {}, holdoutDraws: 0, holdout: emptyTally(), curve: [] };
+  const run: ReplayRun = { rows: rows.length, value: emptyTally(), byArm: {}, holdoutDraws: 0, holdout: emptyTally(), curve: [], kept: [] };
   const cps = o.checkpoints ?? [];
   let next = 0;
   for (let i = 0; i < rows.length; i++) {
@@ -95,10 +97,14 @@ export function replay(rows: readonly LoggedRow[], policy: ReplayPolicy, o: Repl
     }
     while (next < cps.length && cps[next]! <= i + 1) {
       run.curve.push(run.value.n ? run.value.sum / run.value.n : NaN);
+      run.kept.push(run.value.n);
       next++;
     }
   }
-  while (next++ < cps.length) run.curve.push(run.value.n ? run.value.sum / run.value.n : NaN);
+  while (next++ < cps.length) {
+    run.curve.push(run.value.n ? run.value.sum / run.value.n : NaN);
+    run.kept.push(run.value.n);
+  }
   return run;
 }
 

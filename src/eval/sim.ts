@@ -1,8 +1,8 @@
 // Simulator mode: the simulator's pure world model and the engine in one process (no NATS). Each
 // decision goes back to the world at once; each decision point's ground truth (expected incremental
 // margin per arm) is joined with the decision by event id to measure regret against the oracle.
-import type { Config } from "../config/index.ts";
-import { addPromotion, createEngine, engineConfigFrom, outcomeRecord, promotionFrom, step, type Engine, type EngineConfig } from "../engine/index.ts";
+import type { BaselineRule, Config } from "../config/index.ts";
+import { addPromotion, createEngine, engineConfigFrom, outcomeRecord, promotionFrom, step, type Engine, type EngineConfig, type SafeConfig } from "../engine/index.ts";
 import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
 import { RegretTracker } from "../kpi/index.ts";
 import { rngFromKey } from "../random/index.ts";
@@ -38,6 +38,26 @@ export function simPolicies(promotionIds: readonly string[]): SimPolicy[] {
   ];
 }
 
+/** The baseline evaluation's policy names (issue 23): the learner alone, the two safe-start modes, and the shop's rule itself. */
+export const SAFE_POLICIES = ["engine", "apprentice", "conservative", "baseline"] as const;
+
+/**
+ * Safe start against a shop's rule (issue 23, `--baseline`), each through the engine's whole pipeline:
+ * the engine alone (learner mode, the rule's arm reported on each decision), apprentice (graduating to
+ * conservative, as configured), conservative from the start, and the rule itself (an apprentice that
+ * neither explores nor graduates). The configuration's policy settings apply (α, exploration share,
+ * graduateAfter); the rule replaces policy.baseline.
+ */
+export function safePolicies(rule: BaselineRule): SimPolicy[] {
+  const safe = (cfg: EngineConfig, over: Partial<SafeConfig>): EngineConfig => ({ ...cfg, safe: { ...cfg.safe!, baseline: rule, ...over } });
+  return [
+    { name: ENGINE_POLICY, description: "the engine alone (learner mode), the rule's arm reported on each decision", build: (cfg) => createEngine(safe(cfg, { mode: "learner", report: true })) },
+    { name: "apprentice", description: `apprentice: ${rule.name} serves, a share explored, until the engine's doubly robust evidence graduates it (to ${"conservative"} by default)`, build: (cfg) => createEngine(safe(cfg, { mode: "apprentice" })) },
+    { name: "conservative", description: `conservative from the start: the engine decides unless its worst case would take the margin below (1 − α) × ${rule.name}'s`, build: (cfg) => createEngine(safe(cfg, { mode: "conservative" })) },
+    { name: "baseline", description: `the shop's rule ${rule.name} alone`, build: (cfg) => createEngine(safe(cfg, { mode: "apprentice", explore: 0, graduate: false })) },
+  ];
+}
+
 export interface SimChange {
   /** Decision points answered before the change. */
   atDecision: number;
@@ -59,6 +79,15 @@ export interface SimRun {
   simHours: number;
   /** Policy decisions joined with their truth, kept for diagnostics (see segmentOracleShare). */
   joinedDetail: JoinedDecision[];
+  /**
+   * Safe start (decisions that report the shop's rule's arm): per decision number, the total expected
+   * margin (the simulator's truth: no promotion's margin plus the arm's incremental) of the arm served
+   * and of the rule's arm at the same decision point; every decision, holdout and forced control
+   * included. The decision number at which an apprentice graduated (null: never), and decisions served
+   * by the rule (fallbacks of the conservative bound, the apprentice's unexplored ones) among the
+   * decisions a policy made (`reported`: forced controls left out).
+   */
+  safe?: { served: Float64Array; baseline: Float64Array; graduatedAt: number | null; servedByBaseline: number; reported: number };
 }
 
 /** What a policy decision could choose from, the segment it was made in, and what each arm was worth. */
@@ -95,15 +124,33 @@ export function runSim(o: SimRunOptions): SimRun {
   const every = Math.max(1, Math.round(n / 10));
   const waiting = new Map<string, { index: number; segment: string; candidates: string[] }>();
   const joinedDetail: JoinedDecision[] = [];
+  // Safe start: each reported decision's arm and the rule's, until its truth comes.
+  const safe = { served: new Float64Array(n + 1), baseline: new Float64Array(n + 1), graduatedAt: null as number | null, servedByBaseline: 0, reported: 0 };
+  const safeWaiting = new Map<string, { index: number; served: string; baseline: string }>();
   while (d < n) {
     for (const out of world.advance(world.nowMs + o.sliceMs)) {
       if (out.kind === "event") {
         // The N-th decision ends the run; later events of the slice are not processed.
         if (d >= n) continue;
         for (const eff of step(engine, out.event, rngFromKey(seed, out.event.id))) {
+          if (eff.kind === "mode") {
+            // What the processor does with a graduation: the mode event goes into the log, right after
+            // this event here (live, a few events later; the mode changes where it stands).
+            step(engine, { type: "mode", id: `grad-${eff.eventId}.p0`, ts: eff.ts, mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, rngFromKey(seed, `grad-${eff.eventId}`));
+            if (engine.safe.mode === eff.mode && safe.graduatedAt === null) safe.graduatedAt = d;
+            continue;
+          }
           if (eff.kind !== "decision") continue;
           const dec = eff.decision;
           d++;
+          if (dec.policy || dec.reason === "nothing-eligible") {
+            // Forced control (nothing eligible) is nobody's choice: counted as reported, not as served by the rule.
+            if (dec.policy && dec.reason === undefined) {
+              safe.reported++;
+              if (dec.policy.served === "baseline") safe.servedByBaseline++;
+            }
+            safeWaiting.set(dec.eventId, { index: d, served: dec.promotionId, baseline: dec.policy?.baseline ?? dec.promotionId });
+          }
           if (dec.holdout) holdout++;
           world.onDecision({ id: dec.id, eventId: dec.eventId, promotionId: dec.promotionId, offer: dec.offer });
           tracker.onDecision(dec);
@@ -113,6 +160,14 @@ export function runSim(o: SimRunOptions): SimRun {
         }
       } else if (out.kind === "truth") {
         tracker.onTruth(out.truth);
+        const sw = safeWaiting.get(out.truth.eventId);
+        if (sw) {
+          safeWaiting.delete(out.truth.eventId);
+          // An arm the world no longer offers (its budget or stock gone there) earns what no promotion does.
+          const total = (arm: string) => out.truth.baseMargin + (out.truth.arms[arm] ?? 0);
+          safe.served[sw.index] = total(sw.served);
+          safe.baseline[sw.index] = total(sw.baseline);
+        }
         const w = waiting.get(out.truth.eventId);
         if (w) {
           waiting.delete(out.truth.eventId);
@@ -127,7 +182,19 @@ export function runSim(o: SimRunOptions): SimRun {
       regret[d] = st.cumulativeRegret;
     }
   }
-  return { policy: o.policy.name, decisions: d, incremental, oracle, regret, joined: tracker.state.decisions, holdout, changes, simHours: (world.nowMs - startMs) / 3_600_000, joinedDetail };
+  return {
+    policy: o.policy.name,
+    decisions: d,
+    incremental,
+    oracle,
+    regret,
+    joined: tracker.state.decisions,
+    holdout,
+    changes,
+    simHours: (world.nowMs - startMs) / 3_600_000,
+    joinedDetail,
+    ...(safe.reported > 0 ? { safe } : {}),
+  };
 }
 
 /** A simulated shop's log under the configuration (what a live shop's streams hold), in process. */

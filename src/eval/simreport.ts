@@ -16,6 +16,24 @@ export interface Recovery {
   afterDecisionsRelative: number | null;
 }
 
+/**
+ * Safe start against the shop's rule (issue 23, `--baseline`): at each checkpoint (every 1,000
+ * decisions), each policy's cumulative total margin at its decision points over the rule's at the same
+ * points (what the rule's arm would have earned there), both from the simulator's truth (expected
+ * margins: no promotion's plus the arm's incremental), holdout and forced-control decisions included;
+ * and the decision at which the apprentice graduated (null: never).
+ */
+export interface BaselineReport {
+  name: string;
+  checkpoints: number[];
+  shareOfBaseline: Record<string, number[]>;
+  graduatedAt: { apprentice: number | null };
+  /** The lowest of each policy's shares over the checkpoints. */
+  worstShareOfBaseline: Record<string, number>;
+  /** Decisions served by the rule, as a share of the policy's decisions (forced controls left out; conservative: its fallbacks; apprentice: the unexplored ones, before and after graduating). */
+  servedByBaseline: Record<string, number>;
+}
+
 export interface SimReport {
   scenario: string;
   description: string;
@@ -37,6 +55,37 @@ export interface SimReport {
   changes: (SimChange & { recovery: Record<string, Recovery> })[];
   series: { decisions: number[]; rollingShare: Record<string, (number | null)[]>; cumulativeRegret: Record<string, number[]> };
   settings: { windowDecisions: number; recoveryShare: number; recoveryWithinDecisions: number; sliceMs: number };
+  baseline?: BaselineReport;
+}
+
+/** The `baseline` section from runs whose decisions reported the rule's arm (every policy but `baseline` itself). */
+export function baselineReport(runs: readonly SimRun[], name: string, every = 1000): BaselineReport {
+  const n = Math.min(...runs.map((r) => r.decisions));
+  const checkpoints: number[] = [];
+  for (let c = every; c <= n; c += every) checkpoints.push(c);
+  if (checkpoints[checkpoints.length - 1] !== n) checkpoints.push(n);
+  const shareOfBaseline: Record<string, number[]> = {};
+  const worst: Record<string, number> = {};
+  const served: Record<string, number> = {};
+  for (const r of runs) {
+    if (!r.safe || r.policy === "baseline") continue;
+    const out: number[] = [];
+    let s = 0;
+    let b = 0;
+    let k = 0;
+    for (let i = 1; i <= n; i++) {
+      s += r.safe.served[i]!;
+      b += r.safe.baseline[i]!;
+      if (i === checkpoints[k]) {
+        out.push(b > 0 ? s / b : NaN);
+        k++;
+      }
+    }
+    shareOfBaseline[r.policy] = out;
+    worst[r.policy] = Math.min(...out);
+  }
+  for (const r of runs) if (r.safe) served[r.policy] = r.safe.servedByBaseline / Math.max(1, r.safe.reported);
+  return { name, checkpoints, shareOfBaseline, graduatedAt: { apprentice: runs.find((r) => r.policy === "apprentice")?.safe?.graduatedAt ?? null }, worstShareOfBaseline: worst, servedByBaseline: served };
 }
 
 /**

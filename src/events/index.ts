@@ -12,6 +12,8 @@ export {
   AllowanceEvent,
   SyncEvent,
   PromotionEvent,
+  ModeEvent,
+  POLICY_MODES,
   INTERNAL_EVENT_TYPES,
   CHANNELS,
   EVENT_TYPES,
@@ -20,7 +22,7 @@ export {
   OutcomeSchema,
   OUTCOME_CLOSES,
 } from "./schema.ts";
-export type { ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint, OutcomeRecord } from "./schema.ts";
+export type { PolicyMode, ShopEvent, CustomerEvent, InternalEvent, DecisionPointEvent, EventType, Decision, Channel, ExclusionReason, DecisionPoint, OutcomeRecord } from "./schema.ts";
 export { decodeEvent, checkEvent, encodeEvent, encodeDecision, decodeDecision, isValidDecision, encodeOutcome, isValidOutcome } from "./codec.ts";
 export type { Decoded } from "./codec.ts";
 export { PS_ERR_EVENT, PS_ERR_SEGMENT } from "./errors.ts";

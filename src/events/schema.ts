@@ -134,6 +134,16 @@ export const SyncEvent = Type.Object(
     ts: Ts,
     from: Type.Integer({ minimum: 0, maximum: 1023 }),
     arms: Type.Record(Type.String(), Type.Record(Type.String(), Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]))),
+    /** Safe start (issue 23): the partition's apprentice evidence (doubly robust sums), and the mode change its apprenticeship began with. */
+    safe: Type.Optional(
+      Type.Object(
+        {
+          since: Type.String({ maxLength: 160 }),
+          sums: Type.Object({ n: Type.Integer({ minimum: 0 }), sum: Type.Number(), sumSq: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** The logistic model's learning beyond its prior (natural parameters added): baseline and per arm. */
     logistic: Type.Optional(
       Type.Object(
@@ -158,16 +168,44 @@ export const PromotionEvent = Type.Object(
   { additionalProperties: false },
 );
 
-export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent, PromotionEvent], {
+/** How decisions are served (issue 23): the learner alone, the shop's rule while the learner learns (apprentice), or the learner held within a bound of the rule (conservative). */
+export const POLICY_MODES = ["learner", "apprentice", "conservative"] as const;
+export type PolicyMode = (typeof POLICY_MODES)[number];
+const PolicyModeSchema = Type.Union(POLICY_MODES.map((m) => Type.Literal(m)), { description: "learner, apprentice or conservative" });
+
+/**
+ * A change of the policy's mode, in the log with the shop's events so a replay changes it at the same
+ * place (issue 23): an apprentice engine's graduation, or a person's change through promo.control. One
+ * per partition like a promotion change; its time is when it was asked for, and moves no watermark.
+ */
+export const ModeEvent = Type.Object(
+  {
+    type: Type.Literal("mode"),
+    id: Id,
+    ts: Ts,
+    mode: PolicyModeSchema,
+    reason: Type.Union([Type.Literal("graduated"), Type.Literal("manual")], { description: "graduated (the engine's evidence) or manual (promo.control)" }),
+    /** At graduation: the learner's margin per decision minus the rule's (doubly robust) over the closed decisions it rests on. */
+    evidence: Type.Optional(
+      Type.Object(
+        { decisions: Type.Integer({ minimum: 0 }), mean: Type.Number(), lo: Type.Number(), hi: Type.Number() },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent, PromotionEvent, ModeEvent], {
   $id: "https://promo-stream.local/schema/event.json",
   title: "promo-stream event",
 });
 export type ShopEvent = Static<typeof EventSchema>;
 export type EventType = ShopEvent["type"];
-export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync", "promotion"];
+export const EVENT_TYPES: readonly EventType[] = ["view", "click", "cart", "purchase", "visit", "send", "inventory", "stock", "allowance", "sync", "promotion", "mode"];
 /** Events a partitioned processor publishes to its partitions itself (never a shop's). */
 export const INTERNAL_EVENT_TYPES: readonly EventType[] = ["stock", "allowance", "sync"];
-export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" | "promotion" }>;
+export type CustomerEvent = Exclude<ShopEvent, { type: "inventory" | "stock" | "allowance" | "sync" | "promotion" | "mode" }>;
 export type InternalEvent = Extract<ShopEvent, { type: "stock" | "allowance" | "sync" }>;
 export type DecisionPointEvent = Extract<ShopEvent, { type: "visit" | "send" }>;
 
@@ -199,6 +237,18 @@ export const DecisionSchema = Type.Object(
     productId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._-]+$", description: "the product the decision was made for (absent when none was known)" })),
     expiresAt: Ts,
     reason: Type.Optional(Type.Literal("nothing-eligible")),
+    policy: Type.Optional(
+      Type.Object(
+        {
+          mode: PolicyModeSchema,
+          served: Type.Union([Type.Literal("learner"), Type.Literal("baseline"), Type.Literal("explore")], {
+            description: "who served it: the learner, the shop's rule (apprentice, or the conservative bound's fallback), or the apprentice's random exploration",
+          }),
+          baseline: Type.String({ description: "the arm the shop's rule (policy.baseline) takes at this decision point" }),
+        },
+        { additionalProperties: false, description: "safe start (policy.mode apprentice or conservative): who served the decision and what the shop's rule would have" },
+      ),
+    ),
     offer: Type.Optional(
       Type.Object({
         kind: Type.String(),

@@ -1,5 +1,5 @@
 import type { PromotionConfig } from "./promotion.ts";
-import type { Channel, EventType, ShopEvent } from "./schema.ts";
+import type { Channel, EventType, PolicyMode, ShopEvent } from "./schema.ts";
 
 /** An event and the subject it is published on. */
 export interface Routed {
@@ -44,7 +44,7 @@ export function subjectToken(s: string): string {
 /** Every subject the system uses, under an optional prefix ("" by default, or e.g. "shop1."). */
 export class Subjects {
   constructor(readonly prefix: string = "") {}
-  event(type: Exclude<EventType, "inventory" | "stock" | "allowance" | "sync" | "promotion">, partition: number): string {
+  event(type: Exclude<EventType, "inventory" | "stock" | "allowance" | "sync" | "promotion" | "mode">, partition: number): string {
     return `${this.prefix}events.${type}.${partition}`;
   }
   inventory(productId: string): string {
@@ -53,11 +53,11 @@ export class Subjects {
   /** Where a producer publishes an event: customer events by partition, inventory by product. */
   forEvent(e: ShopEvent, partitions: number): string {
     if (e.type === "inventory") return this.inventory(e.productId);
-    if (e.type === "stock" || e.type === "allowance" || e.type === "sync" || e.type === "promotion") throw new Error(`${e.type} events go to each partition; use partitioned() or promotionChange()`);
+    if (e.type === "stock" || e.type === "allowance" || e.type === "sync" || e.type === "promotion" || e.type === "mode") throw new Error(`${e.type} events go to each partition; use partitioned(), promotionChange() or modeChange()`);
     return this.event(e.type, partitionOf(e.customerId, partitions));
   }
   /** An internal event for one partition (partitioned processors), or a partition's copy of a promotion change. */
-  partitioned(type: "stock" | "allowance" | "sync" | "promotion", partition: number): string {
+  partitioned(type: "stock" | "allowance" | "sync" | "promotion" | "mode", partition: number): string {
     return `${this.prefix}events.${type}.${partition}`;
   }
   /**
@@ -68,6 +68,18 @@ export class Subjects {
   promotionChange(promotion: PromotionConfig, changeId: string, ts: number, partitions: number): Routed[] {
     const out: Routed[] = [];
     for (let k = 0; k < partitions; k++) out.push({ subject: this.partitioned("promotion", k), event: { type: "promotion", id: `${changeId}.p${k}`, ts, promotion } });
+    return out;
+  }
+  /**
+   * A policy mode change (issue 23) as the log carries it, like a promotion change: one event per
+   * partition (`events.mode.<n>`, event id and msg id `<changeId>.p<n>`).
+   */
+  modeChange(change: { mode: PolicyMode; reason: "graduated" | "manual"; evidence?: { decisions: number; mean: number; lo: number; hi: number } | undefined }, changeId: string, ts: number, partitions: number): Routed[] {
+    const out: Routed[] = [];
+    for (let k = 0; k < partitions; k++) {
+      const event: ShopEvent = { type: "mode", id: `${changeId}.p${k}`, ts, mode: change.mode, reason: change.reason, ...(change.evidence ? { evidence: change.evidence } : {}) };
+      out.push({ subject: this.partitioned("mode", k), event });
+    }
     return out;
   }
   get eventsAll(): string {

@@ -121,6 +121,14 @@ export function noteProductView(v: VisitState, productId: string): number {
   return ++v.views[i]!;
 }
 
+/** Views of the product in the customer's current visit (the latest event's) since its last purchase. */
+export function productViewsInVisit(c: CustomerState, productId: string): number {
+  const v = c.visitLog[c.visitLog.length - 1];
+  if (!v) return 0;
+  const i = v.products.indexOf(productId);
+  return i < 0 ? 0 : v.views[i]!;
+}
+
 /** A purchase in the visit: views count anew from here ("n views without a purchase"). */
 export function clearVisitViews(v: VisitState): void {
   v.products = [];

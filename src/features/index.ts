@@ -1,6 +1,6 @@
 export { WindowCounts, COUNTED_TYPES, WINDOWS } from "./windows.ts";
 export type { CountedType, WindowName } from "./windows.ts";
-export { CustomerState, observe, beginVisit, noteProductView, clearVisitViews, noteOutcome, featuresOf, featureView, offersWithin, offerFits, recordOffer, newestOfferMs, NEVER_MINUTES, customerToJSON, customerFromJSON } from "./customer.ts";
+export { CustomerState, observe, beginVisit, noteProductView, productViewsInVisit, clearVisitViews, noteOutcome, featuresOf, featureView, offersWithin, offerFits, recordOffer, newestOfferMs, NEVER_MINUTES, customerToJSON, customerFromJSON } from "./customer.ts";
 export type { FeatureVector, ObservedEvent, CustomerJSON, VisitState } from "./customer.ts";
 export { FeatureStore, COLUMN_BYTES, hashId } from "./store.ts";
 export { StoreDelta, StoreBase, StoreApplier, PartSink, writeWhole, restoreStore, concat, FRAME } from "./parts.ts";

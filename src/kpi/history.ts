@@ -36,6 +36,12 @@ export interface HistoryPoint {
   /** What the best single promotion would have earned as a fixed rule on the same decision points. */
   bestFixedMargin: number | null;
   arms: Record<string, ArmPoint>;
+  /**
+   * Safe start (issue 23): the mode, the share of the mode's decisions the shop's rule served, and the
+   * learner against the rule in cents of margin per decision: the apprentice's doubly robust estimate
+   * with its 95% interval, or (conservative) the bound's slack per closed decision with its lower end.
+   */
+  safe?: { mode: string; baselineShare: number; mean: number | null; lo: number | null; hi: number | null } | undefined;
 }
 
 export function toPoint(s: LiveSnapshot, prev: HistoryPoint | undefined, regret: RegretState | null): HistoryPoint {
@@ -71,7 +77,18 @@ export function toPoint(s: LiveSnapshot, prev: HistoryPoint | undefined, regret:
     oracleMargin: regret && regret.decisions > 0 ? regret.oracleMargin : null,
     bestFixedMargin: regret && regret.decisions > 0 ? regret.bestFixedMargin : null,
     arms,
+    ...(s.safe ? { safe: safePoint(s.safe) } : {}),
   };
+}
+
+function safePoint(s: NonNullable<LiveSnapshot["safe"]>): NonNullable<HistoryPoint["safe"]> {
+  const fin = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
+  if (s.evidence) return { mode: s.mode, baselineShare: s.baselineShare, mean: fin(s.evidence.mean), lo: fin(s.evidence.lo), hi: fin(s.evidence.hi) };
+  if (s.bound && s.bound.closed > 0) {
+    const per = s.bound.slackPerDecision;
+    return { mode: s.mode, baselineShare: s.baselineShare, mean: fin(per.mean), lo: fin(per.lo), hi: null };
+  }
+  return { mode: s.mode, baselineShare: s.baselineShare, mean: null, lo: null, hi: null };
 }
 
 export class History {

@@ -84,5 +84,30 @@ export function mergeSnapshots(snaps: readonly LiveSnapshot[]): LiveSnapshot {
       degraded: [...new Set(snaps.flatMap((s) => s.health.degraded))],
     },
     partitions: snaps.flatMap((s) => s.partitions ?? []).sort((a, b) => a - b),
+    ...mergeSafe(snaps),
+  };
+}
+
+/**
+ * Safe start across partitions: counts add up; the mode, the evidence (each partition's already holds
+ * the others' through sync) and the changes come from the partition that has decided most; the bound
+ * is each partition's own (each holding it holds it for the shop), so the tightest is shown.
+ */
+function mergeSafe(snaps: readonly LiveSnapshot[]): Pick<LiveSnapshot, "safe"> {
+  const parts = snaps.map((s) => s.safe).filter((x): x is NonNullable<LiveSnapshot["safe"]> => x !== undefined);
+  if (parts.length === 0) return {};
+  const richest = parts.reduce((a, b) => (b.decisions > a.decisions ? b : a));
+  const decisions = sumBy(parts, (p) => p.decisions);
+  const servedByBaseline = sumBy(parts, (p) => p.servedByBaseline);
+  const bounds = parts.map((p) => p.bound).filter((b): b is NonNullable<typeof b> => b !== null);
+  return {
+    safe: {
+      ...richest,
+      decisions,
+      servedByBaseline,
+      explored: sumBy(parts, (p) => p.explored),
+      baselineShare: decisions > 0 ? servedByBaseline / decisions : 0,
+      bound: bounds.length ? bounds.reduce((a, b) => (b.slackLcb < a.slackLcb ? b : a)) : null,
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { betaInterval95, newcombeDiff, wilson } from "../bandit/index.ts";
-import { CONTROL, type Engine } from "../engine/index.ts";
+import { CONTROL, safeSnapshot, type Engine, type SafeSnapshot } from "../engine/index.ts";
 import type { ArmStats, KpiAccumulator } from "./accumulator.ts";
 
 export interface Interval {
@@ -64,6 +64,8 @@ export interface KpiSnapshot {
   /** The feature store: customers held, dropped by the LRU bound, dropped after idle TTL, and customers
    *  whose features are gone but whose recent offer times are kept for frequency caps. */
   cache: { customers: number; evictions: number; expirations: number; rememberedOffers: number };
+  /** Safe start (issue 23): the policy's mode, who served, the learner against the shop's rule, the bound, the mode changes. */
+  safe?: SafeSnapshot;
 }
 
 /** Available units as shown: never below 0, and how far below 0 the count went (units over-promised). */
@@ -158,5 +160,6 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
     },
     segments: [...k.segments.keys()].sort(),
     cache: { customers: e.features.size, evictions: e.features.evictions, expirations: e.features.expirations, rememberedOffers: e.features.rememberedOffers },
+    safe: safeSnapshot(e),
   };
 }

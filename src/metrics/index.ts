@@ -65,6 +65,21 @@ export function createMetrics() {
       labelNames: ["field"] as const,
       registers: r,
     }),
+    // Safe start (issue 23), from the processor's snapshot.
+    policyMode: new Gauge({ name: "ps_policy_mode", help: "The policy's mode: 1 for the current one (learner, apprentice, conservative)", labelNames: ["mode"] as const, registers: r }),
+    baselineServedRatio: new Gauge({
+      name: "ps_baseline_served_ratio",
+      help: "Share of the current mode's decisions served by the shop's rule (policy.baseline): apprentice, those not explored; conservative, the bound's fallbacks",
+      registers: r,
+    }),
+    modeDecisions: new Gauge({ name: "ps_mode_decisions", help: "Decisions made since the current policy mode began", registers: r }),
+    apprenticeEvidenceCents: new Gauge({
+      name: "ps_apprentice_evidence_cents",
+      help: "Apprentice: the learner's margin per decision minus the shop's rule's (doubly robust; est, and the 95% interval's lo and hi), cents",
+      labelNames: ["bound"] as const,
+      registers: r,
+    }),
+    conservativeSlackCents: new Gauge({ name: "ps_conservative_slack_cents", help: "The conservative bound's slack, lower confidence bound (cents of margin; the learner serves while it covers its worst case)", registers: r }),
     wsClients: new Gauge({ name: "ps_ws_clients", help: "Open WebSocket clients", registers: r }),
     wsDroppedFrames: new Counter({ name: "ps_ws_dropped_frames_total", help: "WebSocket frames skipped for slow clients", registers: r }),
     wsDroppedClients: new Counter({ name: "ps_ws_dropped_clients_total", help: "Slow WebSocket clients disconnected", registers: r }),

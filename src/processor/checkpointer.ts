@@ -62,7 +62,8 @@ export async function loadCheckpoint(store: CheckpointStore, cfg: EngineConfig, 
     return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length };
   }
   const state = loaded.state as { engine: EngineState; kpi: KpiState };
-  if (state.engine.version !== ENGINE_STATE_VERSION) {
+  // (Version 3, before safe start's state, is restored with the configuration's mode: issue 23.)
+  if (state.engine.version !== ENGINE_STATE_VERSION && state.engine.version !== 3) {
     // A checkpoint of an older engine (issue #14 changed what the models hold): the caller rebuilds
     // the state by replaying the stream from its start.
     log?.warn({ version: state.engine.version, expected: ENGINE_STATE_VERSION }, "checkpoint from another engine version; rebuilding the state from the start of the stream");

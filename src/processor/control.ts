@@ -5,18 +5,21 @@
 // log with, which checks a promotion by the configuration's rules: a bad one is refused with the
 // reason, in the reply and in the dead-letter stream, and nothing is published.
 import { nuid, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { decodeEvent, encodeEvent, PS_ERR_EVENT, Subjects, type DeadLetterReason, type PromotionConfig } from "../events/index.ts";
+import { decodeEvent, encodeEvent, POLICY_MODES, PS_ERR_EVENT, Subjects, type DeadLetterReason, type PolicyMode, type PromotionConfig, type Routed } from "../events/index.ts";
 import { DeadLetters, retryWithBackoff, type PipelinedPublisher, type PublishError } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
-export type PromoControlRequest = { op: "upsert"; promotion: PromotionConfig } | { op: "list" };
+export type PromoControlRequest = { op: "upsert"; promotion: PromotionConfig } | { op: "list" } | { op: "mode"; mode: PolicyMode };
 
 export type PromoControlReply =
   | { ok: true; promotions: string[] }
   /** The change is stored in the log: `events` copies under `changeId`; engines apply it in order. */
   | { ok: true; changeId: string; events: number }
   | { ok: false; reason: DeadLetterReason | "not-stored"; error: string };
+
+/** A mode change stored ({"op":"mode","mode":…}), or the mode now ({"op":"mode"}). */
+export type ModeReply = { ok: true; mode: PolicyMode; changeId?: string; events?: number };
 
 export interface PromotionControlOptions {
   /** One copy per partition. */
@@ -25,6 +28,8 @@ export interface PromotionControlOptions {
   maxEventBytes: number;
   /** The promotions the engine knows now (for {"op":"list"}). */
   list: () => string[];
+  /** The policy's mode now (for {"op":"mode"} without a mode). */
+  mode?: () => PolicyMode;
 }
 
 const enc = new TextEncoder();
@@ -79,16 +84,17 @@ export class PromotionControl {
     await this.turn;
   }
 
-  /** One request: {"op":"list"}, or {"op":"upsert","promotion":{…}}. */
-  async handle(data: Uint8Array, nowMs: number): Promise<PromoControlReply> {
-    let req: { op?: unknown; promotion?: unknown };
+  /** One request: {"op":"list"}, {"op":"upsert","promotion":{…}}, or {"op":"mode","mode":"apprentice"|"conservative"|"learner"}. */
+  async handle(data: Uint8Array, nowMs: number): Promise<PromoControlReply | ModeReply> {
+    let req: { op?: unknown; promotion?: unknown; mode?: unknown };
     try {
       req = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(data)) as typeof req;
     } catch (err) {
       return this.refuse(PS_ERR_EVENT.NotJson, `request is not JSON: ${(err as Error).message}`, data);
     }
     if (req?.op === "list") return { ok: true, promotions: this.opts.list() };
-    if (req?.op !== "upsert") return this.refuse(PS_ERR_EVENT.Invalid, 'op must be "upsert" (with a promotion) or "list"', data);
+    if (req?.op === "mode") return this.changeMode(req.mode, data, nowMs);
+    if (req?.op !== "upsert") return this.refuse(PS_ERR_EVENT.Invalid, 'op must be "upsert" (with a promotion), "list" or "mode" (with a mode)', data);
     const changeId = `promo-${nuid.next()}`;
     // The first copy, decoded exactly as the processor will decode it from the log.
     const first = encodeEvent({ type: "promotion", id: `${changeId}.p0`, ts: nowMs, promotion: req.promotion as PromotionConfig });
@@ -96,6 +102,30 @@ export class PromotionControl {
     if (!decoded.ok) return this.refuse(decoded.reason, decoded.detail, data);
     if (decoded.value.type !== "promotion") return this.refuse(PS_ERR_EVENT.Invalid, "not a promotion", data);
     const copies = this.subjects.promotionChange(decoded.value.promotion, changeId, nowMs, this.opts.partitions);
+    const stored = await this.store(copies, changeId, "promotion change");
+    if (!stored.ok) return stored;
+    this.log.info({ promotion: decoded.value.promotion.id, changeId, events: copies.length }, "promotion change stored in the log");
+    return { ok: true, changeId, events: copies.length };
+  }
+
+  /**
+   * A person changes the policy's mode (issue 23: graduate an apprentice by hand, or send the engine
+   * back to apprentice): like a promotion change, a `mode` event per partition in the log, applied by
+   * every engine where it stands. Without a mode, the reply says the current one.
+   */
+  private async changeMode(mode: unknown, data: Uint8Array, nowMs: number): Promise<PromoControlReply | ModeReply> {
+    if (mode === undefined && this.opts.mode) return { ok: true, mode: this.opts.mode() };
+    if (typeof mode !== "string" || !(POLICY_MODES as readonly string[]).includes(mode)) return this.refuse(PS_ERR_EVENT.Invalid, `mode must be one of ${POLICY_MODES.join(", ")}`, data);
+    const changeId = `mode-${nuid.next()}`;
+    const copies = this.subjects.modeChange({ mode: mode as PolicyMode, reason: "manual" }, changeId, nowMs, this.opts.partitions);
+    const stored = await this.store(copies, changeId, "mode change");
+    if (!stored.ok) return stored;
+    this.log.info({ mode, changeId, events: copies.length }, "policy mode change stored in the log");
+    return { ok: true, changeId, events: copies.length, mode: mode as PolicyMode };
+  }
+
+  /** Publishes a change's copies, retrying the ones not stored; a reply when not all were. */
+  private async store(copies: Routed[], changeId: string, what: string): Promise<{ ok: true } | PromoControlReply> {
     let todo = copies;
     try {
       await retryWithBackoff(
@@ -113,11 +143,10 @@ export class PromotionControl {
       );
     } catch (err) {
       // The copies stored are the same change; a retry of the request stores it under a new id.
-      this.log.error({ err: (err as Error).message, changeId, stored: copies.length - todo.length, of: copies.length }, "promotion change not stored in full");
+      this.log.error({ err: (err as Error).message, changeId, stored: copies.length - todo.length, of: copies.length }, `${what} not stored in full`);
       return { ok: false, reason: "not-stored", error: `${todo.length} of ${copies.length} events not stored: ${(err as Error).message}; ask again` };
     }
-    this.log.info({ promotion: decoded.value.promotion.id, changeId, events: copies.length }, "promotion change stored in the log");
-    return { ok: true, changeId, events: copies.length };
+    return { ok: true };
   }
 
   private async refuse(reason: DeadLetterReason, detail: string, data: Uint8Array): Promise<PromoControlReply> {

@@ -7,10 +7,10 @@
 //   control.ts        promo.control: a promotion change becomes an event in the log
 import { jetstreamManager, type ConsumerInfo, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection, Status } from "@nats-io/transport-node";
-import type { Config } from "../config/index.ts";
+import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
-import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeDecision, encodeOutcome, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
+import { answerPublish, decodeEvent, encodeDecision, encodeEvent, encodeOutcome, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -214,13 +214,14 @@ export class Processor {
         this.nc,
         this.publisher,
         this.subjects,
-        { partitions: this.cfg.partitions, maxEventBytes: this.cfg.processor.maxEventBytes, list: () => [...this.engine.promotions.keys()] },
+        { partitions: this.cfg.partitions, maxEventBytes: this.cfg.processor.maxEventBytes, list: () => [...this.engine.promotions.keys()], mode: () => this.engine.safe.mode },
         this.metrics,
         this.log,
       );
       this.control.start();
     }
-    this.log.info({ durable: this.name }, "processor consuming");
+    this.log.info({ durable: this.name, mode: this.engine.safe.mode, baseline: this.engine.cfg.safe?.baseline?.name }, "processor consuming");
+    if (this.engine.safe.mode !== "learner") for (const note of baselineNotes(this.engine.cfg.safe!.baseline!, this.cfg)) this.log.warn({ note }, "the shop's rule at these decision points");
   }
 
   /**
@@ -491,6 +492,8 @@ export class Processor {
         // Queued at once (DeadLetters.send publishes before its first await); awaited in order.
         const dl = this.deadLetter(eff.reason, eff.detail, m, ev.id);
         wait = wait ? wait.then(() => dl) : dl;
+      } else if (eff.kind === "mode") {
+        this.graduate(eff);
       } else {
         const o = eff.outcome;
         this.kpi.onOutcome(o);
@@ -516,6 +519,19 @@ export class Processor {
     this.publish({ subject, data: Buffer.from(JSON.stringify(a)), msgID });
   }
 
+  /**
+   * The engine's evidence says its apprentice is better than the shop's rule (issue 23): the mode change
+   * goes into the log, one event per partition, through the same queue as the decisions (stored before
+   * the triggering event is acknowledged; a replay after a crash publishes it again under the same ids,
+   * which EVENTS' duplicate window drops). The mode changes where the event stands in the log.
+   */
+  private graduate(eff: Extract<Effect, { kind: "mode" }>): void {
+    const changeId = `grad-${eff.eventId}`;
+    for (const r of this.subjects.modeChange({ mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, changeId, eff.ts, this.cfg.partitions))
+      this.publish({ subject: r.subject, data: encodeEvent(r.event), msgID: r.event.id });
+    if (!this.replaying) this.log.info({ mode: eff.mode, evidence: eff.evidence, changeId }, "the apprentice graduates: mode change put in the log");
+  }
+
   /** Says so when a promotion change changed something (a processor of every partition sees each change once per partition). */
   private promotionApplied(before: Promotion | undefined, id: string): void {
     const after = this.engine.promotions.get(id);
@@ -539,7 +555,21 @@ export class Processor {
     this.metrics.cacheBytes.set(this.engine.features.memoryBytes);
     this.metrics.cacheExpirations.set(base.cache.expirations);
     this.metrics.pendingDecisions.set(base.pending);
+    if (base.safe) this.safeMetrics(base.safe);
     return { ...base, latencyMs: this.monitor.latencyMs(), consumer: this.monitor.consumer(), eventsIn: this.eventsIn, health: this.health() };
+  }
+
+  /** Safe start's figures on /metrics (issue 23). */
+  private safeMetrics(s: NonNullable<ProcessorSnapshot["safe"]>): void {
+    for (const m of POLICY_MODES) this.metrics.policyMode.set({ mode: m }, m === s.mode ? 1 : 0);
+    this.metrics.baselineServedRatio.set(s.baselineShare);
+    this.metrics.modeDecisions.set(s.decisions);
+    if (s.evidence && Number.isFinite(s.evidence.mean)) {
+      this.metrics.apprenticeEvidenceCents.set({ bound: "est" }, s.evidence.mean);
+      this.metrics.apprenticeEvidenceCents.set({ bound: "lo" }, s.evidence.lo);
+      this.metrics.apprenticeEvidenceCents.set({ bound: "hi" }, s.evidence.hi);
+    }
+    if (s.bound) this.metrics.conservativeSlackCents.set(s.bound.slackLcb);
   }
 
   private publishSnapshot(): void {

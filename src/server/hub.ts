@@ -161,6 +161,7 @@ export class Hub {
     }
     this.kpi = s;
     this.kpiAtMs = now;
+    this.markModeChange(s, now);
     const p = toPoint(s, this.history.last, this.truthSeen ? this.regret.state : null);
     this.history.push(p);
     this.newPoints.push(p);
@@ -221,6 +222,26 @@ export class Hub {
       // One slow answer from a busy simulator should not make the controls flicker away.
       if (++this.simMisses >= SIM_MISSES_BEFORE_GONE) this.sim = null;
     }
+  }
+
+  /** The policy's mode changed since the last snapshot (issue 23: a graduation, a person's change): a mark on every chart. */
+  private lastMode: string | undefined;
+  private markModeChange(s: LiveSnapshot, now: number): void {
+    const mode = s.safe?.mode;
+    if (mode === undefined) return;
+    if (this.lastMode !== undefined && mode !== this.lastMode) {
+      const why = s.safe!.changes.at(-1)?.reason;
+      const m: Mark = { t: now, kind: "mode", label: why === "graduated" ? `graduated: ${mode}` : `mode: ${mode}` };
+      this.marks.push(m);
+      this.newMarks.push(m);
+    }
+    this.lastMode = mode;
+  }
+
+  /** Asks promo.control to change the policy's mode (a `mode` event per partition in the log). */
+  async modeRequest(mode: unknown): Promise<unknown> {
+    const r = await this.nc.request(this.subjects.promoControl, this.enc.encode(JSON.stringify({ op: "mode", mode })), { timeout: 5000 });
+    return r.json();
   }
 
   /** Relays a control command to the simulator and returns its reply. */

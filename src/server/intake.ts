@@ -51,8 +51,13 @@ export class EventIntake {
       const id = typeof (item as { id?: unknown })?.id === "string" ? ((item as { id: string }).id) : null;
       if (!c.ok) return this.reject(item, id, c.reason, c.detail);
       const ev = c.value;
-      if ((INTERNAL_EVENT_TYPES as readonly string[]).includes(ev.type) || ev.type === "promotion")
-        return this.reject(item, id, PS_ERR_EVENT.Invalid, ev.type === "promotion" ? "/type: promotions change through promo.control (README: Changing promotions at runtime)" : `/type: ${ev.type} events are the processors' own`);
+      if ((INTERNAL_EVENT_TYPES as readonly string[]).includes(ev.type) || ev.type === "promotion" || ev.type === "mode")
+        return this.reject(
+          item,
+          id,
+          PS_ERR_EVENT.Invalid,
+          ev.type === "promotion" ? "/type: promotions change through promo.control (README: Changing promotions at runtime)" : ev.type === "mode" ? '/type: the policy\'s mode changes through promo.control ({"op":"mode",…})' : `/type: ${ev.type} events are the processors' own`,
+        );
       const { acked } = await this.publisher.publish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);
       const stored = await acked;
       if (!stored.ok) return { id: ev.id, status: "rejected", reason: "unavailable", detail: `not stored (${stored.error.code}): ${stored.error.message}; send it again with the same id` };

@@ -30,7 +30,7 @@ export type OutcomeBrief = Pick<OutcomeRecord, "decisionId" | "closedBy" | "clos
 /** Something the operator changed, drawn as a vertical line on every chart at wall-clock time `t` (ms). */
 export interface Mark {
   t: number;
-  kind: "scenario" | "seed";
+  kind: "scenario" | "seed" | "mode";
   label: string;
 }
 
@@ -54,6 +54,8 @@ export type ServerFrame =
   | { type: "snapshot"; state: DashboardState }
   | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; whatIf?: WhatIfSummary; outcomes?: OutcomeBrief[]; serverTimeMs: number }
   | { type: "sim-reply"; reply: unknown }
+  /** promo.control's answer to a mode change asked from the dashboard (issue 23). */
+  | { type: "mode-reply"; reply: unknown }
   | { type: "error"; error: string };
 
-export type ClientFrame = { type: "sim"; cmd: string; value?: unknown };
+export type ClientFrame = { type: "sim"; cmd: string; value?: unknown } | { type: "mode"; mode: string };

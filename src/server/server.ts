@@ -146,8 +146,16 @@ export class DashboardServer {
         ws.send(JSON.stringify({ type: "error", error: "not JSON" }));
         return;
       }
+      if (msg.type === "mode") {
+        // Safe start (issue 23): the policy's mode changes through promo.control, into the log.
+        this.hub
+          .modeRequest((msg as { mode?: unknown }).mode)
+          .then((reply) => ws.send(JSON.stringify({ type: "mode-reply", reply })))
+          .catch((err: Error) => ws.send(JSON.stringify({ type: "mode-reply", reply: { ok: false, error: `promo.control did not answer: ${err.message}` } })));
+        return;
+      }
       if (msg.type !== "sim") {
-        ws.send(JSON.stringify({ type: "error", error: 'unknown type; send {"type":"sim","cmd":…}' }));
+        ws.send(JSON.stringify({ type: "error", error: 'unknown type; send {"type":"sim","cmd":…} or {"type":"mode","mode":…}' }));
         return;
       }
       this.hub

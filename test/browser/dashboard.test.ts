@@ -114,7 +114,7 @@ describe("dashboard", () => {
   });
 
   it("fits a 1366×768 laptop screen in three columns, and its charts follow the window's width", async () => {
-    await waitFor("charts drawn", async () => (await page.locator("ps-chart canvas").count()) === CHART_IDS.length);
+    await waitFor("charts drawn", async () => (await page.locator(".grid ps-chart canvas").count()) === CHART_IDS.length);
     const layout = async () =>
       page.evaluate(() => {
         const w = globalThis as unknown as Win;

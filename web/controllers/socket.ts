@@ -2,6 +2,7 @@ import type { ReactiveController, ReactiveControllerHost } from "lit";
 import type { ClientFrame, ServerFrame } from "../../src/server/index.ts";
 import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
+import { SAFE_CHART } from "../model/safe.ts";
 import { applyFrame, emptyState, followCustomer, type ClientState } from "../model/state.ts";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting";
@@ -17,7 +18,7 @@ const MAX_RETRY_MS = 5_000;
  */
 export class SocketController implements ReactiveController {
   state: ClientState = emptyState();
-  readonly charts = new ChartStore(CHARTS);
+  readonly charts = new ChartStore([...CHARTS, SAFE_CHART]);
   status: ConnectionStatus = "connecting";
   reconnects = 0;
   private ws: WebSocket | undefined;

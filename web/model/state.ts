@@ -24,13 +24,15 @@ export interface ClientState {
   followed: Decision[];
   /** How the decisions on show ended, by decision id (open ones have none). */
   outcomes: ReadonlyMap<string, OutcomeBrief>;
+  /** promo.control's refusal of the last mode change asked (safe start), if it refused. */
+  modeError: string | null;
 }
 
 export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, follow: "", followed: [], outcomes: new Map() };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null, follow: "", followed: [], outcomes: new Map() };
 }
 
 /** Follows one customer's decisions ("" for everyone): those still in the feed at once, the next ones as they come. */
@@ -92,6 +94,10 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         whatIf: f.whatIf ?? s.whatIf,
         frames: s.frames + 1,
       };
+    case "mode-reply": {
+      const r = f.reply as { ok?: boolean; error?: unknown } | null;
+      return { ...s, modeError: r?.ok === false ? String(r.error ?? "promo.control refused the change") : null };
+    }
     case "sim-reply": {
       const r = f.reply as { ok?: boolean; error?: unknown; status?: SimStatusView } | null;
       return { ...s, sim: r?.status ?? s.sim, simError: r?.ok === false ? String(r.error ?? "the simulator refused the command") : null };

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import type { LiveSnapshot } from "../../src/kpi/index.ts";
+import { safeView } from "./safe.ts";
+
+type Safe = NonNullable<LiveSnapshot["safe"]>;
+const base: Safe = {
+  mode: "apprentice",
+  baseline: "seed-rule",
+  alpha: 0.05,
+  decisions: 2000,
+  servedByBaseline: 1900,
+  explored: 100,
+  baselineShare: 0.95,
+  evidence: { decisions: 1200, mean: 123, lo: -20, hi: 266 },
+  graduateAfter: 2000,
+  bound: { slackLcb: 4567, closed: 1200, learnerServed: 60, marginCents: 900_000, slackPerDecision: { mean: 5, lo: 3.8 } },
+  changes: [],
+};
+
+describe("safe-start panel", () => {
+  it("apprentice: the rule's share, the evidence with its interval and what graduation needs, and a button to graduate", () => {
+    const v = safeView(base)!;
+    expect(v.mode).toBe("apprentice");
+    expect(Object.fromEntries(v.facts)).toMatchObject({
+      "shop's rule": "seed-rule",
+      "served by the rule": "95.0%",
+      explored: "5.0%",
+      "learner − rule, margin per decision (95%)": "$1.23 [−$0.20, $2.66] over 1200 closed (graduates when the interval is above $0 over 2000)",
+    });
+    expect(v.actions).toEqual([{ label: "Graduate now", mode: "conservative" }]);
+    expect(v.graduated).toBeNull();
+  });
+
+  it("conservative after a graduation: the fallback share, the bound, the graduation's evidence, and a button back to apprentice", () => {
+    const v = safeView({ ...base, mode: "conservative", evidence: null, baselineShare: 0.04, changes: [{ ts: 0, mode: "conservative", reason: "graduated", atDecision: 12_345, evidence: { decisions: 9000, mean: 150, lo: 3, hi: 297 } }] })!;
+    expect(Object.fromEntries(v.facts)["served by the rule (the bound's fallback)"]).toBe("4.0%");
+    expect(Object.fromEntries(v.facts)["bound's slack (α = 0.05), lower confidence bound"]).toBe("$45.67 over 1200 closed decisions");
+    expect(v.graduated).toBe("graduated to conservative at decision 12345: learner − rule $1.50 [$0.03, $2.97] over 9000 closed decisions");
+    expect(v.actions).toEqual([{ label: "Back to apprentice", mode: "apprentice" }]);
+  });
+
+  it("nothing to show before a snapshot", () => {
+    expect(safeView(null)).toBeNull();
+  });
+});

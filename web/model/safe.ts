@@ -1,0 +1,69 @@
+// Pure: the safe-start panel (issue 23): the policy's mode, who serves, the learner against the shop's
+// rule with its interval, the bound, and the buttons a person may press in each mode.
+import type { LiveSnapshot } from "../../src/kpi/index.ts";
+import type { ChartSpec } from "./charts.ts";
+
+type Safe = NonNullable<LiveSnapshot["safe"]>;
+
+export interface SafeView {
+  mode: Safe["mode"];
+  baseline: string;
+  /** One line each: label and value. */
+  facts: [string, string][];
+  /** What the chart plots in this mode. */
+  chartNote: string;
+  /** The mode changes a person may ask for here: the button's label and the mode it asks for. */
+  actions: { label: string; mode: Safe["mode"] }[];
+  /** The last graduation, if any: when (decision count) and on what evidence. */
+  graduated: string | null;
+}
+
+const dollars = (c: number) => (Number.isFinite(c) ? `${c < 0 ? "−" : ""}$${Math.abs(c / 100).toFixed(2)}` : "–");
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export function safeView(s: Safe | undefined | null): SafeView | null {
+  if (!s) return null;
+  const facts: [string, string][] = [
+    ["shop's rule", s.baseline || "–"],
+    ["decisions in this mode", String(s.decisions)],
+    [s.mode === "apprentice" ? "served by the rule" : s.mode === "conservative" ? "served by the rule (the bound's fallback)" : "served by the rule", s.mode === "learner" ? "–" : pct(s.baselineShare)],
+  ];
+  if (s.mode === "apprentice") facts.push(["explored", pct(s.decisions ? s.explored / s.decisions : 0)]);
+  if (s.evidence) {
+    const e = s.evidence;
+    facts.push([
+      "learner − rule, margin per decision (95%)",
+      e.decisions > 0 ? `${dollars(e.mean)} [${dollars(e.lo)}, ${dollars(e.hi)}] over ${e.decisions} closed (graduates when the interval is above $0 over ${s.graduateAfter})` : `no closed decision yet (graduates when the interval is above $0 over ${s.graduateAfter})`,
+    ]);
+  }
+  if (s.bound) facts.push([`bound's slack (α = ${s.alpha}), lower confidence bound`, `${dollars(s.bound.slackLcb)} over ${s.bound.closed} closed decisions`]);
+  const actions: SafeView["actions"] =
+    s.mode === "apprentice" ? [{ label: "Graduate now", mode: "conservative" }] : s.mode === "conservative" ? [{ label: "Back to apprentice", mode: "apprentice" }] : [{ label: "Start as apprentice", mode: "apprentice" }];
+  const g = [...s.changes].reverse().find((c) => c.reason === "graduated");
+  return {
+    mode: s.mode,
+    baseline: s.baseline,
+    facts,
+    chartNote:
+      s.mode === "apprentice"
+        ? "Learner − rule, margin per decision: doubly robust estimate and its 95% interval (graduation when the lower line is above 0)."
+        : s.mode === "conservative"
+          ? "The bound's slack per closed decision (estimate, and the lower confidence bound that must stay above the next decision's worst case)."
+          : "Learner mode: no rule serves, nothing to bound.",
+    actions,
+    graduated: g ? `graduated to ${g.mode} at decision ${g.atDecision}${g.evidence ? `: learner − rule ${dollars(g.evidence.mean)} [${dollars(g.evidence.lo)}, ${dollars(g.evidence.hi)}] over ${g.evidence.decisions} closed decisions` : ""}` : null,
+  };
+}
+
+/** The panel's chart: the learner against the rule over time (a history point's `safe`). */
+export const SAFE_CHART: ChartSpec = {
+  id: "chart-safe",
+  heading: "Learner against the shop's rule (margin per decision)",
+  hint: "Apprentice: learner − rule, doubly robust, 95% interval. Conservative: the bound's slack per closed decision, and its lower confidence bound.",
+  yFormat: "cents",
+  lines: [
+    { label: "estimate", pick: (p) => p.safe?.mean ?? null, gaps: true },
+    { label: "lower 95%", pick: (p) => p.safe?.lo ?? null, dash: [4, 3], gaps: true },
+    { label: "upper 95%", pick: (p) => p.safe?.hi ?? null, dash: [4, 3], gaps: true },
+  ],
+};
