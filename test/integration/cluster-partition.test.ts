@@ -19,24 +19,13 @@ import { startLabCluster, type LabCluster } from "../support/lab-cluster.ts";
 import { createNetLab, netlabAvailable, type NetLab } from "../support/netlab.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
 import { readStream } from "../support/streams.ts";
-import { decisionsByEvent as readDecisions, publishWithRetry, visitMaker } from "../support/shoppers.ts";
+import { CLUSTER_OVERLAY, CLUSTER_PARTITIONS, decisionsByEvent as readDecisions, publishWithRetry, visitMaker } from "../support/shoppers.ts";
 import { waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
-const PARTITIONS = 4;
+const PARTITIONS = CLUSTER_PARTITIONS;
 const CUT_MS = 15_000;
-const overlay = {
-  partitions: PARTITIONS,
-  streams: { events: { replicas: 3 }, decisions: { replicas: 3 }, outcomes: { replicas: 3 }, deadletter: { replicas: 3 } },
-  scale: { enabled: true, leaseTtlSec: 6, syncEveryMs: 300, allowanceEveryMs: 100, unitGrant: 1, budgetGrantShare: 0.25 },
-  processor: { checkpointEverySec: 2, checkpointEveryEvents: 200 },
-  promotions: [
-    { id: "scarce", name: "20% off the last units", kind: "percent", percentOff: 20, productId: "sku-007", channels: ["web"], budgetCents: 100_000_000, maxDiscountCents: 4000 },
-    { id: "tight", name: "$5 off", kind: "amount", amountOffCents: 500, channels: ["web"], budgetCents: 2000, maxDiscountCents: 500 },
-  ],
-  guards: { stockReserve: 2, frequencyCaps: { web: { maxOffers: 100, windowSec: 60 } } },
-  log: { level: "info" },
-};
+const overlay = CLUSTER_OVERLAY;
 const cfg = loadConfig({ env: {}, overrides: overlay });
 
 let lab: NetLab | undefined;

@@ -6,6 +6,27 @@ import { encodeEvent, Subjects, type Decision, type ShopEvent } from "../../src/
 import { PipelinedPublisher } from "../../src/io/nats/index.ts";
 import { readStream } from "./streams.ts";
 
+/** Partitions of the cluster tests' deployments. */
+export const CLUSTER_PARTITIONS = 4;
+
+/**
+ * The cluster tests' configuration: partitioned processors (short leases, frequent syncs and grants)
+ * on R3 streams, with a scarce product (6 in stock, 2 held back: at most 4 units may ever be promised
+ * at once) and a tight budget ($20 at $5 an offer: at most 4 offers may ever hold a reservation).
+ */
+export const CLUSTER_OVERLAY = {
+  partitions: CLUSTER_PARTITIONS,
+  streams: { events: { replicas: 3 }, decisions: { replicas: 3 }, outcomes: { replicas: 3 }, deadletter: { replicas: 3 } },
+  scale: { enabled: true, leaseTtlSec: 6, syncEveryMs: 300, allowanceEveryMs: 100, unitGrant: 1, budgetGrantShare: 0.25 },
+  processor: { checkpointEverySec: 2, checkpointEveryEvents: 200 },
+  promotions: [
+    { id: "scarce", name: "20% off the last units", kind: "percent", percentOff: 20, productId: "sku-007", channels: ["web"], budgetCents: 100_000_000, maxDiscountCents: 4000 },
+    { id: "tight", name: "$5 off", kind: "amount", amountOffCents: 500, channels: ["web"], budgetCents: 2000, maxDiscountCents: 500 },
+  ],
+  guards: { stockReserve: 2, frequencyCaps: { web: { maxOffers: 100, windowSec: 60 } } },
+  log: { level: "info" },
+};
+
 /** Publishes events, retrying failures with the same msg id until the server or cluster takes them. */
 export async function publishWithRetry(nc: NatsConnection, events: ShopEvent[], partitions: number, opts: { timeoutMs?: number; attempts?: number } = {}): Promise<void> {
   const subjects = new Subjects();
