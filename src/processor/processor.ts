@@ -252,23 +252,26 @@ export class Processor {
    */
   private async pullAgain(): Promise<boolean> {
     this.messages?.stop();
+    return this.reopen("pulling again after the reconnect");
+  }
+
+  /**
+   * New messages to consume (a new pull request), retried until they open or the processor stops
+   * (then false). What was asked of the loop before them is moot: they are a new pull.
+   */
+  private async reopen(what: string): Promise<boolean> {
     const msgs = await retryWithBackoff(() => this.openMessages(), {
       retry: () => !this.stopping,
-      onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "pulling again after the reconnect failed; retrying"),
+      onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`),
     });
     if (this.stopping) {
       msgs.stop();
       return false;
     }
-    this.opened(msgs);
-    return true;
-  }
-
-  /** New messages to consume; what was asked of the loop before them is moot (they are a new pull). */
-  private opened(msgs: ConsumerMessages): void {
     this.messages = msgs;
     this.interrupt = undefined;
     this.monitor.watch(msgs);
+    return true;
   }
 
   private async watchReconnects(): Promise<void> {
@@ -411,12 +414,7 @@ export class Processor {
       this.lastDeliverySeq = 0;
       this.stall = undefined;
       this.suppressUpTo = Math.max(this.suppressUpTo, ackFloor);
-      const msgs = await retryWithBackoff(() => this.openMessages(), retry);
-      if (this.stopping) {
-        msgs.stop();
-        return false;
-      }
-      this.opened(msgs);
+      if (!(await this.reopen("opening the repositioned consumer"))) return false;
       this.log.info({ from, tookMs: Date.now() - t0 }, "consumer repositioned");
       return true;
     } finally {
