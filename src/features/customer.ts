@@ -100,8 +100,15 @@ export function beginVisit(c: CustomerState, e: { type: string; ts: number; sess
   }
   if (i < 0) {
     c.visits++;
-    if (log.length >= MAX_OPEN_VISITS) log.shift();
-    log.push({ key, products: [], views: [], decided: [] });
+    // The visit forgotten makes room for the new one: its object and arrays are reused, as a decoded
+    // customer's are (codec.ts), so a new visit allocates nothing that outlives the event.
+    const old = log.length >= MAX_OPEN_VISITS ? log.shift() : undefined;
+    if (old) {
+      old.key = key;
+      if (old.products.length) old.products.length = old.views.length = 0;
+      if (old.decided.length) old.decided.length = 0;
+      log.push(old);
+    } else log.push({ key, products: [], views: [], decided: [] });
   } else if (i !== log.length - 1) log.push(log.splice(i, 1)[0]!);
   return log[log.length - 1]!;
 }
@@ -131,8 +138,8 @@ export function productViewsInVisit(c: CustomerState, productId: string): number
 
 /** A purchase in the visit: views count anew from here ("n views without a purchase"). */
 export function clearVisitViews(v: VisitState): void {
-  v.products = [];
-  v.views = [];
+  v.products.length = 0;
+  v.views.length = 0;
 }
 
 /** A closed decision's outcome, for the customer's history (untreated: no promotion was offered). */

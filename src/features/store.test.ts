@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FeatureStore, offerFits, recordOffer } from "./index.ts";
+import { FeatureStore, observe, offerFits, recordOffer } from "./index.ts";
 
 const T = 1_700_000_000_000;
 const H = 3_600_000;
@@ -54,5 +54,35 @@ describe("FeatureStore", () => {
     s.setNow(T + 2 * H);
     s.getOrCreate("y"); // evicts x, whose offer is 2 h old
     expect(s.rememberedOffers).toBe(0);
+  });
+
+  it("keeps decoded only customers touched again within hotCustomers touches; the others are written back at release", () => {
+    const s = new FeatureStore({ idleTtlMs: 100 * H, hotCustomers: 4 });
+    s.setNow(T);
+    // Ten customers once each: none is admitted to the hot set, every change is in the records.
+    for (let k = 0; k < 10; k++) {
+      s.release();
+      observe(s.getOrCreate(`c${k}`), { type: "view", ts: T + k, category: `cat${k}` }, 3);
+    }
+    s.release();
+    expect(s.stats().hot).toBe(0);
+    // c9 again at once (1 touch since its last): admitted; its second change is kept.
+    observe(s.getOrCreate("c9"), { type: "view", ts: T + 20, category: "again" }, 3);
+    s.release();
+    expect(s.stats().hot).toBe(1);
+    // c0 again (10 touches since, more than 4): decoded for this touch only, its change still kept.
+    observe(s.getOrCreate("c0"), { type: "view", ts: T + 21, category: "back" }, 3);
+    s.release();
+    expect(s.stats().hot).toBe(1);
+    expect(s.get("c9")?.cats).toEqual(["cat9", "again"]);
+    expect(s.get("c0")?.cats).toEqual(["cat0", "back"]);
+    // The same customer twice in one event is one object, whether transient or hot.
+    s.release();
+    expect(s.getOrCreate("c5")).toBe(s.getForUpdate("c5"));
+    expect(s.getOrCreate("c9")).toBe(s.getForUpdate("c9"));
+    // c1…c8 were never hot: what a copy of the store reads for them comes from their records.
+    s.release();
+    const restored = FeatureStore.fromJSON({ idleTtlMs: 100 * H }, s.toJSON());
+    for (let k = 1; k < 9; k++) expect(restored.get(`c${k}`)?.cats).toEqual([`cat${k}`]);
   });
 });
