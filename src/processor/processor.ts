@@ -10,7 +10,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeDecision, encodeEvent, encodeOutcome, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeEvent, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -483,7 +483,8 @@ export class Processor {
         this.monitor.decideLatency((performance.now() - t0) * 1000);
         this.kpi.onDecision(d);
         this.monitor.decisionsOut(d.channel, d.promotionId).inc();
-        this.publish({ subject: this.subjects.decision(d.channel), data: encodeDecision(d), msgID: d.id });
+        // The JSON text: the publisher encodes it into its frame (the decision's bytes are encodeDecision's).
+        this.publish({ subject: this.subjects.decision(d.channel), data: JSON.stringify(d), msgID: d.id });
       } else if (eff.kind === "deadletter") {
         deadLettered ??= eff.reason;
         this.kpi.onDeadLetter(eff.reason);
@@ -499,7 +500,7 @@ export class Processor {
         // Through the same queue as the decisions: the batch's ack waits for it to be stored, and a
         // replay after a crash publishes it again under the same msg id, which OUTCOMES drops.
         const r = outcomeRecord(o);
-        if (this.publish({ subject: this.subjects.outcome(r.channel), data: encodeOutcome(r), msgID: r.id })) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
+        if (this.publish({ subject: this.subjects.outcome(r.channel), data: JSON.stringify(r), msgID: r.id })) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
       }
     }
     if ("decide" in ev && ev.decide === true) this.answer(ev.id, decided, deadLettered);
@@ -514,7 +515,7 @@ export class Processor {
   private answer(eventId: string, decision: Decision | undefined, deadLettered: string | undefined): void {
     const a: DecideAnswer = decision ? { decision } : { decision: null, reason: deadLettered ?? NO_DECISION.NotADecisionPoint };
     const { subject, msgID } = answerPublish(this.cfg.kv.answersBucket, eventId);
-    this.publish({ subject, data: Buffer.from(JSON.stringify(a)), msgID });
+    this.publish({ subject, data: JSON.stringify(a), msgID });
   }
 
   /**

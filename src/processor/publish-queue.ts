@@ -7,7 +7,8 @@ import { PublishesFailedError } from "./errors.ts";
 
 export interface QueuedPublish {
   subject: string;
-  data: Uint8Array;
+  /** The payload, or its JSON text (encoded straight into the publisher's frame: no buffer of its own). */
+  data: Uint8Array | string;
   msgID?: string | undefined;
   hdrs?: Record<string, string> | undefined;
   /** Set once handed to the publisher. */
@@ -17,7 +18,7 @@ export interface QueuedPublish {
 /** What the queue needs of a publisher: PipelinedPublisher, or a fake in unit tests. */
 export interface WindowedPublisher {
   /** Starts a publish when the window has room; undefined when it is full. */
-  tryPublish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined;
+  tryPublish(subject: string, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined;
   /** Resolves once the window has room. */
   room(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection, type Status, type Subscription } from "@nats-io/transport-node";
 import { jetstream, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { PS_ERR_NATS, PublishError, type NatsErrorCode } from "./errors.ts";
+import { FrameWriter, quickPubAck } from "./frames.ts";
 
 /** How one publish ended: stored (perhaps as a duplicate of an earlier one with its msg id), or why not. */
 export type Stored = { readonly ok: true; readonly duplicate: boolean } | { readonly ok: false; readonly error: PublishError };
@@ -47,6 +48,8 @@ export class PipelinedPublisher {
   readonly js: JetStreamClient;
   private readonly inbox: string;
   private readonly sub: Subscription;
+  /** Writes msg-id'd publishes as frames, a turn's in one buffer (frames.ts); undefined: all through nc.publish. */
+  private readonly frames: FrameWriter | undefined;
   private readonly waiting = new Map<number, Waiting>();
   private nextToken = 0;
   private sweeper: NodeJS.Timeout | undefined;
@@ -61,8 +64,10 @@ export class PipelinedPublisher {
     private readonly nc: NatsConnection,
     readonly maxInFlight: number,
     readonly timeoutMs = 10_000,
+    opts: { frames?: boolean } = {},
   ) {
     this.js = jetstream(nc, { timeout: timeoutMs });
+    this.frames = opts.frames === false ? undefined : FrameWriter.on(nc);
     this.inbox = createInbox();
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, m) => (err ? undefined : this.onReply(m)) });
     void this.watchReconnects();
@@ -86,19 +91,16 @@ export class PipelinedPublisher {
     return this.waiting.size;
   }
 
-  /** Starts a publish if the window has room; undefined when it is full. */
-  tryPublish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined {
+  /**
+   * Starts a publish if the window has room; undefined when it is full. `data` may be the payload's
+   * text (JSON): it is then encoded straight into the outgoing frame, with no buffer of its own.
+   */
+  tryPublish(subject: string, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined {
     if (this.waiting.size >= this.maxInFlight) return undefined;
-    let h: MsgHdrs | undefined;
-    if (msgID || hdrs) {
-      h = headers();
-      if (msgID) h.set("Nats-Msg-Id", msgID);
-      if (hdrs) for (const k in hdrs) h.set(k, hdrs[k]!);
-    }
     const token = ++this.nextToken;
     const acked = new Promise<Stored>((settle) => this.waiting.set(token, { settle, deadlineMs: Date.now() + this.timeoutMs, subject, msgID }));
     try {
-      this.nc.publish(subject, data, h ? { reply: `${this.inbox}.${token}`, headers: h } : { reply: `${this.inbox}.${token}` });
+      if (hdrs || !this.frames || !this.frames.add(subject, `${this.inbox}.${token}`, msgID, data)) this.publishByClient(subject, token, data, msgID, hdrs);
     } catch (err) {
       this.fail(token, PS_ERR_NATS.PublishFailed, `publish failed: ${(err as Error).message}`, err);
       return acked;
@@ -107,13 +109,26 @@ export class PipelinedPublisher {
     return acked;
   }
 
+  /** Through nats.js's publish (headers beyond the msg id, or no frame writer): after the frames already built, so the order holds. */
+  private publishByClient(subject: string, token: number, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): void {
+    this.frames?.send();
+    let h: MsgHdrs | undefined;
+    if (msgID || hdrs) {
+      h = headers();
+      if (msgID) h.set("Nats-Msg-Id", msgID);
+      if (hdrs) for (const k in hdrs) h.set(k, hdrs[k]!);
+    }
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    this.nc.publish(subject, bytes, h ? { reply: `${this.inbox}.${token}`, headers: h } : { reply: `${this.inbox}.${token}` });
+  }
+
   /** Resolves once the window has room (at once when it has). */
   room(): Promise<void> {
     if (this.waiting.size < this.maxInFlight) return Promise.resolve();
     return new Promise((r) => this.roomWaiters.push(r));
   }
 
-  async publish(subject: string, data: Uint8Array, msgID?: string, hdrs?: Record<string, string>): Promise<{ acked: Promise<Stored> }> {
+  async publish(subject: string, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): Promise<{ acked: Promise<Stored> }> {
     for (;;) {
       const acked = this.tryPublish(subject, data, msgID, hdrs);
       if (acked) return { acked };
@@ -139,6 +154,8 @@ export class PipelinedPublisher {
     const token = Number(m.subject.slice(this.inbox.length + 1));
     if (!this.waiting.has(token)) return; // timed out already: counted as failed and retried
     if (m.data.length === 0 && m.headers?.code === 503) return this.fail(token, PS_ERR_NATS.PublishNoStream, "no stream captures the subject (503 no responders)");
+    const quick = quickPubAck(m.data);
+    if (quick) return this.settle(token, quick === "duplicate" ? STORED_DUPLICATE : STORED);
     let ack: { stream?: string; duplicate?: boolean; error?: { code: number; err_code?: number; description: string } };
     try {
       ack = JSON.parse(decoder.decode(m.data)) as typeof ack;
