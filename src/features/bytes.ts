@@ -118,6 +118,19 @@ export class ByteReader {
   }
 
   uvar(): number {
+    // Most numbers in a record take one byte.
+    const p = this.pos;
+    if (p < this.end) {
+      const b = this.buf[p]!;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return b;
+      }
+    }
+    return this.uvarLong();
+  }
+
+  private uvarLong(): number {
     let v = 0;
     let mul = 1;
     for (;;) {
@@ -138,6 +151,8 @@ export class ByteReader {
       this.pos += 8;
       return this.f64[0]!;
     }
+    // u is 4v (v ≥ 0) or −4v − 2 (v < 0); in integer arithmetic while it fits 31 bits.
+    if (u < 0x80000000) return u & 2 ? -((u + 2) >>> 2) : u >>> 2;
     const z = u / 2;
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
