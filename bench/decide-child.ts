@@ -5,4 +5,4 @@
 import { benchDecide } from "./decide.bench.ts";
 
 const quick = process.argv.includes("--quick");
-console.log(JSON.stringify({ category: benchDecide({ quick, scope: "category" }), hot: benchDecide({ quick, scope: "category", timedCustomers: 1_000 }), all: benchDecide({ quick, scope: "all" }) }));
+console.log(JSON.stringify({ category: benchDecide({ quick, scope: "category" }), hot: benchDecide({ quick, scope: "category", hotCustomers: 20_480 }), all: benchDecide({ quick, scope: "all" }) }));
