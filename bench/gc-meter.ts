@@ -2,7 +2,7 @@
 // collection's end and the next one's start the used heap only grows by what was allocated), and each
 // collection's pause from perf_hooks' "gc" performance entries. Read through ChildStats.
 import { GCProfiler } from "node:v8";
-import { PerformanceObserver } from "node:perf_hooks";
+import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 
 /** Pauses kept between two reads (a read takes them); beyond it the oldest are dropped. */
 const MAX_PAUSES = 200_000;
@@ -20,6 +20,8 @@ export class GcMeter {
   private allocated = 0;
   private lastUsed: number;
   private pauses: number[] = [];
+  /** Each pause's kind (perf_hooks' constants.NODE_PERFORMANCE_GC_*: 1 minor, 2 major, 4 incremental, 8 weak callbacks), in the same order. */
+  private kinds: number[] = [];
   private readonly observer: PerformanceObserver;
 
   constructor(private readonly usedHeap: () => number) {
@@ -28,7 +30,11 @@ export class GcMeter {
     this.observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         this.pauses.push(e.duration);
-        if (this.pauses.length > MAX_PAUSES) this.pauses.splice(0, this.pauses.length - MAX_PAUSES);
+        this.kinds.push((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0);
+        if (this.pauses.length > MAX_PAUSES) {
+          this.pauses.splice(0, this.pauses.length - MAX_PAUSES);
+          this.kinds.splice(0, this.kinds.length - MAX_PAUSES);
+        }
       }
     });
     this.observer.observe({ entryTypes: ["gc"] });
@@ -49,10 +55,11 @@ export class GcMeter {
     return this.allocated;
   }
 
-  /** The collections' pauses (ms) since the last call. */
-  takePauses(): number[] {
-    const p = this.pauses;
+  /** The collections' pauses (ms) since the last call, and the kind of each. */
+  takePauses(): { ms: number[]; kinds: number[] } {
+    const r = { ms: this.pauses, kinds: this.kinds };
     this.pauses = [];
-    return p;
+    this.kinds = [];
+    return r;
   }
 }

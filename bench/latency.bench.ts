@@ -25,6 +25,8 @@ export interface LatencyResult {
   warmupSeconds: number;
   /** The processor's garbage collections during the phases (warm-up included): each pause, ms. */
   gcPausesMs: number[];
+  /** Each pause's kind (bench/gc-meter.ts). */
+  gcPauseKinds: number[];
   /** JS heap bytes the processor allocated per event it handled over the phases. */
   bytesAllocatedPerEvent: number;
 }
@@ -52,7 +54,7 @@ export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
     const byOffered: Record<string, FeedResult> = {};
     for (const [k, rate] of OFFERED_PER_SEC.entries()) byOffered[String(rate)] = results[k + 1]!;
     const handled = Math.max(1, (s1.eventsIn ?? 0) - (s0.eventsIn ?? 0));
-    return { byOffered, warmupSeconds, gcPausesMs: s1.gcPausesMs, bytesAllocatedPerEvent: (s1.allocatedBytes - s0.allocatedBytes) / handled };
+    return { byOffered, warmupSeconds, gcPausesMs: s1.gcPausesMs, gcPauseKinds: s1.gcPauseKinds, bytesAllocatedPerEvent: (s1.allocatedBytes - s0.allocatedBytes) / handled };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,6 +24,8 @@ export interface ChildStats {
   allocatedBytes: number;
   /** Garbage collections' pauses (ms) since the previous stats. */
   gcPausesMs: number[];
+  /** The kind of each (gc-meter.ts), in the same order. */
+  gcPauseKinds: number[];
 }
 
 export type ToChild = { type: "stats" } | { type: "stop" };
@@ -44,6 +46,7 @@ function stats(): ChildStats {
   const c = process.cpuUsage();
   const m = process.memoryUsage();
   const p = running.processor;
+  const pauses = gc.takePauses();
   return {
     cpuUserMicros: c.user,
     cpuSystemMicros: c.system,
@@ -52,7 +55,8 @@ function stats(): ChildStats {
     ...(p ? { eventsIn: p.snapshot().eventsIn, decisions: p.kpi.decisions } : {}),
     atMs: performance.timeOrigin + performance.now(),
     allocatedBytes: gc.allocatedBytes(),
-    gcPausesMs: gc.takePauses(),
+    gcPausesMs: pauses.ms,
+    gcPauseKinds: pauses.kinds,
   };
 }
 

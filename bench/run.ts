@@ -93,10 +93,9 @@ const SECTIONS: Record<string, Section> = {
     describe: "open loop at 1,000 / 5,000 / 20,000 events/s: scheduled publish → decision receipt (HDR, from the scheduled send)",
     run: async (ctx) => {
       const r = await benchLatency(ctx);
-      const pauses = [...r.gcPausesMs].sort((a, b) => a - b);
-      const pct = (q: number) => (pauses.length ? round(pauses[Math.min(pauses.length - 1, Math.floor(q * pauses.length))]!, 2) : 0);
-      const gcPauseMs = { p50: pct(0.5), p99: pct(0.99), max: pauses.length ? round(pauses[pauses.length - 1]!, 2) : 0, count: pauses.length };
-      console.log(`processor during the latency section: ${gcPauseMs.count} GC pauses, p50 ${gcPauseMs.p50} ms, p99 ${gcPauseMs.p99} ms, max ${gcPauseMs.max} ms; ${Math.round(r.bytesAllocatedPerEvent)} bytes allocated per event`);
+      const gcPauseMs = { ...pauseFigures(r.gcPausesMs), byKind: pausesByKind(r.gcPausesMs, r.gcPauseKinds) };
+      const kinds = Object.entries(gcPauseMs.byKind).map(([k, v]) => `${k} ${v.count} (p50 ${v.p50}, max ${v.max} ms, ${v.totalMs} ms in all)`).join("; ");
+      console.log(`processor during the latency section: ${gcPauseMs.count} GC pauses, p50 ${gcPauseMs.p50} ms, p99 ${gcPauseMs.p99} ms, max ${gcPauseMs.max} ms (${kinds}); ${Math.round(r.bytesAllocatedPerEvent)} bytes allocated per event`);
       return {
         results: {
           gcPauseMs,
@@ -264,6 +263,24 @@ const run = promisify(execFile);
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+/** p50, p99, max and count of GC pauses (ms), and their sum. */
+function pauseFigures(ms: readonly number[]): { p50: number; p99: number; max: number; count: number; totalMs: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const pct = (q: number) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 2) : 0);
+  return { p50: pct(0.5), p99: pct(0.99), max: sorted.length ? round(sorted[sorted.length - 1]!, 2) : 0, count: sorted.length, totalMs: round(sorted.reduce((a, b) => a + b, 0), 1) };
+}
+
+/** The pauses by kind (perf_hooks' NODE_PERFORMANCE_GC_* constants): a scavenge, a mark-compact, an incremental marking step, weak callbacks. */
+function pausesByKind(ms: readonly number[], kinds: readonly number[]): Record<string, ReturnType<typeof pauseFigures>> {
+  const names: Record<number, string> = { 1: "minor", 2: "major", 4: "incremental", 8: "weakcb" };
+  const groups = new Map<string, number[]>();
+  ms.forEach((m, i) => {
+    const k = names[kinds[i] ?? 0] ?? `kind${kinds[i]}`;
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(m);
+  });
+  return Object.fromEntries([...groups].map(([k, v]) => [k, pauseFigures(v)]));
 }
 
 /** The issues' targets (2 cores; #7, and #16 for CPU, share, latency and decide()), printed beside the figures; never asserted. */
