@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { REPO_ROOT, type Config } from "../../src/config/index.ts";
 import type { Running } from "../../src/system.ts";
-import { launchChromium, testOutputDir } from "../support/chromium.ts";
+import { launchChromium, testOutputDir, watchedPage } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { configFile } from "../support/processes.ts";
@@ -45,11 +45,7 @@ beforeAll(async () => {
   server = await startParts("server", cfg);
   url = server.url!;
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
-  page.on("pageerror", (e) => consoleErrors.push(e.message));
+  page = await watchedPage(browser, { width: 1366, height: 768 }, consoleErrors);
   await page.goto(url);
 });
 

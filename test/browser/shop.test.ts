@@ -10,7 +10,7 @@ import type { Config } from "../../src/config/index.ts";
 import { offerDiscountCents, offerQuantity, type Decision, type OfferTerms, type OutcomeRecord } from "../../src/events/index.ts";
 import type { CatalogItemView } from "../../src/server/index.ts";
 import type { Running } from "../../src/system.ts";
-import { launchChromium, testOutputDir } from "../support/chromium.ts";
+import { launchChromium, testOutputDir, watchedPage } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
@@ -33,11 +33,7 @@ beforeAll(async () => {
   sys = await startParts("all", cfg);
   base = sys.url!.replace(/\/$/, "");
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
-  page.on("pageerror", (e) => consoleErrors.push(e.message));
+  page = await watchedPage(browser, { width: 1366, height: 900 }, consoleErrors);
 });
 
 afterAll(async () => {
