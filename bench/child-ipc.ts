@@ -29,9 +29,10 @@ export function serveRun<To extends { type: string }>(run: (m: Extract<To, { typ
  * `onMessage` until "done" (resolves with what onMessage gathered in `out`) or "error"/an exit without
  * it (rejects, the child killed).
  */
-export function runChild<To, From extends { type: string }, R>(script: string, msg: To, out: R, onMessage: (m: From, out: R) => void): Promise<R> {
+export function runChild<To, From extends { type: string }, R>(script: string, msg: To, out: R, onMessage: (m: From, out: R) => void, onStart?: (pid: number) => void): Promise<R> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    if (child.pid !== undefined) onStart?.(child.pid);
     let settled = false;
     const done = (err?: Error) => {
       if (settled) return;

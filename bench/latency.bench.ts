@@ -15,6 +15,7 @@ import { runChild } from "./child-ipc.ts";
 import type { BenchContext } from "./context.ts";
 import type { FeedPhase, FromFeedChild, ToFeedChild } from "./feed-child.ts";
 import { packFeed, type FeedResult } from "./feed.ts";
+import { CpuMeter } from "./proc.ts";
 
 export const OFFERED_PER_SEC = [1000, 5000, 20000] as const;
 /** The warm-up's rate: the processor's JIT and the stream's caches settle at a moderate load. */
@@ -29,6 +30,21 @@ export interface LatencyResult {
   gcPauseKinds: number[];
   /** JS heap bytes the processor allocated per event it handled over the phases. */
   bytesAllocatedPerEvent: number;
+  /** Per offered rate: each process's CPU and its wait for a CPU over that phase (`PhaseCpu`). */
+  cpuByOffered: Record<string, PhaseCpu>;
+}
+
+/** A process's CPU over a phase: cores used, and cores' worth of its threads' time waiting for one (bench/proc.ts). */
+export interface ProcessCpu {
+  cores: number;
+  waiting: number;
+}
+
+/** Who used and who waited for the 2 cores during a phase: what bounds its latency beyond the work itself. */
+export interface PhaseCpu {
+  processor: ProcessCpu;
+  natsServer: ProcessCpu;
+  feed: ProcessCpu;
 }
 
 const CHILD = fileURLToPath(new URL("./feed-child.ts", import.meta.url));
@@ -49,21 +65,47 @@ export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
       phases.push({ file, ratePerSec: rate });
     }
     const s0 = await live.stats();
-    const results = await runFeedChild(ctx, server.url, phases);
+    // A phase runs from the previous phase's result to its own (the feed child goes straight on).
+    const cpu: PhaseCpu[] = [];
+    let meter: CpuMeter | undefined;
+    let pids: number[] = [];
+    const results = await runFeedChild(ctx, server.url, phases, {
+      started: (feedPid) => {
+        pids = [live.pid, server.pid, feedPid];
+      },
+      phaseEnded: () => {
+        if (meter) {
+          const [cores, waiting] = [meter.shares(), meter.waits()];
+          const of = (i: number): ProcessCpu => ({ cores: round2(cores[i]!), waiting: round2(waiting[i]!) });
+          cpu.push({ processor: of(0), natsServer: of(1), feed: of(2) });
+        }
+        meter = new CpuMeter(pids);
+      },
+    });
     const s1 = await live.stats();
     const byOffered: Record<string, FeedResult> = {};
-    for (const [k, rate] of OFFERED_PER_SEC.entries()) byOffered[String(rate)] = results[k + 1]!;
+    const cpuByOffered: Record<string, PhaseCpu> = {};
+    for (const [k, rate] of OFFERED_PER_SEC.entries()) {
+      byOffered[String(rate)] = results[k + 1]!;
+      if (cpu[k]) cpuByOffered[String(rate)] = cpu[k]!;
+    }
     const handled = Math.max(1, (s1.eventsIn ?? 0) - (s0.eventsIn ?? 0));
-    return { byOffered, warmupSeconds, gcPausesMs: s1.gcPausesMs, gcPauseKinds: s1.gcPauseKinds, bytesAllocatedPerEvent: (s1.allocatedBytes - s0.allocatedBytes) / handled };
+    return { byOffered, warmupSeconds, gcPausesMs: s1.gcPausesMs, gcPauseKinds: s1.gcPauseKinds, bytesAllocatedPerEvent: (s1.allocatedBytes - s0.allocatedBytes) / handled, cpuByOffered };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** The feed child's results, phase by phase. */
-export function runFeedChild(ctx: BenchContext, natsUrl: string, phases: FeedPhase[]): Promise<FeedResult[]> {
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The feed child's results, phase by phase; `on` hears of the child's start and of each phase's end. */
+export function runFeedChild(ctx: BenchContext, natsUrl: string, phases: FeedPhase[], on: { started?: (pid: number) => void; phaseEnded?: (index: number) => void } = {}): Promise<FeedResult[]> {
   const run: ToFeedChild = { type: "run", natsUrl, nats: ctx.cfg.nats, maxInFlight: ctx.cfg.simulator.maxInFlightPublishes, phases };
-  return runChild<ToFeedChild, FromFeedChild, FeedResult[]>(CHILD, run, [], (m, out) => void (out[m.index] = m.result)).then((results) => {
+  const gather = (m: FromFeedChild, out: FeedResult[]) => {
+    out[m.index] = m.result;
+    on.phaseEnded?.(m.index);
+  };
+  return runChild<ToFeedChild, FromFeedChild, FeedResult[]>(CHILD, run, [], gather, on.started).then((results) => {
     if (results.length !== phases.length) throw new Error(`latency feed child finished ${results.length} of ${phases.length} phases`);
     return results;
   });

@@ -102,7 +102,10 @@ const SECTIONS: Record<string, Section> = {
           latencyBytesAllocatedPerEvent: Math.round(r.bytesAllocatedPerEvent),
           latencyMs: Object.fromEntries(Object.entries(r.byOffered).map(([k, v]) => [k, v.latencyMs])),
           latencyDetail: Object.fromEntries(
-            Object.entries(r.byOffered).map(([k, v]) => [k, { sentPerSec: Math.round(v.sentPerSec), decisionPoints: v.decisionPoints, decisions: v.decisions, missing: v.missing, maxSendLagMs: v.maxSendLagMs }]),
+            Object.entries(r.byOffered).map(([k, v]) => [
+              k,
+              { sentPerSec: Math.round(v.sentPerSec), decisionPoints: v.decisionPoints, decisions: v.decisions, missing: v.missing, maxSendLagMs: v.maxSendLagMs, ...(r.cpuByOffered[k] ? { cpu: r.cpuByOffered[k] } : {}) },
+            ]),
           ),
         },
         table: Object.entries(r.byOffered).map(([offered, v]) => ({
@@ -114,6 +117,10 @@ const SECTIONS: Record<string, Section> = {
           "p99 ms": v.latencyMs.p99,
           "p99.9 ms": v.latencyMs.p999,
           "max ms": v.latencyMs.max,
+          // Cores used / cores' worth of waiting for one (bench/proc.ts): what the tail waits for beyond the work.
+          "processor cores/waiting": cpuPair(r.cpuByOffered[offered]?.processor),
+          "nats-server cores/waiting": cpuPair(r.cpuByOffered[offered]?.natsServer),
+          "feed cores/waiting": cpuPair(r.cpuByOffered[offered]?.feed),
         })),
       };
     },
@@ -266,6 +273,11 @@ function median(xs: number[]): number {
 }
 
 /** p50, p99, max and count of GC pauses (ms), and their sum. */
+/** "0.42 / 0.18": cores used / cores' worth of waiting for one; "–" where /proc could not say. */
+function cpuPair(c: { cores: number; waiting: number } | undefined): string {
+  return c && Number.isFinite(c.cores) ? `${c.cores.toFixed(2)} / ${Number.isFinite(c.waiting) ? c.waiting.toFixed(2) : "–"}` : "–";
+}
+
 function pauseFigures(ms: readonly number[]): { p50: number; p99: number; max: number; count: number; totalMs: number } {
   const sorted = [...ms].sort((a, b) => a - b);
   const pct = (q: number) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 2) : 0);
