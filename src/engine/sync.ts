@@ -3,6 +3,7 @@
 // `sync` events; a partition's posteriors are its own plus the sum of the others' latest.
 import { ArmTable, type LogisticShare, type Sums } from "../bandit/index.ts";
 import { applyRemoteEvidence } from "./safe.ts";
+import type { ShopEvent } from "../events/index.ts";
 import type { Engine } from "./state.ts";
 import type { SyncArms } from "./types.ts";
 
@@ -28,6 +29,14 @@ export function ownLogistic(e: Engine): LogisticShare | undefined {
 /** This engine's own apprentice evidence (safe start), while it is an apprentice: what partitions add up to graduate together. */
 export function ownSafe(e: Engine): { since: string; sums: Sums } | undefined {
   return e.safe.mode === "apprentice" ? { since: e.safe.since, sums: { ...e.safe.evidence } } : undefined;
+}
+
+/** What a partition shares with the others, as a sync event carries it (src/scale/instance.ts publishes one per other partition). */
+export function syncPayload(e: Engine): Pick<Extract<ShopEvent, { type: "sync" }>, "arms" | "logistic" | "safe"> {
+  const logistic = ownLogistic(e);
+  // An apprentice's evidence (issue 23): the partitions graduate on what they saw together.
+  const safe = ownSafe(e);
+  return { arms: ownArms(e), ...(logistic ? { logistic } : {}), ...(safe ? { safe } : {}) };
 }
 
 /** Another partition's learning arrives: posteriors become own + the sum of the others' latest. */

@@ -144,12 +144,22 @@ export const SyncEvent = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    /** The logistic model's learning beyond its prior (natural parameters added): baseline and per arm. */
+    /**
+     * The logistic model's learning beyond its prior (natural parameters added): baseline and per arm;
+     * since issue 21 also the running sums of the contexts it learned (the centre its arms' context terms
+     * are expressed around) and the evidence that the context terms pay (bandit/evidence.ts).
+     */
     logistic: Type.Optional(
       Type.Object(
         {
           baseline: ShareWeightsSchema,
           arms: Type.Record(Type.String(), ShareWeightsSchema),
+          centre: Type.Optional(
+            Type.Object({ w: Type.Number({ minimum: 0 }), wx: Type.Array(Type.Number(), { maxItems: 256 }), t: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+          ),
+          evidence: Type.Optional(
+            Type.Object({ n: Type.Number({ minimum: 0 }), s1: Type.Number(), s2: Type.Number({ minimum: 0 }), t: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+          ),
         },
         { additionalProperties: false },
       ),

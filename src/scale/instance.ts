@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
-import { ownArms, ownLogistic, ownSafe, reservationCents } from "../engine/index.ts";
+import { reservationCents, syncPayload } from "../engine/index.ts";
 import { encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
 import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
@@ -109,14 +109,11 @@ export class PartitionedInstance {
   /** Each owned partition shares its own counts with every other partition (as events in their streams). */
   private async sync(): Promise<void> {
     for (const [k, w] of this.workers) {
-      const arms = ownArms(w.engine);
-      const logistic = ownLogistic(w.engine);
-      // An apprentice's evidence (issue 23): the partitions graduate on what they saw together.
-      const safe = ownSafe(w.engine);
+      const payload = syncPayload(w.engine);
       const id = `sync-${this.instanceId}-p${k}-${++this.syncSeq}`;
       for (let j = 0; j < this.cfg.partitions; j++) {
         if (j === k) continue;
-        const ev: ShopEvent = { type: "sync", id: `${id}.${j}`, ts: Math.max(Date.now(), 946_684_800_000), from: k, arms, ...(logistic ? { logistic } : {}), ...(safe ? { safe } : {}) };
+        const ev: ShopEvent = { type: "sync", id: `${id}.${j}`, ts: Math.max(Date.now(), 946_684_800_000), from: k, ...payload };
         await this.publisher.publish(this.subjects.partitioned("sync", j), encodeEvent(ev), ev.id).catch(() => undefined);
       }
     }
