@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { loadConfig } from "../../src/config/index.ts";
-import type { Decision, ShopEvent } from "../../src/events/index.ts";
+import { partitionOf, type Decision, type ShopEvent } from "../../src/events/index.ts";
 import { connectNats } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { BudgetRecord, UnitsRecord } from "../../src/scale/index.ts";
@@ -83,6 +83,7 @@ describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
       },
     });
     const ids: string[] = [];
+    const customerOf = new Map<string, string>();
     let cutAt = 0;
     let healAt = 0;
     for (let round = 0; round < 16; round++) {
@@ -96,14 +97,22 @@ describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
       }
       const batch = visits(30, T0 + 1_000 + round * 5_000);
       ids.push(...batch.map((e) => e.id));
+      for (const e of batch) if ("customerId" in e) customerOf.set(e.id, e.customerId);
       await publish(batch);
       await new Promise((r) => setTimeout(r, 1_000));
     }
     await waitFor("the heal", () => healAt > 0, CUT_MS + 5_000);
+    let seen: Map<string, Decision[]> | undefined;
     const by = await waitFor("a decision for every visit", async () => {
       const m = await decisionsByEvent();
+      seen = m;
       return ids.every((id) => m.has(id)) ? m : undefined;
-    }, 120_000, 500);
+    }, 120_000, 500).catch((err: Error) => {
+      // Which visits, and whose partitions: what a failure needs to be read.
+      const missing = ids.filter((id) => !seen?.has(id));
+      const partitions = [...new Set(missing.map((id) => partitionOf(customerOf.get(id) ?? "", PARTITIONS)))].sort();
+      throw new Error(`${err.message}; ${missing.length} of ${ids.length} visits without a decision (partitions ${partitions.join(", ")}; e.g. ${missing.slice(0, 5).join(", ")})`);
+    });
     sub.unsubscribe();
     for (const id of ids) expect(by.get(id)!.length, id).toBe(1);
 
@@ -115,15 +124,18 @@ describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
     const all = [...by.values()].flat();
     expect(all.filter((d) => d.promotionId === "scarce").length).toBeLessThanOrEqual(4);
     expect(all.filter((d) => d.promotionId === "tight").length).toBeLessThanOrEqual(4);
-    const kv = await new Kvm(nc).open(cfg.kv.inventoryBucket);
-    const units = (await kv.get("units.sku-007"))?.json<UnitsRecord>();
-    const budget = (await kv.get("budget.tight"))?.json<BudgetRecord>();
+    // Right after the heal the cluster may still be electing a stream's leader ("JetStream system
+    // temporarily unavailable"): the checks' own reads wait it out, as a client would.
+    const settled = <T>(what: string, read: () => Promise<T>) => waitFor(what, async () => ({ v: await read() }), 60_000, 500).then((r) => r.v);
+    const kv = await settled("the inventory bucket", () => new Kvm(nc!).open(cfg.kv.inventoryBucket));
+    const units = (await settled("units.sku-007", () => kv.get("units.sku-007")))?.json<UnitsRecord>();
+    const budget = (await settled("budget.tight", () => kv.get("budget.tight")))?.json<BudgetRecord>();
     expect(Object.values(units?.granted ?? {}).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(6 - 2);
     expect(Object.values(budget?.granted ?? {}).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(2000);
     // The processor on the cut node found it dead and dialled another one.
     expect(a.output()).toMatch(/NATS server stopped answering/);
     // Every event was stored once.
-    const stored = (await readStream(nc, "EVENTS")).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as ShopEvent).filter((e) => e.type === "view");
+    const stored = (await settled("the EVENTS stream", () => readStream(nc!, "EVENTS"))).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as ShopEvent).filter((e) => e.type === "view");
     expect(stored.length).toBe(ids.length);
   });
 });
