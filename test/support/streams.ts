@@ -10,19 +10,41 @@ export interface StoredMsg {
   msgId: string | undefined;
 }
 
-/** Every message currently in a stream, in order (an ordered consumer, read to the last sequence). */
-export async function readStream(nc: NatsConnection, stream: string): Promise<StoredMsg[]> {
+/**
+ * Every message currently in a stream, in order (an ordered consumer, read to the last sequence).
+ * Throws when the read ends before the last sequence or stalls for `stallMs` (an ordered consumer can
+ * give up while a cluster elects a stream's leader): a partial read must never pass for the stream.
+ */
+export async function readStream(nc: NatsConnection, stream: string, stallMs = 15_000): Promise<StoredMsg[]> {
   const jsm = await jetstreamManager(nc);
   const last = (await jsm.streams.info(stream)).state.last_seq;
   const out: StoredMsg[] = [];
   if (last === 0) return out;
   const c = await jetstream(nc).consumers.get(stream);
   const it = await c.consume({ max_messages: 1000 });
-  for await (const m of it) {
-    out.push({ seq: m.seq, subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id") || undefined });
-    if (m.seq >= last) break;
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      void it.close();
+    }, stallMs);
+  };
+  watch();
+  let upTo = 0;
+  try {
+    for await (const m of it) {
+      out.push({ seq: m.seq, subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id") || undefined });
+      upTo = m.seq;
+      if (m.seq >= last) break;
+      watch();
+    }
+  } finally {
+    clearTimeout(timer);
+    await it.close();
   }
-  await it.close();
+  if (upTo < last) throw new Error(`reading ${stream} ended at sequence ${upTo} of ${last}${stalled ? ` (nothing for ${stallMs} ms)` : ""}`);
   return out;
 }
 
