@@ -22,8 +22,15 @@ export class OncePerKind {
   private readonly seen = new Set<string>();
   constructor(private readonly log: Logger) {}
   warn(kind: string, obj: Record<string, unknown>, msg: string): void {
+    this.at("warn", kind, obj, msg);
+  }
+  /** The same, at error level: a kind that means something of ours is wrong, not the input. */
+  error(kind: string, obj: Record<string, unknown>, msg: string): void {
+    this.at("error", kind, obj, msg);
+  }
+  private at(level: "warn" | "error", kind: string, obj: Record<string, unknown>, msg: string): void {
     if (this.seen.has(kind)) return;
     this.seen.add(kind);
-    this.log.warn({ kind, ...obj }, `${msg} (logged once per kind; see metrics for counts)`);
+    this.log[level]({ kind, ...obj }, `${msg} (logged once per kind; see metrics for counts)`);
   }
 }

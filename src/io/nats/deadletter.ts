@@ -17,6 +17,9 @@ export interface DeadLetter {
   truncated: boolean;
 }
 
+/** The subjects of the events promo-stream publishes itself (src/events/subjects.ts `partitioned`), with the type. */
+const OWN_EVENT_SUBJECT = /(?:^|\.)events\.(sync|stock|allowance|promotion|mode)\.\d+$/;
+
 /** Publishes bad messages with their reason to deadletter.events; counts them; logs each reason once. */
 export class DeadLetters {
   private readonly once: OncePerKind;
@@ -34,7 +37,18 @@ export class DeadLetters {
   async send(reason: DeadLetterReason, detail: string, original: { subject: string; data: Uint8Array; seq?: number; eventId?: string }, nowMs: number): Promise<void> {
     this.counts[reason] = (this.counts[reason] ?? 0) + 1;
     this.metrics.deadLetters.inc({ reason });
-    this.once.warn(`deadletter:${reason}`, { reason, detail, subject: original.subject, seq: original.seq }, "event dead-lettered");
+    const own = OWN_EVENT_SUBJECT.exec(original.subject)?.[1];
+    if (own)
+      // An event promo-stream published itself (a partition's sync, stock or allowance, a promotion or
+      // mode change) refused here is no shop's bad input: instances of different versions share the
+      // streams, or the event's builder and its schema disagree (as sync events once did, issue 21).
+      // Said at error level, once per type, so it is not lost behind the shop's own bad events.
+      this.once.error(
+        `deadletter:${reason}:${own}`,
+        { reason, detail, subject: original.subject, seq: original.seq },
+        `promo-stream's own ${own} event dead-lettered: this processor's event schema refuses what another part of promo-stream published (different versions, or a bug); the partition goes on without it`,
+      );
+    else this.once.warn(`deadletter:${reason}`, { reason, detail, subject: original.subject, seq: original.seq }, "event dead-lettered");
     const dl: DeadLetter = {
       reason,
       detail,
