@@ -272,12 +272,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** p50, p99, max and count of GC pauses (ms), and their sum. */
 /** "0.42 / 0.18": cores used / cores' worth of waiting for one; "–" where /proc could not say. */
 function cpuPair(c: { cores: number; waiting: number } | undefined): string {
   return c && Number.isFinite(c.cores) ? `${c.cores.toFixed(2)} / ${Number.isFinite(c.waiting) ? c.waiting.toFixed(2) : "–"}` : "–";
 }
 
+/** p50, p99, max and count of GC pauses (ms), and their sum. */
 function pauseFigures(ms: readonly number[]): { p50: number; p99: number; max: number; count: number; totalMs: number } {
   const sorted = [...ms].sort((a, b) => a - b);
   const pct = (q: number) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 2) : 0);

@@ -41,6 +41,10 @@ export function subjectToken(s: string): string {
   return s.replace(/[.*>\s]/g, "_");
 }
 
+/** The events promo-stream publishes to each partition itself (`Subjects.partitioned`), never a shop's producer. */
+export const PARTITIONED_TYPES = ["stock", "allowance", "sync", "promotion", "mode"] as const;
+export type PartitionedType = (typeof PARTITIONED_TYPES)[number];
+
 /** Every subject the system uses, under an optional prefix ("" by default, or e.g. "shop1."). */
 export class Subjects {
   constructor(readonly prefix: string = "") {}
@@ -57,7 +61,7 @@ export class Subjects {
     return this.event(e.type, partitionOf(e.customerId, partitions));
   }
   /** An internal event for one partition (partitioned processors), or a partition's copy of a promotion change. */
-  partitioned(type: "stock" | "allowance" | "sync" | "promotion" | "mode", partition: number): string {
+  partitioned(type: PartitionedType, partition: number): string {
     return `${this.prefix}events.${type}.${partition}`;
   }
   /**

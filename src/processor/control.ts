@@ -53,7 +53,7 @@ export class PromotionControl {
         const r = await (await this.publisher.publish(subject, data, msgID, hdrs)).acked;
         if (!r.ok) this.log.error({ err: r.error.message, code: r.error.code }, "refused promotion change not dead-lettered");
       },
-      subjects.deadletter,
+      subjects,
       metrics,
       log,
     );

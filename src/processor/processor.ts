@@ -161,7 +161,7 @@ export class Processor {
         this.publish({ subject, data, msgID, hdrs });
         return Promise.resolve();
       },
-      this.subjects.deadletter,
+      this.subjects,
       metrics,
       log,
     );

@@ -34,7 +34,7 @@ export class EventIntake {
       async (subject, data, msgID, hdrs) => {
         await (await this.publisher.publish(subject, data, msgID, hdrs)).acked;
       },
-      this.subjects.deadletter,
+      this.subjects,
       metrics,
       log,
     );

@@ -3,6 +3,7 @@
 // refused by the schema is an error of ours, once per type, never hidden behind the shop's own.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../log/index.ts";
+import { Subjects } from "../../events/index.ts";
 import { createMetrics } from "../../metrics/index.ts";
 import { DeadLetters } from "./deadletter.ts";
 
@@ -10,7 +11,7 @@ function setup() {
   const lines: { level: number; msg: string; kind: string; subject: string }[] = [];
   const log = createLogger("info", "test", { write: (s: string) => void lines.push(JSON.parse(s)) });
   const published: { subject: string; reason: string | undefined }[] = [];
-  const dl = new DeadLetters(async (subject, _data, _id, hdrs) => void published.push({ subject, reason: hdrs["Ps-Reason"] }), "deadletter.events", createMetrics(), log);
+  const dl = new DeadLetters(async (subject, _data, _id, hdrs) => void published.push({ subject, reason: hdrs["Ps-Reason"] }), new Subjects("shop1."), createMetrics(), log);
   return { dl, lines, published };
 }
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -18,19 +19,19 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 describe("dead letters", () => {
   it("log a shop's bad events as a warning once per reason, and promo-stream's own as an error once per type", async () => {
     const { dl, lines, published } = setup();
-    await dl.send("invalid", "/x: Unexpected property", { subject: "events.view.3", data: bytes("{}"), seq: 1 }, 0);
-    await dl.send("invalid", "/y: Unexpected property", { subject: "events.click.1", data: bytes("{}"), seq: 2 }, 0);
+    await dl.send("invalid", "/x: Unexpected property", { subject: "shop1.events.view.3", data: bytes("{}"), seq: 1 }, 0);
+    await dl.send("invalid", "/y: Unexpected property", { subject: "shop1.events.click.1", data: bytes("{}"), seq: 2 }, 0);
     await dl.send("invalid", "/logistic/centre: Unexpected property", { subject: "shop1.events.sync.2", data: bytes("{}"), seq: 3 }, 0);
     await dl.send("invalid", "/logistic/centre: Unexpected property", { subject: "shop1.events.sync.5", data: bytes("{}"), seq: 4 }, 0);
-    await dl.send("invalid", "/total: Expected integer", { subject: "events.allowance.0", data: bytes("{}"), seq: 5 }, 0);
+    await dl.send("invalid", "/total: Expected integer", { subject: "shop1.events.allowance.0", data: bytes("{}"), seq: 5 }, 0);
     // Every one is published with its reason and counted; the log says each kind once.
     expect(published).toHaveLength(5);
-    expect(published.every((p) => p.subject === "deadletter.events" && p.reason === "invalid")).toBe(true);
+    expect(published.every((p) => p.subject === "shop1.deadletter.events" && p.reason === "invalid")).toBe(true);
     expect(dl.counts.invalid).toBe(5);
     expect(lines.map((l) => [l.level, l.kind, l.subject])).toEqual([
-      [40, "deadletter:invalid", "events.view.3"],
+      [40, "deadletter:invalid", "shop1.events.view.3"],
       [50, "deadletter:invalid:sync", "shop1.events.sync.2"],
-      [50, "deadletter:invalid:allowance", "events.allowance.0"],
+      [50, "deadletter:invalid:allowance", "shop1.events.allowance.0"],
     ]);
     expect(lines[1]!.msg).toMatch(/promo-stream's own sync event dead-lettered/);
   });

@@ -1,4 +1,4 @@
-import type { DeadLetterReason } from "../../events/index.ts";
+import { PARTITIONED_TYPES, type DeadLetterReason, type Subjects } from "../../events/index.ts";
 import { OncePerKind, type Logger } from "../../log/index.ts";
 import type { Metrics } from "../../metrics/index.ts";
 
@@ -17,16 +17,13 @@ export interface DeadLetter {
   truncated: boolean;
 }
 
-/** The subjects of the events promo-stream publishes itself (src/events/subjects.ts `partitioned`), with the type. */
-const OWN_EVENT_SUBJECT = /(?:^|\.)events\.(sync|stock|allowance|promotion|mode)\.\d+$/;
-
 /** Publishes bad messages with their reason to deadletter.events; counts them; logs each reason once. */
 export class DeadLetters {
   private readonly once: OncePerKind;
   readonly counts: Record<string, number> = {};
   constructor(
     private readonly publish: (subject: string, data: Uint8Array, msgID: string | undefined, hdrs: Record<string, string>) => Promise<void>,
-    private readonly subject: string,
+    private readonly subjects: Subjects,
     private readonly metrics: Metrics,
     log: Logger,
     private readonly keepBytes = 4096,
@@ -37,7 +34,8 @@ export class DeadLetters {
   async send(reason: DeadLetterReason, detail: string, original: { subject: string; data: Uint8Array; seq?: number; eventId?: string }, nowMs: number): Promise<void> {
     this.counts[reason] = (this.counts[reason] ?? 0) + 1;
     this.metrics.deadLetters.inc({ reason });
-    const own = OWN_EVENT_SUBJECT.exec(original.subject)?.[1];
+    const type = this.subjects.typeOf(original.subject);
+    const own = type !== undefined && (PARTITIONED_TYPES as readonly string[]).includes(type) ? type : undefined;
     if (own)
       // An event promo-stream published itself (a partition's sync, stock or allowance, a promotion or
       // mode change) refused here is no shop's bad input: instances of different versions share the
@@ -62,6 +60,6 @@ export class DeadLetters {
     };
     // The id makes a redelivered bad message land once: the stream's duplicate window drops the copy.
     const msgID = original.seq !== undefined ? `dl-${original.seq}` : undefined;
-    await this.publish(this.subject, new TextEncoder().encode(JSON.stringify(dl)), msgID, { "Ps-Reason": reason });
+    await this.publish(this.subjects.deadletter, new TextEncoder().encode(JSON.stringify(dl)), msgID, { "Ps-Reason": reason });
   }
 }
