@@ -109,7 +109,7 @@ export class Processor {
   private lastDeliverySeq = 0;
   /** The loop waits for the consumer's next message (it is not busy with one). */
   private awaitingMessage = false;
-  /** Pulls opened so far: a delivery is for the newest one only. */
+  /** Pulls opened or ended so far: a delivery counts only while its own pull is the newest and not ended. */
   private pulls = 0;
   /** Deliveries not yet handled (from inboxHead on), in the order they came. */
   private readonly inbox: JsMsg[] = [];
@@ -122,8 +122,6 @@ export class Processor {
   private consuming:
     | { msgs: ConsumerMessages; resolve: (why: Interruption | undefined) => void; reject: (err: unknown) => void; closed: boolean; error?: Error }
     | undefined;
-  /** Set when a consumption ends, until the next opens: deliveries meanwhile are dropped. */
-  private consumeEnded = false;
   /** Asked from outside the loop: deliveries found stalled (the monitor's look at the consumer), a reconnect. */
   private interrupt: Interruption | undefined;
   private stall: { deliverySeq: number; sinceMs: number } | undefined;
@@ -206,7 +204,6 @@ export class Processor {
   private async openMessages(): Promise<ConsumerMessages> {
     const consumer = await this.publisher.js.consumers.get(this.cfg.streams.events.name, this.name);
     const pull = ++this.pulls;
-    this.consumeEnded = false;
     // Pull requests expire after 5 s (heartbeats every 2.5 s), so a pull stranded on a server that died
     // is noticed and re-issued in seconds, not after the client's default 30 s. Deliveries come to a
     // callback (consume()'s comment says why); one from an earlier pull is dropped.
@@ -346,7 +343,6 @@ export class Processor {
 
   /** A delivery from the client's parser (the current pull's). */
   private delivered(m: JsMsg): void {
-    if (this.consumeEnded) return;
     this.inbox.push(m);
     this.awaitingMessage = false;
     if (!this.pumping && !this.pumpScheduled) this.schedulePump();
@@ -430,7 +426,8 @@ export class Processor {
   /** Forgets the inbox (what was not handled comes again from the repositioned or new pull). */
   private endConsume(): void {
     this.consuming = undefined;
-    this.consumeEnded = true;
+    // The pull's deliveries still on their way are dropped (its callback's pull is no longer the newest).
+    this.pulls++;
     this.inbox.length = 0;
     this.inboxHead = 0;
     this.awaitingMessage = false;
