@@ -74,7 +74,8 @@ export function addPending(
       if (old.x && e.logistic) e.logistic.retractFailure(old.promotionId, old.x, d.ts);
       if (old.contextAt !== undefined) e.logistic?.evidence.withdraw(old.contextAt);
     }
-    old.learn = false;
+    // The entry itself is left as it was opened (close() reports an overflow as not learned): a
+    // checkpoint's delta captured it open and writes it beside the loop, after this may have run.
     out.push({ kind: "outcome", outcome: close(e, old, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "overflow", ts: d.ts }, rng) });
   }
 }
@@ -210,7 +211,7 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
     segment: p.segment,
     holdout: p.holdout,
     candidates: p.candidates,
-    learn: p.learn,
+    learn: p.learn && c.cause !== "overflow",
     converted: c.converted,
     reward: c.converted ? 1 : 0,
     marginCents: c.marginCents,

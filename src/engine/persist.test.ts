@@ -96,4 +96,29 @@ describe("engine checkpoints", () => {
     const baseSizes = parts.flatMap((p) => (p.base ? [p.base.length] : []));
     expect(Math.max(...deltaSizes)).toBeLessThan(Math.max(...baseSizes) * 2);
   });
+
+  it("a delta written while the loop goes on holds its open decisions as they were at the capture (some overflowed meanwhile)", () => {
+    // Three open decisions at most: the events after the capture overflow entries the delta took.
+    const tight = engineConfigFrom(loadConfig({ env: {}, overrides: { attribution: { maxPending: 3 }, decisionPoints: { visit: true } } }));
+    const evs3 = shopEvents(11, 3000);
+    const whole = run(1, evs3, 0, evs3.length, createEngine(tight));
+    const e = createEngine(tight, { trackChanges: true });
+    startTracking(e, false);
+    const k = 1000;
+    const before = run(1, evs3, 0, k, e);
+    const atCapture = JSON.parse(JSON.stringify(engineToJSON(e))) as { pending: { decisionId: string }[] };
+    const delta = new EngineDelta(e, null);
+    // The loop goes on while the delta is written (as the checkpointer writes it, slice by slice).
+    const meanwhile = run(1, evs3, k, k + 50, e);
+    const captured = new Set(atCapture.pending.map((p) => p.decisionId));
+    expect(meanwhile.effects.some((f) => f.kind === "outcome" && f.outcome.cause === "overflow" && captured.has(f.outcome.decisionId))).toBe(true);
+    const sink = new PartSink(4096);
+    while (!delta.step(sink, () => false));
+    sink.seal();
+    const { engine: restored } = restoreEngine(tight, [concat(sink.take())]);
+    expect(JSON.parse(JSON.stringify(engineToJSON(restored))).pending).toEqual(atCapture.pending);
+    const after = run(1, evs3, k, evs3.length, restored);
+    expect([...before.effects, ...after.effects]).toEqual(whole.effects);
+    expect(engineToJSON(restored)).toEqual(engineToJSON(whole.engine));
+  });
 });

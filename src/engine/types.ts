@@ -126,7 +126,10 @@ export function engineConfigFrom(c: Config): EngineConfig {
   };
 }
 
-/** A decision waiting for its outcome. */
+/**
+ * A decision waiting for its outcome. Not changed once opened, but for `closed` (a checkpoint's delta
+ * takes the entries opened since the last one and writes them beside the loop, after later events ran).
+ */
 export interface Pending {
   decisionId: string;
   customerId: string;
