@@ -4,7 +4,7 @@
 // event stands; copies and late graduations apply once), and the state through a checkpoint.
 import { describe, expect, it } from "vitest";
 import type { BaselineRule } from "../config/index.ts";
-import type { Decision, ShopEvent } from "../events/index.ts";
+import { decodeEvent, encodeEvent, Subjects, type Decision, type ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { HOUR, MIN, T0, engineConfig, promo } from "../../test/support/engine.ts";
 import { createEngine, engineFromJSON, engineToJSON, slackLowerBound, step, type Effect, type Engine, type EngineConfig, type SafeConfig } from "./index.ts";
@@ -178,6 +178,21 @@ describe("graduation through the log", () => {
     run(e, modeEvent("grad-y.p0", "conservative", "graduated"));
     expect(e.safe.changes.length).toBe(changes);
     expect(decisionOf(run(e, view("c-d", T0 + 3_000)))!.policy!.mode).toBe("conservative");
+  });
+
+  it("graduates at an event whose id is as long as the contract allows: its mode events, as the processor writes them, decode", () => {
+    const e = engine({ mode: "apprentice" });
+    due(e);
+    const long: ShopEvent = { ...view("c-long", T0), id: "v".repeat(128) };
+    const ask = run(e, long).find((f) => f.kind === "mode");
+    if (ask?.kind !== "mode") throw new Error("no graduation asked");
+    // src/processor/processor.ts graduate(): change id grad-<event id>, a copy per partition.
+    const copies = new Subjects().modeChange({ mode: ask.mode, reason: ask.reason, evidence: ask.evidence }, `grad-${ask.eventId}`, ask.ts, 16);
+    const decoded = copies.map((r) => decodeEvent(encodeEvent(r.event), 16_384));
+    expect(decoded.map((d) => (d.ok ? "ok" : d.detail))).toEqual(copies.map(() => "ok"));
+    for (const d of decoded) if (d.ok) run(e, d.value);
+    expect(e.safe.mode).toBe("conservative");
+    expect(e.safe.changes.filter((c) => c.reason === "graduated")).toHaveLength(1);
   });
 
   it("a person's change applies (back to apprentice: the evidence starts over)", () => {

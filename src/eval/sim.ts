@@ -3,7 +3,7 @@
 // margin per arm) is joined with the decision by event id to measure regret against the oracle.
 import type { BaselineRule, Config } from "../config/index.ts";
 import { addPromotion, createEngine, engineConfigFrom, outcomeRecord, promotionFrom, step, type Engine, type EngineConfig, type SafeConfig } from "../engine/index.ts";
-import type { Decision, OutcomeRecord, ShopEvent } from "../events/index.ts";
+import { copyId, type Decision, type OutcomeRecord, type ShopEvent } from "../events/index.ts";
 import { RegretTracker } from "../kpi/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { worldFromConfig, type Scenario } from "../../simulator/world/index.ts";
@@ -136,7 +136,7 @@ export function runSim(o: SimRunOptions): SimRun {
           if (eff.kind === "mode") {
             // What the processor does with a graduation: the mode event goes into the log, right after
             // this event here (live, a few events later; the mode changes where it stands).
-            step(engine, { type: "mode", id: `grad-${eff.eventId}.p0`, ts: eff.ts, mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, rngFromKey(seed, `grad-${eff.eventId}`));
+            step(engine, { type: "mode", id: copyId(`grad-${eff.eventId}`, "p", 0), ts: eff.ts, mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, rngFromKey(seed, `grad-${eff.eventId}`));
             if (engine.safe.mode === eff.mode && safe.graduatedAt === null) safe.graduatedAt = d;
             continue;
           }

@@ -31,6 +31,7 @@ export { NO_DECISION, answerKey, eventIdOfAnswerKey, answerPublish } from "./ans
 export type { DecideAnswer } from "./answer.ts";
 export { mapSegment, mapSegmentCall, isSegmentBatch, tallySegment, emptySegmentTally, addSegmentTally, dollarsToCents, parseIsoTime, SEGMENT_IGNORED_KINDS, SEGMENT_MAPPED_EVENTS } from "./segment.ts";
 export type { SegmentResult, SegmentOptions, SegmentIgnoredKind, SegmentTally } from "./segment.ts";
+export { fitId, copyId } from "./ids.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken, PARTITIONED_TYPES, type PartitionedType } from "./subjects.ts";
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";
 export type { OfferTerms, ProductTerms } from "./offer.ts";

@@ -1,3 +1,4 @@
+import { copyId } from "./ids.ts";
 import type { PromotionConfig } from "./promotion.ts";
 import type { Channel, EventType, PolicyMode, ShopEvent } from "./schema.ts";
 
@@ -66,12 +67,12 @@ export class Subjects {
   }
   /**
    * A promotion change as the log carries it: one event per partition (`events.promotion.<n>`, event
-   * id `<changeId>.p<n>`, also its msg id), so a partition's processor finds it among its own events,
+   * id `<changeId>.p<n>`, also its msg id; events/ids.ts shortens a change id too long for it), so a partition's processor finds it among its own events,
    * in order. A processor of the whole stream applies every copy; they are the same change.
    */
   promotionChange(promotion: PromotionConfig, changeId: string, ts: number, partitions: number): Routed[] {
     const out: Routed[] = [];
-    for (let k = 0; k < partitions; k++) out.push({ subject: this.partitioned("promotion", k), event: { type: "promotion", id: `${changeId}.p${k}`, ts, promotion } });
+    for (let k = 0; k < partitions; k++) out.push({ subject: this.partitioned("promotion", k), event: { type: "promotion", id: copyId(changeId, "p", k), ts, promotion } });
     return out;
   }
   /**
@@ -81,7 +82,7 @@ export class Subjects {
   modeChange(change: { mode: PolicyMode; reason: "graduated" | "manual"; evidence?: { decisions: number; mean: number; lo: number; hi: number } | undefined }, changeId: string, ts: number, partitions: number): Routed[] {
     const out: Routed[] = [];
     for (let k = 0; k < partitions; k++) {
-      const event: ShopEvent = { type: "mode", id: `${changeId}.p${k}`, ts, mode: change.mode, reason: change.reason, ...(change.evidence ? { evidence: change.evidence } : {}) };
+      const event: ShopEvent = { type: "mode", id: copyId(changeId, "p", k), ts, mode: change.mode, reason: change.reason, ...(change.evidence ? { evidence: change.evidence } : {}) };
       out.push({ subject: this.partitioned("mode", k), event });
     }
     return out;

@@ -5,7 +5,7 @@
 // log with, which checks a promotion by the configuration's rules: a bad one is refused with the
 // reason, in the reply and in the dead-letter stream, and nothing is published.
 import { nuid, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { decodeEvent, encodeEvent, POLICY_MODES, PS_ERR_EVENT, Subjects, type DeadLetterReason, type PolicyMode, type PromotionConfig, type Routed } from "../events/index.ts";
+import { copyId, decodeEvent, encodeEvent, POLICY_MODES, PS_ERR_EVENT, Subjects, type DeadLetterReason, type PolicyMode, type PromotionConfig, type Routed } from "../events/index.ts";
 import { DeadLetters, retryWithBackoff, type PipelinedPublisher, type PublishError } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -96,9 +96,10 @@ export class PromotionControl {
     if (req?.op === "mode") return this.changeMode(req.mode, data, nowMs);
     if (req?.op !== "upsert") return this.refuse(PS_ERR_EVENT.Invalid, 'op must be "upsert" (with a promotion), "list" or "mode" (with a mode)', data);
     const changeId = `promo-${nuid.next()}`;
-    // The first copy, decoded exactly as the processor will decode it from the log.
-    const first = encodeEvent({ type: "promotion", id: `${changeId}.p0`, ts: nowMs, promotion: req.promotion as PromotionConfig });
-    const decoded = decodeEvent(first, this.opts.maxEventBytes);
+    // The last copy (the longest id: a promotion that fits it fits every partition's), decoded exactly
+    // as the processor will decode it from the log.
+    const last = encodeEvent({ type: "promotion", id: copyId(changeId, "p", this.opts.partitions - 1), ts: nowMs, promotion: req.promotion as PromotionConfig });
+    const decoded = decodeEvent(last, this.opts.maxEventBytes);
     if (!decoded.ok) return this.refuse(decoded.reason, decoded.detail, data);
     if (decoded.value.type !== "promotion") return this.refuse(PS_ERR_EVENT.Invalid, "not a promotion", data);
     const copies = this.subjects.promotionChange(decoded.value.promotion, changeId, nowMs, this.opts.partitions);

@@ -8,7 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { reservationCents, syncPayload } from "../engine/index.ts";
-import { encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
+import { copyId, encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
 import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -113,7 +113,7 @@ export class PartitionedInstance {
       const id = `sync-${this.instanceId}-p${k}-${++this.syncSeq}`;
       for (let j = 0; j < this.cfg.partitions; j++) {
         if (j === k) continue;
-        const ev: ShopEvent = { type: "sync", id: `${id}.${j}`, ts: Math.max(Date.now(), 946_684_800_000), from: k, ...payload };
+        const ev: ShopEvent = { type: "sync", id: copyId(id, "", j), ts: Math.max(Date.now(), 946_684_800_000), from: k, ...payload };
         await this.publisher.publish(this.subjects.partitioned("sync", j), encodeEvent(ev), ev.id).catch(() => undefined);
       }
     }

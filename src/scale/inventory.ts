@@ -5,7 +5,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
-import { decodeEvent, encodeEvent, Subjects } from "../events/index.ts";
+import { copyId, decodeEvent, encodeEvent, Subjects } from "../events/index.ts";
 import { PipelinedPublisher, type Stored } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { GlobalLedger } from "./ledger.ts";
@@ -66,7 +66,7 @@ export class InventoryKeeper {
         await this.ledger.setStock(ev.productId, ev.stock, ev.ts);
         const acks: Promise<Stored>[] = [];
         for (let k = 0; k < this.cfg.partitions; k++) {
-          const copy = { ...ev, type: "stock" as const, id: `${ev.id}.s${k}` };
+          const copy = { ...ev, type: "stock" as const, id: copyId(ev.id, "s", k) };
           acks.push((await this.publisher.publish(this.subjects.partitioned("stock", k), encodeEvent(copy), copy.id)).acked);
         }
         if ((await Promise.all(acks)).every((r) => r.ok)) {
