@@ -29,14 +29,22 @@ const decoder = new TextDecoder();
 class LogBuilder {
   readonly log: ShopLog = { events: [], decisions: new Map(), outcomes: new Map() };
   readonly counts: LogCounts = { events: 0, decisions: 0, outcomes: 0, skipped: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 } };
-  constructor(private readonly maxEventBytes: number) {}
+  /**
+   * `maxEventBytes`: the largest shop event the processor takes (a larger one it dead-letters);
+   * `maxMsgBytes`: the stream's, which partitions' internal events (sync tables) may fill.
+   */
+  constructor(
+    private readonly maxEventBytes: number,
+    private readonly maxMsgBytes: number,
+  ) {}
 
   add(stream: LogStream, data: Uint8Array): void {
     if (stream === "EVENTS") {
-      const e = decodeEvent(data, this.maxEventBytes);
+      const e = decodeEvent(data, Math.max(this.maxEventBytes, this.maxMsgBytes));
       // Partitions' internal bookkeeping (stock copies, grants, shared counts) is not the shop's.
-      if (!e.ok || (INTERNAL_EVENT_TYPES as readonly string[]).includes(e.value.type)) {
-        if (!e.ok) this.counts.skipped.EVENTS++;
+      if (e.ok && (INTERNAL_EVENT_TYPES as readonly string[]).includes(e.value.type)) return;
+      if (!e.ok || data.byteLength > this.maxEventBytes) {
+        this.counts.skipped.EVENTS++;
         return;
       }
       this.log.events.push(e.value);
@@ -89,7 +97,7 @@ async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8
 
 /** The log as the streams hold it now. */
 export async function readLogFromNats(nc: NatsConnection, cfg: Readonly<Config>, progress?: (text: string) => void): Promise<{ log: ShopLog; counts: LogCounts }> {
-  const b = new LogBuilder(cfg.processor.maxEventBytes);
+  const b = new LogBuilder(cfg.processor.maxEventBytes, cfg.streams.events.maxMsgBytes);
   const names = streamNames(cfg);
   for (const s of ["EVENTS", "DECISIONS", "OUTCOMES"] as const) {
     const n = await readStream(nc, names[s], (data) => b.add(s, data), (k) => progress?.(`${names[s]}: ${k} messages read`));
@@ -133,7 +141,7 @@ export function writeLogFile(log: ShopLog, file: string): void {
 
 /** A log from a file written by exportLogs. */
 export async function readLogFile(file: string, cfg: Readonly<Config>): Promise<{ log: ShopLog; counts: LogCounts }> {
-  const b = new LogBuilder(cfg.processor.maxEventBytes);
+  const b = new LogBuilder(cfg.processor.maxEventBytes, cfg.streams.events.maxMsgBytes);
   let lineNo = 0;
   try {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
