@@ -1,4 +1,4 @@
-export { ownArms, ownLogistic, ownSafe, rebuildExternal, syncPayload } from "./sync.ts";
+export { ownArms, ownLogistic, ownSafe, rebuildExternal, syncParts, syncPayload, type SyncShare } from "./sync.ts";
 export { safeSnapshot, evidenceOf, slackLowerBound, setMode, applyModeEvent, createSafeState, serveWith, openServed, closeSafeIn, setModeIn, graduationDueIn, evidenceIn } from "./safe.ts";
 export type { SafeConfig, SafeState, SafeSnapshot, SafeEntry, Evidence, ModeChange, SafeCore, ServedDecision } from "./safe.ts";
 export { baselineIndex } from "./baseline.ts";

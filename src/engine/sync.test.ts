@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { decodeEvent, encodeEvent, type ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { MIN, T0, engineConfig, promo } from "../../test/support/engine.ts";
-import { createEngine, step, syncPayload, type Engine } from "./index.ts";
+import { createEngine, step, syncParts, syncPayload, type Engine } from "./index.ts";
 
 const cfg = () =>
   engineConfig({
@@ -55,5 +55,31 @@ describe("sync events", () => {
     expect(b.safe.remoteEvidence["0"]).toEqual(share.safe!.sums);
     // Half of a's 400 decisions converted: b's baseline now leans on a's learning.
     expect(b.logistic!.meanConversion("control", x, T0 + 3_600_000)).not.toBeCloseTo(before, 3);
+  });
+
+  it("go in parts when a share is larger than a message may be: each part within the limit, together the whole share", () => {
+    const many = engineConfig({
+      promotions: Array.from({ length: 40 }, (_, i) => promo(`p${i}`)),
+      bandit: { model: "logistic", reward: "conversion" },
+    });
+    const a = createEngine(many);
+    learn(a, 2_000);
+    const share = syncPayload(a);
+    expect(Object.keys(share.logistic!.arms).length).toBeGreaterThan(30);
+    const whole = Buffer.byteLength(JSON.stringify(share));
+    expect(syncParts(share, whole)).toEqual([share]);
+    const limit = Math.ceil(whole / 4);
+    const parts = syncParts(share, limit);
+    expect(parts.length).toBeGreaterThanOrEqual(4);
+    for (const p of parts) expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(limit);
+    // Through the wire, one event per part, into a fresh partition: the same as the whole share at once.
+    const byParts = createEngine(many);
+    const atOnce = createEngine(many);
+    parts.forEach((p, i) => run(byParts, { type: "sync", id: `sync-test-p0-${i + 1}.1`, ts: T0, from: 0, ...p }));
+    run(atOnce, overTheWire(a, 0, 1));
+    expect(byParts.remoteArms).toEqual(atOnce.remoteArms);
+    expect(byParts.remoteLogistic).toEqual(atOnce.remoteLogistic);
+    const x = [1, ...Array.from({ length: a.logistic!.opts.dims - 1 }, () => 0.5)];
+    for (const id of ["p0", "p17", "control"]) expect(byParts.logistic!.meanConversion(id, x, T0 + 3_600_000)).toBe(atOnce.logistic!.meanConversion(id, x, T0 + 3_600_000));
   });
 });

@@ -1,6 +1,13 @@
 // Partitioned processors (issue #8) share what they learned: each partition publishes its own
 // posterior counts, and its logistic model's learning beyond the prior, into the others' streams as
 // `sync` events; a partition's posteriors are its own plus the sum of the others' latest.
+//
+// A share grows with promotions × segments (about 1.4 KB a promotion with the default segments), and
+// the stream refuses a message over streams.events.maxMsgBytes: past about 45 promotions one event
+// could not carry it, and every partition learned alone. A share goes out in parts (syncParts), each
+// with the share's small common part (the logistic baseline, its centre and evidence, the apprentice's
+// evidence) and some promotions; a partition takes each part's promotions in over what it had from that
+// partition, so the parts of one round add up to the whole share.
 import { ArmTable, type LogisticShare, type Sums } from "../bandit/index.ts";
 import { applyRemoteEvidence } from "./safe.ts";
 import type { ShopEvent } from "../events/index.ts";
@@ -31,18 +38,59 @@ export function ownSafe(e: Engine): { since: string; sums: Sums } | undefined {
   return e.safe.mode === "apprentice" ? { since: e.safe.since, sums: { ...e.safe.evidence } } : undefined;
 }
 
-/** What a partition shares with the others, as a sync event carries it (src/scale/instance.ts publishes one per other partition). */
-export function syncPayload(e: Engine): Pick<Extract<ShopEvent, { type: "sync" }>, "arms" | "logistic" | "safe"> {
+/** What a sync event carries: a partition's share, or a part of it. */
+export type SyncShare = Pick<Extract<ShopEvent, { type: "sync" }>, "arms" | "logistic" | "safe">;
+
+/** What a partition shares with the others, whole (src/scale/instance.ts sends it in parts: syncParts). */
+export function syncPayload(e: Engine): SyncShare {
   const logistic = ownLogistic(e);
   // An apprentice's evidence (issue 23): the partitions graduate on what they saw together.
   const safe = ownSafe(e);
   return { arms: ownArms(e), ...(logistic ? { logistic } : {}), ...(safe ? { safe } : {}) };
 }
 
-/** Another partition's learning arrives: posteriors become own + the sum of the others' latest. */
+const utf8Length = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+/**
+ * The share in parts whose JSON is at most `maxBytes` each (leave room for the event's id, type, time
+ * and sender): the common part in each, the promotions packed in order of their ids. One part when it
+ * fits; a promotion too large alone goes in a part of its own (the stream refuses it: the instance
+ * says so).
+ */
+export function syncParts(share: SyncShare, maxBytes: number): SyncShare[] {
+  const { arms, logistic } = share;
+  const common: SyncShare = { ...share, arms: {}, ...(logistic ? { logistic: { ...logistic, arms: {} } } : {}) };
+  const whole = utf8Length(share);
+  if (whole <= maxBytes) return [share];
+  const room = maxBytes - utf8Length(common);
+  const ids = [...new Set([...Object.keys(arms), ...Object.keys(logistic?.arms ?? {})])].sort();
+  const parts: SyncShare[] = [];
+  let part: SyncShare | undefined;
+  let used = 0;
+  for (const id of ids) {
+    // The promotion's entries with their keys, quotes and commas.
+    const size = (arms[id] ? utf8Length(id) + utf8Length(arms[id]) + 2 : 0) + (logistic?.arms[id] ? utf8Length(id) + utf8Length(logistic.arms[id]) + 2 : 0);
+    if (!part || used + size > room) {
+      part = { ...common, arms: {}, ...(logistic ? { logistic: { ...logistic, arms: {} } } : {}) };
+      parts.push(part);
+      used = 0;
+    }
+    if (arms[id]) part.arms[id] = arms[id];
+    if (logistic?.arms[id]) part.logistic!.arms[id] = logistic.arms[id];
+    used += size;
+  }
+  return parts;
+}
+
+/**
+ * Another partition's learning arrives, whole or a part of it: its promotions replace what this engine
+ * had of them from that partition, its common part replaces the old; posteriors become own + the sum
+ * of the others' latest.
+ */
 export function applySync(e: Engine, from: number, arms: SyncArms, logistic?: LogisticShare, safe?: { since: string; sums: Sums }): void {
-  e.remoteArms[String(from)] = arms;
-  if (logistic) e.remoteLogistic[String(from)] = logistic;
+  const key = String(from);
+  e.remoteArms[key] = { ...e.remoteArms[key], ...arms };
+  if (logistic) e.remoteLogistic[key] = { ...logistic, arms: { ...e.remoteLogistic[key]?.arms, ...logistic.arms } };
   if (safe) applyRemoteEvidence(e, from, safe);
   rebuildExternal(e);
 }

@@ -26,6 +26,12 @@ export function createMetrics() {
     cacheExpirations: new Gauge({ name: "ps_feature_cache_expirations_total", help: "Customers forgotten after idle TTL", registers: r }),
     pendingDecisions: new Gauge({ name: "ps_pending_decisions", help: "Decisions waiting for their outcome", registers: r }),
     streamUsage: new Gauge({ name: "ps_stream_usage_ratio", help: "Stream bytes over its max_bytes", labelNames: ["stream"] as const, registers: r }),
+    syncEvents: new Counter({
+      name: "ps_sync_events_total",
+      help: "Sync events (what a partition learned, in parts) a partitioned instance published, by result (failed: not stored; the other partitions go on with the older share)",
+      labelNames: ["result"] as const,
+      registers: r,
+    }),
     eventsLost: new Counter({ name: "ps_events_lost_total", help: "Events the stream no longer held when the processor came to them (removed by its limits, or deleted)", registers: r }),
     checkpoints: new Counter({ name: "ps_checkpoints_total", help: "Checkpoints written to KV", registers: r }),
     checkpointBytes: new Gauge({ name: "ps_checkpoint_bytes", help: "Bytes the last checkpoint wrote (its delta, and a base when it began one)", registers: r }),

@@ -7,16 +7,19 @@ import { hostname } from "node:os";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
-import { reservationCents, syncPayload } from "../engine/index.ts";
+import { reservationCents, syncParts, syncPayload } from "../engine/index.ts";
 import { copyId, encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
 import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
-import type { Logger } from "../log/index.ts";
+import { OncePerKind, type Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Processor, PromotionControl } from "../processor/index.ts";
 import { InventoryKeeper } from "./inventory.ts";
 import { LeaseManager } from "./leases.ts";
 import { GlobalLedger } from "./ledger.ts";
+
+/** Room a sync event's envelope takes beside its share: type, id (≤ 128), time, sender, and the msg id header the stream counts. */
+const SYNC_ENVELOPE_BYTES = 1024;
 
 export class PartitionedInstance {
   readonly instanceId: string;
@@ -30,7 +33,9 @@ export class PartitionedInstance {
   private readonly enc = new TextEncoder();
   private control: PromotionControl | undefined;
   private syncSeq = 0;
+  private readonly once: OncePerKind;
   private granting: Promise<void> | undefined;
+  private syncing: Promise<void> | undefined;
   private stopping = false;
 
   constructor(
@@ -42,6 +47,7 @@ export class PartitionedInstance {
     this.instanceId = cfg.scale.instanceId || `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`;
     this.publisher = new PipelinedPublisher(nc, 1000);
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
+    this.once = new OncePerKind(log);
   }
 
   async start(): Promise<void> {
@@ -59,7 +65,14 @@ export class PartitionedInstance {
       this.log,
     );
     await this.leases.start();
-    this.timers.push(setInterval(() => void this.sync().catch((err: Error) => this.log.warn({ err: err.message }, "sync round failed")), this.cfg.scale.syncEveryMs));
+    // One round at a time: a round waits for its parts to be stored (or not), which a cut network delays.
+    this.timers.push(
+      setInterval(() => {
+        this.syncing ??= this.sync()
+          .catch((err: Error) => this.log.warn({ err: err.message }, "sync round failed"))
+          .finally(() => (this.syncing = undefined));
+      }, this.cfg.scale.syncEveryMs),
+    );
     this.timers.push(
       setInterval(() => {
         this.granting ??= this.grant()
@@ -106,17 +119,36 @@ export class PartitionedInstance {
     await w?.stop();
   }
 
-  /** Each owned partition shares its own counts with every other partition (as events in their streams). */
+  /**
+   * Each owned partition shares its own counts with every other partition (as events in their streams),
+   * in parts the stream accepts. A part not stored is counted and said once per reason: the receiving
+   * partitions go on with the share they had (the next round sends it again).
+   */
   private async sync(): Promise<void> {
+    const stored: Promise<void>[] = [];
     for (const [k, w] of this.workers) {
-      const payload = syncPayload(w.engine);
-      const id = `sync-${this.instanceId}-p${k}-${++this.syncSeq}`;
-      for (let j = 0; j < this.cfg.partitions; j++) {
-        if (j === k) continue;
-        const ev: ShopEvent = { type: "sync", id: copyId(id, "", j), ts: Math.max(Date.now(), 946_684_800_000), from: k, ...payload };
-        await this.publisher.publish(this.subjects.partitioned("sync", j), encodeEvent(ev), ev.id).catch(() => undefined);
+      for (const part of syncParts(syncPayload(w.engine), this.cfg.streams.events.maxMsgBytes - SYNC_ENVELOPE_BYTES)) {
+        const id = `sync-${this.instanceId}-p${k}-${++this.syncSeq}`;
+        for (let j = 0; j < this.cfg.partitions; j++) {
+          if (j === k) continue;
+          const ev: ShopEvent = { type: "sync", id: copyId(id, "", j), ts: Math.max(Date.now(), 946_684_800_000), from: k, ...part };
+          const data = encodeEvent(ev);
+          try {
+            const { acked } = await this.publisher.publish(this.subjects.partitioned("sync", j), data, ev.id);
+            stored.push(acked.then((r) => this.synced(r.ok ? undefined : r.error.message, data.byteLength)));
+          } catch (err) {
+            this.synced((err as Error).message, data.byteLength);
+          }
+        }
       }
     }
+    await Promise.all(stored);
+  }
+
+  private synced(failure: string | undefined, bytes: number): void {
+    this.metrics.syncEvents.inc({ result: failure === undefined ? "stored" : "failed" });
+    if (this.stopping) return;
+    if (failure !== undefined) this.once.warn(`sync:${failure}`, { err: failure, bytes, maxMsgBytes: this.cfg.streams.events.maxMsgBytes }, "a sync event was not stored: the other partitions go on with this partition's older share");
   }
 
   /**
@@ -175,6 +207,7 @@ export class PartitionedInstance {
     this.control?.stop();
     await this.control?.drain();
     await this.granting;
+    await this.syncing;
     await this.leases.stop();
     await this.inventory.stop();
     await this.publisher.flush();
