@@ -329,7 +329,10 @@ export class World {
   }
 
   private emitInventory(p: Product): void {
-    this.emit({ type: "inventory", id: this.id(), ts: this.nowMs, productId: p.id, category: p.category, stock: p.stock, priceCents: p.priceCents, costCents: p.costCents });
+    // Whole milliseconds: stock is also emitted between two happenings (a restock at a scenario switch,
+    // a new seed's world), where the clock is the runner's (real time × speed, with fractions), and the
+    // contract's ts is an integer (a fractional one is dead-lettered and the processor keeps the old stock).
+    this.emit({ type: "inventory", id: this.id(), ts: Math.floor(this.nowMs), productId: p.id, category: p.category, stock: p.stock, priceCents: p.priceCents, costCents: p.costCents });
   }
 
   private scheduleVisit(): void {

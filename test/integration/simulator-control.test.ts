@@ -10,7 +10,9 @@ import type { Config } from "../../src/config/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import { SimulatorRunner, type SimReply } from "../../simulator/index.ts";
+import { decodeEvent } from "../../src/events/index.ts";
 import { engineDecision } from "../support/decision.ts";
+import { readStream } from "../support/streams.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { testConfig, waitFor } from "../support/system.ts";
 
@@ -137,6 +139,12 @@ describe("simulator control on a real JetStream", () => {
       sub.unsubscribe();
       await control({ cmd: "scenario", value: "steady" });
     }
+    // Every event stored meanwhile, the new world's stock among them (its inventory events, stamped
+    // between two happenings), is one the processor takes.
+    const events = await readStream(nc, "EVENTS");
+    const refused = events.map((m) => decodeEvent(m.data, cfg.processor.maxEventBytes)).flatMap((d) => (d.ok ? [] : [d.detail]));
+    expect(events.filter((m) => m.subject.startsWith("events.inventory.")).length).toBeGreaterThan(0);
+    expect(refused).toEqual([]);
   }, 60_000);
 
   it("is indifferent to a decision received twice, and counts what it cannot read", async () => {
