@@ -11,7 +11,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { DashboardServer, portInUse } from "./server/index.ts";
+import { DashboardServer, hasToken, portInUse } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -45,15 +45,19 @@ interface Reporting {
   health(): { ok: boolean; degraded?: string[] };
 }
 
-function serveProcessorMetrics(p: Reporting, metrics: Metrics, host: string, port: number): Promise<Server> {
+/** `token`: server.token (API_TOKEN), which /metrics asks for as the dashboard server's routes do; /health is open. */
+function serveProcessorMetrics(p: Reporting, metrics: Metrics, host: string, port: number, token: string | undefined): Promise<Server> {
   const http = createServer((req, res) => {
-    if (req.url === "/metrics") {
+    const url = new URL(req.url ?? "/", "http://processor");
+    if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
+      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
+    } else if (url.pathname === "/metrics") {
       p.snapshot();
       void metrics.registry.metrics().then((text) => {
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         res.end(text);
       });
-    } else if (req.url === "/health") {
+    } else if (url.pathname === "/health") {
       const h = p.health();
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded?.length ? "degraded" : "ok", ...h }));
@@ -130,7 +134,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       stoppers.push(() => processor.stop());
     }
     if (part === "processor" && reporting && cfg.processor.metricsPort > 0) {
-      const http = await serveProcessorMetrics(reporting, metrics, cfg.server.host, cfg.processor.metricsPort);
+      const http = await serveProcessorMetrics(reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token);
       log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
       stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
     }

@@ -78,7 +78,7 @@ export function createMetrics() {
       help: "Share of the current mode's decisions served by the shop's rule (policy.baseline): apprentice, those not explored; conservative, the bound's fallbacks",
       registers: r,
     }),
-    modeDecisions: new Gauge({ name: "ps_mode_decisions", help: "Decisions made since the current policy mode began", registers: r }),
+    modeDecisions: new Gauge({ name: "ps_mode_decisions", help: "Decisions made since the current policy mode began (safe start: apprentice or conservative; 0 in learner mode)", registers: r }),
     apprenticeEvidenceCents: new Gauge({
       name: "ps_apprentice_evidence_cents",
       help: "Apprentice: the learner's margin per decision minus the shop's rule's (doubly robust; est, and the 95% interval's lo and hi), cents",

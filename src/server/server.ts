@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { timingSafeEqual } from "node:crypto";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -18,6 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
+import { hasToken } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -167,13 +167,7 @@ export class DashboardServer {
   }
 
   private authorized(req: IncomingMessage, url: URL): boolean {
-    const want = this.cfg.server.token;
-    if (!want) return true;
-    const auth = req.headers.authorization;
-    const got = auth?.startsWith("Bearer ") ? auth.slice(7) : url.searchParams.get("token") ?? "";
-    const a = Buffer.from(got);
-    const b = Buffer.from(want);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return hasToken(req, url, this.cfg.server.token);
   }
 
   /** Browsers send Origin on WebSocket upgrades: it must be this server itself or a configured origin. */
