@@ -81,6 +81,40 @@ describe("loadConfig", () => {
     expect(issues.find((i) => i.key === "simulator.speed")).toMatchObject({ env: "SIM_SPEED", problem: expect.stringContaining('got "fast"') });
   });
 
+  // A list written as an object (promotions keyed by id) was taken for "missing" by the merge and
+  // silently replaced by the default list; an object written as a list became the defaults.
+  it.each([
+    ["promotions", { promotions: { "my-promo": { id: "my-promo", name: "M", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 } } }, "an array", /write promotions as a JSON array/],
+    ["segments", { segments: { tenure: {} } }, "an array", /JSON array/],
+    ["simulator.categories", { simulator: { categories: { a: "toys" } } }, "an array", /JSON array/],
+    ["server.allowedOrigins", { server: { allowedOrigins: "http://shop" } }, "an array", /JSON array/],
+    ["server", { server: [] }, "an object", /JSON object/],
+    ["policy", { policy: [] }, "an object", /JSON object/],
+    ["server.port", { server: { port: { value: 1 } } }, "a single value", /set PORT to/],
+  ])("a value of the wrong shape for %s is refused, not replaced by the default", (key, overrides, expected, fix) => {
+    const issues = issuesOf(() => loadConfig({ env: {}, overrides }));
+    const hit = issues.find((i) => i.key === key);
+    expect(hit, JSON.stringify(issues)).toBeDefined();
+    expect(hit!.problem).toContain(`expected ${expected}, got`);
+    expect(hit!.fix).toMatch(fix);
+  });
+
+  it("names the overlay file a misshapen value came from", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-cfg-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ promotions: { "my-promo": {} } }));
+    const issues = issuesOf(() => loadConfig({ env: { CONFIG_FILE: file } }));
+    expect(issues).toEqual([expect.objectContaining({ key: "promotions", problem: expect.stringContaining(`got an object (in CONFIG_FILE ${file})`) })]);
+  });
+
+  it.each([["null"], ['"x"'], ["[1,2]"]])("refuses an overlay file holding %s instead of an object", (text) => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-cfg-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, text);
+    const issues = issuesOf(() => loadConfig({ env: { CONFIG_FILE: file } }));
+    expect(issues).toEqual([{ key: "CONFIG_FILE", problem: expect.stringMatching(/must hold a JSON object$/), fix: expect.stringContaining("one JSON object") }]);
+  });
+
   it("reports an unreadable overlay file by name", () => {
     expect(() => loadConfig({ env: { CONFIG_FILE: "/nonexistent/promo.json" } })).toThrowError(
       expect.objectContaining({ code: PS_ERR_CONFIG.Unreadable, message: expect.stringContaining("/nonexistent/promo.json") }),

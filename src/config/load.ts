@@ -80,6 +80,56 @@ function mergeLayers(layers: readonly unknown[]): unknown {
   return value;
 }
 
+type Shape = "an object" | "an array" | "a single value";
+const shapeOf = (v: unknown): Shape => (Array.isArray(v) ? "an array" : isObject(v) ? "an object" : "a single value");
+
+/** The JSON shapes a schema takes (a union: each branch's); undefined when any (an unknown key's). */
+function shapesOf(schema: TSchema): Set<Shape> | undefined {
+  const anyOf = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (anyOf) {
+    const all = new Set<Shape>();
+    for (const b of anyOf) {
+      const s = shapesOf(b);
+      if (!s) return undefined;
+      for (const x of s) all.add(x);
+    }
+    return all;
+  }
+  if (schema.type === "object") return new Set(["an object"]);
+  if (schema.type === "array") return new Set(["an array"]);
+  return schema.type === undefined ? undefined : new Set(["a single value"]);
+}
+
+/**
+ * A layer's values whose shape (object, array, single value) is not their key's. The merge fills
+ * what a layer leaves missing from the next one, and a list written as an object (promotions keyed by
+ * id) would be taken for "missing" and silently replaced by the default list: such a value is refused
+ * before merging, naming the key and the layer it came from.
+ */
+function shapeIssues(schema: TSchema, value: unknown, key: string, source: string): ConfigIssue[] {
+  if (value === undefined) return [];
+  const want = shapesOf(schema);
+  const got = shapeOf(value);
+  if (want && !want.has(got)) {
+    const desc = (schema as { description?: string }).description;
+    const env = KEY_TO_ENV.get(key);
+    const expected = [...want].join(" or ");
+    const fix =
+      want.size > 1 || want.has("a single value")
+        ? `${env ? `set ${env}` : `set ${key}`} to ${desc ?? "a valid value"}`
+        : want.has("an array")
+          ? `write ${key} as a JSON array [ … ]${desc ? ` of ${desc.replace(/^(the list of |at most \d+ )/, "")}` : ""}; a list replaces the default list whole`
+          : `write ${key} as a JSON object { … } with the keys of config/default.json`;
+    const shown = got === "a single value" ? `${got}, ${JSON.stringify(value)}` : got;
+    return [{ key, ...(env ? { env } : {}), problem: `expected ${expected}, got ${shown} (in ${source})`, fix }];
+  }
+  if (schema.type !== "object" || !isObject(value)) return [];
+  const known = (schema.properties ?? {}) as Record<string, TSchema>;
+  const issues: ConfigIssue[] = [];
+  for (const [k, sub] of Object.entries(known)) issues.push(...shapeIssues(sub, value[k], key === "(root)" ? k : `${key}.${k}`, source));
+  return issues;
+}
+
 function readJson(path: string, key: string): Json {
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Json;
@@ -172,6 +222,15 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const defaults = readJson(DEFAULT_CONFIG_FILE, "config/default.json");
   const file = opts.file ?? env.CONFIG_FILE;
   const fromFile = file ? readJson(resolve(file), "CONFIG_FILE") : undefined;
+  // A file that is not one object (null, a string, a list) would be merged as nothing or as keys "0", "1".
+  if (fromFile !== undefined && !isObject(fromFile))
+    throw new ConfigError(PS_ERR_CONFIG.Invalid, [
+      {
+        key: "CONFIG_FILE",
+        problem: `${resolve(file!)} holds ${Array.isArray(fromFile) ? "an array" : JSON.stringify(fromFile)}, but it must hold a JSON object`,
+        fix: `write the keys to change as one JSON object, e.g. {"server": {"port": 8080}}`,
+      },
+    ]);
   const fromEnv: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const v = env[name];
@@ -180,7 +239,15 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   // Env values are strings: TypeBox turns them into what the schema wants where that is unambiguous
   // ("5222" → 5222, "true"/"1" → true, "max" stays); anything else is left for validation to name.
   const converted = Value.Convert(ConfigSchema, fromEnv);
-  const raw = mergeLayers([structuredClone(opts.overrides), converted, fromFile, defaults]);
+  const layers: [unknown, string][] = [
+    [structuredClone(opts.overrides), "overrides"],
+    [converted, "the environment"],
+    [fromFile, `CONFIG_FILE ${file}`],
+    [defaults, "config/default.json"],
+  ];
+  const misshapen = layers.flatMap(([layer, source]) => shapeIssues(ConfigSchema, layer, "(root)", source));
+  if (misshapen.length) throw new ConfigError(PS_ERR_CONFIG.Invalid, misshapen);
+  const raw = mergeLayers(layers.map(([layer]) => layer));
   return validateConfig(raw);
 }
 
