@@ -115,6 +115,34 @@ describe("loadConfig", () => {
     expect(issues).toEqual([{ key: "CONFIG_FILE", problem: expect.stringMatching(/must hold a JSON object$/), fix: expect.stringContaining("one JSON object") }]);
   });
 
+  // TypeBox's conversion truncated these at the first non-digit (PARTITIONS=1e1 ran one partition).
+  it.each([
+    ["PARTITIONS", "1e1", "partitions", /written in decimal digits, got "1e1"/],
+    ["PARTITIONS", "4.5", "partitions", /written in decimal digits, got "4\.5"/],
+    ["PORT", "8e3", "server.port", /written in decimal digits, got "8e3"/],
+    ["SIM_SEED", "1.5", "simulator.seed", /written in decimal digits, got "1\.5"/],
+    ["PORT", "Infinity", "server.port", /got "Infinity"/],
+    ["SIM_SPEED", "Infinity", "simulator.speed", /expected a finite number, got "Infinity"/],
+    ["SIM_SEED", "9007199254740993", "simulator.seed", /beyond the largest exact integer/],
+  ])("refuses %s=%s instead of truncating it", (name, text, key, problem) => {
+    const issues = issuesOf(() => loadConfig({ env: { [name]: text } }));
+    expect(issues.find((i) => i.key === key), JSON.stringify(issues)).toMatchObject({ env: name, problem: expect.stringMatching(problem), fix: expect.stringContaining(`set ${name} to`) });
+  });
+
+  it("still reads integers written in digits, and numbers in any JSON form where the key takes fractions", () => {
+    const c = loadConfig({ env: { PARTITIONS: "16", PORT: "0", SIM_SEED: "9007199254740991", SIM_SPEED: "1e1" } });
+    expect([c.partitions, c.server.port, c.simulator.seed, c.simulator.speed]).toEqual([16, 0, Number.MAX_SAFE_INTEGER, 10]);
+  });
+
+  it("shows a number too large for JSON (1e400) as Infinity, not null, and refuses integers past the exact range", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-cfg-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, '{"bandit": {"priorBeta": 1e400}, "streams": {"events": {"maxBytes": 100000000000000000000}}}');
+    const issues = issuesOf(() => loadConfig({ env: { CONFIG_FILE: file } }));
+    expect(issues.find((i) => i.key === "bandit.priorBeta")?.problem).toMatch(/got Infinity/);
+    expect(issues.find((i) => i.key === "streams.events.maxBytes")?.problem).toMatch(/beyond the largest exact integer/);
+  });
+
   it("reports an unreadable overlay file by name", () => {
     expect(() => loadConfig({ env: { CONFIG_FILE: "/nonexistent/promo.json" } })).toThrowError(
       expect.objectContaining({ code: PS_ERR_CONFIG.Unreadable, message: expect.stringContaining("/nonexistent/promo.json") }),

@@ -216,6 +216,34 @@ function crossChecks(c: Config): ConfigIssue[] {
   return issues;
 }
 
+/** The schema at a dotted key (undefined when the schema has no such key). */
+function schemaAt(key: string): TSchema | undefined {
+  let schema: TSchema | undefined = ConfigSchema;
+  for (const k of key.split(".")) schema = (schema?.properties as Record<string, TSchema> | undefined)?.[k];
+  return schema;
+}
+
+/**
+ * An env value for a number the schema's conversion would take wrongly: TypeBox turns "4.5", "1e1" and
+ * "8e3" into the integers 4, 1 and 8 (it truncates at the first character that is not a digit), and
+ * "Infinity" into a number that is then reported as null. An integer must be written in decimal digits
+ * (with a leading - where its range allows) and hold exactly; a number must be finite.
+ */
+function envNumberIssue(name: string, key: string, text: string): ConfigIssue | undefined {
+  const schema = schemaAt(key);
+  if (!schema) return undefined;
+  const branches = ((schema as { anyOf?: TSchema[] }).anyOf ?? [schema]).map((b) => b.type as unknown);
+  const desc = (schema as { description?: string }).description ?? "a valid value";
+  const fix = `set ${name} to ${desc}`;
+  if (branches.includes("integer") && !branches.includes("number")) {
+    if (!/^-?\d+$/.test(text))
+      return { key, env: name, problem: `expected integer${Number.isNaN(Number(text)) || text.trim() === "" ? "" : " written in decimal digits"}, got "${text}"`, fix };
+    if (!Number.isSafeInteger(Number(text))) return { key, env: name, problem: `"${text}" is beyond the largest exact integer (${Number.MAX_SAFE_INTEGER})`, fix };
+  } else if (branches.includes("number") && text.trim() !== "" && !Number.isNaN(Number(text)) && !Number.isFinite(Number(text)))
+    return { key, env: name, problem: `expected a finite number, got "${text}"`, fix };
+  return undefined;
+}
+
 /** Reads config/default.json, an optional overlay file, env overrides and explicit overrides; validates; freezes. */
 export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const env = opts.env ?? process.env;
@@ -232,9 +260,13 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
       },
     ]);
   const fromEnv: Record<string, unknown> = {};
+  const envIssues: ConfigIssue[] = [];
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const v = env[name];
-    if (v !== undefined) setPath(fromEnv, key.split("."), v);
+    if (v === undefined) continue;
+    setPath(fromEnv, key.split("."), v);
+    const issue = envNumberIssue(name, key, v);
+    if (issue) envIssues.push(issue);
   }
   // Env values are strings: TypeBox turns them into what the schema wants where that is unambiguous
   // ("5222" → 5222, "true"/"1" → true, "max" stays); anything else is left for validation to name.
@@ -245,7 +277,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     [fromFile, `CONFIG_FILE ${file}`],
     [defaults, "config/default.json"],
   ];
-  const misshapen = layers.flatMap(([layer, source]) => shapeIssues(ConfigSchema, layer, "(root)", source));
+  const misshapen = [...envIssues, ...layers.flatMap(([layer, source]) => shapeIssues(ConfigSchema, layer, "(root)", source))];
   if (misshapen.length) throw new ConfigError(PS_ERR_CONFIG.Invalid, misshapen);
   const raw = mergeLayers(layers.map(([layer]) => layer));
   return validateConfig(raw);
@@ -266,6 +298,25 @@ function* withUnionBranches(errors: Iterable<ValueError>): Iterable<ValueError> 
   }
 }
 
+/** A value as an error message shows it: JSON, except numbers JSON cannot write (1e400 is read as Infinity). */
+const shown = (v: unknown): string =>
+  typeof v === "number" && !Number.isFinite(v) ? `${v} (a number too large to hold, e.g. 1e400)` : JSON.stringify(v);
+
+/**
+ * Integers past Number.MAX_SAFE_INTEGER pass the schema (1e20 is an integer to JavaScript) but no longer
+ * hold exactly: every integer key is refused beyond it, whichever layer set it.
+ */
+function unsafeIntegers(schema: TSchema, value: unknown, key: string, out: ConfigIssue[]): void {
+  if (schema.type === "integer" && typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    const env = KEY_TO_ENV.get(key);
+    out.push({ key, ...(env ? { env } : {}), problem: `${value} is beyond the largest exact integer (${Number.MAX_SAFE_INTEGER})`, fix: `${env ? `set ${env}` : `set ${key}`} to ${(schema as { description?: string }).description ?? "a smaller integer"}` });
+  } else if (schema.type === "object" && isObject(value)) {
+    for (const [k, sub] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>)) unsafeIntegers(sub, value[k], key ? `${key}.${k}` : k, out);
+  } else if (schema.type === "array" && Array.isArray(value)) {
+    value.forEach((v, i) => unsafeIntegers(schema.items as TSchema, v, `${key}[${i}]`, out));
+  }
+}
+
 /** Validates a whole config object; throws ConfigError listing every problem with its key and fix. */
 export function validateConfig(raw: unknown): Readonly<Config> {
   const issues: ConfigIssue[] = [];
@@ -276,7 +327,7 @@ export function validateConfig(raw: unknown): Readonly<Config> {
     let problem: string;
     if (e.type === ValueErrorType.ObjectAdditionalProperties) problem = "unknown key";
     else if (e.type === ValueErrorType.ObjectRequiredProperty) problem = "missing";
-    else problem = `${e.message.toLowerCase()}, got ${JSON.stringify(e.value)}`;
+    else problem = `${e.message.toLowerCase()}, got ${shown(e.value)}`;
     const fix =
       problem === "unknown key"
         ? "remove it or check its spelling against config/default.json"
@@ -284,6 +335,7 @@ export function validateConfig(raw: unknown): Readonly<Config> {
     // Value.Errors reports a union's failure and each branch's; keep the first per key.
     if (!issues.some((i) => i.key === key)) issues.push({ key, ...(env ? { env } : {}), problem, fix });
   }
+  unsafeIntegers(ConfigSchema, raw, "", issues);
   if (issues.length) throw new ConfigError(PS_ERR_CONFIG.Invalid, issues);
   const config = raw as Config;
   const more = crossChecks(config);
