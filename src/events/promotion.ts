@@ -56,6 +56,28 @@ export function promotionIssues(p: PromotionConfig): PromotionIssue[] {
     issues.push({ field: "percentOff", problem: `kind '${p.kind}' needs percentOff`, fix: "set percentOff, e.g. 10" });
   if ((p.kind === "amount" || p.kind === "free-shipping") && p.amountOffCents === undefined)
     issues.push({ field: "amountOffCents", problem: `kind '${p.kind}' needs amountOffCents`, fix: "set amountOffCents, e.g. 500" });
+  // Which terms each kind's discount reads (src/events/offer.ts offerDiscountCents, offerQuantity): a term
+  // of another kind would be ignored, so a promotion carrying one does not give what it says.
+  const byPercent = p.kind === "percent" || p.kind === "bundle";
+  if (byPercent && p.amountOffCents !== undefined)
+    issues.push({ field: "amountOffCents", problem: `kind '${p.kind}' takes percentOff, not amountOffCents (it would be ignored)`, fix: "remove amountOffCents, or use kind amount for a fixed amount off" });
+  if (!byPercent && p.percentOff !== undefined)
+    issues.push({ field: "percentOff", problem: `kind '${p.kind}' takes amountOffCents, not percentOff (it would be ignored)`, fix: "remove percentOff, or use kind percent for a percentage off" });
+  if (p.kind !== "bundle" && p.bundleQuantity !== undefined)
+    issues.push({ field: "bundleQuantity", problem: `kind '${p.kind}' sells one unit (bundleQuantity would be ignored)`, fix: "remove bundleQuantity, or use kind bundle" });
+  // A discount is capped at maxDiscountCents: a larger fixed amount would never be given in full.
+  if (!byPercent && p.amountOffCents !== undefined && p.amountOffCents > p.maxDiscountCents)
+    issues.push({
+      field: "amountOffCents",
+      problem: `${p.amountOffCents} is more than maxDiscountCents (${p.maxDiscountCents}), which caps each redemption`,
+      fix: `lower amountOffCents to ${p.maxDiscountCents} or raise maxDiscountCents to ${p.amountOffCents}`,
+    });
+  if (p.maxDiscountCents > p.budgetCents)
+    issues.push({
+      field: "maxDiscountCents",
+      problem: `one redemption (${p.maxDiscountCents}) may cost more than the whole budget (budgetCents ${p.budgetCents})`,
+      fix: `lower maxDiscountCents to ${p.budgetCents} or less, or raise budgetCents${p.budgetCents === 0 ? " (to stop offering a promotion, set its endsAt)" : ""}`,
+    });
   if (p.productId !== undefined && p.category !== undefined) issues.push({ field: "category", problem: "both productId and category are set", fix: "keep one of them" });
   if (p.startsAt && p.endsAt && Date.parse(p.startsAt) >= Date.parse(p.endsAt))
     issues.push({ field: "endsAt", problem: "endsAt is not after startsAt", fix: "make endsAt later than startsAt" });
