@@ -160,6 +160,8 @@ function deepFreeze<T>(o: T): T {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+/** What JetStream counts besides an event's payload: "NATS/1.0", the Nats-Msg-Id header with an id of up to 128 characters, line ends; rounded up. */
+const EVENT_HEADER_BYTES = 256;
 
 function crossChecks(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -206,6 +208,32 @@ function crossChecks(c: Config): ConfigIssue[] {
       problem: `${c.features.hotCustomers} decoded customers (~3 KB each) take more than half of features.maxMemoryMb (${c.features.maxMemoryMb})`,
       fix: `lower it to ${Math.floor((c.features.maxMemoryMb * 2 ** 20) / 6_000)} or less, or raise features.maxMemoryMb`,
     });
+  // JetStream keeps streams and KV buckets (stream KV_<bucket>) in one namespace: two keys naming the
+  // same one would share it (a bucket's history holding another's keys, events in the decisions' stream).
+  const owners = new Map<string, string>();
+  const claim = (stream: string, key: string, what: string) => {
+    const other = owners.get(stream);
+    if (other) issues.push({ key, problem: `${what} is the same JetStream stream (${stream}) as ${other}`, fix: `give ${key} a name of its own` });
+    else owners.set(stream, key);
+  };
+  for (const s of ["events", "decisions", "outcomes", "deadletter"] as const) claim(c.streams[s].name, `streams.${s}.name`, `'${c.streams[s].name}'`);
+  for (const b of ["stateBucket", "inventoryBucket", "leaseBucket", "answersBucket"] as const) claim(`KV_${c.kv[b]}`, `kv.${b}`, `bucket '${c.kv[b]}'`);
+  // Every event the processor accepts must fit the stream, headers included (Nats-Msg-Id: the event's id,
+  // at most 128 characters): a larger one is refused by the server at publish and the shop's event is lost.
+  if (c.streams.events.maxMsgBytes < c.processor.maxEventBytes + EVENT_HEADER_BYTES)
+    issues.push({
+      key: "streams.events.maxMsgBytes",
+      problem: `${c.streams.events.maxMsgBytes} bytes does not hold the largest event accepted (processor.maxEventBytes ${c.processor.maxEventBytes}) with its headers (${EVENT_HEADER_BYTES} bytes)`,
+      fix: `raise streams.events.maxMsgBytes to ${c.processor.maxEventBytes + EVENT_HEADER_BYTES} or more, or lower processor.maxEventBytes`,
+    });
+  for (const s of ["events", "decisions", "outcomes", "deadletter"] as const) {
+    const l = c.streams[s];
+    if (l.maxMsgBytes > l.maxBytes)
+      issues.push({ key: `streams.${s}.maxMsgBytes`, problem: `${l.maxMsgBytes} bytes is more than the whole stream may hold (streams.${s}.maxBytes ${l.maxBytes})`, fix: `lower streams.${s}.maxMsgBytes or raise streams.${s}.maxBytes` });
+    // nats-server refuses such a stream at provisioning: say so before connecting.
+    if (l.duplicateWindowSec > l.maxAgeSec)
+      issues.push({ key: `streams.${s}.duplicateWindowSec`, problem: `${l.duplicateWindowSec} s is longer than messages are kept (streams.${s}.maxAgeSec ${l.maxAgeSec} s)`, fix: `lower streams.${s}.duplicateWindowSec to ${l.maxAgeSec} or less, or raise streams.${s}.maxAgeSec` });
+  }
   issues.push(...baselineIssues(c));
   if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
     issues.push({
