@@ -78,4 +78,22 @@ describe("provision", () => {
     expect((err as NatsError).code).toBe(PS_ERR_NATS.Provision);
     expect((err as NatsError).message).toMatch(/stream OUTCOMES exists but does not capture outcomes\.>/);
   });
+
+  // This server is not clustered: more than one replica is refused by it, and the error names the key
+  // to change (it once said to check that JetStream was enabled).
+  it("names the replicas key when the server is not clustered, the events stream's for the buckets", async () => {
+    const own = (over: { events?: number; decisions?: number }) =>
+      loadConfig({
+        env: { SUBJECT_PREFIX: "r3." },
+        overrides: {
+          streams: { events: { name: "R3_EVENTS", replicas: over.events ?? 1 }, decisions: { name: "R3_DECISIONS", replicas: over.decisions ?? 1 }, outcomes: { name: "R3_OUTCOMES" }, deadletter: { name: "R3_DEADLETTER" } },
+          kv: { stateBucket: "R3_STATE", inventoryBucket: "R3_INVENTORY", leaseBucket: "R3_LEASES", answersBucket: "R3_ANSWERS" },
+        },
+      });
+    const failure = (c: ReturnType<typeof own>) => provision(nc, c, log).then(() => undefined, (e: unknown) => e as NatsError);
+    const streams = await failure(own({ decisions: 3 }));
+    expect(streams).toMatchObject({ code: PS_ERR_NATS.Provision, message: expect.stringMatching(/streams\.decisions\.replicas is more than 1 .* fix: set streams\.decisions\.replicas to 1, or run a NATS cluster/) });
+    const buckets = await failure(own({ events: 3 }));
+    expect(buckets).toMatchObject({ code: PS_ERR_NATS.Provision, message: expect.stringMatching(/fix: set streams\.events\.replicas to 1, or run a NATS cluster/) });
+  });
 });

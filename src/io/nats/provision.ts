@@ -1,4 +1,4 @@
-import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { DiscardPolicy, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../../config/index.ts";
@@ -7,6 +7,9 @@ import { Subjects } from "../../events/index.ts";
 import { isNotFound, NatsError, PS_ERR_NATS } from "./errors.ts";
 
 type Limits = Config["streams"]["events"];
+
+/** JetStream's API error "replicas > 1 not supported in non-clustered mode". */
+const REPLICAS_NOT_CLUSTERED = 10074;
 
 export function streamConfig(l: Limits, subjects: string[]): Partial<StreamConfig> & { name: string } {
   return {
@@ -70,8 +73,16 @@ async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> &
 export async function provision(nc: NatsConnection, cfg: Config, log: Logger): Promise<ProvisionReport> {
   const jsm = await jetstreamManager(nc);
   const r: ProvisionReport = { created: [], existing: [], differs: [] };
+  // The config key whose replicas the stream or bucket being created takes (the buckets take the events
+  // stream's), for an error that names it.
+  let replicasKey = "streams.events.replicas";
   try {
-    for (const sc of streamConfigs(cfg)) await ensureStream(jsm, sc, r);
+    const keys = ["events", "decisions", "outcomes", "deadletter"] as const;
+    for (const [i, sc] of streamConfigs(cfg).entries()) {
+      replicasKey = `streams.${keys[i]!}.replicas`;
+      await ensureStream(jsm, sc, r);
+    }
+    replicasKey = "streams.events.replicas";
     const kvm = new Kvm(nc);
     // Answers to decide requests (issue 22) are kept for a retry under the same event id, then dropped:
     // their own age and size bounds.
@@ -94,6 +105,12 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
     }
   } catch (err) {
     if (err instanceof NatsError) throw err;
+    if (err instanceof JetStreamApiError && err.code === REPLICAS_NOT_CLUSTERED)
+      throw new NatsError(
+        PS_ERR_NATS.Provision,
+        `provisioning JetStream failed: ${replicasKey} is more than 1 but the server is not part of a cluster (${err.message}); fix: set ${replicasKey} to 1, or run a NATS cluster (config/nats/cluster.conf)`,
+        { cause: err },
+      );
     throw new NatsError(PS_ERR_NATS.Provision, `provisioning JetStream failed: ${(err as Error).message}; fix: check that the server runs with JetStream enabled (-js)`, { cause: err });
   }
   for (const d of r.differs)
