@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
@@ -151,6 +151,15 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
   o[path[path.length - 1]!] = value;
 }
 
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function deepFreeze<T>(o: T): T {
   if (typeof o === "object" && o !== null) {
     Object.freeze(o);
@@ -187,6 +196,17 @@ function crossChecks(c: Config): ConfigIssue[] {
     });
   if ((c.nats.user === "") !== (c.nats.pass === ""))
     issues.push({ key: "nats.pass", env: "NATS_PASS", problem: "user and password must be set together", fix: "set both NATS_USER and NATS_PASS, or neither" });
+  // Read only when connecting: a missing file failed after the embedded server had started.
+  if (c.nats.nkeySeedFile !== "" && !readable(c.nats.nkeySeedFile))
+    issues.push({ key: "nats.nkeySeedFile", env: "NATS_NKEY_SEED_FILE", problem: `cannot read ${resolve(c.nats.nkeySeedFile)}`, fix: "point NATS_NKEY_SEED_FILE at a readable file holding the nkey seed (SU…), or unset it" });
+  // The embedded nats-server (no NATS_URL) is started without TLS: a client requiring it cannot connect.
+  if (c.nats.tls.enabled && c.nats.url === "")
+    issues.push({
+      key: "nats.tls.enabled",
+      env: "NATS_TLS",
+      problem: "TLS is required but NATS_URL is empty, and the embedded nats-server runs without TLS",
+      fix: "set NATS_URL to a NATS server with TLS (tls://host:4222), or unset NATS_TLS to use the embedded server",
+    });
   if (c.nats.tls.enabled && c.nats.tls.certFile !== "" && c.nats.tls.keyFile === "")
     issues.push({ key: "nats.tls.keyFile", env: "NATS_TLS_KEY", problem: "a client certificate needs its key", fix: "set NATS_TLS_KEY" });
   if (c.nats.url !== "" && !/^(nats|tls|wss?):\/\//.test(c.nats.url.split(",")[0]!.trim()))
