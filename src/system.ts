@@ -76,7 +76,8 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   let embedded: NatsServerHandle | undefined;
   let natsUrl = cfg.nats.url;
   if (!natsUrl) {
-    if (await listening(cfg.nats.host, cfg.nats.port)) {
+    // NATS_PORT=0 asks for a free port: there is no server of ours to find there.
+    if (cfg.nats.port !== 0 && (await listening(cfg.nats.host, cfg.nats.port))) {
       natsUrl = `nats://${cfg.nats.host}:${cfg.nats.port}`;
       log.info({ url: natsUrl }, "a NATS server already answers on NATS_PORT; using it instead of starting one");
     } else {

@@ -45,6 +45,7 @@ describe("loadConfig", () => {
     ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
     ["an nkey seed file that is not there", { env: { NATS_URL: "nats://127.0.0.1:4222", NATS_NKEY_SEED_FILE: "/nonexistent/seed.nk" } }, "nats.nkeySeedFile", "NATS_NKEY_SEED_FILE", /readable file holding the nkey seed/],
     ["TLS with the embedded server", { env: { NATS_TLS: "1" } }, "nats.tls.enabled", "NATS_TLS", /set NATS_URL to a NATS server with TLS .*or unset NATS_TLS/],
+    ["an empty store directory (it was the repository itself)", { env: { NATS_STORE_DIR: "" } }, "nats.storeDir", "NATS_STORE_DIR", /set NATS_STORE_DIR to a writable directory/],
     ["unknown key", { env: {}, overrides: { server: { prot: 1 } } }, "server.prot", undefined, /spelling/],
     ["decisions' duplicate window shorter than a restart replays", { env: {}, overrides: { streams: { decisions: { duplicateWindowSec: 59 } } } }, "streams.decisions.duplicateWindowSec", undefined, /lower processor\.checkpointEverySec/],
     ["a hot set larger than half the memory bound", { env: {}, overrides: { features: { maxMemoryMb: 16 } } }, "features.hotCustomers", undefined, /lower it to 2796 or less, or raise features\.maxMemoryMb/],

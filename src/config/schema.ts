@@ -138,8 +138,8 @@ export const ConfigSchema = Type.Object(
       {
         url: Str("a NATS URL such as nats://host:4222, or empty to start an embedded nats-server"),
         host: Str("the embedded server's listen address"),
-        port: Port("a free TCP port for the embedded nats-server"),
-        storeDir: Str("a writable directory for the embedded server's JetStream store"),
+        port: Port("a free TCP port for the embedded nats-server, or 0 for any free one"),
+        storeDir: Type.String({ minLength: 1, description: "a writable directory for the embedded server's JetStream store (not empty: relative paths are under the repository)" }),
         serverBinary: Str("the nats-server executable's name or path"),
         user: Str("a NATS user name, or empty"),
         pass: Str("that user's password, or empty"),

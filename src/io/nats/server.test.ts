@@ -21,6 +21,17 @@ describe("startNatsServer", () => {
       await new Promise((r) => blocker.close(r));
     }
   });
+
+  // NATS_PORT=0 means a free port, as PORT=0 does; nats-server reads `port: 0` as its default, 4222.
+  it("takes port 0 for a free port, not nats-server's default 4222", async () => {
+    const s = await startNatsServer({ port: 0 });
+    try {
+      expect(s.port).toBeGreaterThan(0);
+      expect(s.port).not.toBe(4222);
+    } finally {
+      await s.stop();
+    }
+  });
 });
 
 describe("freePorts", () => {

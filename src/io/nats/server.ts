@@ -11,7 +11,7 @@ import { NatsError, PS_ERR_NATS } from "./errors.ts";
 export interface NatsServerOptions {
   binary?: string;
   host?: string;
-  /** -1 (default) picks a free port. */
+  /** -1 (default) or 0 picks a free port (nats-server itself takes 0 for its default, 4222). */
   port?: number;
   /** JetStream store; a fresh temp dir when absent (deleted on stop). */
   storeDir?: string;
@@ -89,7 +89,7 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsSe
   mkdirSync(storeDir, { recursive: true });
   const conf = [
     `host: "${host}"`,
-    `port: ${o.port ?? -1}`,
+    `port: ${o.port === undefined || o.port === 0 ? -1 : o.port}`,
     o.serverName ? `server_name: "${o.serverName}"` : "",
     `ports_file_dir: "${work}"`,
     `jetstream { store_dir: "${storeDir}" }`,
