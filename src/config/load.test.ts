@@ -154,6 +154,23 @@ describe("loadConfig", () => {
     expect(issues.find((i) => i.key === "streams.events.maxBytes")?.problem).toMatch(/beyond the largest exact integer/);
   });
 
+  // A bad rule was reported only as "segments[0]: expected union value"; a rule that is clearly one kind
+  // (a threshold rule's value/then, a label rule's op: label) has its own field named.
+  it.each([
+    ["a threshold rule's label", { name: "a", feature: "views5m", op: ">=", value: 1, then: "Big", else: "small" }, "segments[0].then", /label when the comparison holds/],
+    ["a threshold rule without its value", { name: "a", feature: "views5m", op: ">=", then: "big", else: "small" }, "segments[0].value", /the threshold/],
+    ["a threshold rule's feature", { name: "a", feature: "bogus", op: ">=", value: 1, then: "big", else: "small" }, "segments[0].feature", /one of purchasesTotal/],
+    ["a label rule without else", { name: "a", feature: "topCategory", op: "label" }, "segments[0].else", /label when the feature has no value/],
+  ])("names the field of %s", (_name, rule, key, fix) => {
+    const issues = issuesOf(() => loadConfig({ env: {}, overrides: { segments: [rule] } }));
+    expect(issues.find((i) => i.key === key), JSON.stringify(issues)).toMatchObject({ fix: expect.stringMatching(fix) });
+  });
+
+  it("reports a segment rule of neither kind as a whole", () => {
+    const issues = issuesOf(() => loadConfig({ env: {}, overrides: { segments: [{}] } }));
+    expect(issues).toEqual([expect.objectContaining({ key: "segments[0]", fix: expect.stringContaining("a threshold rule {name, feature") })]);
+  });
+
   it("reports an unreadable overlay file by name", () => {
     expect(() => loadConfig({ env: { CONFIG_FILE: "/nonexistent/promo.json" } })).toThrowError(
       expect.objectContaining({ code: PS_ERR_CONFIG.Unreadable, message: expect.stringContaining("/nonexistent/promo.json") }),

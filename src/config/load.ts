@@ -332,16 +332,33 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
 }
 
 /**
- * A union's failure says only "expected union value". When the value is an object and one branch is an
- * object schema (policy.baseline: a built-in name or a rule), that branch's own errors say what is wrong
- * and where (policy.baseline.web.atView), so they are reported instead.
+ * The object branch of a union an object value was clearly meant for: the only one (policy.baseline: a
+ * built-in name or a rule), or among several (a segment rule: threshold or label) the only one that
+ * has a key the others lack (a threshold rule's value, then) or whose fixed value it carries (op: label).
+ */
+function branchFor(branches: readonly TSchema[], value: Record<string, unknown>): TSchema | undefined {
+  const objects = branches.filter((b) => b.type === "object");
+  if (objects.length <= 1) return objects[0];
+  const props = (b: TSchema) => (b.properties ?? {}) as Record<string, TSchema & { const?: unknown }>;
+  const meant = objects.filter(
+    (b) =>
+      Object.keys(value).some((k) => k in props(b) && objects.every((o) => o === b || !(k in props(o)))) ||
+      Object.entries(props(b)).some(([k, s]) => s.const !== undefined && value[k] === s.const),
+  );
+  return meant.length === 1 ? meant[0] : undefined;
+}
+
+/**
+ * A union's failure says only "expected union value". When the value is an object meant for one of the
+ * union's object branches (branchFor), that branch's own errors say what is wrong and where
+ * (policy.baseline.web.atView, segments[0].then), so they are reported instead.
  */
 function* withUnionBranches(errors: Iterable<ValueError>): Iterable<ValueError> {
   for (const e of errors) {
     const branches = (e.schema as { anyOf?: TSchema[] }).anyOf;
-    const objectBranch = e.type === ValueErrorType.Union && isObject(e.value) ? branches?.filter((b) => b.type === "object") : undefined;
-    if (objectBranch?.length === 1) {
-      for (const sub of Value.Errors(objectBranch[0]!, e.value)) yield { ...sub, path: `${e.path}${sub.path}` };
+    const branch = e.type === ValueErrorType.Union && isObject(e.value) && branches ? branchFor(branches, e.value) : undefined;
+    if (branch) {
+      for (const sub of Value.Errors(branch, e.value)) yield { ...sub, path: `${e.path}${sub.path}` };
     } else yield e;
   }
 }
