@@ -254,6 +254,23 @@ function crossChecks(c: Config): ConfigIssue[] {
     if (l.duplicateWindowSec > l.maxAgeSec)
       issues.push({ key: `streams.${s}.duplicateWindowSec`, problem: `${l.duplicateWindowSec} s is longer than messages are kept (streams.${s}.maxAgeSec ${l.maxAgeSec} s)`, fix: `lower streams.${s}.duplicateWindowSec to ${l.maxAgeSec} or less, or raise streams.${s}.maxAgeSec` });
   }
+  // A customer idle for features.idleTtlSec is forgotten with their offer history and open decisions: a
+  // frequency cap or an attribution window longer than that stops holding for them.
+  let longest: { key: string; sec: number } | undefined;
+  for (const ch of ["web", "email", "sms", "push"] as const) {
+    const cap = c.guards.frequencyCaps[ch];
+    const windows = [
+      ...(cap.maxOffers > 0 ? [{ key: `guards.frequencyCaps.${ch}.windowSec`, sec: cap.windowSec }] : []),
+      { key: `attribution.windowSecByChannel.${ch}`, sec: c.attribution.windowSecByChannel[ch] },
+    ];
+    for (const w of windows) if (!longest || w.sec > longest.sec) longest = w;
+  }
+  if (longest && c.features.idleTtlSec < longest.sec)
+    issues.push({
+      key: "features.idleTtlSec",
+      problem: `${c.features.idleTtlSec} s is shorter than ${longest.key} (${longest.sec} s): a customer idle that long is forgotten with their offer history, and the window stops holding for them`,
+      fix: `raise features.idleTtlSec to ${longest.sec} or more, or shorten ${longest.key}`,
+    });
   issues.push(...baselineIssues(c));
   if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
     issues.push({

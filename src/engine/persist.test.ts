@@ -15,7 +15,7 @@ function run(cfgSeed: number, evs: ShopEvent[], from: number, to: number, engine
 describe("engine checkpoints", () => {
   // Small caches so eviction and expiry happen within the run, and a short half-life so decay matters.
   const cfg = engineConfigFrom(
-    loadConfig({ env: {}, overrides: { features: { maxCustomers: 40, idleTtlSec: 3600, recentEventIds: 500 }, bandit: { halfLifeSec: 7200 }, attribution: { maxPending: 200 } } }),
+    loadConfig({ env: {}, overrides: { features: { maxCustomers: 40, idleTtlSec: 3600, recentEventIds: 500 }, guards: { frequencyCaps: { email: { windowSec: 3600 }, sms: { windowSec: 3600 }, push: { windowSec: 3600 } } }, bandit: { halfLifeSec: 7200 }, attribution: { maxPending: 200, windowSecByChannel: { web: 1800, email: 3600, sms: 3600, push: 3600 } } } }),
   );
   const evs = shopEvents(11, 6000);
 

@@ -34,7 +34,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const cfg = engineConfigFrom(loadConfig({ env: {}, overrides: { features: { maxCustomers: 40, idleTtlSec: 3600, recentEventIds: 500 }, attribution: { maxPending: 200 } } }));
+const cfg = engineConfigFrom(loadConfig({ env: {}, overrides: { features: { maxCustomers: 40, idleTtlSec: 3600, recentEventIds: 500 }, guards: { frequencyCaps: { email: { windowSec: 3600 }, sms: { windowSec: 3600 }, push: { windowSec: 3600 } } }, attribution: { maxPending: 200, windowSecByChannel: { web: 1800, email: 3600, sms: 3600, push: 3600 } } } }));
 const evs = shopEvents(5, 4000);
 
 async function head(name: string): Promise<ChainHead> {
