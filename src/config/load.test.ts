@@ -62,7 +62,6 @@ describe("loadConfig", () => {
     ["duplicate promotion id", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }, { id: "a", name: "B", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[1].id", undefined, /own id/],
     ["percent promotion without percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "percent", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /percentOff/],
     ["amount promotion with percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, percentOff: 10, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /remove percentOff/],
-    ["promotion whose cap exceeds its budget", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "percent", percentOff: 10, channels: ["web"], budgetCents: 100, maxDiscountCents: 500 }] } }, "promotions[0].maxDiscountCents", undefined, /raise budgetCents/],
     ["promotion on an unknown channel", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["fax"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].channels[0]", undefined, /web, email, sms, push/],
   ];
   it.each(bad)("%s: fails naming the key and the fix", (_name, opts, key, env, fix) => {

@@ -12,6 +12,9 @@ describe("promotionIssues", () => {
     ["free-shipping", { ...amount, kind: "free-shipping", amountOffCents: 699 }],
     ["bundle", { ...percent, kind: "bundle", bundleQuantity: 3 }],
     ["an amount equal to the cap, the cap equal to the budget", { ...amount, amountOffCents: 1_000, budgetCents: 1_000 }],
+    // The budget guard reserves each offer's own discount; a shop winding a promotion down sets a small budget.
+    ["percent with a budget below its cap", { ...percent, budgetCents: 400 }],
+    ["a budget of 0", { ...percent, budgetCents: 0 }],
   ])("accepts a consistent %s promotion", (_name, p) => {
     expect(promotionIssues(p)).toEqual([]);
   });
@@ -26,8 +29,6 @@ describe("promotionIssues", () => {
     ["bundleQuantity on a percent promotion", { ...percent, bundleQuantity: 3 }, "bundleQuantity", /use kind bundle/],
     ["bundleQuantity on an amount promotion", { ...amount, bundleQuantity: 2 }, "bundleQuantity", /use kind bundle/],
     ["an amount above its cap", { ...amount, amountOffCents: 1_500 }, "amountOffCents", /lower amountOffCents to 1000 or raise maxDiscountCents to 1500/],
-    ["a cap above the whole budget", { ...percent, budgetCents: 999 }, "maxDiscountCents", /lower maxDiscountCents to 999 or less, or raise budgetCents/],
-    ["a zero budget", { ...percent, budgetCents: 0 }, "maxDiscountCents", /endsAt/],
   ])("refuses %s", (_name, p, field, fix) => {
     const issues = promotionIssues(p);
     expect(issues.find((i) => i.field === field), JSON.stringify(issues)).toMatchObject({ fix: expect.stringMatching(fix) });

@@ -72,12 +72,9 @@ export function promotionIssues(p: PromotionConfig): PromotionIssue[] {
       problem: `${p.amountOffCents} is more than maxDiscountCents (${p.maxDiscountCents}), which caps each redemption`,
       fix: `lower amountOffCents to ${p.maxDiscountCents} or raise maxDiscountCents to ${p.amountOffCents}`,
     });
-  if (p.maxDiscountCents > p.budgetCents)
-    issues.push({
-      field: "maxDiscountCents",
-      problem: `one redemption (${p.maxDiscountCents}) may cost more than the whole budget (budgetCents ${p.budgetCents})`,
-      fix: `lower maxDiscountCents to ${p.budgetCents} or less, or raise budgetCents${p.budgetCents === 0 ? " (to stop offering a promotion, set its endsAt)" : ""}`,
-    });
+  // A budget below maxDiscountCents is allowed: the budget guard reserves each offer's own discount
+  // (a percentage of a cheap product's price may fit where the cap would not), and a shop winding a
+  // promotion down sets a small budget, or 0, at runtime.
   if (p.productId !== undefined && p.category !== undefined) issues.push({ field: "category", problem: "both productId and category are set", fix: "keep one of them" });
   if (p.startsAt && p.endsAt && Date.parse(p.startsAt) >= Date.parse(p.endsAt))
     issues.push({ field: "endsAt", problem: "endsAt is not after startsAt", fix: "make endsAt later than startsAt" });
