@@ -39,6 +39,7 @@ describe("loadConfig", () => {
     ["port not a number", { env: { PORT: "http" } }, "server.port", "PORT", /set PORT to a free TCP port/],
     ["port out of range", { env: { NATS_PORT: "70000" } }, "nats.port", "NATS_PORT", /set NATS_PORT/],
     ["speed too high", { env: { SIM_SPEED: "500" } }, "simulator.speed", "SIM_SPEED", /0\.1…100/],
+    ["a scenario with no file", { env: { SIM_SCENARIO: "nope" } }, "simulator.scenario", "SIM_SCENARIO", /use one of .*steady.*taste-shift/],
     ["unknown log level", { env: { LOG_LEVEL: "loud" } }, "log.level", "LOG_LEVEL", /one of fatal, error/],
     ["not a NATS url", { env: { NATS_URL: "http://x" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
     ["public bind without token", { env: { HOST: "0.0.0.0" } }, "server.token", "API_TOKEN", /API_TOKEN/],

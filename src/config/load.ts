@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
@@ -272,6 +272,13 @@ function crossChecks(c: Config): ConfigIssue[] {
       fix: `raise features.idleTtlSec to ${longest.sec} or more, or shorten ${longest.key}`,
     });
   issues.push(...baselineIssues(c));
+  // The simulator reads its scenario when it starts, after NATS is up: a name with no file stops the
+  // program here instead, before any connection opens.
+  const scenarios = resolve(REPO_ROOT, "config/scenarios");
+  if (!existsSync(resolve(scenarios, `${c.simulator.scenario}.json`))) {
+    const known = existsSync(scenarios) ? readdirSync(scenarios).flatMap((f) => (f.endsWith(".json") ? [f.slice(0, -5)] : [])).sort() : [];
+    issues.push({ key: "simulator.scenario", env: "SIM_SCENARIO", problem: `no scenario '${c.simulator.scenario}' (config/scenarios/${c.simulator.scenario}.json)`, fix: `use one of ${known.join(", ")}` });
+  }
   if (c.processor.flushEveryMessages > c.processor.maxInFlightPublishes * 10)
     issues.push({
       key: "processor.flushEveryMessages",
