@@ -209,6 +209,12 @@ describe("npm run eval -- --logs (from a file)", () => {
     expect(errs.some((l) => /holdout-30: DR \$/.test(l))).toBe(true);
   });
 
+  it("refuses, with the usage and the scenarios there are, a --sim scenario with no file", async () => {
+    const lines: string[] = [];
+    expect(await main(["--sim", "--scenario", "nope", "--decisions", "400", "--out", join(dir, "z")], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toMatch(/--scenario nope: no such scenario; use all or one of .*steady/);
+  });
+
   it("refuses, with the usage, --logs without a candidate, and a candidate file that is not JSON", async () => {
     const lines: string[] = [];
     expect(await main(["--logs", "--out", join(dir, "x")], { err: (l) => lines.push(l) })).toBe(2);

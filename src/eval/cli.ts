@@ -105,6 +105,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       if (a.data || a.format || a.metric || a.seeds || a.shuffle) throw usage("--sim does not take --data, --format, --metric, --seeds or --shuffle");
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}) });
       const names = !a.scenario || a.scenario === "all" ? listScenarios() : [a.scenario];
+      if (!names.every((n) => listScenarios().includes(n))) throw usage(`--scenario ${a.scenario}: no such scenario; use all or one of ${listScenarios().join(", ")}`);
       const decisions = positiveInt(a.decisions, "decisions") ?? evalCfg.sim.decisions;
       const seed = positiveInt(a.seed, "seed") ?? cfg.simulator.seed;
       const rule = a.baseline !== undefined ? simBaseline(a.baseline, cfg) : undefined;
