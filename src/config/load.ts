@@ -172,6 +172,16 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 /** What JetStream counts besides an event's payload: "NATS/1.0", the Nats-Msg-Id header with an id of up to 128 characters, line ends; rounded up. */
 const EVENT_HEADER_BYTES = 256;
 
+/** nats://, tls://, ws:// or wss://, a host, perhaps credentials and a port, no path. */
+function isNatsUrl(u: string): boolean {
+  try {
+    const x = new URL(u);
+    return /^(nats|tls|wss?):$/.test(x.protocol) && x.hostname !== "" && (x.pathname === "" || x.pathname === "/");
+  } catch {
+    return false;
+  }
+}
+
 function crossChecks(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
@@ -209,8 +219,21 @@ function crossChecks(c: Config): ConfigIssue[] {
     });
   if (c.nats.tls.enabled && c.nats.tls.certFile !== "" && c.nats.tls.keyFile === "")
     issues.push({ key: "nats.tls.keyFile", env: "NATS_TLS_KEY", problem: "a client certificate needs its key", fix: "set NATS_TLS_KEY" });
-  if (c.nats.url !== "" && !/^(nats|tls|wss?):\/\//.test(c.nats.url.split(",")[0]!.trim()))
-    issues.push({ key: "nats.url", env: "NATS_URL", problem: `'${c.nats.url}' is not a NATS URL`, fix: "use nats://host:port (comma-separate several)" });
+  // Every server of the list (the client tries them in turn): one that is no NATS URL fails only when reached.
+  const badUrl = c.nats.url === "" ? undefined : c.nats.url.split(",").find((u) => !isNatsUrl(u.trim()));
+  if (badUrl !== undefined)
+    issues.push({ key: "nats.url", env: "NATS_URL", problem: `'${badUrl.trim()}'${c.nats.url.includes(",") ? ` (in '${c.nats.url}')` : ""} is not a NATS URL`, fix: "use nats://host:port (comma-separate several)" });
+  // The WebSocket compares a browser's Origin header with these as they are: scheme://host[:port], nothing more.
+  c.server.allowedOrigins.forEach((o, i) => {
+    let ok = false;
+    try {
+      const u = new URL(o);
+      ok = (u.protocol === "http:" || u.protocol === "https:") && u.origin === o;
+    } catch {
+      // not a URL
+    }
+    if (!ok) issues.push({ key: `server.allowedOrigins[${i}]`, problem: `'${o}' is not an origin as a browser sends it`, fix: "write scheme://host[:port], e.g. https://shop.example.com, with no path, no trailing slash and no wildcard" });
+  });
   // A restart replays up to a checkpoint interval of events and publishes again what they decided and
   // closed, with the same msg ids: the streams those publishes go to must still remember the ids.
   for (const s of ["decisions", "outcomes"] as const)
