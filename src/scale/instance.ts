@@ -135,9 +135,9 @@ export class PartitionedInstance {
           const data = encodeEvent(ev);
           try {
             const { acked } = await this.publisher.publish(this.subjects.partitioned("sync", j), data, ev.id);
-            stored.push(acked.then((r) => this.synced(r.ok ? undefined : r.error.message, data.byteLength)));
+            stored.push(acked.then((r) => this.synced(r.ok ? undefined : { kind: r.error.code, message: r.error.message }, data.byteLength)));
           } catch (err) {
-            this.synced((err as Error).message, data.byteLength);
+            this.synced({ kind: (err as { code?: string }).code ?? "error", message: (err as Error).message }, data.byteLength);
           }
         }
       }
@@ -145,10 +145,11 @@ export class PartitionedInstance {
     await Promise.all(stored);
   }
 
-  private synced(failure: string | undefined, bytes: number): void {
+  /** A sync event stored, or not: counted, and said once per kind of failure (its code: a bounded set). */
+  private synced(failure: { kind: string; message: string } | undefined, bytes: number): void {
     this.metrics.syncEvents.inc({ result: failure === undefined ? "stored" : "failed" });
-    if (this.stopping) return;
-    if (failure !== undefined) this.once.warn(`sync:${failure}`, { err: failure, bytes, maxMsgBytes: this.cfg.streams.events.maxMsgBytes }, "a sync event was not stored: the other partitions go on with this partition's older share");
+    if (this.stopping || failure === undefined) return;
+    this.once.warn(`sync:${failure.kind}`, { err: failure.message, bytes, maxMsgBytes: this.cfg.streams.events.maxMsgBytes }, "a sync event was not stored: the other partitions go on with this partition's older share");
   }
 
   /**
