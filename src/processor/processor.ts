@@ -601,7 +601,9 @@ export class Processor {
         if (this.publish({ subject: this.subjects.outcome(r.channel), data: JSON.stringify(r), msgID: r.id })) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
       }
     }
-    if ("decide" in ev && ev.decide === true) this.answer(ev.id, decided, deadLettered);
+    // An event the engine already handled (a retry stored again after EVENTS' duplicate window) has its
+    // answer in the bucket from the first time: writing "duplicate" over it would take the decision away.
+    if ("decide" in ev && ev.decide === true && deadLettered !== PS_ERR_EVENT.Duplicate) this.answer(ev.id, decided, deadLettered);
     return wait;
   }
 

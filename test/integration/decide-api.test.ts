@@ -7,7 +7,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../../src/config/index.ts";
-import { isValidDecision, type Decision, type DecideAnswer } from "../../src/events/index.ts";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { answerKey, isValidDecision, type Decision, type DecideAnswer } from "../../src/events/index.ts";
 import type { DeadLetter } from "../../src/io/nats/index.ts";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
@@ -116,6 +118,29 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
     expect((await readStream(nc!, "EVENTS")).length).toBe(1);
     expect((await storedDecisions()).map((x) => x.id)).toEqual(["d-t-1"]);
     expect((await post(url, "/api/decide", view("t-1"))).body).toEqual(later);
+  });
+
+  it("keeps a decision's stored answer when a retry is stored again after EVENTS' duplicate window (by another server, say)", async () => {
+    const { url, cfg } = await start({ decide: { timeoutMs: 5_000 }, processor: { checkpointEverySec: 1 }, streams: { events: { duplicateWindowSec: 2 } } });
+    // The answers bucket's own duplicate window (2 min by default) would drop a second write under the
+    // answer's msg id until then: 1 s here, as for a retry that comes minutes later.
+    const jsm = await jetstreamManager(nc!);
+    const answers = `KV_${cfg.kv.answersBucket}`;
+    await jsm.streams.update(answers, { ...(await jsm.streams.info(answers)).config, duplicate_window: 1_000_000_000 });
+    const first = await post(url, "/api/decide", view("w-1"));
+    expect(first.body.decision).toMatchObject({ id: "d-w-1" });
+    const [stored] = await readStream(nc!, "EVENTS");
+    await new Promise((r) => setTimeout(r, 2_500));
+    // The same event under the same msg id, past the window: the stream stores it again.
+    const ack = await jetstream(nc!).publish(stored!.subject, stored!.data, { msgID: "w-1" });
+    expect(ack.duplicate).toBe(false);
+    // The processor has handled the event once: it dead-letters the second copy as a duplicate...
+    await waitFor("the second copy dead-lettered as a duplicate", async () =>
+      (await readStream(nc!, "DEADLETTER")).some((m) => (JSON.parse(new TextDecoder().decode(m.data)) as DeadLetter).reason === "duplicate"),
+    );
+    // ...and the answer a retry finds is still the decision.
+    const entry = await (await new Kvm(nc!).open(cfg.kv.answersBucket)).get(answerKey("w-1"));
+    expect(entry?.json<DecideAnswer>()).toEqual(first.body);
   });
 
   it("sheds requests over decide.maxInFlight at once (503, Retry-After), while those in flight get their answers", async () => {
