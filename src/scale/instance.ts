@@ -34,8 +34,8 @@ export class PartitionedInstance {
   private control: PromotionControl | undefined;
   private syncSeq = 0;
   private readonly once: OncePerKind;
-  private granting: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
+  /** The rounds going now (at most one of each kind: see every()), which stop() waits for. */
+  private readonly rounds = new Set<Promise<void>>();
   private stopping = false;
 
   constructor(
@@ -65,21 +65,8 @@ export class PartitionedInstance {
       this.log,
     );
     await this.leases.start();
-    // One round at a time: a round waits for its parts to be stored (or not), which a cut network delays.
-    this.timers.push(
-      setInterval(() => {
-        this.syncing ??= this.sync()
-          .catch((err: Error) => this.log.warn({ err: err.message }, "sync round failed"))
-          .finally(() => (this.syncing = undefined));
-      }, this.cfg.scale.syncEveryMs),
-    );
-    this.timers.push(
-      setInterval(() => {
-        this.granting ??= this.grant()
-          .catch((err: Error) => this.log.warn({ err: err.message }, "grant round failed"))
-          .finally(() => (this.granting = undefined));
-      }, this.cfg.scale.allowanceEveryMs),
-    );
+    this.every(this.cfg.scale.syncEveryMs, "sync", () => this.sync());
+    this.every(this.cfg.scale.allowanceEveryMs, "grant", () => this.grant());
     this.timers.push(setInterval(() => this.publishSnapshot(), this.cfg.processor.snapshotEveryMs));
     // Runtime promotion changes go into every partition's stream (promotion events): a partition
     // this instance takes on later finds them there, or in the checkpoint it restores.
@@ -97,6 +84,26 @@ export class PartitionedInstance {
     );
     this.control.start();
     this.log.info({ instance: this.instanceId, partitions: this.leases.ownedPartitions() }, "partitioned processor instance running");
+  }
+
+  /**
+   * Runs `round` every `ms`, one at a time: a tick while the last round still runs (it waits for what
+   * it published to be stored, which a cut network delays) is skipped.
+   */
+  private every(ms: number, what: string, round: () => Promise<void>): void {
+    let going: Promise<void> | undefined;
+    this.timers.push(
+      setInterval(() => {
+        if (going) return;
+        const r = round()
+          .catch((err: Error) => this.log.warn({ err: err.message }, `${what} round failed`))
+          .finally(() => {
+            going = undefined;
+            this.rounds.delete(r);
+          });
+        this.rounds.add((going = r));
+      }, ms),
+    );
   }
 
   private async acquired(p: number): Promise<void> {
@@ -207,8 +214,7 @@ export class PartitionedInstance {
     for (const t of this.timers) clearInterval(t);
     this.control?.stop();
     await this.control?.drain();
-    await this.granting;
-    await this.syncing;
+    await Promise.all(this.rounds);
     await this.leases.stop();
     await this.inventory.stop();
     await this.publisher.flush();
