@@ -268,6 +268,13 @@ describe("PublishAckQueue", () => {
     ]);
     expect(m.acks).toBe(0);
     expect(fake.ids().filter((id) => id === "d-3")).toHaveLength(1);
+    // A later flush (the final checkpoint's) has nothing new to publish: it must not acknowledge the
+    // message, which under AckPolicy.All would acknowledge d-1's and d-2's events, never stored.
+    const later = new Msg(10);
+    q.handled(later);
+    await expect(q.flush()).rejects.toBe(err);
+    expect([m.acks, later.acks]).toEqual([0, 0]);
+    expect(q.failure).toBe(err);
   });
 
   it("a flush asked for while one is under way covers everything handled up to the ask", async () => {

@@ -35,6 +35,8 @@ export interface PublishAckQueueOptions {
   attemptsWhenStopping?: number;
   /** Told of every round that still had failures. */
   onRetry?: (failures: readonly PublishError[], attempt: number) => void;
+  /** Told when a flush that had to retry got everything stored after all. */
+  onRecovered?: () => void;
 }
 
 export class PublishAckQueue {
@@ -50,6 +52,12 @@ export class PublishAckQueue {
   handledSinceFlush = 0;
   /** Set when shutting down: a flush then gives up after `attemptsWhenStopping` rounds. */
   stopping = false;
+  /**
+   * Why a flush gave up (only while stopping): from then on every flush fails with it and nothing is
+   * acknowledged. A later flush with nothing new to publish would otherwise acknowledge the newest
+   * message, and under AckPolicy.All every message before it, whose publishes were never stored.
+   */
+  private failedWith: Error | undefined;
 
   constructor(
     private readonly publisher: WindowedPublisher,
@@ -119,7 +127,13 @@ export class PublishAckQueue {
     return this.nextFlush;
   }
 
+  /** Why a flush gave up, if one did (the queue acknowledges nothing since). */
+  get failure(): Error | undefined {
+    return this.failedWith;
+  }
+
   private async doFlush(): Promise<void> {
+    if (this.failedWith) throw this.failedWith;
     const last = this.lastMsg;
     let batch = this.unacked;
     if (!last && batch.length === 0) return;
@@ -129,26 +143,38 @@ export class PublishAckQueue {
     const sending = this.send();
     if (sending) await sending;
     const giveUpAfter = this.opts.attemptsWhenStopping ?? 10;
-    await retryWithBackoff(
-      async (attempt) => {
-        // A retry republishes what failed, in its order, with its msg id: the stream drops a copy
-        // of one that was stored after all (its ack was what got lost).
-        if (attempt > 0) for (const u of batch) u.stored = (await this.publishNow(u)).stored;
-        const results = await Promise.all(batch.map((u) => u.stored!));
-        const failures: PublishError[] = [];
-        batch = batch.filter((_, i) => {
-          const r = results[i]!;
-          if (!r.ok) failures.push(r.error);
-          return !r.ok;
-        });
-        if (failures.length) throw new PublishesFailedError(failures);
-      },
-      {
-        policy: this.opts.retryPolicy ?? SHORT_BACKOFF,
-        retry: (_err, attempt) => !(this.stopping && attempt + 1 >= giveUpAfter),
-        onRetry: (err, attempt) => this.opts.onRetry?.(err instanceof PublishesFailedError ? err.failures : [], attempt),
-      },
-    );
+    let retried = false;
+    try {
+      await retryWithBackoff(
+        async (attempt) => {
+          // A retry republishes what failed, in its order, with its msg id: the stream drops a copy
+          // of one that was stored after all (its ack was what got lost).
+          if (attempt > 0) for (const u of batch) u.stored = (await this.publishNow(u)).stored;
+          const results = await Promise.all(batch.map((u) => u.stored!));
+          const failures: PublishError[] = [];
+          batch = batch.filter((_, i) => {
+            const r = results[i]!;
+            if (!r.ok) failures.push(r.error);
+            return !r.ok;
+          });
+          if (failures.length) throw new PublishesFailedError(failures);
+        },
+        {
+          policy: this.opts.retryPolicy ?? SHORT_BACKOFF,
+          retry: (_err, attempt) => !(this.stopping && attempt + 1 >= giveUpAfter),
+          onRetry: (err, attempt) => {
+            retried = true;
+            this.opts.onRetry?.(err instanceof PublishesFailedError ? err.failures : [], attempt);
+          },
+        },
+      );
+    } catch (err) {
+      // What was not stored stays owed (in front of what came since); nothing is acknowledged any more.
+      this.unacked = [...batch, ...this.unacked];
+      this.failedWith = err as Error;
+      throw err;
+    }
+    if (retried) this.opts.onRecovered?.();
     if (last && last === this.lastMsg) this.lastMsg = undefined;
     last?.ack();
   }
