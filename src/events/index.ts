@@ -32,6 +32,7 @@ export type { DecideAnswer } from "./answer.ts";
 export { mapSegment, mapSegmentCall, isSegmentBatch, tallySegment, emptySegmentTally, addSegmentTally, dollarsToCents, parseIsoTime, SEGMENT_IGNORED_KINDS, SEGMENT_MAPPED_EVENTS } from "./segment.ts";
 export type { SegmentResult, SegmentOptions, SegmentIgnoredKind, SegmentTally } from "./segment.ts";
 export { fitId, copyId } from "./ids.ts";
+export { fitDecision } from "./fit.ts";
 export { Subjects, partitionOf, fnv1a32, subjectToken, PARTITIONED_TYPES, type PartitionedType } from "./subjects.ts";
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";
 export type { OfferTerms, ProductTerms } from "./offer.ts";

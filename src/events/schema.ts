@@ -278,6 +278,10 @@ export const DecisionSchema = Type.Object(
         }),
       ),
       excluded: Type.Array(Type.Object({ promotionId: Type.String(), reason: ExclusionReason })),
+      candidatesOmitted: Type.Optional(
+        Type.Integer({ minimum: 1, description: "candidates left out of this list (not the chosen one) so the decision fits the stream's message limit (streams.decisions.maxMsgBytes)" }),
+      ),
+      excludedOmitted: Type.Optional(Type.Integer({ minimum: 1, description: "exclusions left out of this list so the decision fits the stream's message limit (streams.decisions.maxMsgBytes)" })),
     }),
   },
   { $id: "https://promo-stream.local/schema/decision.json", title: "promo-stream decision", additionalProperties: false },

@@ -2,7 +2,7 @@
 // stream usage (polled), events lost to stream limits, decision latency, the consumer's status, health;
 // and the labelled Prometheus counters it bumps per event, looked up once per label value.
 import type { ConsumerInfo, ConsumerMessages, JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { isNotFound } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -103,7 +103,11 @@ export class Monitor {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // The connection outlives this processor (partitions come and go on one connection): its status
+    // iterator is let go now, not at the next status event.
+    this.statusWatch?.stop?.();
   }
+  private statusWatch: { stop?(): void } | undefined;
   private stopped = false;
 
   /** Time from an event's arrival in the loop to its decision, µs. */
@@ -142,7 +146,10 @@ export class Monitor {
   }
 
   private async watchConnection(): Promise<void> {
-    for await (const s of this.nc.status()) {
+    // (nats.js types status() as an AsyncIterable; it is a queued iterator that can be stopped.)
+    const status = this.nc.status() as AsyncIterable<Status> & { stop?(): void };
+    this.statusWatch = status;
+    for await (const s of status) {
       if (this.stopped) break;
       if (s.type === "disconnect" || s.type === "staleConnection") this.connected = false;
       else if (s.type === "reconnect") this.connected = true;

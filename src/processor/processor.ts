@@ -10,7 +10,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeEvent, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeEvent, fitDecision, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -33,6 +33,10 @@ const COUNT_EVERY = 1024;
  * they died with a connection (issue 25) and would come again only after the ack wait.
  */
 const STALLED_MS = 3_000;
+/** Bytes a message's msg id header may take beside its payload (the stream counts both). */
+const MSG_ID_HEADER_ROOM = 512;
+/** Rounds of refused publishes after which /health reports the processor degraded (a cut network heals within a few). */
+const PUBLISH_FAILING_ROUNDS = 5;
 /** A pull request lives this long (heartbeats every half of it), so a pull stranded on a dead server is re-issued in seconds. */
 const PULL_EXPIRES_MS = 5_000;
 
@@ -97,6 +101,10 @@ export class Processor {
   private timers: NodeJS.Timeout[] = [];
   private control: PromotionControl | undefined;
   private stopping = false;
+  /** The latest round of publishes refused, until a flush gets them stored (health). */
+  private publishFailing: { attempt: number; err: string } | undefined;
+  /** The largest decision DECISIONS takes: its message limit less room for the msg id header. */
+  private readonly maxDecisionBytes: number;
   private eventsIn = 0;
   private readonly enc = new TextEncoder();
   /** Stream sequence of the last event the engine's state reflects. */
@@ -148,9 +156,13 @@ export class Processor {
     this.engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.publisher = new PipelinedPublisher(nc, p.maxInFlightPublishes);
+    this.maxDecisionBytes = cfg.streams.decisions.maxMsgBytes - MSG_ID_HEADER_ROOM;
     this.queue = new PublishAckQueue(this.publisher, {
-      onRetry: (failures, attempt) =>
-        log.warn({ err: failures[0]?.message, codes: [...new Set(failures.map((f) => f.code))], attempt, failed: failures.length }, "publishes failed; retrying them with the same msg ids"),
+      onRetry: (failures, attempt) => {
+        this.publishFailing = { attempt, err: failures[0]?.message ?? "unknown" };
+        log.warn({ err: failures[0]?.message, codes: [...new Set(failures.map((f) => f.code))], attempt, failed: failures.length }, "publishes failed; retrying them with the same msg ids");
+      },
+      onRecovered: () => (this.publishFailing = undefined),
     });
     this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced }, metrics, log);
     this.monitor = new Monitor(nc, cfg.streams.events.name, this.name, metrics, log);
@@ -577,12 +589,14 @@ export class Processor {
     for (const eff of effects) {
       if (eff.kind === "decision") {
         const d = eff.decision;
-        decided = d;
         this.monitor.decideLatency((performance.now() - t0) * 1000);
         this.kpi.onDecision(d);
         this.monitor.decisionsOut(d.channel, d.promotionId).inc();
-        // The JSON text: the publisher encodes it into its frame (the decision's bytes are encodeDecision's).
-        this.publish({ subject: this.subjects.decision(d.channel), data: JSON.stringify(d), msgID: d.id });
+        // The JSON text: the publisher encodes it into its frame (the decision's bytes are encodeDecision's),
+        // shortened in the rare case the stream would refuse it for good (src/events/fit.ts).
+        const fitted = fitDecision(d, this.maxDecisionBytes);
+        decided = fitted.decision;
+        this.publish({ subject: this.subjects.decision(d.channel), data: fitted.json, msgID: d.id });
       } else if (eff.kind === "deadletter") {
         deadLettered ??= eff.reason;
         this.kpi.onDeadLetter(eff.reason);
@@ -643,7 +657,11 @@ export class Processor {
   }
 
   health(): ProcessorHealth {
-    return this.monitor.health(this.loop !== undefined && !this.stopping && !this.loopFailed);
+    const h = this.monitor.health(this.loop !== undefined && !this.stopping && !this.loopFailed);
+    // Nothing is acknowledged while a batch's publishes are refused: say so once it lasts.
+    const f = this.publishFailing;
+    if (f && f.attempt >= PUBLISH_FAILING_ROUNDS) h.degraded = [...(h.degraded ?? []), `publishes refused for ${f.attempt} rounds, nothing acknowledged since: ${f.err}`];
+    return h;
   }
 
   snapshot(): ProcessorSnapshot {
@@ -698,6 +716,10 @@ export class Processor {
     } catch (err) {
       this.log.error({ err: (err as Error).message }, "final flush failed; unacknowledged events will be redelivered");
     }
+    // The checkpoint job says its own failure; this says what it means for the events.
+    const failure = this.queue.failure;
+    if (failure) this.log.error({ err: failure.message }, "publishes were still refused when stopping: the events since the last acknowledgement stay unacknowledged, and the next start decides them again (the same decisions, under the same ids)");
+    this.publisher.close();
     if (this.standalone) this.publishSnapshot();
     this.log.info({ eventsIn: this.eventsIn, decisions: this.kpi.decisions }, "processor stopped");
   }
