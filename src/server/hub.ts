@@ -234,6 +234,7 @@ export class Hub {
       const m: Mark = { t: now, kind: "mode", label: why === "graduated" ? `graduated: ${mode}` : `mode: ${mode}` };
       this.marks.push(m);
       this.newMarks.push(m);
+      if (this.marks.length > MAX_MARKS) this.marks.splice(0, this.marks.length - MAX_MARKS);
     }
     this.lastMode = mode;
   }

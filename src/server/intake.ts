@@ -6,7 +6,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { checkEvent, encodeEvent, INTERNAL_EVENT_TYPES, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher } from "../io/nats/index.ts";
-import type { Logger } from "../log/index.ts";
+import { OncePerKind, type Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 
 export type IntakeResult =
@@ -21,6 +21,7 @@ export class EventIntake {
   private readonly publisher: PipelinedPublisher;
   private readonly deadLetters: DeadLetters;
   private readonly enc = new TextEncoder();
+  private readonly once: OncePerKind;
 
   constructor(
     nc: NatsConnection,
@@ -29,10 +30,12 @@ export class EventIntake {
     log: Logger,
   ) {
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
+    this.once = new OncePerKind(log);
     this.publisher = new PipelinedPublisher(nc, 1_000, 5_000);
     this.deadLetters = new DeadLetters(
       async (subject, data, msgID, hdrs) => {
-        await (await this.publisher.publish(subject, data, msgID, hdrs)).acked;
+        const r = await (await this.publisher.publish(subject, data, msgID, hdrs)).acked;
+        if (!r.ok) throw r.error;
       },
       this.subjects,
       metrics,
@@ -78,7 +81,10 @@ export class EventIntake {
     } catch {
       data = new Uint8Array(0);
     }
-    await this.deadLetters.send(reason, detail, { subject: DOOR, data, ...(id ? { eventId: id } : {}) }, Date.now()).catch(() => undefined);
+    // The caller hears "rejected" either way; a dead letter the stream did not take is said once per kind.
+    await this.deadLetters
+      .send(reason, detail, { subject: DOOR, data, ...(id ? { eventId: id } : {}) }, Date.now())
+      .catch((err: Error) => this.once.warn(`deadletter:${(err as { code?: string }).code ?? "error"}`, { err: err.message }, "a refused event's dead letter was not stored"));
     return { id, status: "rejected", reason, detail };
   }
 
