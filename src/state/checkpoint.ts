@@ -171,7 +171,36 @@ export class CheckpointStore {
     const old = this.head;
     this.head = head;
     if (old) await this.purgeUnnamed(old, head);
+    // Once per process, and with each new base: parts no head names (a checkpoint killed after writing
+    // its parts and before moving the head, a part that failed halfway) would stay in the bucket for good.
+    // Safe now: the head is this writer's, and any other writer's commit would fail on its revision.
+    if (!this.orphansSwept || chain.nextBase) {
+      this.orphansSwept = true;
+      await this.purgeOrphans(head);
+    }
     return head;
+  }
+
+  private orphansSwept = false;
+
+  /** Purges every part under this name that `head` does not name. Best effort. */
+  private async purgeOrphans(head: ChainHead): Promise<void> {
+    try {
+      this.jsm ??= await jetstreamManager(this.nc);
+      const prefix = `$KV.${this.bucket}.${this.name}.`;
+      const info = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}>` });
+      const keep = new Set([head.base, head.nextBase, ...head.deltas].flatMap((r) => (r ? [r.key] : [])));
+      const orphans = new Set<string>();
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        // `<writer>.p<n>.c<i>` (beginPart's keys): nothing else under the name, nor another name's.
+        const part = /^(w[0-9a-z]+\.p\d+)\.c\d+$/.exec(subject.slice(prefix.length))?.[1];
+        if (part && !keep.has(`${this.name}.${part}`)) orphans.add(`${this.name}.${part}`);
+      }
+      for (const key of orphans) await this.purgeKeys(key, 0);
+    } catch {
+      // The next sweep tries again.
+      this.orphansSwept = false;
+    }
   }
 
   /** Purges what the old head named and the new one does not. */
