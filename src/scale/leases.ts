@@ -31,6 +31,12 @@ export class LeaseManager {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
   private stopped = false;
+  /**
+   * Partitions whose lease was lost, while their processor stops. Not awaited in the round: a stop
+   * during a NATS problem can take its flush's retries (tens of seconds), and the other leases must be
+   * renewed meanwhile or they expire too. Not taken again until stopped.
+   */
+  private readonly stoppingLost = new Map<number, Promise<void>>();
 
   constructor(
     private readonly kv: KV,
@@ -74,10 +80,14 @@ export class LeaseManager {
       try {
         this.owned.set(p, await this.kv.update(this.key(p), json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease), rev));
       } catch (err) {
-        // Someone else holds it now (we were too slow to renew): stop at once.
+        // Someone else holds it now (we were too slow to renew): stop at once, beside the round.
         this.log.warn({ partition: p, err: (err as Error).message }, "partition lease lost");
         this.owned.delete(p);
-        await this.cb.released(p);
+        const stopping = this.cb
+          .released(p)
+          .catch((e: Error) => this.log.error({ partition: p, err: e.message }, "stopping a partition whose lease was lost failed"))
+          .finally(() => this.stoppingLost.delete(p));
+        this.stoppingLost.set(p, stopping);
       }
     }
     const fair = Math.ceil(this.partitions / (await this.liveMembers(now)));
@@ -86,7 +96,7 @@ export class LeaseManager {
       await this.release(p);
     }
     for (let p = 0; p < this.partitions && this.owned.size < fair && !this.stopped; p++) {
-      if (this.owned.has(p)) continue;
+      if (this.owned.has(p) || this.stoppingLost.has(p)) continue;
       const e = await this.kv.get(this.key(p));
       const lease = e?.operation === "PUT" ? e.json<Lease>() : undefined;
       if (lease && lease.expiresAtMs > now && lease.owner !== this.instanceId) continue;
@@ -136,6 +146,7 @@ export class LeaseManager {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.busy;
+    await Promise.all(this.stoppingLost.values());
     for (const p of [...this.owned.keys()]) await this.release(p);
     await this.kv.delete(`member.${this.instanceId}`).catch(() => undefined);
   }

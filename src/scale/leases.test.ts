@@ -1,0 +1,69 @@
+// Partition leases on a real JetStream KV: a lost lease's processor stops beside the lease rounds, so
+// the instance's other leases are renewed meanwhile (a stop during a NATS problem can take tens of
+// seconds: awaited in the round, it let every other lease expire too).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kvm, type KV } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { waitFor } from "../../test/support/system.ts";
+import { createLogger } from "../log/index.ts";
+import { LeaseManager } from "./leases.ts";
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let kv: KV;
+
+beforeAll(async () => {
+  server = await jetstreamServer();
+  nc = await connect({ servers: server.url });
+  kv = await new Kvm(nc).create("LEASES_TEST", { history: 1 });
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+const TTL = 900;
+const lease = async (p: number) => (await kv.get(`lease.p${p}`))?.json<{ owner: string; expiresAtMs: number }>();
+
+describe("LeaseManager", () => {
+  it("renews its other leases while the processor of a lost one is still stopping, and takes that one again only once it stopped", async () => {
+    let releaseDone: (() => void) | undefined;
+    let slow = true;
+    const released: number[] = [];
+    const m = new LeaseManager(
+      kv,
+      "A",
+      2,
+      TTL,
+      {
+        acquired: async () => undefined,
+        // The lost partition's processor takes long to stop (its final flush retrying); later stops are quick.
+        released: (p) => {
+          released.push(p);
+          if (!slow) return Promise.resolve();
+          slow = false;
+          return new Promise<void>((r) => (releaseDone = r));
+        },
+      },
+      createLogger("silent"),
+    );
+    await m.start();
+    expect(m.ownedPartitions()).toEqual([0, 1]);
+    // Someone else writes partition 0's lease: A's next renewal of it fails, and A stops it.
+    await kv.put("lease.p0", new TextEncoder().encode(JSON.stringify({ owner: "B", expiresAtMs: Date.now() + 2_000 })));
+    await waitFor("partition 0 lost", () => released.includes(0), 5_000, 20);
+    // Three TTLs on, the stop still going: partition 1 is still A's, renewed.
+    await new Promise((r) => setTimeout(r, 3 * TTL));
+    const l1 = await lease(1);
+    expect(l1?.owner).toBe("A");
+    expect(l1!.expiresAtMs).toBeGreaterThan(Date.now());
+    expect(m.ownedPartitions()).toEqual([1]);
+    // B's lease on 0 has expired meanwhile; A takes it back only once its old processor stopped.
+    expect((await lease(0))!.expiresAtMs).toBeLessThan(Date.now());
+    releaseDone!();
+    await waitFor("partition 0 taken again", () => m.ownedPartitions().includes(0), 5_000, 20);
+    await m.stop();
+    expect(released.sort()).toEqual([0, 0, 1]);
+  });
+});
