@@ -176,6 +176,9 @@ export class SimulatorRunner {
         },
       }),
     );
+    // The server has the subscriptions once this round trip is back: "running" means sim.control answers
+    // (a request from another connection right after start otherwise found no responders).
+    await this.nc.flush();
     this.rateTimer = setInterval(() => this.measureRate(), 500);
     this.lastRealMs = performance.now();
     this.loopDone = this.loop();
