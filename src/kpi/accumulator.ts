@@ -38,6 +38,8 @@ export interface KpiState {
   decisions: number;
   nothingEligible: number;
   outcomes: number;
+  /** Events handled (absent from checkpoints before it was kept). */
+  events?: number;
 }
 
 export class KpiAccumulator {
@@ -56,6 +58,8 @@ export class KpiAccumulator {
   decisions = 0;
   nothingEligible = 0;
   outcomes = 0;
+  /** Events handled, bad ones included: kept through checkpoints like the decisions, so the two compare. */
+  events = 0;
 
   private arm(id: string): ArmStats {
     let a = this.arms.get(id);
@@ -133,6 +137,7 @@ export class KpiAccumulator {
       decisions: this.decisions,
       nothingEligible: this.nothingEligible,
       outcomes: this.outcomes,
+      events: this.events,
     };
   }
 
@@ -147,6 +152,7 @@ export class KpiAccumulator {
     k.decisions = s.decisions;
     k.nothingEligible = s.nothingEligible;
     k.outcomes = s.outcomes;
+    k.events = s.events ?? 0;
     return k;
   }
 

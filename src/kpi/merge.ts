@@ -34,7 +34,8 @@ export function mergeSnapshots(snaps: readonly LiveSnapshot[]): LiveSnapshot {
     return {
       ...richest,
       decisions: armDecisions,
-      share: armDecisions / Math.max(1, decisions),
+      // Of what the policies chose (holdout apart), as buildSnapshot counts it.
+      share: armDecisions / Math.max(1, decisions - holdout.decisions),
       trials,
       conversions,
       conversion: conv(conversions, trials),

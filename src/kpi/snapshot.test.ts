@@ -3,7 +3,7 @@ import { newcombeDiff } from "../bandit/index.ts";
 import { CONTROL, createEngine, type Outcome } from "../engine/index.ts";
 import type { Decision } from "../events/index.ts";
 import { T0, engineConfig, promo } from "../../test/support/engine.ts";
-import { KpiAccumulator, buildSnapshot } from "./index.ts";
+import { KpiAccumulator, buildSnapshot, mergeSnapshots, type LiveSnapshot } from "./index.ts";
 
 let n = 0;
 function decision(promotionId: string, segment: string, holdout = false, reason?: "nothing-eligible", candidates: readonly string[] = []): Decision {
@@ -91,6 +91,9 @@ describe("buildSnapshot: uplift against the holdout", () => {
     expect(b.upliftBySegment).toEqual({ new: newcombeDiff(10, 200, 3, 100) });
     expect(s.nothingEligible).toBe(1);
     expect(s.segments).toEqual(["new", "returning"]);
+    // The arms' shares are of what the policy chose (the 250 holdout decisions apart): they add up to 1.
+    expect(s.arms.reduce((x, y) => x + y.share, 0)).toBeCloseTo(1, 12);
+    expect(a.share).toBeCloseTo(701 / (k.decisions - 250), 12);
   });
 
   it("measures each promotion against the holdout decisions where it applied, not every holdout decision", () => {
@@ -152,3 +155,36 @@ describe("available stock", () => {
   });
 });
 
+describe("mergeSnapshots (partitioned processors)", () => {
+  it("gives the arms' shares of what the policies chose together, adding up to 1", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a"), promo("b")] }));
+    const live = (k: KpiAccumulator): LiveSnapshot => ({
+      ...buildSnapshot(e, k, 0),
+      latencyMs: { p50: 0, p99: 0, count: 0 },
+      consumer: { lag: 0, ackPending: 0 },
+      eventsIn: 0,
+      health: { ok: true, consuming: true, nats: true, consumer: true, degraded: [] },
+    });
+    const k1 = new KpiAccumulator();
+    record(k1, "a", "new", 30, 3);
+    record(k1, CONTROL, "new", 10, 1, true);
+    const k2 = new KpiAccumulator();
+    record(k2, "b", "new", 50, 5);
+    record(k2, CONTROL, "new", 20, 2);
+    const m = mergeSnapshots([live(k1), live(k2)]);
+    expect(m.arms.reduce((x, y) => x + y.share, 0)).toBeCloseTo(1, 12);
+    expect(m.arms.find((x) => x.id === "b")!.share).toBeCloseTo(50 / 100, 12);
+  });
+});
+
+describe("KpiAccumulator through a checkpoint", () => {
+  it("keeps the events handled beside the decisions (a restart's header compares the two), and reads a checkpoint from before it as 0", () => {
+    const k = new KpiAccumulator();
+    record(k, "a", "new", 3, 1);
+    k.events = 7;
+    const back = KpiAccumulator.fromJSON(JSON.parse(JSON.stringify(k.toJSON())));
+    expect([back.events, back.decisions]).toEqual([7, 3]);
+    const { events: _events, ...older } = k.toJSON();
+    expect(KpiAccumulator.fromJSON(older).events).toBe(0);
+  });
+});

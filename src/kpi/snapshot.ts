@@ -12,6 +12,7 @@ export interface ArmSnapshot {
   name: string;
   posterior: { alpha: number; beta: number; mean: number; ci95: [number, number] };
   decisions: number;
+  /** Its decisions over all the policy chose (holdout decisions apart): the arms' shares add up to 1. */
   share: number;
   trials: number;
   conversions: number;
@@ -106,7 +107,9 @@ const EMPTY: ArmStats = { decisions: 0, trials: 0, conversions: 0, rewardSum: 0,
 export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): KpiSnapshot {
   const now = e.watermarkMs;
   const ids = [...e.promotions.keys(), CONTROL];
-  const total = Math.max(1, k.decisions);
+  // Shares of the policy's own choices: the holdout draw (its own figures below) is no arm's choice, and
+  // counted in the denominator it kept the shares from adding up to 100%.
+  const total = Math.max(1, k.decisions - k.holdout.decisions);
   const arms: ArmSnapshot[] = ids.map((id) => {
     const p = e.promotions.get(id);
     const post = e.arms.globalPosterior(id, now);

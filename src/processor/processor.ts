@@ -105,7 +105,6 @@ export class Processor {
   private publishFailing: { attempt: number; err: string } | undefined;
   /** The largest decision DECISIONS takes: its message limit less room for the msg id header. */
   private readonly maxDecisionBytes: number;
-  private eventsIn = 0;
   private readonly enc = new TextEncoder();
   /** Stream sequence of the last event the engine's state reflects. */
   private stateSeq = 0;
@@ -252,6 +251,8 @@ export class Processor {
         this.log,
       );
       this.control.start();
+      // Started means promo.control answers: the server has the subscription once this round trip is back.
+      await this.nc.flush();
     }
     this.log.info({ durable: this.name, mode: this.engine.safe.mode, baseline: this.engine.cfg.safe?.baseline?.name }, "processor consuming");
     if (this.engine.safe.mode !== "learner") for (const note of baselineNotes(this.engine.cfg.safe!.baseline!, this.cfg)) this.log.warn({ note }, "the shop's rule at these decision points");
@@ -560,7 +561,7 @@ export class Processor {
       this.metrics.redelivered.inc();
       return undefined;
     }
-    this.eventsIn++;
+    this.kpi.events++;
     this.replaying = seq <= this.suppressUpTo;
     this.stateSeq = seq;
     const t0 = performance.now();
@@ -673,7 +674,7 @@ export class Processor {
     this.metrics.cacheExpirations.set(base.cache.expirations);
     this.metrics.pendingDecisions.set(base.pending);
     if (base.safe) this.safeMetrics(base.safe);
-    return { ...base, latencyMs: this.monitor.latencyMs(), consumer: this.monitor.consumer(), eventsIn: this.eventsIn, health: this.health() };
+    return { ...base, latencyMs: this.monitor.latencyMs(), consumer: this.monitor.consumer(), eventsIn: this.kpi.events, health: this.health() };
   }
 
   /** Safe start's figures on /metrics (issue 23). */
@@ -681,12 +682,15 @@ export class Processor {
     for (const m of POLICY_MODES) this.metrics.policyMode.set({ mode: m }, m === s.mode ? 1 : 0);
     this.metrics.baselineServedRatio.set(s.baselineShare);
     this.metrics.modeDecisions.set(s.decisions);
+    // A figure the mode does not have now (the evidence outside an apprenticeship or before its first
+    // closed decision, the slack outside conservative) is taken off /metrics, not left at its last value.
     if (s.evidence && Number.isFinite(s.evidence.mean)) {
       this.metrics.apprenticeEvidenceCents.set({ bound: "est" }, s.evidence.mean);
       this.metrics.apprenticeEvidenceCents.set({ bound: "lo" }, s.evidence.lo);
       this.metrics.apprenticeEvidenceCents.set({ bound: "hi" }, s.evidence.hi);
-    }
+    } else this.metrics.apprenticeEvidenceCents.reset();
     if (s.bound) this.metrics.conservativeSlackCents.set(s.bound.slackLcb);
+    else this.metrics.conservativeSlackCents.reset();
   }
 
   private publishSnapshot(): void {
@@ -721,6 +725,6 @@ export class Processor {
     if (failure) this.log.error({ err: failure.message }, "publishes were still refused when stopping: the events since the last acknowledgement stay unacknowledged, and the next start decides them again (the same decisions, under the same ids)");
     this.publisher.close();
     if (this.standalone) this.publishSnapshot();
-    this.log.info({ eventsIn: this.eventsIn, decisions: this.kpi.decisions }, "processor stopped");
+    this.log.info({ eventsIn: this.kpi.events, decisions: this.kpi.decisions }, "processor stopped");
   }
 }

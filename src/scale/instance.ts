@@ -83,6 +83,8 @@ export class PartitionedInstance {
       this.log,
     );
     this.control.start();
+    // Started means promo.control answers: the server has the subscription once this round trip is back.
+    await this.nc.flush();
     this.log.info({ instance: this.instanceId, partitions: this.leases.ownedPartitions() }, "partitioned processor instance running");
   }
 

@@ -101,6 +101,9 @@ describe("safe start, live", () => {
       const metrics = await (await fetch(`${s.url}metrics`)).text();
       expect(metrics).toMatch(/ps_policy_mode\{mode="conservative"\} 1/);
       expect(metrics).toMatch(/ps_baseline_served_ratio \d/);
+      // The apprentice's evidence is no figure of conservative mode: gone, not left at its last value.
+      expect(metrics).not.toMatch(/ps_apprentice_evidence_cents\{/);
+      expect(metrics).toMatch(/ps_conservative_slack_cents -?\d/);
       // A checkpoint after the graduation (every second), then kill -9.
       await new Promise((r) => setTimeout(r, 2_500));
     } finally {
