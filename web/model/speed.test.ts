@@ -11,6 +11,7 @@ describe("speed slider", () => {
 
   it("is logarithmic: 1× at a third, 10× at two thirds", () => {
     expect(speedFromSlider(sliderFromSpeed(1))).toBeCloseTo(1, 1);
+    expect(speedFromSlider(33)).toBe(1);
     expect(speedFromSlider(67)).toBe(10);
     expect(sliderFromSpeed(1)).toBe(33);
     expect(sliderFromSpeed(10)).toBe(67);
@@ -25,5 +26,9 @@ describe("speed slider", () => {
       expect(Math.abs(sliderFromSpeed(s) - p)).toBeLessThanOrEqual(1);
     }
     expect(sliderFromSpeed("max")).toBe(101);
+  });
+
+  it("hits every marked speed exactly, there and back", () => {
+    for (const s of [0.1, 1, 10, 100]) expect(speedFromSlider(sliderFromSpeed(s))).toBe(s);
   });
 });
