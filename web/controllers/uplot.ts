@@ -4,7 +4,7 @@ import type { Mark } from "../../src/server/index.ts";
 import type { ChartView } from "../model/chart-store.ts";
 import { MARK_COLOR } from "../model/charts.ts";
 import { countValues } from "../model/columns.ts";
-import { axisWidth, formatClock, formatValue } from "../model/format.ts";
+import { axisWidth, formatClock, formatTicks } from "../model/format.ts";
 import { cancelFrame, inFrame } from "./frames.ts";
 
 /** What a chart element offers the controller. */
@@ -112,7 +112,7 @@ export class UPlotController implements ReactiveController {
       scales: { x: { time: true } },
       axes: [
         { space: 70, values: (_u, splits) => splits.map((t) => formatClock(t)) },
-        { space: 24, size: (_u, labels) => axisWidth(labels), values: (_u, splits) => splits.map((y) => (y == null ? "" : formatValue(y, f))) },
+        { space: 24, size: (_u, labels) => axisWidth(labels), values: (_u, splits) => formatTicks(splits, f) },
       ],
       series: [
         {},

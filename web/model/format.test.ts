@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axisWidth, formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue, formatCandidate } from "./format.ts";
+import { axisWidth, formatClock, formatInterval, formatSimTime, formatSpeed, formatTimeOfDay, formatValue, formatCandidate, formatTicks } from "./format.ts";
 
 describe("formatValue", () => {
   it.each([
@@ -18,6 +18,22 @@ describe("formatValue", () => {
     [NaN, "number", "–"],
   ] as const)("%s as %s reads %s", (v, f, want) => {
     expect(formatValue(v, f)).toBe(want);
+  });
+});
+
+describe("formatTicks", () => {
+  it("keeps formatValue's labels when they already differ", () => {
+    expect(formatTicks([0, 0.25, 0.5, 0.75], "percent")).toEqual(["0%", "25%", "50%", "75%"]);
+    expect(formatTicks([0, 500, 1000], "cents")).toEqual(["$0", "$5.00", "$10"]);
+  });
+  it("gives every tick the decimals that tell them apart (budget burn near zero read 0.1%, 0.1%, 0.1%, 0%)", () => {
+    expect(formatTicks([0, 0.0005, 0.001, 0.0015], "percent")).toEqual(["0.00%", "0.05%", "0.10%", "0.15%"]);
+    expect(formatTicks([12, 12.5, 13, 13.5], "ms")).toEqual(["12.0 ms", "12.5 ms", "13.0 ms", "13.5 ms"]);
+    expect(formatTicks([1000, 1020, 1040], "number")).toEqual(["1.00k", "1.02k", "1.04k"]);
+    expect(formatTicks([100_000, 102_000, 104_000], "cents")).toEqual(["$1.00k", "$1.02k", "$1.04k"]);
+  });
+  it("leaves uPlot's missing ticks blank", () => {
+    expect(formatTicks([null, 0.001, 0.0015], "percent")).toEqual(["", "0.10%", "0.15%"]);
   });
 });
 

@@ -25,6 +25,41 @@ export function formatValue(v: number, f: YFormat): string {
   }
 }
 
+/** `v` in format `f` with `decimals` digits after the point, for every magnitude (tick labels). */
+function formatFixed(v: number, f: YFormat, decimals: number): string {
+  switch (f) {
+    case "percent":
+      return `${(v * 100).toFixed(decimals)}%`;
+    case "cents": {
+      const d = v / 100;
+      return Math.abs(d) >= 1000 ? `$${(d / 1000).toFixed(decimals + 1)}k` : `$${d.toFixed(decimals)}`;
+    }
+    case "ms":
+      return `${v.toFixed(decimals)} ms`;
+    default:
+      return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(decimals + 1)}k` : v.toFixed(decimals);
+  }
+}
+
+const allDiffer = (labels: readonly string[]) => new Set(labels).size === labels.length;
+
+/**
+ * A y axis's tick labels. formatValue's few decimals suit one value but can make neighbouring ticks
+ * read alike (budget burn at 0.05% steps read "0.1%, 0.1%, 0.1%, 0%"); then every tick gets the fewest
+ * decimals that tell them all apart.
+ */
+export function formatTicks(values: readonly (number | null)[], f: YFormat): string[] {
+  const plain = values.map((v) => (v == null ? "" : formatValue(v, f)));
+  const shown = values.filter((v): v is number => v != null && Number.isFinite(v));
+  if (allDiffer(shown.map((v) => formatValue(v, f)))) return plain;
+  let labels = plain;
+  for (let decimals = 0; decimals <= 6; decimals++) {
+    labels = values.map((v) => (v == null ? "" : Number.isFinite(v) ? formatFixed(v, f, decimals) : "–"));
+    if (allDiffer(labels.filter((_, i) => values[i] != null && Number.isFinite(values[i])))) break;
+  }
+  return labels;
+}
+
 /** Wall-clock time of day in the browser's zone, HH:MM:SS (chart x axes). */
 export function formatClock(ms: number): string {
   const d = new Date(ms);
