@@ -39,6 +39,13 @@ describe("safe-start panel", () => {
     expect(v.actions).toEqual([{ label: "Back to apprentice", mode: "apprentice" }]);
   });
 
+  it("learner: no count of decisions in the mode (the engine counts only apprentice and conservative decisions)", () => {
+    const v = safeView({ ...base, mode: "learner", decisions: 0, evidence: null, bound: null })!;
+    expect(v.facts.map(([k]) => k)).toEqual(["shop's rule", "served by the rule"]);
+    expect(Object.fromEntries(safeView(base)!.facts)["decisions in this mode"]).toBe("2000");
+    expect(v.actions).toEqual([{ label: "Start as apprentice", mode: "apprentice" }]);
+  });
+
   it("nothing to show before a snapshot", () => {
     expect(safeView(null)).toBeNull();
   });

@@ -23,11 +23,11 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function safeView(s: Safe | undefined | null): SafeView | null {
   if (!s) return null;
-  const facts: [string, string][] = [
-    ["shop's rule", s.baseline || "–"],
-    ["decisions in this mode", String(s.decisions)],
-    [s.mode === "apprentice" ? "served by the rule" : s.mode === "conservative" ? "served by the rule (the bound's fallback)" : "served by the rule", s.mode === "learner" ? "–" : pct(s.baselineShare)],
-  ];
+  const facts: [string, string][] = [["shop's rule", s.baseline || "–"]];
+  // The engine counts a mode's decisions on the safe-start path only: in learner mode the count stays 0
+  // however many decisions are made, so it is not shown there.
+  if (s.mode !== "learner") facts.push(["decisions in this mode", String(s.decisions)]);
+  facts.push([s.mode === "conservative" ? "served by the rule (the bound's fallback)" : "served by the rule", s.mode === "learner" ? "–" : pct(s.baselineShare)]);
   if (s.mode === "apprentice") facts.push(["explored", pct(s.decisions ? s.explored / s.decisions : 0)]);
   if (s.evidence) {
     const e = s.evidence;
