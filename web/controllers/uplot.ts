@@ -5,7 +5,11 @@ import type { ChartView } from "../model/chart-store.ts";
 import { MARK_COLOR } from "../model/charts.ts";
 import { countValues } from "../model/columns.ts";
 import { axisWidth, formatClock, formatTicks } from "../model/format.ts";
+import { placeMarkLabels } from "../model/mark-labels.ts";
 import { cancelFrame, inFrame } from "./frames.ts";
+
+/** Rows of mark labels at most, below the plot's top. */
+const MARK_LABEL_ROWS = 3;
 
 /** What a chart element offers the controller. */
 export interface PlotHost extends ReactiveControllerHost, HTMLElement {
@@ -22,7 +26,8 @@ export interface PlotHost extends ReactiveControllerHost, HTMLElement {
  * frames come from a queue shared by all charts, ./frames.ts), rebuilt when the series change, resized
  * with its container, destroyed in hostDisconnected. It draws the operator's marks (scenario switches)
  * as labelled vertical lines, and leaves on the host what tests and people can check: `data-points`
- * (values plotted), `data-first-x`/`data-last-x` (time span) and `data-marks` (marks drawn).
+ * (values plotted), `data-first-x`/`data-last-x` (time span), `data-marks` (marks drawn) and
+ * `data-mark-labels` (those whose label found room).
  */
 export class UPlotController implements ReactiveController {
   private plot: uPlot | undefined;
@@ -134,30 +139,41 @@ export class UPlotController implements ReactiveController {
     const min = u.scales.x!.min;
     const max = u.scales.x!.max;
     const drawn: string[] = [];
+    const labelled: string[] = [];
     if (min != null && max != null) {
       const { left, top, width, height } = u.bbox;
       const px = devicePixelRatio || 1;
       const ctx = u.ctx;
+      ctx.save();
+      ctx.strokeStyle = MARK_COLOR;
+      ctx.fillStyle = MARK_COLOR;
+      ctx.lineWidth = 1.5 * px;
+      ctx.setLineDash([4 * px, 3 * px]);
+      ctx.font = `${10 * px}px system-ui, sans-serif`;
+      const shown: { m: Mark; x: number; width: number }[] = [];
       for (const m of this.marks) {
         if (m.t < min || m.t > max) continue;
         const x = Math.round(u.valToPos(m.t, "x", true));
         if (x < left || x > left + width) continue;
-        ctx.save();
-        ctx.strokeStyle = MARK_COLOR;
-        ctx.fillStyle = MARK_COLOR;
-        ctx.lineWidth = 1.5 * px;
-        ctx.setLineDash([4 * px, 3 * px]);
         ctx.beginPath();
         ctx.moveTo(x, top);
         ctx.lineTo(x, top + height);
         ctx.stroke();
-        ctx.font = `${10 * px}px system-ui, sans-serif`;
-        ctx.textAlign = x > left + width * 0.75 ? "right" : "left";
-        ctx.fillText(m.label, x + (ctx.textAlign === "right" ? -3 : 3) * px, top + 10 * px);
-        ctx.restore();
+        shown.push({ m, x, width: ctx.measureText(m.label).width });
         drawn.push(m.label);
       }
+      // Labels of marks close together are staggered down the plot, or left out (model/mark-labels.ts).
+      const rowPx = 11 * px;
+      const places = placeMarkLabels(shown, { left, width, rows: Math.max(1, Math.min(MARK_LABEL_ROWS, Math.floor(height / rowPx))), pad: 3 * px, gap: 4 * px });
+      places.forEach((p, i) => {
+        if (!p) return;
+        ctx.textAlign = p.align;
+        ctx.fillText(shown[i]!.m.label, p.textX, top + 10 * px + p.row * rowPx);
+        labelled.push(shown[i]!.m.label);
+      });
+      ctx.restore();
     }
     this.host.dataset.marks = drawn.join(",");
+    this.host.dataset.markLabels = labelled.join(",");
   }
 }
