@@ -3,7 +3,10 @@
 // replies to the commands it relays.
 import type { Mark, SimStatusView } from "./protocol.ts";
 
-/** The marks for going from `prev` to `next` (none for the first status seen). */
+/**
+ * The marks for going from `prev` to `next`. None for the first status seen: a restarted server knows
+ * nothing earlier, so the page, which does, marks a first status that differs (web/model/state.ts).
+ */
 export function marksBetween(prev: Pick<SimStatusView, "scenario" | "seed"> | null, next: Pick<SimStatusView, "scenario" | "seed">, nowMs: number): Mark[] {
   if (!prev) return [];
   const out: Mark[] = [];

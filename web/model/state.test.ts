@@ -41,6 +41,26 @@ describe("applyFrame", () => {
     expect(s.frames).toBe(2);
   });
 
+  it("marks a change of world no mark names: after a restart of everything, the simulator back at its start settings", () => {
+    const delta = (over: { sim: SimStatusView | null; marks?: Mark[]; serverTimeMs: number }) => ({ type: "delta" as const, kpi: null, points: [], decisions: [], regret: null, marks: [], ...over });
+    let s = applyFrame(emptyState(), snapshot({ sim: { ...sim("taste-shift"), seed: 42 }, marks: [mark(5, "taste-shift"), { t: 6, kind: "seed", label: "seed 42" }], serverTimeMs: 10 }));
+    // The server marked the operator's own switch: the page adds nothing.
+    s = applyFrame(s, delta({ sim: { ...sim("holiday"), seed: 42 }, marks: [mark(20, "holiday")], serverTimeMs: 20 }));
+    expect(s.marks.map((m) => m.label)).toEqual(["taste-shift", "seed 42", "holiday"]);
+    // Everything restarts: the simulator is away for a while, then a new server sends its first status unmarked.
+    s = applyFrame(s, delta({ sim: null, serverTimeMs: 30 }));
+    s = applyFrame(s, snapshot({ sim: null, marks: [], serverTimeMs: 40 }));
+    s = applyFrame(s, delta({ sim: sim("steady"), serverTimeMs: 50 }));
+    expect(s.marks.slice(-2)).toEqual([
+      { t: 50, kind: "scenario", label: "steady" },
+      { t: 50, kind: "seed", label: "seed 7" },
+    ]);
+    // Once only, and nothing when the world is the one the page knew.
+    s = applyFrame(s, delta({ sim: sim("steady"), serverTimeMs: 60 }));
+    s = applyFrame(s, snapshot({ sim: sim("steady"), serverTimeMs: 70 }));
+    expect(s.marks).toHaveLength(5);
+  });
+
   it("keeps what it knew when a restarted server's snapshot knows less", () => {
     let s = applyFrame(emptyState(), snapshot({ kpi: kpi(5), feed: [decision("a", 1)], marks: [mark(1, "holiday")] }));
     s = applyFrame(s, snapshot({ kpi: null, feed: [], marks: [] }));

@@ -26,13 +26,15 @@ export interface ClientState {
   outcomes: ReadonlyMap<string, OutcomeBrief>;
   /** promo.control's refusal of the last mode change asked (safe start), if it refused. */
   modeError: string | null;
+  /** The simulator's world as the page last knew it (kept while the simulator is away), to notice a change no mark names. */
+  knownSim: Pick<SimStatusView, "scenario" | "seed"> | null;
 }
 
 export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null, follow: "", followed: [], outcomes: new Map() };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null, follow: "", followed: [], outcomes: new Map(), knownSim: null };
 }
 
 /** Follows one customer's decisions ("" for everyone): those still in the feed at once, the next ones as they come. */
@@ -67,6 +69,30 @@ export function mergeMarks(a: readonly Mark[], b: readonly Mark[], max = MAX_MAR
   return [...byKey.values()].sort((x, y) => x.t - y.t).slice(-max);
 }
 
+/**
+ * Marks for a change of the simulator's world that no mark names. After the whole system restarts the
+ * simulator is back at its start settings, but a restarted server has no earlier status to compare with
+ * and marks nothing (src/server/marks.ts); the page still knows the world before. Labelled like the
+ * server's marks, at the server's time `t`.
+ */
+export function unmarkedChanges(known: ClientState["knownSim"], next: SimStatusView | null, marks: readonly Mark[], t: number): Mark[] {
+  if (!known || !next) return [];
+  const latest = (kind: Mark["kind"]) => {
+    for (let i = marks.length - 1; i >= 0; i--) if (marks[i]!.kind === kind) return marks[i]!.label;
+    return undefined;
+  };
+  const out: Mark[] = [];
+  if (next.scenario !== known.scenario && latest("scenario") !== next.scenario) out.push({ t, kind: "scenario", label: next.scenario });
+  if (next.seed !== known.seed && latest("seed") !== `seed ${next.seed}`) out.push({ t, kind: "seed", label: `seed ${next.seed}` });
+  return out;
+}
+
+/** The marks after a frame: the server's, and the page's own for a change of world the server did not mark. */
+function withSimMarks(s: ClientState, marks: Mark[], sim: SimStatusView | null, t: number): Pick<ClientState, "marks" | "knownSim"> {
+  const missed = unmarkedChanges(s.knownSim, sim, marks, t);
+  return { marks: missed.length ? mergeMarks(marks, missed) : marks, knownSim: sim ? { scenario: sim.scenario, seed: sim.seed } : s.knownSim };
+}
+
 export function totalDeadLetters(kpi: LiveSnapshot | null): number {
   return kpi ? Object.values(kpi.deadLetters).reduce((a, b) => a + b, 0) : 0;
 }
@@ -80,7 +106,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         kpi: f.state.kpi ?? s.kpi,
         sim: f.state.sim,
         regret: f.state.regret ?? s.regret,
-        marks: mergeMarks(s.marks, f.state.marks ?? []),
+        ...withSimMarks(s, mergeMarks(s.marks, f.state.marks ?? []), f.state.sim, f.state.serverTimeMs),
         whatIf: f.state.whatIf ?? s.whatIf,
         frames: s.frames + 1,
       };
@@ -90,7 +116,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         kpi: f.kpi ?? s.kpi,
         sim: f.sim,
         regret: f.regret ?? s.regret,
-        marks: f.marks?.length ? mergeMarks(s.marks, f.marks) : s.marks,
+        ...withSimMarks(s, f.marks?.length ? mergeMarks(s.marks, f.marks) : s.marks, f.sim, f.serverTimeMs),
         whatIf: f.whatIf ?? s.whatIf,
         frames: s.frames + 1,
       };
