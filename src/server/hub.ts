@@ -1,7 +1,7 @@
 // Collects what the dashboard shows from the bus: KPI snapshots, decisions and their outcomes, the
 // simulator's truth and status. Bounded everywhere: rings of decisions and outcomes, a thinned history,
 // LRU joins for regret and for the outcomes of the feed's decisions.
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { errors as natsErrors, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { LRUCache } from "lru-cache";
 import type { Config } from "../config/index.ts";
 import { isValidDecision, isValidOutcome, Subjects, type Decision, type OutcomeRecord } from "../events/index.ts";
@@ -9,7 +9,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { History, mergeSnapshots, RegretTracker, toPoint, WHATIF_KEY, type HistoryPoint, type LiveSnapshot, type TruthLike, type WhatIfSummary } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import { marksBetween } from "./marks.ts";
-import type { CatalogItemView, DashboardState, Mark, OutcomeBrief, ServerFrame, SimStatusView } from "./protocol.ts";
+import type { CatalogItemView, DashboardState, Freshness, Mark, OutcomeBrief, ServerFrame, SimAbsence, SimStatusView } from "./protocol.ts";
 
 const MAX_MARKS = 50;
 /** Decision ids remembered so a decision published again after a processor's crash shows once (README, "Reading decisions"). */
@@ -28,10 +28,23 @@ const SIM_MISSES_BEFORE_GONE = 3;
 /** How often the last what-if evaluation is looked for (it changes when someone runs one). */
 const WHATIF_POLL_MS = 5_000;
 
+/**
+ * Why a status request failed: "no responders" means NATS is up and nobody subscribes to sim.control
+ * (the simulator is not running); anything else (a timeout, a closed or reconnecting connection) means
+ * no answer came at all, and whether a simulator runs cannot be told.
+ */
+export function simAbsence(err: unknown): SimAbsence {
+  if (err instanceof natsErrors.NoRespondersError) return "not-running";
+  if (err instanceof natsErrors.RequestError && err.isNoResponders()) return "not-running";
+  return "no-answer";
+}
+
 export class Hub {
   kpi: LiveSnapshot | null = null;
   kpiAtMs = 0;
   sim: SimStatusView | null = null;
+  /** Why `sim` is null, from the last failed status request. */
+  simAbsent: SimAbsence | null = null;
   /** The last status seen, kept while the simulator is silent so that a change across the gap is marked. */
   private lastSim: SimStatusView | null = null;
   private simMisses = 0;
@@ -218,9 +231,12 @@ export class Hub {
       const r = await this.nc.request(this.subjects.simControl, this.enc.encode('{"cmd":"status"}'), { timeout: 800 });
       this.onSim((r.json<{ status?: SimStatusView }>().status ?? null) as SimStatusView | null);
       this.simMisses = 0;
-    } catch {
+    } catch (err) {
       // One slow answer from a busy simulator should not make the controls flicker away.
-      if (++this.simMisses >= SIM_MISSES_BEFORE_GONE) this.sim = null;
+      if (++this.simMisses >= SIM_MISSES_BEFORE_GONE) {
+        this.sim = null;
+        this.simAbsent = simAbsence(err);
+      }
     }
   }
 
@@ -304,6 +320,12 @@ export class Hub {
       this.lastSim = status;
     }
     this.sim = status;
+    if (status) this.simAbsent = null;
+  }
+
+  /** How fresh the processor's figures are, and why there is no simulator status, as of now. */
+  freshness(): Freshness {
+    return { kpiAgeMs: this.kpi ? Math.max(0, Date.now() - this.kpiAtMs) : null, kpiEveryMs: this.cfg.processor.snapshotEveryMs, simAbsent: this.sim ? null : this.simAbsent };
   }
 
   decisions(limit: number): Decision[] {
@@ -320,6 +342,7 @@ export class Hub {
       marks: this.marks,
       whatIf: this.whatIf,
       outcomes: this.feedOutcomes(),
+      ...this.freshness(),
       serverTimeMs: Date.now(),
     };
   }
@@ -340,6 +363,7 @@ export class Hub {
       marks: this.newMarks,
       ...(this.whatIfChanged && this.whatIf ? { whatIf: this.whatIf } : {}),
       outcomes: this.newOutcomes,
+      ...this.freshness(),
       serverTimeMs: Date.now(),
     };
     this.newOutcomes = [];

@@ -7,6 +7,6 @@ export { Fanout } from "./fanout.ts";
 export type { FanoutOptions } from "./fanout.ts";
 export { Hub } from "./hub.ts";
 export { bundleDashboard } from "./bundle.ts";
-export type { DashboardState, ServerFrame, ClientFrame, SimStatusView, Mark, OutcomeBrief, CatalogItemView } from "./protocol.ts";
+export type { DashboardState, ServerFrame, ClientFrame, SimStatusView, Mark, OutcomeBrief, CatalogItemView, Freshness, SimAbsence } from "./protocol.ts";
 export { trackBody, DEFAULT_TRACK_MAX_CALLS } from "./track.ts";
 export type { TrackResult, TrackCallResult, TrackOptions } from "./track.ts";

@@ -27,6 +27,25 @@ export interface CatalogItemView {
 /** How a decision of the feed ended, as its row shows it (the full record: GET /api/outcomes). */
 export type OutcomeBrief = Pick<OutcomeRecord, "decisionId" | "closedBy" | "closedAt" | "revenueCents" | "discountCents" | "marginCents">;
 
+/**
+ * Why the server has no simulator status: nobody subscribes to sim.control ("not-running"), or a
+ * request got no answer at all ("no-answer": NATS is down or cut off, or the simulator is stuck).
+ */
+export type SimAbsence = "not-running" | "no-answer";
+
+/**
+ * How fresh the processor's figures are, as every frame carries it: the page cannot tell frozen
+ * numbers from quiet ones while its own socket is up (a NATS outage leaves the server's socket open).
+ */
+export interface Freshness {
+  /** Milliseconds since the last KPI snapshot reached the server, null before any. */
+  kpiAgeMs: number | null;
+  /** The processor's snapshot interval (processor.snapshotEveryMs), to judge that age by. */
+  kpiEveryMs: number;
+  /** Why `sim` is null, when it is and the server knows (null before the first request ends). */
+  simAbsent: SimAbsence | null;
+}
+
 /** Something the operator changed, drawn as a vertical line on every chart at wall-clock time `t` (ms). */
 export interface Mark {
   t: number;
@@ -34,7 +53,7 @@ export interface Mark {
   label: string;
 }
 
-export interface DashboardState {
+export interface DashboardState extends Partial<Freshness> {
   kpi: LiveSnapshot | null;
   history: HistoryPoint[];
   /** Newest first. */
@@ -52,7 +71,7 @@ export interface DashboardState {
 
 export type ServerFrame =
   | { type: "snapshot"; state: DashboardState }
-  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; whatIf?: WhatIfSummary; outcomes?: OutcomeBrief[]; serverTimeMs: number }
+  | { type: "delta"; kpi: LiveSnapshot | null; points: HistoryPoint[]; decisions: Decision[]; sim: SimStatusView | null; regret: RegretState | null; marks: Mark[]; whatIf?: WhatIfSummary; outcomes?: OutcomeBrief[]; serverTimeMs: number } & Partial<Freshness>
   | { type: "sim-reply"; reply: unknown }
   /** promo.control's answer to a mode change asked from the dashboard (issue 23). */
   | { type: "mode-reply"; reply: unknown }

@@ -7,6 +7,7 @@ import { CHARTS } from "../model/charts.ts";
 import { formatValue } from "../model/format.ts";
 import { lastItemSpan } from "../model/layout.ts";
 import { totalDeadLetters } from "../model/state.ts";
+import { connectionView } from "../model/status.ts";
 import { whatIfRows } from "../model/whatif.ts";
 import type { SimCommandEvent } from "./ps-sim-controls.ts";
 import "./ps-arms.ts";
@@ -15,8 +16,6 @@ import "./ps-feed.ts";
 import "./ps-sim-controls.ts";
 import "./ps-whatif.ts";
 import "./ps-safe-start.ts";
-
-const STATUS_TEXT = { open: "live", connecting: "connecting", reconnecting: "reconnecting" } as const;
 
 @customElement("ps-app")
 export class PsApp extends LitElement {
@@ -44,10 +43,11 @@ export class PsApp extends LitElement {
   override render() {
     const s = this.socket.state;
     const k = s.kpi;
+    const conn = connectionView(this.socket.status, s.fresh);
     return html`
       <header>
         <h1>promo-stream</h1>
-        <span class="status ${this.socket.status === "open" ? "open" : ""}" id="conn" data-reconnects=${this.socket.reconnects}>${STATUS_TEXT[this.socket.status]}</span>
+        <span class="status ${conn.ok ? "open" : ""}" id="conn" data-reconnects=${this.socket.reconnects}>${conn.text}</span>
         <span class="counter">decisions <b id="decision-count">${k?.decisions ?? 0}</b></span>
         <span class="counter">events <b id="event-count">${k?.eventsIn ?? 0}</b></span>
         <span class="counter">dead letters <b id="deadletter-count">${totalDeadLetters(k)}</b></span>
@@ -56,7 +56,7 @@ export class PsApp extends LitElement {
         <span class="counter">consumer lag <b id="consumer-lag">${k?.consumer.lag ?? 0}</b></span>
         ${k?.health.degraded.length ? html`<span class="status">${k.health.degraded.join("; ")}</span>` : null}
       </header>
-      <ps-sim-controls .sim=${s.sim} .error=${s.simError} @sim-command=${(e: SimCommandEvent) => this.onSim(e)}></ps-sim-controls>
+      <ps-sim-controls .sim=${s.sim} .absent=${s.fresh.simAbsent ?? null} .error=${s.simError} @sim-command=${(e: SimCommandEvent) => this.onSim(e)}></ps-sim-controls>
       <div class="grid">
         ${CHARTS.map((c, i) => {
           const view = this.socket.charts.get(c.id)!;

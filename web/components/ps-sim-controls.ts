@@ -1,8 +1,9 @@
 import { LitElement, css, html } from "lit";
 import { customElement, property } from "lit/decorators.js";
-import type { SimStatusView } from "../../src/server/index.ts";
+import type { SimAbsence, SimStatusView } from "../../src/server/index.ts";
 import { formatSimTime, formatSpeed } from "../model/format.ts";
 import { SLIDER_MAX, sliderFromSpeed, speedFromSlider } from "../model/speed.ts";
+import { simAbsentText } from "../model/status.ts";
 
 export type SimCommandEvent = CustomEvent<{ cmd: string; value?: unknown }>;
 
@@ -20,6 +21,8 @@ export class PsSimControls extends LitElement {
   `;
 
   @property({ attribute: false }) sim: SimStatusView | null = null;
+  /** Why there is no status, when the server knows. */
+  @property({ attribute: false }) absent: SimAbsence | null = null;
   @property({ attribute: false }) error: string | null = null;
 
   private send(cmd: string, value?: unknown): void {
@@ -28,7 +31,12 @@ export class PsSimControls extends LitElement {
 
   override render() {
     const s = this.sim;
-    if (!s) return html`<span class="off">Simulator not running (start it with <code>npm run simulator</code>, or <code>npm start</code>).</span>`;
+    if (!s) {
+      const why = simAbsentText(this.absent);
+      return why.start
+        ? html`<span class="off" id="sim-off">${why.text} (start it with <code>npm run simulator</code>, or <code>npm start</code>).</span>`
+        : html`<span class="off" id="sim-off">${why.text}</span>`;
+    }
     return html`
       <button id="play" @click=${() => this.send(s.running ? "pause" : "resume")}>${s.running ? "Pause" : "Play"}</button>
       <label>Speed

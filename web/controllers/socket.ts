@@ -4,8 +4,9 @@ import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
 import { SAFE_CHART } from "../model/safe.ts";
 import { applyFrame, emptyState, followCustomer, type ClientState } from "../model/state.ts";
+import type { ConnectionStatus } from "../model/status.ts";
 
-export type ConnectionStatus = "connecting" | "open" | "reconnecting";
+export type { ConnectionStatus };
 
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;

@@ -61,6 +61,14 @@ describe("applyFrame", () => {
     expect(s.marks).toHaveLength(5);
   });
 
+  it("keeps the freshness the last frame carried (none from an older server)", () => {
+    let s = applyFrame(emptyState(), snapshot({ kpiAgeMs: null, kpiEveryMs: 500, simAbsent: "no-answer" }));
+    expect(s.fresh).toEqual({ kpiAgeMs: null, kpiEveryMs: 500, simAbsent: "no-answer" });
+    s = applyFrame(s, { type: "delta", kpi: null, points: [], decisions: [], sim: null, regret: null, marks: [], serverTimeMs: 0, kpiAgeMs: 9_000, kpiEveryMs: 500, simAbsent: null });
+    expect(s.fresh).toEqual({ kpiAgeMs: 9_000, kpiEveryMs: 500, simAbsent: null });
+    expect(applyFrame(s, snapshot({})).fresh).toEqual({});
+  });
+
   it("keeps what it knew when a restarted server's snapshot knows less", () => {
     let s = applyFrame(emptyState(), snapshot({ kpi: kpi(5), feed: [decision("a", 1)], marks: [mark(1, "holiday")] }));
     s = applyFrame(s, snapshot({ kpi: null, feed: [], marks: [] }));

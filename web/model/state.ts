@@ -2,7 +2,7 @@
 // a ChartStore). No DOM, no sockets.
 import type { Decision } from "../../src/events/index.ts";
 import type { LiveSnapshot, RegretState, WhatIfSummary } from "../../src/kpi/index.ts";
-import type { Mark, OutcomeBrief, ServerFrame, SimStatusView } from "../../src/server/index.ts";
+import type { Freshness, Mark, OutcomeBrief, ServerFrame, SimStatusView } from "../../src/server/index.ts";
 import { followDecisions, joinOutcomes } from "./outcomes.ts";
 
 export interface ClientState {
@@ -28,13 +28,15 @@ export interface ClientState {
   modeError: string | null;
   /** The simulator's world as the page last knew it (kept while the simulator is away), to notice a change no mark names. */
   knownSim: Pick<SimStatusView, "scenario" | "seed"> | null;
+  /** How fresh the processor's figures are and why there is no simulator, as the last frame said (absent from older servers). */
+  fresh: Partial<Freshness>;
 }
 
 export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null, follow: "", followed: [], outcomes: new Map(), knownSim: null };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null, follow: "", followed: [], outcomes: new Map(), knownSim: null, fresh: {} };
 }
 
 /** Follows one customer's decisions ("" for everyone): those still in the feed at once, the next ones as they come. */
@@ -93,6 +95,14 @@ function withSimMarks(s: ClientState, marks: Mark[], sim: SimStatusView | null, 
   return { marks: missed.length ? mergeMarks(marks, missed) : marks, knownSim: sim ? { scenario: sim.scenario, seed: sim.seed } : s.knownSim };
 }
 
+function freshness(f: Partial<Freshness>): Partial<Freshness> {
+  const out: Partial<Freshness> = {};
+  if (f.kpiAgeMs !== undefined) out.kpiAgeMs = f.kpiAgeMs;
+  if (f.kpiEveryMs !== undefined) out.kpiEveryMs = f.kpiEveryMs;
+  if (f.simAbsent !== undefined) out.simAbsent = f.simAbsent;
+  return out;
+}
+
 export function totalDeadLetters(kpi: LiveSnapshot | null): number {
   return kpi ? Object.values(kpi.deadLetters).reduce((a, b) => a + b, 0) : 0;
 }
@@ -108,6 +118,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         regret: f.state.regret ?? s.regret,
         ...withSimMarks(s, mergeMarks(s.marks, f.state.marks ?? []), f.state.sim, f.state.serverTimeMs),
         whatIf: f.state.whatIf ?? s.whatIf,
+        fresh: freshness(f.state),
         frames: s.frames + 1,
       };
     case "delta":
@@ -118,6 +129,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         regret: f.regret ?? s.regret,
         ...withSimMarks(s, f.marks?.length ? mergeMarks(s.marks, f.marks) : s.marks, f.sim, f.serverTimeMs),
         whatIf: f.whatIf ?? s.whatIf,
+        fresh: freshness(f),
         frames: s.frames + 1,
       };
     case "mode-reply": {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { connectionView, simAbsentText } from "./status.ts";
+
+describe("connectionView", () => {
+  it("is live while snapshots arrive, and says how long the processor has been silent once a few are missed", () => {
+    expect(connectionView("open", { kpiAgeMs: 400, kpiEveryMs: 500 })).toEqual({ text: "live", ok: true });
+    expect(connectionView("open", { kpiAgeMs: 2_400, kpiEveryMs: 500 })).toEqual({ text: "live", ok: true });
+    expect(connectionView("open", { kpiAgeMs: 12_700, kpiEveryMs: 500 })).toEqual({ text: "processor has not reported for 12 s", ok: false });
+    // Slow snapshots are judged by their own interval.
+    expect(connectionView("open", { kpiAgeMs: 8_000, kpiEveryMs: 2_000 })).toEqual({ text: "live", ok: true });
+  });
+
+  it("says when no snapshot came yet, and trusts a server that does not send freshness", () => {
+    expect(connectionView("open", { kpiAgeMs: null, kpiEveryMs: 500 })).toEqual({ text: "no report from the processor yet", ok: false });
+    expect(connectionView("open", {})).toEqual({ text: "live", ok: true });
+  });
+
+  it("shows the socket's own trouble first", () => {
+    expect(connectionView("reconnecting", { kpiAgeMs: 100, kpiEveryMs: 500 })).toEqual({ text: "reconnecting", ok: false });
+    expect(connectionView("connecting", {})).toEqual({ text: "connecting", ok: false });
+  });
+});
+
+describe("simAbsentText", () => {
+  it("advises starting the simulator only when nobody subscribes to sim.control", () => {
+    expect(simAbsentText("not-running").start).toBe(true);
+    expect(simAbsentText(null).start).toBe(true);
+    const unreachable = simAbsentText("no-answer");
+    expect(unreachable.start).toBe(false);
+    expect(unreachable.text).toMatch(/cannot be reached/);
+  });
+});

@@ -1,0 +1,33 @@
+// Pure: what the header's status and the simulator panel say about the connection and the parts
+// behind it. The page's own socket can be up while nothing reaches the server from NATS (an outage):
+// then the processor's figures stop, and the page says so instead of "live".
+import type { Freshness, SimAbsence } from "../../src/server/index.ts";
+
+export type ConnectionStatus = "connecting" | "open" | "reconnecting";
+
+/** KPI snapshots missed before the figures count as stale; at least STALE_AFTER_MIN_MS. */
+export const STALE_SNAPSHOTS = 5;
+const STALE_AFTER_MIN_MS = 3_000;
+
+export interface StatusView {
+  text: string;
+  /** Figures arriving as they should. */
+  ok: boolean;
+}
+
+/** The header's status from the socket's state and the freshness the last frame carried. */
+export function connectionView(status: ConnectionStatus, fresh: Partial<Freshness>): StatusView {
+  if (status !== "open") return { text: status, ok: false };
+  // A server older than Freshness says nothing of it: its socket being open is all there is to go by.
+  if (fresh.kpiAgeMs === undefined) return { text: "live", ok: true };
+  if (fresh.kpiAgeMs === null) return { text: "no report from the processor yet", ok: false };
+  const staleAfterMs = Math.max(STALE_AFTER_MIN_MS, STALE_SNAPSHOTS * (fresh.kpiEveryMs ?? 0));
+  if (fresh.kpiAgeMs > staleAfterMs) return { text: `processor has not reported for ${Math.floor(fresh.kpiAgeMs / 1000)} s`, ok: false };
+  return { text: "live", ok: true };
+}
+
+/** Why the simulator's controls are missing: advice to start it only when it is known not to run. */
+export function simAbsentText(why: SimAbsence | null | undefined): { text: string; start: boolean } {
+  if (why === "no-answer") return { text: "The simulator cannot be reached: nothing answered on sim.control (NATS may be down or unreachable from the server, or the simulator is stuck).", start: false };
+  return { text: "Simulator not running", start: true };
+}
