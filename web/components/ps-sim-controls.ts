@@ -1,8 +1,9 @@
 import { LitElement, css, html } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { customElement, property, query } from "lit/decorators.js";
 import type { SimAbsence, SimStatusView } from "../../src/server/index.ts";
 import { formatSimTime, formatSpeed } from "../model/format.ts";
 import { SLIDER_MAX, sliderFromSpeed, speedFromSlider } from "../model/speed.ts";
+import { seedFromInput } from "../model/seed.ts";
 import { simAbsentText } from "../model/status.ts";
 
 export type SimCommandEvent = CustomEvent<{ cmd: string; value?: unknown }>;
@@ -24,6 +25,24 @@ export class PsSimControls extends LitElement {
   /** Why there is no status, when the server knows. */
   @property({ attribute: false }) absent: SimAbsence | null = null;
   @property({ attribute: false }) error: string | null = null;
+  /** Replies to commands so far (ClientState.simReplies): each one puts the simulator's settings back in the fields. */
+  @property({ type: Number }) replies = 0;
+  @query("#seed") private seedInput!: HTMLInputElement | null;
+
+  override updated(changed: Map<PropertyKey, unknown>): void {
+    // The field's binding only writes when the seed changes, so a refused seed (or an emptied field)
+    // stayed shown while the simulator kept its old one: show what the simulator has.
+    if (changed.has("replies") && this.sim && this.seedInput) this.seedInput.value = String(this.sim.seed);
+  }
+
+  private onSeed(input: HTMLInputElement): void {
+    const seed = seedFromInput(input.value);
+    if (seed === null) {
+      if (this.sim) input.value = String(this.sim.seed);
+      return;
+    }
+    this.send("seed", seed);
+  }
 
   private send(cmd: string, value?: unknown): void {
     this.dispatchEvent(new CustomEvent("sim-command", { detail: { cmd, ...(value !== undefined ? { value } : {}) }, bubbles: true, composed: true }));
@@ -51,7 +70,7 @@ export class PsSimControls extends LitElement {
       </label>
       <label>Seed
         <input id="seed" type="number" min="0" .value=${String(s.seed)}
-          @change=${(e: Event) => this.send("seed", Number((e.target as HTMLInputElement).value))} />
+          @change=${(e: Event) => this.onSeed(e.target as HTMLInputElement)} />
       </label>
       <span class="stat" id="sim-rate">${s.ratePerSec.toFixed(0)} events/s</span>
       <span class="stat" id="sim-time">sim time ${formatSimTime(s.simTimeMs)}</span>

@@ -84,6 +84,8 @@ describe("applyFrame", () => {
     s = applyFrame(s, { type: "sim-reply", reply: { ok: true, status: sim("holiday") } });
     expect(s.simError).toBeNull();
     expect(s.sim!.scenario).toBe("holiday");
+    // Counted, so that the controls show the simulator's settings again after each reply, the same refusal twice included.
+    expect(s.simReplies).toBe(2);
   });
 
   it("joins outcomes to the decisions on show, from the snapshot and from deltas in either order", () => {

@@ -18,6 +18,8 @@ export interface ClientState {
   frames: number;
   /** The simulator's refusal of the last command, if it refused. */
   simError: string | null;
+  /** Replies to the page's simulator commands so far: after each, the controls show the simulator's settings again. */
+  simReplies: number;
   /** The customer the feed follows ("" for everyone): the person at /shop, `/?customer=<id>`. */
   follow: string;
   /** That customer's decisions, newest first, bounded: kept after they leave the feed. */
@@ -36,7 +38,7 @@ export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, modeError: null, follow: "", followed: [], outcomes: new Map(), knownSim: null, fresh: {} };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, simReplies: 0, modeError: null, follow: "", followed: [], outcomes: new Map(), knownSim: null, fresh: {} };
 }
 
 /** Follows one customer's decisions ("" for everyone): those still in the feed at once, the next ones as they come. */
@@ -138,7 +140,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
     }
     case "sim-reply": {
       const r = f.reply as { ok?: boolean; error?: unknown; status?: SimStatusView } | null;
-      return { ...s, sim: r?.status ?? s.sim, simError: r?.ok === false ? String(r.error ?? "the simulator refused the command") : null };
+      return { ...s, sim: r?.status ?? s.sim, simError: r?.ok === false ? String(r.error ?? "the simulator refused the command") : null, simReplies: s.simReplies + 1 };
     }
     default:
       return s;
