@@ -10,6 +10,17 @@ const REPEAT_WINDOW_MS = 1_000;
 const SHUTDOWN_LIMIT_MS = 30_000;
 type Part = (typeof PARTS)[number];
 
+/**
+ * What a person reads once everything is up. With API_TOKEN set the dashboard's address needs
+ * `?token=`: the line shows where it goes, but not the token itself, which is a credential like NATS's
+ * (never logged: this output ends up in terminals' scrollback, `docker logs` and journals).
+ */
+export function startBanner(part: string, url: string | undefined, natsUrl: string, tokenSet: boolean): string {
+  if (!url) return `\n  promo-stream ${part} running; NATS: ${natsUrl}\n`;
+  const dashboard = tokenSet ? `${url}?token=<API_TOKEN>\n    (API_TOKEN is set: open the page with its value after ?token=)` : url;
+  return `\n  promo-stream dashboard: ${dashboard}\n  NATS: ${natsUrl}\n  Ctrl-C stops everything.\n`;
+}
+
 async function main(): Promise<void> {
   const part = (process.argv[2] ?? "all") as Part;
   if (part === "simulator" && process.argv[3] === "replay") {
@@ -45,8 +56,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (running.url) console.log(`\n  promo-stream dashboard: ${running.url}\n  NATS: ${running.natsUrl}\n  Ctrl-C stops everything.\n`);
-  else console.log(`\n  promo-stream ${part} running; NATS: ${running.natsUrl}\n`);
+  console.log(startBanner(part, running.url, running.natsUrl, cfg.server.token !== undefined && cfg.server.token !== ""));
   let stoppingSinceMs: number | undefined;
   const shutdown = (sig: string) => {
     if (stoppingSinceMs !== undefined) {

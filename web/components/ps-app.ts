@@ -26,6 +26,7 @@ export class PsApp extends LitElement {
     h1 { font-size: 17px; margin: 0; }
     .status { font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #fde8e8; color: #a22; }
     .status.open { background: #e3f6e8; color: #17652f; }
+    .problem { font-size: 12px; color: #a22; overflow-wrap: anywhere; }
     .counter { font-size: 12px; font-variant-numeric: tabular-nums; }
     .counter b { font-size: 14px; }
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 400px), 1fr)); gap: 8px; margin-top: 8px; }
@@ -48,6 +49,7 @@ export class PsApp extends LitElement {
       <header>
         <h1>promo-stream</h1>
         <span class="status ${conn.ok ? "open" : ""}" id="conn" data-reconnects=${this.socket.reconnects}>${conn.text}</span>
+        ${this.socket.status !== "open" && this.socket.problem ? html`<span class="problem" id="conn-problem">${this.socket.problem}</span>` : null}
         <span class="counter">decisions <b id="decision-count">${k?.decisions ?? 0}</b></span>
         <span class="counter">events <b id="event-count">${k?.eventsIn ?? 0}</b></span>
         <span class="counter">dead letters <b id="deadletter-count">${totalDeadLetters(k)}</b></span>

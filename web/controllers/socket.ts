@@ -4,7 +4,7 @@ import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
 import { SAFE_CHART } from "../model/safe.ts";
 import { applyFrame, emptyState, followCustomer, type ClientState } from "../model/state.ts";
-import type { ConnectionStatus } from "../model/status.ts";
+import { connectProblem, type ConnectionStatus } from "../model/status.ts";
 
 export type { ConnectionStatus };
 
@@ -22,6 +22,8 @@ export class SocketController implements ReactiveController {
   readonly charts = new ChartStore([...CHARTS, SAFE_CHART]);
   status: ConnectionStatus = "connecting";
   reconnects = 0;
+  /** Why the last connect failed, when the server could be asked (connectProblem). */
+  problem: string | null = null;
   private ws: WebSocket | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = FIRST_RETRY_MS;
@@ -65,8 +67,11 @@ export class SocketController implements ReactiveController {
   private open(): void {
     const ws = new WebSocket(this.url());
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.status = "open";
+      this.problem = null;
       this.backoffMs = FIRST_RETRY_MS;
       this.host.requestUpdate();
     };
@@ -90,8 +95,27 @@ export class SocketController implements ReactiveController {
       // Jitter, so that every open dashboard does not knock at a restarted server at the same moment.
       this.retry = setTimeout(() => this.open(), this.backoffMs * (0.8 + 0.4 * Math.random()));
       this.backoffMs = Math.min(MAX_RETRY_MS, this.backoffMs * 2);
+      if (!opened) void this.diagnose();
     };
     ws.onerror = () => ws.close();
+  }
+
+  /**
+   * After a connect that failed: asks a small HTTP route of the same server why (the upgrade's 401 is
+   * invisible to page code), so the header can say "needs the access token" or "server not reachable".
+   */
+  private async diagnose(): Promise<void> {
+    const token = new URLSearchParams(location.search).get("token");
+    let probe: number | "unreachable";
+    try {
+      probe = (await fetch(`/api/decisions?limit=1${token ? `&token=${encodeURIComponent(token)}` : ""}`, { cache: "no-store" })).status;
+    } catch {
+      probe = "unreachable";
+    }
+    // A later attempt may have opened meanwhile: then there is nothing to explain.
+    if (this.status === "open" || this.closedByHost) return;
+    this.problem = connectProblem(probe, location.href);
+    this.host.requestUpdate();
   }
 
   /** Follows one customer's decisions in the feed ("" for everyone). */

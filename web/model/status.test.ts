@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connectionView, simAbsentText } from "./status.ts";
+import { connectProblem, connectionView, simAbsentText } from "./status.ts";
 
 describe("connectionView", () => {
   it("is live while snapshots arrive, and says how long the processor has been silent once a few are missed", () => {
@@ -28,5 +28,15 @@ describe("simAbsentText", () => {
     const unreachable = simAbsentText("no-answer");
     expect(unreachable.start).toBe(false);
     expect(unreachable.text).toMatch(/cannot be reached/);
+  });
+});
+
+describe("connectProblem", () => {
+  it("tells a missing access token from an unreachable server, and says how to open the page", () => {
+    expect(connectProblem(401, "http://127.0.0.1:8080/")).toBe("needs the access token: open the page as http://127.0.0.1:8080/?token=<API_TOKEN>");
+    expect(connectProblem(401, "http://h:8080/?customer=c00042")).toBe("needs the access token: open the page as http://h:8080/?customer=c00042&token=<API_TOKEN>");
+    expect(connectProblem(401, "http://h:8080/?token=x")).toMatch(/access token in the page's address is wrong/);
+    expect(connectProblem("unreachable", "http://h:8080/")).toBe("server not reachable");
+    expect(connectProblem(200, "http://h:8080/")).toMatch(/refused the WebSocket/);
   });
 });

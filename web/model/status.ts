@@ -31,3 +31,21 @@ export function simAbsentText(why: SimAbsence | null | undefined): { text: strin
   if (why === "no-answer") return { text: "The simulator cannot be reached: nothing answered on sim.control (NATS may be down or unreachable from the server, or the simulator is stuck).", start: false };
   return { text: "Simulator not running", start: true };
 }
+
+/**
+ * What a failed WebSocket connect was, found by asking an HTTP route of the same server: a browser
+ * hides the upgrade's answer (a 401 without the token) from page code, so the page would retry
+ * forever without saying why. `probe` is that route's HTTP status, or "unreachable" when the request
+ * itself failed; `pageUrl` is the page's own address.
+ */
+export function connectProblem(probe: number | "unreachable", pageUrl: string): string | null {
+  if (probe === "unreachable") return "server not reachable";
+  if (probe === 401) {
+    const u = new URL(pageUrl);
+    if (u.searchParams.has("token")) return "the access token in the page's address is wrong: it must be the server's API_TOKEN";
+    u.searchParams.set("token", "API_TOKEN");
+    return `needs the access token: open the page as ${u.origin}${u.pathname}?${u.searchParams.toString().replace("token=API_TOKEN", "token=<API_TOKEN>")}`;
+  }
+  if (probe >= 200 && probe < 300) return "the server answers but refused the WebSocket (is this page's origin in server.allowedOrigins?)";
+  return `the server answered HTTP ${probe}`;
+}
