@@ -25,6 +25,8 @@ export class PsSafeStart extends LitElement {
     table { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; width: 100%; }
     td { padding: 1px 6px 1px 0; border-bottom: 1px solid #f0f1f3; vertical-align: top; }
     td:first-child { color: #556; white-space: nowrap; }
+    /* On a phone the labels wrap too: kept on one line, the longest pushed the table past a 320–375 px window. */
+    @media (max-width: 600px) { td:first-child { white-space: normal; } td { overflow-wrap: anywhere; } }
     p { font-size: 11px; color: #556; margin: 4px 0; }
     button { font: inherit; font-size: 12px; padding: 2px 10px; border-radius: 6px; border: 1px solid #c8ccd4; background: #f4f5f7; cursor: pointer; margin-top: 4px; }
     .err { color: #a33; font-size: 12px; }
