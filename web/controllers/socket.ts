@@ -106,11 +106,14 @@ export class SocketController implements ReactiveController {
    */
   private async diagnose(): Promise<void> {
     const token = new URLSearchParams(location.search).get("token");
-    let probe: number | "unreachable";
-    try {
-      probe = (await fetch(`/api/decisions?limit=1${token ? `&token=${encodeURIComponent(token)}` : ""}`, { cache: "no-store" })).status;
-    } catch {
-      probe = "unreachable";
+    // Offline, the question could not get out either (and Chromium would log its failure as an error).
+    let probe: number | "unreachable" | "offline" = "offline";
+    if (navigator.onLine) {
+      try {
+        probe = (await fetch(`/api/decisions?limit=1${token ? `&token=${encodeURIComponent(token)}` : ""}`, { cache: "no-store" })).status;
+      } catch {
+        probe = "unreachable";
+      }
     }
     // A later attempt may have opened meanwhile: then there is nothing to explain.
     if (this.status === "open" || this.closedByHost) return;

@@ -37,6 +37,7 @@ describe("connectProblem", () => {
     expect(connectProblem(401, "http://h:8080/?customer=c00042")).toBe("needs the access token: open the page as http://h:8080/?customer=c00042&token=<API_TOKEN>");
     expect(connectProblem(401, "http://h:8080/?token=x")).toMatch(/access token in the page's address is wrong/);
     expect(connectProblem("unreachable", "http://h:8080/")).toBe("server not reachable");
+    expect(connectProblem("offline", "http://h:8080/")).toBe("this browser is offline");
     expect(connectProblem(200, "http://h:8080/")).toMatch(/refused the WebSocket/);
   });
 });

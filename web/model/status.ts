@@ -35,10 +35,12 @@ export function simAbsentText(why: SimAbsence | null | undefined): { text: strin
 /**
  * What a failed WebSocket connect was, found by asking an HTTP route of the same server: a browser
  * hides the upgrade's answer (a 401 without the token) from page code, so the page would retry
- * forever without saying why. `probe` is that route's HTTP status, or "unreachable" when the request
- * itself failed; `pageUrl` is the page's own address.
+ * forever without saying why. `probe` is that route's HTTP status, "unreachable" when the request
+ * itself failed, or "offline" when the browser knows it has no network (then nothing is asked);
+ * `pageUrl` is the page's own address.
  */
-export function connectProblem(probe: number | "unreachable", pageUrl: string): string | null {
+export function connectProblem(probe: number | "unreachable" | "offline", pageUrl: string): string | null {
+  if (probe === "offline") return "this browser is offline";
   if (probe === "unreachable") return "server not reachable";
   if (probe === 401) {
     const u = new URL(pageUrl);
