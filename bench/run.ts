@@ -389,7 +389,7 @@ try {
 }
 const merged = { ...previous, ...out };
 writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
-console.log(`\nsummary against the issues' targets (#7, #16; 2 cores; figures are not asserted):`);
+console.log(`\nsummary against the issues' targets (#7, #16, 24; 2 cores; figures are not asserted):`);
 console.table(targets(merged));
 console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.natsServer}; load average ${machine.loadAvgStart} → ${round(loadavg()[0]!, 2)}`);
 console.log(`wrote ${file} (${out.seconds} s)`);
