@@ -27,15 +27,24 @@ export interface Position {
   ackFloor: number;
 }
 
-/** Recreates the durable consumer at `startSeq` (a consumer's start cannot be moved in place). */
-export async function positionConsumer(jsm: JetStreamManager, r: PositionRequest): Promise<Position> {
+/**
+ * Recreates the durable consumer at `startSeq` (a consumer's start cannot be moved in place).
+ * `keep` is given the old consumer's ack floor before the consumer is deleted, and must have kept it
+ * where a later start finds it (the new consumer starts with none): it throws otherwise, and the
+ * consumer stays.
+ */
+export async function positionConsumer(jsm: JetStreamManager, r: PositionRequest, keep?: (ackFloor: number) => Promise<void>): Promise<Position> {
   let ackFloor = 0;
-  try {
-    const ci = await jsm.consumers.info(r.stream, r.durable);
-    ackFloor = ci.ack_floor.stream_seq;
-    await jsm.consumers.delete(r.stream, r.durable);
-  } catch (err) {
+  const notFound = (err: unknown) => {
     if (!isNotFound(err)) throw err;
+    return undefined;
+  };
+  const ci = await jsm.consumers.info(r.stream, r.durable).catch(notFound);
+  if (ci) {
+    ackFloor = ci.ack_floor.stream_seq;
+    // Outside the not-found handling: a floor that could not be kept must stop the delete, whatever the error.
+    await keep?.(ackFloor);
+    await jsm.consumers.delete(r.stream, r.durable).catch(notFound);
   }
   // No filter when EVENTS holds nothing but events (provisioned so): it would select everything
   // anyway, and nats-server 2.9.10 makes a filtered pull consumer that falls behind its stream

@@ -15,6 +15,7 @@ import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/in
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
+import { AckFloorStore } from "../state/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { readDelivery, type Delivery } from "./delivery.ts";
 import { PromotionControl } from "./control.ts";
@@ -94,6 +95,8 @@ export class Processor {
   private readonly monitor: Monitor;
   private readonly deadLetters: DeadLetters;
   private jsm!: JetStreamManager;
+  /** Where the ack floor is kept across a consumer's re-creation (src/state/ackfloor.ts). */
+  private ackFloors!: AckFloorStore;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   /** The loop ended on an error: nothing is consumed until the processor is restarted. */
@@ -192,11 +195,13 @@ export class Processor {
       this.log.info({ streamSeq: loaded.streamSeq, format: loaded.format, parts: loaded.parts, bytes: loaded.bytes, customers: loaded.engine.features.size }, "restored checkpoint");
     } else startTracking(this.engine, this.engine.features.size > 0);
     const start = this.stateSeq + 1;
-    const { ackFloor } = await positionConsumer(this.jsm, this.positionRequest(start));
+    // The floor a run before kept, in case it crashed during its replay, after its consumer had gone.
+    const kept = await this.ackFloors.read();
+    const { ackFloor } = await positionConsumer(this.jsm, this.positionRequest(start), (floor) => this.ackFloors.write(Math.max(floor, kept)));
     this.positionedAt = start;
     this.lastDeliverySeq = 0;
-    this.suppressUpTo = ackFloor;
-    if (ackFloor >= start) this.log.info({ from: start, upTo: ackFloor }, "replaying events handled before the restart (their publishes are skipped)");
+    this.suppressUpTo = Math.max(ackFloor, kept);
+    if (this.suppressUpTo >= start) this.log.info({ from: start, upTo: this.suppressUpTo }, "replaying events handled before the restart (their publishes are skipped)");
   }
 
   private positionRequest(startSeq: number): PositionRequest {
@@ -229,6 +234,7 @@ export class Processor {
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
+    this.ackFloors = new AckFloorStore(this.nc, this.jsm, this.cfg.kv.stateBucket, this.name, this.cfg.streams.events.name);
     await this.restoreAndPosition();
     this.messages = await this.openMessages();
     this.monitor.onConsumerInfo = (ci) => this.checkStalled(ci);
@@ -520,7 +526,7 @@ export class Processor {
         return false;
       }
       const retry = { retry: () => !this.stopping, onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "repositioning the consumer failed; retrying") };
-      const { ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from)), retry);
+      const { ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from), (floor) => this.ackFloors.write(Math.max(floor, this.suppressUpTo))), retry);
       this.positionedAt = from;
       this.lastDeliverySeq = 0;
       this.stall = undefined;
