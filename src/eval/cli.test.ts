@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,6 +113,8 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     for (const p of ["apprentice", "conservative", "engine"]) expect(r.baseline.shareOfBaseline[p]).toHaveLength(r.curves.rows.length);
     expect(r.baseline.graduatedAt).toHaveProperty("apprentice");
     expect(r.baseline.graduatedAtBySeed.apprentice).toHaveLength(2);
+    // The report names the rule it compared against ("baseline", no "fixed:" prefix to cut).
+    expect(readFileSync(join(dir, "base", "report.html"), "utf8")).toContain("The best single e-mail for everyone is <b>Mens E-Mail (the baseline)</b>");
     const lines: string[] = [];
     expect(await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "bad"), "--baseline", "Kids E-Mail"], { err: (l) => lines.push(l) })).toBe(2);
     expect(lines.join("\n")).toContain("--baseline must be one of the log's arms");
@@ -125,6 +127,17 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     expect(await main(["--data", csv], { err: () => undefined })).toBe(2);
     expect(await main(["--bogus"], { err: () => undefined })).toBe(2);
     expect(await main(["--data", join(dir, "missing.csv"), "--out", join(dir, "y")], { err: () => undefined })).toBe(1);
+  });
+
+  it("refuses, before any work, an --out it cannot write and flags of another run", async () => {
+    writeFileSync(join(dir, "a-file"), "");
+    const lines: string[] = [];
+    expect(await main(["--data", csv, "--out", join(dir, "a-file"), "--seeds", "2"], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toMatch(/--out .*a-file: cannot write the report there/);
+    lines.length = 0;
+    expect(await main(["--data", csv, "--sim", "--out", join(dir, "z")], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toContain("--sim and --data are different runs");
+    expect(await main(["--data", csv, "--candidate", "x.json", "--out", join(dir, "z")], { err: () => undefined })).toBe(2);
   });
 });
 
@@ -213,6 +226,16 @@ describe("npm run eval -- --logs (from a file)", () => {
     const lines: string[] = [];
     expect(await main(["--sim", "--scenario", "nope", "--decisions", "400", "--out", join(dir, "z")], { err: (l) => lines.push(l) })).toBe(2);
     expect(lines.join("\n")).toMatch(/--scenario nope: no such scenario; use all or one of .*steady/);
+  });
+
+  it("refuses two candidates of one file name (each is reported under its name)", async () => {
+    for (const d of ["c1", "c2"]) {
+      mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, d, "cand.json"), JSON.stringify({ bandit: { holdoutShare: d === "c1" ? 0.3 : 0.1 } }));
+    }
+    const lines: string[] = [];
+    expect(await main(["--logs", "--logs-file", join(dir, "shop.jsonl"), "--candidate", join(dir, "c1", "cand.json"), "--candidate", join(dir, "c2", "cand.json"), "--out", join(dir, "dup")], { err: (l) => lines.push(l) })).toBe(2);
+    expect(lines.join("\n")).toContain("two --candidate files are named cand.json");
   });
 
   it("refuses, with the usage, --logs without a candidate, and a candidate file that is not JSON", async () => {

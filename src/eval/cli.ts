@@ -3,7 +3,7 @@
 // `npm run eval -- --logs --candidate <config.json> [--candidate …] --out <dir> [--logs-file FILE]`
 // `npm run eval -- --export-logs FILE`
 // All take --config <file> (an overlay of config/default.json) and --eval-config <file> (instead of config/eval.json).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -86,6 +86,11 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       return 0;
     }
     const progress = a.quiet ? undefined : (t: string) => io.err(`[eval] ${t}`);
+    // One mode a run: the others' flags would be ignored without a word.
+    const modes = [a["export-logs"] !== undefined && "--export-logs", a.logs && "--logs", a.sim && "--sim", a.data !== undefined && "--data"].filter((m): m is string => typeof m === "string");
+    if (modes.length > 1) throw usage(`${modes.join(" and ")} are different runs: give one of them`);
+    if (!a.logs && (a.candidate || a["logs-file"] || a["min-ess"])) throw usage("--candidate, --logs-file and --min-ess belong to --logs");
+    if (a["export-logs"] && a.out) throw usage("--export-logs writes FILE; --out belongs to the other runs");
     if (a["export-logs"]) {
       const cfg = loadConfig({ ...(a.config ? { file: a.config } : {}) });
       const nc = await connectForLogs(cfg);
@@ -98,6 +103,8 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       return 0;
     }
     if (!a.out) throw usage("--out <dir> is required");
+    // Made (or found writable) now, not after a run of minutes whose result would then be lost.
+    outputDir(resolve(a.out));
     if (a.logs) return await whatIf(a, io, progress);
     const evalCfg = loadEvalConfig(a["eval-config"] ? { file: a["eval-config"] } : {});
     const out = resolve(a.out);
@@ -236,15 +243,19 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
     const name = basename(f).replace(/\.json$/, "") || `candidate-${i + 1}`;
     return { name, overlay, cfg: loadConfig({ ...(a.config ? { file: a.config } : {}), overrides: overlay }) };
   });
+  // A candidate is reported under its file's name: two of one name would be one in the report.
+  const names = candidates.map((c) => c.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw usage(`two --candidate files are named ${twice}.json: each candidate is reported under its file's name; rename one`);
   const minEss = positiveInt(a["min-ess"], "min-ess");
   let read: { log: ShopLog; counts: LogCounts };
   let nc: NatsConnection | undefined;
-  if (a["logs-file"]) read = await readLogFile(resolve(a["logs-file"]), base);
-  else {
-    nc = await connectForLogs(base);
-    read = await readLogFromNats(nc, base, progress);
-  }
   try {
+    if (a["logs-file"]) read = await readLogFile(resolve(a["logs-file"]), base);
+    else {
+      nc = await connectForLogs(base);
+      read = await readLogFromNats(nc, base, progress);
+    }
     const skipped = Object.values(read.counts.skipped).reduce((x, y) => x + y, 0);
     progress?.(`log: ${read.counts.events} events, ${read.counts.decisions} decisions, ${read.counts.outcomes} outcomes (not decodable, skipped: ${skipped})`);
     if (read.counts.decisions === 0) throw new EvalError(PS_ERR_EVAL.DataInvalid, "the log holds no decisions: run the processor (npm start) for a while first");
@@ -262,6 +273,16 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
     return 0;
   } finally {
     await nc?.close();
+  }
+}
+
+/** The --out directory, made if missing and checked writable: a usage error naming it otherwise. */
+function outputDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw usage(`--out ${dir}: cannot write the report there (${(err as Error).message}); give a directory you can write`);
   }
 }
 

@@ -36,6 +36,8 @@ export function replayHtml(r: OfflineReport): string {
   const names = Object.keys(r.policies);
   const colors = Object.fromEntries(names.map((n, i) => [n, PALETTE[i % PALETTE.length]!]));
   const best = r.summary.bestFixed;
+  // With --baseline the policy compared against is the rule ("baseline"), not a "fixed:<arm>".
+  const bestLabel = best.startsWith("fixed:") ? best.slice("fixed:".length) : r.baseline ? `${r.baseline.name} (the baseline)` : best;
   const ts = r.policies["engine"]!;
   // The first few hundred rows swing widely (few kept rows): scale the axis to the rest.
   const from = Math.floor(r.curves.rows.length / 10);
@@ -85,7 +87,7 @@ export function replayHtml(r: OfflineReport): string {
 <h1>Does the promotion engine learn? Offline replay of a real e-mail experiment</h1>
 <p class="muted">Data: <code>${esc(r.dataset)}</code> · ${r.rows.toLocaleString("en-US")} customers · reward: <b>${esc(r.metric)}</b> (${esc(r.unit)}) · ${r.seeds} seeds</p>
 <p>In this experiment every customer was sent, <b>at random with probability 1/3 each</b>, a men's-merchandise e-mail, a women's-merchandise e-mail, or no e-mail, and the shop recorded whether they then visited, bought, and how much they spent. Because the assignment was random, we can ask after the fact how a decision-making policy <i>would</i> have done: walk through the customers in the file's order, let the policy choose an e-mail for each one from what it knows about them, and keep only the customers for whom its choice happens to be the e-mail they really got (Li, Chu, Langford &amp; Wang, 2011). Those kept customers are a fair sample of the ones the policy would have met, and the policy learns only from them, as it would have live.</p>
-<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(best.slice(6))}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>${esc(r.settings.bandit.model)}</b> model) reaches ${fmt(ts.value)}, <b>${pct(r.summary.engineShareOfBestFixed)}</b> of it, while learning from scratch which e-mail to send to whom and spending ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
+<div class="key"><b>Result.</b> The best single e-mail for everyone is <b>${esc(bestLabel)}</b> (${fmt(r.policies[best]!.value)}). The engine (<b>${esc(r.settings.bandit.model)}</b> model) reaches ${fmt(ts.value)}, <b>${pct(r.summary.engineShareOfBestFixed)}</b> of it, while learning from scratch which e-mail to send to whom and spending ${pct(ts.controlShare)} of decisions on a random no-e-mail control to measure uplift. ${Object.entries(r.uplift)
     .map(([a, u]) => `Its uplift estimate for ${esc(a)} (${fmtU(u.estimate)}) ${r.summary.upliftCoversExperiment[a] ? "has an interval that covers" : "has an interval that <b>misses</b>"} the experiment's own difference (${fmtU(u.experiment)}; ${pct(u.coverage, 0)} of the seeds' own intervals cover it).`)
     .join(" ")}</div>
 <h2>How each policy did</h2>

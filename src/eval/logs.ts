@@ -74,7 +74,7 @@ function streamNames(cfg: Readonly<Config>): Record<LogStream, string> {
 }
 
 /** Every message stored in a stream now, in order, handed to `each`. */
-async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8Array) => void, progress?: (n: number) => void): Promise<number> {
+async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8Array) => void | Promise<void>, progress?: (n: number) => void): Promise<number> {
   const jsm = await jetstreamManager(nc);
   let last: number;
   try {
@@ -86,12 +86,17 @@ async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8
   const c = await jetstream(nc).consumers.get(stream);
   const it = await c.consume({ max_messages: 1000 });
   let n = 0;
-  for await (const m of it) {
-    each(m.data);
-    if (++n % 100_000 === 0) progress?.(n);
-    if (m.seq >= last) break;
+  try {
+    for await (const m of it) {
+      // Only a writer whose buffer is full hands back a promise: the read waits for it (back-pressure).
+      const waiting = each(m.data);
+      if (waiting) await waiting;
+      if (++n % 100_000 === 0) progress?.(n);
+      if (m.seq >= last) break;
+    }
+  } finally {
+    await it.close();
   }
-  await it.close();
   return n;
 }
 
@@ -109,22 +114,32 @@ export async function readLogFromNats(nc: NatsConnection, cfg: Readonly<Config>,
 /** Writes the streams' messages to a file, one JSON line each; returns how many. */
 export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file: string, progress?: (text: string) => void): Promise<Record<LogStream, number>> {
   const out = createWriteStream(file);
+  // A file that cannot be written (no such directory, no permission, a full disk) ends the export with
+  // an error naming it, not an unhandled 'error' event.
+  let failure: Error | undefined;
+  const failed = new Promise<never>((_, reject) =>
+    out.on("error", (err) => {
+      failure = new EvalError(PS_ERR_EVAL.DataUnreadable, `cannot write ${file}: ${err.message}`, { cause: err });
+      reject(failure);
+    }),
+  );
+  failed.catch(() => undefined);
   const names = streamNames(cfg);
   const counts: Record<LogStream, number> = { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 };
-  const pending: Promise<void>[] = [];
   for (const s of ["EVENTS", "DECISIONS", "OUTCOMES"] as const) {
     counts[s] = await readStream(
       nc,
       names[s],
       (data) => {
-        // Back-pressure: wait for the file when its buffer is full.
-        if (!out.write(`{"stream":"${s}","m":${decoder.decode(data)}}\n`)) pending.push(new Promise((r) => out.once("drain", () => r())));
+        if (failure) throw failure;
+        // Back-pressure: the read waits for the file when its buffer is full (one wait, not a listener
+        // per message: those piled up and the export slowed to a crawl on large streams).
+        if (!out.write(`{"stream":"${s}","m":${decoder.decode(data)}}\n`)) return Promise.race([new Promise<void>((r) => out.once("drain", () => r())), failed]);
       },
       (k) => progress?.(`${names[s]}: ${k} messages written`),
     );
-    await Promise.all(pending.splice(0));
   }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await Promise.race([new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))), failed]);
   return counts;
 }
 
