@@ -74,6 +74,12 @@ describe("replayCli", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("prints the usage and exits 0 on --help", async () => {
+    const r = await run(["--help"], {});
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("usage: npm run simulator -- replay");
+  });
+
   it("fails clearly, naming NATS_URL, when it is not set", async () => {
     const r = await run(["--format", "hillstrom", HILLSTROM], { LOG_LEVEL: "silent" });
     expect(r.code).toBe(1);

@@ -107,7 +107,8 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
   } catch (err) {
     const msg = (err as Error).message;
     say(msg ? `replay: ${msg}\n\n${USAGE}` : USAGE);
-    return 2;
+    // --help asked for the usage: not a mistake (eval's --help exits 0 too).
+    return msg ? 2 : 0;
   }
   let cfg: Readonly<Config>;
   try {
