@@ -45,6 +45,17 @@ describe("readCsv", () => {
     expect(bad.every((b) => b.kind === "bad" && /unreadable CSV/.test(b.reason) && b.line >= 3)).toBe(true);
   });
 
+  it("says where an unclosed quote starts and how many lines it took with it to the end of the file", async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i},1,2024-01-01 00:00:${String(i % 60).padStart(2, "0")},login,,,`);
+    rows[9] = `9,1,2024-01-01 00:00:09,"page_view,,,`;
+    const items = await all(file(`${HEADER}\n${rows.join("\n")}\n`));
+    expect(items.filter((i) => i.kind === "row")).toHaveLength(9);
+    const bad = items.filter((i) => i.kind === "bad");
+    expect(bad).toHaveLength(1);
+    // The header is line 1: the bad row is line 11, and the record runs to the last line (51).
+    expect(bad[0]).toMatchObject({ line: 11, reason: expect.stringMatching(/from line 11 to 51: 41 lines not read as rows/) });
+  });
+
   it("refuses a file whose header is not the format's, naming both", async () => {
     const f = file("a,b,c\n1,2,3\n");
     const err = await all(f).catch((e: unknown) => e);

@@ -29,8 +29,14 @@ export async function* readCsv(file: string, format: ReplayFormat): AsyncGenerat
       relax_column_count: true,
       skip_records_with_error: true,
       on_skip: (err: CsvError | undefined, raw: string | undefined) => {
-        const line = typeof (err as { lines?: unknown } | undefined)?.lines === "number" ? (err as unknown as { lines: number }).lines : 0;
-        bad.push({ kind: "bad", line, reason: `unreadable CSV: ${err?.message ?? "parse error"}`, text: raw ?? "" });
+        const end = typeof (err as { lines?: unknown } | undefined)?.lines === "number" ? (err as unknown as { lines: number }).lines : 0;
+        // The record as the parser took it may run over many lines: an unclosed quote takes the rest of
+        // the file with it. Say where it starts and how many lines it swallowed, not only where it ended.
+        const text = raw ?? "";
+        const line = text ? startLine(end, text) : end;
+        const lines = end - line + 1;
+        const swallowed = lines > 1 ? ` (a record from line ${line} to ${end}: ${lines} lines not read as rows)` : "";
+        bad.push({ kind: "bad", line, reason: `unreadable CSV: ${err?.message ?? "parse error"}${swallowed}`, text });
       },
     }),
   );
