@@ -28,15 +28,24 @@ describe("dead letters", () => {
     expect(e.counters.duplicates).toBe(1);
   });
 
-  it("dead-letters one event far in the future, but follows the stream after a run of them (a gap, not a bad clock)", () => {
+  it("dead-letters one event far in the future, but follows the stream after a run of them from as many customers (a gap, not a bad clock)", () => {
     const e = createEngine(engineConfig());
     run(e, ev.view("c", T0));
     const far = T0 + 30 * HOUR;
     expect(deadLetters(run(e, ev.view("c", far)))).toEqual(["far-future"]);
     expect(deadLetters(run(e, ev.view("c", T0 + MIN)))).toEqual([]); // a good one resets the run
-    for (let i = 1; i < FAR_FUTURE_RUN_TO_JUMP; i++) expect(deadLetters(run(e, ev.view("c", far + i)))).toEqual(["far-future"]);
-    expect(deadLetters(run(e, ev.view("c", far + 10)))).toEqual([]);
+    for (let i = 1; i < FAR_FUTURE_RUN_TO_JUMP; i++) expect(deadLetters(run(e, ev.view(`c${i}`, far + i)))).toEqual(["far-future"]);
+    expect(deadLetters(run(e, ev.view("c-last", far + 10)))).toEqual([]);
     expect(e.watermarkMs).toBe(far + 10);
+  });
+
+  it("does not follow one customer's wrong clock, however many events it sends in a row", () => {
+    const e = createEngine(engineConfig());
+    run(e, ev.view("c", T0));
+    const far = T0 + 48 * HOUR;
+    for (let i = 0; i < 10; i++) expect(deadLetters(run(e, ev.view("bad-clock", far + i)))).toEqual(["far-future"]);
+    expect(e.watermarkMs).toBe(T0);
+    expect(deadLetters(run(e, ev.view("c2", T0 + MIN)))).toEqual([]);
   });
 });
 

@@ -66,6 +66,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
     recentIds: new RecentIds(cfg.features.recentEventIds),
     watermarkMs: 0,
     farFutureRun: 0,
+    farFutureSources: [],
     farFutureAnchorMs: 0,
     lastPurgeMs: 0,
     remoteArms: {},

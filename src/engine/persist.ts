@@ -28,6 +28,8 @@ export interface EngineState {
   version: 3 | 4;
   watermarkMs: number;
   farFutureRun: number;
+  /** Absent from checkpoints before it was kept. */
+  farFutureSources?: string[];
   farFutureAnchorMs: number;
   lastPurgeMs: number;
   remoteArms?: Engine["remoteArms"];
@@ -58,6 +60,7 @@ function smallStateOf(e: Engine): SmallState {
     version: ENGINE_STATE_VERSION,
     watermarkMs: e.watermarkMs,
     farFutureRun: e.farFutureRun,
+    farFutureSources: [...e.farFutureSources],
     farFutureAnchorMs: e.farFutureAnchorMs,
     lastPurgeMs: e.lastPurgeMs,
     remoteArms: structuredClone(e.remoteArms),
@@ -112,6 +115,9 @@ function applySmallState(e: Engine, s: SmallState): void {
   e.ledger = Ledger.fromJSON(s.ledger);
   e.watermarkMs = s.watermarkMs;
   e.farFutureRun = s.farFutureRun;
+  // A checkpoint from before the sources were kept: a run it was in starts over.
+  e.farFutureSources = s.farFutureSources ?? [];
+  if (!s.farFutureSources) e.farFutureRun = 0;
   e.farFutureAnchorMs = s.farFutureAnchorMs;
   e.lastPurgeMs = s.lastPurgeMs;
   e.remoteArms = structuredClone(s.remoteArms ?? {});

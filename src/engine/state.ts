@@ -40,8 +40,10 @@ export interface Engine {
   recentIds: RecentIds;
   /** The newest event time seen. */
   watermarkMs: number;
-  /** Far-future events dead-lettered in a row (see FAR_FUTURE_RUN_TO_JUMP). */
+  /** Far-future events dead-lettered in a row, one a customer (see FAR_FUTURE_RUN_TO_JUMP). */
   farFutureRun: number;
+  /** The customers (or event ids) that run counted. */
+  farFutureSources: string[];
   /** Event time of the first event of that run. */
   farFutureAnchorMs: number;
   /** Event time of the last sweep of idle customers. */
