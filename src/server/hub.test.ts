@@ -50,3 +50,27 @@ describe("Hub frames", () => {
     }
   });
 });
+
+describe("Hub.shopNowMs", () => {
+  it("goes on from the simulated shop's clock while its simulator does not answer, not from the wall clock", async () => {
+    const cfg = testConfig(server.url, {});
+    const simTimeMs = Date.parse("2026-03-02T08:00:00Z");
+    const status = { running: true, speed: 1, scenario: "steady", seed: 7, simTimeMs, ratePerSec: 0, published: 0, counts: {}, scenarios: ["steady"] };
+    const sim = nc.subscribe("sim.control", {
+      callback: (_e, m) => {
+        m.respond(JSON.stringify({ ok: true, status }));
+      },
+    });
+    const hub = new Hub(nc, cfg, createLogger("silent"));
+    hub.start();
+    try {
+      await waitFor("the simulator's status", () => Math.abs(hub.shopNowMs() - simTimeMs) < 60_000, 10_000, 100);
+      sim.unsubscribe();
+      await waitFor("the simulator given up on", () => (JSON.parse(hub.snapshotFrame()) as { state: DashboardState }).state.simAbsent !== null, 10_000, 200);
+      expect(Math.abs(hub.shopNowMs() - simTimeMs)).toBeLessThan(60_000);
+      expect(Math.abs(hub.shopNowMs() - Date.now())).toBeGreaterThan(86_400_000);
+    } finally {
+      hub.stop();
+    }
+  });
+});

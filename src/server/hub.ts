@@ -296,7 +296,9 @@ export class Hub {
    */
   shopNowMs(): number {
     const now = Date.now();
-    const s = this.sim;
+    // The simulated shop's clock, also while its simulator does not answer (NATS away, say): the wall
+    // clock instead stamped events days ahead of the shop's, and three of them moved the engine's clock.
+    const s = this.sim ?? this.lastSim;
     const eventTime = this.kpi && now - this.kpiAtMs < 10_000 ? this.kpi.eventTimeMs : undefined;
     if (s) {
       const elapsed = now - this.simAtMs;
