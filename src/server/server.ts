@@ -343,27 +343,26 @@ export class DashboardServer {
   /** Ready only when NATS, the streams and the processor's consumer are up, and the processor reports in. */
   async health(): Promise<HealthReport> {
     const nats = this.natsUp && !this.nc.isClosed();
-    if (Date.now() - this.cachedChecks.at > 2_000) {
+    if (!nats) {
+      // Nothing to ask while disconnected: each request would only wait out its timeout (a probe took
+      // 25 s to hear "down"). The streams and the consumer are not known up.
+      this.cachedChecks = { at: 0, streams: false, consumer: false, problems: [] };
+    } else if (Date.now() - this.cachedChecks.at > 2_000) {
       const problems: string[] = [];
-      let streams = true;
-      let consumer = true;
       const st = this.cfg.streams;
-      for (const name of [st.events.name, st.decisions.name, st.outcomes.name, st.deadletter.name]) {
-        try {
-          await this.jsm.streams.info(name);
-        } catch (err) {
-          streams = false;
-          problems.push(`stream ${name}: ${(err as Error).message}`);
-        }
-      }
-      try {
-        const names = this.cfg.scale.enabled ? Array.from({ length: this.cfg.partitions }, (_, k) => `${this.cfg.processor.durable}-p${k}`) : [this.cfg.processor.durable];
-        for (const name of names) await this.jsm.consumers.info(this.cfg.streams.events.name, name);
-      } catch (err) {
-        consumer = false;
-        problems.push(`consumer ${this.cfg.processor.durable}: ${(err as Error).message}`);
-      }
-      this.cachedChecks = { at: Date.now(), streams, consumer, problems };
+      const streamNames = [st.events.name, st.decisions.name, st.outcomes.name, st.deadletter.name];
+      const names = this.cfg.scale.enabled ? Array.from({ length: this.cfg.partitions }, (_, k) => `${this.cfg.processor.durable}-p${k}`) : [this.cfg.processor.durable];
+      // All at once: a slow JetStream costs one timeout, not one per stream.
+      const [streamResults, consumerResults] = await Promise.all([
+        Promise.allSettled(streamNames.map((name) => this.jsm.streams.info(name))),
+        Promise.allSettled(names.map((name) => this.jsm.consumers.info(this.cfg.streams.events.name, name))),
+      ]);
+      streamResults.forEach((r, i) => {
+        if (r.status === "rejected") problems.push(`stream ${streamNames[i]}: ${(r.reason as Error).message}`);
+      });
+      const consumerFailed = consumerResults.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (consumerFailed) problems.push(`consumer ${this.cfg.processor.durable}: ${(consumerFailed.reason as Error).message}`);
+      this.cachedChecks = { at: Date.now(), streams: streamResults.every((r) => r.status === "fulfilled"), consumer: consumerFailed === undefined, problems };
     }
     const k = this.hub.kpi;
     // Partitioned, every partition must be owned by a reporting instance.
