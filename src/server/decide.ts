@@ -124,6 +124,9 @@ export class DecideService {
     const checked = this.check(raw, channel);
     if ("error" in checked) return { status: 400, body: { error: checked.error } };
     const ev = checked.event;
+    // A retry of an event already answered costs nothing: answered from memory, never shed.
+    const answered = this.recent.get(ev.id);
+    if (answered) return { status: 200, body: answered };
     // Shed at once, before anything is published: a request refused here cost the event path nothing.
     if (this.inFlight >= this.cfg.decide.maxInFlight)
       return { status: 503, body: { error: `too many decide requests in flight (decide.maxInFlight ${this.cfg.decide.maxInFlight}); retry after ${RETRY_AFTER_SEC} s` }, retryAfterSec: RETRY_AFTER_SEC };
@@ -131,8 +134,6 @@ export class DecideService {
       return { status: 503, body: { error: `too many decide requests: recent ones timed out or the server is saturated, ${Math.round(this.admission.shedShare * 100)}% are refused now; retry after ${RETRY_AFTER_SEC} s` }, retryAfterSec: RETRY_AFTER_SEC };
     this.inFlight++;
     try {
-      const known = this.recent.get(ev.id);
-      if (known) return { status: 200, body: known };
       const deadline = Date.now() + this.cfg.decide.timeoutMs;
       const answer = this.awaitAnswer(ev.id);
       const { acked } = await this.publisher.publish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);

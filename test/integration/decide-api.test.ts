@@ -160,6 +160,22 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
     expect(metrics).toMatch(/ps_decide_requests_total\{outcome="shed"\} 1/);
   });
 
+  it("answers a retry of an event it already answered even while it sheds new ones", async () => {
+    const { url } = await start({ decide: { timeoutMs: 1_500, maxInFlight: 1 } });
+    const first = await post(url, "/api/decide", view("k-1"));
+    expect(first.body.decision).toMatchObject({ id: "d-k-1" });
+    // No processor from here on: a new event waits out its deadline, holding the one place in flight.
+    await processor!.stop();
+    processor = undefined;
+    const waiting = post(url, "/api/decide", view("k-2"));
+    await waitFor("one request in flight", () => server!.server!.decider.requestsInFlight === 1, 5_000, 5);
+    expect((await post(url, "/api/decide", view("k-3"))).status).toBe(503);
+    const retry = await post(url, "/api/decide", view("k-1"));
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect((await waiting).body).toEqual({ decision: null, reason: "timeout" });
+  });
+
   it("keeps the token rules of the rest of the API, on a public bind", async () => {
     const { url } = await start({ server: { host: "0.0.0.0", token: "s3cret" } }, false);
     expect((await post(url, "/api/decide", view("a-1"))).status).toBe(401);
