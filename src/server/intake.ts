@@ -16,6 +16,9 @@ export type IntakeResult =
 /** Where a dead letter of an event refused at the door says it came from. */
 const DOOR = "http";
 
+/** The reason of an event the stream did not store (NATS away): the batch is answered 503, to be sent again. */
+export const NOT_STORED = "unavailable";
+
 export class EventIntake {
   private readonly subjects: Subjects;
   private readonly publisher: PipelinedPublisher;
@@ -63,7 +66,7 @@ export class EventIntake {
         );
       const { acked } = await this.publisher.publish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);
       const stored = await acked;
-      if (!stored.ok) return { id: ev.id, status: "rejected", reason: "unavailable", detail: `not stored (${stored.error.code}): ${stored.error.message}; send it again with the same id` };
+      if (!stored.ok) return { id: ev.id, status: "rejected", reason: NOT_STORED, detail: `not stored (${stored.error.code}): ${stored.error.message}; send it again with the same id` };
       return { id: ev.id, status: stored.duplicate ? "duplicate" : "accepted" };
     });
     return Promise.all(pending);

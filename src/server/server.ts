@@ -12,7 +12,7 @@ import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { bundleDashboard, type Bundle } from "./bundle.ts";
 import { DecideService, type DecideResult } from "./decide.ts";
-import { EventIntake, type IntakeResult } from "./intake.ts";
+import { EventIntake, NOT_STORED, type IntakeResult } from "./intake.ts";
 import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
@@ -182,10 +182,20 @@ export class DashboardServer {
     }
   }
 
-  private json(res: ServerResponse, code: number, body: unknown): void {
+  private json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
     const s = JSON.stringify(body);
-    res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+    res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
     res.end(s);
+  }
+
+  /**
+   * A batch's answer: 200, or 503 with Retry-After when an event could not be stored (NATS away: its
+   * reason is "unavailable"), so a client resends the batch (the ids make the resend safe: what was stored
+   * comes back "duplicate"). As a 200 it read as refused for good and was not sent again.
+   */
+  private batchAnswer(res: ServerResponse, stored: readonly IntakeResult[], body: unknown): void {
+    const unavailable = stored.some((r) => r.status === "rejected" && r.reason === NOT_STORED);
+    this.json(res, unavailable ? 503 : 200, body, unavailable ? { "retry-after": "1" } : {});
   }
 
   /**
@@ -193,9 +203,9 @@ export class DashboardServer {
    * like POST /api/events'. Each call's answer: mapped (with what became of its event: accepted,
    * duplicate, rejected), ignored (by kind) or rejected (with its reason, dead-lettered too).
    */
-  private async track(body: unknown): Promise<[number, unknown]> {
+  private async track(body: unknown): Promise<{ code: number; body: unknown; stored?: IntakeResult[] }> {
     const t = trackBody(body, Math.round(this.hub.shopNowMs()), { maxEventBytes: this.cfg.processor.maxEventBytes, maxCalls: this.cfg.server.maxBatch });
-    if (!t.ok) return [400, { error: t.error }];
+    if (!t.ok) return { code: 400, body: { error: t.error } };
     for (const [kind, n] of Object.entries(t.ignored)) this.metrics.trackIgnored.inc({ kind }, n);
     for (const [field, n] of Object.entries(t.dropped)) this.metrics.trackDroppedFields.inc({ field }, n);
     const stored = await this.intake.submit(t.events);
@@ -211,7 +221,7 @@ export class DashboardServer {
       }),
     );
     const n = (s: string) => stored.filter((x) => x.status === s).length;
-    return [200, { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected") + t.results.filter((r) => r.status === "rejected").length, ignored: t.results.filter((r) => r.status === "ignored").length, results }];
+    return { code: 200, stored, body: { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected") + t.results.filter((r) => r.status === "rejected").length, ignored: t.results.filter((r) => r.status === "ignored").length, results } };
   }
 
   private decided(res: ServerResponse, r: DecideResult): void {
@@ -320,12 +330,14 @@ export class DashboardServer {
       if (body === undefined) return;
       if (!Array.isArray(body.value)) return this.json(res, 400, { error: "body must be a JSON array of events (one event: [ {…} ])" });
       if (body.value.length > this.cfg.server.maxBatch) return this.json(res, 400, { error: `at most ${this.cfg.server.maxBatch} events per request (server.maxBatch); send the rest in another` });
-      return this.json(res, 200, summarize(await this.intake.submit(body.value, Math.round(this.hub.shopNowMs()))));
+      const stored = await this.intake.submit(body.value, Math.round(this.hub.shopNowMs()));
+      return this.batchAnswer(res, stored, summarize(stored));
     }
     if (req.method === "POST" && path === "/api/track") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxBatchBytes, 'one Segment call ({"type":"track","event":"Product Viewed",…}) or a batch ({"batch":[…]})');
       if (body === undefined) return;
-      return this.json(res, ...(await this.track(body.value)));
+      const t = await this.track(body.value);
+      return t.stored ? this.batchAnswer(res, t.stored, t.body) : this.json(res, t.code, t.body);
     }
     if (req.method === "POST" && path === "/api/sim") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'JSON like {"cmd":"speed","value":10}');

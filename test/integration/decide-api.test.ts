@@ -176,6 +176,18 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
     expect((await waiting).body).toEqual({ decision: null, reason: "timeout" });
   });
 
+  it("answers a batch of events it could not store 503 with Retry-After, so a client sends it again", async () => {
+    const { url } = await start({}, false);
+    // The stream that takes the events is gone (removed by hand, NATS away): nothing can be stored.
+    await (await jetstreamManager(nc!)).streams.delete("EVENTS");
+    const r = await post(url, "/api/events", [view("u-1")]);
+    expect(r.status).toBe(503);
+    expect(r.headers.get("retry-after")).toBe("1");
+    expect(r.body.results[0]).toMatchObject({ id: "u-1", status: "rejected", reason: "unavailable" });
+    const t = await post(url, "/api/track", { type: "track", event: "Product Viewed", messageId: "u-2", userId: "c-u", timestamp: new Date().toISOString(), properties: { product_id: "sku-001", category: "home", price: 30 } });
+    expect(t.status).toBe(503);
+  });
+
   it("keeps the token rules of the rest of the API, on a public bind", async () => {
     const { url } = await start({ server: { host: "0.0.0.0", token: "s3cret" } }, false);
     expect((await post(url, "/api/decide", view("a-1"))).status).toBe(401);
