@@ -1,4 +1,5 @@
 export { Processor } from "./processor.ts";
+export { setSnapshotGauges } from "./gauges.ts";
 export type { ProcessorOptions } from "./processor.ts";
 export type { ProcessorSnapshot, ProcessorHealth, ProcessorState } from "./types.ts";
 export { PublishAckQueue } from "./publish-queue.ts";

@@ -19,6 +19,7 @@ import { AckFloorStore } from "../state/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { readDelivery, type Delivery } from "./delivery.ts";
 import { PromotionControl } from "./control.ts";
+import { setSnapshotGauges } from "./gauges.ts";
 import { Monitor } from "./monitor.ts";
 import { positionConsumer, type PositionRequest } from "./positioner.ts";
 import { PublishAckQueue, type QueuedPublish } from "./publish-queue.ts";
@@ -674,29 +675,9 @@ export class Processor {
   snapshot(): ProcessorSnapshot {
     this.monitor.flushCounts();
     const base = buildSnapshot(this.engine, this.kpi, Date.now());
-    this.metrics.cacheCustomers.set(base.cache.customers);
-    this.metrics.cacheEvictions.set(base.cache.evictions);
-    this.metrics.cacheBytes.set(this.engine.features.memoryBytes);
-    this.metrics.cacheExpirations.set(base.cache.expirations);
-    this.metrics.pendingDecisions.set(base.pending);
-    if (base.safe) this.safeMetrics(base.safe);
+    // A partition's figures are its instance's to merge and set (src/scale/instance.ts).
+    if (this.standalone) setSnapshotGauges(this.metrics, base, this.engine.features.memoryBytes);
     return { ...base, latencyMs: this.monitor.latencyMs(), consumer: this.monitor.consumer(), eventsIn: this.kpi.events, health: this.health() };
-  }
-
-  /** Safe start's figures on /metrics (issue 23). */
-  private safeMetrics(s: NonNullable<ProcessorSnapshot["safe"]>): void {
-    for (const m of POLICY_MODES) this.metrics.policyMode.set({ mode: m }, m === s.mode ? 1 : 0);
-    this.metrics.baselineServedRatio.set(s.baselineShare);
-    this.metrics.modeDecisions.set(s.decisions);
-    // A figure the mode does not have now (the evidence outside an apprenticeship or before its first
-    // closed decision, the slack outside conservative) is taken off /metrics, not left at its last value.
-    if (s.evidence && Number.isFinite(s.evidence.mean)) {
-      this.metrics.apprenticeEvidenceCents.set({ bound: "est" }, s.evidence.mean);
-      this.metrics.apprenticeEvidenceCents.set({ bound: "lo" }, s.evidence.lo);
-      this.metrics.apprenticeEvidenceCents.set({ bound: "hi" }, s.evidence.hi);
-    } else this.metrics.apprenticeEvidenceCents.reset();
-    if (s.bound) this.metrics.conservativeSlackCents.set(s.bound.slackLcb);
-    else this.metrics.conservativeSlackCents.reset();
   }
 
   private publishSnapshot(): void {

@@ -13,7 +13,7 @@ import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
 import { OncePerKind, type Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { Processor, PromotionControl } from "../processor/index.ts";
+import { Processor, PromotionControl, setSnapshotGauges } from "../processor/index.ts";
 import { InventoryKeeper } from "./inventory.ts";
 import { LeaseManager } from "./leases.ts";
 import { GlobalLedger } from "./ledger.ts";
@@ -198,7 +198,9 @@ export class PartitionedInstance {
   snapshot(): LiveSnapshot | undefined {
     const snaps = [...this.workers.values()].map((w) => ({ ...w.snapshot(), partitions: w.partition === undefined ? [] : [w.partition] }));
     if (!snaps.length) return undefined;
-    return { ...mergeSnapshots(snaps), source: this.instanceId };
+    const merged = mergeSnapshots(snaps);
+    setSnapshotGauges(this.metrics, merged, [...this.workers.values()].reduce((n, w) => n + w.engine.features.memoryBytes, 0));
+    return { ...merged, source: this.instanceId };
   }
 
   private publishSnapshot(): void {

@@ -2,6 +2,7 @@
 // grows with promotions × segments; the stream refuses a message over streams.events.maxMsgBytes, so
 // a shop with many promotions (here 66) must get its share across in parts, or
 // every partition learns alone. A real nats-server, one instance holding both partitions.
+import { createServer } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -21,6 +22,18 @@ let server: NatsServerHandle;
 let sys: Running;
 let nc: NatsConnection;
 let cfg: Readonly<Config>;
+let metricsPort: number;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -31,11 +44,12 @@ beforeAll(async () => {
   ];
   // Small limits (a shop event of at most 4 KB, a message of 6 KB): the shares of this short run
   // (about 8 KB) outgrow them as a busy shop's, with many segments, outgrow the default 64 KB.
+  metricsPort = await freePort();
   cfg = testConfig(server.url, {
+    processor: { maxEventBytes: 4_096, metricsPort },
     partitions: 2,
     scale: { enabled: true, syncEveryMs: 200 },
     promotions,
-    processor: { maxEventBytes: 4_096 },
     streams: { events: { maxMsgBytes: 6_000 } },
     log: { level: "warn" },
   });
@@ -79,5 +93,10 @@ describe("sync events with many promotions", () => {
     expect(armsPerEvent.filter((n) => n < promotionsLearned).length).toBeGreaterThan(0);
     expect(Math.max(...sync.map((m) => m.data.byteLength))).toBeLessThanOrEqual(cfg.streams.events.maxMsgBytes);
     expect(logLines.filter((l) => l.includes("sync event was not stored") || l.includes("dead"))).toEqual([]);
+    // The instance's /metrics: its partitions' figures together, not the last one's to report.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const customers = Number(/^ps_feature_cache_customers (\d+)$/m.exec(metrics)?.[1]);
+    expect(customers).toBe(engines[0]!.features.size + engines[1]!.features.size);
+    expect(Math.min(engines[0]!.features.size, engines[1]!.features.size)).toBeGreaterThan(0);
   });
 });
