@@ -114,7 +114,11 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     expect(r.baseline.graduatedAt).toHaveProperty("apprentice");
     expect(r.baseline.graduatedAtBySeed.apprentice).toHaveLength(2);
     // The report names the rule it compared against ("baseline", no "fixed:" prefix to cut).
-    expect(readFileSync(join(dir, "base", "report.html"), "utf8")).toContain("The best single e-mail for everyone is <b>Mens E-Mail (the baseline)</b>");
+    const html = readFileSync(join(dir, "base", "report.html"), "utf8");
+    expect(html).toContain("The best single e-mail for everyone is <b>Mens E-Mail (the baseline)</b>");
+    // The safe-start figures are in the page too, not only in report.json.
+    expect(html).toContain("Against the shop's rule: <code>Mens E-Mail</code>");
+    expect(html).toMatch(/<td class="l">conservative<\/td><td>\d\.\d{3}<\/td>/);
     const lines: string[] = [];
     expect(await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "bad"), "--baseline", "Kids E-Mail"], { err: (l) => lines.push(l) })).toBe(2);
     expect(lines.join("\n")).toContain("--baseline must be one of the log's arms");
@@ -188,6 +192,9 @@ describe("npm run eval -- --sim --baseline", () => {
     expect(Math.min(...r.baseline.shareOfBaseline.conservative)).toBeGreaterThanOrEqual(0.95);
     // The seed rule's 3rd view never comes at a first-view decision: said, not hidden.
     expect(lines.join("\n")).toContain("at the engine's decision points it offers no promotion");
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html).toContain("Against the shop's rule: <code>seed-rule</code>");
+    expect(html).toContain("The apprentice <b>did not graduate</b>");
     expect(await main(["--sim", "--decisions", "10", "--baseline", "sometimes", "--out", dir, "--quiet"], { err: () => undefined })).toBe(2);
   });
 });

@@ -96,6 +96,7 @@ export function replayHtml(r: OfflineReport): string {
 <table><tr><th>policy</th><th>value</th><th>95% interval</th><th>kept rows</th><th>random control share</th><th>control rows kept</th><th>IPS</th><th>SNIPS</th></tr>
 ${rows}</table>
 <p class="muted"><b>value</b>: mean ${esc(r.metric)} over the rows where the policy's own choice matched the logged e-mail (mean over seeds). <b>95% interval</b>: covers both the sampling of customers and the policy's random draws. Rows the engine sent to its random control draw are not part of its value; they are counted in the last two columns and used only for uplift. <b>IPS / SNIPS</b>: inverse-propensity and self-normalised estimates of the fixed policies over all rows with the logging probability 1/3, a check on the replay figure.</p>
+${r.baseline ? baselineSection(r.baseline, `value (${r.metric}), on the same rows of each seed's order, mean over seeds`) : ""}
 <h2>The engine against each policy, seed by seed</h2>
 <table><tr><th>policy</th><th>engine − policy</th><th>95% interval</th><th>as a share of the best arm</th><th>the engine is</th></tr>
 ${prows}</table>
@@ -117,6 +118,26 @@ ${binary ? "" : `<li>Spend: the conversion model learns whether a customer spend
 }
 
 const dollars = (cents: number) => `$${(cents / 100).toLocaleString("en-US", { maximumFractionDigits: 0 })}`;
+
+/**
+ * Safe start against the shop's rule (--baseline): each policy's share of the rule's cumulative margin
+ * (or value, on a log) at the last checkpoint and at its worst, and when the apprentice graduated.
+ */
+function baselineSection(b: { name: string; checkpoints: readonly number[]; shareOfBaseline: Record<string, readonly (number | null)[]>; graduatedAt: { apprentice: number | null }; worstShareOfBaseline: Record<string, number>; servedByBaseline?: Record<string, number> }, unit: string): string {
+  const rows = Object.keys(b.shareOfBaseline)
+    .map((p) => {
+      const last = b.shareOfBaseline[p]!.at(-1);
+      const served = b.servedByBaseline?.[p];
+      return `<tr><td class="l">${esc(p)}</td><td>${last == null ? "–" : last.toFixed(3)}</td><td>${Number.isFinite(b.worstShareOfBaseline[p]) ? b.worstShareOfBaseline[p]!.toFixed(3) : "–"}</td>${b.servedByBaseline ? `<td>${served === undefined ? "–" : pct(served)}</td>` : ""}</tr>`;
+    })
+    .join("\n");
+  const grad = b.graduatedAt.apprentice;
+  return `
+<h3>Against the shop's rule: <code>${esc(b.name)}</code></h3>
+<p>Each policy's cumulative ${esc(unit)} over the rule's at the same points, at ${b.checkpoints.length} checkpoints (the last at ${(b.checkpoints.at(-1) ?? 0).toLocaleString("en-US")}). The apprentice ${grad === null ? "<b>did not graduate</b>" : `graduated at <b>${grad.toLocaleString("en-US")}</b>`}.</p>
+<table><tr><th>policy</th><th>share of the rule, at the end</th><th>lowest share</th>${b.servedByBaseline ? "<th>served by the rule</th>" : ""}</tr>
+${rows}</table>`;
+}
 
 function simSection(r: SimReport): string {
   const names = Object.keys(r.regret);
@@ -164,6 +185,7 @@ ${rows}</table>
 <figure>${share}</figure>
 <figure>${reg}</figure>
 ${ch}
+${r.baseline ? baselineSection(r.baseline, "incremental margin at the decision points (from the simulator's truth)") : ""}
 <p class="muted">Diagnostic: a policy that sees only the engine's segments and, in hindsight, always took the arm with the best average true value in each segment would earn ${pct(r.segmentOracleShare.all)} of the oracle (${pct(r.segmentOracleShare.lastHalf)} over the last half). The engine's decisions do not use those segments (they use the conversion model per customer and the product at hand), so it can and does earn more than this.</p>`;
 }
 
