@@ -21,6 +21,8 @@ const DECIDABLE: ReadonlySet<string> = new Set(["view", "cart", "send", "visit"]
 const RECENT_ANSWERS = 20_000;
 /** What an overloaded caller is told to wait before trying again. */
 const RETRY_AFTER_SEC = 1;
+/** How long a request that got no answer in time may wait more for a look in the answers bucket. */
+const LATE_LOOKUP_MS = 200;
 
 export type DecideResult =
   | { status: 200; body: DecideAnswer }
@@ -145,7 +147,13 @@ export class DecideService {
       }
       // Sent before (a retry): its answer may be in the bucket already.
       if (stored.duplicate) void this.lookUp(ev.id);
-      return { status: 200, body: (await settleBy(answer.promise, deadline)) ?? answer.timeout() };
+      const got = await settleBy(answer.promise, deadline);
+      if (got) return { status: 200, body: got };
+      // Nothing came in time. An event the processor had handled before (a retry stored again after
+      // EVENTS' duplicate window, sent to a server that did not hear the first answer) gets no new
+      // answer: its first one is in the bucket. One look there before saying timeout.
+      const kept = await settleBy(this.lookUp(ev.id), Date.now() + LATE_LOOKUP_MS);
+      return { status: 200, body: kept ?? answer.timeout() };
     } finally {
       this.inFlight--;
     }
@@ -191,12 +199,17 @@ export class DecideService {
     };
   }
 
-  private async lookUp(id: string): Promise<void> {
+  /** The event's stored answer, if the bucket has one (it is also handed to whoever waits for it). */
+  private async lookUp(id: string): Promise<DecideAnswer | undefined> {
     try {
       const e = await this.kv?.get(answerKey(id));
-      if (e && e.operation === "PUT" && e.value.length) this.onAnswer(id, e.json<DecideAnswer>());
+      if (!e || e.operation !== "PUT" || !e.value.length) return undefined;
+      const a = e.json<DecideAnswer>();
+      this.onAnswer(id, a);
+      return a;
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "reading a decide answer failed");
+      return undefined;
     }
   }
 

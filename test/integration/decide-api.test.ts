@@ -141,6 +141,16 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
     // ...and the answer a retry finds is still the decision.
     const entry = await (await new Kvm(nc!).open(cfg.kv.answersBucket)).get(answerKey("w-1"));
     expect(entry?.json<DecideAnswer>()).toEqual(first.body);
+    // A retry past the window again, to a server that never heard the first answer (a restarted one, or
+    // another replica): stored again, and the processor writes nothing new; the server finds the first.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const other = await startParts("server", testConfig(nats!.url, { partitions: 4, decide: { timeoutMs: 500 }, processor: { checkpointEverySec: 1 }, streams: { events: { duplicateWindowSec: 2 } } }));
+    try {
+      const retry = await post(other.url!, "/api/decide", view("w-1"));
+      expect(retry.body).toEqual(first.body);
+    } finally {
+      await other.stop();
+    }
   });
 
   it("sheds requests over decide.maxInFlight at once (503, Retry-After), while those in flight get their answers", async () => {
