@@ -1,10 +1,10 @@
 // A processor running on its own (`npm run processor` with METRICS_PORT) serves /metrics and /health.
 // With an access token set (API_TOKEN: required when it listens beyond loopback), /metrics asks for it
 // as the dashboard server's routes do; /health stays open for probes.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { freePort } from "../support/ports.ts";
 import { startParts, testConfig } from "../support/system.ts";
 
 const TOKEN = "metrics-test-token";
@@ -12,16 +12,6 @@ let server: NatsServerHandle;
 let sys: Running;
 let base: string;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   server = await jetstreamServer();

@@ -2,7 +2,6 @@
 // grows with promotions × segments; the stream refuses a message over streams.events.maxMsgBytes, so
 // a shop with many promotions (here 66) must get its share across in parts, or
 // every partition learns alone. A real nats-server, one instance holding both partitions.
-import { createServer } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -11,6 +10,7 @@ import { ownArms, ownLogistic } from "../../src/engine/index.ts";
 import { decodeEvent, type ShopEvent } from "../../src/events/index.ts";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { freePort } from "../support/ports.ts";
 import { publishWithRetry } from "../support/shoppers.ts";
 import { readStream } from "../support/streams.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
@@ -24,16 +24,6 @@ let nc: NatsConnection;
 let cfg: Readonly<Config>;
 let metricsPort: number;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 const logLines: string[] = [];
 
 beforeAll(async () => {
