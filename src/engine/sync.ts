@@ -59,10 +59,10 @@ const utf8Length = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
  */
 export function syncParts(share: SyncShare, maxBytes: number): SyncShare[] {
   const { arms, logistic } = share;
-  const common: SyncShare = { ...share, arms: {}, ...(logistic ? { logistic: { ...logistic, arms: {} } } : {}) };
-  const whole = utf8Length(share);
-  if (whole <= maxBytes) return [share];
-  const room = maxBytes - utf8Length(common);
+  if (utf8Length(share) <= maxBytes) return [share];
+  // The common part alone: every part starts as one.
+  const emptyPart = (): SyncShare => ({ ...share, arms: {}, ...(logistic ? { logistic: { ...logistic, arms: {} } } : {}) });
+  const room = maxBytes - utf8Length(emptyPart());
   const ids = [...new Set([...Object.keys(arms), ...Object.keys(logistic?.arms ?? {})])].sort();
   const parts: SyncShare[] = [];
   let part: SyncShare | undefined;
@@ -71,7 +71,7 @@ export function syncParts(share: SyncShare, maxBytes: number): SyncShare[] {
     // The promotion's entries with their keys, quotes and commas.
     const size = (arms[id] ? utf8Length(id) + utf8Length(arms[id]) + 2 : 0) + (logistic?.arms[id] ? utf8Length(id) + utf8Length(logistic.arms[id]) + 2 : 0);
     if (!part || used + size > room) {
-      part = { ...common, arms: {}, ...(logistic ? { logistic: { ...logistic, arms: {} } } : {}) };
+      part = emptyPart();
       parts.push(part);
       used = 0;
     }

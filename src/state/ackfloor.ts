@@ -37,18 +37,21 @@ export class AckFloorStore {
 
   /** The floor kept for this stream (0 when none, or when it was kept for a stream since made again). */
   async read(): Promise<number> {
-    const e = await (await this.open()).get(this.key());
-    if (!e || e.operation !== "PUT" || e.length === 0) return 0;
-    const kept = e.json<Kept>();
-    const created = (await this.jsm.streams.info(this.stream)).created;
-    return kept.streamCreated === created && Number.isSafeInteger(kept.seq) ? kept.seq : 0;
+    return (await this.current()).seq;
   }
 
   /** Keeps `seq` unless a higher floor is kept already (a failure throws: the consumer must not be deleted then). */
   async write(seq: number): Promise<void> {
-    const kept = await this.read();
+    const { seq: kept, streamCreated } = await this.current();
     if (seq <= kept) return;
-    const created = (await this.jsm.streams.info(this.stream)).created;
-    await (await this.open()).put(this.key(), new TextEncoder().encode(JSON.stringify({ seq, streamCreated: created } satisfies Kept)));
+    await (await this.open()).put(this.key(), new TextEncoder().encode(JSON.stringify({ seq, streamCreated } satisfies Kept)));
+  }
+
+  /** The floor kept for the stream as it is now (its creation time read once), 0 when none applies. */
+  private async current(): Promise<Kept> {
+    const e = await (await this.open()).get(this.key());
+    const streamCreated = (await this.jsm.streams.info(this.stream)).created;
+    const kept = e && e.operation === "PUT" && e.length > 0 ? e.json<Kept>() : undefined;
+    return { seq: kept && kept.streamCreated === streamCreated && Number.isSafeInteger(kept.seq) ? kept.seq : 0, streamCreated };
   }
 }
