@@ -10,7 +10,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeEvent, fitDecision, POLICY_MODES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeEvent, fitDecision, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
