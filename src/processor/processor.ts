@@ -11,7 +11,7 @@ import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
 import { answerPublish, decodeEvent, encodeEvent, fitDecision, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
-import { DeadLetters, PipelinedPublisher, retryWithBackoff } from "../io/nats/index.ts";
+import { DeadLetters, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -41,6 +41,13 @@ const MSG_ID_HEADER_ROOM = 512;
 const PUBLISH_FAILING_ROUNDS = 5;
 /** A pull request lives this long (heartbeats every half of it), so a pull stranded on a dead server is re-issued in seconds. */
 const PULL_EXPIRES_MS = 5_000;
+/**
+ * Slack on the time from which a restart reads the ids DECISIONS and OUTCOMES stored (readStoredBeyondFloor):
+ * the time is EVENTS' and the ids are other streams', whose leaders may be other servers with clocks of their own.
+ */
+const STORED_IDS_CLOCK_SLACK_MS = 5_000;
+/** Ids a restart keeps per stream at most (about 100 bytes each); beyond them the duplicate windows alone drop copies. */
+const STORED_IDS_MAX = 500_000;
 
 /**
  * Why the loop stopped consuming: to pull again after a reconnect, or to put its consumer back at the
@@ -115,6 +122,12 @@ export class Processor {
   /** Events up to this stream sequence were handled before a restart: their publishes are already stored. */
   private suppressUpTo = 0;
   private replaying = false;
+  /**
+   * The msg ids DECISIONS and OUTCOMES held at start from the first event after the ack floor on: what the
+   * run before stored and did not acknowledge, whose copies a replay skips (readStoredBeyondFloor). Dropped
+   * once the loop is past `untilSeq`, EVENTS' last sequence at start (no later event was handled before).
+   */
+  private storedBefore: { decisions: Set<string>; outcomes: Set<string>; untilSeq: number } | undefined;
   private readonly delivery: Delivery = { streamSeq: 0, deliverySeq: 0 };
   /** The last delivery sequence of the current consumer that reached the loop (0: none yet). */
   private lastDeliverySeq = 0;
@@ -203,6 +216,39 @@ export class Processor {
     this.lastDeliverySeq = 0;
     this.suppressUpTo = Math.max(ackFloor, kept);
     if (this.suppressUpTo >= start) this.log.info({ from: start, upTo: this.suppressUpTo }, "replaying events handled before the restart (their publishes are skipped)");
+    await this.readStoredBeyondFloor();
+  }
+
+  /**
+   * The events after the ack floor may have had their decisions and outcomes stored by the run before
+   * (a kill -9 between a flush's publishes and its ack): the replay publishes them again under the same
+   * msg ids, and DECISIONS and OUTCOMES drop the copies, but only within their duplicate windows
+   * (streams.<s>.duplicateWindowSec). A restart after a longer downtime would store them twice, so the ids
+   * the two streams hold from that first event's arrival on are read here, and the replay skips those.
+   * A decision is published after its event is stored, so nothing it needs is older than that.
+   */
+  private async readStoredBeyondFloor(): Promise<void> {
+    const events = this.cfg.streams.events.name;
+    const { first_seq, last_seq } = (await this.jsm.streams.info(events)).state;
+    const from = Math.max(this.suppressUpTo + 1, first_seq);
+    if (from > last_seq) return;
+    const storedAt = await storedAtFrom(this.nc, events, from);
+    if (storedAt === undefined) return;
+    const t0 = performance.now();
+    const since = storedAt - STORED_IDS_CLOCK_SLACK_MS;
+    const read = (stream: string) => storedIdsSince(this.nc, stream, since, { max: STORED_IDS_MAX });
+    const [decisions, outcomes] = [await read(this.cfg.streams.decisions.name), await read(this.cfg.streams.outcomes.name)];
+    this.storedBefore = { decisions: decisions.ids, outcomes: outcomes.ids, untilSeq: last_seq };
+    this.log.info(
+      { since: new Date(since).toISOString(), decisions: decisions.ids.size, outcomes: outcomes.ids.size, ms: Math.round(performance.now() - t0) },
+      "read the ids stored since the first unacknowledged event (the replay skips their copies)",
+    );
+    for (const [name, r] of [[this.cfg.streams.decisions.name, decisions], [this.cfg.streams.outcomes.name, outcomes]] as const)
+      if (r.truncated)
+        this.log.warn(
+          { stream: name, kept: r.ids.size },
+          "too many ids stored since the first unacknowledged event to keep them all: copies of later ones are dropped only by the stream's duplicate window",
+        );
   }
 
   private positionRequest(startSeq: number): PositionRequest {
@@ -550,9 +596,12 @@ export class Processor {
     return this.queue.flush();
   }
 
-  /** Queues a publish, unless it replays an event whose publishes were stored before the restart (then false). */
-  private publish(u: QueuedPublish): boolean {
-    if (this.replaying) {
+  /**
+   * Queues a publish, unless it replays an event whose publishes were stored before the restart, or its
+   * msg id is among `stored`, the ids its stream held at start (then false).
+   */
+  private publish(u: QueuedPublish, stored?: Set<string>): boolean {
+    if (this.replaying || (stored !== undefined && u.msgID !== undefined && stored.delete(u.msgID))) {
       this.metrics.replaySuppressed.inc();
       return false;
     }
@@ -570,6 +619,7 @@ export class Processor {
     }
     this.kpi.events++;
     this.replaying = seq <= this.suppressUpTo;
+    if (this.storedBefore && seq > this.storedBefore.untilSeq) this.storedBefore = undefined;
     this.stateSeq = seq;
     const t0 = performance.now();
     // Internal events of partitioned processors (sync tables) may be larger than a shopper's event.
@@ -604,7 +654,7 @@ export class Processor {
         // shortened in the rare case the stream would refuse it for good (src/events/fit.ts).
         const fitted = fitDecision(d, this.maxDecisionBytes);
         decided = fitted.decision;
-        this.publish({ subject: this.subjects.decision(d.channel), data: fitted.json, msgID: d.id });
+        this.publish({ subject: this.subjects.decision(d.channel), data: fitted.json, msgID: d.id }, this.storedBefore?.decisions);
       } else if (eff.kind === "deadletter") {
         deadLettered ??= eff.reason;
         this.kpi.onDeadLetter(eff.reason);
@@ -620,7 +670,7 @@ export class Processor {
         // Through the same queue as the decisions: the batch's ack waits for it to be stored, and a
         // replay after a crash publishes it again under the same msg id, which OUTCOMES drops.
         const r = outcomeRecord(o);
-        if (this.publish({ subject: this.subjects.outcome(r.channel), data: JSON.stringify(r), msgID: r.id })) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
+        if (this.publish({ subject: this.subjects.outcome(r.channel), data: JSON.stringify(r), msgID: r.id }, this.storedBefore?.outcomes)) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
       }
     }
     // An event the engine already handled (a retry stored again after EVENTS' duplicate window) has its
