@@ -20,7 +20,10 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Aborts the replay (Ctrl-C): what was read is flushed and the summary still printed. */
+  /**
+   * Aborts the replay (Ctrl-C): it stops at once, even in a wait for an event's time; the publishes
+   * under way are flushed and the summary, with how many events were read and not published, printed.
+   */
   signal?: AbortSignal;
 }
 
@@ -125,7 +128,7 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
   const log = pino({ name: "promo-stream:replay", level: io.env.LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }));
   let nc: NatsConnection | undefined;
   let report: ReplayReport | undefined;
-  // Ctrl-C stops reading, flushes what is in flight and still prints the summary.
+  // Ctrl-C stops reading and publishing, flushes what is in flight and still prints the summary.
   const ac = new AbortController();
   io.signal?.addEventListener("abort", () => ac.abort());
   const onSigint = () => ac.abort();

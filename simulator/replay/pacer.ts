@@ -6,12 +6,23 @@
 export interface Clock {
   /** Milliseconds on a monotonic clock. */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const realClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+    }),
 };
 
 export type ReplaySpeed = number | "max";
@@ -28,8 +39,11 @@ export class Pacer {
     if (speed !== "max" && !(Number.isFinite(speed) && speed > 0)) throw new RangeError(`speed must be a positive number or "max", got ${speed}`);
   }
 
-  /** Resolves when the wall clock reaches the moment `logMs` maps to (at once for an event already due). */
-  async waitFor(logMs: number): Promise<void> {
+  /**
+   * Resolves when the wall clock reaches the moment `logMs` maps to (at once for an event already due),
+   * or when `signal` aborts: a Ctrl-C during an hour's gap in a log at --speed 1 stops at once.
+   */
+  async waitFor(logMs: number, signal?: AbortSignal): Promise<void> {
     if (this.speed === "max") return;
     if (!this.origin) {
       this.origin = { logMs, wallMs: this.clock.now() };
@@ -40,7 +54,7 @@ export class Pacer {
     // Under a millisecond is not worth a timer (setTimeout rounds up to 1 ms); the next due time catches up.
     if (wait >= 1) {
       this.waitedMs += wait;
-      await this.clock.sleep(wait);
+      await this.clock.sleep(wait, signal);
     }
   }
 }

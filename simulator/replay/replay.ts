@@ -66,6 +66,8 @@ export interface ReplayReport {
   firstTs: number | undefined;
   lastTs: number | undefined;
   aborted: boolean;
+  /** Events read and not published because the replay was interrupted (0 otherwise). */
+  unpublished: number;
   elapsedMs: number;
   lastError: string | undefined;
 }
@@ -107,6 +109,7 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
     firstTs: undefined,
     lastTs: undefined,
     aborted: false,
+    unpublished: 0,
     elapsedMs: 0,
     lastError: undefined,
   };
@@ -120,8 +123,10 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
   };
   const show = () =>
     progress.update({ rowsDone, eventsPublished: o.sink.stats.published, malformed: r.malformed, skipped: r.skipped, logTs: r.lastTs });
-  const send = async (p: Pending) => {
-    await pacer.waitFor(p.ts);
+  /** Publishes one event when it is due; false (nothing published) when the replay was interrupted first. */
+  const send = async (p: Pending): Promise<boolean> => {
+    await pacer.waitFor(p.ts, o.signal);
+    if (o.signal?.aborted) return false;
     await o.sink.publish(p.subject, p.data, p.id);
     sent++;
     r.byType[p.type] = (r.byType[p.type] ?? 0) + 1;
@@ -129,6 +134,12 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
     if (r.lastTs === undefined || p.ts > r.lastTs) r.lastTs = p.ts;
     if (p.endsRow) rowsDone++;
     if ((sent & 255) === 0) show();
+    return true;
+  };
+  /** Sends events in order until the replay is interrupted; false then. */
+  const sendAll = async (ps: Iterable<Pending>): Promise<boolean> => {
+    for (const p of ps) if (!(await send(p))) return false;
+    return true;
   };
 
   // A CSV's first line is its header; JSON lines have none.
@@ -174,10 +185,15 @@ export async function replayFile(o: ReplayOptions): Promise<ReplayReport> {
         if (c.ts >= checked[last]!.ts) last = i;
       });
       checked.forEach((c, i) => buffer.push({ ...c, seq: seq++, endsRow: i === last }));
-      for (const p of buffer.overflow()) await send(p);
+      if (!(await sendAll(buffer.overflow()))) {
+        r.aborted = true;
+        break;
+      }
     }
-    if (!r.aborted) for (const p of buffer.drain()) await send(p);
+    if (!r.aborted && !(await sendAll(buffer.drain()))) r.aborted = true;
   } finally {
+    // Read and not published: what an interruption left in the reorder buffer (or waiting for its time).
+    r.unpublished = seq - sent;
     await o.sink.flush();
     const st = o.sink.stats;
     r.published = st.published;
@@ -212,7 +228,7 @@ export function summaryLine(r: ReplayReport): string {
     .map(([why, k]) => `${k} ${why}`)
     .join("; ");
   const parts = [
-    `replay ${r.format}${r.aborted ? " (interrupted)" : ""}: ${r.rows} rows`,
+    `replay ${r.format}${r.aborted ? ` (interrupted: ${r.unpublished} events read and not published)` : ""}: ${r.rows} rows`,
     ...(r.calls ? [callsPart(r.calls)] : []),
     `published ${r.published} events${types ? ` (${types})` : ""}`,
     `${r.duplicates} already in the stream`,

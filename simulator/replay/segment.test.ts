@@ -13,27 +13,10 @@ import { decodeEvent, PS_ERR_SEGMENT, Subjects } from "../../src/events/index.ts
 import { formatNamed } from "./formats.ts";
 import { replayFile, summaryLine } from "./replay.ts";
 import { segment } from "./segment.ts";
-import type { EventSink, SinkStats } from "./sink.ts";
+import { MemorySink } from "../../test/support/memory-sink.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ps-segment-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Publishes into memory; a repeated msg id is a duplicate, as JetStream's Nats-Msg-Id makes it. */
-class MemorySink implements EventSink {
-  readonly got: { subject: string; data: Uint8Array; id: string }[] = [];
-  private readonly ids = new Set<string>();
-  readonly stats: SinkStats = { published: 0, duplicates: 0, failed: 0, lastError: undefined };
-  async publish(subject: string, data: Uint8Array, id: string): Promise<void> {
-    this.stats.published++;
-    if (this.ids.has(id)) {
-      this.stats.duplicates++;
-      return;
-    }
-    this.ids.add(id);
-    this.got.push({ subject, data, id });
-  }
-  async flush(): Promise<void> {}
-}
 
 const PRODUCT = { product_id: "507f1f77bcf86cd799439011", sku: "G-32", category: "Games", name: "Monopoly: 3rd Edition", brand: "Hasbro", variant: "200 pieces", price: 18.99, quantity: 1, coupon: "MAYDEALS", position: 3, url: "https://www.example.com/product/path", image_url: "https://www.example.com/product/path.jpg" };
 const VIEWED = { ...PRODUCT, currency: "usd", value: 18.99 };

@@ -265,11 +265,13 @@ describe("dashboard", () => {
     const decisionsBefore = await counter();
     const pointsBefore = await points("chart-rate");
     const firstX = await page.locator("#chart-rate").getAttribute("data-first-x");
-    // The page also loses its network for a moment, so that it comes back to a restarted server that
-    // has already gathered some history of its own (less than the page holds).
-    await page.context().setOffline(true);
     await server.stop();
     await waitFor("reconnecting status", async () => (await text("#conn")) === "reconnecting");
+    // The page also loses its network for a while, so that it comes back to a restarted server that
+    // has already gathered some history of its own (less than the page holds). Only once it has seen
+    // the close: Chromium's offline emulation can hold back the server's close of an open socket, and
+    // the page then never noticed the restart (a rare failure of this test on a busy machine).
+    await page.context().setOffline(true);
     server = await startParts("server", cfg);
     expect(server.url).toBe(url);
     await waitFor("history on the new server", async () => {
