@@ -219,6 +219,17 @@ function crossChecks(c: Config): ConfigIssue[] {
     });
   if (c.nats.tls.enabled && c.nats.tls.certFile !== "" && c.nats.tls.keyFile === "")
     issues.push({ key: "nats.tls.keyFile", env: "NATS_TLS_KEY", problem: "a client certificate needs its key", fix: "set NATS_TLS_KEY" });
+  if (c.nats.tls.enabled && c.nats.tls.keyFile !== "" && c.nats.tls.certFile === "")
+    issues.push({ key: "nats.tls.certFile", env: "NATS_TLS_CERT", problem: "a client key needs its certificate", fix: "set NATS_TLS_CERT, or unset NATS_TLS_KEY" });
+  // Read only when connecting, like the nkey seed: a missing file failed after the embedded parts had started.
+  if (c.nats.tls.enabled)
+    for (const [k, env, what] of [
+      ["caFile", "NATS_TLS_CA", "the CA certificate (PEM) that signed the server's"],
+      ["certFile", "NATS_TLS_CERT", "the client certificate (PEM)"],
+      ["keyFile", "NATS_TLS_KEY", "the client certificate's key (PEM)"],
+    ] as const)
+      if (c.nats.tls[k] !== "" && !readable(c.nats.tls[k]))
+        issues.push({ key: `nats.tls.${k}`, env, problem: `cannot read ${resolve(c.nats.tls[k])}`, fix: `point ${env} at a readable file holding ${what}, or unset it` });
   // Every server of the list (the client tries them in turn): one that is no NATS URL fails only when reached.
   const badUrl = c.nats.url === "" ? undefined : c.nats.url.split(",").find((u) => !isNatsUrl(u.trim()));
   if (badUrl !== undefined)
