@@ -257,7 +257,8 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
       read = await readLogFromNats(nc, base, progress);
     }
     const skipped = Object.values(read.counts.skipped).reduce((x, y) => x + y, 0);
-    progress?.(`log: ${read.counts.events} events, ${read.counts.decisions} decisions, ${read.counts.outcomes} outcomes (not decodable, skipped: ${skipped})`);
+    const repeated = Object.values(read.counts.repeated).reduce((x, y) => x + y, 0);
+    progress?.(`log: ${read.counts.events} events, ${read.counts.decisions} decisions, ${read.counts.outcomes} outcomes (not decodable, skipped: ${skipped}; repeated ids, counted once: ${repeated})`);
     if (read.counts.decisions === 0) throw new EvalError(PS_ERR_EVAL.DataInvalid, "the log holds no decisions: run the processor (npm start) for a while first");
     const report = evaluateCandidates(read.log, base, candidates, minEss ? { minEss } : {});
     if (report.logged.rows === 0)

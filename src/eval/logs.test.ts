@@ -27,3 +27,19 @@ describe("a shop's log read back (readLogFile, as from the streams)", () => {
     expect(counts.skipped.EVENTS).toBe(0);
   });
 });
+
+describe("a log file with repeated lines", () => {
+  it("counts each event, decision and outcome once, and the repeats apart", async () => {
+    const cfg = loadConfig({ env: {} });
+    const ts = Date.parse("2026-03-02T08:00:00Z");
+    const views: ShopEvent[] = ["v1", "v2"].map((id) => ({ type: "view", id, ts, customerId: "c1", productId: "sku-001" }));
+    const file = join(dir, "repeated.jsonl");
+    const lines = [...views, views[0]!].map((e) => JSON.stringify({ stream: "EVENTS", m: e }));
+    writeFileSync(file, `${[...lines, lines[1]!].join("\n")}\n`);
+    const { log, counts } = await readLogFile(file, cfg);
+    expect(counts.events).toBe(2);
+    expect(counts.repeated.EVENTS).toBe(2);
+    // Kept as the stream held them: the engine drops a repeated event as the processor's did.
+    expect(log.events.map((e) => e.id)).toEqual(["v1", "v2", "v1", "v2"]);
+  });
+});

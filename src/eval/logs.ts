@@ -21,6 +21,13 @@ export interface LogCounts {
   outcomes: number;
   /** Messages that did not decode, by stream. */
   skipped: Record<LogStream, number>;
+  /**
+   * Messages whose id came before (a file with repeated lines, or an event stored again after EVENTS'
+   * duplicate window): counted once above. A repeated event stays in the log, as the processor saw it
+   * (its engine drops it as a duplicate, and so does the evaluation's); a repeated decision or outcome
+   * replaces the first.
+   */
+  repeated: Record<LogStream, number>;
 }
 
 const decoder = new TextDecoder();
@@ -28,7 +35,8 @@ const decoder = new TextDecoder();
 /** Collects decoded messages into a log. */
 class LogBuilder {
   readonly log: ShopLog = { events: [], decisions: new Map(), outcomes: new Map() };
-  readonly counts: LogCounts = { events: 0, decisions: 0, outcomes: 0, skipped: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 } };
+  readonly counts: LogCounts = { events: 0, decisions: 0, outcomes: 0, skipped: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 }, repeated: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 } };
+  private readonly eventIds = new Set<string>();
   /**
    * `maxEventBytes`: the largest shop event the processor takes (a larger one it dead-letters);
    * `maxMsgBytes`: the stream's, which partitions' internal events (sync tables) may fill.
@@ -48,12 +56,17 @@ class LogBuilder {
         return;
       }
       this.log.events.push(e.value);
-      this.counts.events++;
+      if (this.eventIds.has(e.value.id)) this.counts.repeated.EVENTS++;
+      else {
+        this.eventIds.add(e.value.id);
+        this.counts.events++;
+      }
     } else if (stream === "DECISIONS") {
       const d = decodeDecision(data);
       if (!d.ok) return void this.counts.skipped.DECISIONS++;
+      if (this.log.decisions.has(d.value.eventId)) this.counts.repeated.DECISIONS++;
+      else this.counts.decisions++;
       this.log.decisions.set(d.value.eventId, d.value);
-      this.counts.decisions++;
     } else {
       let o: unknown;
       try {
@@ -62,8 +75,9 @@ class LogBuilder {
         return void this.counts.skipped.OUTCOMES++;
       }
       if (!Value.Check(OutcomeSchema, o)) return void this.counts.skipped.OUTCOMES++;
+      if (this.log.outcomes.has((o as OutcomeRecord).decisionId)) this.counts.repeated.OUTCOMES++;
+      else this.counts.outcomes++;
       this.log.outcomes.set((o as OutcomeRecord).decisionId, o as OutcomeRecord);
-      this.counts.outcomes++;
     }
   }
 }
