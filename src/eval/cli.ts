@@ -121,9 +121,11 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       for (const name of names) {
         const scenario = loadScenario(name);
         const policies = rule ? safePolicies(rule) : simPolicies(cfg.promotions.map((p) => p.id));
+        // The report's segment diagnostic reads the engine's joined decisions (simReport's `ref`): only those are kept.
+        const ref = policies.some((p) => p.name === "engine") ? "engine" : policies[0]?.name;
         const runs = policies.map((policy) => {
           const t0 = performance.now();
-          const r = runSim({ cfg, scenario, decisions, seed, sliceMs: evalCfg.sim.sliceMs, policy, progress });
+          const r = runSim({ cfg, scenario, decisions, seed, sliceMs: evalCfg.sim.sliceMs, policy, progress, detail: policy.name === ref });
           progress?.(`${name} ${policy.name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
           return r;
         });

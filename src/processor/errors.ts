@@ -3,6 +3,8 @@ import type { PublishError } from "../io/nats/index.ts";
 export const PS_ERR_PROCESSOR = {
   /** Publishes of a batch still failed when the queue gave up (only while stopping). */
   PublishesFailed: "PS_ERR_PROCESSOR_PUBLISHES_FAILED",
+  /** The processor's consumer, found missing, was there again when it came to make it: someone else made it. */
+  ConsumerTaken: "PS_ERR_PROCESSOR_CONSUMER_TAKEN",
 } as const;
 export type ProcessorErrorCode = (typeof PS_ERR_PROCESSOR)[keyof typeof PS_ERR_PROCESSOR];
 

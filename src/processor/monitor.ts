@@ -60,6 +60,8 @@ export class Monitor {
   repositioning = false;
   /** Told of every successful look at the consumer (the processor compares its deliveries). */
   onConsumerInfo: ((ci: ConsumerInfo) => void) | undefined;
+  /** Told when the server says the consumer was deleted or is not found (the stream is there). */
+  onConsumerMissing: (() => void) | undefined;
   private consumerLag = 0;
   private ackPending = 0;
   private degraded: string[] = [];
@@ -137,6 +139,7 @@ export class Monitor {
         if (this.repositioning) continue;
         this.consumerOk = false;
         this.log.error({ status: s.type }, "consumer or stream missing");
+        if (s.type !== "stream_not_found") this.onConsumerMissing?.();
       } else if (s.type === "heartbeats_missed") this.log.warn({ count: s.count }, "consumer heartbeats missed");
       else if (s.type === "next") {
         this.consumerOk = true;

@@ -5,6 +5,7 @@
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { isNotFound } from "../io/nats/index.ts";
+import { ProcessorError, PS_ERR_PROCESSOR } from "./errors.ts";
 
 export interface PositionRequest {
   stream: string;
@@ -31,15 +32,19 @@ export interface Position {
  * Recreates the durable consumer at `startSeq` (a consumer's start cannot be moved in place).
  * `keep` is given the old consumer's ack floor before the consumer is deleted, and must have kept it
  * where a later start finds it (the new consumer starts with none): it throws otherwise, and the
- * consumer stays.
+ * consumer stays. With `ifAbsent` (the consumer was found missing) an existing consumer is left alone and
+ * a ProcessorError (ConsumerTaken) thrown instead.
  */
-export async function positionConsumer(jsm: JetStreamManager, r: PositionRequest, keep?: (ackFloor: number) => Promise<void>): Promise<Position> {
+export async function positionConsumer(jsm: JetStreamManager, r: PositionRequest, keep?: (ackFloor: number) => Promise<void>, opts: { ifAbsent?: boolean } = {}): Promise<Position> {
   let ackFloor = 0;
   const notFound = (err: unknown) => {
     if (!isNotFound(err)) throw err;
     return undefined;
   };
   const ci = await jsm.consumers.info(r.stream, r.durable).catch(notFound);
+  // Making again a consumer found missing: one that is there now is someone else's, not to be deleted.
+  if (ci && opts.ifAbsent)
+    throw new ProcessorError(PS_ERR_PROCESSOR.ConsumerTaken, `consumer ${r.durable} on ${r.stream} exists again, made by someone else (another processor with processor.durable '${r.durable}'?)`);
   if (ci) {
     ackFloor = ci.ack_floor.stream_seq;
     // Outside the not-found handling: a floor that could not be kept must stop the delete, whatever the error.

@@ -22,6 +22,7 @@ import { PromotionControl } from "./control.ts";
 import { setSnapshotGauges } from "./gauges.ts";
 import { Monitor } from "./monitor.ts";
 import { positionConsumer, type PositionRequest } from "./positioner.ts";
+import { ProcessorError, PS_ERR_PROCESSOR } from "./errors.ts";
 import { PublishAckQueue, type QueuedPublish } from "./publish-queue.ts";
 import type { ProcessorHealth, ProcessorSnapshot } from "./types.ts";
 
@@ -54,7 +55,7 @@ const STORED_IDS_MAX = 500_000;
  * first event the engine has not handled (the rest).
  */
 interface Interruption {
-  reason: "reconnected" | "deliveries-lost" | "deliveries-stalled" | "stream-holds-gap";
+  reason: "reconnected" | "deliveries-lost" | "deliveries-stalled" | "stream-holds-gap" | "consumer-missing";
   detail: Record<string, number>;
 }
 
@@ -128,6 +129,8 @@ export class Processor {
    * once the loop is past `untilSeq`, EVENTS' last sequence at start (no later event was handled before).
    */
   private storedBefore: { decisions: Set<string>; outcomes: Set<string>; untilSeq: number } | undefined;
+  /** EVENTS' creation time when the run began: a stream made again since numbers its events anew. */
+  private eventsCreated = "";
   private readonly delivery: Delivery = { streamSeq: 0, deliverySeq: 0 };
   /** The last delivery sequence of the current consumer that reached the loop (0: none yet). */
   private lastDeliverySeq = 0;
@@ -209,6 +212,7 @@ export class Processor {
       this.log.info({ streamSeq: loaded.streamSeq, format: loaded.format, parts: loaded.parts, bytes: loaded.bytes, customers: loaded.engine.features.size }, "restored checkpoint");
     } else startTracking(this.engine, this.engine.features.size > 0);
     const start = this.stateSeq + 1;
+    this.eventsCreated = (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
     // The floor a run before kept, in case it crashed during its replay, after its consumer had gone.
     const kept = await this.ackFloors.read();
     const { ackFloor } = await positionConsumer(this.jsm, this.positionRequest(start), (floor) => this.ackFloors.write(Math.max(floor, kept)));
@@ -285,6 +289,7 @@ export class Processor {
     await this.restoreAndPosition();
     this.messages = await this.openMessages();
     this.monitor.onConsumerInfo = (ci) => this.checkStalled(ci);
+    this.monitor.onConsumerMissing = () => void this.consumerMissing();
     this.monitor.start(this.jsm, this.messages);
     void this.watchReconnects();
     this.loop = this.run().catch((err) => {
@@ -561,7 +566,9 @@ export class Processor {
   private async reposition(r: Interruption): Promise<boolean> {
     const from = this.stateSeq + 1;
     const t0 = Date.now();
-    this.log.warn({ reason: r.reason, ...r.detail, from }, "deliveries did not reach the processor; repositioning its consumer at the first event it has not handled");
+    const missing = r.reason === "consumer-missing";
+    if (missing) this.log.warn({ reason: r.reason, from }, "the processor's consumer is gone; making it again at the first event the processor has not handled");
+    else this.log.warn({ reason: r.reason, ...r.detail, from }, "deliveries did not reach the processor; repositioning its consumer at the first event it has not handled");
     this.metrics.consumerRepositions.inc({ reason: r.reason });
     this.monitor.repositioning = true;
     try {
@@ -572,8 +579,18 @@ export class Processor {
         this.onFenced?.();
         return false;
       }
-      const retry = { retry: () => !this.stopping, onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "repositioning the consumer failed; retrying") };
-      const { ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from), (floor) => this.ackFloors.write(Math.max(floor, this.suppressUpTo))), retry);
+      const taken = (err: unknown) => err instanceof ProcessorError && err.code === PS_ERR_PROCESSOR.ConsumerTaken;
+      const retry = { retry: (err: unknown) => !this.stopping && !taken(err), onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "repositioning the consumer failed; retrying") };
+      let ackFloor: number;
+      try {
+        ({ ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from), (floor) => this.ackFloors.write(Math.max(floor, this.suppressUpTo)), { ifAbsent: missing }), retry));
+      } catch (err) {
+        if (!taken(err)) throw err;
+        // Taking it back would take it from whoever made it, who would take it back in turn.
+        this.loopFailed = true;
+        this.log.error({ err: (err as Error).message }, "no longer consuming (/health reports it): stop the other processor, or give each its own processor.durable, and restart this one");
+        return false;
+      }
       this.positionedAt = from;
       this.lastDeliverySeq = 0;
       this.stall = undefined;
@@ -585,6 +602,29 @@ export class Processor {
       this.monitor.repositioning = false;
     }
   }
+
+  /**
+   * The durable consumer went from under the loop (deleted by hand, say): without it nothing is ever
+   * delivered again. While EVENTS is the stream the run began on, the loop stops and the consumer is
+   * made again at the first event the engine has not handled (reposition). A stream deleted, or made
+   * again and numbering its events anew, is left to /health and a restart.
+   */
+  private async consumerMissing(): Promise<void> {
+    if (this.stopping || this.interrupt || this.monitor.repositioning) return;
+    let created: string;
+    try {
+      created = (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
+    } catch {
+      return;
+    }
+    if (created !== this.eventsCreated) {
+      if (!this.eventsRemadeSaid) this.log.error({ was: this.eventsCreated, now: created }, "EVENTS was deleted and made again while the processor ran: restart the processor");
+      this.eventsRemadeSaid = true;
+      return;
+    }
+    if (!this.stopping && !this.monitor.repositioning) this.interrupted({ reason: "consumer-missing", detail: {} });
+  }
+  private eventsRemadeSaid = false;
 
   /** Checkpoints the state at this message boundary (see Checkpointer.checkpoint). */
   checkpoint(opts: { wait?: boolean } = {}): Promise<void> {

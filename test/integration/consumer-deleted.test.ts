@@ -1,0 +1,87 @@
+// The processor's durable consumer deleted while it runs (an operator's `nats consumer rm`): without it
+// nothing is delivered again, and the processor used to sit there, unhealthy, until restarted. It now
+// makes the consumer again at the first event it has not handled and goes on: every decision point
+// decided once. A consumer made meanwhile by someone else (another processor with the same durable
+// name) is left alone: the processor stops consuming and /health says so, rather than take it back.
+import { afterEach, describe, expect, it } from "vitest";
+import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Decision, ShopEvent } from "../../src/events/index.ts";
+import type { Running } from "../../src/system.ts";
+import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { publishEvents, readStream } from "../support/streams.ts";
+import { startParts, testConfig, waitFor } from "../support/system.ts";
+
+const T0 = Date.parse("2026-03-02T08:00:00Z");
+let server: NatsServerHandle | undefined;
+let sys: Running | undefined;
+let nc: NatsConnection | undefined;
+
+afterEach(async () => {
+  await nc?.close();
+  await sys?.stop();
+  await server?.stop();
+  nc = sys = server = undefined;
+});
+
+let n = 0;
+/** Decision points: a product view opening a visit of its own. */
+const views = (count: number): ShopEvent[] =>
+  Array.from({ length: count }, () => {
+    const i = ++n;
+    return { type: "view", id: `v-${i}`, ts: T0 + i, customerId: `c${i}`, sessionId: `s${i}`, productId: "sku-001", category: "home", priceCents: 3_000 } as ShopEvent;
+  });
+
+async function decisionsByEvent(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of await readStream(nc!, "DECISIONS")) {
+    const d = JSON.parse(new TextDecoder().decode(m.data)) as Decision;
+    out.set(d.eventId, (out.get(d.eventId) ?? 0) + 1);
+  }
+  return out;
+}
+
+async function start(logs: string[]) {
+  server = await jetstreamServer();
+  const cfg = testConfig(server.url, { log: { level: "info" } as never });
+  sys = await startParts("processor", cfg, logs);
+  nc = await connect({ servers: server.url });
+  const first = views(20);
+  await publishEvents(nc, first);
+  await waitFor("the first views decided", async () => (await decisionsByEvent()).size >= first.length, 30_000, 200);
+  return { cfg, jsm: await jetstreamManager(nc) };
+}
+
+describe("the processor's consumer deleted while it runs", { timeout: 120_000 }, () => {
+  it("is made again at the first event not handled: every decision point decided once", async () => {
+    const logs: string[] = [];
+    const { cfg, jsm } = await start(logs);
+    await jsm.consumers.delete("EVENTS", cfg.processor.durable);
+    const later = views(30);
+    await publishEvents(nc!, later);
+    await waitFor("the views after the deletion decided", async () => (await decisionsByEvent()).size >= 50, 60_000, 200);
+    const by = await decisionsByEvent();
+    expect([...by.values()].every((k) => k === 1)).toBe(true);
+    expect(later.every((e) => by.has(e.id))).toBe(true);
+    expect(logs.some((l) => l.includes('"reason":"consumer-missing"'))).toBe(true);
+    await waitFor("healthy again", () => sys!.processor!.health().ok);
+    const ci = await jsm.consumers.info("EVENTS", cfg.processor.durable);
+    await waitFor("everything acknowledged", async () => (await jsm.consumers.info("EVENTS", cfg.processor.durable)).ack_floor.stream_seq === 50);
+    expect(ci.config.ack_policy).toBe(AckPolicy.All);
+  });
+
+  it("made again by someone else meanwhile is left alone; the processor stops consuming and says so", async () => {
+    const logs: string[] = [];
+    const { cfg, jsm } = await start(logs);
+    // Deleted, and at once made again under the same name with another start: another processor's.
+    await jsm.consumers.delete("EVENTS", cfg.processor.durable);
+    await jsm.consumers.add("EVENTS", { durable_name: cfg.processor.durable, ack_policy: AckPolicy.Explicit, deliver_policy: "new" as never });
+    const later = views(5);
+    await publishEvents(nc!, later);
+    await waitFor("the processor to give up consuming", () => !sys!.processor!.health().consuming, 60_000, 200);
+    expect(sys!.processor!.health().ok).toBe(false);
+    expect(logs.some((l) => l.includes("PS_ERR_PROCESSOR_CONSUMER_TAKEN") || l.includes("exists again, made by someone else"))).toBe(true);
+    // The other's consumer is still the one it made.
+    expect((await jsm.consumers.info("EVENTS", cfg.processor.durable)).config.ack_policy).toBe(AckPolicy.Explicit);
+  });
+});
