@@ -50,6 +50,8 @@ export interface Restored {
   format: "chain" | "json";
   bytes: number;
   parts: number;
+  /** The creation time of the stream `streamSeq` counts in, when the checkpoint says (ChainHead.streamCreated). */
+  streamCreated?: string | undefined;
 }
 
 /** Reads a processor's newest checkpoint and restores its engine (the restored engine tracks changes). */
@@ -59,7 +61,7 @@ export async function loadCheckpoint(store: CheckpointStore, cfg: EngineConfig, 
   if (!loaded) return undefined;
   if (loaded.format === "chain") {
     const { engine, extra } = restoreEngine(cfg, loaded.parts);
-    return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length };
+    return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length, streamCreated: loaded.head.streamCreated };
   }
   const state = loaded.state as { engine: EngineState; kpi: KpiState };
   // (Version 3, before safe start's state, is restored with the configuration's mode: issue 23.)
@@ -98,6 +100,11 @@ export class Checkpointer {
     private readonly log: Logger,
   ) {
     this.store = new CheckpointStore(nc, bucket, name);
+  }
+
+  /** The creation time of the stream the checkpoints' sequences count in, written into each from now on. */
+  set streamCreated(created: string) {
+    this.store.streamCreated = created;
   }
 
   /** The newest checkpoint restored, if any; the chain it came from is the one new deltas follow. */

@@ -205,14 +205,24 @@ export class Processor {
    */
   private async restoreAndPosition(): Promise<void> {
     const loaded = await this.checkpointer.load(engineConfigFrom(this.cfg));
+    this.eventsCreated = (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
+    this.checkpointer.streamCreated = this.eventsCreated;
     if (loaded) {
       this.engine = loaded.engine;
       this.kpi = loaded.kpi;
       this.stateSeq = loaded.streamSeq;
       this.log.info({ streamSeq: loaded.streamSeq, format: loaded.format, parts: loaded.parts, bytes: loaded.bytes, customers: loaded.engine.features.size }, "restored checkpoint");
+      // EVENTS deleted and made again since: its sequences are not the checkpoint's, and going on after
+      // the checkpoint's would skip as many of the new stream's events without a word.
+      if (loaded.streamCreated !== undefined && loaded.streamCreated !== this.eventsCreated) {
+        this.log.warn(
+          { checkpointOf: loaded.streamCreated, streamCreated: this.eventsCreated, streamSeq: loaded.streamSeq },
+          "EVENTS was made again since the checkpoint (its events are numbered anew): the learned state is kept and the new stream is read from its start",
+        );
+        this.stateSeq = 0;
+      }
     } else startTracking(this.engine, this.engine.features.size > 0);
     const start = this.stateSeq + 1;
-    this.eventsCreated = (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
     // The floor a run before kept, in case it crashed during its replay, after its consumer had gone.
     const kept = await this.ackFloors.read();
     const { ackFloor } = await positionConsumer(this.jsm, this.positionRequest(start), (floor) => this.ackFloors.write(Math.max(floor, kept)));

@@ -50,6 +50,11 @@ export interface ChainHead {
   nextBase?: PartRef | undefined;
   /** Bytes this checkpoint wrote (its new parts). */
   bytes: number;
+  /**
+   * The creation time of the stream `streamSeq` counts in: a stream deleted and made again numbers its
+   * events from 1 anew (absent in heads written before it was kept).
+   */
+  streamCreated?: string | undefined;
 }
 
 export type Loaded =
@@ -64,6 +69,8 @@ export class CheckpointStore {
   private jsm: JetStreamManager | undefined;
   private headRevision = 0;
   private head: ChainHead | CheckpointHead | undefined;
+  /** Written into each head (ChainHead.streamCreated): the owner sets it once it knows the stream. */
+  streamCreated: string | undefined;
   private partNo = 0;
   readonly writer = `w${process.pid.toString(36)}${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
 
@@ -158,7 +165,7 @@ export class CheckpointStore {
    * this one does not are purged afterwards (best effort).
    */
   async commit(chain: { base?: PartRef | undefined; deltas: PartRef[]; nextBase?: PartRef | undefined }, streamSeq: number, bytes: number): Promise<ChainHead> {
-    const head: ChainHead = { format: 3, generation: (this.head?.generation ?? 0) + 1, writer: this.writer, streamSeq, writtenAtMs: Date.now(), base: chain.base, deltas: chain.deltas, nextBase: chain.nextBase, bytes };
+    const head: ChainHead = { format: 3, generation: (this.head?.generation ?? 0) + 1, writer: this.writer, streamSeq, writtenAtMs: Date.now(), base: chain.base, deltas: chain.deltas, nextBase: chain.nextBase, bytes, ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}) };
     const data = new TextEncoder().encode(JSON.stringify(head));
     try {
       this.headRevision = this.headRevision === 0 ? await this.kv.create(this.headKey(), data) : await this.kv.update(this.headKey(), data, this.headRevision);

@@ -4,7 +4,7 @@
 // decided once. A consumer made meanwhile by someone else (another processor with the same durable
 // name) is left alone: the processor stops consuming and /health says so, rather than take it back.
 import { afterEach, describe, expect, it } from "vitest";
-import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Decision, ShopEvent } from "../../src/events/index.ts";
 import type { Running } from "../../src/system.ts";
@@ -41,6 +41,22 @@ async function decisionsByEvent(): Promise<Map<string, number>> {
   return out;
 }
 
+/**
+ * Deletes the processor's consumer as an operator would. nats-server 2.9.10 can refuse a delete while the
+ * consumer's store is being written ("unlinkat …/obs/processor: directory not empty"): asked again, as an
+ * operator would.
+ */
+async function deleteConsumer(jsm: JetStreamManager, durable: string): Promise<void> {
+  await waitFor("the consumer deleted", async () => {
+    try {
+      return await jsm.consumers.delete("EVENTS", durable);
+    } catch (err) {
+      if (/not found/i.test((err as Error).message)) return true;
+      throw err;
+    }
+  }, 10_000, 100);
+}
+
 async function start(logs: string[]) {
   server = await jetstreamServer();
   const cfg = testConfig(server.url, { log: { level: "info" } as never });
@@ -56,7 +72,7 @@ describe("the processor's consumer deleted while it runs", { timeout: 120_000 },
   it("is made again at the first event not handled: every decision point decided once", async () => {
     const logs: string[] = [];
     const { cfg, jsm } = await start(logs);
-    await jsm.consumers.delete("EVENTS", cfg.processor.durable);
+    await deleteConsumer(jsm, cfg.processor.durable);
     const later = views(30);
     await publishEvents(nc!, later);
     await waitFor("the views after the deletion decided", async () => (await decisionsByEvent()).size >= 50, 60_000, 200);
@@ -73,9 +89,14 @@ describe("the processor's consumer deleted while it runs", { timeout: 120_000 },
   it("made again by someone else meanwhile is left alone; the processor stops consuming and says so", async () => {
     const logs: string[] = [];
     const { cfg, jsm } = await start(logs);
-    // Deleted, and at once made again under the same name with another start: another processor's.
-    await jsm.consumers.delete("EVENTS", cfg.processor.durable);
-    await jsm.consumers.add("EVENTS", { durable_name: cfg.processor.durable, ack_policy: AckPolicy.Explicit, deliver_policy: "new" as never });
+    // Deleted, and at once made again under the same name with another ack policy: another processor's.
+    // The two requests go out together, so the add is in before the processor, told of the delete, looks.
+    await waitFor("the consumer deleted and made again by someone else", async () => {
+      const del = jsm.consumers.delete("EVENTS", cfg.processor.durable);
+      const add = jsm.consumers.add("EVENTS", { durable_name: cfg.processor.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });
+      const [d, a] = await Promise.allSettled([del, add]);
+      return d.status === "fulfilled" && a.status === "fulfilled";
+    }, 10_000, 100);
     const later = views(5);
     await publishEvents(nc!, later);
     await waitFor("the processor to give up consuming", () => !sys!.processor!.health().consuming, 60_000, 200);
