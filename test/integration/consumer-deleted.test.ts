@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { Decision, ShopEvent } from "../../src/events/index.ts";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
-import { publishEvents, readStream } from "../support/streams.ts";
+import { decisionsByEvent, visitMaker } from "../support/shoppers.ts";
+import { publishEvents } from "../support/streams.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -24,22 +24,8 @@ afterEach(async () => {
   nc = sys = server = undefined;
 });
 
-let n = 0;
-/** Decision points: a product view opening a visit of its own. */
-const views = (count: number): ShopEvent[] =>
-  Array.from({ length: count }, () => {
-    const i = ++n;
-    return { type: "view", id: `v-${i}`, ts: T0 + i, customerId: `c${i}`, sessionId: `s${i}`, productId: "sku-001", category: "home", priceCents: 3_000 } as ShopEvent;
-  });
-
-async function decisionsByEvent(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const m of await readStream(nc!, "DECISIONS")) {
-    const d = JSON.parse(new TextDecoder().decode(m.data)) as Decision;
-    out.set(d.eventId, (out.get(d.eventId) ?? 0) + 1);
-  }
-  return out;
-}
+const shoppers = visitMaker();
+const views = (count: number) => shoppers.visits(count, T0);
 
 /**
  * Deletes the processor's consumer as an operator would. nats-server 2.9.10 can refuse a delete while the
@@ -64,7 +50,7 @@ async function start(logs: string[]) {
   nc = await connect({ servers: server.url });
   const first = views(20);
   await publishEvents(nc, first);
-  await waitFor("the first views decided", async () => (await decisionsByEvent()).size >= first.length, 30_000, 200);
+  await waitFor("the first views decided", async () => (await decisionsByEvent(nc!)).size >= first.length, 30_000, 200);
   return { cfg, jsm: await jetstreamManager(nc) };
 }
 
@@ -75,9 +61,9 @@ describe("the processor's consumer deleted while it runs", { timeout: 120_000 },
     await deleteConsumer(jsm, cfg.processor.durable);
     const later = views(30);
     await publishEvents(nc!, later);
-    await waitFor("the views after the deletion decided", async () => (await decisionsByEvent()).size >= 50, 60_000, 200);
-    const by = await decisionsByEvent();
-    expect([...by.values()].every((k) => k === 1)).toBe(true);
+    await waitFor("the views after the deletion decided", async () => (await decisionsByEvent(nc!)).size >= 50, 60_000, 200);
+    const by = await decisionsByEvent(nc!);
+    expect([...by.values()].every((ds) => ds.length === 1)).toBe(true);
     expect(later.every((e) => by.has(e.id))).toBe(true);
     expect(logs.some((l) => l.includes('"reason":"consumer-missing"'))).toBe(true);
     await waitFor("healthy again", () => sys!.processor!.health().ok);

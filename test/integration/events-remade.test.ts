@@ -5,12 +5,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { Decision, ShopEvent } from "../../src/events/index.ts";
 import { provision } from "../../src/io/nats/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
-import { publishEvents, readStream } from "../support/streams.ts";
+import { decisionsByEvent, visitMaker } from "../support/shoppers.ts";
+import { publishEvents } from "../support/streams.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -25,17 +25,10 @@ afterEach(async () => {
   nc = sys = server = undefined;
 });
 
-let n = 0;
-/** Decision points: a product view opening a visit of its own. */
-const views = (count: number): ShopEvent[] =>
-  Array.from({ length: count }, () => {
-    const i = ++n;
-    return { type: "view", id: `v-${i}`, ts: T0 + i * 1000, customerId: `c${i}`, sessionId: `s${i}`, productId: "sku-001", category: "home", priceCents: 3_000 } as ShopEvent;
-  });
+const shoppers = visitMaker();
+const views = (count: number) => shoppers.visits(count, T0);
 
-async function decided(): Promise<Set<string>> {
-  return new Set((await readStream(nc!, "DECISIONS")).map((m) => (JSON.parse(new TextDecoder().decode(m.data)) as Decision).eventId));
-}
+const decided = async () => new Set((await decisionsByEvent(nc!)).keys());
 
 describe("EVENTS made again under a checkpoint", { timeout: 90_000 }, () => {
   it("is read from its start, with what the processor learned kept", async () => {

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeEvent, Subjects, type Routed, type ShopEvent } from "../../src/events/index.ts";
-import { PipelinedPublisher } from "../../src/io/nats/index.ts";
+import { PipelinedPublisher, readOrdered } from "../../src/io/nats/index.ts";
 
 export interface StoredMsg {
   seq: number;
@@ -21,29 +21,10 @@ export async function readStream(nc: NatsConnection, stream: string, stallMs = 1
   const out: StoredMsg[] = [];
   if (last === 0) return out;
   const c = await jetstream(nc).consumers.get(stream);
-  const it = await c.consume({ max_messages: 1000 });
-  let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const watch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      void it.close();
-    }, stallMs);
-  };
-  watch();
-  let upTo = 0;
-  try {
-    for await (const m of it) {
-      out.push({ seq: m.seq, subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id") || undefined });
-      upTo = m.seq;
-      if (m.seq >= last) break;
-      watch();
-    }
-  } finally {
-    clearTimeout(timer);
-    await it.close();
-  }
+  const { stalled, upTo } = await readOrdered(c, stallMs, (m) => {
+    out.push({ seq: m.seq, subject: m.subject, data: m.data, msgId: m.headers?.get("Nats-Msg-Id") || undefined });
+    return m.seq < last;
+  });
   if (upTo < last) throw new Error(`reading ${stream} ended at sequence ${upTo} of ${last}${stalled ? ` (nothing for ${stallMs} ms)` : ""}`);
   return out;
 }

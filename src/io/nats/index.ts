@@ -14,5 +14,5 @@ export type { NatsErrorCode } from "./errors.ts";
 export { retryTransient } from "./retry.ts";
 export { freePorts, startNatsCluster } from "./cluster.ts";
 export type { NatsCluster } from "./cluster.ts";
-export { storedAtFrom, storedIdsSince } from "./stored-ids.ts";
+export { readOrdered, storedAtFrom, storedIdsSince } from "./stored-ids.ts";
 export type { StoredIds, StoredIdsOptions } from "./stored-ids.ts";

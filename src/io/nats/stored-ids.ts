@@ -2,7 +2,7 @@
 // again what it had stored but not yet acknowledged; the stream's duplicate window drops those copies
 // only while it remembers them (streams.<s>.duplicateWindowSec), so a restart after a longer downtime
 // reads the ids itself and skips them (src/processor/processor.ts, restoreAndPosition).
-import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 export interface StoredIds {
@@ -38,38 +38,22 @@ export async function storedIdsSince(nc: NatsConnection, stream: string, sinceMs
     await c.delete().catch(() => undefined);
     return out;
   }
-  const it = await c.consume({ max_messages: 1000 });
   const stallMs = opts.stallMs ?? 15_000;
-  let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const watch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      void it.close();
-    }, stallMs);
-  };
-  watch();
-  let upTo = 0;
   try {
-    for await (const m of it) {
+    const r = await readOrdered(c, stallMs, (m) => {
       out.read++;
-      upTo = m.seq;
       const id = m.headers?.get("Nats-Msg-Id");
       if (id) out.ids.add(id);
       if (out.ids.size >= opts.max) {
         out.truncated = m.seq < last;
-        break;
+        return false;
       }
-      if (m.seq >= last || m.info.pending === 0) break;
-      watch();
-    }
+      return m.seq < last && m.info.pending > 0;
+    });
+    if (r.stalled) throw new Error(`reading the msg ids of ${stream} stalled at sequence ${r.upTo} of ${last} (nothing for ${stallMs} ms)`);
   } finally {
-    clearTimeout(timer);
-    await it.close();
     await c.delete().catch(() => undefined);
   }
-  if (stalled) throw new Error(`reading the msg ids of ${stream} stalled at sequence ${upTo} of ${last} (nothing for ${stallMs} ms)`);
   return out;
 }
 
@@ -83,4 +67,36 @@ export async function storedAtFrom(nc: NatsConnection, stream: string, seq: numb
   } finally {
     await c.delete().catch(() => undefined);
   }
+}
+
+/**
+ * Reads a consumer's messages in order, handing each to `each` until it returns false; gives up when
+ * nothing arrives for `stallMs` (an ordered consumer can stall while a stream's leader is elected):
+ * then `stalled`, with the last sequence read, for the caller to say so (a partial read must never pass
+ * for a whole one).
+ */
+export async function readOrdered(c: Consumer, stallMs: number, each: (m: JsMsg) => boolean): Promise<{ stalled: boolean; upTo: number }> {
+  const it = await c.consume({ max_messages: 1000 });
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      void it.close();
+    }, stallMs);
+  };
+  watch();
+  let upTo = 0;
+  try {
+    for await (const m of it) {
+      upTo = m.seq;
+      if (!each(m)) break;
+      watch();
+    }
+  } finally {
+    clearTimeout(timer);
+    await it.close();
+  }
+  return { stalled, upTo };
 }
