@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kvm, type KV } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { startNatsCluster } from "../io/nats/index.ts";
 import { CasConflictError, PS_ERR_SCALE, ScaleError } from "./errors.ts";
 import { GlobalLedger } from "./ledger.ts";
 
@@ -23,26 +24,21 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The KV, with another writer who writes the key just before each of our first `times` updates. */
-function contended(times: number): KV {
+/** A ledger whose record another writer changes just before each of its first `times` writes. */
+function contended(times: number): GlobalLedger {
   let n = 0;
-  return new Proxy(kv, {
-    get(target, prop, receiver) {
-      if (prop === "update")
-        return async (k: string, v: Uint8Array, rev: number) => {
-          if (n++ < times) await target.put(k, enc.encode(JSON.stringify({ v: 100 * n })));
-          return target.update(k, v, rev);
-        };
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return new (class extends GlobalLedger {
+    protected override async write(key: string, data: Uint8Array, lastSeq: number, revision: number): Promise<void> {
+      if (n++ < times) await kv.put(key, enc.encode(JSON.stringify({ v: 100 * n })));
+      return super.write(key, data, lastSeq, revision);
+    }
+  })(kv, 0);
 }
 
 describe("GlobalLedger.cas", () => {
   it("retries when another writer changed the record in between, builds on its value, and counts the conflict", async () => {
     await kv.put("n", enc.encode(JSON.stringify({ v: 1 })));
-    const ledger = new GlobalLedger(contended(1), 0);
+    const ledger = contended(1);
     const out = await ledger.cas<{ v: number }>("n", (cur) => ({ v: cur!.v + 1 }));
     expect(out).toEqual({ v: 101 });
     expect(ledger.casConflicts).toBe(1);
@@ -51,7 +47,7 @@ describe("GlobalLedger.cas", () => {
 
   it("gives up with PS_ERR_SCALE_CAS_CONFLICT when others win every time", async () => {
     await kv.put("busy", enc.encode(JSON.stringify({ v: 0 })));
-    const ledger = new GlobalLedger(contended(Infinity), 0);
+    const ledger = contended(Infinity);
     const err = await ledger.cas<{ v: number }>("busy", (cur) => ({ v: cur!.v + 1 }), 3).then(
       () => undefined,
       (e: unknown) => e,
@@ -76,5 +72,41 @@ describe("GlobalLedger.cas", () => {
     expect((err as ScaleError).cause).toBeDefined();
     expect(ledger.casConflicts).toBe(0);
     expect(calls).toBeLessThanOrEqual(1);
+  });
+});
+
+// nats-server before 2.9.21 checks kv.update's expected revision on a replicated stream only before
+// proposing the write (nats-io/nats-server#4320): two instances' grants in flight at once were both
+// stored, the first lost, and the partitions together promised more than stock − reserve.
+describe("GlobalLedger on a 3-node cluster (R3 bucket)", { timeout: 120_000 }, () => {
+  it("never grants more than stock − reserve when two instances ask at the same moment", async () => {
+    const cluster = await startNatsCluster(3);
+    const [u1, u2] = cluster.url.split(",");
+    const a = await connect({ servers: u1! });
+    const b = await connect({ servers: u2! });
+    try {
+      const ledgerA = new GlobalLedger(await new Kvm(a).create("LEDGER_RACE", { history: 1, replicas: 3 }), 2);
+      const ledgerB = new GlobalLedger(await new Kvm(b).open("LEDGER_RACE"), 2);
+      const over: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const product = `sku-${i}`;
+        await ledgerA.setStock(product, 6, 1);
+        // A holds partitions 1 and 3, B 0 and 2; each asks for one unit at a time, three rounds.
+        const told = new Map<number, number>();
+        for (let round = 0; round < 3; round++) {
+          const asks: [GlobalLedger, number][] = [[ledgerA, 1], [ledgerB, 0], [ledgerA, 3], [ledgerB, 2]];
+          const totals = await Promise.all(asks.map(([l, k]) => l.grantUnits(product, k, 1, 0)));
+          asks.forEach(([, k], j) => told.set(k, Math.max(told.get(k) ?? 0, totals[j]!)));
+        }
+        const promised = [...told.values()].reduce((x, y) => x + y, 0);
+        const recorded = Object.values((await ledgerA.units(product))!.granted).reduce((x, y) => x + y, 0);
+        if (promised > 4 || recorded !== promised) over.push(`${product}: told ${JSON.stringify(Object.fromEntries(told))}, recorded ${recorded}`);
+      }
+      expect(over).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+      await cluster.stop();
+    }
   });
 });

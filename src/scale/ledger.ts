@@ -3,7 +3,7 @@
 // never together grant more than there is. Partitions get grants (cumulative totals per partition);
 // a grant reaches a partition's engine as an `allowance` event in its own stream, so the engine stays
 // pure and a replay sees the same grants in the same place.
-import type { KV } from "@nats-io/kv";
+import type { Bucket, KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../io/nats/index.ts";
 import { CasConflictError, PS_ERR_SCALE, ScaleError } from "./errors.ts";
 
@@ -34,20 +34,32 @@ export class GlobalLedger {
 
   /**
    * Reads a record, lets `change` produce the next value (undefined: leave it), and writes it only if
-   * nobody wrote in between (revision check); on conflict, reads again and retries. Only a conflict
-   * (the server's "wrong last sequence") is retried here: a timeout or a closed connection says
-   * nothing about the record (the write may even have landed), so it is thrown at once as
-   * PS_ERR_SCALE_KV_UNAVAILABLE for the caller's next round to read again.
+   * nobody wrote in between; on conflict, reads again and retries. Only a conflict (the server's "wrong
+   * last sequence") is retried here: a timeout or a closed connection says nothing about the record
+   * (the write may even have landed), so it is thrown at once as PS_ERR_SCALE_KV_UNAVAILABLE for the
+   * caller's next round to read again.
+   *
+   * "Nobody wrote in between" is checked on the bucket's whole stream, not on the key's revision alone:
+   * a replicated stream of nats-server before 2.9.21 checks a key's expected revision
+   * (Nats-Expected-Last-Subject-Sequence, what kv.update sends) only before proposing the write, against
+   * what the leader has applied, so two updates in flight with the same revision are both stored and the
+   * first is lost (nats-io/nats-server#4320; measured here: 120 of 200 concurrent pairs on a 3-node
+   * 2.9.10 cluster). The stream's expected last sequence is checked where the write is applied, in log
+   * order, on every version: a write lands only if nothing at all was stored in the bucket since the
+   * record was read. Both reads go to the stream's leader (a direct get may be answered by a replica
+   * that lags), the stream's last sequence first.
    */
   async cas<T>(key: string, change: (cur: T | undefined) => T | undefined, attempts = 50): Promise<T | undefined> {
     for (let i = 0; i < attempts; i++) {
-      const e = await this.kv.get(key).catch((err: unknown) => Promise.reject(unavailable(key, err)));
-      const cur = e && e.operation === "PUT" ? e.json<T>() : undefined;
-      const next = change(cur === undefined ? undefined : structuredClone(cur));
-      if (next === undefined) return cur;
+      const read = await this.read<T>(key).catch((err: unknown) => Promise.reject(unavailable(key, err)));
+      if (read.stale) {
+        this.casConflicts++;
+        continue;
+      }
+      const next = change(read.cur === undefined ? undefined : structuredClone(read.cur));
+      if (next === undefined) return read.cur;
       try {
-        if (e) await this.kv.update(key, enc.encode(JSON.stringify(next)), e.revision);
-        else await this.kv.create(key, enc.encode(JSON.stringify(next)));
+        await this.write(key, enc.encode(JSON.stringify(next)), read.lastSeq, read.revision);
         return next;
       } catch (err) {
         if (!isWrongLastSequence(err)) throw unavailable(key, err);
@@ -55,6 +67,28 @@ export class GlobalLedger {
       }
     }
     throw new CasConflictError(key, attempts);
+  }
+
+  private get bucket(): Bucket {
+    return this.kv as unknown as Bucket;
+  }
+
+  /**
+   * The record as the stream's leader holds it, with the stream's last sequence read just before
+   * (`stale`: something was written between the two reads; read again).
+   */
+  protected async read<T>(key: string): Promise<{ cur: T | undefined; revision: number; lastSeq: number; stale: boolean }> {
+    const b = this.bucket;
+    const lastSeq = (await b.jsm.streams.info(b.bucketName())).state.last_seq;
+    const m = await b.jsm.streams.getMessage(b.bucketName(), { last_by_subj: b.subjectForKey(b.encodeKey(key)) });
+    const put = m !== null && !m.header?.get("KV-Operation");
+    return { cur: put ? m.json<T>() : undefined, revision: m?.seq ?? 0, lastSeq, stale: (m?.seq ?? 0) > lastSeq };
+  }
+
+  /** Stores the record only if the bucket's stream still ends at `lastSeq` (and the key at `revision`). */
+  protected async write(key: string, data: Uint8Array, lastSeq: number, revision: number): Promise<void> {
+    const b = this.bucket;
+    await b.js.publish(b.subjectForKey(b.encodeKey(key), true), data, { expect: { lastSequence: lastSeq, lastSubjectSequence: revision } });
   }
 
   /** Grants up to `chunk` more cents of a promotion's budget to a partition; returns its cumulative total. */
