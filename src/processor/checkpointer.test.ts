@@ -84,6 +84,35 @@ describe("Checkpointer", () => {
     expect(shapes.every((s) => Number(s.slice(1, 2)) <= 4)).toBe(true);
   });
 
+  it("writes no base at the final checkpoint (a stop's), even when one is due; the next run's first one does", async () => {
+    const name = "final";
+    const engine = createEngine(cfg, { trackChanges: true });
+    startTracking(engine, false);
+    const kpi = new KpiAccumulator();
+    // A base is due after any delta (1 byte).
+    const policy = { everyEvents: 1e9, everyMs: 1e9, basePolicy: { share: 0.5, bytes: 1, deltas: 3 } };
+    const cp = new Checkpointer(nc, BUCKET, name, policy, createMetrics(), createLogger("silent"));
+    let seq = 0;
+    const more = () => {
+      for (let k = 0; k < 200; k++, seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+    };
+    more();
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+    more();
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true, final: true });
+    const last = await head(name);
+    expect(last.nextBase).toBeUndefined();
+    expect(last.deltas.length).toBe(2);
+    const restored = await loadCheckpoint(new CheckpointStore(nc, BUCKET, name), cfg);
+    expect(engineToJSON(restored!.engine)).toEqual(engineToJSON(engine));
+    // The next run goes on from the chain, and its first checkpoint writes the base that was due.
+    const next = new Checkpointer(nc, BUCKET, name, policy, createMetrics(), createLogger("silent"));
+    const r = (await next.load(cfg))!;
+    for (let k = 0; k < 100; k++, seq++) step(r.engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+    await next.checkpoint(() => ({ seq, engine: r.engine, kpi: r.kpi }), () => Promise.resolve(), { wait: true });
+    expect((await head(name)).nextBase).toBeDefined();
+  });
+
   it("after a lost delta keeps the last good head, and the next checkpoints start a chain from a new base", async () => {
     const name = "broken";
     const engine = createEngine(cfg, { trackChanges: true });

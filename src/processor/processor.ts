@@ -642,7 +642,7 @@ export class Processor {
   private eventsRemadeSaid = false;
 
   /** Checkpoints the state at this message boundary (see Checkpointer.checkpoint). */
-  checkpoint(opts: { wait?: boolean } = {}): Promise<void> {
+  checkpoint(opts: { wait?: boolean; final?: boolean } = {}): Promise<void> {
     return this.checkpointer.checkpoint(() => ({ seq: this.stateSeq, engine: this.engine, kpi: this.kpi }), () => this.queue.flush(), opts);
   }
 
@@ -808,7 +808,7 @@ export class Processor {
     await this.loop;
     this.monitor.flushCounts();
     try {
-      await this.checkpoint({ wait: true });
+      await this.checkpoint({ wait: true, final: true });
     } catch (err) {
       this.log.error({ err: (err as Error).message }, "final flush failed; unacknowledged events will be redelivered");
     }
