@@ -49,7 +49,12 @@ export class RegretTracker {
     } else this.truths.set(t.eventId, t);
   }
   onDecision(d: DecisionLike): void {
-    if (d.holdout || d.reason === "nothing-eligible") return;
+    if (d.holdout || d.reason === "nothing-eligible") {
+      // Never joined: its truth (come first, as the simulator sends it) would hold a place in the LRU
+      // until pushed out, and the waiting truths were always full (a helper's heap snapshot: 13.8 MB).
+      this.truths.delete(d.eventId);
+      return;
+    }
     const t = this.truths.get(d.eventId);
     if (t) {
       this.truths.delete(d.eventId);
