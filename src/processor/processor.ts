@@ -598,7 +598,11 @@ export class Processor {
       const retry = { retry: (err: unknown) => !this.stopping && !taken(err), onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "repositioning the consumer failed; retrying") };
       let ackFloor: number;
       try {
-        ({ ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from), (floor) => this.ackFloors.write(Math.max(floor, this.suppressUpTo)), { ifAbsent: missing }), retry));
+        // A processor on its own leaves a consumer someone else made meanwhile alone. A partition's goes by
+        // its lease, checked just above: one made by an instance whose lease write was lost (nats-server
+        // 2.9 on R3) is taken back, and that instance, its consumer gone, finds the lease is not its own.
+        const ifAbsent = missing && this.stillOwner === undefined;
+        ({ ackFloor } = await retryWithBackoff(() => positionConsumer(this.jsm, this.positionRequest(from), (floor) => this.ackFloors.write(Math.max(floor, this.suppressUpTo)), { ifAbsent }), retry));
       } catch (err) {
         if (!taken(err)) throw err;
         // Taking it back would take it from whoever made it, who would take it back in turn.

@@ -2,7 +2,8 @@
 // nothing is delivered again, and the processor used to sit there, unhealthy, until restarted. It now
 // makes the consumer again at the first event it has not handled and goes on: every decision point
 // decided once. A consumer made meanwhile by someone else (another processor with the same durable
-// name) is left alone: the processor stops consuming and /health says so, rather than take it back.
+// name) is left alone: the processor stops consuming and /health says so, rather than take it back. A
+// partition's processor goes by its lease instead, and makes its consumer again while it holds it.
 import { afterEach, describe, expect, it } from "vitest";
 import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -90,5 +91,25 @@ describe("the processor's consumer deleted while it runs", { timeout: 120_000 },
     expect(logs.some((l) => l.includes("PS_ERR_PROCESSOR_CONSUMER_TAKEN") || l.includes("exists again, made by someone else"))).toBe(true);
     // The other's consumer is still the one it made.
     expect((await jsm.consumers.info("EVENTS", cfg.processor.durable)).config.ack_policy).toBe(AckPolicy.Explicit);
+  });
+
+  it("of a partition is made again by the instance holding its lease", async () => {
+    server = await jetstreamServer();
+    const logs: string[] = [];
+    const cfg = testConfig(server.url, { partitions: 2, scale: { enabled: true }, log: { level: "info" } as never });
+    sys = await startParts("processor", cfg, logs);
+    await waitFor("both partitions owned", () => sys!.instance!.workers.size === 2, 30_000);
+    nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    const first = views(20);
+    await publishEvents(nc, first, cfg.partitions);
+    await waitFor("the first views decided", async () => (await decisionsByEvent(nc!)).size >= first.length, 30_000, 200);
+    await deleteConsumer(jsm, `${cfg.processor.durable}-p0`);
+    const later = views(20);
+    await publishEvents(nc, later, cfg.partitions);
+    await waitFor("the views after the deletion decided, both partitions'", async () => (await decisionsByEvent(nc!)).size >= 40, 60_000, 200);
+    const by = await decisionsByEvent(nc!);
+    expect([...by.values()].every((ds) => ds.length === 1)).toBe(true);
+    expect(logs.some((l) => l.includes('"reason":"consumer-missing"'))).toBe(true);
   });
 });
