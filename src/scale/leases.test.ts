@@ -7,6 +7,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { waitFor } from "../../test/support/system.ts";
 import { createLogger } from "../log/index.ts";
+import { startNatsCluster } from "../io/nats/index.ts";
 import { LeaseManager } from "./leases.ts";
 
 let server: NatsServerHandle;
@@ -65,5 +66,42 @@ describe("LeaseManager", () => {
     await waitFor("partition 0 taken again", () => m.ownedPartitions().includes(0), 5_000, 20);
     await m.stop();
     expect(released.sort()).toEqual([0, 0, 1]);
+  });
+});
+
+// nats-server before 2.9.21 checks kv.update's expected revision on a replicated stream only before
+// proposing the write (nats-io/nats-server#4320): two instances taking one expired lease at the same
+// moment were both told yes, and both processed the partition.
+describe("LeaseManager on a 3-node cluster (R3 bucket)", { timeout: 120_000 }, () => {
+  it("never lets two instances take one expired lease at the same moment", async () => {
+    const cluster = await startNatsCluster(3);
+    const [u1, u2] = cluster.url.split(",");
+    const a = await connect({ servers: u1! });
+    const b = await connect({ servers: u2! });
+    try {
+      const kvA = await new Kvm(a).create("LEASE_RACE", { history: 1, replicas: 3 });
+      const kvB = await new Kvm(b).open("LEASE_RACE");
+      const none = { acquired: async () => undefined, released: async () => undefined };
+      let both = 0;
+      let taken = 0;
+      for (let round = 0; round < 40; round++) {
+        // An instance that died: its lease on the one partition expired.
+        await kvA.put("lease.p0", new TextEncoder().encode(JSON.stringify({ owner: "dead", expiresAtMs: Date.now() - 1 })));
+        const ma = new LeaseManager(kvA, `A${round}`, 1, 60_000, none, createLogger("silent"));
+        const mb = new LeaseManager(kvB, `B${round}`, 1, 60_000, none, createLogger("silent"));
+        await Promise.all([ma.tick(), mb.tick()]);
+        const owners = [ma, mb].filter((m) => m.ownedPartitions().includes(0)).length;
+        if (owners === 2) both++;
+        if (owners > 0) taken++;
+        for (const k of [`member.A${round}`, `member.B${round}`]) await kvA.delete(k);
+      }
+      expect(both).toBe(0);
+      // Someone took it in most rounds (a round both lose to the other's heartbeat is possible).
+      expect(taken).toBeGreaterThan(20);
+    } finally {
+      await a.close();
+      await b.close();
+      await cluster.stop();
+    }
   });
 });

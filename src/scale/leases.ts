@@ -1,10 +1,13 @@
 // Partition ownership by leases in KV (issue #8). Each instance heartbeats a member key and holds a
-// lease per partition it processes, renewed with a revision check; a lease that is not renewed within
-// its TTL may be taken over by another instance (also with a revision check, so only one wins). An
+// lease per partition it processes, renewed with a check that nothing was written in between; a lease
+// that is not renewed within its TTL may be taken over by another instance (with the same check, so
+// only one wins: src/scale/strict-kv.ts). An
 // instance holding more than its fair share (partitions ÷ live instances, rounded up) releases the
 // extras so a newcomer can take them; a released partition is checkpointed first.
 import type { KV } from "@nats-io/kv";
+import { isWrongLastSequence } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
+import { readFromLeader, writeIfUnchanged } from "./strict-kv.ts";
 
 interface Lease {
   owner: string;
@@ -23,6 +26,8 @@ export interface LeaseCallbacks {
 }
 
 const enc = new TextEncoder();
+/** Reads and writes a renewal tries before it gives the lease up as lost (each loses only to a write in between). */
+const RENEW_ATTEMPTS = 10;
 const json = (v: unknown) => enc.encode(JSON.stringify(v));
 
 export class LeaseManager {
@@ -76,9 +81,9 @@ export class LeaseManager {
     if (this.stopped) return;
     const now = Date.now();
     await this.kv.put(`member.${this.instanceId}`, json({ id: this.instanceId, atMs: now } satisfies Member));
-    for (const [p, rev] of [...this.owned]) {
+    for (const [p] of [...this.owned]) {
       try {
-        this.owned.set(p, await this.kv.update(this.key(p), json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease), rev));
+        this.owned.set(p, await this.renew(p, now));
       } catch (err) {
         // Someone else holds it now (we were too slow to renew): stop at once, beside the round.
         this.log.warn({ partition: p, err: (err as Error).message }, "partition lease lost");
@@ -97,12 +102,14 @@ export class LeaseManager {
     }
     for (let p = 0; p < this.partitions && this.owned.size < fair && !this.stopped; p++) {
       if (this.owned.has(p) || this.stoppingLost.has(p)) continue;
-      const e = await this.kv.get(this.key(p));
-      const lease = e?.operation === "PUT" ? e.json<Lease>() : undefined;
-      if (lease && lease.expiresAtMs > now && lease.owner !== this.instanceId) continue;
+      const r = await readFromLeader<Lease>(this.kv, this.key(p));
+      const lease = r.cur;
+      if (r.stale || (lease && lease.expiresAtMs > now && lease.owner !== this.instanceId)) continue;
       try {
         const value = json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease);
-        const rev = e && e.operation === "PUT" ? await this.kv.update(this.key(p), value, e.revision) : await this.kv.create(this.key(p), value);
+        // Only if nothing was written in the bucket since the read (strict-kv.ts): on nats-server 2.9 with
+        // R3, two instances taking one expired lease with kv.update's revision check were both told yes.
+        const rev = await writeIfUnchanged(this.kv, this.key(p), value, r.lastSeq, r.revision);
         this.owned.set(p, rev);
         this.log.info({ partition: p, previousOwner: lease?.owner ?? null }, "partition lease acquired");
         try {
@@ -117,11 +124,31 @@ export class LeaseManager {
     }
   }
 
-  /** Whether the lease key still names this instance (read fresh from KV; a failed read throws). */
+  /** Whether the lease key still names this instance (read fresh from the bucket's leader; a failed read throws). */
   async holds(p: number): Promise<boolean> {
     if (!this.owned.has(p)) return false;
-    const e = await this.kv.get(this.key(p));
-    return e?.operation === "PUT" && e.json<Lease>().owner === this.instanceId;
+    return (await readFromLeader<Lease>(this.kv, this.key(p))).cur?.owner === this.instanceId;
+  }
+
+  /**
+   * Renews a lease this instance holds; its new revision. Throws when the lease names another instance
+   * now (or is gone), or after RENEW_ATTEMPTS writes in a row lost to other writes in the bucket (the
+   * members' heartbeats, other leases): written only if nothing was stored since the read, as a takeover
+   * is, so a renewal and a takeover in flight together never both land.
+   */
+  private async renew(p: number, now: number): Promise<number> {
+    const value = json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease);
+    for (let i = 0; i < RENEW_ATTEMPTS; i++) {
+      const r = await readFromLeader<Lease>(this.kv, this.key(p));
+      if (r.stale) continue;
+      if (r.cur?.owner !== this.instanceId) throw new Error(`lease ${this.key(p)} names ${r.cur ? r.cur.owner : "no one"} now`);
+      try {
+        return await writeIfUnchanged(this.kv, this.key(p), value, r.lastSeq, r.revision);
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+    }
+    throw new Error(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`);
   }
 
   /** Stops a partition whose lease is no longer ours in fact (fenced), without touching the lease key. */

@@ -3,9 +3,10 @@
 // never together grant more than there is. Partitions get grants (cumulative totals per partition);
 // a grant reaches a partition's engine as an `allowance` event in its own stream, so the engine stays
 // pure and a replay sees the same grants in the same place.
-import type { Bucket, KV } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../io/nats/index.ts";
 import { CasConflictError, PS_ERR_SCALE, ScaleError } from "./errors.ts";
+import { readFromLeader, writeIfUnchanged, type LeaderRead } from "./strict-kv.ts";
 
 export interface BudgetRecord {
   budgetCents: number;
@@ -39,15 +40,8 @@ export class GlobalLedger {
    * (the write may even have landed), so it is thrown at once as PS_ERR_SCALE_KV_UNAVAILABLE for the
    * caller's next round to read again.
    *
-   * "Nobody wrote in between" is checked on the bucket's whole stream, not on the key's revision alone:
-   * a replicated stream of nats-server before 2.9.21 checks a key's expected revision
-   * (Nats-Expected-Last-Subject-Sequence, what kv.update sends) only before proposing the write, against
-   * what the leader has applied, so two updates in flight with the same revision are both stored and the
-   * first is lost (nats-io/nats-server#4320; measured here: 120 of 200 concurrent pairs on a 3-node
-   * 2.9.10 cluster). The stream's expected last sequence is checked where the write is applied, in log
-   * order, on every version: a write lands only if nothing at all was stored in the bucket since the
-   * record was read. Both reads go to the stream's leader (a direct get may be answered by a replica
-   * that lags), the stream's last sequence first.
+   * "Nobody wrote in between" is checked on the bucket's whole stream, not on the key's revision alone
+   * (src/scale/strict-kv.ts says why: nats-server before 2.9.21 on R3 lost one of two concurrent grants).
    */
   async cas<T>(key: string, change: (cur: T | undefined) => T | undefined, attempts = 50): Promise<T | undefined> {
     for (let i = 0; i < attempts; i++) {
@@ -69,26 +63,14 @@ export class GlobalLedger {
     throw new CasConflictError(key, attempts);
   }
 
-  private get bucket(): Bucket {
-    return this.kv as unknown as Bucket;
+  /** The record as the stream's leader holds it (strict-kv.ts); a hook for tests. */
+  protected read<T>(key: string): Promise<LeaderRead<T>> {
+    return readFromLeader<T>(this.kv, key);
   }
 
-  /**
-   * The record as the stream's leader holds it, with the stream's last sequence read just before
-   * (`stale`: something was written between the two reads; read again).
-   */
-  protected async read<T>(key: string): Promise<{ cur: T | undefined; revision: number; lastSeq: number; stale: boolean }> {
-    const b = this.bucket;
-    const lastSeq = (await b.jsm.streams.info(b.bucketName())).state.last_seq;
-    const m = await b.jsm.streams.getMessage(b.bucketName(), { last_by_subj: b.subjectForKey(b.encodeKey(key)) });
-    const put = m !== null && !m.header?.get("KV-Operation");
-    return { cur: put ? m.json<T>() : undefined, revision: m?.seq ?? 0, lastSeq, stale: (m?.seq ?? 0) > lastSeq };
-  }
-
-  /** Stores the record only if the bucket's stream still ends at `lastSeq` (and the key at `revision`). */
+  /** Stores the record only if nothing was written in the bucket since it was read (strict-kv.ts); a hook for tests. */
   protected async write(key: string, data: Uint8Array, lastSeq: number, revision: number): Promise<void> {
-    const b = this.bucket;
-    await b.js.publish(b.subjectForKey(b.encodeKey(key), true), data, { expect: { lastSequence: lastSeq, lastSubjectSequence: revision } });
+    await writeIfUnchanged(this.kv, key, data, lastSeq, revision);
   }
 
   /** Grants up to `chunk` more cents of a promotion's budget to a partition; returns its cumulative total. */
