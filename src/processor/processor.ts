@@ -205,7 +205,10 @@ export class Processor {
    */
   private async restoreAndPosition(): Promise<void> {
     const loaded = await this.checkpointer.load(engineConfigFrom(this.cfg));
-    this.eventsCreated = (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
+    // Read once at start: its creation time names the stream the checkpoints count in, and its state
+    // bounds the events the run before can have handled (readStoredBeyondFloor).
+    const events = await this.jsm.streams.info(this.cfg.streams.events.name);
+    this.eventsCreated = events.created;
     this.checkpointer.streamCreated = this.eventsCreated;
     if (loaded) {
       this.engine = loaded.engine;
@@ -230,7 +233,7 @@ export class Processor {
     this.lastDeliverySeq = 0;
     this.suppressUpTo = Math.max(ackFloor, kept);
     if (this.suppressUpTo >= start) this.log.info({ from: start, upTo: this.suppressUpTo }, "replaying events handled before the restart (their publishes are skipped)");
-    await this.readStoredBeyondFloor();
+    await this.readStoredBeyondFloor(events.state);
   }
 
   /**
@@ -241,12 +244,10 @@ export class Processor {
    * the two streams hold from that first event's arrival on are read here, and the replay skips those.
    * A decision is published after its event is stored, so nothing it needs is older than that.
    */
-  private async readStoredBeyondFloor(): Promise<void> {
-    const events = this.cfg.streams.events.name;
-    const { first_seq, last_seq } = (await this.jsm.streams.info(events)).state;
+  private async readStoredBeyondFloor({ first_seq, last_seq }: { first_seq: number; last_seq: number }): Promise<void> {
     const from = Math.max(this.suppressUpTo + 1, first_seq);
     if (from > last_seq) return;
-    const storedAt = await storedAtFrom(this.nc, events, from);
+    const storedAt = await storedAtFrom(this.nc, this.cfg.streams.events.name, from);
     if (storedAt === undefined) return;
     // A quick restart (or a partition's failover) is within the windows, which drop the copies themselves:
     // reading costs about 11 µs an id (1.3 s for 100,000), time a takeover would wait. Half a window
