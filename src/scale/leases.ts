@@ -5,9 +5,8 @@
 // instance holding more than its fair share (partitions ÷ live instances, rounded up) releases the
 // extras so a newcomer can take them; a released partition is checkpointed first.
 import type { KV } from "@nats-io/kv";
-import { isWrongLastSequence } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
-import { readFromLeader, writeIfUnchanged } from "./strict-kv.ts";
+import { compareAndSet, readFromLeader, strictStore, writeIfUnchanged } from "./strict-kv.ts";
 
 interface Lease {
   owner: string;
@@ -137,17 +136,9 @@ export class LeaseManager {
    * is, so a renewal and a takeover in flight together never both land.
    */
   private async renew(p: number, now: number): Promise<number> {
-    const value = json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease);
-    for (let i = 0; i < RENEW_ATTEMPTS; i++) {
-      const r = await readFromLeader<Lease>(this.kv, this.key(p));
-      if (r.stale) continue;
-      if (r.cur?.owner !== this.instanceId) throw new Error(`lease ${this.key(p)} names ${r.cur ? r.cur.owner : "no one"} now`);
-      try {
-        return await writeIfUnchanged(this.kv, this.key(p), value, r.lastSeq, r.revision);
-      } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
-      }
-    }
+    const r = await compareAndSet<Lease>(strictStore(this.kv), this.key(p), (cur) => (cur?.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined), RENEW_ATTEMPTS);
+    if (r.kind === "written") return r.revision;
+    if (r.kind === "left") throw new Error(`lease ${this.key(p)} names ${r.value ? r.value.owner : "no one"} now`);
     throw new Error(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`);
   }
 

@@ -6,7 +6,7 @@
 import type { KV } from "@nats-io/kv";
 import { isWrongLastSequence } from "../io/nats/index.ts";
 import { CasConflictError, PS_ERR_SCALE, ScaleError } from "./errors.ts";
-import { readFromLeader, writeIfUnchanged, type LeaderRead } from "./strict-kv.ts";
+import { compareAndSet, readFromLeader, writeIfUnchanged, type CasStore, type LeaderRead } from "./strict-kv.ts";
 
 export interface BudgetRecord {
   budgetCents: number;
@@ -23,7 +23,6 @@ export interface UnitsRecord {
   consumed: Record<string, number>;
 }
 
-const enc = new TextEncoder();
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 export class GlobalLedger {
@@ -44,23 +43,17 @@ export class GlobalLedger {
    * (src/scale/strict-kv.ts says why: nats-server before 2.9.21 on R3 lost one of two concurrent grants).
    */
   async cas<T>(key: string, change: (cur: T | undefined) => T | undefined, attempts = 50): Promise<T | undefined> {
-    for (let i = 0; i < attempts; i++) {
-      const read = await this.read<T>(key).catch((err: unknown) => Promise.reject(unavailable(key, err)));
-      if (read.stale) {
-        this.casConflicts++;
-        continue;
-      }
-      const next = change(read.cur === undefined ? undefined : structuredClone(read.cur));
-      if (next === undefined) return read.cur;
-      try {
-        await this.write(key, enc.encode(JSON.stringify(next)), read.lastSeq, read.revision);
-        return next;
-      } catch (err) {
-        if (!isWrongLastSequence(err)) throw unavailable(key, err);
-        this.casConflicts++;
-      }
-    }
-    throw new CasConflictError(key, attempts);
+    // Reads and writes through the test hooks; what is not a conflict is PS_ERR_SCALE_KV_UNAVAILABLE.
+    const store: CasStore = {
+      read: <R>(k: string) => this.read<R>(k).catch((err: unknown) => Promise.reject(unavailable(key, err))),
+      write: async (k, data, lastSeq, revision) => {
+        await this.write(k, data, lastSeq, revision).catch((err: unknown) => Promise.reject(isWrongLastSequence(err) ? err : unavailable(key, err)));
+        return 0;
+      },
+    };
+    const r = await compareAndSet(store, key, change, attempts, () => this.casConflicts++);
+    if (r.kind === "exhausted") throw new CasConflictError(key, attempts);
+    return r.value;
   }
 
   /** The record as the stream's leader holds it (strict-kv.ts); a hook for tests. */

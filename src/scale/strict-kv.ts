@@ -7,6 +7,7 @@
 // bucket since the record was read. Both reads go to the stream's leader (a direct get may be answered by
 // a replica that lags), the stream's last sequence first.
 import type { Bucket, KV } from "@nats-io/kv";
+import { isWrongLastSequence } from "../io/nats/index.ts";
 
 export interface LeaderRead<T> {
   cur: T | undefined;
@@ -36,4 +37,49 @@ export async function readFromLeader<T>(kv: KV, key: string): Promise<LeaderRead
 export async function writeIfUnchanged(kv: KV, key: string, data: Uint8Array, lastSeq: number, revision: number): Promise<number> {
   const b = bucket(kv);
   return (await b.js.publish(b.subjectForKey(b.encodeKey(key), true), data, { expect: { lastSequence: lastSeq, lastSubjectSequence: revision } })).seq;
+}
+
+/** Where compareAndSet reads and writes: the bucket (strictStore), or a wrapper (tests, error mapping). */
+export interface CasStore {
+  read<T>(key: string): Promise<LeaderRead<T>>;
+  /** Resolves to the record's new revision; a lost write rejects with the server's "wrong last sequence". */
+  write(key: string, data: Uint8Array, lastSeq: number, revision: number): Promise<number>;
+}
+
+export const strictStore = (kv: KV): CasStore => ({
+  read: (key) => readFromLeader(kv, key),
+  write: (key, data, lastSeq, revision) => writeIfUnchanged(kv, key, data, lastSeq, revision),
+});
+
+export type CasResult<T> =
+  /** `change` gave the next value and it was stored. */
+  | { kind: "written"; value: T; revision: number }
+  /** `change` left the record as it was (returned undefined). */
+  | { kind: "left"; value: T | undefined }
+  /** Every attempt lost to another write in between. */
+  | { kind: "exhausted" };
+
+/**
+ * Reads a record, lets `change` produce the next value (undefined: leave it; it gets a copy) and stores
+ * it only if nothing was stored in the bucket since the read. A read that raced a write, or a write that
+ * lost, is a conflict (`onConflict` is told): read again, up to `attempts` times. Any other error is
+ * thrown as it is: a timeout says nothing about the record (the write may even have landed).
+ */
+export async function compareAndSet<T>(store: CasStore, key: string, change: (cur: T | undefined) => T | undefined, attempts: number, onConflict?: () => void): Promise<CasResult<T>> {
+  for (let i = 0; i < attempts; i++) {
+    const read = await store.read<T>(key);
+    if (read.stale) {
+      onConflict?.();
+      continue;
+    }
+    const next = change(read.cur === undefined ? undefined : structuredClone(read.cur));
+    if (next === undefined) return { kind: "left", value: read.cur };
+    try {
+      return { kind: "written", value: next, revision: await store.write(key, new TextEncoder().encode(JSON.stringify(next)), read.lastSeq, read.revision) };
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+      onConflict?.();
+    }
+  }
+  return { kind: "exhausted" };
 }
