@@ -26,6 +26,8 @@ let browser: Browser;
 let page: Page;
 let base: string;
 const consoleErrors: string[] = [];
+/** The page's requests answered 4xx or 5xx: Chromium logs each as a console error without its address. */
+const failedLoads: { url: string; status: number; retryAfter: string | undefined }[] = [];
 
 beforeAll(async () => {
   nats = await jetstreamServer();
@@ -34,6 +36,9 @@ beforeAll(async () => {
   base = sys.url!.replace(/\/$/, "");
   browser = await launchChromium();
   page = await watchedPage(browser, { width: 1366, height: 900 }, consoleErrors);
+  page.on("response", (r) => {
+    if (r.status() >= 400) failedLoads.push({ url: new URL(r.url()).pathname, status: r.status(), retryAfter: r.headers()["retry-after"] });
+  });
 });
 
 afterAll(async () => {
@@ -210,7 +215,16 @@ describe("the shop", () => {
     await dash.close();
   });
 
-  it("has had no console errors", () => {
-    expect(consoleErrors).toEqual([]);
+  it("has had no console errors, but for decide calls the server shed (503 with Retry-After), which the client asks again", () => {
+    // A decide the server sheds (its event loop saturated: on a test machine, other test files on the
+    // same two cores) is answered 503 with Retry-After at once, by design, and the client asks again
+    // under the same event id within its deadline; the tests above saw every answer. Chromium logs each
+    // such answer as "Failed to load resource" without its address: those are matched one for one to
+    // the shed decide calls seen. Any other failed load, or any other console error, fails here.
+    const shed = failedLoads.filter((f) => f.url === "/api/decide" && f.status === 503 && f.retryAfter !== undefined);
+    expect(failedLoads.filter((f) => !shed.includes(f)), "the page's failed loads other than shed decide calls").toEqual([]);
+    const shedLogged = consoleErrors.filter((e) => e === "Failed to load resource: the server responded with a status of 503 (Service Unavailable)");
+    expect(shedLogged.length).toBe(shed.length);
+    expect(consoleErrors.filter((e) => !shedLogged.includes(e))).toEqual([]);
   });
 });
