@@ -1,12 +1,14 @@
 // The shop's inventory events, for partitioned processors: each is applied to the global ledger in KV
 // (the stock units are granted from) and copied as a `stock` event into every partition, so each
 // partition's engine sees stock, price and cost in its own stream, in order. One durable consumer is
-// shared by all instances: each inventory event is handled by one of them.
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
+// shared by all instances: each inventory event is handled by one of them. Deleted while they run (an
+// operator's `nats consumer rm`), it is made again: without it no stock would reach a partition again,
+// and offers would go on for what ran out.
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { copyId, decodeEvent, encodeEvent, Subjects } from "../events/index.ts";
-import { PipelinedPublisher, type Stored } from "../io/nats/index.ts";
+import { PipelinedPublisher, retryWithBackoff, type Stored } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { GlobalLedger } from "./ledger.ts";
 
@@ -17,6 +19,12 @@ export class InventoryKeeper {
   private readonly subjects: Subjects;
   readonly name: string;
   handled = 0;
+  /** The stream sequence of the last inventory event this instance acknowledged (0: none yet). */
+  private lastAcked = 0;
+  private stopping = false;
+  private remaking: Promise<void> | undefined;
+  /** Bumped with each new messages: the status watch of earlier ones stops. */
+  private generation = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -31,24 +39,66 @@ export class InventoryKeeper {
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
-    const stream = this.cfg.streams.events.name;
     try {
-      await jsm.consumers.info(stream, this.name);
+      await jsm.consumers.info(this.cfg.streams.events.name, this.name);
     } catch {
-      await jsm.consumers
-        .add(stream, {
-          durable_name: this.name,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          filter_subject: `${this.subjects.prefix}events.inventory.>`,
-          ack_wait: nanos(30_000),
-          max_deliver: -1,
-        })
-        .catch(() => undefined); // another instance created it first
+      await this.create({});
     }
-    const c = await jetstream(this.nc).consumers.get(stream, this.name);
-    this.messages = await c.consume({ max_messages: 200 });
-    this.loop = this.run(this.messages).catch((err: Error) => this.log.error({ err: err.message }, "inventory keeper stopped"));
+    await this.open();
+  }
+
+  /** Makes the shared consumer; one another instance made first is kept as it is. */
+  private async create(from: Partial<ConsumerConfig>): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    await jsm.consumers
+      .add(this.cfg.streams.events.name, {
+        durable_name: this.name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: `${this.subjects.prefix}events.inventory.>`,
+        ack_wait: nanos(30_000),
+        max_deliver: -1,
+        ...from,
+      })
+      .catch(() => undefined); // another instance created it first
+  }
+
+  private async open(): Promise<void> {
+    const c = await jetstream(this.nc).consumers.get(this.cfg.streams.events.name, this.name);
+    const msgs = await c.consume({ max_messages: 200 });
+    this.messages = msgs;
+    const generation = ++this.generation;
+    this.loop = this.run(msgs).catch((err: Error) => this.log.error({ err: err.message }, "inventory keeper stopped"));
+    void this.watch(msgs, generation);
+  }
+
+  private async watch(msgs: ConsumerMessages, generation: number): Promise<void> {
+    for await (const s of msgs.status()) {
+      if (generation !== this.generation || this.stopping) break;
+      if (s.type === "consumer_not_found" || s.type === "consumer_deleted") {
+        this.remaking ??= this.remake().finally(() => (this.remaking = undefined));
+        break;
+      }
+    }
+  }
+
+  /**
+   * The consumer is gone: made again after the last inventory event this instance acknowledged (from
+   * the stream's first when it has acknowledged none; events another instance handled are handled again,
+   * harmlessly: the ledger keeps the newest stock, and the copies' ids are the same), and read again.
+   */
+  private async remake(): Promise<void> {
+    const from: Partial<ConsumerConfig> = this.lastAcked > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastAcked + 1 } : {};
+    this.log.warn({ consumer: this.name, from: this.lastAcked + 1 }, "the inventory consumer is gone; making it again after the last inventory event this instance handled");
+    this.messages?.stop();
+    await this.loop;
+    await retryWithBackoff(
+      async () => {
+        await this.create(from);
+        if (!this.stopping) await this.open();
+      },
+      { retry: () => !this.stopping, onRetry: (err, attempt) => this.log.warn({ err: (err as Error).message, attempt }, "making the inventory consumer again failed; retrying") },
+    );
   }
 
   private async run(msgs: ConsumerMessages): Promise<void> {
@@ -59,6 +109,7 @@ export class InventoryKeeper {
         // is not running; say so once per message and move on.
         this.log.warn({ subject: m.subject, seq: m.seq, reason: d.ok ? "wrong type" : d.reason }, "unreadable inventory event skipped");
         m.ack();
+        this.lastAcked = Math.max(this.lastAcked, m.seq);
         continue;
       }
       const ev = d.value;
@@ -71,6 +122,7 @@ export class InventoryKeeper {
         }
         if ((await Promise.all(acks)).every((r) => r.ok)) {
           m.ack();
+          this.lastAcked = Math.max(this.lastAcked, m.seq);
           this.handled++;
         } else m.nak(500);
       } catch (err) {
@@ -81,6 +133,8 @@ export class InventoryKeeper {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.remaking;
     this.messages?.stop();
     await this.loop;
     await this.publisher.flush();

@@ -223,7 +223,8 @@ describe("the shop", () => {
     // the shed decide calls seen. Any other failed load, or any other console error, fails here.
     const shed = failedLoads.filter((f) => f.url === "/api/decide" && f.status === 503 && f.retryAfter !== undefined);
     expect(failedLoads.filter((f) => !shed.includes(f)), "the page's failed loads other than shed decide calls").toEqual([]);
-    const shedLogged = consoleErrors.filter((e) => e === "Failed to load resource: the server responded with a status of 503 (Service Unavailable)");
+    const logged503: string = "Failed to load resource: the server responded with a status of 503 (Service Unavailable)";
+    const shedLogged = consoleErrors.filter((e) => e === logged503);
     expect(shedLogged.length).toBe(shed.length);
     expect(consoleErrors.filter((e) => !shedLogged.includes(e))).toEqual([]);
   });

@@ -10,7 +10,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { decisionsByEvent, visitMaker } from "../support/shoppers.ts";
-import { publishEvents } from "../support/streams.ts";
+import { copyId, type ShopEvent } from "../../src/events/index.ts";
+import { publishEvents, readStream } from "../support/streams.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -111,5 +112,30 @@ describe("the processor's consumer deleted while it runs", { timeout: 120_000 },
     const by = await decisionsByEvent(nc!);
     expect([...by.values()].every((ds) => ds.length === 1)).toBe(true);
     expect(logs.some((l) => l.includes('"reason":"consumer-missing"'))).toBe(true);
+  });
+
+  it("shared by the instances for inventory is made again: stock still reaches every partition", async () => {
+    server = await jetstreamServer();
+    const logs: string[] = [];
+    const cfg = testConfig(server.url, { partitions: 2, scale: { enabled: true }, log: { level: "info" } as never });
+    sys = await startParts("processor", cfg, logs);
+    await waitFor("both partitions owned", () => sys!.instance!.workers.size === 2, 30_000);
+    nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    const inventory = (id: string, stock: number): ShopEvent => ({ type: "inventory", id, ts: T0, productId: "sku-007", category: "toys", stock, priceCents: 10_000, costCents: 6_000 });
+    const copied = async (id: string) => {
+      const ids = new Set((await readStream(nc!, "EVENTS")).map((m) => m.msgId));
+      return [0, 1].every((k) => ids.has(copyId(id, "s", k)));
+    };
+    await publishEvents(nc, [inventory("inv-a", 6)], cfg.partitions);
+    await waitFor("the first inventory event copied into both partitions", () => copied("inv-a"), 30_000, 200);
+    await deleteConsumer(jsm, `${cfg.processor.durable}-inventory`);
+    await publishEvents(nc, [inventory("inv-b", 0)], cfg.partitions);
+    await waitFor("the inventory event after the deletion copied into both partitions", () => copied("inv-b"), 60_000, 200);
+    // Each copy stored once: the first event's copies were not made again.
+    const ids = (await readStream(nc, "EVENTS")).map((m) => m.msgId).filter((id) => id?.startsWith("inv-"));
+    expect(ids.length).toBe(new Set(ids).size);
+    expect(logs.some((l) => l.includes("inventory consumer is gone"))).toBe(true);
+    expect((await jsm.consumers.info("EVENTS", `${cfg.processor.durable}-inventory`)).num_pending).toBe(0);
   });
 });
