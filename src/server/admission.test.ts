@@ -34,20 +34,40 @@ describe("Admission", () => {
     expect(a.shedShare).toBeCloseTo(0.7);
   });
 
-  it("sheds while the event loop stays saturated, even with no timeouts yet, but not for a busy moment", () => {
+  it("sheds while the event loop stays saturated under many requests, even with no timeouts yet, but not for a busy moment", () => {
     const a = new Admission(() => 0);
-    a.adjust(0.97);
-    a.adjust(0.97);
+    /** A window with `asked` requests asking to be admitted and the loop this busy. */
+    const window = (busy: number, asked = 20) => {
+      for (let i = 0; i < asked; i++) a.admit();
+      a.adjust(busy);
+    };
+    window(0.97);
+    window(0.97);
     expect(a.shedShare).toBe(0);
-    a.adjust(0.1);
-    a.adjust(0.97);
-    a.adjust(0.97);
-    a.adjust(0.97);
-    a.adjust(0.97);
+    window(0.1);
+    window(0.97);
+    window(0.97);
+    window(0.97);
+    window(0.97);
     expect(a.shedShare).toBeCloseTo(0.4);
     // A window with nothing answered and an idle loop lowers it.
-    a.adjust(0.1);
+    window(0.1, 0);
     expect(a.shedShare).toBeCloseTo(0.35);
+  });
+
+  it("reads nothing into a saturated loop while requests are few (the processor or a simulator keeps it busy)", () => {
+    const a = new Admission(() => 0);
+    for (let w = 0; w < 20; w++) {
+      for (let i = 0; i < 4; i++) a.admit();
+      a.adjust(0.99);
+    }
+    expect(a.shedShare).toBe(0);
+    // The same loop with requests in numbers: shed from the third window on.
+    for (let w = 0; w < 3; w++) {
+      for (let i = 0; i < 5; i++) a.admit();
+      a.adjust(0.99);
+    }
+    expect(a.shedShare).toBeCloseTo(0.2);
   });
 
   it("reads nothing into a window with too few answers", () => {
