@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Config, PromotionConfig } from "../src/config/index.ts";
 import { LRUCache } from "lru-cache";
-import { decodeDecision, encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
+import { decodeDecision, encodeEvent, EVENT_TYPES, INTERNAL_EVENT_TYPES, Subjects, type EventType, type ShopEvent } from "../src/events/index.ts";
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { Logger } from "../src/log/index.ts";
 import { JetStreamSink } from "./replay/sink.ts";
@@ -85,6 +85,9 @@ export function parseCommand(raw: unknown): SimCommand | string {
   }
 }
 
+/** The shop's own events (customer events and inventory): what a restarted simulator resumes after. */
+const SHOP_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((t) => !INTERNAL_EVENT_TYPES.includes(t) && t !== "promotion" && t !== "mode");
+
 export class SimulatorRunner {
   world: World;
   private speed: Speed;
@@ -131,18 +134,27 @@ export class SimulatorRunner {
   }
 
   /**
-   * Where the clock starts: the configured start, or just after the newest event already in the
+   * Where the clock starts: the configured start, or just after the newest shop event already in the
    * stream, so a restarted simulator neither reuses event ids nor sends events the engine counts late.
+   * Only the shop's own events count (customer events and inventory): partitioned processors publish
+   * `sync` and `allowance` events every second stamped with the wall clock, and promotion and mode
+   * changes carry the time they were asked for; the newest message of the stream, taken as it was, put
+   * the simulated clock at today.
    */
   private async resumeTime(): Promise<number> {
     try {
       const jsm = await jetstreamManager(this.nc);
-      const si = await jsm.streams.info(this.cfg.streams.events.name);
-      if (si.state.last_seq === 0) return this.startMs;
-      const m = await jsm.streams.getMessage(this.cfg.streams.events.name, { seq: si.state.last_seq });
-      const ts = (m?.json<{ ts?: unknown }>() ?? {}).ts;
-      return typeof ts === "number" && ts + 1000 > this.startMs ? ts + 1000 : this.startMs;
-    } catch {
+      const stream = this.cfg.streams.events.name;
+      if ((await jsm.streams.info(stream)).state.last_seq === 0) return this.startMs;
+      let newest = -Infinity;
+      for (const type of SHOP_EVENT_TYPES) {
+        const m = await jsm.streams.getMessage(stream, { last_by_subj: `${this.subjects.prefix}events.${type}.>` });
+        const ts = (m?.json<{ ts?: unknown }>() ?? {}).ts;
+        if (typeof ts === "number" && ts > newest) newest = ts;
+      }
+      return newest + 1000 > this.startMs ? newest + 1000 : this.startMs;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "could not read the newest event in the stream; the simulator starts at simulator.startTime");
       return this.startMs;
     }
   }
