@@ -87,7 +87,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       // last acks (issue 15). It is stopped last, below.
       embedded = await startNatsServer({ binary: cfg.nats.serverBinary, host: cfg.nats.host, port: cfg.nats.port, storeDir, detached: true });
       natsUrl = embedded.url;
-      log.info({ url: natsUrl, storeDir, pid: embedded.pid }, "embedded nats-server started");
+      log.info({ url: natsUrl, storeDir, natsPid: embedded.pid }, "embedded nats-server started");
     }
   }
   let nc: NatsConnection;

@@ -72,7 +72,7 @@ describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
       { type: "inventory", id: "inv-1", ts: T0, productId: "sku-001", category: "home", stock: 500, priceCents: 3_000, costCents: 2_000 },
     ]);
     // Cut the node A is connected to: A must notice and fail over.
-    const aServer = /"server":"([\d.]+):4222","name":"promo-stream-processor","msg":"connected to NATS"/.exec(a.output())?.[1];
+    const aServer = /"server":"([\d.]+):4222","connection":"promo-stream-processor","msg":"connected to NATS"/.exec(a.output())?.[1];
     const victim = Math.max(0, cluster.hosts.findIndex((h) => h.ip === aServer));
 
     const firstSeen = new Map<string, number>();

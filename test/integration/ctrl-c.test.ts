@@ -55,7 +55,7 @@ describe("Ctrl-C of npm start's process group", () => {
     child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("exit", (code, signal) => res({ code, signal })));
     const url = await waitFor("the dashboard URL", () => /dashboard: (http:\/\/\S+)/.exec(out)?.[1], 60_000);
-    const natsPid = Number(/"pid":(\d+),"msg":"embedded nats-server started"/.exec(out)?.[1]);
+    const natsPid = Number(/"natsPid":(\d+),"msg":"embedded nats-server started"/.exec(out)?.[1]);
     expect(natsPid).toBeGreaterThan(0);
     // Running at 100×: decisions are being made and checkpoints are due while the signal comes.
     await waitFor("decisions at 100×", async () => {

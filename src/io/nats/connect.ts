@@ -54,7 +54,7 @@ export async function connectNats(cfg: Config["nats"], servers: string, name: st
       { cause: err },
     );
   }
-  log.info({ server: redactUrl(nc.getServer()), name }, "connected to NATS");
+  log.info({ server: redactUrl(nc.getServer()), connection: name }, "connected to NATS");
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "staleConnection") {
