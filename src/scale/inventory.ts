@@ -21,6 +21,8 @@ export class InventoryKeeper {
   handled = 0;
   /** The stream sequence of the last inventory event this instance acknowledged (0: none yet). */
   private lastAcked = 0;
+  /** Sequences delivered to this instance and not acknowledged (nak'd, or being handled): a remake starts at the lowest. */
+  private readonly unacked = new Set<number>();
   private stopping = false;
   private remaking: Promise<void> | undefined;
   /** Bumped with each new messages: the status watch of earlier ones stops. */
@@ -88,10 +90,13 @@ export class InventoryKeeper {
    * harmlessly: the ledger keeps the newest stock, and the copies' ids are the same), and read again.
    */
   private async remake(): Promise<void> {
-    const from: Partial<ConsumerConfig> = this.lastAcked > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastAcked + 1 } : {};
-    this.log.warn({ consumer: this.name, from: this.lastAcked + 1 }, "the inventory consumer is gone; making it again after the last inventory event this instance handled");
     this.messages?.stop();
     await this.loop;
+    // An event nak'd (its ledger write failed) before a later one was acknowledged is owed still: the
+    // new consumer starts at the lowest sequence delivered here and not acknowledged.
+    const start = Math.min(this.lastAcked + 1, ...this.unacked);
+    const from: Partial<ConsumerConfig> = start > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start } : {};
+    this.log.warn({ consumer: this.name, from: start }, "the inventory consumer is gone; making it again at the first inventory event this instance has not acknowledged");
     await retryWithBackoff(
       async () => {
         await this.create(from);
@@ -103,12 +108,14 @@ export class InventoryKeeper {
 
   private async run(msgs: ConsumerMessages): Promise<void> {
     for await (const m of msgs) {
+      this.unacked.add(m.seq);
       const d = decodeEvent(m.data, this.cfg.processor.maxEventBytes);
       if (!d.ok || d.value.type !== "inventory") {
         // Not an inventory event: the partitions never see it, and the processor of the whole stream
         // is not running; say so once per message and move on.
         this.log.warn({ subject: m.subject, seq: m.seq, reason: d.ok ? "wrong type" : d.reason }, "unreadable inventory event skipped");
         m.ack();
+        this.unacked.delete(m.seq);
         this.lastAcked = Math.max(this.lastAcked, m.seq);
         continue;
       }
@@ -122,6 +129,7 @@ export class InventoryKeeper {
         }
         if ((await Promise.all(acks)).every((r) => r.ok)) {
           m.ack();
+          this.unacked.delete(m.seq);
           this.lastAcked = Math.max(this.lastAcked, m.seq);
           this.handled++;
         } else m.nak(500);
