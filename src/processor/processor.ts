@@ -590,7 +590,17 @@ export class Processor {
     try {
       this.messages?.stop();
       await this.queue.flush();
-      if (this.stillOwner && !(await this.stillOwner())) {
+      // A failed read of the lease (a timeout after the very network trouble a reposition follows) says
+      // nothing about who owns the partition: asked again, or the loop would end for good under a lease
+      // this instance goes on renewing.
+      const stillOwner = this.stillOwner;
+      const owner = stillOwner
+        ? await retryWithBackoff(() => stillOwner(), {
+            retry: () => !this.stopping,
+            onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, "reading the partition's lease failed; retrying"),
+          })
+        : true;
+      if (!owner) {
         this.log.error({ partition: this.partition }, "the partition is no longer this instance's; not repositioning its consumer");
         this.onFenced?.();
         return false;
