@@ -189,7 +189,13 @@ export class Checkpointer {
       else await this.store.dropPart(deltaRef);
       const moved = chain !== this.chain;
       committing = true;
-      const head = await this.store.commit({ ...chain, nextBase: baseRef }, moved ? seq : (this.store.latest as ChainHead | undefined)?.streamSeq ?? 0, deltaRef.bytes + (baseRef?.bytes ?? 0));
+      // A head that keeps the previous sequence keeps the stream it counts in too: after EVENTS was made
+      // again, the old stream's sequence stamped with the new stream's creation would skip as many events.
+      const latest = this.store.latest;
+      const keptSeq = latest?.streamSeq ?? 0;
+      const keptCreated = latest && "format" in latest ? latest.streamCreated : undefined;
+      const bytes = deltaRef.bytes + (baseRef?.bytes ?? 0);
+      const head = moved || !latest ? await this.store.commit({ ...chain, nextBase: baseRef }, moved ? seq : keptSeq, bytes) : await this.store.commit({ ...chain, nextBase: baseRef }, keptSeq, bytes, keptCreated);
       this.chain = chain;
       this.nextBase = baseRef;
       if (baseRef) this.broken = false;

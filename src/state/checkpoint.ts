@@ -164,8 +164,14 @@ export class CheckpointStore {
    * another writer moved the head since this one read or wrote it. Parts the previous head named and
    * this one does not are purged afterwards (best effort).
    */
-  async commit(chain: { base?: PartRef | undefined; deltas: PartRef[]; nextBase?: PartRef | undefined }, streamSeq: number, bytes: number): Promise<ChainHead> {
-    const head: ChainHead = { format: 3, generation: (this.head?.generation ?? 0) + 1, writer: this.writer, streamSeq, writtenAtMs: Date.now(), base: chain.base, deltas: chain.deltas, nextBase: chain.nextBase, bytes, ...(this.streamCreated ? { streamCreated: this.streamCreated } : {}) };
+  async commit(
+    chain: { base?: PartRef | undefined; deltas: PartRef[]; nextBase?: PartRef | undefined },
+    streamSeq: number,
+    bytes: number,
+    /** The stream `streamSeq` counts in (the one the owner set, unless the head keeps an older sequence). */
+    streamCreated: string | undefined = this.streamCreated,
+  ): Promise<ChainHead> {
+    const head: ChainHead = { format: 3, generation: (this.head?.generation ?? 0) + 1, writer: this.writer, streamSeq, writtenAtMs: Date.now(), base: chain.base, deltas: chain.deltas, nextBase: chain.nextBase, bytes, ...(streamCreated ? { streamCreated } : {}) };
     const data = new TextEncoder().encode(JSON.stringify(head));
     try {
       this.headRevision = this.headRevision === 0 ? await this.kv.create(this.headKey(), data) : await this.kv.update(this.headKey(), data, this.headRevision);
