@@ -11,7 +11,7 @@ import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
 import { answerPublish, decodeEvent, encodeEvent, fitDecision, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
-import { DeadLetters, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince } from "../io/nats/index.ts";
+import { DeadLetters, isNotFound, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -342,7 +342,11 @@ export class Processor {
     for (;;) {
       const why = await this.consume(this.messages!);
       if (!why || this.stopping) return;
-      if (!(await (why.reason === "reconnected" ? this.pullAgain() : this.reposition(why)))) return;
+      let next = await (why.reason === "reconnected" ? this.pullAgain() : this.reposition(why));
+      // The consumer is gone (deleted while the processor was away, say): no status of open messages
+      // will tell consumerMissing, so it is made again here, as consumerMissing would.
+      while (next === "missing") next = await this.reposition({ reason: "consumer-missing", detail: {} });
+      if (!next) return;
     }
   }
 
@@ -358,7 +362,7 @@ export class Processor {
    * out its 5 s backoff first (seen after a 60 s cut: 4.8 s from the reconnect to the first delivery).
    * Deliveries that died with the old connection show as a jump in the delivery sequence (or a stall).
    */
-  private async pullAgain(): Promise<boolean> {
+  private async pullAgain(): Promise<boolean | "missing"> {
     this.messages?.stop();
     return this.reopen("pulling again after the reconnect");
   }
@@ -367,11 +371,36 @@ export class Processor {
    * New messages to consume (a new pull request), retried until they open or the processor stops
    * (then false). What was asked of the loop before them is moot: they are a new pull.
    */
-  private async reopen(what: string): Promise<boolean> {
-    const msgs = await retryWithBackoff(() => this.openMessages(), {
-      retry: () => !this.stopping,
-      onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`),
+  private async reopen(what: string): Promise<boolean | "missing"> {
+    // The consumer not found while EVENTS is the stream the run began on: "missing", for the loop to make
+    // it again (retrying the open would wait for it forever).
+    const gone = async (err: unknown) => {
+      if (!isNotFound(err) || this.stopping) return false;
+      try {
+        return (await this.jsm.streams.info(this.cfg.streams.events.name)).created === this.eventsCreated;
+      } catch {
+        return false;
+      }
+    };
+    let missing = false;
+    const msgs = await retryWithBackoff(
+      async () => {
+        try {
+          return await this.openMessages();
+        } catch (err) {
+          if (await gone(err)) missing = true;
+          throw err;
+        }
+      },
+      {
+        retry: () => !this.stopping && !missing,
+        onRetry: (err: unknown, attempt: number) => this.log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`),
+      },
+    ).catch((err: unknown) => {
+      if (missing) return undefined;
+      throw err;
     });
+    if (!msgs) return this.stopping ? false : "missing";
     if (this.stopping) {
       msgs.stop();
       return false;
@@ -579,7 +608,7 @@ export class Processor {
    * the publishes of acknowledged events. False when the processor must stop consuming instead
    * (stopping, or the partition is no longer ours).
    */
-  private async reposition(r: Interruption): Promise<boolean> {
+  private async reposition(r: Interruption): Promise<boolean | "missing"> {
     const from = this.stateSeq + 1;
     const t0 = Date.now();
     const missing = r.reason === "consumer-missing";
@@ -625,7 +654,8 @@ export class Processor {
       this.lastDeliverySeq = 0;
       this.stall = undefined;
       this.suppressUpTo = Math.max(this.suppressUpTo, ackFloor);
-      if (!(await this.reopen("opening the repositioned consumer"))) return false;
+      const opened = await this.reopen("opening the repositioned consumer");
+      if (opened !== true) return opened;
       this.log.info({ from, tookMs: Date.now() - t0 }, "consumer repositioned");
       return true;
     } finally {
