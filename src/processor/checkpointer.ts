@@ -191,11 +191,11 @@ export class Checkpointer {
       committing = true;
       // A head that keeps the previous sequence keeps the stream it counts in too: after EVENTS was made
       // again, the old stream's sequence stamped with the new stream's creation would skip as many events.
-      const latest = this.store.latest;
-      const keptSeq = latest?.streamSeq ?? 0;
-      const keptCreated = latest && "format" in latest ? latest.streamCreated : undefined;
+      const kept = moved ? undefined : this.store.latest;
       const bytes = deltaRef.bytes + (baseRef?.bytes ?? 0);
-      const head = moved || !latest ? await this.store.commit({ ...chain, nextBase: baseRef }, moved ? seq : keptSeq, bytes) : await this.store.commit({ ...chain, nextBase: baseRef }, keptSeq, bytes, keptCreated);
+      const head = kept
+        ? await this.store.commit({ ...chain, nextBase: baseRef }, kept.streamSeq, bytes, "streamCreated" in kept ? kept.streamCreated : undefined)
+        : await this.store.commit({ ...chain, nextBase: baseRef }, moved ? seq : 0, bytes);
       this.chain = chain;
       this.nextBase = baseRef;
       if (baseRef) this.broken = false;

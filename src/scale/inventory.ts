@@ -95,6 +95,8 @@ export class InventoryKeeper {
     // An event nak'd (its ledger write failed) before a later one was acknowledged is owed still: the
     // new consumer starts at the lowest sequence delivered here and not acknowledged.
     const start = Math.min(this.lastAcked + 1, ...this.unacked);
+    // The old consumer's deliveries can no longer be acknowledged: the new one delivers them again.
+    this.unacked.clear();
     const from: Partial<ConsumerConfig> = start > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start } : {};
     this.log.warn({ consumer: this.name, from: start }, "the inventory consumer is gone; making it again at the first inventory event this instance has not acknowledged");
     await retryWithBackoff(

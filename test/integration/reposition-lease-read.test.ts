@@ -1,6 +1,7 @@
-// Review: a partition's processor whose consumer went missing asks its lease (stillOwner) before making it
-// again. That read is outside the retry: one failed KV read (a timeout, as after the network trouble that
-// repositions are for) ends the loop for good while the instance keeps renewing the lease.
+// A partition's processor whose consumer went missing asks its lease (stillOwner) before making it again.
+// One failed read of the lease (a timeout, as after the network trouble repositions follow) says nothing
+// about who owns the partition: it is asked again. It used to end the loop for good, while the instance
+// went on renewing the lease and no one consumed the partition.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";

@@ -1,7 +1,8 @@
-// Review: the processor's consumer deleted while the processor was cut off from NATS. After the reconnect
-// it pulls again (pullAgain → reopen), and reopen retries opening the consumer's messages until they open:
-// with the consumer gone they never do, and nothing makes it again (consumerMissing only hears of statuses
-// of messages that are open). The processor stays not consuming until restarted.
+// The processor's consumer deleted while the processor was cut off from NATS. After the reconnect it
+// pulls again, and opening the consumer's messages fails with "consumer not found" for as long as one
+// cares to retry; no status of open messages tells of the deletion, since none are open. It used to
+// retry forever, not consuming, until restarted; it now makes the consumer again at the first event it
+// has not handled, as for a consumer deleted while it runs (consumer-deleted.test.ts).
 import { createServer, Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -66,7 +67,7 @@ it("makes its consumer again when it was deleted while the processor was disconn
   const px = await proxy(server.url);
   const own = await connect({ servers: px.url, reconnectTimeWait: 200, maxReconnectAttempts: -1 });
   const logs: string[] = [];
-  const log = createLogger("info", "review", { write: (s: string) => void logs.push(s) });
+  const log = createLogger("info", "test:processor", { write: (s: string) => void logs.push(s) });
   const p = new Processor(own, cfg, log, createMetrics());
   await p.start();
   const T0 = Date.parse("2026-03-02T08:00:00Z");

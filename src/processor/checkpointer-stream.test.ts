@@ -1,6 +1,7 @@
-// Review: a checkpoint that does not move the head (the chain broken by a lost delta) re-commits the old
-// head's streamSeq, but stamps it with the stream the checkpointer was told of now. After EVENTS was made
-// again, that head claims the old stream's sequence counts in the new stream.
+// A checkpoint that does not move the head (the chain broken by a lost delta) commits the old head's
+// streamSeq again, and with it the stream that sequence counts in. Stamped with the stream the
+// checkpointer was told of now, after EVENTS was made again, the head claimed the old stream's sequence
+// counted in the new one: the next start skipped that many events of the new stream.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";

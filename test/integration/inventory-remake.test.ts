@@ -1,5 +1,7 @@
-// Review: the shared inventory consumer made again after the last event this instance acknowledged
-// skips an earlier event that was nak'd (its ledger write failed) and not yet redelivered.
+// The shared inventory consumer made again (deleted while the instances run) starts at the lowest
+// sequence this instance has not acknowledged: an event nak'd earlier (its ledger write failed) and not
+// yet redelivered when a later one was acknowledged is applied still. Made again after the last
+// acknowledged event, it was skipped for good, and offers went on for stock that ran out.
 import { afterEach, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
