@@ -6,7 +6,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production
 # glibc returns freed memory above 128 KiB to the OS instead of raising its trim threshold as it goes
-# (README "Benchmarks", memory: 56 MB less RSS with 1M customers).
+# (README "Running in production": 342 → 285 MB of RSS with 1M customers).
 ENV MALLOC_TRIM_THRESHOLD_=131072
 EXPOSE 8080
 ENTRYPOINT ["node", "scripts/start.mjs"]
