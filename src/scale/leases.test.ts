@@ -67,6 +67,41 @@ describe("LeaseManager", () => {
     await m.stop();
     expect(released.sort()).toEqual([0, 0, 1]);
   });
+
+  it("keeps renewing the leases it took while their partitions' processors start (each restore taking most of a TTL)", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_SLOW_START", { history: 1 });
+    const started: number[] = [];
+    const m = new LeaseManager(
+      bucket,
+      "A",
+      4,
+      TTL,
+      {
+        acquired: async (p) => {
+          await new Promise((r) => setTimeout(r, (TTL * 2) / 3));
+          started.push(p);
+        },
+        released: async () => undefined,
+      },
+      createLogger("silent"),
+    );
+    const start = m.start();
+    // Every lease A holds stays unexpired while the four processors start and after, for 4 TTLs.
+    const expired: string[] = [];
+    const until = Date.now() + 4 * TTL;
+    while (Date.now() < until) {
+      for (const p of m.ownedPartitions()) {
+        const l = (await bucket.get(`lease.p${p}`))?.json<{ owner: string; expiresAtMs: number }>();
+        if (l?.owner === "A" && l.expiresAtMs < Date.now()) expired.push(`p${p} ${Date.now() - l.expiresAtMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await start;
+    await waitFor("all four started", () => started.length === 4, 10_000, 20);
+    await m.stop();
+    expect(expired).toEqual([]);
+    expect(started.sort()).toEqual([0, 1, 2, 3]);
+  });
 });
 
 // nats-server before 2.9.21 checks kv.update's expected revision on a replicated stream only before

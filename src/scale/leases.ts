@@ -41,6 +41,13 @@ export class LeaseManager {
    * renewed meanwhile or they expire too. Not taken again until stopped.
    */
   private readonly stoppingLost = new Map<number, Promise<void>>();
+  /**
+   * Partitions taken, while their processor starts (restoring a large state, reading the ids already
+   * stored: seconds). Not awaited in the round either: awaited there, four restores of most of a TTL
+   * each left the leases taken before them, and the one just taken, expired for a TTL and more, free for
+   * another instance to take under a processor still starting. Its processor is stopped only once started.
+   */
+  private readonly starting = new Map<number, Promise<void>>();
 
   constructor(
     private readonly kv: KV,
@@ -87,8 +94,7 @@ export class LeaseManager {
         // Someone else holds it now (we were too slow to renew): stop at once, beside the round.
         this.log.warn({ partition: p, err: (err as Error).message }, "partition lease lost");
         this.owned.delete(p);
-        const stopping = this.cb
-          .released(p)
+        const stopping = this.stopProcessor(p)
           .catch((e: Error) => this.log.error({ partition: p, err: e.message }, "stopping a partition whose lease was lost failed"))
           .finally(() => this.stoppingLost.delete(p));
         this.stoppingLost.set(p, stopping);
@@ -111,16 +117,28 @@ export class LeaseManager {
         const rev = await writeIfUnchanged(this.kv, this.key(p), value, r.lastSeq, r.revision);
         this.owned.set(p, rev);
         this.log.info({ partition: p, previousOwner: lease?.owner ?? null }, "partition lease acquired");
-        try {
-          await this.cb.acquired(p);
-        } catch (err) {
-          this.log.error({ partition: p, err: (err as Error).message }, "could not start the partition; giving it back");
-          await this.release(p);
-        }
+        this.starting.set(p, this.startProcessor(p));
       } catch {
         // Another instance won this one.
       }
     }
+  }
+
+  private startProcessor(p: number): Promise<void> {
+    return this.cb.acquired(p).then(
+      () => void this.starting.delete(p),
+      async (err: Error) => {
+        this.starting.delete(p);
+        this.log.error({ partition: p, err: err.message }, "could not start the partition; giving it back");
+        if (this.owned.has(p)) await this.release(p).catch((e: Error) => this.log.warn({ partition: p, err: e.message }, "giving the partition back failed"));
+      },
+    );
+  }
+
+  /** Stops a partition's processor, once its start is over. */
+  private async stopProcessor(p: number): Promise<void> {
+    await this.starting.get(p);
+    await this.cb.released(p);
   }
 
   /** Whether the lease key still names this instance (read fresh from the bucket's leader; a failed read throws). */
@@ -145,7 +163,7 @@ export class LeaseManager {
   /** Stops a partition whose lease is no longer ours in fact (fenced), without touching the lease key. */
   async drop(p: number): Promise<void> {
     if (!this.owned.delete(p)) return;
-    await this.cb.released(p);
+    await this.stopProcessor(p);
   }
 
   private key(p: number): string {
@@ -155,7 +173,7 @@ export class LeaseManager {
   private async release(p: number): Promise<void> {
     const rev = this.owned.get(p);
     this.owned.delete(p);
-    await this.cb.released(p);
+    await this.stopProcessor(p);
     if (rev !== undefined) await this.kv.delete(this.key(p), { previousSeq: rev }).catch(() => undefined);
     this.log.info({ partition: p }, "partition lease released");
   }
@@ -164,6 +182,7 @@ export class LeaseManager {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.busy;
+    await Promise.all(this.starting.values());
     await Promise.all(this.stoppingLost.values());
     for (const p of [...this.owned.keys()]) await this.release(p);
     await this.kv.delete(`member.${this.instanceId}`).catch(() => undefined);
