@@ -138,7 +138,14 @@ export class DecideService {
     try {
       const deadline = Date.now() + this.cfg.decide.timeoutMs;
       const answer = this.awaitAnswer(ev.id);
-      const { acked } = await this.publisher.publish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);
+      // Never wait for room in the publisher's window: it is full only when NATS has not acknowledged
+      // decide.maxInFlight publishes (away, or stalled), and room comes back only when they fail after
+      // the publish timeout (5 s), far past this request's deadline. Nothing is published: say so.
+      const acked = this.publisher.tryPublish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);
+      if (!acked) {
+        answer.cancel();
+        return { status: 503, body: { error: `the event could not be stored: NATS has not acknowledged the last ${this.publisher.pending} decide events; retry after ${RETRY_AFTER_SEC} s` }, retryAfterSec: RETRY_AFTER_SEC };
+      }
       const stored = await settleBy(acked, deadline);
       if (stored === undefined) return { status: 200, body: (await settleBy(answer.promise, deadline)) ?? answer.timeout() };
       if (!stored.ok) {
