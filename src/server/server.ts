@@ -27,6 +27,8 @@ export interface HealthReport {
 }
 
 const PROCESSOR_SILENT_MS = 5_000;
+/** How long stop() lets the answers of requests in flight go out before it cuts their connections. */
+const STOP_GRACE_MS = 1_000;
 
 /** Per-event results and their counts, as POST /api/events and /api/track answer. */
 function summarize(results: IntakeResult[]): { accepted: number; duplicate: number; rejected: number; results: IntakeResult[] } {
@@ -56,6 +58,9 @@ export class DashboardServer {
   private deltaTimer: NodeJS.Timeout | undefined;
   private jsm!: JetStreamManager;
   private natsUp = true;
+  /** HTTP requests not yet answered, and who waits for there to be none (stop()). */
+  private requests = 0;
+  private readonly idle: (() => void)[] = [];
   private cachedChecks: { at: number; streams: boolean; consumer: boolean; problems: string[] } = { at: 0, streams: false, consumer: false, problems: [] };
 
   constructor(
@@ -98,6 +103,10 @@ export class DashboardServer {
       this.metrics,
     );
     this.http = createServer((req, res) => {
+      this.requests++;
+      res.once("close", () => {
+        if (--this.requests === 0) for (const r of this.idle.splice(0)) r();
+      });
       this.route(req, res).catch((err) => {
         this.log.error({ err, url: req.url }, "request failed");
         if (!res.headersSent) this.json(res, 500, { error: "internal error" });
@@ -395,13 +404,17 @@ export class DashboardServer {
 
   async stop(): Promise<void> {
     if (this.deltaTimer) clearInterval(this.deltaTimer);
+    // No new connections from here on; idle keep-alive ones go at once.
+    const closed = this.http ? new Promise<void>((r) => this.http.close(() => r())) : undefined;
     this.decider.stop();
     this.intake.close();
     this.hub.stop();
     this.fanout?.close();
     this.wss?.close();
     if (this.http) {
-      const closed = new Promise<void>((r) => this.http.close(() => r()));
+      // The requests in flight were just answered (decide: timeout; a batch: 503, send again): let those
+      // answers go out (their handlers run in the next turns) before the connections are cut.
+      if (this.requests > 0) await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
       this.http.closeAllConnections();
       await closed;
     }
