@@ -85,7 +85,10 @@ export class PromoStreamClient {
         if (r.status === 200) {
           const a = (await r.json()) as DecideAnswer;
           if (a.decision || a.reason !== "timeout") return a;
-        } else if (r.status === 400 || r.status === 401) throw await refused(r);
+        }
+        // A 4xx no retry changes (400, 404: a wrong base URL, 413: an event over server.maxRequestBytes) is
+        // an error to see, not "no offer this time"; a 5xx (503: busy or NATS away) and 408/429 are retried.
+        else if (r.status < 500 && r.status !== 408 && r.status !== 429) throw await refused(r);
       } else if (r instanceof PromoStreamError) throw r;
       if (Date.now() + RETRY_PAUSE_MS >= end || o.signal?.aborted) return { decision: null, reason: "timeout" };
       await pause(RETRY_PAUSE_MS);

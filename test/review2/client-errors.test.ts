@@ -1,0 +1,40 @@
+// review2: README "The client": decide() "retries under the same event id while the answer is timeout, a
+// 503 or no answer". It retries on any other status too (404, 413, 500, …) and at its deadline answers
+// {decision: null, reason: "timeout"}: a wrong base URL or an event over server.maxRequestBytes reads as
+// "no offer this time", forever, and every call hammers the server every 25 ms until its deadline.
+import { afterEach, describe, expect, it } from "vitest";
+import { PromoStreamClient, PromoStreamError } from "promo-stream/client";
+import type { Running } from "../../src/system.ts";
+import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { startParts, testConfig } from "../support/system.ts";
+
+let nats: NatsServerHandle | undefined;
+let server: Running | undefined;
+
+afterEach(async () => {
+  await server?.stop();
+  await nats?.stop();
+  nats = server = undefined;
+});
+
+describe("promo-stream/client decide() on a status that no retry changes", { timeout: 60_000 }, () => {
+  it("throws for 404 (wrong base URL) and 413 (event too large) instead of answering timeout", async () => {
+    nats = await jetstreamServer();
+    server = await startParts("server", testConfig(nats.url, {}));
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls++;
+      return fetch(input, init);
+    };
+    const view = { type: "view" as const, customerId: "c-1", sessionId: "s-1", productId: "sku-001", category: "home", priceCents: 2_500 };
+    const wrongBase = new PromoStreamClient({ baseUrl: new URL("/promo/", server.url!).href, fetch: counting });
+    const a = await wrongBase.decide(view).catch((e: unknown) => e);
+    expect({ calls, a }).toMatchObject({ calls: 1, a: expect.any(PromoStreamError) });
+    expect(a).toMatchObject({ code: "PS_ERR_CLIENT_REFUSED", status: 404 });
+    calls = 0;
+    const client = new PromoStreamClient({ baseUrl: server.url!, fetch: counting });
+    const b = await client.decide({ ...view, sessionId: "s".repeat(20_000) }).catch((e: unknown) => e);
+    expect({ calls, b }).toMatchObject({ calls: 1, b: expect.any(PromoStreamError) });
+    expect(b).toMatchObject({ code: "PS_ERR_CLIENT_REFUSED", status: 413 });
+  });
+});
