@@ -31,6 +31,8 @@ export class EventIntake {
     private readonly cfg: Readonly<Config>,
     metrics: Metrics,
     log: Logger,
+    /** Whether the connection to NATS is up now (the server follows its status). */
+    private readonly connected: () => boolean = () => !nc.isClosed(),
   ) {
     this.subjects = new Subjects(cfg.nats.subjectPrefix);
     this.once = new OncePerKind(log);
@@ -64,6 +66,8 @@ export class EventIntake {
           PS_ERR_EVENT.Invalid,
           ev.type === "promotion" ? "/type: promotions change through promo.control (README: Changing promotions at runtime)" : ev.type === "mode" ? '/type: the policy\'s mode changes through promo.control ({"op":"mode",…})' : `/type: ${ev.type} events are the processors' own`,
         );
+      // NATS away: nothing would acknowledge the publish before its timeout (5 s); say so at once.
+      if (!this.connected()) return { id: ev.id, status: "rejected", reason: NOT_STORED, detail: "not stored: NATS is disconnected; send it again with the same id" };
       const { acked } = await this.publisher.publish(this.subjects.forEvent(ev, this.cfg.partitions), encodeEvent(ev), ev.id);
       const stored = await acked;
       if (!stored.ok) return { id: ev.id, status: "rejected", reason: NOT_STORED, detail: `not stored (${stored.error.code}): ${stored.error.message}; send it again with the same id` };

@@ -71,7 +71,7 @@ export class DashboardServer {
   ) {
     this.hub = new Hub(nc, cfg, log);
     this.decider = new DecideService(nc, cfg, log, metrics, () => this.hub.shopNowMs());
-    this.intake = new EventIntake(nc, cfg, metrics, log);
+    this.intake = new EventIntake(nc, cfg, metrics, log, () => this.natsUp && !nc.isClosed());
   }
 
   get port(): number {

@@ -1,0 +1,35 @@
+// review2: README "HTTP API": an event that could not be stored (NATS away) makes POST /api/events answer
+// 503 with Retry-After, and "the client does so by itself" (sends the batch again). While NATS is away the
+// server only finds out when each publish's ack times out (5 s, swept once a second), so the 503 comes
+// after 5-6 s (a raw caller waits that long; the client's default 5 s deadline has ended its first
+// attempt by then), although the server knows the connection is down.
+import { afterEach, describe, expect, it } from "vitest";
+import type { Running } from "../../src/system.ts";
+import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { startParts, testConfig, waitFor } from "../support/system.ts";
+
+let nats: NatsServerHandle | undefined;
+let server: Running | undefined;
+
+afterEach(async () => {
+  await server?.stop();
+  await nats?.stop();
+  nats = server = undefined;
+});
+
+describe("POST /api/events while NATS is away", { timeout: 60_000 }, () => {
+  it("answers 503 with Retry-After at once, not after the 5 s publish ack timeout", async () => {
+    nats = await jetstreamServer();
+    const cfg = testConfig(nats.url, {});
+    server = await startParts("server", cfg);
+    const url = server.url!;
+    await nats.stop();
+    await waitFor("the server to see NATS gone", async () => !(await server!.server!.health()).checks.nats, 10_000, 20);
+    const t0 = Date.now();
+    const r = await fetch(new URL("/api/events", url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([{ type: "click", id: "ea-1", customerId: "c-1", productId: "sku-001" }]) });
+    const ms = Date.now() - t0;
+    const body = (await r.json()) as { results: unknown[] };
+    expect({ status: r.status, retryAfter: r.headers.get("retry-after"), result: body.results[0] }).toMatchObject({ status: 503, retryAfter: "1", result: { id: "ea-1", status: "rejected", reason: "unavailable" } });
+    expect(ms).toBeLessThan(1_000);
+  });
+});
