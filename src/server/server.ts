@@ -155,6 +155,8 @@ export class DashboardServer {
         ws.send(JSON.stringify({ type: "error", error: "not JSON" }));
         return;
       }
+      // `null` (or any non-object) has no fields: reading one would throw in this listener and end the process.
+      if (typeof msg !== "object" || msg === null) msg = {};
       if (msg.type === "mode") {
         // Safe start (issue 23): the policy's mode changes through promo.control, into the log.
         this.hub
