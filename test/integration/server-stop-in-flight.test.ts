@@ -1,7 +1,7 @@
-// review2: stop() with requests in flight. DecideService.stop() resolves every waiting request with
-// {"decision":null,"reason":"timeout"} and EventIntake.close() fails the publishes a batch waits for
-// (503, send again), but DashboardServer.stop() destroys every connection in the same turn, before those
-// answers are written: the caller gets a reset connection instead of the answer stop() made for it.
+// The server's stop() with requests in flight: a waiting decide request is answered
+// {"decision":null,"reason":"timeout"}, a waiting batch 503 (send again), and those answers go out before
+// the connections are cut (up to a second). It used to destroy every connection in the same turn, before
+// the answers were written: the caller got a reset connection instead.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";

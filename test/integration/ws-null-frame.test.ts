@@ -1,6 +1,7 @@
-// review2: a WebSocket message that is the JSON `null` makes DashboardServer.onSocket read `msg.type` of
-// null: a TypeError thrown in ws's 'message' listener, uncaught, and the server process exits. Any page
-// (no token needed when API_TOKEN is unset, the default) can stop the server with one frame.
+// A WebSocket message that is JSON but no object (`null`) is answered with an error frame like any unknown
+// message. Reading `msg.type` of null used to throw in ws's 'message' listener, uncaught: the server
+// process exited. Any page (no token needed when API_TOKEN is unset, the default) could stop it with one
+// frame, and with npm start the processor and the simulator with it.
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";

@@ -1,8 +1,7 @@
-// review2: README "HTTP API": an event that could not be stored (NATS away) makes POST /api/events answer
-// 503 with Retry-After, and "the client does so by itself" (sends the batch again). While NATS is away the
-// server only finds out when each publish's ack times out (5 s, swept once a second), so the 503 comes
-// after 5-6 s (a raw caller waits that long; the client's default 5 s deadline has ended its first
-// attempt by then), although the server knows the connection is down.
+// POST /api/events answers 503 with Retry-After when an event could not be stored (NATS away), and the
+// client sends the batch again by itself. While the server knows its connection to NATS is down, it says
+// so at once; it used to find out only when each publish's ack timed out (5 s, swept once a second), so
+// the 503 came after 5-6 s, past the client's default 5 s deadline.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";

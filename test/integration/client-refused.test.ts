@@ -1,7 +1,8 @@
-// review2: README "The client": decide() "retries under the same event id while the answer is timeout, a
-// 503 or no answer". It retries on any other status too (404, 413, 500, …) and at its deadline answers
-// {decision: null, reason: "timeout"}: a wrong base URL or an event over server.maxRequestBytes reads as
-// "no offer this time", forever, and every call hammers the server every 25 ms until its deadline.
+// The client's decide() retries under the same event id while the answer is timeout, a 503 (busy, NATS
+// away), 408, 429 or no answer; any other 4xx is an error to see and throws PS_ERR_CLIENT_REFUSED (a
+// wrong base URL's 404, an event over server.maxRequestBytes' 413). It used to retry those every 25 ms
+// until its deadline and answer {decision: null, reason: "timeout"}: a misconfigured shop never showed an
+// offer, and never knew why.
 import { afterEach, describe, expect, it } from "vitest";
 import { PromoStreamClient, PromoStreamError } from "promo-stream/client";
 import type { Running } from "../../src/system.ts";
