@@ -189,8 +189,14 @@ export class PipelinedPublisher {
       if (r.duplicate) this.duplicates++;
     }
     w.settle(r);
-    const room = this.roomWaiters.shift();
-    if (room) room();
+    // Every waiter looks again (those that find it full wait again): one woken for this slot may have
+    // nothing left to publish (a queue's send whose queue another send emptied), and the slot must
+    // not be lost to the waiters behind it; no publish in flight would ever wake them.
+    if (this.roomWaiters.length > 0) {
+      const rooms = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const room of rooms) room();
+    }
     if (this.waiting.size === 0) {
       if (this.sweeper) clearInterval(this.sweeper);
       this.sweeper = undefined;
