@@ -100,6 +100,12 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
       if (exists) r.existing.push(name);
       else {
         await kvm.create(bucket, { history: 1, replicas: cfg.streams.events.replicas, storage: StorageType.File, ...limits(bucket) });
+        // nats.js makes a bucket with discard "new": at max_bytes the server refuses every new answer
+        // (10077), and the processor acknowledges nothing until one is stored. The oldest answers go first.
+        if (bucket === cfg.kv.answersBucket) {
+          const si = await jsm.streams.info(name);
+          if (si.config.discard !== DiscardPolicy.Old) await jsm.streams.update(name, { ...si.config, discard: DiscardPolicy.Old });
+        }
         r.created.push(name);
       }
     }
