@@ -6,6 +6,7 @@
 // loop, until the oldest answers reach their TTL.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DiscardPolicy, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig } from "../../src/config/index.ts";
 import { answerPublish } from "../../src/events/index.ts";
@@ -40,4 +41,15 @@ it("a full answers bucket drops its oldest answers and stores the new one", asyn
   const si = await (await jetstreamManager(nc)).streams.info(`KV_${cfg.kv.answersBucket}`);
   expect({ refused: refused.length, firstRefused: refused[0], discard: si.config.discard }).toEqual({ refused: 0, firstRefused: undefined, discard: DiscardPolicy.Old });
   pub.close();
+});
+
+it("an answers bucket made before (discard new) is left as it is, and provisioning says so with the fix", async () => {
+  const base = loadConfig({ env: {} });
+  const cfg = { ...base, kv: { ...base.kv, answersBucket: "OLD_ANSWERS" } };
+  await new Kvm(nc).create("OLD_ANSWERS", { history: 1 });
+  const lines: string[] = [];
+  const r = await provision(nc, cfg, createLogger("warn", "test", { write: (s: string) => void lines.push(s) }));
+  expect(r.differs).toContainEqual({ name: "KV_OLD_ANSWERS", fields: ["discard"] });
+  expect(lines.some((l) => l.includes("nats stream edit KV_OLD_ANSWERS --discard old"))).toBe(true);
+  expect((await (await jetstreamManager(nc)).streams.info("KV_OLD_ANSWERS")).config.discard).toBe(DiscardPolicy.New);
 });

@@ -92,7 +92,12 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
       const name = `KV_${bucket}`;
       let exists = true;
       try {
-        await jsm.streams.info(name);
+        const si = await jsm.streams.info(name);
+        // One made before the answers dropped their oldest (or by hand) is left as it is, and said so.
+        if (bucket === cfg.kv.answersBucket && si.config.discard !== DiscardPolicy.Old) {
+          r.differs.push({ name, fields: ["discard"] });
+          log.warn({ stream: name }, `the decide answers bucket refuses new answers when full (discard new), which holds every event's acknowledgement until old answers expire; fix: nats stream edit ${name} --discard old`);
+        }
       } catch (err) {
         if (!isNotFound(err)) throw err;
         exists = false;
