@@ -2,8 +2,8 @@
 // `npm start` on a fresh machine: installs what is missing, then starts promo-stream.
 // Plain JavaScript with no dependencies, because it runs before node_modules exists.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -28,7 +28,7 @@ if (stale) {
   if (r.status !== 0) fail("npm ci failed (see above). Check your network access to the npm registry.");
 }
 
-// 2. nats-server, unless NATS_URL points at one.
+// 2. nats-server, unless NATS_URL (or CONFIG_FILE's nats.url) points at one.
 function onPath(bin) {
   const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/sbin"];
   for (const d of dirs) {
@@ -43,8 +43,18 @@ function onPath(bin) {
 }
 // `npm run simulator -- replay …` publishes to a server named by NATS_URL and never starts one.
 const isReplay = part === "simulator" && process.argv[3] === "replay";
-const wantsNats = !process.env.NATS_URL && !isReplay;
-const natsBin = process.env.NATS_SERVER_BIN ?? "nats-server";
+// NATS_URL and NATS_SERVER_BIN win over CONFIG_FILE's nats.url and nats.serverBinary, as in the config
+// loader; a file that cannot be read here is left to the loader, which names the problem.
+const fileNats = (() => {
+  try {
+    return process.env.CONFIG_FILE ? (JSON.parse(readFileSync(resolve(process.env.CONFIG_FILE), "utf8")).nats ?? {}) : {};
+  } catch {
+    return {};
+  }
+})();
+const natsUrl = process.env.NATS_URL ?? (typeof fileNats.url === "string" ? fileNats.url : "");
+const wantsNats = !natsUrl && !isReplay;
+const natsBin = process.env.NATS_SERVER_BIN ?? (typeof fileNats.serverBinary === "string" ? fileNats.serverBinary : "nats-server");
 if (wantsNats && !(natsBin.includes("/") ? existsSync(natsBin) : onPath(natsBin))) {
   if (!onPath("apt-get")) fail("nats-server is not installed and apt-get is not available: install nats-server (https://nats.io) or set NATS_URL to a running server.");
   const isRoot = process.getuid?.() === 0;

@@ -2,13 +2,14 @@
 // store on disk, provisions, runs every part, prints the dashboard URL, and stops cleanly on Ctrl-C.
 // A second start on the same store changes nothing and keeps the data.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { REPO_ROOT } from "../../src/config/index.ts";
+import { jetstreamServer } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { waitFor } from "../support/system.ts";
 
@@ -105,5 +106,40 @@ describe("npm start", () => {
     expect(await stop(s)).toBe(0);
     // The simulator resumed after the newest stored event instead of starting over.
     expect(s.out()).toContain("simulator resumes after the newest event in the stream");
+  });
+});
+
+/** This process's environment without NATS_URL (set, even empty, it wins over CONFIG_FILE's nats.url). */
+function withoutNatsUrl(): NodeJS.ProcessEnv {
+  const { NATS_URL: _url, ...env } = process.env;
+  return env;
+}
+
+describe("npm start with CONFIG_FILE naming a NATS server", () => {
+  it("uses it and neither needs nor installs a nats-server of its own", async () => {
+    const server = await jetstreamServer();
+    const dir = mkdtempSync(join(tmpdir(), "ps-start-cfg-"));
+    try {
+      const file = join(dir, "config.json");
+      writeFileSync(file, JSON.stringify({ nats: { url: server.url } }));
+      // No nats-server program and no apt-get to install one with: only the file's nats.url can start it.
+      const child = spawn(process.execPath, [join(REPO_ROOT, "scripts/start.mjs")], {
+        cwd: REPO_ROOT,
+        env: { ...withoutNatsUrl(), PATH: dir, CONFIG_FILE: file, NATS_SERVER_BIN: join(dir, "no-nats-server"), PORT: String(await freePort()), SIM_SPEED: "20", LOG_LEVEL: "info" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+      child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+      await waitFor("the dashboard URL, or an exit", () => /dashboard: http/.test(out) || child.exitCode !== null, 60_000);
+      expect(out).not.toContain("nats-server is not installed");
+      expect(out).toMatch(/dashboard: http/);
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await server.stop();
+    }
   });
 });
