@@ -21,7 +21,7 @@ export interface HillstromLog {
 export function parseHillstrom(text: string, metric: Metric, arms: readonly string[], source = "<text>"): HillstromLog {
   let records: Record<string, string>[];
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+    records = parse(text, { bom: true, columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
   } catch (err) {
     throw new EvalError(PS_ERR_EVAL.DataInvalid, `${source}: not readable as CSV: ${(err as Error).message}`, { cause: err });
   }
