@@ -253,7 +253,12 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
   let read: { log: ShopLog; counts: LogCounts };
   let nc: NatsConnection | undefined;
   try {
-    if (a["logs-file"]) read = await readLogFile(resolve(a["logs-file"]), base);
+    if (a["logs-file"]) {
+      read = await readLogFile(resolve(a["logs-file"]), base, progress);
+      const c = read.counts;
+      if (c.badLines > 0)
+        io.err(`[eval] warning: ${c.badLines} line(s) of ${a["logs-file"]} are no log record and were skipped: ${c.badLineExamples.map((e) => `line ${e.line} (${e.reason})`).join(", ")}${c.badLines > c.badLineExamples.length ? ", …" : ""}`);
+    }
     else {
       nc = await connectForLogs(base);
       read = await readLogFromNats(nc, base, progress);

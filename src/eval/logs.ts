@@ -28,6 +28,12 @@ export interface LogCounts {
    * replaces the first.
    */
   repeated: Record<LogStream, number>;
+  /**
+   * Lines of a log file that are no record at all (not JSON, e.g. a last line cut short, or no
+   * "stream"): skipped and counted, with the first few line numbers; always 0 when read from NATS.
+   */
+  badLines: number;
+  badLineExamples: { line: number; reason: string }[];
 }
 
 const decoder = new TextDecoder();
@@ -35,7 +41,7 @@ const decoder = new TextDecoder();
 /** Collects decoded messages into a log. */
 class LogBuilder {
   readonly log: ShopLog = { events: [], decisions: new Map(), outcomes: new Map() };
-  readonly counts: LogCounts = { events: 0, decisions: 0, outcomes: 0, skipped: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 }, repeated: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 } };
+  readonly counts: LogCounts = { events: 0, decisions: 0, outcomes: 0, skipped: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 }, repeated: { EVENTS: 0, DECISIONS: 0, OUTCOMES: 0 }, badLines: 0, badLineExamples: [] };
   private readonly eventIds = new Set<string>();
   /**
    * `maxEventBytes`: the largest shop event the processor takes (a larger one it dead-letters);
@@ -168,28 +174,46 @@ export function writeLogFile(log: ShopLog, file: string): void {
   writeFileSync(file, `${lines.join("\n")}\n`);
 }
 
-/** A log from a file written by exportLogs. */
-export async function readLogFile(file: string, cfg: Readonly<Config>): Promise<{ log: ShopLog; counts: LogCounts }> {
+/**
+ * A log from a file written by exportLogs. A line that is no record (not JSON, or without a known
+ * "stream": a last line cut short by a full disk or a copy in progress, a line mangled by hand) is
+ * skipped and counted in `badLines`, and the rest is read; a file with no record at all is refused.
+ */
+export async function readLogFile(file: string, cfg: Readonly<Config>, progress?: (text: string) => void): Promise<{ log: ShopLog; counts: LogCounts }> {
   const b = new LogBuilder(cfg.processor.maxEventBytes, cfg.streams.events.maxMsgBytes);
   let lineNo = 0;
+  let records = 0;
+  const bad = (reason: string) => {
+    b.counts.badLines++;
+    if (b.counts.badLineExamples.length < 5) b.counts.badLineExamples.push({ line: lineNo, reason });
+  };
   try {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    for await (const line of lines) {
+    for await (const raw of lines) {
       lineNo++;
+      if (lineNo % 100_000 === 0) progress?.(`${lineNo} lines read`);
+      // A byte-order mark on the first line is the editor's, not the log's.
+      const line = lineNo === 1 ? raw.replace(/^\uFEFF/, "") : raw;
       if (!line.trim()) continue;
-      let rec: { stream?: unknown; m?: unknown };
+      let rec: unknown;
       try {
-        rec = JSON.parse(line) as { stream?: unknown; m?: unknown };
+        rec = JSON.parse(line);
       } catch {
-        throw new EvalError(PS_ERR_EVAL.DataInvalid, `${file} line ${lineNo}: not JSON; write the file with npm run eval -- --export-logs`);
+        bad("not JSON");
+        continue;
       }
-      if (rec.stream !== "EVENTS" && rec.stream !== "DECISIONS" && rec.stream !== "OUTCOMES")
-        throw new EvalError(PS_ERR_EVAL.DataInvalid, `${file} line ${lineNo}: "stream" must be EVENTS, DECISIONS or OUTCOMES`);
-      b.add(rec.stream, encoder.encode(JSON.stringify(rec.m)));
+      const stream = typeof rec === "object" && rec !== null ? (rec as { stream?: unknown }).stream : undefined;
+      if (stream !== "EVENTS" && stream !== "DECISIONS" && stream !== "OUTCOMES") {
+        bad('"stream" must be EVENTS, DECISIONS or OUTCOMES');
+        continue;
+      }
+      records++;
+      b.add(stream, encoder.encode(JSON.stringify((rec as { m?: unknown }).m)));
     }
   } catch (err) {
-    if (err instanceof EvalError) throw err;
     throw new EvalError(PS_ERR_EVAL.DataUnreadable, `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  const first = b.counts.badLineExamples[0];
+  if (records === 0 && first) throw new EvalError(PS_ERR_EVAL.DataInvalid, `${file} line ${first.line}: ${first.reason}; write the file with npm run eval -- --export-logs`);
   return { log: b.log, counts: b.counts };
 }
