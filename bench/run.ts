@@ -25,6 +25,7 @@ import { benchMemory } from "./memory.bench.ts";
 import type { MemoryPoint } from "./memory-child.ts";
 import { benchRecovery } from "./recovery.bench.ts";
 import { machineInfo } from "./machine.ts";
+import { ConfigError } from "../src/config/index.ts";
 import { round, showSpread } from "./stats.ts";
 
 interface SectionResult {
@@ -316,25 +317,36 @@ function targets(r: Record<string, unknown>): Record<string, unknown>[] {
   return rows.map(([figure, value, target, ok]) => ({ figure, value: value ?? "not run", target, met: value === undefined ? "-" : ok(value) ? "yes" : "NO" }));
 }
 
-const { values } = parseArgs({
-  options: {
-    only: { type: "string", multiple: true },
-    quick: { type: "boolean", default: false },
-    profile: { type: "boolean", default: false },
-    config: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-  allowPositionals: false,
-});
+const USAGE =
+  "usage: npm run bench -- [--only <section>]... [--quick] [--profile] [--config <JSON>]\n" +
+  "  --quick    smaller sizes (≤ 2 min): a smoke run, not figures to quote\n" +
+  "  --profile  run the processor and server children under node --cpu-prof (bench/out/profiles)\n" +
+  "  --config   a JSON config overlay for every part started (diagnostics, not for the quoted figures)\nsections (run in this order):\n" +
+  Object.entries(SECTIONS)
+    .map(([name, s]) => `  ${name.padEnd(11)} ${s.describe}`)
+    .join("\n");
+
+// A mistyped flag, a flag without its value or a stray word: the usage and exit status 2, not a stack trace.
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      only: { type: "string", multiple: true },
+      quick: { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
+      config: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+  });
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
 
 if (values.help) {
-  console.log(
-    "usage: npm run bench -- [--only <section>]... [--quick] [--profile]\n" +
-      "  --quick    smaller sizes (≤ 2 min): a smoke run, not figures to quote\n" +
-      "  --profile  run the processor and server children under node --cpu-prof (bench/out/profiles)\n" +
-      "  --config   a JSON config overlay for every part started (diagnostics, not for the quoted figures)\nsections (run in this order):",
-  );
-  for (const [name, s] of Object.entries(SECTIONS)) console.log(`  ${name.padEnd(11)} ${s.describe}`);
+  console.log(USAGE);
   process.exit(0);
 }
 
@@ -353,7 +365,16 @@ try {
   console.error(`--config is not JSON: ${(err as Error).message}`);
   process.exit(2);
 }
-const ctx = new BenchContext({ quick: values.quick, overlay, profileDir: values.profile ? resolve(here, "out/profiles") : undefined });
+let ctx: BenchContext;
+try {
+  ctx = new BenchContext({ quick: values.quick, overlay, profileDir: values.profile ? resolve(here, "out/profiles") : undefined });
+} catch (err) {
+  // An overlay the configuration refuses: its keys and fixes, exit status 2.
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`--config: ${err.message}`);
+  process.exit(2);
+}
+
 const started = performance.now();
 const out: Record<string, unknown> = { quick: values.quick, at: new Date().toISOString(), sections: names, configOverlay: overlay ?? null };
 const machine = machineInfo(ctx.cfg.nats.serverBinary);
