@@ -54,8 +54,9 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 /** Runs the evaluation; returns the process exit code (0 ok, 1 failure, 2 bad usage or config). */
 export async function main(argv: readonly string[], io: CliIo = { err: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   try {
-    const { values: a } = parseArgs({
+    const { values: a, tokens } = parseArgs({
       args: [...argv],
+      tokens: true,
       options: {
         data: { type: "string" },
         format: { type: "string" },
@@ -85,13 +86,23 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       io.err(USAGE);
       return 0;
     }
+    // A flag given twice (`--seeds 1 --seeds 50`) would silently run with the last value; only --candidate repeats.
+    const given = new Map<string, string[]>();
+    for (const t of tokens) if (t.kind === "option" && t.name !== "candidate") given.set(t.name, [...(given.get(t.name) ?? []), t.value ?? ""]);
+    for (const [name, vs] of given) if (vs.length > 1) throw usage(`--${name} is given ${vs.length} times${vs.some((v) => v !== "") ? ` (${vs.map((v) => `'${v}'`).join(", ")})` : ""}: give it once`);
     const progress = a.quiet ? undefined : (t: string) => io.err(`[eval] ${t}`);
     // One mode a run: the others' flags would be ignored without a word.
     const modes = [a["export-logs"] !== undefined && "--export-logs", a.logs && "--logs", a.sim && "--sim", a.data !== undefined && "--data"].filter((m): m is string => typeof m === "string");
     if (modes.length > 1) throw usage(`${modes.join(" and ")} are different runs: give one of them`);
     if (!a.logs && (a.candidate || a["logs-file"] || a["min-ess"])) throw usage("--candidate, --logs-file and --min-ess belong to --logs");
-    if (a["export-logs"] && a.out) throw usage("--export-logs writes FILE; --out belongs to the other runs");
-    if (a["export-logs"]) {
+    if (a["export-logs"] !== undefined && a.out) throw usage("--export-logs writes FILE; --out belongs to the other runs");
+    if (a.logs || a["export-logs"] !== undefined) {
+      // What --logs and --export-logs do not read: taken without a word, the run would not be the one asked for.
+      const foreign = (["format", "metric", "seeds", "shuffle", "scenario", "decisions", "seed", "baseline"] as const).filter((k) => a[k] !== undefined).map((k) => `--${k}`);
+      if (foreign.length) throw usage(`${foreign.join(", ")} ${foreign.length > 1 ? "belong" : "belongs"} to --data or --sim, not to ${a.logs ? "--logs" : "--export-logs"}`);
+    }
+    if (a["export-logs"] === "") throw usage("--export-logs needs a FILE to write, e.g. --export-logs shop.jsonl");
+    if (a["export-logs"] !== undefined) {
       const cfg = loadConfig({ ...(a.config ? { file: a.config } : {}) });
       const nc = await connectForLogs(cfg);
       try {
