@@ -55,6 +55,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
       args,
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: { format: { type: "string" }, speed: { type: "string" }, buffer: { type: "string" }, start: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
   } catch (err) {
@@ -62,10 +63,12 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
   }
   const v = parsed.values;
   if (v.help) throw new ReplayError(PS_ERR_REPLAY.Usage, "");
+  // A flag given twice (`--format segment --format hillstrom`) would silently run with the last value.
+  const given = new Map<string, string[]>();
+  for (const t of parsed.tokens ?? []) if (t.kind === "option") given.set(t.name, [...(given.get(t.name) ?? []), t.value ?? ""]);
+  for (const [name, vs] of given) if (vs.length > 1) throw new ReplayError(PS_ERR_REPLAY.Usage, `--${name} is given ${vs.length} times (${vs.map((x) => `'${x}'`).join(", ")}): give it once`);
   if (!v.format) throw new ReplayError(PS_ERR_REPLAY.Usage, `--format is required: one of ${Object.keys(FORMATS).join(", ")}`);
   if (!formatNamed(v.format)) throw new ReplayError(PS_ERR_REPLAY.Usage, `unknown --format '${v.format}': use one of ${Object.keys(FORMATS).join(", ")}`);
-  if (parsed.positionals.length !== 1)
-    throw new ReplayError(PS_ERR_REPLAY.Usage, parsed.positionals.length ? `one FILE expected, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}` : "FILE is missing");
   let speed: ReplaySpeed = "max";
   if (v.speed !== undefined && v.speed !== "max") {
     const x = Number(v.speed);
@@ -83,6 +86,9 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
     startMs = parseLogTime(v.start);
     if (startMs === undefined) throw new ReplayError(PS_ERR_REPLAY.Usage, `--start must be a time between 2000 and 2100 like 2008-03-01T00:00:00Z, got '${v.start}'`);
   }
+  // After the values: `--speed FILE` took the file as its value, and that is what to say (not "FILE is missing").
+  if (parsed.positionals.length !== 1)
+    throw new ReplayError(PS_ERR_REPLAY.Usage, parsed.positionals.length ? `one FILE expected, got ${parsed.positionals.length}: ${parsed.positionals.join(" ")}` : "FILE is missing");
   return { format: v.format, speed, bufferEvents, startMs, file: parsed.positionals[0]! };
 }
 

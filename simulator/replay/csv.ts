@@ -42,9 +42,18 @@ export async function* readCsv(file: string, format: ReplayFormat): AsyncGenerat
   );
   let header = true;
   let index = 0;
+  // A record the parser cannot read before the header was seen: the file is no CSV of this format (a
+  // JSON-lines log given to a CSV format), not a file of malformed rows, and not an empty one.
+  const notCsv = (b: CsvItem) =>
+    new ReplayError(
+      PS_ERR_REPLAY.NotThisFormat,
+      `${file} does not look like a ${format.name} log: its first line cannot be read as CSV (${b.kind === "bad" ? b.reason : "?"}); a ${format.name} log starts with the header "${format.columns.join(",")}"`,
+    );
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
-      while (bad.length) yield bad.shift()!;
+      // A bad record that starts on line 1 is the header itself; bad records after it wait until the header is checked.
+      if (header && bad[0]?.kind === "bad" && bad[0].line <= 1) throw notCsv(bad[0]);
+      if (!header) while (bad.length) yield bad.shift()!;
       if (header) {
         header = false;
         const got = rec.record.map((c) => c.trim());
@@ -66,6 +75,7 @@ export async function* readCsv(file: string, format: ReplayFormat): AsyncGenerat
     if (err instanceof ReplayError) throw err;
     throw new ReplayError(PS_ERR_REPLAY.FileUnreadable, `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  if (header && bad.length) throw notCsv(bad[0]!);
   while (bad.length) yield bad.shift()!;
   if (header) throw new ReplayError(PS_ERR_REPLAY.NotThisFormat, `${file} is empty: a ${format.name} log starts with the header "${format.columns.join(",")}"`);
 }
