@@ -52,7 +52,7 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 }
 
 /** Runs the evaluation; returns the process exit code (0 ok, 1 failure, 2 bad usage or config). */
-export async function main(argv: readonly string[], io: CliIo = { err: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = { err: (l) => process.stderr.write(`${l}\n`) }, signal?: AbortSignal): Promise<number> {
   try {
     const { values: a, tokens } = parseArgs({
       args: [...argv],
@@ -105,10 +105,22 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
     if (a["export-logs"] !== undefined) {
       const cfg = loadConfig({ ...(a.config ? { file: a.config } : {}) });
       const nc = await connectForLogs(cfg);
+      // Ctrl-C: stop reading, close the file with whole lines, and say that it is incomplete (exit 130),
+      // instead of dying silently and leaving a file that looks like a whole export.
+      const ac = new AbortController();
+      const onSigint = () => ac.abort();
+      if (signal) signal.addEventListener("abort", onSigint, { once: true });
+      else process.once("SIGINT", onSigint);
       try {
-        const n = await exportLogs(nc, cfg, resolve(a["export-logs"]), progress);
-        io.err(`[eval] wrote ${n.EVENTS} events, ${n.DECISIONS} decisions and ${n.OUTCOMES} outcomes to ${resolve(a["export-logs"])}`);
+        const file = resolve(a["export-logs"]);
+        const n = await exportLogs(nc, cfg, file, progress, ac.signal);
+        if (ac.signal.aborted) {
+          io.err(`[eval] interrupted: ${file} holds only what was read before (${n.EVENTS} events, ${n.DECISIONS} decisions, ${n.OUTCOMES} outcomes): it is not the whole log; run the export again`);
+          return 130;
+        }
+        io.err(`[eval] wrote ${n.EVENTS} events, ${n.DECISIONS} decisions and ${n.OUTCOMES} outcomes to ${file}`);
       } finally {
+        process.removeListener("SIGINT", onSigint);
         await nc.close();
       }
       return 0;

@@ -94,7 +94,8 @@ function streamNames(cfg: Readonly<Config>): Record<LogStream, string> {
 }
 
 /** Every message stored in a stream now, in order, handed to `each`. */
-async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8Array) => void | Promise<void>, progress?: (n: number) => void): Promise<number> {
+async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8Array) => void | Promise<void>, progress?: (n: number) => void, signal?: AbortSignal): Promise<number> {
+  if (signal?.aborted) return 0;
   const jsm = await jetstreamManager(nc);
   let last: number;
   try {
@@ -105,9 +106,13 @@ async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8
   if (last === 0) return 0;
   const c = await jetstream(nc).consumers.get(stream);
   const it = await c.consume({ max_messages: 1000 });
+  // An interruption ends the read at once, also while it waits for the server.
+  const stop = () => void it.close();
+  signal?.addEventListener("abort", stop, { once: true });
   let n = 0;
   try {
     for await (const m of it) {
+      if (signal?.aborted) break;
       // Only a writer whose buffer is full hands back a promise: the read waits for it (back-pressure).
       const waiting = each(m.data);
       if (waiting) await waiting;
@@ -115,6 +120,7 @@ async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8
       if (m.seq >= last) break;
     }
   } finally {
+    signal?.removeEventListener("abort", stop);
     await it.close();
   }
   return n;
@@ -131,8 +137,11 @@ export async function readLogFromNats(nc: NatsConnection, cfg: Readonly<Config>,
   return { log: b.log, counts: b.counts };
 }
 
-/** Writes the streams' messages to a file, one JSON line each; returns how many. */
-export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file: string, progress?: (text: string) => void): Promise<Record<LogStream, number>> {
+/**
+ * Writes the streams' messages to a file, one JSON line each; returns how many. When `signal` aborts
+ * (Ctrl-C) the read stops at once and what was read is written and the file closed, every line whole.
+ */
+export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file: string, progress?: (text: string) => void, signal?: AbortSignal): Promise<Record<LogStream, number>> {
   const out = createWriteStream(file);
   // A file that cannot be written (no such directory, no permission, a full disk) ends the export with
   // an error naming it, not an unhandled 'error' event.
@@ -157,6 +166,7 @@ export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file
         if (!out.write(`{"stream":"${s}","m":${decoder.decode(data)}}\n`)) return Promise.race([new Promise<void>((r) => out.once("drain", () => r())), failed]);
       },
       (k) => progress?.(`${names[s]}: ${k} messages written`),
+      signal,
     );
   }
   await Promise.race([new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))), failed]);
