@@ -10,17 +10,28 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** setTimeout's longest delay (2³¹−1 ms, about 24.8 days): a longer one fires after 1 ms, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const realClock: Clock = {
   now: () => performance.now(),
   sleep: (ms, signal) =>
     new Promise((resolve) => {
       if (signal?.aborted) return resolve();
+      const end = performance.now() + ms;
+      let timer: ReturnType<typeof setTimeout>;
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      // A gap in the log longer than the longest timer (a month at --speed 1) waits in steps.
+      const arm = () => {
+        const left = end - performance.now();
+        if (left <= 0) return done();
+        timer = setTimeout(left > MAX_TIMER_MS ? arm : done, Math.min(left, MAX_TIMER_MS));
+      };
+      arm();
       signal?.addEventListener("abort", done, { once: true });
     }),
 };
