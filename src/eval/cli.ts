@@ -44,12 +44,21 @@ export interface CliIo {
 
 const usage = (msg: string) => new EvalError(PS_ERR_EVAL.Usage, `${msg}\n${USAGE}`);
 
-function positiveInt(v: string | undefined, name: string): number | undefined {
+/**
+ * A whole number from 1 to `max`. Beyond 2^53 a number is no longer exact (`--seed 1e20` and
+ * `--seed 100000000000000000001` were the same seed), and `--decisions` sizes the run's arrays (one
+ * of 1e20 ended in a RangeError's stack trace).
+ */
+function positiveInt(v: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw usage(`--${name} must be a positive integer, got '${v}'`);
+  if (!Number.isSafeInteger(n) || n < 1) throw usage(`--${name} must be a positive integer up to ${Number.MAX_SAFE_INTEGER}, got '${v}'`);
+  if (n > max) throw usage(`--${name} must be at most ${max}, got '${v}'`);
   return n;
 }
+
+/** The simulator's curves are typed arrays of decisions + 1 entries: their length limit. */
+const MAX_SIM_DECISIONS = 2 ** 32 - 2;
 
 /** Runs the evaluation; returns the process exit code (0 ok, 1 failure, 2 bad usage or config). */
 export async function main(argv: readonly string[], io: CliIo = { err: (l) => process.stderr.write(`${l}\n`) }, signal?: AbortSignal): Promise<number> {
@@ -136,7 +145,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}) });
       const names = !a.scenario || a.scenario === "all" ? listScenarios() : [a.scenario];
       if (!names.every((n) => listScenarios().includes(n))) throw usage(`--scenario ${a.scenario}: no such scenario; use all or one of ${listScenarios().join(", ")}`);
-      const decisions = positiveInt(a.decisions, "decisions") ?? evalCfg.sim.decisions;
+      const decisions = positiveInt(a.decisions, "decisions", MAX_SIM_DECISIONS) ?? evalCfg.sim.decisions;
       const seed = positiveInt(a.seed, "seed") ?? cfg.simulator.seed;
       const rule = a.baseline !== undefined ? simBaseline(a.baseline, cfg) : undefined;
       if (rule) for (const note of baselineNotes(rule, cfg)) io.err(`[eval] note: ${note}`);
