@@ -65,9 +65,14 @@ export class PartSink {
     if (this.w.len >= this.chunkBytes) this.seal();
   }
 
+  /**
+   * Seals what was written as chunks of at most `chunkBytes` (a frame larger than a chunk, such as the
+   * engine's small state with a large catalogue, is cut across chunks: a reader joins them first).
+   */
   seal(): void {
     if (this.w.len === 0) return;
-    this.chunks.push(this.w.view().slice());
+    const all = this.w.view();
+    for (let at = 0; at < all.length; at += this.chunkBytes) this.chunks.push(all.slice(at, Math.min(all.length, at + this.chunkBytes)));
     this.bytes += this.w.len;
     this.w.reset();
   }
