@@ -60,6 +60,9 @@ export async function loadCheckpoint(store: CheckpointStore, cfg: EngineConfig, 
   const loaded = await store.load();
   if (!loaded) return undefined;
   if (loaded.format === "chain") {
+    // A head naming no part yet (the first checkpoints were lost, a base waits for its delta): nothing
+    // to restore, the stream is read from its start.
+    if (loaded.parts.length === 0) return undefined;
     const { engine, extra } = restoreEngine(cfg, loaded.parts);
     return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length, streamCreated: loaded.head.streamCreated };
   }
