@@ -8,6 +8,8 @@ import {
   newCustomerId,
   offerFor,
   purchaseOf,
+  readVisitMemory,
+  writeVisitMemory,
   type CartLine,
   type OfferView,
   type PromotionInfo,
@@ -16,6 +18,8 @@ import {
 
 const CUSTOMER_KEY = "promo-stream.shop.customerId";
 const VISIT_KEY = "promo-stream.shop.sessionId";
+/** The visit's decisions and the offers used, kept with the visit (sessionStorage): a reload is the same visit. */
+const VISIT_MEMORY_KEY = "promo-stream.shop.visit";
 /**
  * decide()'s deadline on this page. A storefront rendering server-side keeps the client's 250 ms; a person
  * clicking can wait a little longer, and a page on a busy laptop (the browser test shares two cores with
@@ -82,6 +86,11 @@ export class ShopController implements ReactiveController {
     const stored = localStorage.getItem(CUSTOMER_KEY);
     this.customerId = stored !== null && customerIdProblem(stored) === null ? stored : this.freshCustomer();
     this.sessionId = sessionStorage.getItem(VISIT_KEY) ?? this.freshVisit();
+    // A reload is the same visit: the engine will not decide again on its products, so the offers it
+    // made (and which of them an order used) come back from the visit's memory.
+    const memory = readVisitMemory(sessionStorage.getItem(VISIT_MEMORY_KEY), this.sessionId);
+    for (const [productId, d] of memory.decisions) this.visitDecisions.set(productId, d);
+    for (const id of memory.redeemed) this.redeemed.add(id);
     addEventListener("hashchange", this.onRoute);
     void this.loadCatalog();
     void this.loadPromotions();
@@ -98,6 +107,10 @@ export class ShopController implements ReactiveController {
     const id = newCustomerId(crypto.getRandomValues(new Uint8Array(8)));
     localStorage.setItem(CUSTOMER_KEY, id);
     return id;
+  }
+
+  private saveVisit(): void {
+    sessionStorage.setItem(VISIT_MEMORY_KEY, writeVisitMemory(this.sessionId, this.visitDecisions, this.redeemed));
   }
 
   private freshVisit(): string {
@@ -157,6 +170,7 @@ export class ShopController implements ReactiveController {
   newVisit(): void {
     this.sessionId = this.freshVisit();
     this.visitDecisions.clear();
+    this.saveVisit();
     this.view = null;
     if (this.productId) void this.viewProduct(this.productId);
     this.host.requestUpdate();
@@ -221,7 +235,10 @@ export class ShopController implements ReactiveController {
     try {
       const answer = await this.client.decide(event, { deadlineMs: DECIDE_DEADLINE_MS });
       const before = this.visitDecisions.get(p.id);
-      if (answer.decision) this.visitDecisions.set(p.id, answer.decision);
+      if (answer.decision) {
+        this.visitDecisions.set(p.id, answer.decision);
+        this.saveVisit();
+      }
       // The view is sent (it is the shopper's behaviour either way), but the visit's decision for this
       // product stands: the engine decides once per product in a visit, and its offer is still valid.
       next = !answer.decision && answer.reason === "not-a-decision-point" && before ? { ...v, asking: false, answer: { decision: before }, earlier: true } : { ...v, asking: false, answer };
@@ -278,7 +295,10 @@ export class ShopController implements ReactiveController {
     const done: OrderState = { ...o, status: r.status, ...(r.detail ? { detail: r.detail } : {}) };
     this.orders = this.orders.map((x) => (x.id === o.id ? done : x));
     if (r.status === "accepted" || r.status === "duplicate") {
-      if (purchase.decisionId) this.redeemed.add(purchase.decisionId);
+      if (purchase.decisionId) {
+        this.redeemed.add(purchase.decisionId);
+        this.saveVisit();
+      }
       if (fromCart) this.cart = [];
       void this.loadCatalog();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/events/index.ts";
 import type { CatalogItemView } from "../../src/server/index.ts";
-import { addToCart, customerIdProblem, eventTimeMs, formatCents, newCustomerId, noDecisionText, offerFor, offerUsable, purchaseOf, whyOf, type CartLine } from "./shop.ts";
+import { addToCart, customerIdProblem, eventTimeMs, formatCents, newCustomerId, noDecisionText, offerFor, offerUsable, purchaseOf, readVisitMemory, whyOf, writeVisitMemory, type CartLine } from "./shop.ts";
 
 const tv: CatalogItemView = { id: "sku-001", name: "Small Steel Lamp", category: "electronics", priceCents: 12_999, stock: 40 };
 const toy: CatalogItemView = { id: "sku-004", name: "Soft Cotton Bear", category: "toys", priceCents: 2_000, stock: 40 };
@@ -159,5 +159,22 @@ describe("customer ids, times and texts", () => {
     expect(noDecisionText("not-a-decision-point")).toMatch(/new visit/);
     expect(noDecisionText("timeout")).toMatch(/same event id/);
     expect(noDecisionText("late")).toMatch(/refused \(late\)/);
+  });
+});
+
+describe("readVisitMemory / writeVisitMemory (a reload is the same visit)", () => {
+  const d = { id: "d-1", promotionId: "pct10-electronics" } as unknown as Decision;
+  it("gives back the visit's decisions by product and the used offers", () => {
+    const raw = writeVisitMemory("visit-a", new Map([["sku-001", d]]), new Set(["d-0"]));
+    const m = readVisitMemory(raw, "visit-a");
+    expect([...m.decisions]).toEqual([["sku-001", d]]);
+    expect([...m.redeemed]).toEqual(["d-0"]);
+  });
+  it("gives nothing for another visit, nothing stored, or something unreadable", () => {
+    const raw = writeVisitMemory("visit-a", new Map([["sku-001", d]]), new Set());
+    for (const m of [readVisitMemory(raw, "visit-b"), readVisitMemory(null, "visit-a"), readVisitMemory("{not json", "visit-a"), readVisitMemory('{"sessionId":"visit-a","decisions":[["sku-1",null]],"redeemed":[]}', "visit-a")]) {
+      expect(m.decisions.size).toBe(0);
+      expect(m.redeemed.size).toBe(0);
+    }
   });
 });

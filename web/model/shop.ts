@@ -216,3 +216,31 @@ export function noDecisionText(reason: string | undefined): string {
       return `No decision: the event was refused (${reason}).`;
   }
 }
+
+/** What a visit remembers across a reload: the decision made for each product viewed, and the decisions an order used. */
+export interface VisitMemory {
+  decisions: Map<string, Decision>;
+  redeemed: Set<string>;
+}
+
+/** The visit memory as sessionStorage keeps it (JSON), for the visit `sessionId`. */
+export function writeVisitMemory(sessionId: string, decisions: ReadonlyMap<string, Decision>, redeemed: ReadonlySet<string>): string {
+  return JSON.stringify({ sessionId, decisions: [...decisions], redeemed: [...redeemed] });
+}
+
+/** The memory of the visit `sessionId` from what sessionStorage holds: empty when it is another visit's, or unreadable. */
+export function readVisitMemory(raw: string | null, sessionId: string): VisitMemory {
+  const empty: VisitMemory = { decisions: new Map(), redeemed: new Set() };
+  if (raw === null) return empty;
+  try {
+    const v = JSON.parse(raw) as { sessionId?: unknown; decisions?: unknown; redeemed?: unknown };
+    if (v.sessionId !== sessionId || !Array.isArray(v.decisions) || !Array.isArray(v.redeemed)) return empty;
+    const decisions = new Map<string, Decision>();
+    for (const e of v.decisions as unknown[]) {
+      if (Array.isArray(e) && typeof e[0] === "string" && e[1] && typeof e[1] === "object" && typeof (e[1] as Decision).id === "string") decisions.set(e[0], e[1] as Decision);
+    }
+    return { decisions, redeemed: new Set((v.redeemed as unknown[]).filter((x): x is string => typeof x === "string")) };
+  } catch {
+    return empty;
+  }
+}
