@@ -24,6 +24,8 @@ export class PsSimControls extends LitElement {
   @property({ attribute: false }) sim: SimStatusView | null = null;
   /** Why there is no status, when the server knows. */
   @property({ attribute: false }) absent: SimAbsence | null = null;
+  /** Whether the server has sent anything yet (ClientState.frames > 0): before, nothing is known of the simulator. */
+  @property({ type: Boolean }) heard = true;
   @property({ attribute: false }) error: string | null = null;
   /** Replies to commands so far (ClientState.simReplies): each one puts the simulator's settings back in the fields. */
   @property({ type: Number }) replies = 0;
@@ -51,7 +53,7 @@ export class PsSimControls extends LitElement {
   override render() {
     const s = this.sim;
     if (!s) {
-      const why = simAbsentText(this.absent);
+      const why = simAbsentText(this.absent, this.heard);
       return why.start
         ? html`<span class="off" id="sim-off">${why.text} (start it with <code>npm run simulator</code>, or <code>npm start</code>).</span>`
         : html`<span class="off" id="sim-off">${why.text}</span>`;

@@ -29,6 +29,11 @@ describe("simAbsentText", () => {
     expect(unreachable.start).toBe(false);
     expect(unreachable.text).toMatch(/cannot be reached/);
   });
+  it("says nothing of the simulator before the server has sent a frame (no token, server down at opening)", () => {
+    const unknown = simAbsentText(null, false);
+    expect(unknown.start).toBe(false);
+    expect(unknown.text).not.toMatch(/not running/);
+  });
 });
 
 describe("connectProblem", () => {

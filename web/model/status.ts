@@ -26,8 +26,13 @@ export function connectionView(status: ConnectionStatus, fresh: Partial<Freshnes
   return { text: "live", ok: true };
 }
 
-/** Why the simulator's controls are missing: advice to start it only when it is known not to run. */
-export function simAbsentText(why: SimAbsence | null | undefined): { text: string; start: boolean } {
+/**
+ * Why the simulator's controls are missing: advice to start it only when it is known not to run.
+ * `heard` is whether any frame has come from the server: before one (no access token, the server down
+ * when the page opened) the page knows nothing of the simulator and must not say it is not running.
+ */
+export function simAbsentText(why: SimAbsence | null | undefined, heard = true): { text: string; start: boolean } {
+  if (!heard) return { text: "Simulator: no word from the server yet.", start: false };
   if (why === "no-answer") return { text: "The simulator cannot be reached: nothing answered on sim.control (NATS may be down or unreachable from the server, or the simulator is stuck).", start: false };
   return { text: "Simulator not running", start: true };
 }
