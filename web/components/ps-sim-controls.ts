@@ -30,11 +30,17 @@ export class PsSimControls extends LitElement {
   /** Replies to commands so far (ClientState.simReplies): each one puts the simulator's settings back in the fields. */
   @property({ type: Number }) replies = 0;
   @query("#seed") private seedInput!: HTMLInputElement | null;
+  @query("#scenario") private scenarioSelect!: HTMLSelectElement | null;
+  @query("#speed") private speedInput!: HTMLInputElement | null;
 
   override updated(changed: Map<PropertyKey, unknown>): void {
-    // The field's binding only writes when the seed changes, so a refused seed (or an emptied field)
-    // stayed shown while the simulator kept its old one: show what the simulator has.
-    if (changed.has("replies") && this.sim && this.seedInput) this.seedInput.value = String(this.sim.seed);
+    // The fields' bindings only write when the simulator's settings change, so a refused seed (or an
+    // emptied field), or a choice the page could not send, stayed shown while the simulator kept its
+    // own: show what the simulator has.
+    if (!changed.has("replies") || !this.sim) return;
+    if (this.seedInput) this.seedInput.value = String(this.sim.seed);
+    if (this.scenarioSelect) this.scenarioSelect.value = this.sim.scenario;
+    if (this.speedInput) this.speedInput.value = String(sliderFromSpeed(this.sim.speed));
   }
 
   private onSeed(input: HTMLInputElement): void {

@@ -3,7 +3,7 @@ import type { ClientFrame, ServerFrame } from "../../src/server/index.ts";
 import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
 import { SAFE_CHART } from "../model/safe.ts";
-import { applyFrame, emptyState, followCustomer, type ClientState } from "../model/state.ts";
+import { applyFrame, commandNotSent, emptyState, followCustomer, type ClientState } from "../model/state.ts";
 import { connectProblem, type ConnectionStatus } from "../model/status.ts";
 
 export type { ConnectionStatus };
@@ -127,8 +127,13 @@ export class SocketController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** Sends a command; with the socket down it says so (see commandNotSent) instead of dropping it in silence. */
   send(frame: ClientFrame): boolean {
-    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    if (this.ws?.readyState !== WebSocket.OPEN) {
+      this.state = commandNotSent(this.state, frame.type === "mode" ? "mode" : "sim");
+      this.host.requestUpdate();
+      return false;
+    }
     this.ws.send(JSON.stringify(frame));
     return true;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/events/index.ts";
 import type { LiveSnapshot } from "../../src/kpi/index.ts";
 import type { DashboardState, Mark, SimStatusView } from "../../src/server/index.ts";
-import { applyFrame, emptyState, followCustomer, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
+import { applyFrame, commandNotSent, emptyState, followCustomer, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
 
 const decision = (id: string, ts: number): Decision => ({
   id, ts, customerId: "c00001", channel: "web", promotionId: "control", holdout: false, segment: "new|browser", propensity: 0.5, eventId: `e-${id}`, point: "product-view", expiresAt: ts + 1000,
@@ -128,5 +128,16 @@ describe("totalDeadLetters", () => {
   it("adds up the reasons", () => {
     expect(totalDeadLetters(null)).toBe(0);
     expect(totalDeadLetters(kpi(0, { "not-json": 2, late: 3 }))).toBe(5);
+  });
+});
+
+describe("commandNotSent", () => {
+  it("says a command the page could not send was not sent, and counts it as answered for the simulator's controls", () => {
+    const s = commandNotSent(emptyState(), "sim");
+    expect(s.simError).toMatch(/^not sent/);
+    expect(s.simReplies).toBe(1);
+    const m = commandNotSent(emptyState(), "mode");
+    expect(m.modeError).toMatch(/^not sent/);
+    expect(m.simReplies).toBe(0);
   });
 });

@@ -109,6 +109,18 @@ export function totalDeadLetters(kpi: LiveSnapshot | null): number {
   return kpi ? Object.values(kpi.deadLetters).reduce((a, b) => a + b, 0) : 0;
 }
 
+/** What the page says of a command it could not send (its socket down): nothing reached the server. */
+export const NOT_SENT = "not sent: the page is not connected to the server (it reconnects by itself; try again once it is live)";
+
+/**
+ * A simulator or mode command the page could not send. It is said so, like a refusal, and the
+ * simulator's controls count it as answered, so they show the simulator's own settings again instead of
+ * the choice that went nowhere.
+ */
+export function commandNotSent(s: ClientState, kind: "sim" | "mode"): ClientState {
+  return kind === "sim" ? { ...s, simError: NOT_SENT, simReplies: s.simReplies + 1 } : { ...s, modeError: NOT_SENT };
+}
+
 export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
   switch (f.type) {
     case "snapshot":
