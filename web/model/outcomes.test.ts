@@ -43,6 +43,11 @@ describe("followDecisions", () => {
     expect(kept[0]!.id).toBe(`d-${MAX_FOLLOWED + 4}`);
     expect(followDecisions(kept, many, "")).toEqual([]);
   });
+
+  it("puts new decisions above the kept ones even when the shop's clock has started again (a restart on a fresh store)", () => {
+    const kept = Array.from({ length: MAX_FOLLOWED }, (_, i) => decision(`old-${i}`, 1_000_000 - i, "me"));
+    expect(followDecisions(kept, [decision("new-1", 1, "me")], "me")[0]!.id).toBe("new-1");
+  });
 });
 
 describe("formatOutcome", () => {

@@ -27,14 +27,15 @@ export function followDecisions(kept: readonly Decision[], incoming: readonly De
   if (!customerId) return [];
   const mine = incoming.filter((d) => d.customerId === customerId);
   if (mine.length === 0) return kept as Decision[];
+  // The incoming above the kept, as the feed (state.ts mergeFeed): the shop's clock can start again.
   const seen = new Set<string>();
   const out: Decision[] = [];
-  for (const d of [...mine, ...kept]) {
+  for (const d of [...mine.sort((a, b) => b.ts - a.ts), ...kept]) {
     if (seen.has(d.id)) continue;
     seen.add(d.id);
     out.push(d);
   }
-  return out.sort((a, b) => b.ts - a.ts).slice(0, max);
+  return out.slice(0, max);
 }
 
 /** A decision's outcome as its row shows it: open while it is, else how it closed (with what it earned after a purchase). */

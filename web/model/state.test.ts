@@ -20,6 +20,12 @@ describe("mergeFeed", () => {
     expect(mergeFeed(many, [])).toHaveLength(MAX_FEED);
     expect(mergeFeed(many, [])[0]!.id).toBe(`d${MAX_FEED + 19}`);
   });
+  it("puts incoming decisions above the held ones even when the shop's clock has started again (a restart on a fresh store)", () => {
+    const oldRun = Array.from({ length: MAX_FEED }, (_, i) => decision(`old${i}`, 1_000_000 - i));
+    const merged = mergeFeed([decision("new2", 2), decision("new1", 1)], oldRun);
+    expect(merged).toHaveLength(MAX_FEED);
+    expect(merged.slice(0, 3).map((d) => d.id)).toEqual(["new2", "new1", "old0"]);
+  });
 });
 
 describe("mergeMarks", () => {

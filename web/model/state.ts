@@ -54,16 +54,22 @@ function withDecisions(s: ClientState, feed: Decision[], incoming: readonly Deci
   return { ...s, feed, followed, outcomes: joinOutcomes(s.outcomes, outcomes, [feed, followed]) };
 }
 
-/** Decisions from both lists, once each, newest first. */
+/**
+ * The incoming decisions `a` (a frame's: newest first by their time) above the held ones `b`, once each,
+ * bounded. Newest first is by arrival, as the server's own feed is: a decision's `ts` is the shop's
+ * clock, which starts again when the whole system restarts on a fresh store, and sorting the held and
+ * the incoming together by it kept the old run's rows on top and dropped every new decision.
+ */
 export function mergeFeed(a: readonly Decision[], b: readonly Decision[], max = MAX_FEED): Decision[] {
   const seen = new Set<string>();
   const out: Decision[] = [];
-  for (const d of [...a, ...b]) {
+  for (const d of [...[...a].sort((x, y) => y.ts - x.ts), ...b]) {
     if (seen.has(d.id)) continue;
     seen.add(d.id);
     out.push(d);
+    if (out.length === max) break;
   }
-  return out.sort((x, y) => y.ts - x.ts).slice(0, max);
+  return out;
 }
 
 /** Marks from both lists, once each, oldest first, the newest `max`. */
