@@ -1,4 +1,4 @@
-// The dashboard's simulator controls while its server is away (review6), in real headless Chromium
+// The dashboard's simulator controls while its server is away, in real headless Chromium
 // against a nats-server and the processor, the simulator and the server as three parts, so the server
 // alone can be stopped. A command the page cannot send (its socket down) used to be dropped in silence:
 // Pause did nothing and said nothing, and a scenario picked stayed shown in the picker, before and after

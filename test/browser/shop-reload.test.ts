@@ -1,4 +1,4 @@
-// The shop page reloaded in the middle of a visit (review6), in real headless Chromium against the
+// The shop page reloaded in the middle of a visit, in real headless Chromium against the
 // whole system in this process (nats-server, processor, simulator at a low speed, server). A reload is
 // the same visit (its id is in sessionStorage), so the engine does not decide again on a product already
 // viewed; the offer the visit's decision made must still be on the product's page after the reload (it
