@@ -1,4 +1,4 @@
-// The shop page reloaded in the middle of a visit, in real headless Chromium against the
+// The shop page reloaded in the middle of a visit (and a second tab of it), in real headless Chromium against the
 // whole system in this process (nats-server, processor, simulator at a low speed, server). A reload is
 // the same visit (its id is in sessionStorage), so the engine does not decide again on a product already
 // viewed; the offer the visit's decision made must still be on the product's page after the reload (it
@@ -82,6 +82,24 @@ describe("the shop, reloaded mid-visit", () => {
     expect(await page.locator("#offer").getAttribute("data-decision-id")).toBe(decisionId);
     expect(await page.locator("#offer").getAttribute("data-used")).toBe("true");
     expect(await page.locator("#use-offer").count()).toBe(0);
+  });
+
+  it("follows another tab that became another customer, with a visit of its own", async () => {
+    // Two tabs of one browser profile (one context: shared localStorage, a sessionStorage each).
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const [tab, other] = [await ctx.newPage(), await ctx.newPage()];
+    for (const t of [tab, other]) t.on("pageerror", (e) => consoleErrors.push(e.message));
+    await tab.goto(`${base}/shop`);
+    await other.goto(`${base}/shop`);
+    const idOf = async (t: typeof tab) => ((await t.locator("#customer-id").textContent()) ?? "").trim();
+    await waitFor("both tabs' shopper", async () => (await idOf(tab)) !== "" && (await idOf(other)) !== "");
+    expect(await idOf(other)).toBe(await idOf(tab));
+    const visitBefore = (await tab.locator("#visit-id").textContent())!.trim();
+    await other.locator("#customer-input").fill("shopper-othertab");
+    await other.locator("#customer-set").click();
+    await waitFor("the first tab following", async () => (await idOf(tab)) === "shopper-othertab");
+    expect((await tab.locator("#visit-id").textContent())!.trim()).not.toBe(visitBefore);
+    await ctx.close();
   });
 
   it("has had no console errors", () => {

@@ -92,6 +92,7 @@ export class ShopController implements ReactiveController {
     for (const [productId, d] of memory.decisions) this.visitDecisions.set(productId, d);
     for (const id of memory.redeemed) this.redeemed.add(id);
     addEventListener("hashchange", this.onRoute);
+    addEventListener("storage", this.onStorage);
     void this.loadCatalog();
     void this.loadPromotions();
     // The clock is read again before each event sent; a failure here (no token) shows with the catalog's.
@@ -101,6 +102,7 @@ export class ShopController implements ReactiveController {
 
   hostDisconnected(): void {
     removeEventListener("hashchange", this.onRoute);
+    removeEventListener("storage", this.onStorage);
   }
 
   private freshCustomer(): string {
@@ -118,6 +120,18 @@ export class ShopController implements ReactiveController {
     sessionStorage.setItem(VISIT_KEY, id);
     return id;
   }
+
+  /**
+   * Another tab became another customer (localStorage is shared by the shop's tabs): this one follows,
+   * with a visit of its own, rather than go on sending events as the customer the browser left.
+   */
+  private readonly onStorage = (e: StorageEvent) => {
+    if (e.key !== CUSTOMER_KEY || e.newValue === null || e.newValue === this.customerId || customerIdProblem(e.newValue) !== null) return;
+    this.customerId = e.newValue;
+    this.cart = [];
+    this.orders = [];
+    this.newVisit();
+  };
 
   private readonly onRoute = () => {
     const m = /^#\/p\/([A-Za-z0-9._-]+)$/.exec(location.hash);
