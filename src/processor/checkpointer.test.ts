@@ -17,6 +17,7 @@ import { KpiAccumulator } from "../kpi/index.ts";
 import { createLogger } from "../log/index.ts";
 import { createMetrics } from "../metrics/index.ts";
 import { rngFromKey } from "../random/index.ts";
+import type { ShopEvent } from "../events/index.ts";
 import { CheckpointStore, type ChainHead } from "../state/index.ts";
 import { Checkpointer, loadCheckpoint } from "./checkpointer.ts";
 
@@ -36,6 +37,8 @@ afterAll(async () => {
 
 const cfg = engineConfigFrom(loadConfig({ env: {}, overrides: { features: { maxCustomers: 40, idleTtlSec: 3600, recentEventIds: 500 }, guards: { frequencyCaps: { email: { windowSec: 3600 }, sms: { windowSec: 3600 }, push: { windowSec: 3600 } } }, attribution: { maxPending: 200, windowSecByChannel: { web: 1800, email: 3600, sms: 3600, push: 3600 } } } }));
 const evs = shopEvents(5, 4000);
+/** The default configuration, for the cases that need no small store. */
+const defaults = engineConfigFrom(loadConfig({ env: {} }));
 
 async function head(name: string): Promise<ChainHead> {
   const kv = await new Kvm(nc).open(BUCKET);
@@ -251,5 +254,87 @@ describe("Checkpointer while the KV is away", () => {
       await own.stop();
       rmSync(store, { recursive: true, force: true });
     }
+  });
+});
+
+// A checkpoint whose engine's small state (posteriors, ledger, promotions, as one JSON frame) is larger
+// than a KV value may be (NATS max_payload, 1 MiB by default) is still written and restored: the part's
+// chunks must each fit in a KV value, whatever the size of a single frame.
+describe("Checkpointer with a large catalogue", () => {
+  it("writes and restores a checkpoint whose ledger is larger than a KV value", async () => {
+    const engine = createEngine(defaults, { trackChanges: true });
+    startTracking(engine, false);
+    const ts = Date.parse("2026-03-02T08:00:00Z");
+    // A catalogue of 30,000 products: the ledger keeps each one's stock, price and cost.
+    for (let i = 0; i < 30_000; i++) {
+      const ev: ShopEvent = { type: "inventory", id: `inv-${i}`, ts, productId: `product-${String(i).padStart(6, "0")}`, category: `category-${i % 40}`, stock: 10 + (i % 90), priceCents: 1000 + i, costCents: 700 };
+      step(engine, ev, rngFromKey(1, ev.id));
+    }
+    const small = JSON.stringify(engine.ledger.toJSON()).length;
+    expect(small).toBeGreaterThan(1024 * 1024);
+    const cp = new Checkpointer(nc, BUCKET, "large", { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+    await cp.checkpoint(() => ({ seq: 30_000, engine, kpi: new KpiAccumulator() }), () => Promise.resolve(), { wait: true });
+    const restored = await loadCheckpoint(new CheckpointStore(nc, BUCKET, "large"), defaults);
+    expect(restored?.streamSeq).toBe(30_000);
+    expect(engineToJSON(restored!.engine)).toEqual(engineToJSON(engine));
+  });
+});
+
+// A processor whose very first checkpoint is lost (the publishes it covers not stored) must still leave
+// a head that a restart can load: the next checkpoint writes a base waiting for a delta, and a restart
+// right after it starts from what the head says (no checkpoint yet), not from an error.
+describe("Checkpointer, first checkpoint lost", () => {
+  it("a restart after the base that follows it loads (nothing to restore yet)", async () => {
+    const evs = shopEvents(5, 1000);
+    const engine = createEngine(defaults, { trackChanges: true });
+    startTracking(engine, false);
+    const kpi = new KpiAccumulator();
+    const cp = new Checkpointer(nc, BUCKET, "first", { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+    let seq = 0;
+    for (; seq < 500; seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.reject(new Error("publishes failed")), { wait: true });
+    for (; seq < 1000; seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+    // A restart now (kill -9 before the next checkpoint).
+    const next = new Checkpointer(nc, BUCKET, "first", { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+    const restored = await next.load(defaults);
+    expect(restored?.streamSeq ?? 0).toBe(0);
+  });
+});
+
+// A checkpoint that does not move the head (the chain broken by a lost delta) commits the old head's
+// streamSeq again, and with it the stream that sequence counts in. Stamped with the stream the
+// checkpointer was told of now, after EVENTS was made again, the head claimed the old stream's sequence
+// counted in the new one: the next start skipped that many events of the new stream.
+describe("Checkpointer after EVENTS was made again", () => {
+  const remadeEvs = shopEvents(5, 2000);
+
+  it("never writes a head whose streamSeq counts in another stream than the one it names", async () => {
+    const name = "remade";
+    const engine = createEngine(defaults, { trackChanges: true });
+    startTracking(engine, false);
+    const kpi = new KpiAccumulator();
+    const a = new Checkpointer(nc, BUCKET, name, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+    a.streamCreated = "2026-12-01T00:00:00Z"; // EVENTS as it was
+    let seq = 0;
+    for (; seq < 1000; seq++) step(engine, remadeEvs[seq]!, rngFromKey(1, remadeEvs[seq]!.id));
+    await a.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+
+    // Restart after EVENTS was deleted and made again: the processor reads the new stream from 1.
+    const b = new Checkpointer(nc, BUCKET, name, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+    const restored = (await b.load(defaults))!;
+    expect(restored.streamCreated).toBe("2026-12-01T00:00:00Z");
+    b.streamCreated = "2026-12-07T00:00:00Z";
+    let newSeq = 0;
+    for (let i = 0; i < 100; i++, newSeq++) step(restored.engine, remadeEvs[seq + i]!, rngFromKey(1, remadeEvs[seq + i]!.id));
+    // One checkpoint's flush fails (publishes refused for a while): its delta is lost.
+    await b.checkpoint(() => ({ seq: newSeq, engine: restored.engine, kpi: restored.kpi }), () => Promise.reject(new Error("publishes failed")), { wait: true });
+    // Then the processor stops: the final checkpoint cannot append (the chain is broken) and re-commits the head.
+    await b.checkpoint(() => ({ seq: newSeq, engine: restored.engine, kpi: restored.kpi }), () => Promise.resolve(), { wait: true, final: true });
+
+    const next = (await loadCheckpoint(new CheckpointStore(nc, BUCKET, name), defaults))!;
+    // The processor's rule (restoreAndPosition): same streamCreated → go on after streamSeq.
+    if (next.streamCreated === "2026-12-07T00:00:00Z") expect(next.streamSeq, "a head naming the new stream must count in it").toBeLessThanOrEqual(newSeq);
+    else expect(next.streamCreated).toBe("2026-12-01T00:00:00Z");
   });
 });
