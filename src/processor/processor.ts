@@ -374,14 +374,7 @@ export class Processor {
   private async reopen(what: string): Promise<boolean | "missing"> {
     // The consumer not found while EVENTS is the stream the run began on: "missing", for the loop to make
     // it again (retrying the open would wait for it forever).
-    const gone = async (err: unknown) => {
-      if (!isNotFound(err) || this.stopping) return false;
-      try {
-        return (await this.jsm.streams.info(this.cfg.streams.events.name)).created === this.eventsCreated;
-      } catch {
-        return false;
-      }
-    };
+    const gone = async (err: unknown) => isNotFound(err) && !this.stopping && (await this.eventsCreatedNow()) === this.eventsCreated;
     let missing = false;
     const msgs = await retryWithBackoff(
       async () => {
@@ -671,12 +664,8 @@ export class Processor {
    */
   private async consumerMissing(): Promise<void> {
     if (this.stopping || this.interrupt || this.monitor.repositioning) return;
-    let created: string;
-    try {
-      created = (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
-    } catch {
-      return;
-    }
+    const created = await this.eventsCreatedNow();
+    if (created === undefined) return;
     if (created !== this.eventsCreated) {
       if (!this.eventsRemadeSaid) this.log.error({ was: this.eventsCreated, now: created }, "EVENTS was deleted and made again while the processor ran: restart the processor");
       this.eventsRemadeSaid = true;
@@ -685,6 +674,15 @@ export class Processor {
     if (!this.stopping && !this.monitor.repositioning) this.interrupted({ reason: "consumer-missing", detail: {} });
   }
   private eventsRemadeSaid = false;
+
+  /** When EVENTS was made, as the server says now (another time than eventsCreated: made again), or undefined when it cannot say. */
+  private async eventsCreatedNow(): Promise<string | undefined> {
+    try {
+      return (await this.jsm.streams.info(this.cfg.streams.events.name)).created;
+    } catch {
+      return undefined;
+    }
+  }
 
   /** Checkpoints the state at this message boundary (see Checkpointer.checkpoint). */
   checkpoint(opts: { wait?: boolean; final?: boolean } = {}): Promise<void> {
