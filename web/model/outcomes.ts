@@ -27,15 +27,25 @@ export function followDecisions(kept: readonly Decision[], incoming: readonly De
   if (!customerId) return [];
   const mine = incoming.filter((d) => d.customerId === customerId);
   if (mine.length === 0) return kept as Decision[];
-  // The incoming above the kept, as the feed (state.ts mergeFeed): the shop's clock can start again.
+  return mergeDecisions(mine, kept, max);
+}
+
+/**
+ * The incoming decisions (newest first by their time) above the held ones, once each, at most `max`.
+ * Newest first is by arrival, as the server's own feed is: a decision's `ts` is the shop's clock, which
+ * starts again when the whole system restarts on a fresh store, and sorting the held and the incoming
+ * together by it kept the old run's rows on top and dropped every new decision.
+ */
+export function mergeDecisions(incoming: readonly Decision[], held: readonly Decision[], max: number): Decision[] {
   const seen = new Set<string>();
   const out: Decision[] = [];
-  for (const d of [...mine.sort((a, b) => b.ts - a.ts), ...kept]) {
+  for (const d of [...[...incoming].sort((x, y) => y.ts - x.ts), ...held]) {
     if (seen.has(d.id)) continue;
     seen.add(d.id);
     out.push(d);
+    if (out.length === max) break;
   }
-  return out.slice(0, max);
+  return out;
 }
 
 /** A decision's outcome as its row shows it: open while it is, else how it closed (with what it earned after a purchase). */

@@ -3,7 +3,7 @@
 import type { Decision } from "../../src/events/index.ts";
 import type { LiveSnapshot, RegretState, WhatIfSummary } from "../../src/kpi/index.ts";
 import type { Freshness, Mark, OutcomeBrief, ServerFrame, SimStatusView } from "../../src/server/index.ts";
-import { followDecisions, joinOutcomes } from "./outcomes.ts";
+import { followDecisions, joinOutcomes, mergeDecisions } from "./outcomes.ts";
 
 export interface ClientState {
   kpi: LiveSnapshot | null;
@@ -54,22 +54,9 @@ function withDecisions(s: ClientState, feed: Decision[], incoming: readonly Deci
   return { ...s, feed, followed, outcomes: joinOutcomes(s.outcomes, outcomes, [feed, followed]) };
 }
 
-/**
- * The incoming decisions `a` (a frame's: newest first by their time) above the held ones `b`, once each,
- * bounded. Newest first is by arrival, as the server's own feed is: a decision's `ts` is the shop's
- * clock, which starts again when the whole system restarts on a fresh store, and sorting the held and
- * the incoming together by it kept the old run's rows on top and dropped every new decision.
- */
+/** The incoming decisions `a` above the held ones `b`, once each, bounded (outcomes.ts mergeDecisions). */
 export function mergeFeed(a: readonly Decision[], b: readonly Decision[], max = MAX_FEED): Decision[] {
-  const seen = new Set<string>();
-  const out: Decision[] = [];
-  for (const d of [...[...a].sort((x, y) => y.ts - x.ts), ...b]) {
-    if (seen.has(d.id)) continue;
-    seen.add(d.id);
-    out.push(d);
-    if (out.length === max) break;
-  }
-  return out;
+  return mergeDecisions(a, b, max);
 }
 
 /** Marks from both lists, once each, oldest first, the newest `max`. */
