@@ -4,7 +4,7 @@
 // shared by all instances: each inventory event is handled by one of them. Deleted while they run (an
 // operator's `nats consumer rm`), it is made again: without it no stock would reach a partition again,
 // and offers would go on for what ran out.
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { copyId, decodeEvent, encodeEvent, Subjects } from "../events/index.ts";
@@ -116,9 +116,7 @@ export class InventoryKeeper {
         // Not an inventory event: the partitions never see it, and the processor of the whole stream
         // is not running; say so once per message and move on.
         this.log.warn({ subject: m.subject, seq: m.seq, reason: d.ok ? "wrong type" : d.reason }, "unreadable inventory event skipped");
-        m.ack();
-        this.unacked.delete(m.seq);
-        this.lastAcked = Math.max(this.lastAcked, m.seq);
+        this.ack(m);
         continue;
       }
       const ev = d.value;
@@ -130,9 +128,7 @@ export class InventoryKeeper {
           acks.push((await this.publisher.publish(this.subjects.partitioned("stock", k), encodeEvent(copy), copy.id)).acked);
         }
         if ((await Promise.all(acks)).every((r) => r.ok)) {
-          m.ack();
-          this.unacked.delete(m.seq);
-          this.lastAcked = Math.max(this.lastAcked, m.seq);
+          this.ack(m);
           this.handled++;
         } else m.nak(500);
       } catch (err) {
@@ -140,6 +136,13 @@ export class InventoryKeeper {
         m.nak(500);
       }
     }
+  }
+
+  /** Acknowledges a delivery, and keeps where a remade consumer must start (remake). */
+  private ack(m: JsMsg): void {
+    m.ack();
+    this.unacked.delete(m.seq);
+    this.lastAcked = Math.max(this.lastAcked, m.seq);
   }
 
   async stop(): Promise<void> {
