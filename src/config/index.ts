@@ -1,4 +1,4 @@
-export { loadConfig, validateConfig, ENV_KEYS, REPO_ROOT, DEFAULT_CONFIG_FILE } from "./load.ts";
+export { loadConfig, validateConfig, natsTlsRequired, ENV_KEYS, REPO_ROOT, DEFAULT_CONFIG_FILE } from "./load.ts";
 export type { LoadOptions } from "./load.ts";
 export { ConfigError, PS_ERR_CONFIG } from "./errors.ts";
 export type { ConfigIssue, ConfigErrorCode } from "./errors.ts";

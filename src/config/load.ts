@@ -182,6 +182,15 @@ function isNatsUrl(u: string): boolean {
   }
 }
 
+/**
+ * Whether the connection to NATS must be encrypted: NATS_TLS, or a tls:// server in NATS_URL. nats.js
+ * reads only host and port from a server URL, so tls:// alone was dialled in plain text when the server
+ * did not insist on TLS; nats-server's own clients take tls:// as "TLS required", and so do we.
+ */
+export function natsTlsRequired(nats: Config["nats"]): boolean {
+  return nats.tls.enabled || nats.url.split(",").some((u) => /^tls:\/\//i.test(u.trim()));
+}
+
 function crossChecks(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
@@ -217,12 +226,12 @@ function crossChecks(c: Config): ConfigIssue[] {
       problem: "TLS is required but NATS_URL is empty, and the embedded nats-server runs without TLS",
       fix: "set NATS_URL to a NATS server with TLS (tls://host:4222), or unset NATS_TLS to use the embedded server",
     });
-  if (c.nats.tls.enabled && c.nats.tls.certFile !== "" && c.nats.tls.keyFile === "")
+  if (natsTlsRequired(c.nats) && c.nats.tls.certFile !== "" && c.nats.tls.keyFile === "")
     issues.push({ key: "nats.tls.keyFile", env: "NATS_TLS_KEY", problem: "a client certificate needs its key", fix: "set NATS_TLS_KEY" });
-  if (c.nats.tls.enabled && c.nats.tls.keyFile !== "" && c.nats.tls.certFile === "")
+  if (natsTlsRequired(c.nats) && c.nats.tls.keyFile !== "" && c.nats.tls.certFile === "")
     issues.push({ key: "nats.tls.certFile", env: "NATS_TLS_CERT", problem: "a client key needs its certificate", fix: "set NATS_TLS_CERT, or unset NATS_TLS_KEY" });
   // Read only when connecting, like the nkey seed: a missing file failed after the embedded parts had started.
-  if (c.nats.tls.enabled)
+  if (natsTlsRequired(c.nats))
     for (const [k, env, what] of [
       ["caFile", "NATS_TLS_CA", "the CA certificate (PEM) that signed the server's"],
       ["certFile", "NATS_TLS_CERT", "the client certificate (PEM)"],

@@ -51,6 +51,22 @@ describe("NATS credentials and TLS", () => {
     expect(err?.message).not.toContain("wrong-pass-123");
   });
 
+  it("a tls:// URL to a server without TLS is refused, not dialled in plain text", async () => {
+    // nats.js strips the scheme from a server URL: tls:// alone did not ask for TLS, and the
+    // credentials and the shop's events went over the wire unencrypted.
+    server = await jetstreamServer({ extraConf: `authorization { token: "${TOKEN}" }` });
+    const cfg = loadConfig({ env: { NATS_URL: server.url.replace("nats://", "tls://"), NATS_TOKEN: TOKEN, PORT: "0", LOG_LEVEL: "silent" } });
+    const err = await startParts("processor", cfg).then(
+      (running) => {
+        sys = running;
+        return undefined;
+      },
+      (e: Error) => e,
+    );
+    expect(err, "the processor started over a plain-text connection").toBeDefined();
+    expect(err?.message).toMatch(/cannot connect to NATS at tls:\/\/127\.0\.0\.1:\d+: .*tls.*fix:/);
+  });
+
   it("TLS with a CA from NATS_TLS_CA", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ps-tls-"));
     const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });

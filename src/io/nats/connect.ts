@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connect, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
-import type { Config } from "../../config/index.ts";
+import { natsTlsRequired, type Config } from "../../config/index.ts";
 import type { Logger } from "../../log/index.ts";
 import { NatsError, PS_ERR_NATS } from "./errors.ts";
 
@@ -28,7 +28,8 @@ export function connectionOptions(cfg: Config["nats"], servers: string, name: st
   }
   if (cfg.token) o.token = cfg.token;
   if (cfg.nkeySeedFile) o.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(cfg.nkeySeedFile, "utf8").trim()));
-  if (cfg.tls.enabled) {
+  // With tls options nats.js refuses a server that offers no TLS instead of talking in plain text.
+  if (natsTlsRequired({ ...cfg, url: servers })) {
     o.tls = {
       ...(cfg.tls.caFile ? { caFile: cfg.tls.caFile } : {}),
       ...(cfg.tls.certFile ? { certFile: cfg.tls.certFile } : {}),
