@@ -1,5 +1,18 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "./config/index.ts";
 import { startBanner } from "./main.ts";
+
+/** `node src/main.ts <args>` as npm's scripts run it; its output, and its exit status. */
+function spawnArgs(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/main.ts"), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+  return { output: () => out, exited };
+}
 
 describe("startBanner", () => {
   it("prints the dashboard's address as a person can open it", () => {
@@ -14,5 +27,21 @@ describe("startBanner", () => {
 
   it("names the part when there is no dashboard", () => {
     expect(startBanner("processor", undefined, "nats://n:4222", true)).toBe("\n  promo-stream processor running; NATS: nats://n:4222\n");
+  });
+});
+
+describe("the command line", () => {
+  // A part takes no arguments: its settings come from the environment and CONFIG_FILE. An argument
+  // after it was ignored, so `simulator --speed 100` ran at speed 1 and a mistyped `simulator rplay
+  // log.csv` started the simulator, publishing a made-up shop's events into the stream.
+  it.concurrent.each([
+    [["simulator", "--speed", "100"], /unexpected argument '--speed 100' after 'simulator'.*SIM_SPEED/s],
+    [["simulator", "rplay", "log.csv"], /unexpected argument 'rplay log\.csv' after 'simulator'.*npm run simulator -- replay --format/s],
+    [["processor", "--metrics-port", "9464"], /unexpected argument '--metrics-port 9464' after 'processor'.*environment/s],
+  ])("%j exits with status 2 and says what the part takes, before any connection", async (args, expected) => {
+    const c = spawnArgs(args, { NATS_URL: "nats://127.0.0.1:1" });
+    expect(await c.exited).toBe(2);
+    expect(c.output()).toMatch(expected);
+    expect(c.output()).not.toMatch(/cannot connect to NATS|connected to NATS/);
   });
 });

@@ -21,6 +21,20 @@ export function startBanner(part: string, url: string | undefined, natsUrl: stri
   return `\n  promo-stream dashboard: ${dashboard}\n  NATS: ${natsUrl}\n  Ctrl-C stops everything.\n`;
 }
 
+/**
+ * What to say about arguments after a part, or undefined when there are none. A part takes none (its
+ * settings are the environment's and CONFIG_FILE's): they were ignored, so `simulator --speed 100` ran
+ * at speed 1, and a mistyped `simulator rplay log.csv` ran the simulator into the shop's stream.
+ */
+export function unexpectedArguments(part: string, args: readonly string[]): string | undefined {
+  if (args.length === 0) return undefined;
+  const hint =
+    part === "simulator"
+      ? "set SIM_SPEED, SIM_SCENARIO or SIM_SEED instead, e.g. SIM_SPEED=100 npm run simulator; to publish a log: npm run simulator -- replay --format <name> FILE"
+      : "set the environment variables of README's \"Configuration\" (or CONFIG_FILE) instead, e.g. METRICS_PORT=9464 npm run processor";
+  return `unexpected argument '${args.join(" ")}' after '${part}': the parts take no arguments; ${hint}`;
+}
+
 async function main(): Promise<void> {
   const part = (process.argv[2] ?? "all") as Part;
   if (part === "simulator" && process.argv[3] === "replay") {
@@ -30,6 +44,11 @@ async function main(): Promise<void> {
   }
   if (!PARTS.includes(part)) {
     console.error(`unknown part '${part}'; use one of ${PARTS.join(", ")}`);
+    process.exit(2);
+  }
+  const extra = unexpectedArguments(part, process.argv.slice(3));
+  if (extra) {
+    console.error(extra);
     process.exit(2);
   }
   let cfg: Readonly<Config>;
