@@ -8,6 +8,8 @@ export const PS_ERR_NATS = {
   PortTaken: "PS_ERR_NATS_PORT_TAKEN",
   Connect: "PS_ERR_NATS_CONNECT",
   Provision: "PS_ERR_NATS_PROVISION",
+  /** JetStream still did not answer when the start-up retries gave up (a server without -js). */
+  JetStreamUnavailable: "PS_ERR_NATS_JETSTREAM_UNAVAILABLE",
   /** A publish no stream captures (the server answered 503 no responders). */
   PublishNoStream: "PS_ERR_NATS_PUBLISH_NO_STREAM",
   /** The stream refused the message (its limits, a wrong expected sequence, …); `cause` holds the API error. */
