@@ -46,6 +46,9 @@ describe("loadConfig", () => {
     ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
     ["a cluster list with one server that is no NATS URL", { env: { NATS_URL: "nats://a:4222,http://b:4222" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
     ["a NATS URL with no host", { env: { NATS_URL: "nats://" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
+    // The Node client cannot dial NATS over WebSocket: it failed only when connecting, with nats.js's "use the 'wsconnect' function instead".
+    ["a NATS URL over WebSocket", { env: { NATS_URL: "ws://127.0.0.1:8443" } }, "nats.url", "NATS_URL", /client port.*nats:\/\/host:4222/],
+    ["a cluster list with a secure WebSocket server", { env: { NATS_URL: "nats://a:4222,wss://b:443" } }, "nats.url", "NATS_URL", /client port.*nats:\/\/host:4222/],
     ["an allowed origin with a trailing slash", { overrides: { server: { allowedOrigins: ["https://shop.example.com/"] } } }, "server.allowedOrigins[0]", undefined, /scheme:\/\/host\[:port\]/],
     ["a wildcard allowed origin", { overrides: { server: { allowedOrigins: ["*"] } } }, "server.allowedOrigins[0]", undefined, /no wildcard/],
     ["a TLS CA file that is not there", { env: { NATS_URL: "tls://127.0.0.1:4222", NATS_TLS: "1", NATS_TLS_CA: "/nonexistent/ca.pem" } }, "nats.tls.caFile", "NATS_TLS_CA", /point NATS_TLS_CA at a readable file holding the CA certificate/],

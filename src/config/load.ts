@@ -172,11 +172,14 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 /** What JetStream counts besides an event's payload: "NATS/1.0", the Nats-Msg-Id header with an id of up to 128 characters, line ends; rounded up. */
 const EVENT_HEADER_BYTES = 256;
 
-/** nats://, tls://, ws:// or wss://, a host, perhaps credentials and a port, no path. */
+/**
+ * nats:// or tls://, a host, perhaps credentials and a port, no path. Not ws:// or wss://: the Node
+ * client (@nats-io/transport-node) cannot dial NATS over WebSocket and failed only when connecting.
+ */
 function isNatsUrl(u: string): boolean {
   try {
     const x = new URL(u);
-    return /^(nats|tls|wss?):$/.test(x.protocol) && x.hostname !== "" && (x.pathname === "" || x.pathname === "/");
+    return /^(nats|tls):$/.test(x.protocol) && x.hostname !== "" && (x.pathname === "" || x.pathname === "/");
   } catch {
     return false;
   }
@@ -242,7 +245,12 @@ function crossChecks(c: Config): ConfigIssue[] {
   // Every server of the list (the client tries them in turn): one that is no NATS URL fails only when reached.
   const badUrl = c.nats.url === "" ? undefined : c.nats.url.split(",").find((u) => !isNatsUrl(u.trim()));
   if (badUrl !== undefined)
-    issues.push({ key: "nats.url", env: "NATS_URL", problem: `'${badUrl.trim()}'${c.nats.url.includes(",") ? ` (in '${c.nats.url}')` : ""} is not a NATS URL`, fix: "use nats://host:port (comma-separate several)" });
+    issues.push({
+      key: "nats.url",
+      env: "NATS_URL",
+      problem: `'${badUrl.trim()}'${c.nats.url.includes(",") ? ` (in '${c.nats.url}')` : ""} is not a NATS URL${/^wss?:/i.test(badUrl.trim()) ? " this client can dial (no NATS over WebSocket)" : ""}`,
+      fix: "use nats://host:port, or tls://host:port for TLS (comma-separate several); a server's client port, nats://host:4222 by default, not its websocket port",
+    });
   // The WebSocket compares a browser's Origin header with these as they are: scheme://host[:port], nothing more.
   c.server.allowedOrigins.forEach((o, i) => {
     let ok = false;
