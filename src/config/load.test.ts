@@ -178,6 +178,13 @@ describe("loadConfig", () => {
     expect(issues.find((i) => i.key === key), JSON.stringify(issues)).toMatchObject({ fix: expect.stringMatching(fix) });
   });
 
+  it("quotes a pattern as the schema has it, capitals included", () => {
+    // The message was lower-cased whole: '^[a-za-z0-9_-]*$' read as "lower-case letters only".
+    const [issue] = issuesOf(() => loadConfig({ env: { INSTANCE_ID: "proc 1" } }));
+    expect(issue).toMatchObject({ key: "scale.instanceId", env: "INSTANCE_ID" });
+    expect(issue!.problem).toBe(`expected string to match '^[A-Za-z0-9_-]*$', got "proc 1"`);
+  });
+
   it("reports a segment rule of neither kind as a whole", () => {
     const issues = issuesOf(() => loadConfig({ env: {}, overrides: { segments: [{}] } }));
     expect(issues).toEqual([expect.objectContaining({ key: "segments[0]", fix: expect.stringContaining("a threshold rule {name, feature") })]);

@@ -467,7 +467,8 @@ export function validateConfig(raw: unknown): Readonly<Config> {
     let problem: string;
     if (e.type === ValueErrorType.ObjectAdditionalProperties) problem = "unknown key";
     else if (e.type === ValueErrorType.ObjectRequiredProperty) problem = "missing";
-    else problem = `${e.message.toLowerCase()}, got ${shown(e.value)}`;
+    // Only the first letter ("Expected …"): the rest may quote a pattern, whose capitals count.
+    else problem = `${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}, got ${shown(e.value)}`;
     const fix =
       problem === "unknown key"
         ? "remove it or check its spelling against config/default.json"
