@@ -65,6 +65,16 @@ async function main(): Promise<void> {
   const { startSystem } = await import("./system.ts");
   const { NatsError } = await import("./io/nats/index.ts");
   const { ServerError } = await import("./server/index.ts");
+  // A signal before start-up has finished (nothing to stop in order yet) exits at once, through
+  // process.exit, whose exit hook kills an embedded nats-server: with Node's default action the process
+  // ended without running it, and the server, in a process group of its own, went on holding the store
+  // and NATS_PORT.
+  const duringStart = (sig: NodeJS.Signals) => {
+    console.error(`${sig} during start-up: exiting (events not acknowledged yet are delivered again at the next start)`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", duringStart);
+  process.on("SIGTERM", duringStart);
   let running: Awaited<ReturnType<typeof startSystem>>;
   try {
     running = await startSystem(part, cfg, log);
@@ -75,6 +85,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  process.removeListener("SIGINT", duringStart);
+  process.removeListener("SIGTERM", duringStart);
   console.log(startBanner(part, running.url, running.natsUrl, cfg.server.token !== undefined && cfg.server.token !== ""));
   let stoppingSinceMs: number | undefined;
   const shutdown = (sig: string) => {
