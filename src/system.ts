@@ -45,20 +45,25 @@ interface Reporting {
   health(): { ok: boolean; degraded?: string[] };
 }
 
-/** `token`: server.token (API_TOKEN), which /metrics asks for as the dashboard server's routes do; /health is open. */
-function serveProcessorMetrics(p: Reporting, metrics: Metrics, host: string, port: number, token: string | undefined): Promise<Server> {
+/**
+ * `token`: server.token (API_TOKEN), which /metrics asks for as the dashboard server's routes do; /health is open.
+ * `reporting` is undefined until the processor has started: the port is taken first (below).
+ */
+function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: Metrics, host: string, port: number, token: string | undefined): Promise<Server> {
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://processor");
+    const p = reporting();
     if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
       res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
     } else if (url.pathname === "/metrics") {
-      p.snapshot();
+      p?.snapshot();
       void metrics.registry.metrics().then((text) => {
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         res.end(text);
       });
     } else if (url.pathname === "/health") {
-      const h = p.health();
+      // Down for probes until the processor is consuming.
+      const h = p?.health() ?? { ok: false };
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded?.length ? "degraded" : "ok", ...h }));
     } else {
@@ -123,6 +128,13 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       stoppers.push(() => server.stop());
     }
     let reporting: Reporting | undefined;
+    // The metrics port before the processor: a port in use stopped a processor that had already
+    // restored its checkpoint, taken its leases (partitioned) and started pulling.
+    if (part === "processor" && cfg.processor.metricsPort > 0) {
+      const http = await serveProcessorMetrics(() => reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token);
+      log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
+      stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
+    }
     if ((part === "all" || part === "processor") && cfg.scale.enabled) {
       const instance = new PartitionedInstance(nc, cfg, log, metrics);
       await instance.start();
@@ -133,11 +145,6 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       await retryTransient("starting the processor", () => processor.start(), log);
       running.processor = reporting = processor;
       stoppers.push(() => processor.stop());
-    }
-    if (part === "processor" && reporting && cfg.processor.metricsPort > 0) {
-      const http = await serveProcessorMetrics(reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token);
-      log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
-      stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
     }
     if (part === "all" || part === "simulator") {
       const sim = new SimulatorRunner(nc, cfg, log);

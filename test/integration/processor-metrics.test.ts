@@ -1,11 +1,14 @@
 // A processor running on its own (`npm run processor` with METRICS_PORT) serves /metrics and /health.
 // With an access token set (API_TOKEN: required when it listens beyond loopback), /metrics asks for it
 // as the dashboard server's routes do; /health stays open for probes.
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { startParts, testConfig } from "../support/system.ts";
+import { NatsError } from "../../src/io/nats/index.ts";
+import { ServerError } from "../../src/server/index.ts";
 
 const TOKEN = "metrics-test-token";
 let server: NatsServerHandle;
@@ -34,5 +37,31 @@ describe("a lone processor's metrics port with an access token", () => {
     expect(await ok.text()).toContain("ps_events_in_total");
     expect((await fetch(`${base}/metrics?token=${TOKEN}`)).status).toBe(200);
     expect((await fetch(`${base}/health`)).status).toBe(200);
+  });
+});
+
+describe("a lone processor whose METRICS_PORT is taken", () => {
+  it("stops before it consumes anything, naming METRICS_PORT", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = (taken.address() as { port: number }).port;
+    const logs: string[] = [];
+    try {
+      const cfg = testConfig(server.url, { processor: { metricsPort: port, durable: "metrics-port-taken" }, log: { level: "info" } });
+      const err = await startParts("processor", cfg, logs).then(
+        async (running) => {
+          await running.stop();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(err instanceof ServerError || err instanceof NatsError, String(err)).toBe(true);
+      expect((err as Error).message).toMatch(/port \d+ on 127\.0\.0\.1 is in use; fix: set METRICS_PORT/);
+      // The port was tried only after the processor had restored its checkpoint and started pulling
+      // (and, partitioned, taken its leases): a half-started processor that then stopped again.
+      expect(logs.join("\n")).not.toMatch(/processor consuming|restored checkpoint/);
+    } finally {
+      taken.close();
+    }
   });
 });
