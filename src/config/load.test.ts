@@ -43,6 +43,8 @@ describe("loadConfig", () => {
     ["unknown log level", { env: { LOG_LEVEL: "loud" } }, "log.level", "LOG_LEVEL", /one of fatal, error/],
     ["not a NATS url", { env: { NATS_URL: "http://x" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
     ["public bind without token", { env: { HOST: "0.0.0.0" } }, "server.token", "API_TOKEN", /API_TOKEN/],
+    ["a public bind with a token of spaces", { env: { HOST: "0.0.0.0", API_TOKEN: "   " } }, "server.token", "API_TOKEN", /without spaces/],
+    ["a token with a space at its end", { env: { API_TOKEN: "s3cret " } }, "server.token", "API_TOKEN", /without spaces/],
     ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
     ["a cluster list with one server that is no NATS URL", { env: { NATS_URL: "nats://a:4222,http://b:4222" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
     ["a NATS URL with no host", { env: { NATS_URL: "nats://" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],

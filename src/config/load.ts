@@ -213,8 +213,17 @@ function crossChecks(c: Config): ConfigIssue[] {
     issues.push({
       key: "server.token",
       env: "API_TOKEN",
-      problem: `server.host is ${c.server.host} (not loopback) but no access token is set`,
+      problem: `server.host is '${c.server.host}' (${c.server.host === "" ? "every interface" : "not loopback"}) but no access token is set`,
       fix: "set API_TOKEN to a long random string, or bind HOST=127.0.0.1",
+    });
+  // A token of spaces passed the check above and protected nothing; spaces at its ends never match a
+  // header's value (HTTP trims them), so such a token locked the dashboard's own page out.
+  if (c.server.token !== "" && c.server.token.trim() !== c.server.token)
+    issues.push({
+      key: "server.token",
+      env: "API_TOKEN",
+      problem: c.server.token.trim() === "" ? "is only spaces" : "starts or ends with spaces",
+      fix: "set API_TOKEN to a long random string without spaces (e.g. openssl rand -hex 24)",
     });
   if ((c.nats.user === "") !== (c.nats.pass === ""))
     issues.push({ key: "nats.pass", env: "NATS_PASS", problem: "user and password must be set together", fix: "set both NATS_USER and NATS_PASS, or neither" });
