@@ -133,6 +133,27 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
     expect((await post(url, "/api/decide", view("t-1"))).body).toEqual(later);
   });
 
+  it("looks for a stored answer inside the deadline, not after it", async () => {
+    // No processor: no answer comes, so the server looks in the answers bucket (for an event handled
+    // before, stored again past EVENTS' duplicate window) before it says timeout. That look used to
+    // start at the deadline and could hold the timeout up to 200 ms past it (four times the default
+    // 50 ms). Seen from outside: the bucket read's request on NATS, and when the answer comes.
+    const timeoutMs = 2_000;
+    const { url, cfg } = await start({ decide: { timeoutMs } }, false);
+    const reads: number[] = [];
+    // A KV get asks the stream for its last message on the key's subject (direct get is not on here).
+    const spy = nc!.subscribe(`$JS.API.STREAM.MSG.GET.KV_${cfg.kv.answersBucket}`, { callback: () => reads.push(Date.now()) });
+    await nc!.flush();
+    const r = await post(url, "/api/decide", view("l-1"));
+    const answeredAt = Date.now();
+    spy.unsubscribe();
+    expect(r.body).toEqual({ decision: null, reason: "timeout" });
+    expect(reads.length).toBe(1);
+    // Halfway: a whole half of the deadline (1 s) between the read and the answer; after the deadline
+    // there was none.
+    expect(answeredAt - reads[0]!).toBeGreaterThan(timeoutMs / 4);
+  });
+
   it("keeps a decision's stored answer when a retry is stored again after EVENTS' duplicate window (by another server, say)", async () => {
     const { url, cfg } = await start({ decide: { timeoutMs: 5_000 }, processor: { checkpointEverySec: 1 }, streams: { events: { duplicateWindowSec: 2 } } });
     // The answers bucket's own duplicate window (2 min by default) would drop a second write under the
