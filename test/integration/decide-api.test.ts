@@ -142,7 +142,7 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
     const { url, cfg } = await start({ decide: { timeoutMs } }, false);
     const reads: number[] = [];
     // A KV get asks the stream for its last message on the key's subject (direct get is not on here).
-    const spy = nc!.subscribe(`$JS.API.STREAM.MSG.GET.KV_${cfg.kv.answersBucket}`, { callback: () => reads.push(Date.now()) });
+    const spy = nc!.subscribe(`$JS.API.STREAM.MSG.GET.KV_${cfg.kv.answersBucket}`, { callback: () => void reads.push(Date.now()) });
     await nc!.flush();
     const r = await post(url, "/api/decide", view("l-1"));
     const answeredAt = Date.now();
