@@ -27,6 +27,8 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
 export const USAGE = `usage: npm run simulator -- replay --format <name> [--speed <factor>|max] [--buffer <events>] [--start <ISO time>] FILE
 
 Publishes a real log as events to the NATS server at NATS_URL (required; replay starts no server).
@@ -134,11 +136,18 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
   const log = pino({ name: "promo-stream:replay", level: io.env.LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }));
   let nc: NatsConnection | undefined;
   let report: ReplayReport | undefined;
-  // Ctrl-C stops reading and publishing, flushes what is in flight and still prints the summary.
+  // Ctrl-C (or SIGTERM: a service manager's, `timeout`'s, a container's stop) stops reading and
+  // publishing, flushes what is in flight and still prints the summary. SIGTERM used to be swallowed:
+  // the progress bar (cli-progress, gracefulExit) stops itself on it, which ends nothing, so the replay
+  // went on publishing; only a second SIGTERM killed it, without the summary.
   const ac = new AbortController();
   io.signal?.addEventListener("abort", () => ac.abort());
-  const onSigint = () => ac.abort();
-  if (io.signal === undefined) process.once("SIGINT", onSigint);
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signalled ??= sig;
+    ac.abort();
+  };
+  if (io.signal === undefined) for (const sig of STOP_SIGNALS) process.once(sig, onSignal);
   try {
     try {
       await access(a.file, constants.R_OK);
@@ -172,7 +181,7 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
     }
     throw err;
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    for (const sig of STOP_SIGNALS) process.removeListener(sig, onSignal);
     await nc?.drain().catch(() => undefined);
   }
   if (report.malformed > 0) {
@@ -187,6 +196,7 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
   if (report.late > 0) say(`${report.late} events were older than ones already published (out of time order by more than --buffer ${a.bufferEvents}); they were published anyway`);
   if (report.failed > 0) say(`${report.failed} events could not be published after retries: ${report.lastError ?? "unknown error"}`);
   io.stdout.write(`${summaryLine(report)}\n`);
-  if (report.aborted) return 130;
+  // The shell's convention: 128 + the signal's number.
+  if (report.aborted) return signalled === "SIGTERM" ? 143 : 130;
   return report.failed > 0 ? 1 : 0;
 }
