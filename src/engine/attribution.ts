@@ -22,6 +22,7 @@ export function addPending(
   learn: boolean,
   reservedCents: number,
   reservedProductId: string | undefined,
+  reservedUnits: number,
   rng: Rng,
   out: Effect[],
   contextFactor?: number,
@@ -49,6 +50,7 @@ export function addPending(
     expiresAt: d.expiresAt,
     reservedCents,
     reservedProductId,
+    reservedUnits: reservedProductId !== undefined ? reservedUnits : undefined,
     contextFactor: learn ? contextFactor : undefined,
     contextAt: undefined,
     safe,
@@ -175,8 +177,10 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
   if (p.promotionId !== CONTROL) {
     spent = e.ledger.settleBudget(p.promotionId, p.reservedCents, c.redeemed ? c.discountCents : 0);
     if (p.reservedProductId !== undefined) {
-      e.ledger.releaseUnit(p.reservedProductId);
-      if (c.redeemed) e.ledger.consumeUnit(p.reservedProductId);
+      // (An entry from a checkpoint before reservedUnits held one unit.)
+      const units = p.reservedUnits ?? 1;
+      e.ledger.releaseUnit(p.reservedProductId, units);
+      if (c.redeemed) e.ledger.consumeUnit(p.reservedProductId, units);
     }
   }
   const at = Math.max(c.ts, p.ts);

@@ -16,7 +16,7 @@ import { addPending } from "./attribution.ts";
 import { armFeatures, sharedContext } from "./context.ts";
 import type { StaticEligibility } from "./eligibility.ts";
 import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
-import { affinityFor, categoryWeights, expectedMargin, reservationCents, type DecisionProduct } from "./margin.ts";
+import { affinityFor, categoryWeights, expectedMargin, reservationCents, unitsPromised, type DecisionProduct } from "./margin.ts";
 import { drawPolicy, drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
 import type { DecisionWork } from "./scratch.ts";
 import { safeActive, serve, type SafeEntry } from "./safe.ts";
@@ -200,7 +200,7 @@ function forcedControl(e: Engine, w: DecisionWork, d: Decision, rng: Rng, out: E
     logged.matched = logged.promotionId === CONTROL;
   }
   out.push({ kind: "decision", decision: d });
-  addPending(e, d, w.cell, undefined, false, 0, undefined, rng, out);
+  addPending(e, d, w.cell, undefined, false, 0, undefined, 0, rng, out);
 }
 
 /** Control joins the arms, last: the bar every promotion is scored against. */
@@ -271,12 +271,14 @@ function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: 
   d.explanation.candidates = candidates;
   let reservedCents = 0;
   let reservedProductId: string | undefined;
+  let reservedUnits = 0;
   if (chosen !== CONTROL) {
     const p = w.promos[pick.index]!;
     reservedCents = w.reserved[pick.index]!;
     e.ledger.reserveBudget(p.id, reservedCents);
     if (p.productId !== undefined) {
-      e.ledger.reserveUnit(p.productId);
+      reservedUnits = unitsPromised(p);
+      e.ledger.reserveUnit(p.productId, reservedUnits);
       reservedProductId = p.productId;
     }
     const cap = e.cfg.frequencyCaps[w.channel];
@@ -292,7 +294,7 @@ function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: 
   const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
   const D = logistic ? logistic.opts.dims : 0;
   const contextFactor = logistic ? e.scratch.contrast.factor(pick.index, d.propensity) : undefined;
-  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, rng, out, contextFactor, safe);
+  addPending(e, d, w.cell, logistic ? roundedRow(e.scratch.x, pick.index * D, D) : undefined, true, reservedCents, reservedProductId, reservedUnits, rng, out, contextFactor, safe);
 }
 
 const THOMPSON: PolicyKind = { kind: "thompson" };
@@ -335,12 +337,14 @@ function followLogged(e: Engine, w: DecisionWork, d: Decision, logged: LoggedCho
   d.propensity = j >= 0 ? Math.max(1e-9, report.probs[j]!) : 1e-9;
   let reservedCents = 0;
   let reservedProductId: string | undefined;
+  let reservedUnits = 0;
   const p = j >= 0 ? w.promos[j] : e.promotions.get(logged.promotionId);
   if (p) {
     reservedCents = j >= 0 ? w.reserved[j]! : 0;
     e.ledger.reserveBudget(p.id, reservedCents);
     if (p.productId !== undefined) {
-      e.ledger.reserveUnit(p.productId);
+      reservedUnits = unitsPromised(p);
+      e.ledger.reserveUnit(p.productId, reservedUnits);
       reservedProductId = p.productId;
     }
     const cap = e.cfg.frequencyCaps[w.channel];
@@ -352,7 +356,7 @@ function followLogged(e: Engine, w: DecisionWork, d: Decision, logged: LoggedCho
   const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
   const D = logistic ? logistic.opts.dims : 0;
   const xs = logistic && learn ? roundedRow(e.scratch.x, j * D, D) : undefined;
-  addPending(e, d, w.cell, xs, learn, reservedCents, reservedProductId, rng, out);
+  addPending(e, d, w.cell, xs, learn, reservedCents, reservedProductId, reservedUnits, rng, out);
 }
 
 /**

@@ -96,6 +96,28 @@ describe("decisions", () => {
     expect(decisions(run(e, ev.send("c", "push", T0 + 3 * MIN)))[0]!.promotionId).toBe("p");
   });
 
+  it("holds a bundle of a product to its stock: each open offer promises the bundle's units, not one", () => {
+    // 7 units, 2 held back: two bundles of 2 fit, a third would need units that are not there.
+    const bundle = promo("two-for", { kind: "bundle", percentOff: 20, productId: "sku", maxDiscountCents: 5_000 });
+    const cfg = engineConfig({ promotions: [bundle], bandit: { holdoutShare: 0 } });
+    for (const partitioned of [false, true]) {
+      const e = createEngine({ ...cfg, partitioned });
+      for (let i = 0; i < 3000; i++) e.arms.update(CONTROL, "all", 0, T0);
+      run(e, ev.inventory("sku", "toys", 7, T0));
+      // Partitioned, the partition's grant is the stock above the reserve.
+      if (partitioned) {
+        e.ledger.grant("budget", "two-for", 100_000);
+        e.ledger.grant("units", "sku", 5);
+      }
+      const offered = [0, 1, 2, 3].flatMap((i) => decisions(run(e, ev.send(`c${i}`, "email", T0 + MIN + i)))).filter((d) => d.promotionId === "two-for");
+      expect(offered.length, partitioned ? "partitioned" : "one process").toBe(2);
+      expect(e.ledger.products.get("sku")!.reserved).toBe(4);
+      // The offers' windows end: every unit they held is free again.
+      for (const h of [20, 40, 50]) run(e, ev.view("later", T0 + h * HOUR));
+      expect(e.ledger.products.get("sku")!.reserved).toBe(0);
+    }
+  });
+
   it("decides on what was known before the decision point: minutes since the last event are the gap before the visit", () => {
     const e = createEngine(engineConfig({ segments: [{ name: "recency", feature: "minutesSinceLastEvent", op: ">=", value: 30, then: "lapsed", else: "active" }] }));
     run(e, ev.view("c", T0));

@@ -1,7 +1,7 @@
 import { offerApplies, offerQuantity, type Channel, type ExclusionReason } from "../events/index.ts";
 import { offerFits, type CustomerState } from "../features/index.ts";
 import type { Ledger } from "./ledger.ts";
-import { reservationCents, type DecisionProduct } from "./margin.ts";
+import { reservationCents, unitsPromised, type DecisionProduct } from "./margin.ts";
 import type { EngineConfig, Promotion } from "./types.ts";
 
 /** Whether the customer may get one more offer on this channel at nowMs (every cap window counted). */
@@ -15,8 +15,9 @@ export function capAllows(customer: CustomerState | undefined, channel: Channel,
  * Eligibility before the policy: why a promotion may not be offered here and now, or undefined.
  * Checked in this order, the first failing one is the reason: schedule, channel, applicability (at a
  * decision for a product, a promotion that does not apply to it is not offered: it could not change
- * the purchase, issue #14), stock (the promotion's product's units not yet promised, or its category's,
- * must exceed the reserve; at a decision for a product, that product's units must cover the purchase),
+ * the purchase, issue #14), stock (the promotion's product's units not yet promised must cover its
+ * offer's units, a bundle's all, above the reserve; its category's must exceed the reserve; at a
+ * decision for a product, that product's units must cover the purchase),
  * budget (what is left after spend and outstanding reservations must cover this offer's reservation),
  * frequency cap. The policy adds "no-margin" for an offer whose discount takes all the margin.
  */
@@ -68,9 +69,13 @@ export function stockAt(ledger: Ledger, product: DecisionProduct | undefined): P
  * cap (`capOk`, the same for every promotion).
  */
 export function dynamicExclusionOf(p: Promotion, ledger: Ledger, cfg: EngineConfig, capOk: boolean, product: DecisionProduct | undefined, reservedCents: number, stock: ProductStock): ExclusionReason | undefined {
-  if (p.productId !== undefined && ledger.available(p.productId) <= cfg.stockReserve) return "out-of-stock";
-  // Partitioned, a unit may be promised only from this partition's grant of the global stock.
-  if (cfg.partitioned && p.productId !== undefined && ledger.unitsGrantedLeft(p.productId) <= 0) return "out-of-stock";
+  if (p.productId !== undefined) {
+    // The offer promises its units (a bundle's all of them) above the reserve.
+    const units = unitsPromised(p);
+    if (ledger.available(p.productId) < cfg.stockReserve + units) return "out-of-stock";
+    // Partitioned, units may be promised only from this partition's grant of the global stock.
+    if (cfg.partitioned && ledger.unitsGrantedLeft(p.productId) < units) return "out-of-stock";
+  }
   if (p.category !== undefined && (product && p.category === product.category ? stock.categoryUnits : ledger.categoryAvailableUnits(p.category)) <= cfg.stockReserve) return "out-of-stock";
   if (product && stock.units !== undefined && stock.units < cfg.stockReserve + offerQuantity(p, product)) return "out-of-stock";
   if (ledger.budgetLeft(p.id) < reservedCents) return "budget-spent";

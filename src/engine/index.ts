@@ -12,7 +12,7 @@ export type { PolicyChoice, PolicyDraw, PolicyOptions } from "./policy.ts";
 export { segmentOf } from "./segments.ts";
 export type { Rule } from "./segments.ts";
 export { capAllows, exclusionOf } from "./guards.ts";
-export { reservationCents, productOf, expectedMargin, categoryWeights, affinityFor } from "./margin.ts";
+export { reservationCents, unitsPromised, productOf, expectedMargin, categoryWeights, affinityFor } from "./margin.ts";
 export type { DecisionProduct } from "./margin.ts";
 export { CONTEXT_FEATURES, CONTEXT_DIMS } from "./context.ts";
 export { cellOf } from "./scratch.ts";

@@ -71,10 +71,10 @@ export class Ledger {
     return g.granted - g.consumed - (this.products.get(productId)?.reserved ?? 0);
   }
 
-  /** An offer's unit was redeemed: it counts against the partition's grant for good. */
-  consumeUnit(productId: string): void {
+  /** An offer's units were redeemed: they count against the partition's grant for good. */
+  consumeUnit(productId: string, units = 1): void {
     const g = this.unitGrants.get(productId);
-    if (g) g.consumed++;
+    if (g) g.consumed += units;
   }
 
   /** Rebuilds a ledger from a checkpoint (category availability is derived, not stored). */
@@ -144,17 +144,19 @@ export class Ledger {
     return this.categoryAvailable.get(category) ?? 0;
   }
 
-  reserveUnit(productId: string): void {
+  reserveUnit(productId: string, units = 1): void {
     const p = this.products.get(productId);
     if (!p) return;
-    p.reserved++;
-    this.bumpCategory(p.category, -1);
+    p.reserved += units;
+    this.bumpCategory(p.category, -units);
   }
-  releaseUnit(productId: string): void {
+  releaseUnit(productId: string, units = 1): void {
     const p = this.products.get(productId);
-    if (!p || p.reserved <= 0) return;
-    p.reserved--;
-    this.bumpCategory(p.category, 1);
+    if (!p) return;
+    const n = Math.min(units, p.reserved);
+    if (n <= 0) return;
+    p.reserved -= n;
+    this.bumpCategory(p.category, n);
   }
   /**
    * A purchase takes units out of stock until the shop's next inventory event says otherwise. One

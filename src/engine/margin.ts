@@ -91,6 +91,15 @@ export function expectedMargin(p: Promotion | undefined, weights: ReadonlyMap<st
 }
 
 /**
+ * Units of its product one offer of a product promotion promises (what it reserves from stock): a
+ * bundle's purchase takes all of its units, so reserving one let open bundles promise more than the
+ * stock held. 0 for a promotion of no one product.
+ */
+export function unitsPromised(p: Promotion): number {
+  return p.productId === undefined ? 0 : offerQuantity(p, { productId: p.productId, category: p.category ?? "" });
+}
+
+/**
  * The most one offer of the promotion can cost: what is reserved against its budget. For a known
  * product, exactly its discount on that product (at the bundle's quantity); otherwise the largest
  * discount it can give (its own product's, or the fixed amount, or its maxDiscountCents).

@@ -153,6 +153,8 @@ export interface Pending {
   expiresAt: number;
   reservedCents: number;
   reservedProductId?: string | undefined;
+  /** Units of reservedProductId held (a bundle's all; absent in checkpoints before it: 1). */
+  reservedUnits?: number | undefined;
   /**
    * The decision's factor in the context evidence (src/bandit/evidence.ts): (1[its arm = the full
    * model's greedy pick] − 1[= the intercepts' greedy pick]) / propensity; learned decisions of the

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
-import { reservationCents, syncParts, syncPayload } from "../engine/index.ts";
+import { reservationCents, syncParts, syncPayload, unitsPromised } from "../engine/index.ts";
 import { copyId, encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
 import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
@@ -163,7 +163,8 @@ export class PartitionedInstance {
 
   /**
    * Tops up grants: a partition whose budget for a promotion would not cover two more offers, or which
-   * has no unit of a promoted product left to promise, asks the global ledger for more. The answer is
+   * has too few units of a promoted product left for one more offer (a bundle's all), asks the global
+   * ledger for more. The answer is
    * the partition's cumulative grant; when it exceeds what the engine knows (a new grant, or one whose
    * event was lost in a crash) an allowance event brings it into the partition's stream.
    */
@@ -178,7 +179,7 @@ export class PartitionedInstance {
           const total = await this.ledger.grantBudget(p.id, p.budgetCents, k, Math.max(p.maxDiscountCents * 2, Math.ceil(p.budgetCents * s.budgetGrantShare)));
           if (total > have) await this.allowance(k, "budget", p.id, total);
         }
-        if (p.productId !== undefined && ledger.products.has(p.productId) && ledger.unitsGrantedLeft(p.productId) < 1) {
+        if (p.productId !== undefined && ledger.products.has(p.productId) && ledger.unitsGrantedLeft(p.productId) < unitsPromised(p)) {
           const g = ledger.unitGrants.get(p.productId);
           const total = await this.ledger.grantUnits(p.productId, k, s.unitGrant, g?.consumed ?? 0);
           if (total > (g?.granted ?? 0)) await this.allowance(k, "units", p.productId, total);
