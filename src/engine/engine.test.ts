@@ -118,6 +118,16 @@ describe("decisions", () => {
     }
   });
 
+  it("does not offer a product sold out since a stock figure that arrives late", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("p", { productId: "sku" })], bandit: { holdoutShare: 0 } }));
+    run(e, ev.inventory("sku", "toys", 5, T0));
+    run(e, ev.purchase({ ts: T0 + 2 * MIN, customerId: "buyer", totalCents: 6_000, items: [{ productId: "sku", quantity: 3, priceCents: 2_000 }] }));
+    // The shop's count from before that sale (5), within the allowed lateness: 2 left, all held back.
+    run(e, ev.inventory("sku", "toys", 5, T0 + MIN));
+    const [d] = decisions(run(e, ev.send("c", "email", T0 + 3 * MIN)));
+    expect(d!.explanation.excluded).toEqual([{ promotionId: "p", reason: "out-of-stock" }]);
+  });
+
   it("decides on what was known before the decision point: minutes since the last event are the gap before the visit", () => {
     const e = createEngine(engineConfig({ segments: [{ name: "recency", feature: "minutesSinceLastEvent", op: ">=", value: 30, then: "lapsed", else: "active" }] }));
     run(e, ev.view("c", T0));
