@@ -136,6 +136,23 @@ describe("attribution through step", () => {
     expect(after.beta - before.beta).toBeCloseTo(2, 6);
   });
 
+  it("holds no more than about twice maxPending decisions when purchases close them long before their window ends", () => {
+    const e = engine({ maxPending: 20, frequencyCaps: { email: { maxOffers: 100_000, windowMs: MIN } } }, 10_000_000);
+    // One email decision that never converts: open for 48 h, the first in the expiry order.
+    run(e, ev.send("never", "email", T0));
+    // Then 2,000 shoppers, each buying a minute after their email (ids never repeat).
+    for (let i = 0; i < 2_000; i++) {
+      run(e, ev.send(`c${i}`, "email", T0 + i * MIN));
+      run(e, ev.purchase({ ts: T0 + i * MIN + 1, customerId: `c${i}`, totalCents: 1_000 }));
+    }
+    expect(e.pending.open).toBe(1);
+    expect(e.pending.held).toBeLessThanOrEqual(2 * 20 + 64);
+    // What stays open still expires when its window ends.
+    const [o] = outcomes(run(e, ev.view("late-comer", T0 + 48 * 60 * MIN + 6 * MIN)));
+    expect(o).toMatchObject({ customerId: "never", cause: "expired" });
+    expect(e.pending.held).toBe(0);
+  });
+
   it("counts a decision as a failure until it converts, then as a success", () => {
     const e = engine({ bandit: { halfLifeMs: 0 } });
     const before = e.arms.posterior("p", CELL, T0);

@@ -2,9 +2,15 @@
 import { Heap } from "heap-js";
 import type { Pending } from "./types.ts";
 
+/** Closed entries the heap may hold beyond the open ones before it is rebuilt (a small table is left alone). */
+const COMPACT_SLACK = 64;
+
 /**
  * Open decisions by customer, and by expiry for closing them when event time passes their window.
- * Closed entries stay in the heap until they surface (lazy deletion), so closing is O(1).
+ * Closed entries stay in the heap until they surface (lazy deletion), so closing is O(1); when they
+ * outnumber the open ones the heap is rebuilt without them. Without that, decisions closed by a
+ * purchase stayed until their window's end (48 h for email) behind an open one expiring sooner, and
+ * the table held every decision of the window whatever attribution.maxPending said.
  */
 export class PendingTable {
   private readonly byCustomer = new Map<string, Pending[]>();
@@ -74,11 +80,19 @@ export class PendingTable {
     return list.filter((p) => !p.closed && p.ts <= t && t <= p.expiresAt);
   }
 
+  /** Entries the table holds: the open ones and the closed ones its expiry order has not dropped yet. */
+  get held(): number {
+    return this.heap.length;
+  }
+
   /** Marks closed and forgets it from the customer's list. */
   close(p: Pending): void {
     if (p.closed) return;
     p.closed = true;
     this.open--;
+    // Amortised O(1): a rebuild (O(n)) follows at least n/2 closes. The order of popping is the
+    // comparator's (expiry, then seq: a total order), so a rebuilt heap pops as the old one would.
+    if (this.heap.length > 2 * this.open + COMPACT_SLACK) this.heap.init(this.heap.toArray().filter((x) => !x.closed));
     if (this.journal) {
       // Its seq is kept even if it opened in this epoch: a base written meanwhile may hold it.
       this.journal.added.delete(p.seq);
