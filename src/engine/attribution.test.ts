@@ -102,6 +102,16 @@ describe("attribution through step", () => {
     expect(e.pending.open).toBe(1);
   });
 
+  it("credits a redemption naming its decision to it though the purchase is stamped a little before it (another clock), spending its budget", () => {
+    const e = engine();
+    // The decision's event stamped by the server at T0, the purchase by the shop's clock, 2 s behind.
+    const [d] = decisions(run(e, ev.visit("c1", T0)));
+    const [o] = outcomes(run(e, ev.purchase({ ts: T0 - 2_000, customerId: "c1", totalCents: 5_000, discountCents: 400, promotionId: "p", decisionId: d!.id })));
+    expect(o).toMatchObject({ decisionId: d!.id, cause: "purchase", closedBy: "redeemed", discountCents: 400 });
+    // The discount the shop gave is spent from the budget, not released when the window ends.
+    expect(e.ledger.budgets.get("p")).toEqual({ budgetCents: 10_000, reservedCents: 0, spentCents: 400 });
+  });
+
   it("closes a decision as a failure once event time passes its window plus the allowed lateness, and releases the reservation", () => {
     const e = engine();
     e.ledger.setInventory("sku", "toys", 10, 2_000, 1_000, T0);

@@ -117,7 +117,7 @@ export function purchaseMarginCents(e: Engine, ev: PurchaseEvent): number {
 export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]): void {
   const admitted = e.watermarkMs - e.cfg.features.allowedLatenessMs;
   for (const it of ev.items ?? []) e.ledger.sold(it.productId, it.quantity, ev.ts, admitted);
-  const p = creditedDecision(e.pending.openAt(ev.customerId, ev.ts), ev);
+  const p = namedDecision(e, ev) ?? creditedDecision(e.pending.openAt(ev.customerId, ev.ts), ev);
   if (!p) return;
   const redeemed = ev.promotionId !== undefined && ev.promotionId === p.promotionId;
   out.push({
@@ -127,9 +127,22 @@ export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]
 }
 
 /**
- * The one open decision a purchase is credited to: the decision it redeemed (by id, else the newest
- * one of the redeemed promotion); otherwise the newest decision made for a product the purchase
- * contains; otherwise the newest decision before it (last touch). The others stay open.
+ * The open decision a purchase names (its decisionId), when the purchase is within its window. Not
+ * required to be stamped after it: the shop learns a decision's id only once it is made, so a purchase
+ * naming one follows it whatever the clocks say, and the shop's clock and the one that stamped the
+ * decision's event (the server's, for a decide call without ts) can differ. Required, it lost the
+ * redemption of a purchase stamped a moment early: the decision expired as a failure, and the discount
+ * the shop gave was never spent from the budget.
+ */
+function namedDecision(e: Engine, ev: PurchaseEvent): Pending | undefined {
+  const p = ev.decisionId === undefined ? undefined : e.pending.openById(ev.customerId, ev.decisionId);
+  return p && ev.ts <= p.expiresAt ? p : undefined;
+}
+
+/**
+ * The one open decision a purchase is credited to when it names none that is open (namedDecision):
+ * the newest decision of the promotion it redeemed; otherwise the newest decision made for a product
+ * the purchase contains; otherwise the newest decision before it (last touch). The others stay open.
  * Crediting every open decision instead inflated rewards for shoppers who were shown several
  * decisions (40% of purchases closed two or more in a `steady` evaluation run), most for control,
  * which frequent visitors see most. Plain last touch, with a decision per product view, credited a
@@ -140,10 +153,6 @@ export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]
  */
 function creditedDecision(open: Pending[], ev: PurchaseEvent): Pending | undefined {
   if (open.length === 0) return undefined;
-  if (ev.decisionId !== undefined) {
-    const byId = open.find((p) => p.decisionId === ev.decisionId);
-    if (byId) return byId;
-  }
   const newest = (xs: Pending[]) => xs.reduce<Pending | undefined>((a, p) => (!a || p.ts > a.ts || (p.ts === a.ts && p.seq > a.seq) ? p : a), undefined);
   if (ev.promotionId !== undefined) {
     const same = newest(open.filter((p) => p.promotionId === ev.promotionId));

@@ -85,6 +85,11 @@ export class PendingTable {
     return this.heap.length;
   }
 
+  /** The customer's open decision of that id, if any. */
+  openById(customerId: string, decisionId: string): Pending | undefined {
+    return this.byCustomer.get(customerId)?.find((p) => !p.closed && p.decisionId === decisionId);
+  }
+
   /** Marks closed and forgets it from the customer's list. */
   close(p: Pending): void {
     if (p.closed) return;
