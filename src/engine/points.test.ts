@@ -121,4 +121,15 @@ describe("decision points", () => {
     expect(f.carts5m).toBe(1);
     expect(f.cartValueCents).toBe(0);
   });
+
+  it("remembers a bounded number of a visit's product decisions, however many products one session puts in its cart", () => {
+    const e = engine({ decisionPoints: { cart: true, productView: { enabled: true, minViews: 1, maxPerVisit: 1 } } });
+    // A bot's session adding product after product (ids never repeated).
+    for (let i = 0; i < 2_000; i++) decided(e, { type: "cart", id: `bot-${i}`, ts: T0 + i, customerId: "bot", sessionId: "s1", productId: `sku-${i}`, quantity: 1, priceCents: 2_000, category: "toys" });
+    const visit = e.features.getOrCreate("bot").visitLog.at(-1)!;
+    expect(visit.decided.length).toBeLessThanOrEqual(64);
+    // A product carted recently still had its decision; the visit's views are still over maxPerVisit.
+    expect(decided(e, { type: "cart", id: "again", ts: T0 + 3_000, customerId: "bot", sessionId: "s1", productId: "sku-1999", quantity: 1, priceCents: 2_000, category: "toys" })).toBeUndefined();
+    expect(decided(e, view("bot", T0 + 3_001, "a", "s1"))).toBeUndefined();
+  });
 });

@@ -9,10 +9,23 @@
 // a customer's few most recent visits are remembered, so two open at once (their events interleaved)
 // each keep their own count.
 import type { CustomerEvent, DecisionPoint } from "../events/index.ts";
-import { beginVisit, clearVisitViews, noteProductView, type CustomerState } from "../features/index.ts";
+import { beginVisit, clearVisitViews, noteProductView, type CustomerState, type VisitState } from "../features/index.ts";
 import type { Ledger } from "./ledger.ts";
 import { productOf, type DecisionProduct } from "./margin.ts";
 import type { EngineConfig } from "./types.ts";
+
+/**
+ * Product decisions a visit remembers (the newest; at least maxPerVisit, so the view trigger's count
+ * is exact). Cart adds have no per-visit limit, and a session adding product after product grew the
+ * list without bound, and its O(n) lookup at every event with it; a product carted again after 32
+ * others gets a new decision.
+ */
+const DECIDED_REMEMBERED = 32;
+
+function noteDecided(visit: VisitState, productId: string, cfg: EngineConfig): void {
+  visit.decided.push(productId);
+  if (visit.decided.length > Math.max(DECIDED_REMEMBERED, cfg.decisionPoints.productView.maxPerVisit)) visit.decided.shift();
+}
 
 export interface PointOf {
   point: DecisionPoint;
@@ -47,7 +60,7 @@ export function decisionPointOf(c: CustomerState, ev: CustomerEvent, ledger: Led
       if (!pv.enabled || views < pv.minViews || visit.decided.length >= pv.maxPerVisit || visit.decided.includes(ev.productId)) return undefined;
       const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
       if (!product) return undefined;
-      visit.decided.push(ev.productId);
+      noteDecided(visit, ev.productId, cfg);
       return { point: "product-view", product };
     }
     case "cart": {
@@ -56,7 +69,7 @@ export function decisionPointOf(c: CustomerState, ev: CustomerEvent, ledger: Led
       if (ev.action === "remove" || !dp.cart || visit.decided.includes(ev.productId)) return undefined;
       const product = productOf(ev.productId, ev.category, ev.priceCents, ledger, cfg);
       if (!product) return undefined;
-      visit.decided.push(ev.productId);
+      noteDecided(visit, ev.productId, cfg);
       return { point: "cart", product };
     }
     case "purchase":
