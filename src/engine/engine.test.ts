@@ -128,6 +128,18 @@ describe("decisions", () => {
     expect(d!.explanation.excluded).toEqual([{ promotionId: "p", reason: "out-of-stock" }]);
   });
 
+  it("partitioned, stops offering a promotion whose budget is lowered at runtime below what the partition has used, whatever it was granted", () => {
+    const e = createEngine({ ...engineConfig({ promotions: [promo("p", { budgetCents: 100_000 })], bandit: { holdoutShare: 0 } }), partitioned: true });
+    for (let i = 0; i < 3000; i++) e.arms.update(CONTROL, "all", 0, T0);
+    e.ledger.grant("budget", "p", 50_000);
+    expect(decisions(run(e, ev.visit("c0", T0)))[0]!.promotionId).toBe("p");
+    // The shop stops the promotion's spending: budget 0 (promo.control upsert, one event per partition).
+    const stop: ShopEvent = { type: "promotion", id: "stop-p.p0", ts: T0 + MIN, promotion: { id: "p", name: "p", kind: "amount", amountOffCents: 500, channels: ["web", "email", "sms", "push"], budgetCents: 0, maxDiscountCents: 500 } };
+    run(e, stop);
+    const [d] = decisions(run(e, ev.visit("c1", T0 + 2 * MIN)));
+    expect(d!.explanation.excluded).toEqual([{ promotionId: "p", reason: "budget-spent" }]);
+  });
+
   it("decides on what was known before the decision point: minutes since the last event are the gap before the visit", () => {
     const e = createEngine(engineConfig({ segments: [{ name: "recency", feature: "minutesSinceLastEvent", op: ">=", value: 30, then: "lapsed", else: "active" }] }));
     run(e, ev.view("c", T0));

@@ -79,6 +79,10 @@ export function dynamicExclusionOf(p: Promotion, ledger: Ledger, cfg: EngineConf
   if (p.category !== undefined && (product && p.category === product.category ? stock.categoryUnits : ledger.categoryAvailableUnits(p.category)) <= cfg.stockReserve) return "out-of-stock";
   if (product && stock.units !== undefined && stock.units < cfg.stockReserve + offerQuantity(p, product)) return "out-of-stock";
   if (ledger.budgetLeft(p.id) < reservedCents) return "budget-spent";
+  // Partitioned, the partition's budget is its grants, given under the budget as it then stood: one
+  // lowered at runtime (to 0, to stop the promotion) bound nothing until they were spent. What this
+  // partition used is part of what all used, so this never refuses an offer the budget allows.
+  if (cfg.partitioned && p.budgetCents - ledger.budgetUsed(p.id) < reservedCents) return "budget-spent";
   if (!capOk) return "frequency-cap";
   return undefined;
 }

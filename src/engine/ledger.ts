@@ -196,6 +196,11 @@ export class Ledger {
     } else b.budgetCents = budgetCents;
     return b;
   }
+  /** Cents spent and reserved by open offers. */
+  budgetUsed(promotionId: string): number {
+    const b = this.budgets.get(promotionId);
+    return b ? b.reservedCents + b.spentCents : 0;
+  }
   budgetLeft(promotionId: string): number {
     const b = this.budgets.get(promotionId);
     return b ? b.budgetCents - b.reservedCents - b.spentCents : 0;
