@@ -202,6 +202,7 @@ const PROMOS: Promotion[] = [
   promo("home-5", { kind: "amount", amountOffCents: 500, category: "home", maxDiscountCents: 500, budgetCents: 50_000, channels: ["email", "sms"] }),
   promo("ship", { kind: "free-shipping", amountOffCents: 699, maxDiscountCents: 699, budgetCents: 50_000, startsAtMs: T0 + HOUR, endsAtMs: T0 + 20 * HOUR }),
   promo("any", { kind: "amount", amountOffCents: 200, maxDiscountCents: 200, budgetCents: 50_000 }),
+  promo("sku2-pair", { kind: "bundle", percentOff: 15, productId: "sku-2", maxDiscountCents: 900, budgetCents: 50_000 }),
 ];
 
 type Step =
@@ -317,6 +318,9 @@ function checkGuards(steps: Step[], cfg: EngineConfig): void {
         if (pid) {
           const info = e.ledger.products.get(pid)!;
           expect(info.reserved).toBeLessThanOrEqual(info.stock - cfg.stockReserve);
+          // Counted from the open offers themselves: a bundle's offer promises both its units.
+          const promised = e.pending.values().reduce((s, x) => s + (x.reservedProductId === pid ? (PROMOS.find((p) => p.id === x.promotionId)!.kind === "bundle" ? 2 : 1) : 0), 0);
+          expect(promised).toBeLessThanOrEqual(info.stock - cfg.stockReserve);
         }
       } else if (d.reason === "nothing-eligible") expect(d.propensity).toBe(1);
     }
@@ -331,7 +335,7 @@ function checkGuards(steps: Step[], cfg: EngineConfig): void {
     for (const pr of PRODUCTS) {
       const info = e.ledger.products.get(pr.id);
       if (info) {
-        expect(info.reserved).toBe(open.filter((x) => x.reservedProductId === pr.id).length);
+        expect(info.reserved).toBe(open.filter((x) => x.reservedProductId === pr.id).reduce((s, x) => s + (x.reservedUnits ?? 1), 0));
         expect(info.stock).toBeGreaterThanOrEqual(0);
       }
     }
