@@ -82,7 +82,7 @@ function smallStateOf(e: Engine): SmallState {
 export function engineToJSON(e: Engine): EngineState {
   return {
     ...smallStateOf(e),
-    features: e.features.toJSON(),
+    features: e.features.exportJSON(),
     pending: e.pending.inAddOrder().map(pendingJSON),
     recentIds: e.recentIds.toArray(),
   };

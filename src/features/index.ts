@@ -7,4 +7,4 @@ export { StoreDelta, StoreBase, StoreApplier, PartSink, writeWhole, restoreStore
 export { ByteReader, ByteWriter } from "./bytes.ts";
 export { StringTable } from "./strings.ts";
 export { encodeCustomer, decodeCustomer } from "./codec.ts";
-export type { FeatureStoreOptions, StoreState } from "./store.ts";
+export type { FeatureStoreOptions, StoreState, StoreBound } from "./store.ts";

@@ -2,8 +2,10 @@
 // (every customer), each written beside the processor's loop as a stream of frames into chunks, and
 // applied back frame by frame. A frame is a type byte and a self-delimiting body:
 //
-//   h  header: clock, counters, recency stamp counter, and the stamp the delta's epoch began after
-//      (−1 in a base)
+//   h  header: format version, clock, counters, recency stamp counter, the stamp the delta's epoch
+//      began after (−1 in a base), and (since version 2) the id index's size
+//   k  hot set (a delta's, since version 2): the customers decoded between events, in the order the
+//      store trims them, each by recency stamp with its use bit and the record bytes counted for it
 //   m  offer memory: a customer's remembered offers, or their removal
 //   x  removal: a customer id gone in the epoch
 //   r  record: recency stamp, TTL start, the customer's record (id and state, codec.ts)
@@ -13,14 +15,18 @@
 // most recent end in the epoch, so they are linked there in stamp order; the others changed in place.
 // A base is fuzzy (written while the loop goes on) and restores exactly only followed by the delta
 // captured next (see FeatureStore.beginBase).
+//
+// The index's size and the hot set are what the store's memory bound counts beyond the records
+// (FeatureStore.memoryBytes): with them a restored store evicts what the store it came from would
+// have. A version 1 part lacks them; it restores as before, and the next delta carries them.
 import { ByteReader, ByteWriter } from "./bytes.ts";
 import type { CustomerState } from "./customer.ts";
 import { FeatureStore, type FeatureStoreOptions } from "./store.ts";
 
-export const FRAME = { header: 0x68, memory: 0x6d, removed: 0x78, record: 0x72, strings: 0x73 } as const;
+export const FRAME = { header: 0x68, hot: 0x6b, memory: 0x6d, removed: 0x78, record: 0x72, strings: 0x73 } as const;
 
-/** The format of the parts this build writes (in the header frame). */
-export const PART_VERSION = 1;
+/** The format of the parts this build writes (in the header frame); it reads 1 too. */
+export const PART_VERSION = 2;
 
 export interface PartHeader {
   nowMs: number;
@@ -30,6 +36,8 @@ export interface PartHeader {
   stampCounter: number;
   /** Records stamped after this moved in the delta's epoch; −1 in a base. */
   sinceStamp: number;
+  /** Slots of the id index (absent from version 1 parts). */
+  tableSize?: number | undefined;
 }
 
 export interface TakenRecord {
@@ -94,6 +102,18 @@ function writeHeader(w: ByteWriter, h: PartHeader): void {
   w.num(h.sweepAt);
   w.num(h.stampCounter);
   w.num(h.sinceStamp);
+  w.uvar(h.tableSize!);
+}
+
+/** The hot set: (stamp, used since the last trim, record bytes counted) per customer, in trim order. */
+function writeHotFrame(w: ByteWriter, hot: Float64Array): void {
+  w.byte(FRAME.hot);
+  w.uvar(hot.length / 3);
+  for (let k = 0; k < hot.length; k += 3) {
+    w.num(hot[k]!);
+    w.byte(hot[k + 1]!);
+    w.uvar(hot[k + 2]!);
+  }
 }
 
 export function writeRecordFrame(w: ByteWriter, stamp: number, start: number, rec: Uint8Array): void {
@@ -136,6 +156,8 @@ export interface DeltaHead extends PartHeader {
   dirty: Int32Array;
   removed: string[];
   memory: [string, Remembered | undefined][];
+  /** The hot set at the capture (see writeHotFrame). */
+  hot: Float64Array;
 }
 
 /**
@@ -193,6 +215,7 @@ export class StoreDelta {
     if (!this.started) {
       this.started = true;
       writeHeader(w, this.head);
+      writeHotFrame(w, this.head.hot);
       for (const [k, m] of this.head.memory) writeMemoryFrame(w, k, m);
       for (const id of this.head.removed) {
         w.byte(FRAME.removed);
@@ -315,6 +338,7 @@ export class StoreBase {
 /** Applies a part's frames to a store being restored. */
 export class StoreApplier {
   private head: PartHeader | undefined;
+  private hot: Float64Array | undefined;
   private readonly later: { i: number; stamp: number }[] = [];
 
   constructor(private readonly store: FeatureStore) {}
@@ -325,9 +349,21 @@ export class StoreApplier {
     switch (type) {
       case FRAME.header: {
         const version = r.uvar();
-        if (version !== PART_VERSION) throw new RangeError(`feature store part version ${version} is not supported (this build reads ${PART_VERSION})`);
+        if (version !== PART_VERSION && version !== 1) throw new RangeError(`feature store part version ${version} is not supported (this build reads 1 and ${PART_VERSION})`);
         this.head = { nowMs: r.num(), evictions: r.num(), expirations: r.num(), sweepAt: r.num(), stampCounter: r.num(), sinceStamp: r.num() };
+        if (version >= 2) this.head.tableSize = r.uvar();
         if (this.head.sinceStamp < 0) s.memoryClear();
+        return true;
+      }
+      case FRAME.hot: {
+        const n = r.uvar();
+        const hot = new Float64Array(3 * n);
+        for (let k = 0; k < hot.length; k += 3) {
+          hot[k] = r.num();
+          hot[k + 1] = r.byte();
+          hot[k + 2] = r.uvar();
+        }
+        this.hot = hot;
         return true;
       }
       case FRAME.memory: {
@@ -379,7 +415,7 @@ export class StoreApplier {
     if (!this.head) throw new RangeError("a feature store part without a header");
     this.later.sort((a, b) => a.stamp - b.stamp);
     this.store.linkAll(this.later.map((x) => x.i));
-    this.store.setHeader(this.head);
+    this.store.setHeader(this.head, this.hot);
   }
 }
 

@@ -39,6 +39,28 @@ export interface StoreState {
   /** Offer times of customers no longer in the cache, by customer id (their order means nothing). */
   offerMemory: [string, { offers: CustomerJSON["o"]; newestMs: number }][];
   sweepAt: number;
+  /**
+   * What the memory bound counts beyond the customers' states (`exportJSON`; absent from `toJSON` and
+   * from checkpoints written before it was kept). With it, `customers` holds every customer, idle ones
+   * not yet swept included, and a restored store evicts what the one exported would have.
+   */
+  bound?: StoreBound;
+}
+
+/** The store's memory-bound state in a JSON checkpoint (see `FeatureStore.exportJSON`). */
+export interface StoreBound {
+  stampCounter: number;
+  /** Recency stamps of `customers`, in their order. */
+  stamps: number[];
+  /**
+   * The hot set in the order it is trimmed: [index into `customers`, used since the last trim (1/0),
+   * record bytes counted for it].
+   */
+  hot: [number, number, number][];
+  /** Slots of the id index. */
+  tableSize: number;
+  /** The string table, in its order (records refer to strings by their number). */
+  strings: string[];
 }
 
 export interface FeatureStoreOptions {
@@ -76,6 +98,11 @@ interface Hot {
    * `release()`, its object reused for the next such customer.
    */
   transient: boolean;
+  /**
+   * Bytes the memory bound counts for this customer's record beyond what the record takes now: the
+   * record a restore replaced was that much larger (negative: smaller). 0 unless a restore decoded it.
+   */
+  skew: number;
 }
 
 const CHUNK_BITS = 16;
@@ -182,9 +209,18 @@ export class FeatureStore {
   readonly strings = new StringTable();
   private readonly w = new ByteWriter(4096);
   private readonly r = new ByteReader();
+  /** Where a checkpoint's records are encoded (not `w`: a delta takes a copy in the middle of an event). */
+  private readonly cw = new ByteWriter(4096);
 
   // ---- hot set ----
   private readonly hot = new Map<number, Hot>();
+  /**
+   * The hot customers' `skew`, summed. A hot customer's record is as it was when the customer was last
+   * written back (its decoded state is newer), and the memory bound counts that record. A checkpoint
+   * holds the newer state, so a restored store counts, for each customer it decodes into the hot set,
+   * the bytes of the record it replaced (the checkpoint carries them) until the customer leaves.
+   */
+  private hotSkew = 0;
   private ring: (Hot | undefined)[] = [];
   private ringHead = 0;
   private readonly pool: CustomerState[] = [];
@@ -213,6 +249,8 @@ export class FeatureStore {
   /** The delta being written beside the loop, if any. */
   private active: StoreDelta | undefined;
   private base: StoreBase | undefined;
+  /** What the last part applied carried: the index's size and the hot set (see `restored`). */
+  private restoring: { tableSize: number | undefined; hot: Float64Array | undefined } = { tableSize: undefined, hot: undefined };
 
   constructor(readonly opts: FeatureStoreOptions) {
     this.ttl = opts.idleTtlMs;
@@ -442,6 +480,11 @@ export class FeatureStore {
 
   /** Stores the record begun in the writer (`beginRecord`) as customer i's, its length written in front. */
   private storeRecord(i: number, w: ByteWriter): void {
+    this.storeBytes(i, FeatureStore.sealRecord(w));
+  }
+
+  /** The record begun in the writer (`beginRecord`), its length written in front (a view of the writer). */
+  private static sealRecord(w: ByteWriter): Uint8Array {
     const len = w.len - 3;
     if (len >= 1 << 21) throw new RangeError(`a customer record of ${len} bytes is beyond what a record holds (2 MiB)`);
     const b = w.buf;
@@ -459,7 +502,7 @@ export class FeatureStore {
       b[1] = ((len >>> 7) & 0x7f) | 0x80;
       b[2] = len >>> 14;
     }
-    this.storeBytes(i, b.subarray(at, w.len));
+    return b.subarray(at, w.len);
   }
 
   /** Stores a whole record (length in front) as customer i's. */
@@ -506,14 +549,33 @@ export class FeatureStore {
     this.storeRecord(i, w);
   }
 
-  /** Customer i's record as it is now (a hot, changed customer is encoded first); a view until the next call. */
+  /**
+   * Customer i's record as it is now, for a checkpoint (a view until the next call). A decoded customer
+   * that changed is encoded into a buffer of its own, and the store is left as it was. Writing the
+   * record back here, as this once did, changed what the memory bound counts at whatever moment a
+   * checkpoint was written; a replay, whose checkpoints fall elsewhere, then evicted otherwise. For the
+   * same reason a string the table lacks is written inline, not added (the loop adds it when it
+   * writes the customer back).
+   */
   private currentRecord(i: number): Uint8Array {
     const h = this.hot.get(i);
-    if (h?.dirty) {
-      this.rewrite(i, h.c);
-      h.dirty = false;
+    if (!h?.dirty) return this.recordOf(i);
+    const w = FeatureStore.beginRecord(this.cw);
+    const rec = this.recordOf(i);
+    w.bytes(rec.subarray(recordStart(rec), FeatureStore.stateOffset(rec)));
+    this.strings.frozen = true;
+    try {
+      encodeCustomer(h.c, w, this.strings);
+    } finally {
+      this.strings.frozen = false;
     }
-    return this.recordOf(i);
+    return FeatureStore.sealRecord(w);
+  }
+
+  /** Bytes customer i's record takes (its block, or its own buffer when larger than any block). */
+  private recordBytes(i: number): number {
+    const k = this.cls[i >>> CHUNK_BITS]![i & MASK]!;
+    return k === LARGE ? this.large.get(i)!.length : k === 0 ? 0 : BLOCK_SIZES[k - 1]!;
   }
 
   private decodeInto(i: number, c: CustomerState): CustomerState {
@@ -559,7 +621,7 @@ export class FeatureStore {
   }
 
   private takeTransient(): Hot {
-    return this.transientPool.pop() ?? { idx: -1, c: new CustomerState(), dirty: false, ref: false, transient: true };
+    return this.transientPool.pop() ?? { idx: -1, c: new CustomerState(), dirty: false, ref: false, transient: true, skew: 0 };
   }
 
   private holdTransient(i: number, t: Hot, dirty: boolean): void {
@@ -571,11 +633,12 @@ export class FeatureStore {
 
   /** Customer i's decoded state c joins the hot set (a recycled entry when there is one), just used. */
   private addHot(i: number, c: CustomerState, dirty: boolean): Hot {
-    const h = this.hotPool.pop() ?? { idx: i, c, dirty, ref: true, transient: false };
+    const h = this.hotPool.pop() ?? { idx: i, c, dirty, ref: true, transient: false, skew: 0 };
     h.idx = i;
     h.c = c;
     h.dirty = dirty;
     h.ref = true;
+    h.skew = 0;
     this.hot.set(i, h);
     this.ring.push(h);
     return h;
@@ -588,6 +651,7 @@ export class FeatureStore {
     this.hot.delete(i);
     // A transient entry keeps its object (it goes back with the entry at the next release).
     if (!h.transient) this.deferred.push(h.c);
+    this.hotSkew -= h.skew;
     h.idx = -1;
   }
 
@@ -622,7 +686,13 @@ export class FeatureStore {
         this.ring.push(h);
         continue;
       }
-      if (h.dirty) this.rewrite(h.idx, h.c);
+      this.hotSkew -= h.skew;
+      if (h.dirty) {
+        // Its record changes now: the next delta must hold it as written here. (A checkpoint taken
+        // while it was hot wrote its state with new strings inline: other bytes.)
+        this.changing(h.idx);
+        this.rewrite(h.idx, h.c);
+      }
       this.hot.delete(h.idx);
       this.pool.push(h.c);
       this.hotPool.push(h);
@@ -649,9 +719,17 @@ export class FeatureStore {
     while (this.count > 1 && this.memoryBytes > max) this.remove(this.head, "evict");
   }
 
-  /** What the store holds in memory, bytes: columns and records of the customers, the index, the hot set. */
+  /**
+   * What the store holds in memory, bytes, as the bound counts it: the customers' columns and records,
+   * the id index, and the hot set. The hot set is counted at the most it may hold (hotCustomers, or
+   * the customer count if smaller): the bound then still holds once it fills, and the count does not
+   * depend on which customers a restore decoded (an older checkpoint carries none). The other terms
+   * come back exactly from a checkpoint (the index's size, and the bytes of the records the hot
+   * customers' newer states replaced, travel with it). So a restored store evicts the same customers
+   * at the same events as the store it came from; a replay makes the same decisions only then.
+   */
   get memoryBytes(): number {
-    return this.count * COLUMN_BYTES + this.table.length * 4 + this.arena.liveBytes + this.largeBytes + this.hot.size * HOT_BYTES;
+    return this.count * COLUMN_BYTES + this.table.length * 4 + this.arena.liveBytes + this.largeBytes + this.hotSkew + Math.min(this.count, this.hotMax) * HOT_BYTES;
   }
 
   /** Sizes for the bench and /metrics. */
@@ -903,35 +981,95 @@ export class FeatureStore {
 
   /**
    * Customers from least to most recently used, each with its TTL start in event time (what the object
-   * store's toJSON gave: customers idle past the TTL are left out). For tests and the JSON checkpoints of
-   * earlier versions; checkpoints are written as parts (captureDelta, beginBase).
+   * store's toJSON gave: customers idle past the TTL are left out). For tests; checkpoints are written
+   * as parts (captureDelta, beginBase), JSON ones by earlier versions (`exportJSON` for tests of them).
    */
   toJSON(): StoreState {
     const customers: StoreState["customers"] = [];
     for (let i = this.head; i >= 0; i = this.nextOf(i)) {
       if (this.isStale(i)) continue;
-      const h = this.hot.get(i);
-      customers.push([this.idOf(i), customerToJSON(h ? h.c : this.decodeInto(i, new CustomerState())), this.startOf(i)]);
+      customers.push([this.idOf(i), this.customerJSON(i), this.startOf(i)]);
     }
-    const offerMemory: StoreState["offerMemory"] = [...this.offerMemory]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
-    return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory, sweepAt: this.sweepAt };
+    return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, customers, offerMemory: this.offerMemoryJSON(), sweepAt: this.sweepAt };
   }
 
+  /**
+   * The store as a JSON checkpoint, restored by `fromJSON` to one that evicts as this one would:
+   * `toJSON`'s form with every customer (an idle one counts toward the memory bound until it is swept)
+   * and `bound`, what the bound counts beyond the customers' states. The customers decoded for the
+   * last event are written back first, as the next `release()` would.
+   */
+  exportJSON(): StoreState {
+    this.flushTransients();
+    const customers: StoreState["customers"] = [];
+    const stamps: number[] = [];
+    /** Position in `customers` by recency stamp. */
+    const at = new Map<number, number>();
+    for (let i = this.head; i >= 0; i = this.nextOf(i)) {
+      at.set(this.stampOf(i), customers.length);
+      customers.push([this.idOf(i), this.customerJSON(i), this.startOf(i)]);
+      stamps.push(this.stampOf(i));
+    }
+    const flat = this.hotNow();
+    const hot: StoreBound["hot"] = [];
+    for (let k = 0; k < flat.length; k += 3) hot.push([at.get(flat[k]!)!, flat[k + 1]!, flat[k + 2]!]);
+    return {
+      nowMs: this.nowMs,
+      evictions: this.evictions,
+      expirations: this.expirations,
+      customers,
+      offerMemory: this.offerMemoryJSON(),
+      sweepAt: this.sweepAt,
+      bound: { stampCounter: this.stampCounter, stamps, hot, tableSize: this.table.length, strings: this.strings.list.slice() },
+    };
+  }
+
+  private customerJSON(i: number): CustomerJSON {
+    const h = this.hot.get(i);
+    return customerToJSON(h ? h.c : this.decodeInto(i, new CustomerState()));
+  }
+
+  private offerMemoryJSON(): StoreState["offerMemory"] {
+    return [...this.offerMemory].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, m]) => [k, { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
+  }
+
+  /**
+   * A store from `toJSON`/`exportJSON`'s form. With `bound` (exportJSON) it is the store exported:
+   * same stamps, string numbers, index size and hot set; without (a checkpoint of an earlier version),
+   * its customers get fresh stamps in their order and its hot set starts empty.
+   */
   static fromJSON(opts: FeatureStoreOptions, s: StoreState): FeatureStore {
     const f = new FeatureStore(opts);
     f.nowMs = s.nowMs;
-    for (const [id, c, start] of s.customers) {
-      const i = f.lookup(id);
-      if (i >= 0) f.remove(i, "evict");
-      f.insert(id, customerFromJSON(c), start);
+    const b = s.bound;
+    if (b) f.strings.extend(0, b.strings);
+    const at: number[] = [];
+    s.customers.forEach(([id, c, start], k) => {
+      const w = FeatureStore.beginRecord(f.w);
+      f.writeId(w, id);
+      // With the table exported, a record takes no new strings: only a hot customer's state can hold
+      // one the table lacks, and the store exported adds it when it writes the customer back.
+      f.strings.frozen = b !== undefined;
+      try {
+        encodeCustomer(customerFromJSON(c), w, f.strings);
+      } finally {
+        f.strings.frozen = false;
+      }
+      at.push(f.putRecord(b ? b.stamps[k]! : ++f.stampCounter, start, FeatureStore.sealRecord(w), "end"));
+    });
+    if (b) {
+      f.stampCounter = b.stampCounter;
+      f.restoreTableSize(b.tableSize);
+      f.restoreHot(Float64Array.from(b.hot.flat()), (pos) => at[pos]);
     }
+    // A checkpoint holding more customers than the bound now allows (the configuration changed).
+    const max = opts.maxCustomers;
+    while (max !== undefined && f.count > max && f.head >= 0) f.remove(f.head, "evict");
     f.evictions = s.evictions;
     f.expirations = s.expirations;
     for (const [k, m] of s.offerMemory) f.offerMemory.set(k, { offers: copyOffers(m.offers), newestMs: m.newestMs });
     f.sweepAt = s.sweepAt;
-    f.release();
+    // Nothing to trim or evict here: the next release() does it, as it would have in the store exported.
     f.resetTracking();
     return f;
   }
@@ -963,6 +1101,7 @@ export class FeatureStore {
       const m = this.offerMemory.get(k);
       memory.push([k, m && { offers: copyOffers(m.offers), newestMs: m.newestMs }]);
     }
+    this.flushTransients();
     const d = new StoreDelta(this, {
       epoch: this.epoch,
       sinceStamp: this.capturedStamp,
@@ -971,9 +1110,11 @@ export class FeatureStore {
       evictions: this.evictions,
       expirations: this.expirations,
       sweepAt: this.sweepAt,
+      tableSize: this.table.length,
       dirty: this.dirty.subarray(0, this.dirtyCount),
       removed: this.removed,
       memory,
+      hot: this.hotNow(),
     });
     this.epoch++;
     this.dirty = new Int32Array(Math.max(1024, this.dirtyCount >>> 1));
@@ -983,6 +1124,45 @@ export class FeatureStore {
     this.capturedStamp = this.stampCounter;
     this.active = d.done ? undefined : d;
     return d;
+  }
+
+  /**
+   * Writes back the customers decoded for the last event only, as the next `release()` would (nothing
+   * touches the store in between, so it comes to the same): a checkpoint then holds their records as
+   * the loop will have them, strings added to the table included.
+   */
+  private flushTransients(): void {
+    for (const t of this.transients)
+      if (t.dirty && t.idx >= 0 && this.hot.get(t.idx) === t) {
+        this.rewrite(t.idx, t.c);
+        t.dirty = false;
+      }
+  }
+
+  /**
+   * The hot set as a checkpoint carries it, in the order it is trimmed (which customer leaves next
+   * depends on it): each customer's recency stamp (it names the customer), whether it was used since
+   * the last trim (1/0), and the record bytes the memory bound counts for it. Copied while the loop
+   * waits, once per checkpoint and so never optimised: plain reads, no lookups (with a Map lookup per
+   * entry this took 2–4 ms for 6,144 customers; the capture's pause was 0.1 ms before).
+   */
+  private hotNow(): Float64Array {
+    const out = new Float64Array(3 * this.hot.size);
+    let n = 0;
+    const ring = this.ring;
+    for (let k = this.ringHead; k < ring.length; k++) {
+      const h = ring[k];
+      // Live entries only: one that left the hot set had its slot cleared (trimmed) or its idx set to
+      // −1 (dropHot; it stays in the ring until the trim passes it). Transients are never in the ring.
+      if (h === undefined || h.idx < 0) continue;
+      const i = h.idx;
+      const c = i >>> CHUNK_BITS;
+      const cls = this.cls[c]![i & MASK]!;
+      out[n++] = this.stamp[c]![i & MASK]!;
+      out[n++] = h.ref ? 1 : 0;
+      out[n++] = (cls === LARGE ? this.large.get(i)!.length : cls === 0 ? 0 : BLOCK_SIZES[cls - 1]!) + h.skew;
+    }
+    return out.subarray(0, n);
   }
 
   /**
@@ -1047,7 +1227,7 @@ export class FeatureStore {
   }
   /** @internal */
   header(): PartHeader {
-    return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, sweepAt: this.sweepAt, stampCounter: this.stampCounter, sinceStamp: -1 };
+    return { nowMs: this.nowMs, evictions: this.evictions, expirations: this.expirations, sweepAt: this.sweepAt, stampCounter: this.stampCounter, sinceStamp: -1, tableSize: this.table.length };
   }
   /** @internal All remembered offers now. */
   memoryNow(): [string, Remembered][] {
@@ -1098,13 +1278,15 @@ export class FeatureStore {
     this.freeIndex(i);
     this.count--;
   }
-  /** @internal */
-  setHeader(h: PartHeader): void {
+  /** @internal A part is applied: its header, and the hot set it carried (none in a base or an older part). */
+  setHeader(h: PartHeader, hot: Float64Array | undefined): void {
     this.nowMs = h.nowMs;
     this.evictions = h.evictions;
     this.expirations = h.expirations;
     this.sweepAt = h.sweepAt;
     this.stampCounter = Math.max(this.stampCounter, h.stampCounter);
+    // The last part's say (a restore ends with the delta captured last).
+    this.restoring = { tableSize: h.tableSize, hot };
   }
   /** @internal */
   extendStrings(from: number, strings: readonly string[]): void {
@@ -1120,8 +1302,54 @@ export class FeatureStore {
   memoryClear(): void {
     this.offerMemory.clear();
   }
-  /** @internal A restore is over: nothing has changed since the state it restored. */
+  /** @internal A restore is over: the index's size and the hot set as carried; nothing has changed since the state it restored. */
   restored(): void {
+    const { tableSize, hot } = this.restoring;
+    this.restoring = { tableSize: undefined, hot: undefined };
+    if (tableSize !== undefined) this.restoreTableSize(tableSize);
+    if (hot) {
+      const at = this.stampIndex(hot);
+      this.restoreHot(hot, (stamp) => at.get(stamp));
+    }
     this.resetTracking();
+  }
+
+  /**
+   * The id index at the size the store restored had: the index only grows, so its size is the
+   * history of the customer count, and the memory bound counts it. (A restore's own inserts may
+   * have grown it further: a base holds customers gone by the delta after it.)
+   */
+  private restoreTableSize(size: number): void {
+    if (size === this.table.length || size < 1024 || (size & (size - 1)) !== 0 || this.count * 10 > size * 6) return;
+    this.rehash(size);
+  }
+
+  /** Customers by the stamps in a carried hot set (stamp, ref, counted triples): the walk stops once all are found. */
+  private stampIndex(hot: Float64Array): Map<number, number> {
+    const want = new Set<number>();
+    for (let k = 0; k < hot.length; k += 3) want.add(hot[k]!);
+    const found = new Map<number, number>();
+    for (let i = this.tail; i >= 0 && found.size < want.size; i = this.prevOf(i)) {
+      const st = this.stampOf(i);
+      if (want.has(st)) found.set(st, i);
+    }
+    return found;
+  }
+
+  /**
+   * Decodes the carried hot set (triples: customer by `at`, use bit, record bytes counted) in its
+   * order, so the restored store trims it as the store it came from would. Each is taken as changed
+   * and written back when it leaves: its record is the one the checkpoint wrote, which may hold
+   * strings inline where the store it came from writes them by number.
+   */
+  private restoreHot(hot: Float64Array, at: (key: number) => number | undefined): void {
+    for (let k = 0; k + 2 < hot.length; k += 3) {
+      const i = at(hot[k]!);
+      if (i === undefined || this.hot.has(i)) continue;
+      const h = this.addHot(i, this.decodeInto(i, this.pool.pop() ?? new CustomerState()), true);
+      h.ref = hot[k + 1] === 1;
+      h.skew = hot[k + 2]! - this.recordBytes(i);
+      this.hotSkew += h.skew;
+    }
   }
 }

@@ -8,17 +8,23 @@ export class StringTable {
   private readonly ids = new Map<string, number>();
   readonly list: string[] = [];
 
+  /**
+   * While set, a string not in the table is written inline and not added: a checkpoint encoding a
+   * decoded customer must leave the table as the loop has it (FeatureStore.currentRecord).
+   */
+  frozen = false;
+
   constructor(readonly max = 1 << 20) {}
 
   get size(): number {
     return this.list.length;
   }
 
-  /** The string's number, adding it while there is room; −1 when the table is full. */
+  /** The string's number, adding it while there is room; −1 when the table is full (or frozen). */
   intern(s: string): number {
     let id = this.ids.get(s);
     if (id !== undefined) return id;
-    if (this.list.length >= this.max) return -1;
+    if (this.frozen || this.list.length >= this.max) return -1;
     id = this.list.length;
     this.list.push(s);
     this.ids.set(s, id);
