@@ -115,8 +115,7 @@ export function purchaseMarginCents(e: Engine, ev: PurchaseEvent): number {
 
 /** A purchase closes the one open decision it is credited to (creditedDecision) as a conversion. */
 export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]): void {
-  const admitted = e.watermarkMs - e.cfg.features.allowedLatenessMs;
-  for (const it of ev.items ?? []) e.ledger.sold(it.productId, it.quantity, ev.ts, admitted);
+  for (const it of ev.items ?? []) e.ledger.sold(it.productId, it.quantity, ev.ts);
   const p = namedDecision(e, ev) ?? creditedDecision(e.pending.openAt(ev.customerId, ev.ts), ev);
   if (!p) return;
   const redeemed = ev.promotionId !== undefined && ev.promotionId === p.promotionId;

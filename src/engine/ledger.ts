@@ -10,12 +10,6 @@ export interface ProductInfo {
   priceCents: number;
   costCents: number;
   category: string;
-  /**
-   * Sales [event time, units] at or after asOfMs, not older than the allowed lateness: a stock figure
-   * older than them that arrives late does not count them, so they are taken out of it again. Replaced,
-   * never changed in place (a checkpoint's copy of the ledger shares it).
-   */
-  sales?: [number, number][] | undefined;
 }
 
 export interface BudgetInfo {
@@ -107,8 +101,7 @@ export class Ledger {
   /**
    * The shop's word on a product's stock at event time tsMs. An inventory event older than the one
    * already applied is stale (events arrive out of order) and changes nothing; returns whether it
-   * applied. Sales at or after tsMs that arrived before it are not in its figure and stay taken out:
-   * without that, a late figure gave back units sold since, and offers went on for a product gone.
+   * applied.
    */
   setInventory(productId: string, category: string, stock: number, priceCents: number, costCents: number, tsMs = 0): boolean {
     const p = this.products.get(productId);
@@ -116,13 +109,7 @@ export class Ledger {
       if (tsMs < p.asOfMs) return false;
       this.bumpCategory(p.category, -(p.stock - p.reserved));
       this.bumpCatalog(p.category, -1, -p.priceCents, -p.costCents);
-      let since = 0;
-      if (p.sales) {
-        const kept = p.sales.filter(([ts]) => ts >= tsMs);
-        for (const [, units] of kept) since += units;
-        p.sales = kept.length > 0 ? kept : undefined;
-      }
-      p.stock = Math.max(0, stock - since);
+      p.stock = stock;
       p.priceCents = priceCents;
       p.costCents = costCents;
       p.category = category;
@@ -173,16 +160,11 @@ export class Ledger {
   }
   /**
    * A purchase takes units out of stock until the shop's next inventory event says otherwise. One
-   * older than the stock figure is already counted in it. The sale is kept for a stock figure older
-   * than it that arrives later (setInventory); `forgetBeforeMs` (the oldest event time still admitted)
-   * drops those no such figure can precede, which bounds them by the allowed lateness.
+   * older than the stock figure is already counted in it.
    */
-  sold(productId: string, quantity: number, tsMs = Infinity, forgetBeforeMs = -Infinity): void {
+  sold(productId: string, quantity: number, tsMs = Infinity): void {
     const p = this.products.get(productId);
     if (!p || tsMs < p.asOfMs) return;
-    const kept = p.sales ? p.sales.filter(([ts]) => ts >= forgetBeforeMs) : [];
-    if (tsMs >= forgetBeforeMs && Number.isFinite(tsMs)) kept.push([tsMs, quantity]);
-    p.sales = kept.length > 0 ? kept : undefined;
     const take = Math.min(quantity, p.stock);
     p.stock -= take;
     this.bumpCategory(p.category, -take);
