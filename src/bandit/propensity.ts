@@ -77,10 +77,15 @@ export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scra
     }
   }
   let yLo = A.lowScore(top);
+  // The arm whose floor it is (its CDF climbs from 0 at the range's start: see the cut below).
+  let floorArm = top;
   for (let j = 0; j < n; j++) {
     if (j === index || j === top || A.centre(j) <= yLo) continue;
     const lo = A.lowScore(j);
-    if (lo > yLo) yLo = lo;
+    if (lo > yLo) {
+      yLo = lo;
+      floorArm = j;
+    }
   }
   const tLo = yLo / si;
   if (tLo >= 1) return PROPENSITY_FLOOR;
@@ -91,21 +96,39 @@ export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scra
   let nc = 0;
   // An arm whose highest score is at or below yLo is below every node's score (F = 1 there): left out.
   for (let j = 0; j < n; j++) if (j !== index && A.highScore(j) > yLo) C[nc++] = j;
+  // A contender far sharper than this arm (spread under a quarter of its own: a well-learned arm against
+  // a new one) has a CDF that is a step inside the range; nodes spread over the whole range step over it:
+  // a wide arm against two sharp ones came out 0.443 against 0.422 in 4·10⁵ rounds of the policy's own
+  // draws, and the propensities summed to 1.016. The step that matters is at the range's start: the
+  // contender whose floor starts the range (yLo) climbs from 0 to 1 between its floor and its top
+  // (1 − 10⁻⁷ quantile). When it is sharp, that stretch gets nodes of its own, and the rest its own.
+  // (Cutting at every sharp contender's stretch was right too, but 10× slower at 50 arms.)
+  const own = A.spread(index);
+  let sharp = false;
+  for (let c = 0; c < nc && !sharp; c++) sharp = 4 * A.spread(C[c]!) < own;
+  const yHi = 4 * A.spread(floorArm) < own ? A.highScore(floorArm) : -Infinity;
   // The arm with the highest central score (the one Thompson sampling picks most of the time) has a
-  // smooth integrand: half the nodes give it the same accuracy (measured: worst relative error 1.0%
-  // with 6 nodes, 1.3% with 12), and it is most decisions. Not when a contender is far sharper than
-  // it (spread under a quarter of its own): that arm's CDF is a step inside the range, which 6 nodes miss.
-  let k = nodes;
-  if (A.centre(index) >= topOther) {
-    const own = A.spread(index);
-    let sharp = false;
-    for (let c = 0; c < nc && !sharp; c++) sharp = 4 * A.spread(C[c]!) < own;
-    if (!sharp) k = Math.max(6, Math.ceil(nodes / 2));
-  }
-  const { t, w } = gaussLegendre(k);
+  // smooth integrand when no contender is sharp: half the nodes give it the same accuracy (measured:
+  // worst relative error 1.0% with 6 nodes, 1.3% with 12), and it is most decisions.
+  const k = !sharp && A.centre(index) >= topOther ? Math.max(6, Math.ceil(nodes / 2)) : nodes;
   const inU = zLo < 0;
   const lo = inU ? normalCdf(zLo) : zLo;
-  const span = inU ? 1 - lo : Z_EDGE - zLo;
+  const hi = inU ? 1 : Z_EDGE;
+  let mid = hi;
+  if (yHi > yLo && yHi < si) {
+    const zHi = A.z(index, yHi / si);
+    const m = inU ? normalCdf(zHi) : zHi;
+    if (m > lo && m < hi) mid = m;
+  }
+  let sum = piece(A, index, si, C, nc, k, inU, lo, mid);
+  if (mid < hi) sum += piece(A, index, si, C, nc, k, inU, mid, hi);
+  return clamp(sum);
+}
+
+/** ∫ over [lo, hi] (in u = Φ(z) when `inU`, else in z with weight φ(z)) of Π_c F_c(s_i·x_i(z)), by k-node Gauss–Legendre. */
+function piece(A: ScoreArms, index: number, si: number, C: Int32Array, nc: number, k: number, inU: boolean, lo: number, hi: number): number {
+  const { t, w } = gaussLegendre(k);
+  const span = hi - lo;
   let sum = 0;
   for (let q = 0; q < k; q++) {
     const v = lo + (span * (t[q]! + 1)) / 2;
@@ -123,5 +146,5 @@ export function thompsonPropensity(A: ScoreArms, index: number, nodes = 12, scra
     }
     sum += w[q]! * g;
   }
-  return clamp((sum * span) / 2);
+  return (sum * span) / 2;
 }
