@@ -157,6 +157,8 @@ export class Processor {
   /** Events up to this stream sequence were reported lost (each loss is reported once). */
   private lossReportedUpTo = 0;
   private readonly stillOwner: (() => Promise<boolean>) | undefined;
+  /** Stopping a partition another instance owns now (stop's `lost`): nothing more is handled or written. */
+  private lost = false;
   private readonly onFenced: (() => void) | undefined;
 
   constructor(
@@ -478,7 +480,7 @@ export class Processor {
     const flushEvery = this.cfg.processor.flushEveryMessages;
     try {
       while (this.inboxHead < this.inbox.length) {
-        if (this.interrupt) return this.settleConsume();
+        if (this.interrupt || this.lost) return this.settleConsume();
         // A pass that never empties the inbox (deliveries keep coming while it waits) lets go of what it handled.
         if (this.inboxHead >= 4096) {
           this.inbox.splice(0, this.inboxHead);
@@ -838,9 +840,18 @@ export class Processor {
   }
 
   /** Stops pulling, finishes what was pulled, flushes publishes and acks, writes the last checkpoint. */
-  async stop(): Promise<void> {
+  /**
+   * Stops consuming, then stores what it handled and writes the final checkpoint. With `lost` (a
+   * partition whose lease names another instance now) it handles nothing more and writes nothing: no
+   * checkpoint head, which the new owner restored and moves with a revision check (one written now, by
+   * an instance paused past its lease, made the owner's next checkpoint fail and fenced the owner), and
+   * no acknowledgement, which would reach the new owner's consumer of the same name. The owner replays
+   * from its restored head what this one handled since, deciding it again under the same ids.
+   */
+  async stop(opts: { lost?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.lost = opts.lost ?? false;
     this.queue.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.monitor.stop();
@@ -850,6 +861,11 @@ export class Processor {
     this.messages?.stop();
     await this.loop;
     this.monitor.flushCounts();
+    if (this.lost) {
+      this.publisher.close();
+      this.log.info({ eventsIn: this.kpi.events, decisions: this.kpi.decisions }, "processor stopped without a final checkpoint: the partition is another instance's now");
+      return;
+    }
     try {
       await this.checkpoint({ wait: true, final: true });
     } catch (err) {

@@ -61,7 +61,7 @@ export class PartitionedInstance {
       this.instanceId,
       this.cfg.partitions,
       this.cfg.scale.leaseTtlSec * 1000,
-      { acquired: (p) => this.acquired(p), released: (p) => this.released(p) },
+      { acquired: (p) => this.acquired(p), released: (p, lost) => this.released(p, lost) },
       this.log,
     );
     await this.leases.start();
@@ -122,10 +122,15 @@ export class PartitionedInstance {
     this.workers.set(p, w);
   }
 
-  private async released(p: number): Promise<void> {
+  /**
+   * Stops a partition's processor. One whose lease was lost stops without its final checkpoint: the new
+   * owner restored the head before and moves it with a revision check, so a head written now (a paused
+   * instance woken after the takeover) would make the owner's next checkpoint fail and fence the owner.
+   */
+  private async released(p: number, lost: boolean): Promise<void> {
     const w = this.workers.get(p);
     this.workers.delete(p);
-    await w?.stop();
+    await w?.stop({ lost });
   }
 
   /**

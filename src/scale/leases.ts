@@ -20,8 +20,11 @@ interface Member {
 export interface LeaseCallbacks {
   /** A partition was acquired: start processing it. */
   acquired(partition: number): Promise<void>;
-  /** Stop processing a partition (before releasing it, or because the lease was lost). */
-  released(partition: number): Promise<void>;
+  /**
+   * Stop processing a partition: before releasing it (checkpointed first), or, `lost`, because the lease
+   * names another instance now (nothing of it written any more: see PartitionedInstance.released).
+   */
+  released(partition: number, lost: boolean): Promise<void>;
 }
 
 const enc = new TextEncoder();
@@ -94,7 +97,7 @@ export class LeaseManager {
         // Someone else holds it now (we were too slow to renew): stop at once, beside the round.
         this.log.warn({ partition: p, err: (err as Error).message }, "partition lease lost");
         this.owned.delete(p);
-        const stopping = this.stopProcessor(p)
+        const stopping = this.stopProcessor(p, true)
           .catch((e: Error) => this.log.error({ partition: p, err: e.message }, "stopping a partition whose lease was lost failed"))
           .finally(() => this.stoppingLost.delete(p));
         this.stoppingLost.set(p, stopping);
@@ -136,9 +139,9 @@ export class LeaseManager {
   }
 
   /** Stops a partition's processor, once its start is over. */
-  private async stopProcessor(p: number): Promise<void> {
+  private async stopProcessor(p: number, lost: boolean): Promise<void> {
     await this.starting.get(p);
-    await this.cb.released(p);
+    await this.cb.released(p, lost);
   }
 
   /** Whether the lease key still names this instance (read fresh from the bucket's leader; a failed read throws). */
@@ -163,7 +166,7 @@ export class LeaseManager {
   /** Stops a partition whose lease is no longer ours in fact (fenced), without touching the lease key. */
   async drop(p: number): Promise<void> {
     if (!this.owned.delete(p)) return;
-    await this.stopProcessor(p);
+    await this.stopProcessor(p, true);
   }
 
   private key(p: number): string {
@@ -173,7 +176,7 @@ export class LeaseManager {
   private async release(p: number): Promise<void> {
     const rev = this.owned.get(p);
     this.owned.delete(p);
-    await this.stopProcessor(p);
+    await this.stopProcessor(p, false);
     if (rev !== undefined) await this.kv.delete(this.key(p), { previousSeq: rev }).catch(() => undefined);
     this.log.info({ partition: p }, "partition lease released");
   }
