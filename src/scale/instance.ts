@@ -4,6 +4,7 @@
 // partition's grants of budget and stock from the global ledger in KV; and publishes one KPI snapshot
 // for its partitions, which the dashboard merges with the other instances'.
 import { hostname } from "node:os";
+import { StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
@@ -63,6 +64,8 @@ export class PartitionedInstance {
       this.cfg.scale.leaseTtlSec * 1000,
       { acquired: (p) => this.acquired(p), released: (p, lost) => this.released(p, lost) },
       this.log,
+      // As provisioning makes it (src/io/nats/provision.ts), for a bucket deleted while instances run.
+      () => kvm.create(this.cfg.kv.leaseBucket, { history: 1, replicas: this.cfg.streams.events.replicas, storage: StorageType.File }),
     );
     await this.leases.start();
     this.every(this.cfg.scale.syncEveryMs, "sync", () => this.sync());

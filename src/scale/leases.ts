@@ -6,6 +6,7 @@
 // extras so a newcomer can take them; a released partition is checkpointed first.
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "../log/index.ts";
+import { isNotFound } from "../io/nats/index.ts";
 import { compareAndSet, readFromLeader, strictStore, writeIfUnchanged } from "./strict-kv.ts";
 
 interface Lease {
@@ -53,12 +54,14 @@ export class LeaseManager {
   private readonly starting = new Map<number, Promise<void>>();
 
   constructor(
-    private readonly kv: KV,
+    private kv: KV,
     readonly instanceId: string,
     private readonly partitions: number,
     private readonly ttlMs: number,
     private readonly cb: LeaseCallbacks,
     private readonly log: Logger,
+    /** Makes the bucket again, as provisioning made it (see recover); without it a bucket gone stays gone. */
+    private readonly remake?: () => Promise<KV>,
   ) {}
 
   ownedPartitions(): number[] {
@@ -66,14 +69,43 @@ export class LeaseManager {
   }
 
   async start(): Promise<void> {
-    await this.tick().catch((err: Error) => this.log.warn({ err: err.message }, "first lease round failed; retrying"));
+    await this.tick().catch(async (err: Error) => {
+      this.log.warn({ err: err.message }, "first lease round failed; retrying");
+      await this.recover();
+    });
     this.timer = setInterval(() => {
       // A round that fails (a NATS node is down, a request timed out) is retried at the next tick;
       // leases not renewed in time are found lost then.
       this.busy ??= this.tick()
-        .catch((err: Error) => this.log.warn({ err: err.message }, "lease round failed"))
+        .catch(async (err: Error) => {
+          this.log.warn({ err: err.message }, "lease round failed");
+          await this.recover();
+        })
         .finally(() => (this.busy = undefined));
     }, Math.max(200, Math.floor(this.ttlMs / 3)));
+  }
+
+  /**
+   * After a failed round: when the bucket is gone (`nats kv rm` by an operator; every write is then
+   * refused as "jetstream is not enabled", the 503 of a subject no stream captures), it is made again.
+   * Without it no lease could be renewed or taken any more: each instance went on with the partitions it
+   * had, and those of an instance that died afterwards were left unowned for good. The leases this
+   * instance holds are written again by its next renewal (renew: a lease found gone is taken back).
+   */
+  private async recover(): Promise<void> {
+    if (!this.remake || this.stopped) return;
+    try {
+      await this.kv.status();
+      return;
+    } catch (err) {
+      if (!isNotFound(err)) return;
+    }
+    try {
+      this.kv = await this.remake();
+      this.log.warn({ partitions: this.ownedPartitions() }, "the lease bucket was gone: made it again");
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "making the lease bucket again failed; the next round tries again");
+    }
   }
 
   private async liveMembers(now: number): Promise<number> {
@@ -151,15 +183,16 @@ export class LeaseManager {
   }
 
   /**
-   * Renews a lease this instance holds; its new revision. Throws when the lease names another instance
-   * now (or is gone), or after RENEW_ATTEMPTS writes in a row lost to other writes in the bucket (the
+   * Renews a lease this instance holds; its new revision. A lease found gone (its bucket made again, its
+   * key deleted by hand) is written again: no other instance can hold the partition without the key, and
+   * the write lands only if no one wrote in between. Throws when the lease names another instance now, or after RENEW_ATTEMPTS writes in a row lost to other writes in the bucket (the
    * members' heartbeats, other leases): written only if nothing was stored since the read, as a takeover
    * is, so a renewal and a takeover in flight together never both land.
    */
   private async renew(p: number, now: number): Promise<number> {
-    const r = await compareAndSet<Lease>(strictStore(this.kv), this.key(p), (cur) => (cur?.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined), RENEW_ATTEMPTS);
+    const r = await compareAndSet<Lease>(strictStore(this.kv), this.key(p), (cur) => (cur === undefined || cur.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined), RENEW_ATTEMPTS);
     if (r.kind === "written") return r.revision;
-    if (r.kind === "left") throw new Error(`lease ${this.key(p)} names ${r.value ? r.value.owner : "no one"} now`);
+    if (r.kind === "left") throw new Error(`lease ${this.key(p)} names ${r.value?.owner} now`);
     throw new Error(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`);
   }
 
