@@ -116,6 +116,34 @@ describe("Checkpointer", () => {
     expect((await head(name)).nextBase).toBeDefined();
   });
 
+  it("moves no head once the partition's lease names another instance: it is fenced, and its parts are dropped", async () => {
+    // An instance paused past its lease wakes with a checkpoint due. The new owner restored the head;
+    // moved now, the owner's next checkpoint would fail its revision check and fence the owner instead.
+    const name = "lease-lost";
+    const engine = createEngine(cfg, { trackChanges: true });
+    startTracking(engine, false);
+    const kpi = new KpiAccumulator();
+    let owner = true;
+    let fenced = 0;
+    const policy = { everyEvents: 1e9, everyMs: 1e9, onFenced: () => void fenced++, stillOwner: () => Promise.resolve(owner) };
+    const cp = new Checkpointer(nc, BUCKET, name, policy, createMetrics(), createLogger("silent"));
+    let seq = 0;
+    const run = (n: number) => {
+      for (let k = 0; k < n; k++, seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+    };
+    run(300);
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+    const before = await head(name);
+    const kept = await partKeys(name);
+    expect(fenced).toBe(0);
+    owner = false;
+    run(300);
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+    expect(fenced).toBe(1);
+    expect(await head(name)).toEqual(before);
+    expect(await partKeys(name)).toEqual(kept);
+  });
+
   it("after a lost delta keeps the last good head, and the next checkpoints start a chain from a new base", async () => {
     const name = "broken";
     const engine = createEngine(cfg, { trackChanges: true });

@@ -30,6 +30,13 @@ export interface CheckpointerOptions {
   everyMs: number;
   /** Someone else wrote this checkpoint's head: another instance owns the partition now. */
   onFenced?: (() => void) | undefined;
+  /**
+   * Whether this instance still holds the partition's lease (partitioned), asked before a head is
+   * moved. An instance paused past its lease wakes with a checkpoint due: written, it moved the head the
+   * new owner had restored, whose next checkpoint then failed its revision check and fenced the owner
+   * off its own partition. Asked, the head stays, and this instance is the one fenced.
+   */
+  stillOwner?: (() => Promise<boolean>) | undefined;
   /** When a new base is due (BASE_POLICY by default). */
   basePolicy?: typeof BASE_POLICY | undefined;
 }
@@ -191,6 +198,8 @@ export class Checkpointer {
       else if (!this.broken) chain = { base: chain.base, deltas: [...chain.deltas, deltaRef] };
       else await this.store.dropPart(deltaRef);
       const moved = chain !== this.chain;
+      const stillOwner = this.opts.stillOwner;
+      if (stillOwner && !(await stillOwner())) throw new StateError(PS_ERR_STATE.Conflict, "the partition's lease names another instance now: its checkpoint head is not moved");
       committing = true;
       // A head that keeps the previous sequence keeps the stream it counts in too: after EVENTS was made
       // again, the old stream's sequence stamped with the new stream's creation would skip as many events.

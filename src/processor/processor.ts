@@ -185,7 +185,7 @@ export class Processor {
       },
       onRecovered: () => (this.publishFailing = undefined),
     });
-    this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced }, metrics, log);
+    this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, stillOwner: opts.stillOwner }, metrics, log);
     this.monitor = new Monitor(nc, cfg.streams.events.name, this.name, metrics, log);
     this.deadLetters = new DeadLetters(
       (subject, data, msgID, hdrs) => {

@@ -52,6 +52,8 @@ export class LeaseManager {
    * another instance to take under a processor still starting. Its processor is stopped only once started.
    */
   private readonly starting = new Map<number, Promise<void>>();
+  /** Partitions being given back: still held (the key names us) while their final checkpoint is written. */
+  private readonly releasing = new Set<number>();
 
   constructor(
     private kv: KV,
@@ -178,7 +180,7 @@ export class LeaseManager {
 
   /** Whether the lease key still names this instance (read fresh from the bucket's leader; a failed read throws). */
   async holds(p: number): Promise<boolean> {
-    if (!this.owned.has(p)) return false;
+    if (!this.owned.has(p) && !this.releasing.has(p)) return false;
     return (await readFromLeader<Lease>(this.kv, this.key(p))).cur?.owner === this.instanceId;
   }
 
@@ -209,7 +211,12 @@ export class LeaseManager {
   private async release(p: number): Promise<void> {
     const rev = this.owned.get(p);
     this.owned.delete(p);
-    await this.stopProcessor(p, false);
+    this.releasing.add(p);
+    try {
+      await this.stopProcessor(p, false);
+    } finally {
+      this.releasing.delete(p);
+    }
     if (rev !== undefined) await this.kv.delete(this.key(p), { previousSeq: rev }).catch(() => undefined);
     this.log.info({ partition: p }, "partition lease released");
   }
