@@ -116,16 +116,16 @@ describe("Checkpointer", () => {
     expect((await head(name)).nextBase).toBeDefined();
   });
 
-  it("moves no head once the partition's lease names another instance: it is fenced, and its parts are dropped", async () => {
+  it("moves no head while the partition's lease is not renewed, and takes checkpoints again once it is", async () => {
     // An instance paused past its lease wakes with a checkpoint due. The new owner restored the head;
     // moved now, the owner's next checkpoint would fail its revision check and fence the owner instead.
-    const name = "lease-lost";
+    const name = "lease-lapsed";
     const engine = createEngine(cfg, { trackChanges: true });
     startTracking(engine, false);
     const kpi = new KpiAccumulator();
-    let owner = true;
+    let held = true;
     let fenced = 0;
-    const policy = { everyEvents: 1e9, everyMs: 1e9, onFenced: () => void fenced++, stillOwner: () => Promise.resolve(owner) };
+    const policy = { everyEvents: 1e9, everyMs: 1e9, onFenced: () => void fenced++, leaseHeld: () => held };
     const cp = new Checkpointer(nc, BUCKET, name, policy, createMetrics(), createLogger("silent"));
     let seq = 0;
     const run = (n: number) => {
@@ -135,13 +135,19 @@ describe("Checkpointer", () => {
     await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
     const before = await head(name);
     const kept = await partKeys(name);
-    expect(fenced).toBe(0);
-    owner = false;
+    held = false;
     run(300);
     await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
-    expect(fenced).toBe(1);
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true, final: true });
     expect(await head(name)).toEqual(before);
     expect(await partKeys(name)).toEqual(kept);
+    // Not fenced: the lease round decides whether the partition is lost.
+    expect(fenced).toBe(0);
+    held = true;
+    await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+    expect((await head(name)).streamSeq).toBe(seq);
+    const restored = await loadCheckpoint(new CheckpointStore(nc, BUCKET, name), cfg);
+    expect(engineToJSON(restored!.engine)).toEqual(engineToJSON(engine));
   });
 
   it("after a lost delta keeps the last good head, and the next checkpoints start a chain from a new base", async () => {

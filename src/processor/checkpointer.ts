@@ -31,12 +31,13 @@ export interface CheckpointerOptions {
   /** Someone else wrote this checkpoint's head: another instance owns the partition now. */
   onFenced?: (() => void) | undefined;
   /**
-   * Whether this instance still holds the partition's lease (partitioned), asked before a head is
-   * moved. An instance paused past its lease wakes with a checkpoint due: written, it moved the head the
-   * new owner had restored, whose next checkpoint then failed its revision check and fenced the owner
-   * off its own partition. Asked, the head stays, and this instance is the one fenced.
+   * Whether this instance's lease on the partition is still good (partitioned; no request), asked
+   * before a checkpoint is taken and before its head is moved. An instance paused past its lease wakes
+   * with a checkpoint due: written, it moved the head the new owner had restored, whose next
+   * checkpoint then failed its revision check and fenced the owner off its own partition. Asked, no
+   * head moves until the lease is renewed, and the lease round stops the partition if it was lost.
    */
-  stillOwner?: (() => Promise<boolean>) | undefined;
+  leaseHeld?: (() => boolean) | undefined;
   /** When a new base is due (BASE_POLICY by default). */
   basePolicy?: typeof BASE_POLICY | undefined;
 }
@@ -161,6 +162,11 @@ export class Checkpointer {
    */
   async checkpoint(src: () => CheckpointSource, covered: () => Promise<void>, opts: { wait?: boolean; final?: boolean } = {}): Promise<void> {
     await this.saving;
+    // Not taken while the lease may be someone else's (see leaseHeld): asked again when next due.
+    if (this.opts.leaseHeld && !this.opts.leaseHeld()) {
+      if (opts.final) this.log.warn("final checkpoint not written: the partition's lease was not renewed in time (the next owner replays from the last one)");
+      return;
+    }
     const t0 = performance.now();
     const { seq, engine, kpi } = src();
     let delta: EngineDelta | undefined;
@@ -198,8 +204,7 @@ export class Checkpointer {
       else if (!this.broken) chain = { base: chain.base, deltas: [...chain.deltas, deltaRef] };
       else await this.store.dropPart(deltaRef);
       const moved = chain !== this.chain;
-      const stillOwner = this.opts.stillOwner;
-      if (stillOwner && !(await stillOwner())) throw new StateError(PS_ERR_STATE.Conflict, "the partition's lease names another instance now: its checkpoint head is not moved");
+      if (this.opts.leaseHeld && !this.opts.leaseHeld()) throw new Error("the partition's lease was not renewed in time (another instance may own it now): the checkpoint head is not moved");
       committing = true;
       // A head that keeps the previous sequence keeps the stream it counts in too: after EVENTS was made
       // again, the old stream's sequence stamped with the new stream's creation would skip as many events.

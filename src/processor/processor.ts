@@ -88,6 +88,8 @@ export interface ProcessorOptions {
    * ours (the processor then stops and calls onFenced instead of taking the consumer from its owner).
    */
   stillOwner?: () => Promise<boolean>;
+  /** Whether the partition's lease is still good by this instance's clock (partitioned; see CheckpointerOptions.leaseHeld). */
+  leaseHeld?: () => boolean;
 }
 
 export class Processor {
@@ -185,7 +187,7 @@ export class Processor {
       },
       onRecovered: () => (this.publishFailing = undefined),
     });
-    this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, stillOwner: opts.stillOwner }, metrics, log);
+    this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, leaseHeld: opts.leaseHeld }, metrics, log);
     this.monitor = new Monitor(nc, cfg.streams.events.name, this.name, metrics, log);
     this.deadLetters = new DeadLetters(
       (subject, data, msgID, hdrs) => {

@@ -120,6 +120,7 @@ export class PartitionedInstance {
         void this.leases.drop(p);
       },
       stillOwner: () => this.leases.holds(p),
+      leaseHeld: () => this.leases.heldNow(p),
     });
     await w.start();
     this.workers.set(p, w);
