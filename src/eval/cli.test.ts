@@ -81,6 +81,19 @@ describe("npm run eval -- --data … --format hillstrom", () => {
     expect(errs.some((l) => l.includes("engine") && l.includes("% of fixed:"))).toBe(true);
   });
 
+  it("gives no verdict against a policy that kept no rows (a log without its arm): its value is not 0", async () => {
+    // 40 rows, none of them sent the women's e-mail: "fixed:Womens E-Mail" never matches a row.
+    const rows = syntheticCsv(400).split("\n").filter((l, i) => i === 0 || (l !== "" && !l.includes("Womens E-Mail"))).slice(0, 41);
+    const small = join(dir, "no-womens.csv");
+    writeFileSync(small, rows.join("\n") + "\n");
+    const code = await main(["--data", small, "--format", "hillstrom", "--out", join(dir, "no-womens"), "--seeds", "3", "--metric", "visit", "--shuffle"], { err: () => undefined });
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(dir, "no-womens", "report.json"), "utf8"));
+    expect(r.policies["fixed:Womens E-Mail"].matched).toBe(0);
+    expect(r.paired["fixed:Womens E-Mail"]).toEqual({ mean: null, ci95: [null, null], verdict: "cannot tell" });
+    expect(readFileSync(join(dir, "no-womens", "report.html"), "utf8")).toContain("cannot tell (a run kept no rows)");
+  });
+
   it("--shuffle: each seed its own order, and paired verdicts of the engine against every other policy", async () => {
     const lines: string[] = [];
     const code = await main(["--data", csv, "--format", "hillstrom", "--out", join(dir, "shuffled"), "--seeds", "3", "--metric", "visit", "--shuffle"], { err: (l) => lines.push(l) });

@@ -74,7 +74,11 @@ export function replayHtml(r: OfflineReport): string {
     .join("\n");
   const verdict = (v: string) => (v === "better" ? `<span class="ok">better</span>` : v === "worse" ? `<span class="bad">worse</span>` : "cannot tell");
   const prows = Object.entries(r.paired)
-    .map(([n, p]) => `<tr><td>${esc(n)}</td><td>${fmt(p.mean)}</td><td>[${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]</td><td>${pct(p.mean / r.policies[best]!.value)}</td><td>${verdict(p.verdict)}</td></tr>`)
+    .map(([n, p]) =>
+      Number.isFinite(p.mean)
+        ? `<tr><td>${esc(n)}</td><td>${fmt(p.mean)}</td><td>[${fmt(p.ci95[0])}, ${fmt(p.ci95[1])}]</td><td>${pct(p.mean / r.policies[best]!.value)}</td><td>${verdict(p.verdict)}</td></tr>`
+        : `<tr><td>${esc(n)}</td><td>–</td><td>–</td><td>–</td><td>cannot tell (a run kept no rows)</td></tr>`,
+    )
     .join("\n");
   const urows = Object.entries(r.uplift)
     .map(([a, u]) => `<tr><td>${esc(a)}</td><td>${fmtU(u.estimate)}</td><td>[${fmtU(u.ci95[0])}, ${fmtU(u.ci95[1])}]</td><td>${fmtU(u.experiment)}</td><td>[${fmtU(u.experimentCi95[0])}, ${fmtU(u.experimentCi95[1])}]</td><td>${yes(r.summary.upliftCoversExperiment[a]!)}</td><td>${pct(u.coverage, 0)}</td><td>${u.armRows.toLocaleString("en-US")} / ${u.holdoutRows.toLocaleString("en-US")}</td></tr>`)

@@ -216,7 +216,12 @@ export function evaluateLog(o: OfflineOptions): OfflineReport {
   }
   const engineSeeds = policies[LEARNING_POLICY]!.perSeed;
   const paired: Record<string, PairedDifference> = {};
-  for (const [name, p] of Object.entries(policies)) if (name !== LEARNING_POLICY) paired[name] = pairedDifference(engineSeeds, p.perSeed);
+  // A run that kept no rows has no value (its mean reads 0): against it no verdict holds. A tiny or
+  // subset log made the engine "better" than a policy never observed.
+  const unobserved = (name: string) => runsOf[name]!.some((r) => r.value.n === 0);
+  for (const [name, p] of Object.entries(policies))
+    if (name !== LEARNING_POLICY)
+      paired[name] = unobserved(name) || unobserved(LEARNING_POLICY) ? { mean: Number.NaN, ci95: [-Infinity, Infinity], verdict: "cannot tell" } : pairedDifference(engineSeeds, p.perSeed);
   const fixedNames = o.baseline ? ["baseline"] : arms.map((a) => `fixed:${a}`);
   const bestFixed = fixedNames.reduce((b, x) => (policies[x]!.value > policies[b]!.value ? x : b));
   return {
