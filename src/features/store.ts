@@ -1156,11 +1156,9 @@ export class FeatureStore {
       // −1 (dropHot; it stays in the ring until the trim passes it). Transients are never in the ring.
       if (h === undefined || h.idx < 0) continue;
       const i = h.idx;
-      const c = i >>> CHUNK_BITS;
-      const cls = this.cls[c]![i & MASK]!;
-      out[n++] = this.stamp[c]![i & MASK]!;
+      out[n++] = this.stamp[i >>> CHUNK_BITS]![i & MASK]!;
       out[n++] = h.ref ? 1 : 0;
-      out[n++] = (cls === LARGE ? this.large.get(i)!.length : cls === 0 ? 0 : BLOCK_SIZES[cls - 1]!) + h.skew;
+      out[n++] = this.recordBytes(i) + h.skew;
     }
     return out.subarray(0, n);
   }

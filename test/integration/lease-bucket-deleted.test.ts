@@ -9,17 +9,12 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testOutputDir } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
-import { decisionsByEvent, publishWithRetry, visitMaker } from "../support/shoppers.ts";
+import { decisionsByEvent, LEASE_TEST_OVERLAY, publishWithRetry, visitMaker } from "../support/shoppers.ts";
 import { waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
-const PARTITIONS = 4;
-const overlay = {
-  partitions: PARTITIONS,
-  scale: { enabled: true, leaseTtlSec: 3, syncEveryMs: 300, allowanceEveryMs: 200 },
-  promotions: [{ id: "ten", name: "$10 off", kind: "amount", amountOffCents: 1000, channels: ["web"], budgetCents: 10_000_000, maxDiscountCents: 1000 }],
-  log: { level: "info" },
-};
+const overlay = LEASE_TEST_OVERLAY;
+const PARTITIONS = overlay.partitions;
 
 let server: NatsServerHandle | undefined;
 let nc: NatsConnection | undefined;

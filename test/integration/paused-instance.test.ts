@@ -9,18 +9,12 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testOutputDir } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { configFile, spawnPart, type Child } from "../support/processes.ts";
-import { decisionsByEvent, publishWithRetry, visitMaker } from "../support/shoppers.ts";
+import { decisionsByEvent, LEASE_TEST_OVERLAY, publishWithRetry, visitMaker } from "../support/shoppers.ts";
 import { waitFor } from "../support/system.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
-const PARTITIONS = 4;
-const overlay = {
-  partitions: PARTITIONS,
-  scale: { enabled: true, leaseTtlSec: 3, syncEveryMs: 300, allowanceEveryMs: 200 },
-  processor: { checkpointEverySec: 1, checkpointEveryEvents: 20 },
-  promotions: [{ id: "ten", name: "$10 off", kind: "amount", amountOffCents: 1000, channels: ["web"], budgetCents: 10_000_000, maxDiscountCents: 1000 }],
-  log: { level: "info" },
-};
+const overlay = LEASE_TEST_OVERLAY;
+const PARTITIONS = overlay.partitions;
 
 let server: NatsServerHandle | undefined;
 let nc: NatsConnection | undefined;
@@ -36,8 +30,8 @@ afterEach(async (ctx) => {
   await server?.stop();
 });
 
-function processor(id: string, config: unknown = overlay): Child {
-  const c = spawnPart("processor", { NATS_URL: server!.url, CONFIG_FILE: configFile(config), INSTANCE_ID: id });
+function processor(id: string): Child {
+  const c = spawnPart("processor", { NATS_URL: server!.url, CONFIG_FILE: configFile(overlay), INSTANCE_ID: id });
   children.push(c);
   return c;
 }
@@ -50,8 +44,7 @@ it("a paused instance that lost its leases leaves the new owner's checkpoints al
   const shoppers = visitMaker();
   // The default checkpoint interval (30 s): the new owner has written no checkpoint yet when the paused
   // instance wakes up, as after most takeovers.
-  const { processor: _p, ...config } = overlay;
-  const a = processor("A", config);
+  const a = processor("A");
   await waitFor("A running with every partition", () => /instance running/.test(a.output()) && (a.output().match(/processor consuming/g) ?? []).length === PARTITIONS, 60_000);
   const first = shoppers.visits(40, T0 + 1_000);
   await publishWithRetry(nc, first, PARTITIONS);
@@ -60,7 +53,7 @@ it("a paused instance that lost its leases leaves the new owner's checkpoints al
   await new Promise((r) => setTimeout(r, 1_000));
 
   a.signal("SIGSTOP");
-  const b = processor("B", config);
+  const b = processor("B");
   await waitFor("B consuming every partition", () => acquiredFrom(b, "A") === PARTITIONS && (b.output().match(/processor consuming/g) ?? []).length === PARTITIONS, 60_000);
   const resumedAt = a.output().length;
   a.signal("SIGCONT");

@@ -14,6 +14,18 @@ export const CLUSTER_PARTITIONS = 4;
  * on R3 streams, with a scarce product (6 in stock, 2 held back: at most 4 units may ever be promised
  * at once) and a tight budget ($20 at $5 an offer: at most 4 offers may ever hold a reservation).
  */
+/**
+ * Partitioned instances on one nats-server with short leases (3 s), for the tests of what happens to
+ * leases when an instance pauses or the lease bucket goes: 4 partitions, one promotion, info logs (the
+ * tests read the instances' output).
+ */
+export const LEASE_TEST_OVERLAY = {
+  partitions: 4,
+  scale: { enabled: true, leaseTtlSec: 3, syncEveryMs: 300, allowanceEveryMs: 200 },
+  promotions: [{ id: "ten", name: "$10 off", kind: "amount", amountOffCents: 1000, channels: ["web"], budgetCents: 10_000_000, maxDiscountCents: 1000 }],
+  log: { level: "info" },
+};
+
 export const CLUSTER_OVERLAY = {
   partitions: CLUSTER_PARTITIONS,
   streams: { events: { replicas: 3 }, decisions: { replicas: 3 }, outcomes: { replicas: 3 }, deadletter: { replicas: 3 } },
