@@ -182,6 +182,11 @@ export class LeaseManager {
     await this.cb.released(p, lost);
   }
 
+  /** Held, or being given back (its final checkpoint still to write). */
+  private ours(p: number): boolean {
+    return this.owned.has(p) || this.releasing.has(p);
+  }
+
   /**
    * Whether this instance's lease on the partition is still good by its own clock: held, and renewed
    * recently enough that no other instance can have found it expired (a sixth of the TTL to spare).
@@ -190,13 +195,12 @@ export class LeaseManager {
    * stalled the loop for seconds while a NATS node was cut off.)
    */
   heldNow(p: number): boolean {
-    if (!this.owned.has(p) && !this.releasing.has(p)) return false;
-    return Date.now() < (this.validUntil.get(p) ?? 0) - this.ttlMs / 6;
+    return this.ours(p) && Date.now() < (this.validUntil.get(p) ?? 0) - this.ttlMs / 6;
   }
 
   /** Whether the lease key still names this instance (read fresh from the bucket's leader; a failed read throws). */
   async holds(p: number): Promise<boolean> {
-    if (!this.owned.has(p) && !this.releasing.has(p)) return false;
+    if (!this.ours(p)) return false;
     return (await readFromLeader<Lease>(this.kv, this.key(p))).cur?.owner === this.instanceId;
   }
 
