@@ -24,6 +24,9 @@ import { createLogger } from "../log/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { baselineReport, simReport, type SimReport } from "./simreport.ts";
 
+/** What stops a long read (Ctrl-C, or a SIGTERM from `timeout` or a service manager). */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
 export const USAGE = `usage:
   npm run eval -- --data <csv> --format hillstrom --out <dir> [--metric visit|conversion|spend] [--seeds N] [--shuffle] [--baseline <arm>]
       --shuffle: each seed replays the rows in its own random order (the same for every policy at that seed)
@@ -114,22 +117,27 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
     if (a["export-logs"] !== undefined) {
       const cfg = loadConfig({ ...(a.config ? { file: a.config } : {}) });
       const nc = await connectForLogs(cfg);
-      // Ctrl-C: stop reading, close the file with whole lines, and say that it is incomplete (exit 130),
-      // instead of dying silently and leaving a file that looks like a whole export.
+      // Ctrl-C (or SIGTERM: `timeout`, a service manager): stop reading, close the file with whole lines,
+      // and say that it is incomplete (exit 130, 143 after SIGTERM), instead of dying silently and
+      // leaving a file that looks like a whole export.
       const ac = new AbortController();
-      const onSigint = () => ac.abort();
-      if (signal) signal.addEventListener("abort", onSigint, { once: true });
-      else process.once("SIGINT", onSigint);
+      let signalled: NodeJS.Signals | undefined;
+      const onSignal = (sig?: NodeJS.Signals) => {
+        signalled ??= sig;
+        ac.abort();
+      };
+      if (signal) signal.addEventListener("abort", () => onSignal(), { once: true });
+      else for (const sig of STOP_SIGNALS) process.once(sig, onSignal);
       try {
         const file = resolve(a["export-logs"]);
         const n = await exportLogs(nc, cfg, file, progress, ac.signal);
         if (ac.signal.aborted) {
           io.err(`[eval] interrupted: ${file} holds only what was read before (${n.EVENTS} events, ${n.DECISIONS} decisions, ${n.OUTCOMES} outcomes): it is not the whole log; run the export again`);
-          return 130;
+          return signalled === "SIGTERM" ? 143 : 130;
         }
         io.err(`[eval] wrote ${n.EVENTS} events, ${n.DECISIONS} decisions and ${n.OUTCOMES} outcomes to ${file}`);
       } finally {
-        process.removeListener("SIGINT", onSigint);
+        for (const sig of STOP_SIGNALS) process.removeListener(sig, onSignal);
         await nc.close();
       }
       return 0;

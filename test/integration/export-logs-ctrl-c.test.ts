@@ -37,9 +37,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe("Ctrl-C during --export-logs", () => {
-  it("stops, closes the file with whole lines, says it is incomplete and exits 130", async () => {
-    const file = join(dir, "shop.jsonl");
+describe("Ctrl-C (or SIGTERM) during --export-logs", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s: stops, closes the file with whole lines, says it is incomplete and exits %i", async (sig, status) => {
+    const file = join(dir, `shop-${sig}.jsonl`);
     const child = spawn(process.execPath, ["--import", "tsx", "src/eval/cli.ts", "--export-logs", file], { env: { ...process.env, NATS_URL: server.url }, stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     let signalled = 0;
@@ -47,14 +50,14 @@ describe("Ctrl-C during --export-logs", () => {
       err += d.toString();
       if (!signalled && /EVENTS: 100000 messages written/.test(err)) {
         signalled = performance.now();
-        child.kill("SIGINT");
+        child.kill(sig);
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
     expect(signalled, err).toBeGreaterThan(0);
     expect(performance.now() - signalled).toBeLessThan(5_000);
-    expect(code, err).toBe(130);
-    const m = /interrupted: .*shop\.jsonl holds only what was read before \((\d+) events, 0 decisions, 0 outcomes\): it is not the whole log/.exec(err);
+    expect(code, err).toBe(status);
+    const m = new RegExp(`interrupted: .*shop-${sig}\\.jsonl holds only what was read before \\((\\d+) events, 0 decisions, 0 outcomes\\): it is not the whole log`).exec(err);
     expect(m, err).not.toBeNull();
     const lines = readFileSync(file, "utf8").split("\n");
     expect(lines.pop()).toBe("");
