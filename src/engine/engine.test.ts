@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { rngFromKey } from "../random/index.ts";
 import type { Channel, Decision, ShopEvent } from "../events/index.ts";
 import { HOUR, MIN, T0, engineConfig, ev, promo } from "../../test/support/engine.ts";
-import { CONTROL, FAR_FUTURE_RUN_TO_JUMP, addPromotion, createEngine, step, type Effect, type Engine, type EngineConfig, type Promotion } from "./index.ts";
+import { CONTROL, FAR_FUTURE_RUN_TO_JUMP, addPromotion, createEngine, engineFromJSON, engineToJSON, step, type Effect, type Engine, type EngineConfig, type Promotion } from "./index.ts";
 
 const run = (e: Engine, x: ShopEvent): Effect[] => step(e, x, rngFromKey(e.cfg.seed, x.id));
 const decisions = (fx: Effect[]): Decision[] => fx.flatMap((f) => (f.kind === "decision" ? [f.decision] : []));
@@ -128,6 +128,9 @@ describe("decisions", () => {
     run(e, stop);
     const [d] = decisions(run(e, ev.visit("c1", T0 + 2 * MIN)));
     expect(d!.explanation.excluded).toEqual([{ promotionId: "p", reason: "budget-spent" }]);
+    // The change's time travels with the promotion (the global ledger orders budgets by it), checkpoints included.
+    expect(e.promotions.get("p")!.changedAtMs).toBe(T0 + MIN);
+    expect(engineFromJSON(e.cfg, engineToJSON(e)).promotions.get("p")!.changedAtMs).toBe(T0 + MIN);
   });
 
   it("decides on what was known before the decision point: minutes since the last event are the gap before the visit", () => {

@@ -138,7 +138,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice |
   // A promotion change (issue 15) is applied where it stands in the log; its time is when it was asked
   // for, not a shopper's, so it neither moves the watermark nor can be late.
   if (ev.type === "promotion") {
-    addPromotion(e, promotionFrom(ev.promotion));
+    addPromotion(e, promotionFrom(ev.promotion, ev.ts));
     return out;
   }
   if (!admit(e, ev, out)) return out;

@@ -20,9 +20,12 @@ export interface Promotion {
   bundleQuantity?: number | undefined;
   startsAtMs: number;
   endsAtMs: number;
+  /** The time of the promotion change (a `promotion` event) that set it; absent: the configuration's. */
+  changedAtMs?: number | undefined;
 }
 
-export function promotionFrom(p: PromotionConfig): Promotion {
+/** The engine's promotion from its configuration, or from a change asked for at `changedAtMs`. */
+export function promotionFrom(p: PromotionConfig, changedAtMs?: number): Promotion {
   return {
     id: p.id,
     name: p.name,
@@ -37,6 +40,7 @@ export function promotionFrom(p: PromotionConfig): Promotion {
     bundleQuantity: p.bundleQuantity,
     startsAtMs: p.startsAt ? Date.parse(p.startsAt) : -Infinity,
     endsAtMs: p.endsAt ? Date.parse(p.endsAt) : Infinity,
+    ...(changedAtMs === undefined ? {} : { changedAtMs }),
   };
 }
 

@@ -185,7 +185,7 @@ export class PartitionedInstance {
       for (const p of w.engine.promotions.values()) {
         const have = ledger.budgets.get(p.id)?.budgetCents ?? 0;
         if (ledger.budgetLeft(p.id) < 2 * reservationCents(p, undefined, ledger)) {
-          const total = await this.ledger.grantBudget(p.id, p.budgetCents, k, Math.max(p.maxDiscountCents * 2, Math.ceil(p.budgetCents * s.budgetGrantShare)));
+          const total = await this.ledger.grantBudget(p.id, p.budgetCents, p.changedAtMs ?? 0, k, Math.max(p.maxDiscountCents * 2, Math.ceil(p.budgetCents * s.budgetGrantShare)));
           if (total > have) await this.allowance(k, "budget", p.id, total);
         }
         if (p.productId !== undefined && ledger.products.has(p.productId) && ledger.unitsGrantedLeft(p.productId) < unitsPromised(p)) {

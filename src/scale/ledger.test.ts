@@ -75,6 +75,33 @@ describe("GlobalLedger.cas", () => {
   });
 });
 
+describe("GlobalLedger.grantBudget", () => {
+  it("keeps a budget changed at runtime when a partition behind the change asks with the older one", async () => {
+    const ledger = new GlobalLedger(kv, 0);
+    // The configuration's budget (as of 0): partitions 0 and 1 take 1,000 each.
+    expect(await ledger.grantBudget("flash", 5_500, 0, 0, 1_000)).toBe(1_000);
+    expect(await ledger.grantBudget("flash", 5_500, 0, 1, 1_000)).toBe(1_000);
+    // A change at t = 5,000 lowers it to 3,000; partition 0 has reached the change.
+    expect(await ledger.grantBudget("flash", 3_000, 5_000, 0, 1_000)).toBe(2_000);
+    // Partition 1 still replays from before the change: it may not raise the budget back.
+    const lagging = await ledger.grantBudget("flash", 5_500, 0, 1, 1_000);
+    expect(lagging).toBe(1_000);
+    const rec = (await ledger.budget("flash"))!;
+    expect(rec.budgetCents).toBe(3_000);
+    expect(Object.values(rec.granted).reduce((a, b) => a + b, 0)).toBe(3_000);
+    // A later change raises it again, and that one applies.
+    expect(await ledger.grantBudget("flash", 4_000, 9_000, 1, 1_000)).toBe(2_000);
+    expect((await ledger.budget("flash"))!.budgetCents).toBe(4_000);
+  });
+
+  it("reads a record written before the change time was kept as the configuration's", async () => {
+    await kv.put("budget.old", enc.encode(JSON.stringify({ budgetCents: 1_000, granted: { "0": 500 } })));
+    const ledger = new GlobalLedger(kv, 0);
+    expect(await ledger.grantBudget("old", 2_000, 0, 0, 1_000)).toBe(1_500);
+    expect((await ledger.budget("old"))!.budgetCents).toBe(2_000);
+  });
+});
+
 // nats-server before 2.9.21 checks kv.update's expected revision on a replicated stream only before
 // proposing the write (nats-io/nats-server#4320): two instances' grants in flight at once were both
 // stored, the first lost, and the partitions together promised more than stock − reserve.

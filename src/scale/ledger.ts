@@ -10,6 +10,12 @@ import { compareAndSet, readFromLeader, writeIfUnchanged, type CasStore, type Le
 
 export interface BudgetRecord {
   budgetCents: number;
+  /**
+   * When the budget was set: the time of the promotion change that set it (0: the configuration's).
+   * A partition still behind that change in its stream asks with its older budget, which must not
+   * undo the newer one (absent in records written before this field: 0).
+   */
+  asOfMs?: number;
   /** Cumulative cents granted, by partition. */
   granted: Record<string, number>;
 }
@@ -66,12 +72,22 @@ export class GlobalLedger {
     await writeIfUnchanged(this.kv, key, data, lastSeq, revision);
   }
 
-  /** Grants up to `chunk` more cents of a promotion's budget to a partition; returns its cumulative total. */
-  async grantBudget(promotionId: string, budgetCents: number, partition: number, chunk: number): Promise<number> {
+  /**
+   * Grants up to `chunk` more cents of a promotion's budget to a partition; returns its cumulative total.
+   * `budgetCents` is the budget as the partition knows it, set at `asOfMs` (its promotion change's
+   * time, 0 for the configuration's): a newer one replaces the record's, an older one (a partition
+   * that has not reached the change yet, e.g. replaying after a takeover) is granted from under the
+   * record's newer budget.
+   */
+  async grantBudget(promotionId: string, budgetCents: number, asOfMs: number, partition: number, chunk: number): Promise<number> {
     const k = String(partition);
     const r = await this.cas<BudgetRecord>(`budget.${promotionId}`, (cur) => {
-      const rec = cur ?? { budgetCents, granted: {} };
-      rec.budgetCents = budgetCents; // a budget changed at runtime applies from now
+      const rec = cur ?? { budgetCents, asOfMs, granted: {} };
+      if (asOfMs >= (rec.asOfMs ?? 0)) {
+        // a budget changed at runtime applies from now
+        rec.budgetCents = budgetCents;
+        rec.asOfMs = asOfMs;
+      }
       const room = rec.budgetCents - sum(rec.granted);
       const give = Math.min(chunk, room);
       if (give <= 0) return cur === undefined ? rec : undefined;
