@@ -186,6 +186,7 @@ export class Processor {
         log.warn({ err: failures[0]?.message, codes: [...new Set(failures.map((f) => f.code))], attempt, failed: failures.length }, "publishes failed; retrying them with the same msg ids");
       },
       onRecovered: () => (this.publishFailing = undefined),
+      mayAck: opts.leaseHeld,
     });
     this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, leaseHeld: opts.leaseHeld }, metrics, log);
     this.monitor = new Monitor(nc, cfg.streams.events.name, this.name, metrics, log);

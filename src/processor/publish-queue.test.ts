@@ -102,6 +102,39 @@ describe("PublishAckQueue", () => {
     expect(m.acks).toBe(1);
   });
 
+  it("holds the ack back when mayAck says no at the moment of acknowledging (a lease lost while the batch was stored), and acks at a later flush", async () => {
+    const fake = new FakePublisher();
+    let held = true;
+    const q = new PublishAckQueue(fake, { ...noWait, mayAck: () => held });
+    const m = new Msg(3);
+    pub(q, "d-1");
+    q.handled(m);
+    const flushed = q.flush();
+    await settle();
+    // Paused past the lease while the publish was in flight: on waking the lease is not good any more.
+    held = false;
+    fake.store(0);
+    await flushed;
+    expect(m.acks).toBe(0);
+    expect(q.acksHeld).toBe(1);
+    // Still not good: a flush with nothing new holds the same message back.
+    await q.flush();
+    expect(m.acks).toBe(0);
+    // Renewed after all: the next flush acknowledges what was owed.
+    held = true;
+    await q.flush();
+    expect(m.acks).toBe(1);
+    // And a newer message, once its batch is stored.
+    const m2 = new Msg(4);
+    pub(q, "d-2");
+    q.handled(m2);
+    const again = q.flush();
+    await settle();
+    fake.store(1);
+    await again;
+    expect([m.acks, m2.acks]).toEqual([1, 1]);
+  });
+
   it("holds the ack for an outcome the message closed as for its decision, and retries it under its own msg id", async () => {
     // A purchase that is also a decision point: its decision and the outcome it closed, in one batch.
     const fake = new FakePublisher();

@@ -37,6 +37,16 @@ export interface PublishAckQueueOptions {
   onRetry?: (failures: readonly PublishError[], attempt: number) => void;
   /** Told when a flush that had to retry got everything stored after all. */
   onRecovered?: () => void;
+  /**
+   * Asked just before a flush acknowledges: false holds the acknowledgement back (the newest message
+   * stays owed; a later flush acknowledges it, or a newer one). Partitioned, whether the partition's
+   * lease is still good by this instance's clock: an instance paused past its lease whose flush
+   * completes on waking would otherwise acknowledge on the consumer the new owner made under the same
+   * name, and nats-server 2.9.10 takes an AckAll above its ack floor whatever it delivered (consumer.go,
+   * processAckMsg): the floor jumps past events the new owner has not handled, whose restart would then
+   * take them as stored and skip their publishes.
+   */
+  mayAck?: () => boolean;
 }
 
 export class PublishAckQueue {
@@ -50,6 +60,8 @@ export class PublishAckQueue {
   private nextFlush: Promise<void> | undefined;
   /** Messages handled since the last flush began. */
   handledSinceFlush = 0;
+  /** Flushes that stored their batch but held its acknowledgement back (`mayAck` said no). */
+  acksHeld = 0;
   /** Set when shutting down: a flush then gives up after `attemptsWhenStopping` rounds. */
   stopping = false;
   /**
@@ -175,6 +187,10 @@ export class PublishAckQueue {
       throw err;
     }
     if (retried) this.opts.onRecovered?.();
+    if (last && this.opts.mayAck && !this.opts.mayAck()) {
+      this.acksHeld++;
+      return;
+    }
     if (last && last === this.lastMsg) this.lastMsg = undefined;
     last?.ack();
   }
