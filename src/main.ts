@@ -83,6 +83,11 @@ async function main(): Promise<void> {
       console.error(`promo-stream: ${err.message}`);
       process.exit(1);
     }
+    // Found only once connected (the partition count against the running processors').
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
     throw err;
   }
   process.removeListener("SIGINT", duringStart);

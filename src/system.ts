@@ -4,9 +4,10 @@
 import { createServer, type Server } from "node:http";
 import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
+import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { REPO_ROOT, type Config } from "./config/index.ts";
-import { connectNats, provision, retryTransient, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
+import { checkPartitionCount, connectNats, provision, retryTransient, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
 import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
@@ -120,6 +121,14 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   running.stop = stop;
   try {
     await retryTransient("provisioning", () => provision(nc, cfg, log), log);
+    // The partition count against the partitioned processors' (src/io/nats/partition-count.ts): what routes
+    // events (server, simulator) or takes partitions. One process that does it all alone reads every
+    // partition, whatever their count.
+    const takesPartitions = cfg.scale.enabled && (part === "all" || part === "processor");
+    if (takesPartitions || part === "server" || part === "simulator") {
+      const leases = await retryTransient("opening the lease bucket", () => new Kvm(nc).open(cfg.kv.leaseBucket), log);
+      await checkPartitionCount(leases, cfg.kv.leaseBucket, cfg.partitions, takesPartitions);
+    }
     if (part === "all" || part === "server") {
       const server = new DashboardServer(nc, cfg, log, metrics);
       await server.start();

@@ -3,11 +3,12 @@
 // no server of its own: the events are meant for a processor that is already listening there.
 import { access, constants } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "../../src/config/index.ts";
 import { Subjects } from "../../src/events/index.ts";
-import { connectNats, PipelinedPublisher, provision, redactUrl } from "../../src/io/nats/index.ts";
+import { checkPartitionCount, connectNats, PipelinedPublisher, provision, redactUrl } from "../../src/io/nats/index.ts";
 import { PS_ERR_REPLAY, ReplayError } from "./errors.ts";
 import { FORMATS, formatNamed } from "./formats.ts";
 import { parseLogTime } from "./format.ts";
@@ -160,6 +161,8 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
     } catch (err) {
       throw new ReplayError(PS_ERR_REPLAY.NatsUnreachable, `NATS at ${redactUrl(cfg.nats.url)} (NATS_URL) answers but the streams cannot be set up: ${(err as Error).message}`, { cause: err });
     }
+    // Routed by the partitioned processors' count, or refused (src/io/nats/partition-count.ts).
+    await checkPartitionCount(await new Kvm(nc).open(cfg.kv.leaseBucket), cfg.kv.leaseBucket, cfg.partitions, false);
     const sink = new JetStreamSink(new PipelinedPublisher(nc, cfg.simulator.maxInFlightPublishes));
     report = await replayFile({
       file: a.file,
@@ -178,6 +181,10 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
     if (err instanceof ReplayError) {
       say(`replay: ${err.message}`);
       return 1;
+    }
+    if (err instanceof ConfigError) {
+      say(err.message);
+      return 2;
     }
     throw err;
   } finally {

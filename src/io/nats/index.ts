@@ -16,3 +16,4 @@ export { freePorts, startNatsCluster } from "./cluster.ts";
 export type { NatsCluster } from "./cluster.ts";
 export { readOrdered, storedAtFrom, storedIdsSince } from "./stored-ids.ts";
 export type { StoredIds, StoredIdsOptions } from "./stored-ids.ts";
+export { checkPartitionCount, PARTITIONS_KEY } from "./partition-count.ts";
