@@ -130,7 +130,7 @@ export class Processor {
    * run before stored and did not acknowledge, whose copies a replay skips (readStoredBeyondFloor). Dropped
    * once the loop is past `untilSeq`, EVENTS' last sequence at start (no later event was handled before).
    */
-  private storedBefore: { decisions: Set<string>; outcomes: Set<string>; untilSeq: number } | undefined;
+  private storedBefore: { decisions: Set<string>; outcomes: Set<string>; deadletters: Set<string>; untilSeq: number } | undefined;
   /** EVENTS' creation time when the run began: a stream made again since numbers its events anew. */
   private eventsCreated = "";
   private readonly delivery: Delivery = { streamSeq: 0, deliverySeq: 0 };
@@ -192,7 +192,7 @@ export class Processor {
     this.monitor = new Monitor(nc, cfg.streams.events.name, this.name, metrics, log);
     this.deadLetters = new DeadLetters(
       (subject, data, msgID, hdrs) => {
-        this.publish({ subject, data, msgID, hdrs });
+        this.publish({ subject, data, msgID, hdrs }, this.storedBefore?.deadletters);
         return Promise.resolve();
       },
       this.subjects,
@@ -257,18 +257,20 @@ export class Processor {
     // A quick restart (or a partition's failover) is within the windows, which drop the copies themselves:
     // reading costs about 11 µs an id (1.3 s for 100,000), time a takeover would wait. Half a window
     // leaves the replay of what was not acknowledged (at most max_ack_pending events) ample room.
-    const windowMs = Math.min(this.cfg.streams.decisions.duplicateWindowSec, this.cfg.streams.outcomes.duplicateWindowSec) * 1000;
+    const st = this.cfg.streams;
+    const windowMs = Math.min(st.decisions.duplicateWindowSec, st.outcomes.duplicateWindowSec, st.deadletter.duplicateWindowSec) * 1000;
     if (Date.now() - storedAt < windowMs / 2) return;
     const t0 = performance.now();
     const since = storedAt - STORED_IDS_CLOCK_SLACK_MS;
     const read = (stream: string) => storedIdsSince(this.nc, stream, since, { max: STORED_IDS_MAX });
-    const [decisions, outcomes] = [await read(this.cfg.streams.decisions.name), await read(this.cfg.streams.outcomes.name)];
-    this.storedBefore = { decisions: decisions.ids, outcomes: outcomes.ids, untilSeq: last_seq };
+    // Dead letters too: a bad event's (`dl-<seq>`) came again as a second copy in DEADLETTER.
+    const [decisions, outcomes, deadletters] = [await read(st.decisions.name), await read(st.outcomes.name), await read(st.deadletter.name)];
+    this.storedBefore = { decisions: decisions.ids, outcomes: outcomes.ids, deadletters: deadletters.ids, untilSeq: last_seq };
     this.log.info(
-      { since: new Date(since).toISOString(), decisions: decisions.ids.size, outcomes: outcomes.ids.size, ms: Math.round(performance.now() - t0) },
+      { since: new Date(since).toISOString(), decisions: decisions.ids.size, outcomes: outcomes.ids.size, deadletters: deadletters.ids.size, ms: Math.round(performance.now() - t0) },
       "read the ids stored since the first unacknowledged event (the replay skips their copies)",
     );
-    for (const [name, r] of [[this.cfg.streams.decisions.name, decisions], [this.cfg.streams.outcomes.name, outcomes]] as const)
+    for (const [name, r] of [[st.decisions.name, decisions], [st.outcomes.name, outcomes], [st.deadletter.name, deadletters]] as const)
       if (r.truncated)
         this.log.warn(
           { stream: name, kept: r.ids.size },

@@ -2,9 +2,10 @@
 // events it never acknowledged. Its restart replays those events and publishes the same ids again;
 // DECISIONS and OUTCOMES drop the copies while their duplicate windows remember the ids, and after a
 // longer downtime the restart must skip them itself. The windows here are 2 s, and the restart comes
-// after them: every decision point still has one decision, and every closed decision one outcome.
+// after them: every decision point still has one decision, every closed decision one outcome, and every
+// malformed event one dead letter.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, step } from "../../src/engine/index.ts";
@@ -22,7 +23,7 @@ const base = loadConfig({ env: {} });
 const WINDOW_SEC = 2;
 const overlay = {
   processor: { checkpointEverySec: 1 },
-  streams: { decisions: { duplicateWindowSec: WINDOW_SEC }, outcomes: { duplicateWindowSec: WINDOW_SEC } },
+  streams: { decisions: { duplicateWindowSec: WINDOW_SEC }, outcomes: { duplicateWindowSec: WINDOW_SEC }, deadletter: { duplicateWindowSec: WINDOW_SEC } },
   // Short attribution so decisions close (and outcomes are published) within the input's few minutes.
   attribution: { windowSecByChannel: { ...base.attribution.windowSecByChannel, web: 60 } },
   features: { allowedLatenessSec: 30 },
@@ -36,6 +37,8 @@ const FIRST = 4_000;
 const TOTAL = 8_000;
 /** Of the rest, the killed run had stored the publishes of this many events, and acknowledged none. */
 const STORED_UNACKED = 2_000;
+/** Malformed events among those: the killed run had dead-lettered them too (`dl-<seq>`). */
+const BAD = 3;
 
 interface Input extends Routed {
   decision: Decision | undefined;
@@ -96,7 +99,7 @@ async function runUntilAcked(lastSeq: number): Promise<Child> {
 }
 
 describe("a restart after the duplicate windows have passed", () => {
-  it("skips the decisions and outcomes the run before stored and did not acknowledge", async () => {
+  it("skips the decisions, outcomes and dead letters the run before stored and did not acknowledge", async () => {
     const events = input();
     const decisionPoints = events.filter((r) => r.decision).length;
     const expectedOutcomes = events.flatMap((r) => r.outcomes.map((o) => o.id));
@@ -105,8 +108,14 @@ describe("a restart after the duplicate windows have passed", () => {
 
     // What a run killed before its ack had stored: the decisions and outcomes of the next events, under
     // their msg ids, on the subjects the processor uses (the engine is deterministic: the same ids).
-    await publishRouted(nc, events.slice(FIRST));
+    // Three malformed events in the middle of what the killed run had handled; the run dead-lettered them.
+    await publishRouted(nc, events.slice(FIRST, FIRST + STORED_UNACKED / 2));
+    const js = jetstream(nc);
+    const badSeqs: number[] = [];
+    for (let i = 0; i < BAD; i++) badSeqs.push((await js.publish(subjects.forEvent(events[FIRST]!.event, cfg.partitions), `{"type":"view","broken":${i}`)).seq);
+    await publishRouted(nc, events.slice(FIRST + STORED_UNACKED / 2));
     const pub = new PipelinedPublisher(nc, 1000);
+    for (const seq of badSeqs) await pub.publish(subjects.deadletter, JSON.stringify({ reason: "malformed", streamSeq: seq }), `dl-${seq}`);
     let stored = { decisions: 0, outcomes: 0 };
     for (const r of events.slice(FIRST, FIRST + STORED_UNACKED)) {
       if (r.decision) {
@@ -124,7 +133,7 @@ describe("a restart after the duplicate windows have passed", () => {
     // The streams forget the ids.
     await new Promise((r) => setTimeout(r, (WINDOW_SEC + 1) * 1000));
 
-    const restarted = await runUntilAcked(TOTAL);
+    const restarted = await runUntilAcked(TOTAL + BAD);
 
     const decisions = await readStream(nc, cfg.streams.decisions.name);
     const perEvent = new Map<string, number>();
@@ -137,6 +146,8 @@ describe("a restart after the duplicate windows have passed", () => {
     const outcomes = (await readStream(nc, cfg.streams.outcomes.name)).map((m) => m.msgId!);
     expect(outcomes.length - new Set(outcomes).size).toBe(0);
     expect(new Set(outcomes)).toEqual(new Set(expectedOutcomes));
+    const deadLetters = (await readStream(nc, cfg.streams.deadletter.name)).map((m) => m.msgId);
+    expect(deadLetters.sort()).toEqual(badSeqs.map((q) => `dl-${q}`).sort());
     expect(restarted.output()).toContain('"read the ids stored since the first unacknowledged event');
     console.log(`long downtime: ${decisionPoints} decisions and ${expectedOutcomes.length} outcomes stored once each; ${stored.decisions} decisions and ${stored.outcomes} outcomes were stored before the restart, unacknowledged`);
   });
