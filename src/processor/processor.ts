@@ -11,7 +11,7 @@ import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
 import { answerPublish, decodeEvent, encodeEvent, fitDecision, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
-import { DeadLetters, isNotFound, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince } from "../io/nats/index.ts";
+import { DeadLetters, isNotFound, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince, type StoredIds } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -256,18 +256,19 @@ export class Processor {
     if (storedAt === undefined) return;
     // A quick restart (or a partition's failover) is within the windows, which drop the copies themselves:
     // reading costs about 11 µs an id (1.3 s for 100,000), time a takeover would wait. Half a window
-    // leaves the replay of what was not acknowledged (at most max_ack_pending events) ample room.
+    // leaves the replay of what was not acknowledged (at most max_ack_pending events) ample room. Each
+    // stream by its own window; dead letters too: a bad event's (`dl-<seq>`) came again as a second copy.
     const st = this.cfg.streams;
-    const windowMs = Math.min(st.decisions.duplicateWindowSec, st.outcomes.duplicateWindowSec, st.deadletter.duplicateWindowSec) * 1000;
-    if (Date.now() - storedAt < windowMs / 2) return;
+    const awayMs = Date.now() - storedAt;
+    const streams = (["decisions", "outcomes", "deadletter"] as const).filter((s) => awayMs >= (st[s].duplicateWindowSec * 1000) / 2);
+    if (streams.length === 0) return;
     const t0 = performance.now();
     const since = storedAt - STORED_IDS_CLOCK_SLACK_MS;
-    const read = (stream: string) => storedIdsSince(this.nc, stream, since, { max: STORED_IDS_MAX });
-    // Dead letters too: a bad event's (`dl-<seq>`) came again as a second copy in DEADLETTER.
-    const [decisions, outcomes, deadletters] = [await read(st.decisions.name), await read(st.outcomes.name), await read(st.deadletter.name)];
+    const read = async (s: (typeof streams)[number]): Promise<StoredIds> => (streams.includes(s) ? storedIdsSince(this.nc, st[s].name, since, { max: STORED_IDS_MAX }) : { ids: new Set(), read: 0, truncated: false });
+    const [decisions, outcomes, deadletters] = [await read("decisions"), await read("outcomes"), await read("deadletter")];
     this.storedBefore = { decisions: decisions.ids, outcomes: outcomes.ids, deadletters: deadletters.ids, untilSeq: last_seq };
     this.log.info(
-      { since: new Date(since).toISOString(), decisions: decisions.ids.size, outcomes: outcomes.ids.size, deadletters: deadletters.ids.size, ms: Math.round(performance.now() - t0) },
+      { since: new Date(since).toISOString(), streams: streams.map((s) => st[s].name), decisions: decisions.ids.size, outcomes: outcomes.ids.size, deadletters: deadletters.ids.size, ms: Math.round(performance.now() - t0) },
       "read the ids stored since the first unacknowledged event (the replay skips their copies)",
     );
     for (const [name, r] of [[st.decisions.name, decisions], [st.outcomes.name, outcomes], [st.deadletter.name, deadletters]] as const)
