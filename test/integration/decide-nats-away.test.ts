@@ -34,7 +34,9 @@ describe("POST /api/decide while NATS is away", { timeout: 60_000 }, () => {
     await waitFor("the server to see NATS gone", async () => !(await server!.server!.health()).checks.nats, 10_000, 20);
     const answers = [];
     for (let i = 0; i < 6; i++) answers.push(await timedPost(url, view(`na-${i}`)));
-    // timeoutMs 100 + at most 200 ms for the late look in the answers bucket, with room to spare.
-    expect(answers.map((a) => a.ms < 1_000), JSON.stringify(answers.map((a) => a.ms))).toEqual(new Array(6).fill(true));
+    // timeoutMs 100 + the late look in the answers bucket take ~0.1–0.3 s; the defect waited out the
+    // publishes' 5 s timeout (4.7 s). The bound sits between the two: on a loaded 2-core host the first
+    // answer once took 1.2 s (load average 10), which is not the defect.
+    expect(answers.map((a) => a.ms < 3_000), JSON.stringify(answers.map((a) => a.ms))).toEqual(new Array(6).fill(true));
   });
 });
