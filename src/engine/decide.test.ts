@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { rngFromKey, rngFromSeed } from "../random/index.ts";
 import type { Decision, ShopEvent } from "../events/index.ts";
-import { MIN, T0, engineConfig, ev, promo } from "../../test/support/engine.ts";
-import { createEngine, drawPolicy, engineFromJSON, engineToJSON, policyDistribution, step, type Effect, type Engine } from "./index.ts";
+import { HOUR, MIN, T0, engineConfig, ev, promo } from "../../test/support/engine.ts";
+import { CONTROL, cellOf, createEngine, drawPolicy, engineFromJSON, engineToJSON, policyDistribution, step, type Effect, type Engine } from "./index.ts";
 
 const run = (e: Engine, x: ShopEvent): Effect[] => step(e, x, rngFromKey(e.cfg.seed, x.id));
 const decisionOf = (fx: Effect[]): Decision | undefined => fx.flatMap((f) => (f.kind === "decision" ? [f.decision] : []))[0];
@@ -77,5 +77,25 @@ describe("decide() with the logistic model", () => {
     expect(plain).not.toEqual(full);
     // The scores' centres move linearly with the weight, from the intercepts' to the full model's.
     half.forEach((m, j) => expect(m).toBeCloseTo((plain[j]! + full[j]!) / 2, 9));
+  });
+});
+
+describe("an offer's validity", () => {
+  it("ends when its promotion ends: an email sent an hour before the end is not told valid for 48 h, and its reservation goes back at the end", () => {
+    const endsAtMs = T0 + HOUR;
+    const e = createEngine(engineConfig({ promotions: [promo("p", { endsAtMs, budgetCents: 10_000 })], bandit: { holdoutShare: 0 } }));
+    // Control's posterior far below p's: the decision offers p.
+    for (let i = 0; i < 200_000; i++) e.arms.update(CONTROL, cellOf("send", "all"), 0, T0);
+    const d = decisionOf(run(e, ev.send("c1", "email", T0)))!;
+    expect(d.promotionId).toBe("p");
+    expect(d.expiresAt).toBe(endsAtMs);
+    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(500);
+    // Past the end (and the allowed lateness), the offer can no longer be used: its budget is free.
+    run(e, ev.view("c2", endsAtMs + 6 * MIN));
+    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(0);
+    // No promotion, no end: control's window is the channel's.
+    const c = decisionOf(run(e, ev.send("c3", "email", endsAtMs + 7 * MIN)))!;
+    expect(c.promotionId).toBe(CONTROL);
+    expect(c.expiresAt).toBe(endsAtMs + 7 * MIN + 48 * HOUR);
   });
 });

@@ -283,6 +283,10 @@ function record(e: Engine, w: DecisionWork, d: Decision, pick: PolicyDraw, rng: 
     }
     const cap = e.cfg.frequencyCaps[w.channel];
     recordOffer(w.customer, w.channel, w.ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
+    // The shop honours an offer until expiresAt: not past its promotion's end (an email's 48 h window
+    // kept a promotion ended at midnight redeemable for two days). The open entry, and with it the
+    // reservation, then closes at the end as well.
+    if (p.endsAtMs < d.expiresAt) d.expiresAt = p.endsAtMs;
     const offer: NonNullable<Decision["offer"]> = { kind: p.kind, maxDiscountCents: reservedCents };
     if (p.percentOff !== undefined) offer.percentOff = p.percentOff;
     if (p.amountOffCents !== undefined) offer.amountOffCents = p.amountOffCents;
