@@ -139,11 +139,43 @@ describe("attribution through step", () => {
     expect(o).toMatchObject({ decisionId: ids[0], cause: "overflow", learn: false, converted: false });
     expect(e.counters.overflowed).toBe(1);
     expect(e.pending.open).toBe(2);
-    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(800);
+    // Its offer may still be used: all three reservations stay until it expires.
+    expect(e.ledger.budgets.get("p")!.reservedCents).toBe(1_200);
     // The two open decisions count as provisional failures; the overflowed one's was taken back.
     const after = e.arms.posterior("p", CELL, T0 + 2);
     expect(after.alpha).toBe(before.alpha);
     expect(after.beta - before.beta).toBeCloseTo(2, 6);
+  });
+
+  it("keeps an overflowed decision's reservations until its offer expires: the shop may still honour it, so its budget and units are not promised again", () => {
+    // Budget for two offers of 400; p2's product has 4 units and a reserve of 2: two offers of one unit.
+    const cfg = engineConfig({ maxPending: 1, bandit: { holdoutShare: 0 }, promotions: [promo("p", { amountOffCents: 400, maxDiscountCents: 400, budgetCents: 800 }), promo("p2", { amountOffCents: 100, maxDiscountCents: 100, productId: "sku", budgetCents: 100_000 })] });
+    const e = createEngine(cfg);
+    for (let i = 0; i < 200_000; i++) e.arms.update(CONTROL, CELL, 0, T0);
+    e.ledger.setInventory("sku", "toys", 4, 2_000, 1_000, T0);
+    // p's decisions are the ones to count; p2 is offered only where p is not (its own score kept lower).
+    for (let i = 0; i < 100; i++) e.arms.update("p2", CELL, 0, T0);
+    const [d0] = decisions(run(e, ev.visit("c0", T0)));
+    const [d1] = decisions(run(e, ev.visit("c1", T0 + 1)));
+    expect([d0!.promotionId, d1!.promotionId]).toEqual(["p", "p"]);
+    expect(e.counters.overflowed).toBe(1);
+    // d0 left the table, but its offer is valid until d0.expiresAt: both offers' 800 stay reserved.
+    expect(e.ledger.budgetLeft("p")).toBe(0);
+    const [d2] = decisions(run(e, ev.visit("c2", T0 + 2)));
+    expect(d2!.promotionId).not.toBe("p");
+    expect(d2!.explanation.excluded).toContainEqual({ promotionId: "p", reason: "budget-spent" });
+    // The same for units: two offers of p2 hold the two units above the reserve, one of them overflowed.
+    const [d3] = decisions(run(e, ev.visit("c3", T0 + 3)));
+    expect([d2!.promotionId, d3!.promotionId]).toEqual(["p2", "p2"]);
+    expect(e.ledger.available("sku")).toBe(2);
+    expect(decisions(run(e, ev.visit("c4", T0 + 4)))[0]!.explanation.excluded).toContainEqual({ promotionId: "p2", reason: "out-of-stock" });
+    // d0's shopper redeems it: the discount the shop gave is spent from the budget, and d1's 400 stay held.
+    expect(outcomes(run(e, ev.purchase({ ts: T0 + 10 * MIN, customerId: "c0", totalCents: 5_000, discountCents: 300, promotionId: "p", decisionId: d0!.id })))).toEqual([]);
+    expect(e.ledger.budgets.get("p")).toEqual({ budgetCents: 800, reservedCents: 400, spentCents: 300 });
+    // Once every offer has expired (window, allowed lateness), nothing is held: 300 spent, the rest free.
+    run(e, ev.view("c9", T0 + 2 * 60 * MIN));
+    expect(e.ledger.budgets.get("p")).toEqual({ budgetCents: 800, reservedCents: 0, spentCents: 300 });
+    expect(e.ledger.products.get("sku")!.reserved).toBe(0);
   });
 
   it("holds no more than about twice maxPending decisions when purchases close them long before their window ends", () => {

@@ -69,8 +69,9 @@ export function addPending(
     const old = e.pending.popOldest();
     if (!old) break;
     e.counters.overflowed++;
-    // Closed early to bound memory: its outcome is unknown, so it releases its reservations but
-    // teaches the model nothing (learning a failure would bias every arm down under load).
+    // Closed early to bound memory: its outcome is unknown, so it teaches the model nothing (learning a
+    // failure would bias every arm down under load). Its offer is still valid: close() hands its
+    // reservations to the ledger to hold until the offer expires (released here, they were promised again).
     if (old.learn) {
       e.arms.retractFailure(old.promotionId, old.cell, old.ts, d.ts);
       if (old.x && e.logistic) e.logistic.retractFailure(old.promotionId, old.x, d.ts);
@@ -95,6 +96,7 @@ export function expire(e: Engine, rng: Rng, out: Effect[]): void {
   for (let p = e.pending.popExpired(before); p; p = e.pending.popExpired(before)) {
     out.push({ kind: "outcome", outcome: close(e, p, { converted: false, marginCents: 0, revenueCents: 0, discountCents: 0, redeemed: false, cause: "expired", ts: p.expiresAt }, rng) });
   }
+  e.ledger.releaseHeld(before);
   matureSafe(e, before);
 }
 
@@ -117,8 +119,11 @@ export function purchaseMarginCents(e: Engine, ev: PurchaseEvent): number {
 export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]): void {
   for (const it of ev.items ?? []) e.ledger.sold(it.productId, it.quantity, ev.ts);
   const p = namedDecision(e, ev) ?? creditedDecision(e.pending.openAt(ev.customerId, ev.ts), ev);
+  const redeemed = p !== undefined && ev.promotionId !== undefined && ev.promotionId === p.promotionId;
+  // A redemption no open decision of its promotion took: its decision overflowed, and the discount the
+  // shop gave is spent from what that offer still holds.
+  if (ev.promotionId !== undefined && !redeemed) e.ledger.spendHeld(ev.promotionId, ev.discountCents ?? 0, ev.ts);
   if (!p) return;
-  const redeemed = ev.promotionId !== undefined && ev.promotionId === p.promotionId;
   out.push({
     kind: "outcome",
     outcome: close(e, p, { converted: true, marginCents: purchaseMarginCents(e, ev), revenueCents: ev.totalCents, discountCents: redeemed ? ev.discountCents ?? 0 : 0, redeemed, cause: "purchase", ts: ev.ts }, rng),
@@ -175,7 +180,8 @@ interface Close {
 }
 
 /**
- * Closes an open decision: settles its budget and stock reservations, turns its provisional failure
+ * Closes an open decision: settles its budget and stock reservations (an overflow's stay held until
+ * its offer expires), turns its provisional failure
  * into a success when it converted, feeds the learned amount (for decisions priced without a catalog)
  * and the customer's history of outcomes.
  */
@@ -183,7 +189,8 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
   e.pending.close(p);
   e.counters.outcomes++;
   let spent = 0;
-  if (p.promotionId !== CONTROL) {
+  if (p.promotionId !== CONTROL && c.cause === "overflow") e.ledger.hold(p.promotionId, p.reservedCents, p.reservedProductId, p.reservedUnits ?? 1, p.expiresAt);
+  else if (p.promotionId !== CONTROL) {
     spent = e.ledger.settleBudget(p.promotionId, p.reservedCents, c.redeemed ? c.discountCents : 0);
     if (p.reservedProductId !== undefined) {
       // (An entry from a checkpoint before reservedUnits held one unit.)

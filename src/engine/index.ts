@@ -16,8 +16,8 @@ export { reservationCents, unitsPromised, productOf, expectedMargin, categoryWei
 export type { DecisionProduct } from "./margin.ts";
 export { CONTEXT_FEATURES, CONTEXT_DIMS } from "./context.ts";
 export { cellOf } from "./scratch.ts";
-export { Ledger } from "./ledger.ts";
-export type { ProductInfo, BudgetInfo, CategoryStats } from "./ledger.ts";
+export { HELD_BUCKET_MS, Ledger } from "./ledger.ts";
+export type { ProductInfo, BudgetInfo, CategoryStats, HeldReservation } from "./ledger.ts";
 export { outcomeRecord } from "./attribution.ts";
 export { PendingTable } from "./pending.ts";
 export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";

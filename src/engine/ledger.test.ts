@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Ledger } from "./index.ts";
+import { HELD_BUCKET_MS, Ledger } from "./index.ts";
 
 const T = 1_700_000_000_000;
 
@@ -84,5 +84,28 @@ describe("Ledger: budget", () => {
     l.ensureBudget("p", 500);
     expect(l.budgetLeft("p")).toBe(400);
     expect(l.budgetLeft("nope")).toBe(0);
+  });
+});
+
+describe("Ledger: reservations held past their decision (overflow)", () => {
+  it("keeps them until their offers expire, through a checkpoint, spends a redemption from them, then releases the rest", () => {
+    const l = new Ledger();
+    l.setInventory("sku-1", "toys", 5, 2000, 1200, T);
+    l.ensureBudget("p", 1000);
+    l.reserveBudget("p", 400);
+    l.reserveUnit("sku-1", 2);
+    l.hold("p", 400, "sku-1", 2, T + 10 * 60_000);
+    const back = Ledger.fromJSON(JSON.parse(JSON.stringify(l.toJSON())) as ReturnType<Ledger["toJSON"]>);
+    for (const x of [l, back]) {
+      x.releaseHeld(T + 10 * 60_000);
+      expect([x.budgetLeft("p"), x.available("sku-1"), x.categoryAvailableUnits("toys")]).toEqual([600, 3, 3]);
+    }
+    // A redemption while the offer is valid spends its discount and takes its units.
+    back.spendHeld("p", 250, T + 5 * 60_000);
+    expect(back.budgets.get("p")).toEqual({ budgetCents: 1000, reservedCents: 0, spentCents: 250 });
+    expect(back.products.get("sku-1")!.reserved).toBe(0);
+    // Unredeemed, it is released once its expiry (rounded up to HELD_BUCKET_MS) has passed.
+    l.releaseHeld(T + 10 * 60_000 + HELD_BUCKET_MS);
+    expect([l.budgetLeft("p"), l.available("sku-1"), l.held.size]).toEqual([1000, 5, 0]);
   });
 });

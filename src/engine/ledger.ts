@@ -26,10 +26,32 @@ export interface UnitGrant {
   consumed: number;
 }
 
+/**
+ * What offers whose decisions left the open table early (overflow, attribution.ts) still reserve: the
+ * shop honours such an offer until it expires, so its reservation stays until then or is spent by its
+ * redemption. Offers are summed per promotion, product and expiry rounded up to HELD_BUCKET_MS, so what
+ * is kept grows with time and promotions, not with how many decisions overflowed.
+ */
+export interface HeldReservation {
+  promotionId: string;
+  /** Every offer held here has expired before this time. */
+  untilMs: number;
+  cents: number;
+  productId?: string | undefined;
+  /** Units of productId each offer holds, and how many offers hold them still. */
+  unitsPerOffer: number;
+  offers: number;
+}
+
+/** The expiry rounding of held reservations: they are kept up to this much longer than their offers. */
+export const HELD_BUCKET_MS = 5 * 60_000;
+
 export interface LedgerState {
   products: [string, ProductInfo][];
   budgets: [string, BudgetInfo][];
   unitGrants?: [string, UnitGrant][];
+  /** Absent in checkpoints before it was kept (overflow then released reservations). */
+  held?: HeldReservation[];
 }
 
 /** A category of the catalog: its products and their summed price and cost (for expected margins). */
@@ -47,6 +69,9 @@ export class Ledger {
   private readonly categoryAvailable = new Map<string, number>();
   readonly budgets = new Map<string, BudgetInfo>();
   readonly unitGrants = new Map<string, UnitGrant>();
+  readonly held = new Map<string, HeldReservation>();
+  /** No held reservation expires before this (a lower bound: releaseHeld looks only once it passes). */
+  private heldDueMs = Infinity;
 
   /**
    * A grant arrives (as an event in this partition's stream): `total` is the cumulative amount granted
@@ -87,6 +112,7 @@ export class Ledger {
     }
     for (const [id, b] of j.budgets) l.budgets.set(id, { ...b });
     for (const [id, g] of j.unitGrants ?? []) l.unitGrants.set(id, { ...g });
+    for (const h of j.held ?? []) l.addHeld({ ...h });
     return l;
   }
 
@@ -95,6 +121,7 @@ export class Ledger {
       products: [...this.products].map(([k, v]) => [k, { ...v }]),
       budgets: [...this.budgets].map(([k, v]) => [k, { ...v }]),
       unitGrants: [...this.unitGrants].map(([k, v]) => [k, { ...v }]),
+      held: [...this.held.values()].map((h) => ({ ...h })),
     };
   }
 
@@ -191,6 +218,60 @@ export class Ledger {
     const b = this.budgets.get(promotionId);
     if (b) b.reservedCents += cents;
   }
+  /**
+   * An open offer's decision left the table early (overflow): what it reserved (`cents`, and `units` of
+   * productId) stays reserved until the offer expires at expiresAtMs, or is spent by its redemption.
+   */
+  hold(promotionId: string, cents: number, productId: string | undefined, units: number, expiresAtMs: number): void {
+    const untilMs = Math.ceil(expiresAtMs / HELD_BUCKET_MS) * HELD_BUCKET_MS;
+    const unitsPerOffer = productId === undefined ? 0 : units;
+    const h = this.held.get(heldKey(promotionId, productId, unitsPerOffer, untilMs));
+    if (h) {
+      h.cents += cents;
+      h.offers++;
+    } else this.addHeld({ promotionId, untilMs, cents, productId, unitsPerOffer, offers: 1 });
+  }
+
+  private addHeld(h: HeldReservation): void {
+    this.held.set(heldKey(h.promotionId, h.productId, h.unitsPerOffer, h.untilMs), h);
+    if (h.untilMs < this.heldDueMs) this.heldDueMs = h.untilMs;
+  }
+
+  /**
+   * A redemption of the promotion no open decision took (its decision overflowed): it spends up to
+   * `discountCents` of what an offer of the promotion valid at atMs holds, and takes that offer's units.
+   */
+  spendHeld(promotionId: string, discountCents: number, atMs: number): void {
+    let h: HeldReservation | undefined;
+    for (const x of this.held.values()) if (x.promotionId === promotionId && x.offers > 0 && x.untilMs >= atMs && (!h || x.untilMs < h.untilMs)) h = x;
+    if (!h) return;
+    const spend = Math.max(0, Math.min(discountCents, h.cents));
+    this.settleBudget(promotionId, spend, spend);
+    h.cents -= spend;
+    if (h.productId !== undefined && h.unitsPerOffer > 0) {
+      this.releaseUnit(h.productId, h.unitsPerOffer);
+      this.consumeUnit(h.productId, h.unitsPerOffer);
+    }
+    if (--h.offers === 0) this.releaseHeldEntry(h);
+  }
+
+  /** Releases what offers held past their expiry reserved (every one that expired before `beforeMs`). */
+  releaseHeld(beforeMs: number): void {
+    if (beforeMs <= this.heldDueMs) return;
+    let due = Infinity;
+    for (const h of this.held.values()) {
+      if (h.untilMs < beforeMs) this.releaseHeldEntry(h);
+      else if (h.untilMs < due) due = h.untilMs;
+    }
+    this.heldDueMs = due;
+  }
+
+  private releaseHeldEntry(h: HeldReservation): void {
+    this.held.delete(heldKey(h.promotionId, h.productId, h.unitsPerOffer, h.untilMs));
+    this.settleBudget(h.promotionId, h.cents, 0);
+    if (h.productId !== undefined && h.unitsPerOffer > 0) this.releaseUnit(h.productId, h.unitsPerOffer * h.offers);
+  }
+
   /** Releases a reservation, committing `spend` (≤ the reservation) of it. */
   settleBudget(promotionId: string, reservedCents: number, spendCents: number): number {
     const b = this.budgets.get(promotionId);
@@ -200,4 +281,8 @@ export class Ledger {
     b.spentCents += spend;
     return spend;
   }
+}
+
+function heldKey(promotionId: string, productId: string | undefined, unitsPerOffer: number, untilMs: number): string {
+  return `${promotionId}\u0000${productId ?? ""}\u0000${unitsPerOffer}\u0000${untilMs}`;
 }
