@@ -102,6 +102,31 @@ describe("GlobalLedger.grantBudget", () => {
   });
 });
 
+describe("GlobalLedger.grantUnits", () => {
+  it("does not grant units redeemed since the shop's last stock figure again: they left the stock", async () => {
+    const ledger = new GlobalLedger(kv, 2);
+    // 6 in stock, a reserve of 2: partition 0 takes the 4 units there are to promise.
+    await ledger.setStock("sold", 6, 1);
+    expect(await ledger.grantUnits("sold", 0, 4, 0)).toBe(4);
+    // Three of its offers are redeemed: 3 units sold, 3 left, of which 1 promised and 2 the reserve.
+    // The shop has sent no new figure yet: there is nothing more to grant, to it or to another.
+    expect(await ledger.grantUnits("sold", 0, 4, 3)).toBe(4);
+    expect(await ledger.grantUnits("sold", 1, 4, 0)).toBe(0);
+    // The shop's next figure counts the sales: the same.
+    await ledger.setStock("sold", 3, 2);
+    expect(await ledger.grantUnits("sold", 1, 4, 0)).toBe(0);
+    // One more redemption, then the same figure handled again: the sale is not in it.
+    expect(await ledger.grantUnits("sold", 0, 4, 4)).toBe(4);
+    await ledger.setStock("sold", 3, 2);
+    expect(await ledger.grantUnits("sold", 1, 4, 0)).toBe(0);
+    // A restock to 10: 10 − 2 = 8 to promise.
+    await ledger.setStock("sold", 10, 4);
+    expect(await ledger.grantUnits("sold", 1, 4, 0)).toBe(4);
+    expect(await ledger.grantUnits("sold", 2, 4, 0)).toBe(4);
+    expect(await ledger.grantUnits("sold", 3, 4, 0)).toBe(0);
+  });
+});
+
 // nats-server before 2.9.21 checks kv.update's expected revision on a replicated stream only before
 // proposing the write (nats-io/nats-server#4320): two instances' grants in flight at once were both
 // stored, the first lost, and the partitions together promised more than stock − reserve.

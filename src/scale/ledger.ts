@@ -27,6 +27,11 @@ export interface UnitsRecord {
   /** Cumulative units granted, and consumed by redemptions, by partition. */
   granted: Record<string, number>;
   consumed: Record<string, number>;
+  /**
+   * Units consumed (all partitions) when the stock figure was set: those the figure already counts
+   * as sold (absent in records written before it was kept: all consumed so far, until the next figure).
+   */
+  consumedAtStock?: number;
 }
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
@@ -100,18 +105,25 @@ export class GlobalLedger {
   /** The shop's stock of a product, applied when newer than what the record holds. */
   async setStock(productId: string, stock: number, asOfMs: number): Promise<void> {
     await this.cas<UnitsRecord>(`units.${productId}`, (cur) => {
-      if (cur && cur.asOfMs > asOfMs) return undefined;
-      const rec = cur ?? { stock, asOfMs, granted: {}, consumed: {} };
+      // A figure handled again (a remade inventory consumer) is not a new one: the redemptions since
+      // it are not in it.
+      if (cur && (cur.asOfMs > asOfMs || (cur.asOfMs === asOfMs && cur.stock === stock && cur.consumedAtStock !== undefined))) return undefined;
+      const rec: UnitsRecord = cur ?? { stock, asOfMs, granted: {}, consumed: {} };
       rec.stock = stock;
       rec.asOfMs = asOfMs;
+      rec.consumedAtStock = sum(rec.consumed);
       return rec;
     });
   }
 
   /**
    * Records the units a partition's redemptions consumed (a cumulative count, so repeating it is
-   * harmless) and grants up to `chunk` more units if the stock allows: units outstanding across all
-   * partitions (granted − consumed) never exceed stock − reserve. Returns the partition's cumulative grant.
+   * harmless) and grants up to `chunk` more units if the stock allows: units granted since the shop's
+   * last stock figure, outstanding or redeemed (granted − consumed when the figure was set), never
+   * exceed stock − reserve. Redeemed units left the stock: counting only the outstanding ones (granted
+   * − consumed) granted each redeemed unit again until the shop's next figure. A redemption reported
+   * after a figure that already counts its sale is counted twice until the next one: fewer units, never
+   * more. Returns the partition's cumulative grant.
    */
   async grantUnits(productId: string, partition: number, chunk: number, consumedTotal: number): Promise<number> {
     const k = String(partition);
@@ -122,9 +134,8 @@ export class GlobalLedger {
         cur.consumed[k] = consumedTotal;
         changed = true;
       }
-      let outstanding = 0;
-      for (const [p, g] of Object.entries(cur.granted)) outstanding += g - (cur.consumed[p] ?? 0);
-      const give = Math.min(chunk, cur.stock - this.stockReserve - outstanding);
+      const sinceStock = sum(cur.granted) - (cur.consumedAtStock ?? sum(cur.consumed));
+      const give = Math.min(chunk, cur.stock - this.stockReserve - sinceStock);
       if (give > 0) {
         cur.granted[k] = (cur.granted[k] ?? 0) + give;
         changed = true;
