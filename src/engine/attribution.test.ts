@@ -178,6 +178,24 @@ describe("attribution through step", () => {
     expect(e.ledger.products.get("sku")!.reserved).toBe(0);
   });
 
+  it("takes a redeemed product offer's units out of stock though the purchase lists no items (they are optional)", () => {
+    const cfg = engineConfig({ bandit: { holdoutShare: 0 }, promotions: [promo("p2", { amountOffCents: 100, maxDiscountCents: 100, productId: "sku", budgetCents: 100_000 })] });
+    const e = createEngine(cfg);
+    for (let i = 0; i < 200_000; i++) e.arms.update(CONTROL, CELL, 0, T0);
+    e.ledger.setInventory("sku", "toys", 5, 2_000, 1_000, T0);
+    const [d] = decisions(run(e, ev.visit("c0", T0)));
+    expect(d!.promotionId).toBe("p2");
+    expect(e.ledger.available("sku")).toBe(4);
+    // Redeemed (a Segment order without products[]): the unit was sold, not given back.
+    const [o] = outcomes(run(e, ev.purchase({ ts: T0 + MIN, customerId: "c0", totalCents: 1_900, discountCents: 100, promotionId: "p2", decisionId: d!.id })));
+    expect(o!.closedBy).toBe("redeemed");
+    expect([e.ledger.available("sku"), e.ledger.categoryAvailableUnits("toys")]).toEqual([4, 4]);
+    // Listed, it is taken once.
+    const [d2] = decisions(run(e, ev.visit("c1", T0 + 2 * MIN)));
+    run(e, ev.purchase({ ts: T0 + 3 * MIN, customerId: "c1", totalCents: 1_900, discountCents: 100, promotionId: "p2", decisionId: d2!.id, items: [{ productId: "sku", quantity: 1, priceCents: 2_000 }] }));
+    expect(e.ledger.available("sku")).toBe(3);
+  });
+
   it("holds no more than about twice maxPending decisions when purchases close them long before their window ends", () => {
     const e = engine({ maxPending: 20, frequencyCaps: { email: { maxOffers: 100_000, windowMs: MIN } } }, 10_000_000);
     // One email decision that never converts: open for 48 h, the first in the expiry order.

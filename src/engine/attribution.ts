@@ -124,6 +124,9 @@ export function onPurchase(e: Engine, ev: PurchaseEvent, rng: Rng, out: Effect[]
   // shop gave is spent from what that offer still holds.
   if (ev.promotionId !== undefined && !redeemed) e.ledger.spendHeld(ev.promotionId, ev.discountCents ?? 0, ev.ts);
   if (!p) return;
+  // A redemption sold the offer's units even when the purchase lists no items (they are optional):
+  // released from the offer and not taken from stock, they counted as available until the shop's next figure.
+  if (redeemed && p.reservedProductId !== undefined && !ev.items?.some((it) => it.productId === p.reservedProductId)) e.ledger.sold(p.reservedProductId, p.reservedUnits ?? 1, ev.ts);
   out.push({
     kind: "outcome",
     outcome: close(e, p, { converted: true, marginCents: purchaseMarginCents(e, ev), revenueCents: ev.totalCents, discountCents: redeemed ? ev.discountCents ?? 0 : 0, redeemed, cause: "purchase", ts: ev.ts }, rng),
