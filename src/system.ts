@@ -12,7 +12,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { DashboardServer, hasToken, portInUse } from "./server/index.ts";
+import { DashboardServer, hasToken, portInUse, requestUrl } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -52,9 +52,12 @@ interface Reporting {
  */
 function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: Metrics, host: string, port: number, token: string | undefined): Promise<Server> {
   const http = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://processor");
+    // A target that is no URL (`GET //`) made `new URL` throw here, outside any catch: one request ended the processor.
+    const url = requestUrl(req);
     const p = reporting();
-    if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
+    if (!url) {
+      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "request target is not a valid path" }));
+    } else if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
       res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
     } else if (url.pathname === "/metrics") {
       p?.snapshot();
@@ -68,7 +71,7 @@ function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: 
       res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded?.length ? "degraded" : "ok", ...h }));
     } else {
-      res.writeHead(404).end();
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: this port serves /metrics and /health" }));
     }
   });
   return new Promise((resolve, reject) => {

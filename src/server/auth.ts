@@ -3,6 +3,18 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
+/**
+ * The request target as a URL, or null when it is not one (`//` or `//host:port`: `new URL` throws on
+ * them). Both servers (the dashboard's and a lone processor's metrics port) read it before the token.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? "/", "http://x");
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the request carries the token (`Authorization: Bearer <token>` or `?token=`); always, when none is set. */
 export function hasToken(req: IncomingMessage, url: URL, want: string | undefined): boolean {
   if (!want) return true;

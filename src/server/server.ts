@@ -17,7 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
-import { hasToken } from "./auth.ts";
+import { hasToken, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -34,15 +34,6 @@ const STOP_GRACE_MS = 1_000;
 function summarize(results: IntakeResult[]): { accepted: number; duplicate: number; rejected: number; results: IntakeResult[] } {
   const n = (s: IntakeResult["status"]) => results.filter((r) => r.status === s).length;
   return { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected"), results };
-}
-
-/** The request target as a URL, or null when it is not one (e.g. `//` or `//host:port`). */
-function requestUrl(req: IncomingMessage): URL | null {
-  try {
-    return new URL(req.url ?? "/", "http://x");
-  } catch {
-    return null;
-  }
 }
 
 export class DashboardServer {

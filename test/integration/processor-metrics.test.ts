@@ -1,7 +1,7 @@
 // A processor running on its own (`npm run processor` with METRICS_PORT) serves /metrics and /health.
 // With an access token set (API_TOKEN: required when it listens beyond loopback), /metrics asks for it
 // as the dashboard server's routes do; /health stays open for probes.
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
@@ -38,7 +38,38 @@ describe("a lone processor's metrics port with an access token", () => {
     expect((await fetch(`${base}/metrics?token=${TOKEN}`)).status).toBe(200);
     expect((await fetch(`${base}/health`)).status).toBe(200);
   });
+
+  it("answers a request target it cannot parse with 400 and keeps serving", async () => {
+    // `GET //` is no URL: `new URL("//", base)` throws, and a throw in the request handler ended the process.
+    for (const target of ["//", "//x:y/metrics"]) {
+      const answer = await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(answer, target).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer.slice(answer.indexOf("\r\n\r\n") + 4)).toContain('{"error":');
+    }
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const unknown = await fetch(`${base}/nowhere`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()) as unknown).toEqual({ error: expect.stringMatching(/not found/) });
+  });
 });
+
+/** Sends raw bytes to the metrics port and returns the raw response. */
+async function raw(request: string): Promise<string> {
+  const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
+  await new Promise((r) => s.once("connect", r));
+  let out = "";
+  s.on("data", (b: Buffer) => (out += b.toString()));
+  s.on("error", () => undefined);
+  s.write(request);
+  await new Promise<void>((r) => {
+    s.once("close", () => r());
+    setTimeout(() => {
+      s.destroy();
+      r();
+    }, 3_000).unref();
+  });
+  return out;
+}
 
 describe("a lone processor whose METRICS_PORT is taken", () => {
   it("stops before it consumes anything, naming METRICS_PORT", async () => {
