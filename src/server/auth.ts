@@ -15,6 +15,11 @@ export function requestUrl(req: IncomingMessage): URL | null {
   }
 }
 
+/** The request target for a log line: a `?token=` is a credential, and credentials never reach the log. */
+export function loggableTarget(req: IncomingMessage): string {
+  return (req.url ?? "/").replace(/([?&]token=)[^&#]*/gi, "$1<redacted>");
+}
+
 /** Whether the request carries the token (`Authorization: Bearer <token>` or `?token=`); always, when none is set. */
 export function hasToken(req: IncomingMessage, url: URL, want: string | undefined): boolean {
   if (!want) return true;

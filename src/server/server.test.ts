@@ -18,12 +18,15 @@ let base: string;
 let hostPort: string;
 /** Every body the server sent in these tests, checked for leaks at the end. */
 const bodies: string[] = [];
+/** Every line the server logged (at debug and up). */
+const logLines: string[] = [];
 
 beforeAll(async () => {
   nats = await jetstreamServer();
   sys = await startParts(
     "server",
-    testConfig(nats.url, { server: { token: TOKEN, wsMaxPayloadBytes: MAX_PAYLOAD, maxRequestBytes: MAX_BODY, allowedOrigins: ["https://shop.example"] } }),
+    testConfig(nats.url, { server: { token: TOKEN, wsMaxPayloadBytes: MAX_PAYLOAD, maxRequestBytes: MAX_BODY, allowedOrigins: ["https://shop.example"] }, log: { level: "debug" } }),
+    logLines,
   );
   base = sys.url!.replace(/\/$/, "");
   hostPort = new URL(base).host;
@@ -201,6 +204,25 @@ describe("errors", () => {
     for (const b of bodies) {
       expect(b).not.toMatch(/\n\s+at |\.ts:\d+|node:internal|\/work\/|node_modules/);
     }
+  });
+});
+
+describe("a client that goes away mid-request", () => {
+  it("is no server error, and its ?token= never reaches the log", async () => {
+    const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
+    await new Promise((r) => s.once("connect", r));
+    s.on("error", () => undefined);
+    // Half a body, then gone: a shop's request cut by its own timeout, or a phone that lost its network.
+    s.write(`POST /api/events?token=${TOKEN} HTTP/1.1\r\nHost: ${hostPort}\r\nContent-Length: 100\r\n\r\n[{"type":`);
+    await new Promise((r) => setTimeout(r, 100));
+    s.destroy();
+    const deadline = Date.now() + 3_000;
+    while (!logLines.some((l) => l.includes("/api/events")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const lines = logLines.filter((l) => l.includes("/api/events"));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect((JSON.parse(l) as { level: number }).level, l).toBeLessThan(40);
+    expect(logLines.filter((l) => l.includes(TOKEN))).toEqual([]);
+    expect((await get("/api/snapshot", { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });
 });
 

@@ -17,7 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
-import { hasToken, requestUrl } from "./auth.ts";
+import { hasToken, loggableTarget, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -99,7 +99,11 @@ export class DashboardServer {
         if (--this.requests === 0) for (const r of this.idle.splice(0)) r();
       });
       this.route(req, res).catch((err) => {
-        this.log.error({ err, url: req.url }, "request failed");
+        const url = loggableTarget(req);
+        // A client gone before its body arrived (its own timeout, a lost network) is no fault of ours:
+        // logged as an error with a stack, any client could fill the log with them.
+        if (!req.complete && req.destroyed) return this.log.debug({ url, err: (err as Error).message }, "client went away mid-request");
+        this.log.error({ err, url }, "request failed");
         if (!res.headersSent) this.json(res, 500, { error: "internal error" });
         else res.end();
       });
