@@ -189,6 +189,23 @@ describe("errors", () => {
     expect(JSON.parse(simBody).error).toMatch(/simulator did not answer/);
   });
 
+  it("answers a route asked with the wrong method 405 naming the method it takes, not 404", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    // A shop's developer trying POST /api/decide with GET, or a read route with POST, heard "not found" and looked for a wrong URL.
+    for (const [method, path, allow] of [["GET", "/api/decide", "POST"], ["PUT", "/api/events", "POST"], ["POST", "/api/snapshot", "GET"], ["DELETE", "/api/decisions", "GET"], ["POST", "/metrics", "GET"]] as const) {
+      const r = await fetch(base + path, { method, headers: auth });
+      const body = await r.text();
+      bodies.push(body);
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(JSON.parse(body).error).toContain(`${allow} ${path}`);
+    }
+    // HEAD is GET without the body (RFC 9110 9.3.2), as uptime checks ask.
+    const head = await fetch(`${base}/api/clock`, { method: "HEAD", headers: auth });
+    expect(head.status).toBe(200);
+    expect((await get("/nowhere", auth)).status).toBe(404);
+  });
+
   it("answers a request target it cannot parse with 400, on plain requests and on upgrades, and keeps serving", async () => {
     const plain = await raw(`GET // HTTP/1.1\r\nHost: ${hostPort}\r\nConnection: close\r\n\r\n`);
     expect(plain).toMatch(/^HTTP\/1\.1 400 /);

@@ -36,6 +36,16 @@ function summarize(results: IntakeResult[]): { accepted: number; duplicate: numb
   return { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected"), results };
 }
 
+/**
+ * Each route and the one method it takes, for the 405 (with Allow) of a request that asks it with
+ * another: it answered 404 "not found", and a shop's developer looked for a wrong URL.
+ */
+const ROUTE_METHOD: ReadonlyMap<string, "GET" | "POST"> = new Map([
+  ...["/", "/index.html", "/app.js", "/shop", "/shop/", "/shop.js", "/metrics"].map((p) => [p, "GET"] as const),
+  ...["snapshot", "promotions", "decisions", "outcomes", "catalog", "clock", "whatif", "schema/decision.json", "schema/event.json", "schema/outcome.json"].map((p) => [`/api/${p}`, "GET"] as const),
+  ...["decide", "events", "track", "sim"].map((p) => [`/api/${p}`, "POST"] as const),
+]);
+
 export class DashboardServer {
   readonly hub: Hub;
   readonly decider: DecideService;
@@ -270,23 +280,25 @@ export class DashboardServer {
     const url = requestUrl(req);
     if (!url) return this.json(res, 400, { error: "request target is not a valid path" });
     const path = url.pathname;
-    if (req.method === "GET" && (path === "/" || path === "/index.html")) {
+    // HEAD is GET without the body (RFC 9110 9.3.2; Node leaves the body out), as uptime checks ask.
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    if (method === "GET" && (path === "/" || path === "/index.html")) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(this.html);
       return;
     }
-    if (req.method === "GET" && path === "/app.js") {
+    if (method === "GET" && path === "/app.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
       res.end(this.bundle.js);
       return;
     }
     // The shop a person can browse (issue 22): a page and its bundle, public like the dashboard's; its API calls carry the token.
-    if (req.method === "GET" && (path === "/shop" || path === "/shop/")) {
+    if (method === "GET" && (path === "/shop" || path === "/shop/")) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(this.shopHtml);
       return;
     }
-    if (req.method === "GET" && path === "/shop.js") {
+    if (method === "GET" && path === "/shop.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
       res.end(this.bundle.shopJs);
       return;
@@ -297,41 +309,41 @@ export class DashboardServer {
       return;
     }
     if (!this.authorized(req, url)) return this.json(res, 401, { error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" });
-    if (req.method === "GET" && path === "/metrics") {
+    if (method === "GET" && path === "/metrics") {
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());
       return;
     }
-    if (req.method === "GET" && path === "/api/snapshot") return this.json(res, 200, this.hub.state());
-    if (req.method === "GET" && path === "/api/promotions") return this.json(res, 200, { promotions: this.hub.kpi?.arms ?? [], configured: this.cfg.promotions });
-    if (req.method === "GET" && path === "/api/decisions") {
+    if (method === "GET" && path === "/api/snapshot") return this.json(res, 200, this.hub.state());
+    if (method === "GET" && path === "/api/promotions") return this.json(res, 200, { promotions: this.hub.kpi?.arms ?? [], configured: this.cfg.promotions });
+    if (method === "GET" && path === "/api/decisions") {
       const raw = url.searchParams.get("limit") ?? "50";
       const limit = Number(raw);
       if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
       return this.json(res, 200, { decisions: this.hub.decisions(Math.min(limit, this.cfg.server.feedSize)) });
     }
-    if (req.method === "GET" && path === "/api/outcomes") {
+    if (method === "GET" && path === "/api/outcomes") {
       const limit = Number(url.searchParams.get("limit") ?? "50");
       if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
       return this.json(res, 200, { outcomes: this.hub.outcomes(Math.min(limit, this.cfg.server.feedSize)) });
     }
-    if (req.method === "GET" && path === "/api/catalog") {
+    if (method === "GET" && path === "/api/catalog") {
       const c = await this.hub.catalog();
       return c.ok ? this.json(res, 200, { products: c.products }) : this.json(res, 503, { error: c.error });
     }
     // The shop's time for the events it sends itself: in a simulated shop the simulator's clock, which the wall clock is not.
-    if (req.method === "GET" && path === "/api/clock") return this.json(res, 200, { nowMs: Math.round(this.hub.shopNowMs()) });
-    if (req.method === "GET" && path === "/api/whatif")
+    if (method === "GET" && path === "/api/clock") return this.json(res, 200, { nowMs: Math.round(this.hub.shopNowMs()) });
+    if (method === "GET" && path === "/api/whatif")
       return this.hub.whatIf ? this.json(res, 200, this.hub.whatIf) : this.json(res, 404, { error: "no what-if evaluation yet: run npm run eval -- --logs --candidate <config.json> --out <dir> with NATS_URL set" });
-    if (req.method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);
-    if (req.method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
-    if (req.method === "GET" && path === "/api/schema/outcome.json") return this.json(res, 200, OutcomeSchema);
-    if (req.method === "POST" && path === "/api/decide") {
+    if (method === "GET" && path === "/api/schema/decision.json") return this.json(res, 200, DecisionSchema);
+    if (method === "GET" && path === "/api/schema/event.json") return this.json(res, 200, EventSchema);
+    if (method === "GET" && path === "/api/schema/outcome.json") return this.json(res, 200, OutcomeSchema);
+    if (method === "POST" && path === "/api/decide") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'one event as JSON, e.g. {"type":"view","id":"v-1","customerId":"c1","productId":"sku-001"}');
       if (body === undefined) return;
       return this.decided(res, await this.decider.decide(body.value));
     }
-    if (req.method === "POST" && path === "/api/events") {
+    if (method === "POST" && path === "/api/events") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxBatchBytes, "a JSON array of events");
       if (body === undefined) return;
       if (!Array.isArray(body.value)) return this.json(res, 400, { error: "body must be a JSON array of events (one event: [ {…} ])" });
@@ -339,13 +351,13 @@ export class DashboardServer {
       const stored = await this.intake.submit(body.value, Math.round(this.hub.shopNowMs()));
       return this.batchAnswer(res, stored, summarize(stored));
     }
-    if (req.method === "POST" && path === "/api/track") {
+    if (method === "POST" && path === "/api/track") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxBatchBytes, 'one Segment call ({"type":"track","event":"Product Viewed",…}) or a batch ({"batch":[…]})');
       if (body === undefined) return;
       const t = await this.track(body.value);
       return t.stored ? this.batchAnswer(res, t.stored, t.body) : this.json(res, t.code, t.body);
     }
-    if (req.method === "POST" && path === "/api/sim") {
+    if (method === "POST" && path === "/api/sim") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'JSON like {"cmd":"speed","value":10}');
       if (body === undefined) return;
       const cmd = body.value;
@@ -355,6 +367,8 @@ export class DashboardServer {
         return this.json(res, 503, { error: `simulator did not answer: ${(err as Error).message}` });
       }
     }
+    const allow = ROUTE_METHOD.get(path);
+    if (allow) return this.json(res, 405, { error: `${req.method} is not allowed here: use ${allow} ${path}` }, { allow });
     this.json(res, 404, { error: "not found" });
   }
 
