@@ -12,7 +12,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { DashboardServer, hasToken, portInUse, requestUrl } from "./server/index.ts";
+import { AUTH_CHALLENGE, DashboardServer, hasToken, portInUse, requestUrl } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -58,7 +58,7 @@ function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: 
     if (!url) {
       res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "request target is not a valid path" }));
     } else if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
-      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
+      res.writeHead(401, { "content-type": "application/json", "www-authenticate": AUTH_CHALLENGE }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
     } else if (url.pathname === "/metrics") {
       p?.snapshot();
       void metrics.registry.metrics().then((text) => {

@@ -15,6 +15,9 @@ export function requestUrl(req: IncomingMessage): URL | null {
   }
 }
 
+/** The WWW-Authenticate header every 401 carries (RFC 9110 11.6.1: a 401 must say which scheme it wants). */
+export const AUTH_CHALLENGE = 'Bearer realm="promo-stream"';
+
 /** The request target for a log line: a `?token=` is a credential, and credentials never reach the log. */
 export function loggableTarget(req: IncomingMessage): string {
   return (req.url ?? "/").replace(/([?&]token=)[^&#]*/gi, "$1<redacted>");
@@ -24,7 +27,8 @@ export function loggableTarget(req: IncomingMessage): string {
 export function hasToken(req: IncomingMessage, url: URL, want: string | undefined): boolean {
   if (!want) return true;
   const auth = req.headers.authorization;
-  const got = auth?.startsWith("Bearer ") ? auth.slice(7) : url.searchParams.get("token") ?? "";
+  // The scheme's name is case-insensitive (RFC 9110 11.1): "bearer <token>" was refused.
+  const got = auth !== undefined && /^bearer /i.test(auth) ? auth.slice(7) : url.searchParams.get("token") ?? "";
   const a = Buffer.from(got);
   const b = Buffer.from(want);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -1,5 +1,5 @@
 export { DashboardServer } from "./server.ts";
-export { hasToken, requestUrl } from "./auth.ts";
+export { AUTH_CHALLENGE, hasToken, requestUrl } from "./auth.ts";
 export { ServerError, PS_ERR_SERVER, portInUse } from "./errors.ts";
 export type { ServerErrorCode } from "./errors.ts";
 export type { HealthReport } from "./server.ts";

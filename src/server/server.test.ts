@@ -95,6 +95,17 @@ describe("access token", () => {
     expect(m.body).toContain("ps_ws_clients");
   });
 
+  it("says which scheme a 401 wants (WWW-Authenticate) and reads the scheme's name in any case", async () => {
+    // RFC 9110 11.6.1: a 401 must carry WWW-Authenticate; 11.1: the scheme's name is case-insensitive.
+    const r = await fetch(`${base}/api/clock`);
+    bodies.push(await r.text());
+    expect(r.status).toBe(401);
+    expect(r.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    const upgrade = await raw(`GET /ws HTTP/1.1\r\nHost: ${hostPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    expect(upgrade).toMatch(/^HTTP\/1\.1 401 [^]*\r\nWWW-Authenticate: Bearer/i);
+    for (const scheme of ["bearer", "BEARER"]) expect((await get("/api/clock", { authorization: `${scheme} ${TOKEN}` })).status, scheme).toBe(200);
+  });
+
   it("refuses a WebSocket upgrade without the token (401) and accepts one with it", async () => {
     expect((await wsAttempt("/ws")).status).toBe(401);
     expect((await wsAttempt("/ws?token=nope")).status).toBe(401);

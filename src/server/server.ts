@@ -17,7 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
-import { hasToken, loggableTarget, requestUrl } from "./auth.ts";
+import { AUTH_CHALLENGE, hasToken, loggableTarget, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -123,7 +123,8 @@ export class DashboardServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.server.wsMaxPayloadBytes });
     this.http.on("upgrade", (req, socket, head) => {
       const deny = (code: number, text: string) => {
-        socket.write(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        const challenge = code === 401 ? `WWW-Authenticate: ${AUTH_CHALLENGE}\r\n` : "";
+        socket.write(`HTTP/1.1 ${code} ${text}\r\n${challenge}Connection: close\r\nContent-Length: 0\r\n\r\n`);
         socket.destroy();
       };
       // An exception here would escape the event handler and end the process, so nothing may throw.
@@ -308,7 +309,7 @@ export class DashboardServer {
       this.json(res, h.status === "down" ? 503 : 200, h);
       return;
     }
-    if (!this.authorized(req, url)) return this.json(res, 401, { error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" });
+    if (!this.authorized(req, url)) return this.json(res, 401, { error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }, { "www-authenticate": AUTH_CHALLENGE });
     if (method === "GET" && path === "/metrics") {
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());

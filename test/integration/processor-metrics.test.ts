@@ -30,7 +30,9 @@ afterAll(async () => {
 
 describe("a lone processor's metrics port with an access token", () => {
   it("answers /metrics only with the token, /health without", async () => {
-    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const refused = await fetch(`${base}/metrics`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     const ok = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
