@@ -254,6 +254,30 @@ describe("a client that goes away mid-request", () => {
   });
 });
 
+describe("a client that sends its request too slowly", () => {
+  it("is answered 408 and cut once headersTimeout (10 s) has passed, not up to 30 s later", async () => {
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a request that
+    // never finished its headers held its connection 10 to 40 s, one that never finished its body 30 to 60 s.
+    const t0 = Date.now();
+    const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
+    s.on("error", () => undefined);
+    await new Promise((r) => s.once("connect", r));
+    let out = "";
+    s.on("data", (b: Buffer) => (out += b.toString()));
+    s.write(`POST /api/decide HTTP/1.1\r\nHost: ${hostPort}\r\n`);
+    const closedAfterMs = await new Promise<number>((r) => {
+      s.once("close", () => r(Date.now() - t0));
+      setTimeout(() => {
+        s.destroy();
+        r(Number.POSITIVE_INFINITY);
+      }, 15_000).unref();
+    });
+    expect(closedAfterMs).toBeGreaterThanOrEqual(9_900);
+    expect(closedAfterMs).toBeLessThan(12_500);
+    expect(out).toMatch(/^HTTP\/1\.1 408 /);
+  }, 20_000);
+});
+
 describe("the live feed", () => {
   it("shows a decision published twice (a processor's republish after a crash) once", async () => {
     const { connect: natsConnect } = await import("@nats-io/transport-node");
