@@ -81,6 +81,7 @@ export class PromoStreamClient {
     const end = Date.now() + (o.deadlineMs ?? 250);
     for (;;) {
       const r = await this.post("api/decide", body, end, o.signal).catch((err: unknown) => err as Error);
+      let wait = RETRY_PAUSE_MS;
       if (!(r instanceof Error)) {
         if (r.status === 200) {
           const a = (await r.json()) as DecideAnswer;
@@ -89,9 +90,12 @@ export class PromoStreamClient {
         // A 4xx no retry changes (400, 404: a wrong base URL, 413: an event over server.maxRequestBytes) is
         // an error to see, not "no offer this time"; a 5xx (503: busy or NATS away) and 408/429 are retried.
         else if (r.status < 500 && r.status !== 408 && r.status !== 429) throw await refused(r);
+        // …not before the server's Retry-After: a server shedding load (503, Retry-After: 1) was asked
+        // again every 25 ms until the deadline, ten requests for each one it had refused.
+        else wait = Math.max(wait, retryAfterMs(r));
       } else if (r instanceof PromoStreamError) throw r;
-      if (Date.now() + RETRY_PAUSE_MS >= end || o.signal?.aborted) return { decision: null, reason: "timeout" };
-      await pause(RETRY_PAUSE_MS);
+      if (Date.now() + wait >= end || o.signal?.aborted) return { decision: null, reason: "timeout" };
+      await pause(wait);
     }
   }
 
@@ -115,13 +119,14 @@ export class PromoStreamClient {
     let last: unknown;
     for (let attempt = 0; ; attempt++) {
       const r = await this.post(path, body, end, o.signal).catch((err: unknown) => err as Error);
+      let wait = Math.min(1_000, 50 * 2 ** attempt);
       if (!(r instanceof Error)) {
         if (r.status === 200) return (await r.json()) as EventsAnswer;
         if (r.status < 500) throw await refused(r);
         last = new Error(`HTTP ${r.status}`);
+        wait = Math.max(wait, retryAfterMs(r));
       } else if (r instanceof PromoStreamError) throw r;
       else last = r;
-      const wait = Math.min(1_000, 50 * 2 ** attempt);
       if (Date.now() + wait >= end || o.signal?.aborted) throw new PromoStreamError("PS_ERR_CLIENT_DEADLINE", `no answer from ${this.base}${path} within the deadline`, undefined, { cause: last });
       await pause(wait);
     }
@@ -150,6 +155,16 @@ async function refused(r: Response): Promise<PromoStreamError> {
     /* not JSON */
   }
   return new PromoStreamError("PS_ERR_CLIENT_REFUSED", detail, r.status);
+}
+
+/** The answer's Retry-After in ms (seconds, as the server sends it; an HTTP date is read too), 0 without one. */
+function retryAfterMs(r: Response): number {
+  const h = r.headers.get("retry-after");
+  if (h === null) return 0;
+  const sec = Number(h);
+  if (h.trim() !== "" && Number.isFinite(sec)) return Math.max(0, sec * 1000);
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
 }
 
 function newId(prefix: string): string {

@@ -1,0 +1,55 @@
+// promo-stream/client against a fake fetch: what it does with the server's answers, with no server.
+import { describe, expect, it } from "vitest";
+import { PromoStreamClient } from "./index.ts";
+
+/** A fetch that answers every call with `status` and `headers`, counting the calls. */
+function answering(status: number, headers: Record<string, string>, body: unknown): { fetch: typeof fetch; calls: () => number } {
+  let n = 0;
+  const f = (async () => {
+    n++;
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  }) as typeof fetch;
+  return { fetch: f, calls: () => n };
+}
+
+const view = { type: "view" as const, id: "v-1", customerId: "c-1", productId: "sku-001" };
+
+describe("decide() and the server's Retry-After", () => {
+  it("does not ask again within the deadline when the server said to wait past it", async () => {
+    // The server sheds with 503 and Retry-After: 1 (decide.maxInFlight, admission). Asking again every
+    // 25 ms until the 250 ms deadline multiplied the requests of a server already refusing them.
+    const f = answering(503, { "retry-after": "1" }, { error: "too many decide requests" });
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: f.fetch });
+    const t0 = Date.now();
+    expect(await client.decide(view, { deadlineMs: 800 })).toEqual({ decision: null, reason: "timeout" });
+    expect(f.calls()).toBe(1);
+    // At once: no offer now is the answer, there is nothing to wait for.
+    expect(Date.now() - t0).toBeLessThan(400);
+  });
+
+  it("waits what Retry-After says when the deadline leaves room, then asks again", async () => {
+    const f = answering(503, { "retry-after": "1" }, { error: "the event could not be stored" });
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: f.fetch });
+    const t0 = Date.now();
+    expect(await client.decide(view, { deadlineMs: 1_500 })).toEqual({ decision: null, reason: "timeout" });
+    expect(f.calls()).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(990);
+  });
+
+  it("still asks again soon after a 503 without Retry-After", async () => {
+    const f = answering(503, {}, { error: "busy" });
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: f.fetch });
+    await client.decide(view, { deadlineMs: 200 });
+    expect(f.calls()).toBeGreaterThan(2);
+  });
+});
+
+describe("send() and the server's Retry-After", () => {
+  it("waits at least what Retry-After says between attempts", async () => {
+    const f = answering(503, { "retry-after": "1" }, { accepted: 0, duplicate: 0, rejected: 1, results: [] });
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: f.fetch });
+    await expect(client.send([{ type: "click", customerId: "c-1" }], { deadlineMs: 2_500 })).rejects.toMatchObject({ code: "PS_ERR_CLIENT_DEADLINE" });
+    // Backing off 50, 100, 200, 400 ms it asked 5 times in 2.5 s; one second apart it asks 3 times at most.
+    expect(f.calls()).toBeLessThanOrEqual(3);
+  });
+});
