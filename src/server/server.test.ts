@@ -235,6 +235,28 @@ describe("errors", () => {
   });
 });
 
+describe("WebSocket control requests", () => {
+  it("closes (1008) a socket that keeps more control requests waiting than the dashboard ever does", async () => {
+    // Each sim or mode message is a NATS request with its own timeout (2 s, 5 s) and an answer sent
+    // whether or not the client reads: a client sending them in a loop held thousands at once (20,000
+    // in a burst: +85 MB of the server's memory until the fan-out dropped it).
+    const { connect: natsConnect } = await import("@nats-io/transport-node");
+    const nc = await natsConnect({ servers: nats.url });
+    const silent = nc.subscribe("sim.control"); // a simulator that hears and does not answer
+    try {
+      const { ws } = await wsAttempt(`/ws?token=${TOKEN}`);
+      const closed = closeOf(ws!);
+      for (let i = 0; i < 100; i++) ws!.send(JSON.stringify({ type: "sim", cmd: "status" }));
+      const c = await Promise.race([closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_500))]);
+      expect(c?.code).toBe(1008);
+      expect(c?.reason).toMatch(/in flight/);
+    } finally {
+      silent.unsubscribe();
+      await nc.close();
+    }
+  });
+});
+
 describe("a client that goes away mid-request", () => {
   it("is no server error, and its ?token= never reaches the log", async () => {
     const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });

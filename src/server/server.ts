@@ -31,6 +31,12 @@ const PROCESSOR_SILENT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** A request's time to send its headers. */
 const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * A socket's sim and mode requests waiting at once. Each is a NATS request with its own timeout (2 s,
+ * 5 s) and a reply sent whether or not the client reads: a client sending them in a loop held
+ * thousands (20,000 in a burst: +85 MB until the fan-out dropped it). The dashboard sends one per click.
+ */
+const WS_MAX_CONTROLS_WAITING = 16;
 /** How long stop() lets the answers of requests in flight go out before it cuts their connections. */
 const STOP_GRACE_MS = 1_000;
 
@@ -157,6 +163,9 @@ export class DashboardServer {
   }
 
   private onSocket(ws: WebSocket): void {
+    /** This socket's sim and mode requests waiting for their answer. */
+    let controlsWaiting = 0;
+    const settled = () => void controlsWaiting--;
     ws.on("message", (data, isBinary) => {
       if (isBinary) return ws.close(1003, "text frames only");
       let msg: { type?: unknown; cmd?: unknown; value?: unknown };
@@ -168,12 +177,16 @@ export class DashboardServer {
       }
       // `null` (or any non-object) has no fields: reading one would throw in this listener and end the process.
       if (typeof msg !== "object" || msg === null) msg = {};
+      if ((msg.type === "mode" || msg.type === "sim") && controlsWaiting >= WS_MAX_CONTROLS_WAITING)
+        return ws.close(1008, `over ${WS_MAX_CONTROLS_WAITING} sim/mode requests in flight; wait for their replies`);
+      if (msg.type === "mode" || msg.type === "sim") controlsWaiting++;
       if (msg.type === "mode") {
         // Safe start (issue 23): the policy's mode changes through promo.control, into the log.
         this.hub
           .modeRequest((msg as { mode?: unknown }).mode)
           .then((reply) => ws.send(JSON.stringify({ type: "mode-reply", reply })))
-          .catch((err: Error) => ws.send(JSON.stringify({ type: "mode-reply", reply: { ok: false, error: `promo.control did not answer: ${err.message}` } })));
+          .catch((err: Error) => ws.send(JSON.stringify({ type: "mode-reply", reply: { ok: false, error: `promo.control did not answer: ${err.message}` } })))
+          .finally(settled);
         return;
       }
       if (msg.type !== "sim") {
@@ -183,7 +196,8 @@ export class DashboardServer {
       this.hub
         .simRequest({ cmd: msg.cmd, value: msg.value })
         .then((reply) => ws.send(JSON.stringify({ type: "sim-reply", reply })))
-        .catch((err: Error) => ws.send(JSON.stringify({ type: "sim-reply", reply: { ok: false, error: `simulator did not answer: ${err.message}` } })));
+        .catch((err: Error) => ws.send(JSON.stringify({ type: "sim-reply", reply: { ok: false, error: `simulator did not answer: ${err.message}` } })))
+        .finally(settled);
     });
     this.fanout.add(ws);
   }
