@@ -278,7 +278,7 @@ export const ConfigSchema = Type.Object(
         baseline: Type.Union([Type.String({ pattern: "^[a-z0-9-]+$" }), BaselineRuleSchema], {
           description: `the shop's rule: ${BUILTIN_BASELINES.join(" or ")}, or {"name", "web"?, "email"?, "sms"?, "push"?} each {"offer": a promotion id or control, "atView"?: n (web)}`,
         }),
-        apprenticeExplore: Type.Number({ minimum: 0, maximum: 0.5, description: "the share of apprentice decisions drawn uniformly among the eligible arms, in [0, 0.5]" }),
+        apprenticeExplore: Type.Number({ minimum: 0, maximum: 0.5, description: "the share of apprentice decisions explored (a quarter uniformly among the eligible arms, the rest by the learner's own draw), in [0, 0.5]" }),
         graduateAfter: PosInt("closed apprentice decisions the evidence must rest on before the engine may graduate"),
         graduateTo: Type.Union([Type.Literal("conservative"), Type.Literal("learner")], { description: "conservative or learner: the mode an apprentice graduates to" }),
         conservativeAlpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: "the share of the rule's margin the learner may lose, in (0, 0.5]" }),

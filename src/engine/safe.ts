@@ -2,8 +2,9 @@
 // stated bound on what it may lose. Three modes (policy.mode):
 //
 //   learner       the engine decides (Thompson sampling, holdout): what it did before this issue.
-//   apprentice    the rule serves, but for a share policy.apprenticeExplore drawn uniformly among the
-//                 eligible arms, so every arm has a propensity; the engine learns from every outcome
+//   apprentice    the rule serves, but for a share policy.apprenticeExplore explored (a quarter drawn
+//                 uniformly among the eligible arms, so every arm has a propensity, the rest by the
+//                 learner's own draw: EXPLORE_UNIFORM below); the engine learns from every outcome
 //                 and estimates, on its own closed decisions, its policy's margin per decision minus
 //                 the rule's, doubly robust (Dudík, Langford & Li 2011; the term src/eval's estimators
 //                 use): it graduates (policy.graduateTo) once the 95% interval's lower end is above 0
