@@ -39,7 +39,7 @@ export function createMetrics() {
     checkpointPauseSeconds: new Histogram({ name: "ps_checkpoint_pause_seconds", help: "Time the processor stops handling events to start a checkpoint (copy the small parts, list the large ones; the rest runs beside the loop)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     consumerRepositions: new Counter({
       name: "ps_consumer_repositions_total",
-      help: "Times the processor put its consumer back at the first event it had not handled, because deliveries never reached it (reason: deliveries-lost, deliveries-stalled, stream-holds-gap)",
+      help: "Times the processor put its consumer back at the first event it had not handled, because deliveries never reached it (reason: deliveries-lost, deliveries-stalled, stream-holds-gap) or its durable consumer was gone (consumer-missing)",
       labelNames: ["reason"] as const,
       registers: r,
     }),
