@@ -53,3 +53,42 @@ describe("send() and the server's Retry-After", () => {
     expect(f.calls()).toBeLessThanOrEqual(3);
   });
 });
+
+
+/** A fetch answering from a list of statuses (the last one repeats), counting calls and the ids it was sent. */
+function scripted(statuses: number[]) {
+  const calls: string[] = [];
+  const fetch = (async (_url: URL, init: RequestInit) => {
+    calls.push(String(init.body));
+    const status = statuses[Math.min(calls.length - 1, statuses.length - 1)]!;
+    const body = status === 200 ? { accepted: 1, duplicate: 0, rejected: 0, results: [{ id: "e-1", status: "accepted" }] } : { error: `HTTP ${status}` };
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  }) as unknown as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+describe("PromoStreamClient", () => {
+  // decide() retries 408 and 429 (a proxy's timeout, a rate limit) as it does a 503; send() and track()
+  // threw PS_ERR_CLIENT_REFUSED at once on them, as on a 400 no retry changes.
+  it.each([[408], [429], [503]])("send() retries a %i under the same ids, as decide() does", async (status) => {
+    const { fetch, calls } = scripted([status, 200]);
+    const client = new PromoStreamClient({ baseUrl: "http://shop.invalid/", fetch });
+    const answer = await client.send([{ type: "click", customerId: "c-1", productId: "sku-001" }], { deadlineMs: 2_000 });
+    expect(answer.accepted).toBe(1);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toBe(calls[0]);
+  });
+
+  it("send() throws PS_ERR_CLIENT_REFUSED at once on a 400", async () => {
+    const { fetch, calls } = scripted([400]);
+    const client = new PromoStreamClient({ baseUrl: "http://shop.invalid/", fetch });
+    await expect(client.send([{ type: "click", customerId: "c-1", productId: "sku-001" }])).rejects.toMatchObject({ code: "PS_ERR_CLIENT_REFUSED", status: 400 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("send() throws PS_ERR_CLIENT_DEADLINE when no answer comes in time", async () => {
+    const { fetch } = scripted([503]);
+    const client = new PromoStreamClient({ baseUrl: "http://shop.invalid/", fetch });
+    await expect(client.send([{ type: "click", customerId: "c-1", productId: "sku-001" }], { deadlineMs: 200 })).rejects.toMatchObject({ code: "PS_ERR_CLIENT_DEADLINE" });
+  });
+});

@@ -89,7 +89,7 @@ export class PromoStreamClient {
         }
         // A 4xx no retry changes (400, 404: a wrong base URL, 413: an event over server.maxRequestBytes) is
         // an error to see, not "no offer this time"; a 5xx (503: busy or NATS away) and 408/429 are retried.
-        else if (r.status < 500 && r.status !== 408 && r.status !== 429) throw await refused(r);
+        else if (isRefusal(r.status)) throw await refused(r);
         // …not before the server's Retry-After: a server shedding load (503, Retry-After: 1) was asked
         // again every 25 ms until the deadline, ten requests for each one it had refused.
         else wait = Math.max(wait, retryAfterMs(r));
@@ -122,7 +122,8 @@ export class PromoStreamClient {
       let wait = Math.min(1_000, 50 * 2 ** attempt);
       if (!(r instanceof Error)) {
         if (r.status === 200) return (await r.json()) as EventsAnswer;
-        if (r.status < 500) throw await refused(r);
+        // As decide(): a 408 or 429 (a proxy's timeout, a rate limit) passes with time; other 4xx do not.
+        if (isRefusal(r.status)) throw await refused(r);
         last = new Error(`HTTP ${r.status}`);
         wait = Math.max(wait, retryAfterMs(r));
       } else if (r instanceof PromoStreamError) throw r;
@@ -145,6 +146,11 @@ export class PromoStreamClient {
     if (r.status === 401) throw new PromoStreamError("PS_ERR_CLIENT_AUTH", "the server wants an access token (ClientOptions.token, the server's API_TOKEN)", 401);
     return r;
   }
+}
+
+/** A status no retry changes: a 4xx but 408 and 429 (401 never reaches here: post() throws PS_ERR_CLIENT_AUTH). */
+function isRefusal(status: number): boolean {
+  return status < 500 && status !== 408 && status !== 429;
 }
 
 async function refused(r: Response): Promise<PromoStreamError> {
