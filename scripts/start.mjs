@@ -53,7 +53,9 @@ const fileNats = (() => {
   }
 })();
 const natsUrl = process.env.NATS_URL ?? (typeof fileNats.url === "string" ? fileNats.url : "");
-const wantsNats = !natsUrl && !isReplay;
+// `--help` (src/main.ts prints the usage) starts nothing: no nats-server to install for it.
+const wantsHelp = !isReplay && process.argv.slice(2).some((a) => a === "--help" || a === "-h");
+const wantsNats = !natsUrl && !isReplay && !wantsHelp;
 const natsBin = process.env.NATS_SERVER_BIN ?? (typeof fileNats.serverBinary === "string" ? fileNats.serverBinary : "nats-server");
 if (wantsNats && !(natsBin.includes("/") ? existsSync(natsBin) : onPath(natsBin))) {
   if (!onPath("apt-get")) fail("nats-server is not installed and apt-get is not available: install nats-server (https://nats.io) or set NATS_URL to a running server.");

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "./config/index.ts";
+import { ENV_KEYS, REPO_ROOT } from "./config/index.ts";
 import { startBanner } from "./main.ts";
 
 /** `node src/main.ts <args>` as npm's scripts run it; its output, and its exit status. */
@@ -43,5 +43,21 @@ describe("the command line", () => {
     expect(await c.exited).toBe(2);
     expect(c.output()).toMatch(expected);
     expect(c.output()).not.toMatch(/cannot connect to NATS|connected to NATS/);
+  });
+});
+
+describe("--help", () => {
+  // `npm start -- --help` said "unknown part '--help'" and `npm run processor -- --help` "unexpected
+  // argument", both with status 2, where eval's and replay's --help print their usage.
+  it.concurrent.each([[["--help"]], [["processor", "--help"]], [["simulator", "-h"]], [["server", "--help"]]])("%j prints the parts and every environment variable with its key and default, status 0", async (args) => {
+    const c = spawnArgs(args, { NATS_URL: "nats://127.0.0.1:1" });
+    expect(await c.exited).toBe(0);
+    const out = c.output();
+    expect(out).toMatch(/usage: npm start\b/);
+    expect(out).toMatch(/npm run processor/);
+    expect(out).toMatch(/npm run simulator -- replay --help/);
+    for (const [name, key] of Object.entries(ENV_KEYS)) expect(out).toMatch(new RegExp(`${name}\\s+${key.replace(/\./g, "\\.")}\\b`));
+    expect(out).toMatch(/PORT\s+server\.port\s+8080/);
+    expect(out).not.toMatch(/cannot connect to NATS|connected to NATS/);
   });
 });

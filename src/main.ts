@@ -1,7 +1,8 @@
 // Entry point of `npm start` / `npm run processor|simulator|server`. The configuration is read and
 // validated before anything else is loaded, so a bad value fails at once, naming the key and the fix.
 import { resolve } from "node:path";
-import { ConfigError, loadConfig, type Config } from "./config/index.ts";
+import { readFileSync } from "node:fs";
+import { ConfigError, DEFAULT_CONFIG_FILE, ENV_KEYS, loadConfig, type Config } from "./config/index.ts";
 import { createLogger } from "./log/index.ts";
 
 const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -31,8 +32,37 @@ export function unexpectedArguments(part: string, args: readonly string[]): stri
   const hint =
     part === "simulator"
       ? "set SIM_SPEED, SIM_SCENARIO or SIM_SEED instead, e.g. SIM_SPEED=100 npm run simulator; to publish a log: npm run simulator -- replay --format <name> FILE"
-      : "set the environment variables of README's \"Configuration\" (or CONFIG_FILE) instead, e.g. METRICS_PORT=9464 npm run processor";
+      : "set the environment variables of README's \"Configuration\" (or CONFIG_FILE) instead, e.g. METRICS_PORT=9464 npm run processor; --help lists them";
   return `unexpected argument '${args.join(" ")}' after '${part}': the parts take no arguments; ${hint}`;
+}
+
+const HELP_FLAGS = new Set(["--help", "-h"]);
+
+/**
+ * `--help` after npm start or a part: what runs, and the environment variables every part reads, each with
+ * its key and its default (from ENV_KEYS and config/default.json, so it cannot drift from them).
+ */
+export function usage(): string {
+  const defaults = JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, "utf8")) as Record<string, unknown>;
+  const at = (key: string): unknown => key.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], defaults);
+  const shown = (key: string, v: unknown) => (key === "scale.instanceId" && v === "" ? "(host-pid)" : v === "" ? "(empty)" : String(v));
+  const rows = Object.entries(ENV_KEYS).map(([name, key]) => [name, key, shown(key, at(key))] as const);
+  const w0 = Math.max(...rows.map((r) => r[0].length)) + 2;
+  const w1 = Math.max(...rows.map((r) => r[1].length)) + 2;
+  return [
+    "usage: npm start                                everything in one process: processor, simulator and the dashboard server",
+    "       npm run processor | simulator | server   one part, against a shared NATS",
+    "       npm run simulator -- replay --help       publish a real log onto the bus (its own options)",
+    "",
+    "The parts take no arguments. Their settings: config/default.json, a JSON file named by CONFIG_FILE merged",
+    "over it, then these environment variables (README, \"Configuration\"), e.g. SIM_SPEED=100 npm run simulator:",
+    "",
+    `  ${"variable".padEnd(w0)}${"key".padEnd(w1)}default`,
+    ...rows.map(([name, key, dflt]) => `  ${name.padEnd(w0)}${key.padEnd(w1)}${dflt}`),
+    "",
+    "Exit status: 0 stopped in order (Ctrl-C, SIGTERM), 1 a failure, 2 a bad argument or configuration; 130 or 143 after",
+    "Ctrl-C or SIGTERM during start-up, 130 after a second Ctrl-C.",
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -41,6 +71,10 @@ async function main(): Promise<void> {
     // `npm run simulator -- replay --format <name> FILE`: publish a real log (simulator/replay).
     const { replayCli } = await import("../simulator/index.ts");
     process.exit(await replayCli(process.argv.slice(4)));
+  }
+  if (process.argv.slice(2).some((a) => HELP_FLAGS.has(a))) {
+    console.log(usage());
+    process.exit(0);
   }
   if (!PARTS.includes(part)) {
     console.error(`unknown part '${part}'; use one of ${PARTS.join(", ")}`);
