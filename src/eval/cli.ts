@@ -60,6 +60,14 @@ function positiveInt(v: string | undefined, name: string, max = Number.MAX_SAFE_
   return n;
 }
 
+/** A whole number from 0 (a seed: simulator.seed, SIM_SEED and sim.control take 0), exact as positiveInt's. */
+function seedInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw usage(`--${name} must be a whole number from 0 up to ${Number.MAX_SAFE_INTEGER}, got '${v}'`);
+  return n;
+}
+
 /** The simulator's curves are typed arrays of decisions + 1 entries: their length limit. */
 const MAX_SIM_DECISIONS = 2 ** 32 - 2;
 
@@ -154,7 +162,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       const names = !a.scenario || a.scenario === "all" ? listScenarios() : [a.scenario];
       if (!names.every((n) => listScenarios().includes(n))) throw usage(`--scenario ${a.scenario}: no such scenario; use all or one of ${listScenarios().join(", ")}`);
       const decisions = positiveInt(a.decisions, "decisions", MAX_SIM_DECISIONS) ?? evalCfg.sim.decisions;
-      const seed = positiveInt(a.seed, "seed") ?? cfg.simulator.seed;
+      const seed = seedInt(a.seed, "seed") ?? cfg.simulator.seed;
       const rule = a.baseline !== undefined ? simBaseline(a.baseline, cfg) : undefined;
       if (rule) for (const note of baselineNotes(rule, cfg)) io.err(`[eval] note: ${note}`);
       const reports: SimReport[] = [];
