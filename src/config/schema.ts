@@ -328,7 +328,9 @@ export const ConfigSchema = Type.Object(
     ),
     simulator: Type.Object(
       {
-        seed: NonNegInt("the world's seed"),
+        // The world's generator takes its seed modulo 2^32 (rngFromSeed), as sim.control's seed range says:
+        // a larger one ran another seed's world under its own name.
+        seed: Type.Integer({ minimum: 0, maximum: 4294967295, description: "the world's seed, 0…4294967295" }),
         scenario: Type.String({ pattern: "^[a-z0-9-]+$", description: "a file name under config/scenarios without .json" }),
         speed: Type.Union([Type.Number({ minimum: 0.1, maximum: 100 }), Type.Literal("max")], {
           description: "0.1…100 times real time, or max (as fast as the bus takes it)",

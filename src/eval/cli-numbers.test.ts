@@ -23,6 +23,8 @@ describe("npm run eval: numbers out of range", () => {
     [["--sim", "--scenario", "steady", "--decisions", "5000000000", "--out", OUT], /--decisions must be at most 4294967294, got '5000000000'/],
     [["--sim", "--scenario", "steady", "--decisions", "10", "--seed", "100000000000000000001", "--out", OUT], /--seed must be a whole number from 0 up to/],
     [["--sim", "--scenario", "steady", "--decisions", "10", "--seed=-1", "--out", OUT], /--seed must be a whole number from 0 up to/],
+    // The world takes its seed modulo 2^32: 4294967303 ran seed 7's world under another name in report.json.
+    [["--sim", "--scenario", "steady", "--decisions", "10", "--seed", "4294967303", "--out", OUT], /--seed must be a whole number from 0 up to 4294967295, got '4294967303'/],
     [["--data", "/nonexistent.csv", "--seeds", "1e300", "--out", OUT], /--seeds must be a positive integer up to/],
   ])("%j: exit 2 naming the flag", async (argv, problem) => {
     const r = await run(...argv);

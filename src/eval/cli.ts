@@ -60,11 +60,14 @@ function positiveInt(v: string | undefined, name: string, max = Number.MAX_SAFE_
   return n;
 }
 
-/** A whole number from 0 (a seed: simulator.seed, SIM_SEED and sim.control take 0), exact as positiveInt's. */
+/** The simulator's seeds: the world's generator takes its seed modulo 2^32 (simulator.seed, SIM_SEED and sim.control take 0…2^32 − 1). */
+const MAX_SEED = 0xffffffff;
+
+/** A whole number from 0 to MAX_SEED: past it, `--seed 4294967303` ran seed 7's world and reported seed 4294967303. */
 function seedInt(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw usage(`--${name} must be a whole number from 0 up to ${Number.MAX_SAFE_INTEGER}, got '${v}'`);
+  if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0 || n > MAX_SEED) throw usage(`--${name} must be a whole number from 0 up to ${MAX_SEED}, got '${v}'`);
   return n;
 }
 
