@@ -318,7 +318,7 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
     const repeated = Object.values(read.counts.repeated).reduce((x, y) => x + y, 0);
     progress?.(`log: ${read.counts.events} events, ${read.counts.decisions} decisions, ${read.counts.outcomes} outcomes (not decodable, skipped: ${skipped}; repeated ids, counted once: ${repeated})`);
     if (read.counts.decisions === 0) throw new EvalError(PS_ERR_EVAL.DataInvalid, "the log holds no decisions: run the processor (npm start) for a while first");
-    const report = evaluateCandidates(read.log, base, candidates, minEss ? { minEss } : {});
+    const report = evaluateCandidates(read.log, base, candidates, { ...(minEss ? { minEss } : {}), ...(progress ? { progress } : {}) });
     if (report.logged.rows === 0)
       throw new EvalError(PS_ERR_EVAL.DataInvalid, `none of the log's ${read.counts.decisions} decisions has ended its attribution window yet (attribution.windowSecByChannel, plus features.allowedLatenessSec): let the shop run longer`);
     const out = resolve(a.out!);

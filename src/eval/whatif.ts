@@ -44,6 +44,11 @@ export interface WhatIfOptions {
   minEss?: number;
   /** Logged propensities below this make a row's weight unreliable (default 0.001). */
   minPropensity?: number;
+  /**
+   * Told as each pass over the log ends: the logged policy's, then each candidate's two (its estimates,
+   * the replay method), each a run of the engine over every event (seconds each on a long log).
+   */
+  progress?: (text: string) => void;
 }
 
 export interface CandidateReport extends OffPolicyEstimates {
@@ -173,7 +178,10 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
   const minPropensity = o.minPropensity ?? 0.001;
   // The logged policy on its own decisions (its configuration is the base), and the control reference.
   const mature = matureBefore(log, base);
+  const secs = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  let t0 = performance.now();
   const ref = replayCandidate(log, base, false, mature);
+  o.progress?.(`logged policy: ${ref.rows.length} decisions past their window, done in ${secs(t0)}; ${candidates.length} candidate(s) to go, two passes each`);
   const loggedArms = new Set<string>();
   for (const d of log.decisions.values()) loggedArms.add(d.promotionId);
   const loggedValue = mean(ref.rows.map((r) => r.reward));
@@ -199,12 +207,16 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
     settings: { minEss, minPropensity, events: log.events.length, decisions: log.decisions.size, outcomes: log.outcomes.size },
   };
   for (const c of candidates) {
+    t0 = performance.now();
     const run = replayCandidate(log, c.cfg, false, mature);
+    o.progress?.(`${c.name}: estimates done in ${secs(t0)}`);
     const rows = offPolicyRows(run.rows, asCandidate);
     const control = offPolicyRows(run.rows, asControl);
     const est = offPolicy(rows);
     const inc = offPolicyDifference(rows, control);
+    t0 = performance.now();
     const rep = replayCandidate(log, c.cfg, true, mature);
+    o.progress?.(`${c.name}: replay method done in ${secs(t0)}`);
     const rw = rep.matched.map((r) => 1 / r.decision.propensity);
     const sw = rw.reduce((a, b) => a + b, 0);
     const rv = sw > 0 ? rep.matched.reduce((a, r, i) => a + rw[i]! * r.reward, 0) / sw : NaN;
