@@ -8,7 +8,7 @@ import { decodeDecision, encodeEvent, EVENT_TYPES, INTERNAL_EVENT_TYPES, Subject
 import { PipelinedPublisher } from "../src/io/nats/index.ts";
 import type { Logger } from "../src/log/index.ts";
 import { JetStreamSink } from "./replay/sink.ts";
-import { listScenarios, loadScenario, World, worldFromConfig, type WorldCounts, type WorldOutput } from "./world/index.ts";
+import { listScenarios, loadScenario, World, worldFromConfig, type Scenario, type WorldCounts, type WorldOutput } from "./world/index.ts";
 
 export type Speed = number | "max";
 
@@ -129,8 +129,8 @@ export class SimulatorRunner {
     this.world = this.makeWorld(this.startMs);
   }
 
-  private makeWorld(startMs: number): World {
-    return worldFromConfig(this.cfg, loadScenario(this.scenarioName), { seed: this.seed, startMs });
+  private makeWorld(startMs: number, scenario: Scenario = loadScenario(this.scenarioName)): World {
+    return worldFromConfig(this.cfg, scenario, { seed: this.seed, startMs });
   }
 
   /**
@@ -183,7 +183,14 @@ export class SimulatorRunner {
           } catch {
             raw = undefined;
           }
-          const reply = this.control(raw);
+          // An exception here would reach the client's parser and close the connection's reader: no
+          // reply, and every later request on the connection (the processor's too, in one process) hung.
+          let reply: SimReply;
+          try {
+            reply = this.control(raw);
+          } catch (err) {
+            reply = { ok: false, error: (err as Error).message, status: this.status() };
+          }
           m.respond(this.enc.encode(JSON.stringify(reply)));
         },
       }),
@@ -258,20 +265,27 @@ export class SimulatorRunner {
         this.speed = c.value;
         this.lastRealMs = performance.now();
         break;
-      case "scenario":
+      case "scenario": {
+        // Read before anything changes: a file in config/scenarios that is no valid scenario (one added
+        // by hand) is answered with its problem, and the simulator goes on in the scenario it had.
+        const next = this.tryLoadScenario(c.value);
+        if (typeof next === "string") return { ok: false, error: next, status: this.status() };
         this.scenarioName = c.value;
-        this.world.setScenario(loadScenario(c.value));
+        this.world.setScenario(next);
         break;
+      }
       case "seed": {
+        const scenario = this.tryLoadScenario(this.scenarioName);
+        if (typeof scenario === "string") return { ok: false, error: scenario, status: this.status() };
         this.seed = c.value;
         // The new world starts from the configured promotions: restarting the scenario on the old
         // one first yields what it must tell the processor to get there (budgets the scenario cut,
         // promotions it launched), which the new world would otherwise never undo.
         const old = this.world;
-        old.setScenario(loadScenario(this.scenarioName));
+        old.setScenario(scenario);
         // advance() to a time already past runs nothing and hands back what setScenario output.
         const restore = old.advance(old.nowMs - 1).filter((o) => o.kind === "promotion");
-        this.world = this.makeWorld(old.nowMs + 1000);
+        this.world = this.makeWorld(old.nowMs + 1000, scenario);
         void this.emit(restore).catch((err: Error) => this.log.warn({ err: err.message }, "could not announce the restored promotions"));
         break;
       }
@@ -282,6 +296,15 @@ export class SimulatorRunner {
     }
     if (c.cmd !== "status") this.log.info({ cmd: c.cmd, value: "value" in c ? c.value : undefined }, "simulator control");
     return { ok: true, status: this.status() };
+  }
+
+  /** The scenario, or why its file cannot be used. */
+  private tryLoadScenario(name: string): Scenario | string {
+    try {
+      return loadScenario(name);
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   private async loop(): Promise<void> {
