@@ -12,7 +12,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { AUTH_CHALLENGE, DashboardServer, hasToken, portInUse, requestUrl } from "./server/index.ts";
+import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, hasToken, portInUse, requestUrl } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -49,9 +49,11 @@ interface Reporting {
 /**
  * `token`: server.token (API_TOKEN), which /metrics asks for as the dashboard server's routes do; /health is open.
  * `reporting` is undefined until the processor has started: the port is taken first (below).
+ * Its timeouts are the dashboard server's (HTTP_SERVER_OPTIONS): with Node's default 30 s check a client
+ * that never finished its headers held a connection here 10 to 40 s.
  */
-function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: Metrics, host: string, port: number, token: string | undefined): Promise<Server> {
-  const http = createServer((req, res) => {
+export function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: Metrics, host: string, port: number, token: string | undefined, log: Logger): Promise<Server> {
+  const http = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
     // A target that is no URL (`GET //`) made `new URL` throw here, outside any catch: one request ended the processor.
     const url = requestUrl(req);
     const p = reporting();
@@ -60,11 +62,23 @@ function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: 
     } else if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
       res.writeHead(401, { "content-type": "application/json", "www-authenticate": AUTH_CHALLENGE }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
     } else if (url.pathname === "/metrics") {
-      p?.snapshot();
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { "content-type": metrics.registry.contentType });
-        res.end(text);
-      });
+      // A failed collection (a snapshot or a collector that throws) left the request waiting for ever,
+      // and the rejection unhandled.
+      Promise.resolve()
+        .then(() => {
+          p?.snapshot();
+          return metrics.registry.metrics();
+        })
+        .then(
+          (text) => {
+            res.writeHead(200, { "content-type": metrics.registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            log.error({ err }, "collecting the metrics failed");
+            res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "internal error" }));
+          },
+        );
     } else if (url.pathname === "/health") {
       // Down for probes until the processor is consuming.
       const h = p?.health() ?? { ok: false };
@@ -143,7 +157,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
     // The metrics port before the processor: a port in use stopped a processor that had already
     // restored its checkpoint, taken its leases (partitioned) and started pulling.
     if (part === "processor" && cfg.processor.metricsPort > 0) {
-      const http = await serveProcessorMetrics(() => reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token);
+      const http = await serveProcessorMetrics(() => reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token, log);
       log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
       stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
     }

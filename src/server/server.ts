@@ -17,6 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
+import { HTTP_SERVER_OPTIONS } from "./http.ts";
 import { AUTH_CHALLENGE, hasToken, loggableTarget, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
@@ -27,10 +28,6 @@ export interface HealthReport {
 }
 
 const PROCESSOR_SILENT_MS = 5_000;
-/** A request's whole time to arrive, headers and body; past it, 408 and the connection closed. */
-const REQUEST_TIMEOUT_MS = 30_000;
-/** A request's time to send its headers. */
-const HEADERS_TIMEOUT_MS = 10_000;
 /**
  * A socket's sim and mode requests waiting at once. Each is a NATS request with its own timeout (2 s,
  * 5 s) and a reply sent whether or not the client reads: a client sending them in a loop held
@@ -113,10 +110,7 @@ export class DashboardServer {
       () => this.hub.snapshotFrame(),
       this.metrics,
     );
-    // Node enforces requestTimeout and headersTimeout only when it looks, every connectionsCheckingInterval
-    // (30 s by default): a client that never finished its headers held its connection 10 to 40 s, its
-    // body 30 to 60 s. Looking every second holds them to what they say.
-    this.http = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, (req, res) => {
+    this.http = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
       this.requests++;
       res.once("close", () => {
         if (--this.requests === 0) for (const r of this.idle.splice(0)) r();

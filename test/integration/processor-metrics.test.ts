@@ -1,9 +1,12 @@
 // A processor running on its own (`npm run processor` with METRICS_PORT) serves /metrics and /health.
 // With an access token set (API_TOKEN: required when it listens beyond loopback), /metrics asks for it
 // as the dashboard server's routes do; /health stays open for probes.
-import { connect, createServer } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
+import { Gauge } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Running } from "../../src/system.ts";
+import { serveProcessorMetrics, type Running } from "../../src/system.ts";
+import { createLogger } from "../../src/log/index.ts";
+import { createMetrics } from "../../src/metrics/index.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { startParts, testConfig } from "../support/system.ts";
@@ -97,4 +100,47 @@ describe("a lone processor whose METRICS_PORT is taken", () => {
       taken.close();
     }
   });
+});
+
+describe("a lone processor's metrics port when something fails or a client is slow", () => {
+  it("answers 500 (a short JSON) when collecting the metrics fails, and keeps serving", async () => {
+    // The handler ran registry.metrics() with no catch: the request waited for an answer that never came.
+    const metrics = createMetrics();
+    new Gauge({ name: "ps_test_broken", help: "a collect that throws", registers: [metrics.registry], collect: () => { throw new Error("collect failed"); } });
+    const logs: string[] = [];
+    const http = await serveProcessorMetrics(() => undefined, metrics, "127.0.0.1", 0, undefined, createLogger("info", "test", { write: (s: string) => void logs.push(s) }));
+    try {
+      const port = (http.address() as AddressInfo).port;
+      const r = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3_000) });
+      expect(r.status).toBe(500);
+      expect(await r.json()).toEqual({ error: "internal error" });
+      expect(logs.join("\n")).toMatch(/collect failed/);
+      expect((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3_000) })).status).toBe(503);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    }
+  });
+
+  it("answers 408 and cuts a client that never finishes its headers once headersTimeout (10 s) has passed, not up to 30 s later", async () => {
+    // Node checks requestTimeout and headersTimeout every connectionsCheckingInterval (30 s by default);
+    // the dashboard server looks every second, this port did not.
+    const t0 = Date.now();
+    const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
+    s.on("error", () => undefined);
+    await new Promise((r) => s.once("connect", r));
+    let out = "";
+    s.on("data", (b: Buffer) => (out += b.toString()));
+    s.write("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+    const closedAfterMs = await new Promise<number>((r) => {
+      s.once("close", () => r(Date.now() - t0));
+      setTimeout(() => {
+        s.destroy();
+        r(Number.POSITIVE_INFINITY);
+      }, 15_000).unref();
+    });
+    expect(closedAfterMs).toBeGreaterThanOrEqual(9_900);
+    expect(closedAfterMs).toBeLessThan(12_500);
+    expect(out).toMatch(/^HTTP\/1\.1 408 /);
+  }, 20_000);
 });
