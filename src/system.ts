@@ -12,7 +12,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, hasToken, portInUse, requestUrl } from "./server/index.ts";
+import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, bodyUnread, hasToken, portInUse, requestUrl } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -57,6 +57,8 @@ export function serveProcessorMetrics(reporting: () => Reporting | undefined, me
     // A target that is no URL (`GET //`) made `new URL` throw here, outside any catch: one request ended the processor.
     const url = requestUrl(req);
     const p = reporting();
+    // No route here reads a body: one sent is refused with its connection rather than read and discarded.
+    if (bodyUnread(req)) res.setHeader("connection", "close");
     if (!url) {
       res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "request target is not a valid path" }));
     } else if (url.pathname === "/metrics" && !hasToken(req, url, token)) {

@@ -227,6 +227,31 @@ describe("errors", () => {
     expect((await get("/api/snapshot", { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });
 
+  it("frees the connection of a POST it refuses before reading its body, rather than read the rest", async () => {
+    // A 401, 404 or 405 answered at once left the connection open: Node read and discarded the rest of
+    // the body, for up to the request timeout (30 s), from a client that may never have been allowed to send it.
+    for (const [target, auth, status] of [["/api/events", "", 401], ["/api/nowhere", `Authorization: Bearer ${TOKEN}\r\n`, 404], ["/api/snapshot", `Authorization: Bearer ${TOKEN}\r\n`, 405]] as const) {
+      const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
+      s.on("error", () => undefined);
+      await new Promise((r) => s.once("connect", r));
+      let out = "";
+      s.on("data", (b: Buffer) => (out += b.toString()));
+      s.write(`POST ${target} HTTP/1.1\r\nHost: ${hostPort}\r\n${auth}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n[{"type":`);
+      const closed = await new Promise<boolean>((r) => {
+        s.once("close", () => r(true));
+        setTimeout(() => r(false), 2_000).unref();
+      });
+      s.destroy();
+      bodies.push(out);
+      expect(out, target).toMatch(new RegExp(`^HTTP/1\\.1 ${status} [^]*\r\nconnection: close\r\n`, "i"));
+      expect(closed, `${target}: connection still open 2 s after the answer`).toBe(true);
+    }
+    // A GET (no body) keeps its connection.
+    const r = await fetch(`${base}/api/nowhere`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    bodies.push(await r.text());
+    expect(r.headers.get("connection")).not.toBe("close");
+  });
+
   it("never sends a stack trace, a source path or an internal module name", () => {
     expect(bodies.length).toBeGreaterThan(15);
     for (const b of bodies) {

@@ -17,7 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
-import { HTTP_SERVER_OPTIONS } from "./http.ts";
+import { HTTP_SERVER_OPTIONS, bodyUnread } from "./http.ts";
 import { AUTH_CHALLENGE, hasToken, loggableTarget, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
@@ -214,6 +214,8 @@ export class DashboardServer {
 
   private json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
     const s = JSON.stringify(body);
+    // A refusal before the body was read (401, 404, 405, 413): the connection goes rather than the rest be read.
+    if (bodyUnread(res.req)) res.setHeader("connection", "close");
     res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
     res.end(s);
   }

@@ -58,6 +58,24 @@ describe("a lone processor's metrics port with an access token", () => {
   });
 });
 
+describe("a lone processor's metrics port and a request with a body", () => {
+  it("answers it and closes the connection rather than read the body it never wanted", async () => {
+    const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
+    s.on("error", () => undefined);
+    await new Promise((r) => s.once("connect", r));
+    let out = "";
+    s.on("data", (b: Buffer) => (out += b.toString()));
+    s.write("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nxxxx");
+    const closed = await new Promise<boolean>((r) => {
+      s.once("close", () => r(true));
+      setTimeout(() => r(false), 2_000).unref();
+    });
+    s.destroy();
+    expect(out).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n/i);
+    expect(closed).toBe(true);
+  });
+});
+
 /** Sends raw bytes to the metrics port and returns the raw response. */
 async function raw(request: string): Promise<string> {
   const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
