@@ -12,7 +12,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, bodyUnread, hasToken, portInUse, requestUrl } from "./server/index.ts";
+import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread, hasToken, portInUse, requestUrl } from "./server/index.ts";
 import { SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -90,6 +90,7 @@ export function serveProcessorMetrics(reporting: () => Reporting | undefined, me
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: this port serves /metrics and /health" }));
     }
   });
+  answerClientErrors(http);
   return new Promise((resolve, reject) => {
     http.once("error", (err) => reject(portInUse(err, host, port, "METRICS_PORT")));
     http.listen(port, host, () => resolve(http));

@@ -1,5 +1,6 @@
 // What the dashboard server and a lone processor's metrics port share as HTTP servers.
-import type { IncomingMessage, ServerOptions } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 
 /** A request's whole time to arrive, headers and body; past it, 408 and the connection closed. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -21,4 +22,47 @@ export const HTTP_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({ requ
  */
 export function bodyUnread(req: IncomingMessage): boolean {
   return !req.complete && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
+}
+
+/** Node's own error answers (what it sends without a 'clientError' listener), with a short JSON as ours have. */
+function clientErrorAnswer(code: string | undefined): { status: number; error: string } {
+  switch (code) {
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return { status: 408, error: `request not received whole within ${REQUEST_TIMEOUT_MS / 1000} s (its headers within ${HEADERS_TIMEOUT_MS / 1000} s)` };
+    case "HPE_HEADER_OVERFLOW":
+      return { status: 431, error: "request headers too large" };
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return { status: 413, error: "chunk extensions too large" };
+    default:
+      return { status: 400, error: "malformed request" };
+  }
+}
+
+/**
+ * Answers what Node refuses before a request reaches the handler (a malformed request, headers too
+ * large, a request timeout) with a short JSON as every other error (README "HTTP API"): Node's own
+ * answer has no body. As Node does, the answer is written only when the socket is writable and no
+ * answer on it has begun (its headers sent), which the bytes would corrupt; the socket is closed either way.
+ */
+export function answerClientErrors(server: Server): void {
+  /** Each connection's answers not yet finished (several when requests come pipelined). */
+  const answering = new WeakMap<Duplex, Set<ServerResponse>>();
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    let set = answering.get(socket);
+    if (!set) answering.set(socket, (set = new Set()));
+    set.add(res);
+    const done = () => void set.delete(res);
+    res.once("finish", done);
+    res.once("close", done);
+  });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const underWay = [...(answering.get(socket) ?? [])].some((res) => res.headersSent);
+    if (err.code !== "ECONNRESET" && socket.writable && !underWay) {
+      const { status, error } = clientErrorAnswer(err.code);
+      const body = JSON.stringify({ error });
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  });
 }

@@ -252,6 +252,16 @@ describe("errors", () => {
     expect(r.headers.get("connection")).not.toBe("close");
   });
 
+  it("answers a request Node cannot parse with 400 and a short JSON, as its other errors", async () => {
+    // Node's own answer was a bare "HTTP/1.1 400 Bad Request" with no body.
+    for (const request of ["NOT A REQUEST\r\n\r\n", `GET /api/clock HTTP/1.1\r\nHost: ${hostPort}\r\nBad Header\r\n\r\n`, `POST /api/events HTTP/1.1\r\nHost: ${hostPort}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n`]) {
+      const out = await raw(request);
+      expect(out, request).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*content-type: application\/json/i);
+      expect(JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4)), request).toEqual({ error: expect.stringMatching(/malformed/) });
+    }
+    expect((await get("/api/clock", { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+
   it("never sends a stack trace, a source path or an internal module name", () => {
     expect(bodies.length).toBeGreaterThan(15);
     for (const b of bodies) {
@@ -322,6 +332,8 @@ describe("a client that sends its request too slowly", () => {
     expect(closedAfterMs).toBeGreaterThanOrEqual(9_900);
     expect(closedAfterMs).toBeLessThan(12_500);
     expect(out).toMatch(/^HTTP\/1\.1 408 /);
+    // Errors are a short JSON, Node's own 408 included (it had no body).
+    expect(JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4))).toEqual({ error: expect.stringMatching(/10 s/) });
   }, 20_000);
 });
 

@@ -17,7 +17,7 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
-import { HTTP_SERVER_OPTIONS, bodyUnread } from "./http.ts";
+import { HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread } from "./http.ts";
 import { AUTH_CHALLENGE, hasToken, loggableTarget, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
@@ -125,6 +125,7 @@ export class DashboardServer {
         else res.end();
       });
     });
+    answerClientErrors(this.http);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.server.wsMaxPayloadBytes });
     this.http.on("upgrade", (req, socket, head) => {
       const deny = (code: number, text: string) => {

@@ -160,5 +160,6 @@ describe("a lone processor's metrics port when something fails or a client is sl
     expect(closedAfterMs).toBeGreaterThanOrEqual(9_900);
     expect(closedAfterMs).toBeLessThan(12_500);
     expect(out).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4))).toEqual({ error: expect.stringMatching(/10 s/) });
   }, 20_000);
 });
