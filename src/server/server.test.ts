@@ -200,6 +200,20 @@ describe("errors", () => {
     expect(JSON.parse(simBody).error).toMatch(/simulator did not answer/);
   });
 
+  it("takes ?limit= only in decimal digits, as the config's integers", async () => {
+    // Number() read "1e2" as 100, "0x10" as 16, " 5" as 5 and "5.0" as 5.
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const route of ["/api/decisions", "/api/outcomes"]) {
+      for (const limit of ["1e2", "0x10", "+5", "%205", "5.0", "", "0", "-1"]) {
+        const r = await get(`${route}?limit=${limit}`, auth);
+        expect(r.status, `${route}?limit=${limit}`).toBe(400);
+        expect(JSON.parse(r.body).error).toMatch(/limit must be a positive integer written in decimal digits/);
+      }
+      expect((await get(`${route}?limit=5`, auth)).status).toBe(200);
+      expect((await get(`${route}?limit=99999999999999999999`, auth)).status, "over the feed: capped").toBe(200);
+    }
+  });
+
   it("answers a route asked with the wrong method 405 naming the method it takes, not 404", async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     // A shop's developer trying POST /api/decide with GET, or a read route with POST, heard "not found" and looked for a wrong URL.

@@ -43,6 +43,20 @@ function summarize(results: IntakeResult[]): { accepted: number; duplicate: numb
   return { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected"), results };
 }
 
+const LIMIT_ERROR = "limit must be a positive integer written in decimal digits";
+
+/**
+ * `?limit=` of /api/decisions and /api/outcomes (50 without one), or undefined when it is no positive
+ * integer written in decimal digits, as the config's integers must be (src/config/load.ts): Number()
+ * took "1e2" as 100, "0x10" as 16, " 5" and "5.0" as 5.
+ */
+function feedLimit(url: URL): number | undefined {
+  const raw = url.searchParams.get("limit") ?? "50";
+  if (!/^\d+$/.test(raw)) return undefined;
+  const limit = Number(raw);
+  return limit >= 1 ? limit : undefined;
+}
+
 /**
  * Each route and the one method it takes, for the 405 (with Allow) of a request that asks it with
  * another: it answered 404 "not found", and a shop's developer looked for a wrong URL.
@@ -334,14 +348,13 @@ export class DashboardServer {
     if (method === "GET" && path === "/api/snapshot") return this.json(res, 200, this.hub.state());
     if (method === "GET" && path === "/api/promotions") return this.json(res, 200, { promotions: this.hub.kpi?.arms ?? [], configured: this.cfg.promotions });
     if (method === "GET" && path === "/api/decisions") {
-      const raw = url.searchParams.get("limit") ?? "50";
-      const limit = Number(raw);
-      if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
+      const limit = feedLimit(url);
+      if (limit === undefined) return this.json(res, 400, { error: LIMIT_ERROR });
       return this.json(res, 200, { decisions: this.hub.decisions(Math.min(limit, this.cfg.server.feedSize)) });
     }
     if (method === "GET" && path === "/api/outcomes") {
-      const limit = Number(url.searchParams.get("limit") ?? "50");
-      if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: "limit must be a positive integer" });
+      const limit = feedLimit(url);
+      if (limit === undefined) return this.json(res, 400, { error: LIMIT_ERROR });
       return this.json(res, 200, { outcomes: this.hub.outcomes(Math.min(limit, this.cfg.server.feedSize)) });
     }
     if (method === "GET" && path === "/api/catalog") {
