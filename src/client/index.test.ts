@@ -90,3 +90,47 @@ describe("PromoStreamClient", () => {
     await expect(client.send([{ type: "click", customerId: "c-1", productId: "sku-001" }], { deadlineMs: 200 })).rejects.toMatchObject({ code: "PS_ERR_CLIENT_DEADLINE" });
   });
 });
+
+/** A fetch whose 200 has headers at once and a body that never ends (errored when the call's signal aborts, as fetch does). */
+function stalling(): typeof fetch {
+  return (async (_url: URL, init: RequestInit) => {
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"decision":'));
+        init.signal?.addEventListener("abort", () => c.error(init.signal!.reason));
+      },
+    });
+    return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+  }) as unknown as typeof fetch;
+}
+
+describe("a 200 that is no answer of promo-stream's", () => {
+  const page = () => answering(200, {}, "<html><body>Welcome to our shop</body></html>");
+  const html = (): typeof fetch => (async () => new Response("<!doctype html><html><body>Welcome to our shop</body></html>", { status: 200, headers: { "content-type": "text/html" } })) as typeof fetch;
+
+  it("decide() answers timeout when the body does not arrive by the deadline, never throws for that", async () => {
+    // The headers came in time and the body did not: r.json() rejected with the deadline's TimeoutError,
+    // and decide() threw it where it promises {decision: null, reason: "timeout"}.
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: stalling() });
+    expect(await client.decide(view, { deadlineMs: 150 })).toEqual({ decision: null, reason: "timeout" });
+  });
+
+  it("send() throws PS_ERR_CLIENT_DEADLINE when the body does not arrive by the deadline", async () => {
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: stalling() });
+    await expect(client.send([{ type: "click", customerId: "c-1" }], { deadlineMs: 150 })).rejects.toMatchObject({ code: "PS_ERR_CLIENT_DEADLINE" });
+  });
+
+  it("decide(), send() and track() throw PS_ERR_CLIENT_REFUSED on a page that is not JSON (a proxy's, a web server's at a wrong base URL), not a SyntaxError", async () => {
+    // No retry changes it, as a wrong base URL's 404: an error to see, typed as the client's others.
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: html() });
+    const refused = { name: "PromoStreamError", code: "PS_ERR_CLIENT_REFUSED", status: 200, message: expect.stringMatching(/no promo-stream answer[^]*text\/html/) };
+    await expect(client.decide(view)).rejects.toMatchObject(refused);
+    await expect(client.send([{ type: "click", customerId: "c-1" }])).rejects.toMatchObject(refused);
+    await expect(client.track({ type: "track", event: "Product Viewed", userId: "c-1" })).rejects.toMatchObject(refused);
+  });
+
+  it("decide() throws PS_ERR_CLIENT_REFUSED on JSON that is no decide answer, rather than answer it", async () => {
+    const client = new PromoStreamClient({ baseUrl: "http://promo.invalid/", fetch: page().fetch });
+    await expect(client.decide(view)).rejects.toMatchObject({ code: "PS_ERR_CLIENT_REFUSED", status: 200 });
+  });
+});

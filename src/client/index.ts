@@ -84,8 +84,8 @@ export class PromoStreamClient {
       let wait = RETRY_PAUSE_MS;
       if (!(r instanceof Error)) {
         if (r.status === 200) {
-          const a = (await r.json()) as DecideAnswer;
-          if (a.decision || a.reason !== "timeout") return a;
+          const a = await answerOf(r, isDecideAnswer);
+          if (!(a instanceof Error) && (a.decision || a.reason !== "timeout")) return a;
         }
         // A 4xx no retry changes (400, 404: a wrong base URL, 413: an event over server.maxRequestBytes) is
         // an error to see, not "no offer this time"; a 5xx (503: busy or NATS away) and 408/429 are retried.
@@ -121,11 +121,17 @@ export class PromoStreamClient {
       const r = await this.post(path, body, end, o.signal).catch((err: unknown) => err as Error);
       let wait = Math.min(1_000, 50 * 2 ** attempt);
       if (!(r instanceof Error)) {
-        if (r.status === 200) return (await r.json()) as EventsAnswer;
+        if (r.status === 200) {
+          const a = await answerOf(r, isEventsAnswer);
+          if (!(a instanceof Error)) return a;
+          last = a;
+        }
         // As decide(): a 408 or 429 (a proxy's timeout, a rate limit) passes with time; other 4xx do not.
-        if (isRefusal(r.status)) throw await refused(r);
-        last = new Error(`HTTP ${r.status}`);
-        wait = Math.max(wait, retryAfterMs(r));
+        else if (isRefusal(r.status)) throw await refused(r);
+        else {
+          last = new Error(`HTTP ${r.status}`);
+          wait = Math.max(wait, retryAfterMs(r));
+        }
       } else if (r instanceof PromoStreamError) throw r;
       else last = r;
       if (Date.now() + wait >= end || o.signal?.aborted) throw new PromoStreamError("PS_ERR_CLIENT_DEADLINE", `no answer from ${this.base}${path} within the deadline`, undefined, { cause: last });
@@ -146,6 +152,33 @@ export class PromoStreamClient {
     if (r.status === 401) throw new PromoStreamError("PS_ERR_CLIENT_AUTH", "the server wants an access token (ClientOptions.token, the server's API_TOKEN)", 401);
     return r;
   }
+}
+
+const isDecideAnswer = (v: unknown): v is DecideAnswer => typeof v === "object" && v !== null && "decision" in v;
+const isEventsAnswer = (v: unknown): v is EventsAnswer => typeof v === "object" && v !== null && Array.isArray((v as { results?: unknown }).results);
+
+/**
+ * A 200's answer. An Error when its body did not arrive whole (the deadline passed while it was read,
+ * the connection was cut): no answer, asked again as any other; decide() threw the deadline's
+ * TimeoutError there. PS_ERR_CLIENT_REFUSED when it arrived and is no answer of promo-stream's (a
+ * proxy's page, or a web server's at a wrong base URL, which answers every path 200): no retry changes
+ * it, as a 404; it threw a SyntaxError, or decide() answered the JSON it was given.
+ */
+async function answerOf<T>(r: Response, isAnswer: (v: unknown) => v is T): Promise<T | Error> {
+  let text: string;
+  try {
+    text = await r.text();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  if (isAnswer(value)) return value;
+  throw new PromoStreamError("PS_ERR_CLIENT_REFUSED", `${r.url || "the server"} answered 200 with no promo-stream answer (content-type ${r.headers.get("content-type") ?? "none"}): does baseUrl name promo-stream's server?`, 200);
 }
 
 /** A status no retry changes: a 4xx but 408 and 429 (401 never reaches here: post() throws PS_ERR_CLIENT_AUTH). */
