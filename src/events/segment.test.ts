@@ -324,6 +324,16 @@ describe("Segment calls: the rules every call follows", () => {
     expect(rejected(mapSegmentCall(track("Product Viewed", { sku: "G-32" }, { timestamp: undefined }), NOW, { requireTimestamp: true })).reason).toBe(PS_ERR_SEGMENT.MissingTimestamp);
   });
 
+  it("reads an order's products: null as no products: a purchase without items, which the contract allows", () => {
+    // Segment's libraries send unset properties as null. The order was paid (its total is there); refusing
+    // it for an optional field would lose the purchase and its credit to the offer.
+    for (const products of [null, undefined]) {
+      const r = mapped(mapSegmentCall(track("Order Completed", { order_id: "o-1", subtotal: 22.5, coupon: "pct10-electronics", products }), NOW));
+      expect(r.event).toEqual({ type: "purchase", ...base(r.messageId), totalCents: 2250, promotionId: "pct10-electronics" });
+      expect(r.dropped).toEqual(["properties.order_id"]);
+    }
+  });
+
   it("names custom properties and product fields as * (the names stay bounded), and drops nothing that is null or empty", () => {
     const r = mapped(mapSegmentCall(track("Order Completed", { total: 10, color: "red", size: null, coupon: "", products: [{ sku: "a", price: 10, colour: "red" }] }), NOW));
     expect(r.event).not.toHaveProperty("promotionId");
