@@ -28,6 +28,8 @@ export class PsShopProduct extends LitElement {
     button:disabled { opacity: 0.5; cursor: default; }
     .why { margin-top: 14px; font-size: 13px; }
     .why h3 { font-size: 14px; margin: 0 0 4px; }
+    /* Four columns do not fit a phone: the table scrolls inside the card, not the page. */
+    .scroll { overflow-x: auto; }
     table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
     td, th { text-align: left; padding: 2px 10px 2px 0; border-bottom: 1px solid #f0f1f3; }
     th { font-weight: 600; color: #445; }
@@ -81,7 +83,7 @@ export class PsShopProduct extends LitElement {
     return html`${head}
       <div class="why" id="why">
         <h3>Why: ${d.explanation.candidates.length} candidates, scored by margin if bought × sampled conversion</h3>
-        <table id="why-candidates">
+        <div class="scroll"><table id="why-candidates">
           <thead><tr><th>promotion</th><th>margin if bought</th><th>conversion (sampled)</th><th>score (expected margin)</th></tr></thead>
           <tbody>
             ${why.candidates.map(
@@ -93,7 +95,7 @@ export class PsShopProduct extends LitElement {
               </tr>`,
             )}
           </tbody>
-        </table>
+        </table></div>
         <h3 style="margin-top: 8px">Not offered</h3>
         ${why.excluded.length
           ? html`<ul id="why-excluded">${why.excluded.map((e) => html`<li data-promotion=${e.promotionId} data-reason=${e.reason}>${e.name}: ${e.because} (<code>${e.reason}</code>)</li>`)}</ul>`

@@ -1,0 +1,67 @@
+// A shop operator's session in real headless Chromium against the whole system in this process
+// (nats-server, processor, simulator at a low speed, server with an API token): the shop on a phone,
+// and the dashboard used from the keyboard. The tests run in order on one page.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import type { Config } from "../../src/config/index.ts";
+import type { CatalogItemView } from "../../src/server/index.ts";
+import type { Running } from "../../src/system.ts";
+import { launchChromium, watchedPage } from "../support/chromium.ts";
+import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { freePort } from "../support/ports.ts";
+import { startParts, testConfig, waitFor } from "../support/system.ts";
+
+const TOKEN = "operator-test-token-0123456789";
+
+let nats: NatsServerHandle;
+let cfg: Readonly<Config>;
+let sys: Running;
+let browser: Browser;
+let page: Page;
+let base: string;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  nats = await jetstreamServer();
+  cfg = testConfig(nats.url, { server: { port: await freePort(), token: TOKEN }, simulator: { speed: 2 }, processor: { snapshotEveryMs: 250 } });
+  sys = await startParts("all", cfg);
+  base = sys.url!.replace(/\/$/, "");
+  browser = await launchChromium();
+  page = await watchedPage(browser, { width: 1366, height: 768 }, consoleErrors);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sys?.stop();
+  await nats?.stop();
+});
+
+// Page-side code runs in Chromium, but this project compiles without the DOM library: name what it touches.
+interface Win { document: { documentElement: { scrollWidth: number } }; innerWidth: number }
+
+const pageWidth = () =>
+  page.evaluate(() => {
+    const g = globalThis as unknown as Win;
+    return { scroll: g.document.documentElement.scrollWidth, inner: g.innerWidth };
+  });
+
+describe("an operator's session", () => {
+  it("the shop's product page, with its decision's why, does not scroll sideways on a 320 or 375 px phone", async () => {
+    const catalog = ((await (await fetch(`${base}/api/catalog`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { products: CatalogItemView[] }).products;
+    for (const [i, width] of [320, 375].entries()) {
+      await page.setViewportSize({ width, height: 800 });
+      // A new visit each time, so that the view is a decision point and the page shows the why.
+      await page.goto(`${base}/shop?token=${TOKEN}#/`);
+      await page.locator("#new-visit").click();
+      await page.locator(`#products a.tile[data-product="${catalog[i]!.id}"]`).click();
+      await waitFor(`the why of ${catalog[i]!.id}`, async () => (await page.locator("#why-candidates tbody tr").count()) > 0);
+      const w = await waitFor(`no sideways scroll at ${width} px`, async () => {
+        const x = await pageWidth();
+        return x.scroll <= x.inner ? x : undefined;
+      }, 3_000).catch(pageWidth);
+      expect(w, `the product page at ${width} px`).toEqual({ scroll: width, inner: width });
+    }
+    await page.setViewportSize({ width: 1366, height: 768 });
+    expect(consoleErrors).toEqual([]);
+  });
+});
