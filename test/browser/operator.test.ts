@@ -38,6 +38,7 @@ afterAll(async () => {
 
 // Page-side code runs in Chromium, but this project compiles without the DOM library: name what it touches.
 interface Win { document: { documentElement: { scrollWidth: number } }; innerWidth: number }
+interface FocusEl { shadowRoot: { activeElement: FocusEl | null } | null; getAttribute(name: string): string | null }
 
 const pageWidth = () =>
   page.evaluate(() => {
@@ -62,6 +63,26 @@ describe("an operator's session", () => {
       expect(w, `the product page at ${width} px`).toEqual({ scroll: width, inner: width });
     }
     await page.setViewportSize({ width: 1366, height: 768 });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("on the dashboard, a live decision's explanation opens from the keyboard: Tab to its row, Enter", async () => {
+    await page.goto(`${base}/?token=${TOKEN}`);
+    await waitFor("live decisions", async () => (await page.locator("ps-feed tbody tr").count()) > 0);
+    // Tab through the page until a decision's row has the focus (the controls before it: a dozen at most).
+    let id: string | null = null;
+    for (let i = 0; i < 30 && !id; i++) {
+      await page.keyboard.press("Tab");
+      id = await page.evaluate(() => {
+        let a = (globalThis as unknown as { document: { activeElement: FocusEl | null } }).document.activeElement;
+        while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+        return a?.getAttribute("data-decision-id") ?? null;
+      });
+    }
+    expect(id, "a decision's row reached with Tab").not.toBeNull();
+    await page.keyboard.press("Enter");
+    const shown = await waitFor("the explanation", async () => ((await page.locator("#explanation").count()) ? page.locator("#explanation b").first().textContent() : undefined), 3_000).catch(() => null);
+    expect(shown).toBe(id);
     expect(consoleErrors).toEqual([]);
   });
 });
