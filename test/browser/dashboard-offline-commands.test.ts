@@ -65,6 +65,8 @@ describe("simulator commands while the server is away", () => {
     await waitFor("live again", async () => (await text("#conn")) === "live", 30_000);
     expect(await page.locator("#scenario").inputValue()).toBe(simulator.simulator!.status().scenario);
     expect(await text("#play")).toBe("Pause");
+    // "not sent: the page is not connected" is no longer true once it is: it goes with the reconnect.
+    expect(await page.locator("#sim-error").count(), "the 'not sent' notice once live again").toBe(0);
     // While the server was down Chromium itself logs each refused connection; nothing else.
     for (const e of consoleErrors) expect(e).toMatch(/WebSocket connection to 'ws:\/\/.*\/ws' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED/);
   });

@@ -146,4 +146,11 @@ describe("commandNotSent", () => {
     expect(m.modeError).toMatch(/^not sent/);
     expect(m.simReplies).toBe(0);
   });
+  it("takes the notice back with the next connection's snapshot, and keeps a refusal", () => {
+    const s = applyFrame(commandNotSent(commandNotSent(emptyState(), "sim"), "mode"), snapshot({ sim: sim("steady") }));
+    expect(s.simError).toBeNull();
+    expect(s.modeError).toBeNull();
+    const refused = applyFrame(emptyState(), { type: "sim-reply", reply: { ok: false, error: "seed must be ≥ 0" } });
+    expect(applyFrame(refused, snapshot({ sim: sim("steady") })).simError).toBe("seed must be ≥ 0");
+  });
 });

@@ -127,6 +127,9 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         whatIf: f.state.whatIf ?? s.whatIf,
         fresh: freshness(f.state),
         frames: s.frames + 1,
+        // A snapshot opens every connection: "not sent, the page is not connected" is no longer true.
+        simError: s.simError === NOT_SENT ? null : s.simError,
+        modeError: s.modeError === NOT_SENT ? null : s.modeError,
       };
     case "delta":
       return {
