@@ -32,6 +32,13 @@ describe("formatTicks", () => {
     expect(formatTicks([1000, 1020, 1040], "number")).toEqual(["1.00k", "1.02k", "1.04k"]);
     expect(formatTicks([100_000, 102_000, 104_000], "cents")).toEqual(["$1.00k", "$1.02k", "$1.04k"]);
   });
+  it("never labels a tick with a value it is not (budget burn at 0.25% steps read 0%, 0.3%, 0.5%, 0.8%)", () => {
+    expect(formatTicks([0, 0.0025, 0.005, 0.0075], "percent")).toEqual(["0.00%", "0.25%", "0.50%", "0.75%"]);
+    expect(formatTicks([0.075, 0.1, 0.125], "percent")).toEqual(["7.5%", "10.0%", "12.5%"]);
+    expect(formatTicks([5, 7.5, 10, 12.5], "ms")).toEqual(["5.0 ms", "7.5 ms", "10.0 ms", "12.5 ms"]);
+    expect(formatTicks([0, 125_000, 250_000], "cents")).toEqual(["$0.0", "$1.25k", "$2.50k"]);
+    expect(formatTicks([0, 1250, 2500], "number")).toEqual(["0.0", "1.25k", "2.50k"]);
+  });
   it("leaves uPlot's missing ticks blank", () => {
     expect(formatTicks([null, 0.001, 0.0015], "percent")).toEqual(["", "0.10%", "0.15%"]);
   });

@@ -43,19 +43,36 @@ function formatFixed(v: number, f: YFormat, decimals: number): string {
 
 const allDiffer = (labels: readonly string[]) => new Set(labels).size === labels.length;
 
+/** `v` in the unit its label shows (percent points, dollars or thousands of them, ms, thousands). */
+function shownNumber(v: number, f: YFormat): number {
+  const x = f === "percent" ? v * 100 : f === "cents" ? v / 100 : v;
+  return (f === "cents" || f === "number") && Math.abs(x) >= 1000 ? x / 1000 : x;
+}
+
+/** True when `label` shows `v` without rounding it (a tick at 0.25% must not read "0.3%"). */
+function exact(v: number, label: string, f: YFormat): boolean {
+  const x = shownNumber(v, f);
+  const decimals = /\.(\d+)/.exec(label)?.[1]!.length ?? 0;
+  return Math.abs(Number(x.toFixed(decimals)) - x) <= 1e-9 * Math.max(1, Math.abs(x));
+}
+
 /**
  * A y axis's tick labels. formatValue's few decimals suit one value but can make neighbouring ticks
- * read alike (budget burn at 0.05% steps read "0.1%, 0.1%, 0.1%, 0%"); then every tick gets the fewest
- * decimals that tell them all apart.
+ * read alike (budget burn at 0.05% steps read "0.1%, 0.1%, 0.1%, 0%") or round a tick to a value it is
+ * not (0.25% steps read "0%, 0.3%, 0.5%, 0.8%"); then every tick gets the fewest decimals that tell them
+ * all apart and show each exactly.
  */
 export function formatTicks(values: readonly (number | null)[], f: YFormat): string[] {
   const plain = values.map((v) => (v == null ? "" : formatValue(v, f)));
-  const shown = values.filter((v): v is number => v != null && Number.isFinite(v));
-  if (allDiffer(shown.map((v) => formatValue(v, f)))) return plain;
+  const fine = (labels: readonly string[]) => {
+    const i = values.flatMap((v, j) => (v != null && Number.isFinite(v) ? [j] : []));
+    return allDiffer(i.map((j) => labels[j]!)) && i.every((j) => exact(values[j]!, labels[j]!, f));
+  };
+  if (fine(plain)) return plain;
   let labels = plain;
   for (let decimals = 0; decimals <= 6; decimals++) {
     labels = values.map((v) => (v == null ? "" : Number.isFinite(v) ? formatFixed(v, f, decimals) : "–"));
-    if (allDiffer(labels.filter((_, i) => values[i] != null && Number.isFinite(values[i])))) break;
+    if (fine(labels)) break;
   }
   return labels;
 }
