@@ -85,4 +85,16 @@ describe("an operator's session", () => {
     expect(shown).toBe(id);
     expect(consoleErrors).toEqual([]);
   });
+
+  it("the safe-start button asks once for a double click: one mode change in the log, not two", async () => {
+    await page.goto(`${base}/?token=${TOKEN}`);
+    await waitFor("the learner's button", async () => (await page.locator("#safe-apprentice").count()) === 1);
+    await page.locator("#safe-apprentice").dblclick();
+    await waitFor("the apprentice", async () => (await page.locator("#safe-mode").textContent()) === "apprentice");
+    // Both asks would have answered by now; the processor reports every 250 ms.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const snap = (await (await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { kpi: { safe: { changes: { mode: string; reason: string }[] } } };
+    expect(snap.kpi.safe.changes.filter((c) => c.reason === "manual")).toEqual([expect.objectContaining({ mode: "apprentice" })]);
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -72,7 +72,7 @@ export class PsApp extends LitElement {
         <ps-feed .decisions=${s.feed} .follow=${s.follow} .followed=${s.followed} .outcomes=${s.outcomes} @follow-customer=${(e: CustomEvent<string>) => this.socket.follow(e.detail)}></ps-feed>
       </div>
       <ps-whatif style="margin-top: 8px" .rows=${whatIfRows(s.whatIf)} .at=${s.whatIf?.at ?? 0}></ps-whatif>
-      <ps-safe-start style="margin-top: 8px" .safe=${k?.safe ?? null} .view=${this.socket.charts.get("chart-safe")!} .version=${this.socket.charts.get("chart-safe")!.version} .marks=${s.marks} .error=${s.modeError} @mode-command=${(e: CustomEvent<{ mode: string }>) => this.socket.send({ type: "mode", mode: e.detail.mode })}></ps-safe-start>
+      <ps-safe-start style="margin-top: 8px" .safe=${k?.safe ?? null} .view=${this.socket.charts.get("chart-safe")!} .version=${this.socket.charts.get("chart-safe")!.version} .marks=${s.marks} .error=${s.modeError} .pending=${s.modePending} @mode-command=${(e: CustomEvent<{ mode: string }>) => this.socket.send({ type: "mode", mode: e.detail.mode })}></ps-safe-start>
     `;
   }
 }

@@ -29,6 +29,7 @@ export class PsSafeStart extends LitElement {
     @media (max-width: 600px) { td:first-child { white-space: normal; } td { overflow-wrap: anywhere; } }
     p { font-size: 11px; color: #556; margin: 4px 0; }
     button { font: inherit; font-size: 12px; padding: 2px 10px; border-radius: 6px; border: 1px solid #c8ccd4; background: #f4f5f7; cursor: pointer; margin-top: 4px; }
+    button:disabled { opacity: 0.6; cursor: progress; }
     .err { color: #a33; font-size: 12px; }
     ps-chart { border: none; padding: 0; }
   `;
@@ -39,6 +40,8 @@ export class PsSafeStart extends LitElement {
   @property({ attribute: false }) marks: readonly Mark[] = [];
   /** promo.control's refusal of the last change asked, if it refused. */
   @property({ attribute: false }) error: string | null = null;
+  /** A change asked and not answered yet: the buttons wait for the answer. */
+  @property({ type: Boolean }) pending = false;
 
   private ask(mode: string): void {
     this.dispatchEvent(new CustomEvent("mode-command", { detail: { mode }, bubbles: true, composed: true }));
@@ -54,7 +57,7 @@ export class PsSafeStart extends LitElement {
           ${v.facts.map(([k, x]) => html`<tr><td>${k}</td><td>${x}</td></tr>`)}
         </table>
         ${v.graduated ? html`<p id="safe-graduated">${v.graduated}</p>` : null}
-        ${v.actions.map((a) => html`<button id="safe-${a.mode}" @click=${() => this.ask(a.mode)}>${a.label}</button> `)}
+        ${v.actions.map((a) => html`<button id="safe-${a.mode}" ?disabled=${this.pending} @click=${() => this.ask(a.mode)}>${a.label}</button> `)}
         ${this.error ? html`<span class="err" id="safe-error">${this.error}</span>` : null}
       </div>
       <ps-chart id=${SAFE_CHART.id} heading=${SAFE_CHART.heading} hint=${v.chartNote} .view=${this.view} .version=${this.version} .marks=${this.marks.filter((m) => m.kind === "mode")} .plotHeight=${130}></ps-chart>

@@ -3,7 +3,7 @@ import type { ClientFrame, ServerFrame } from "../../src/server/index.ts";
 import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
 import { SAFE_CHART } from "../model/safe.ts";
-import { applyFrame, commandNotSent, emptyState, followCustomer, type ClientState } from "../model/state.ts";
+import { applyFrame, commandNotSent, emptyState, followCustomer, modeAsked, type ClientState } from "../model/state.ts";
 import { connectProblem, type ConnectionStatus } from "../model/status.ts";
 
 export type { ConnectionStatus };
@@ -135,6 +135,10 @@ export class SocketController implements ReactiveController {
       return false;
     }
     this.ws.send(JSON.stringify(frame));
+    if (frame.type === "mode") {
+      this.state = modeAsked(this.state);
+      this.host.requestUpdate();
+    }
     return true;
   }
 }

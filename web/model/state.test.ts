@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/events/index.ts";
 import type { LiveSnapshot } from "../../src/kpi/index.ts";
 import type { DashboardState, Mark, SimStatusView } from "../../src/server/index.ts";
-import { applyFrame, commandNotSent, emptyState, followCustomer, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
+import { applyFrame, commandNotSent, emptyState, modeAsked, followCustomer, MAX_FEED, mergeFeed, mergeMarks, totalDeadLetters } from "./state.ts";
 
 const decision = (id: string, ts: number): Decision => ({
   id, ts, customerId: "c00001", channel: "web", promotionId: "control", holdout: false, segment: "new|browser", propensity: 0.5, eventId: `e-${id}`, point: "product-view", expiresAt: ts + 1000,
@@ -152,5 +152,16 @@ describe("commandNotSent", () => {
     expect(s.modeError).toBeNull();
     const refused = applyFrame(emptyState(), { type: "sim-reply", reply: { ok: false, error: "seed must be ≥ 0" } });
     expect(applyFrame(refused, snapshot({ sim: sim("steady") })).simError).toBe("seed must be ≥ 0");
+  });
+});
+
+describe("modeAsked", () => {
+  it("holds further mode changes until promo.control answers, or the connection the ask went on is gone", () => {
+    const asked = modeAsked(emptyState());
+    expect(asked.modePending).toBe(true);
+    expect(applyFrame(asked, { type: "mode-reply", reply: { ok: true } }).modePending).toBe(false);
+    expect(applyFrame(asked, { type: "mode-reply", reply: { ok: false, error: "no" } })).toMatchObject({ modePending: false, modeError: "no" });
+    expect(applyFrame(asked, snapshot({})).modePending).toBe(false);
+    expect(commandNotSent(asked, "mode").modePending).toBe(false);
   });
 });

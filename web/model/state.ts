@@ -28,6 +28,8 @@ export interface ClientState {
   outcomes: ReadonlyMap<string, OutcomeBrief>;
   /** promo.control's refusal of the last mode change asked (safe start), if it refused. */
   modeError: string | null;
+  /** A mode change was sent and promo.control has not answered yet: the button waits (a double click asked twice). */
+  modePending: boolean;
   /** The simulator's world as the page last knew it (kept while the simulator is away), to notice a change no mark names. */
   knownSim: Pick<SimStatusView, "scenario" | "seed"> | null;
   /** How fresh the processor's figures are and why there is no simulator, as the last frame said (absent from older servers). */
@@ -38,7 +40,7 @@ export const MAX_FEED = 100;
 export const MAX_MARKS = 50;
 
 export function emptyState(): ClientState {
-  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, simReplies: 0, modeError: null, follow: "", followed: [], outcomes: new Map(), knownSim: null, fresh: {} };
+  return { kpi: null, feed: [], sim: null, regret: null, marks: [], whatIf: null, frames: 0, simError: null, simReplies: 0, modeError: null, modePending: false, follow: "", followed: [], outcomes: new Map(), knownSim: null, fresh: {} };
 }
 
 /** Follows one customer's decisions ("" for everyone): those still in the feed at once, the next ones as they come. */
@@ -111,7 +113,12 @@ export const NOT_SENT = "not sent: the page is not connected to the server (it r
  * the choice that went nowhere.
  */
 export function commandNotSent(s: ClientState, kind: "sim" | "mode"): ClientState {
-  return kind === "sim" ? { ...s, simError: NOT_SENT, simReplies: s.simReplies + 1 } : { ...s, modeError: NOT_SENT };
+  return kind === "sim" ? { ...s, simError: NOT_SENT, simReplies: s.simReplies + 1 } : { ...s, modeError: NOT_SENT, modePending: false };
+}
+
+/** A mode change sent: no other is asked until promo.control answers (or the connection it went on is gone). */
+export function modeAsked(s: ClientState): ClientState {
+  return { ...s, modeError: null, modePending: true };
 }
 
 export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
@@ -130,6 +137,8 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
         // A snapshot opens every connection: "not sent, the page is not connected" is no longer true.
         simError: s.simError === NOT_SENT ? null : s.simError,
         modeError: s.modeError === NOT_SENT ? null : s.modeError,
+        // The answer to an ask on an earlier connection cannot come on this one.
+        modePending: false,
       };
     case "delta":
       return {
@@ -144,7 +153,7 @@ export function applyFrame(s: ClientState, f: ServerFrame): ClientState {
       };
     case "mode-reply": {
       const r = f.reply as { ok?: boolean; error?: unknown } | null;
-      return { ...s, modeError: r?.ok === false ? String(r.error ?? "promo.control refused the change") : null };
+      return { ...s, modeError: r?.ok === false ? String(r.error ?? "promo.control refused the change") : null, modePending: false };
     }
     case "sim-reply": {
       const r = f.reply as { ok?: boolean; error?: unknown; status?: SimStatusView } | null;
