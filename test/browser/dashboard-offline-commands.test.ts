@@ -53,6 +53,8 @@ describe("simulator commands while the server is away", () => {
 
     await server.stop();
     await waitFor("reconnecting", async () => (await text("#conn")) === "reconnecting");
+    // The simulator's event rate is a figure of now: with the server away the page no longer knows it.
+    expect(await text("#sim-rate"), "the event rate while the server is away").toBe("– events/s");
     await page.locator("#play").click();
     await waitFor("the pause said not sent", async () => (await page.locator("#sim-error").count()) === 1);
     expect(await text("#sim-error")).toMatch(/^not sent/);
@@ -65,6 +67,7 @@ describe("simulator commands while the server is away", () => {
     await waitFor("live again", async () => (await text("#conn")) === "live", 30_000);
     expect(await page.locator("#scenario").inputValue()).toBe(simulator.simulator!.status().scenario);
     expect(await text("#play")).toBe("Pause");
+    await waitFor("the event rate again", async () => /^\d+ events\/s$/.test(await text("#sim-rate")));
     // "not sent: the page is not connected" is no longer true once it is: it goes with the reconnect.
     expect(await page.locator("#sim-error").count(), "the 'not sent' notice once live again").toBe(0);
     // While the server was down Chromium itself logs each refused connection; nothing else.

@@ -58,7 +58,7 @@ export class PsApp extends LitElement {
         <span class="counter">consumer lag <b id="consumer-lag">${k?.consumer.lag ?? 0}</b></span>
         ${k?.health.degraded.length ? html`<span class="status">${k.health.degraded.join("; ")}</span>` : null}
       </header>
-      <ps-sim-controls .sim=${s.sim} .absent=${s.fresh.simAbsent ?? null} .heard=${s.frames > 0} .error=${s.simError} .replies=${s.simReplies} @sim-command=${(e: SimCommandEvent) => this.onSim(e)}></ps-sim-controls>
+      <ps-sim-controls .sim=${s.sim} .connection=${this.socket.status} .absent=${s.fresh.simAbsent ?? null} .heard=${s.frames > 0} .error=${s.simError} .replies=${s.simReplies} @sim-command=${(e: SimCommandEvent) => this.onSim(e)}></ps-sim-controls>
       <div class="grid">
         ${CHARTS.map((c, i) => {
           const view = this.socket.charts.get(c.id)!;

@@ -4,7 +4,7 @@ import type { SimAbsence, SimStatusView } from "../../src/server/index.ts";
 import { formatSimTime, formatSpeed } from "../model/format.ts";
 import { SLIDER_MAX, sliderFromSpeed, speedFromSlider } from "../model/speed.ts";
 import { seedFromInput } from "../model/seed.ts";
-import { simAbsentText } from "../model/status.ts";
+import { simAbsentText, simRateText, type ConnectionStatus } from "../model/status.ts";
 
 export type SimCommandEvent = CustomEvent<{ cmd: string; value?: unknown }>;
 
@@ -29,6 +29,8 @@ export class PsSimControls extends LitElement {
   @property({ attribute: false }) error: string | null = null;
   /** Replies to commands so far (ClientState.simReplies): each one puts the simulator's settings back in the fields. */
   @property({ type: Number }) replies = 0;
+  /** The page's connection to the server: figures of now (the event rate) are not shown while it is down. */
+  @property() connection: ConnectionStatus = "open";
   @query("#seed") private seedInput!: HTMLInputElement | null;
   @query("#scenario") private scenarioSelect!: HTMLSelectElement | null;
   @query("#speed") private speedInput!: HTMLInputElement | null;
@@ -80,7 +82,7 @@ export class PsSimControls extends LitElement {
         <input id="seed" type="number" min="0" .value=${String(s.seed)}
           @change=${(e: Event) => this.onSeed(e.target as HTMLInputElement)} />
       </label>
-      <span class="stat" id="sim-rate">${s.ratePerSec.toFixed(0)} events/s</span>
+      <span class="stat" id="sim-rate">${simRateText(s.ratePerSec, this.connection)}</span>
       <span class="stat" id="sim-time">sim time ${formatSimTime(s.simTimeMs)}</span>
       ${this.error ? html`<span class="err" id="sim-error">${this.error}</span>` : null}
     `;

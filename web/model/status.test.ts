@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connectProblem, connectionView, simAbsentText } from "./status.ts";
+import { connectProblem, connectionView, simAbsentText, simRateText } from "./status.ts";
 
 describe("connectionView", () => {
   it("is live while snapshots arrive, and says how long the processor has been silent once a few are missed", () => {
@@ -44,5 +44,13 @@ describe("connectProblem", () => {
     expect(connectProblem("unreachable", "http://h:8080/")).toBe("server not reachable");
     expect(connectProblem("offline", "http://h:8080/")).toBe("this browser is offline");
     expect(connectProblem(200, "http://h:8080/")).toMatch(/refused the WebSocket/);
+  });
+});
+
+describe("simRateText", () => {
+  it("shows the simulator's event rate while connected, and no rate while the page is not", () => {
+    expect(simRateText(107.6, "open")).toBe("108 events/s");
+    expect(simRateText(107.6, "reconnecting")).toBe("– events/s");
+    expect(simRateText(107.6, "connecting")).toBe("– events/s");
   });
 });

@@ -56,3 +56,12 @@ export function connectProblem(probe: number | "unreachable" | "offline", pageUr
   if (probe >= 200 && probe < 300) return "the server answers but refused the WebSocket (is this page's origin in server.allowedOrigins?)";
   return `the server answered HTTP ${probe}`;
 }
+
+/**
+ * The simulator's measured event rate as its panel shows it. A rate is a figure of now: with the page's
+ * socket down the last one received (a server restart: the simulator may be paused, gone or faster) is
+ * not shown as current.
+ */
+export function simRateText(ratePerSec: number, status: ConnectionStatus): string {
+  return status === "open" ? `${ratePerSec.toFixed(0)} events/s` : "– events/s";
+}
