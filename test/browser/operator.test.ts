@@ -97,4 +97,22 @@ describe("an operator's session", () => {
     expect(snap.kpi.safe.changes.filter((c) => c.reason === "manual")).toEqual([expect.objectContaining({ mode: "apprentice" })]);
     expect(consoleErrors).toEqual([]);
   });
+
+  it("the scenario picker from the keyboard: the arrows choose and Enter switches once, not at every scenario passed", async () => {
+    await page.goto(`${base}/?token=${TOKEN}`);
+    await waitFor("the scenario picker", async () => (await page.locator("#scenario").count()) === 1);
+    const from = sys.simulator!.status().scenario;
+    const scenarios = sys.simulator!.status().scenarios;
+    const want = scenarios[(scenarios.indexOf(from) + 2) % scenarios.length]!;
+    await page.locator("#scenario").focus();
+    for (let i = 0; i < 2; i++) await page.keyboard.press("ArrowDown");
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(sys.simulator!.status().scenario, "the simulator while the picker is being moved through").toBe(from);
+    expect(await page.locator("#scenario").inputValue()).toBe(want);
+    await page.keyboard.press("Enter");
+    await waitFor(`the simulator on ${want}`, async () => sys.simulator!.status().scenario === want, 5_000);
+    const marks = ((await (await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { marks: { kind: string; label: string }[] }).marks;
+    expect(marks.filter((m) => m.kind === "scenario").map((m) => m.label)).toEqual([want]);
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -54,6 +54,23 @@ export class PsSimControls extends LitElement {
     this.send("seed", seed);
   }
 
+  /**
+   * The scenario picker moved by keys on the closed list (arrows, letters), not applied yet. Chromium
+   * fires `change` at each such step, and every scenario passed through was switched to (and marked);
+   * Enter or leaving the picker applies the one chosen, as the Seed field sends on Enter or leaving it.
+   */
+  private scenarioKeyed = false;
+
+  private onScenarioKey(e: KeyboardEvent, select: HTMLSelectElement): void {
+    if (e.key === "Enter") this.applyScenario(select);
+    else if (!e.altKey && (/^(Arrow|Page)|^(Home|End)$/.test(e.key) || (e.key.length === 1 && e.key !== " "))) this.scenarioKeyed = true;
+  }
+
+  private applyScenario(select: HTMLSelectElement): void {
+    this.scenarioKeyed = false;
+    if (this.sim && select.value !== this.sim.scenario) this.send("scenario", select.value);
+  }
+
   private send(cmd: string, value?: unknown): void {
     this.dispatchEvent(new CustomEvent("sim-command", { detail: { cmd, ...(value !== undefined ? { value } : {}) }, bubbles: true, composed: true }));
   }
@@ -74,7 +91,11 @@ export class PsSimControls extends LitElement {
         <span class="stat" id="speed-value">${formatSpeed(s.speed)}</span>
       </label>
       <label>Scenario
-        <select id="scenario" @change=${(e: Event) => this.send("scenario", (e.target as HTMLSelectElement).value)}>
+        <select id="scenario"
+          @change=${(e: Event) => !this.scenarioKeyed && this.applyScenario(e.target as HTMLSelectElement)}
+          @keydown=${(e: KeyboardEvent) => this.onScenarioKey(e, e.target as HTMLSelectElement)}
+          @pointerdown=${() => (this.scenarioKeyed = false)}
+          @blur=${(e: Event) => this.scenarioKeyed && this.applyScenario(e.target as HTMLSelectElement)}>
           ${s.scenarios.map((n) => html`<option value=${n} ?selected=${n === s.scenario}>${n}</option>`)}
         </select>
       </label>
