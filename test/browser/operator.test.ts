@@ -115,4 +115,19 @@ describe("an operator's session", () => {
     expect(marks.filter((m) => m.kind === "scenario").map((m) => m.label)).toEqual([want]);
     expect(consoleErrors).toEqual([]);
   });
+
+  it("the Seed field from the keyboard: the arrows step and Enter reseeds once, not at every step", async () => {
+    await waitFor("the Seed field", async () => (await page.locator("#seed").count()) === 1);
+    const from = sys.simulator!.status().seed;
+    await page.locator("#seed").focus();
+    for (let i = 0; i < 2; i++) await page.keyboard.press("ArrowUp");
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(sys.simulator!.status().seed, "the simulator while the field is being stepped").toBe(from);
+    expect(await page.locator("#seed").inputValue()).toBe(String(from + 2));
+    await page.keyboard.press("Enter");
+    await waitFor(`the simulator on seed ${from + 2}`, async () => sys.simulator!.status().seed === from + 2, 5_000);
+    const marks = ((await (await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { marks: { kind: string; label: string }[] }).marks;
+    expect(marks.filter((m) => m.kind === "seed").map((m) => m.label)).toEqual([`seed ${from + 2}`]);
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -45,7 +45,16 @@ export class PsSimControls extends LitElement {
     if (this.speedInput) this.speedInput.value = String(sliderFromSpeed(this.sim.speed));
   }
 
+  /** The Seed field stepped by its arrow keys and not applied yet (Chromium fires `change` at each step): Enter or leaving it applies. */
+  private seedKeyed = false;
+
+  private onSeedKey(e: KeyboardEvent, input: HTMLInputElement): void {
+    if (e.key === "Enter" && this.seedKeyed) this.onSeed(input);
+    else if (/^(ArrowUp|ArrowDown|PageUp|PageDown)$/.test(e.key)) this.seedKeyed = true;
+  }
+
   private onSeed(input: HTMLInputElement): void {
+    this.seedKeyed = false;
     const seed = seedFromInput(input.value);
     if (seed === null) {
       if (this.sim) input.value = String(this.sim.seed);
@@ -57,7 +66,7 @@ export class PsSimControls extends LitElement {
   /**
    * The scenario picker moved by keys on the closed list (arrows, letters), not applied yet. Chromium
    * fires `change` at each such step, and every scenario passed through was switched to (and marked);
-   * Enter or leaving the picker applies the one chosen, as the Seed field sends on Enter or leaving it.
+   * Enter or leaving the picker applies the one chosen, as a typed seed is sent on Enter or leaving it.
    */
   private scenarioKeyed = false;
 
@@ -101,7 +110,10 @@ export class PsSimControls extends LitElement {
       </label>
       <label>Seed
         <input id="seed" type="number" min="0" .value=${String(s.seed)}
-          @change=${(e: Event) => this.onSeed(e.target as HTMLInputElement)} />
+          @change=${(e: Event) => !this.seedKeyed && this.onSeed(e.target as HTMLInputElement)}
+          @keydown=${(e: KeyboardEvent) => this.onSeedKey(e, e.target as HTMLInputElement)}
+          @pointerdown=${() => (this.seedKeyed = false)}
+          @blur=${(e: Event) => this.seedKeyed && this.onSeed(e.target as HTMLInputElement)} />
       </label>
       <span class="stat" id="sim-rate">${simRateText(s.ratePerSec, this.connection)}</span>
       <span class="stat" id="sim-time">sim time ${formatSimTime(s.simTimeMs)}</span>
