@@ -20,7 +20,7 @@ export class PsArms extends LitElement {
   @property({ attribute: false }) rows: ArmRow[] = [];
 
   override render() {
-    return html`<h3>Arms now <small>(95% intervals; bold: highest posterior mean)</small></h3>
+    return html`<h3>Arms now <small>(95% intervals; bold: highest posterior mean among arms with closed decisions)</small></h3>
       <table>
         <thead><tr><th>arm</th><th>posterior</th><th>conversion</th><th>uplift vs holdout</th><th></th><th>share</th><th title="decisions closed with an outcome">closed</th><th>stock</th><th>budget</th><th title="decision points where a guard excluded it">excl.</th></tr></thead>
         <tbody>

@@ -28,8 +28,16 @@ describe("armRows", () => {
       ],
     } as unknown as LiveSnapshot;
     const [a, c] = armRows(kpi);
-    expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: false, uplift: "5.0% [1.0, 9.0]" });
-    expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: true });
+    expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: true, uplift: "5.0% [1.0, 9.0]" });
+    expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: false });
+  });
+  it("bolds the highest posterior mean only among arms with closed decisions: an untried arm sits at its prior", () => {
+    // At start every arm is at its prior (mean 0.5 here): the untried ones outranked the arm with evidence.
+    const kpi = { arms: [arm("a", 0.5, { trials: 0 }), arm("b", 0.12, { trials: 30 }), arm("control", 0.5, { trials: 0 })] } as unknown as LiveSnapshot;
+    expect(armRows(kpi).map((r) => [r.id, r.leader])).toEqual([["a", false], ["b", true], ["control", false]]);
+    // Before any decision has closed, none is bold.
+    const none = { arms: [arm("a", 0.5, { trials: 0 }), arm("control", 0.5, { trials: 0 })] } as unknown as LiveSnapshot;
+    expect(armRows(none).some((r) => r.leader)).toBe(false);
   });
   it("shows over-promised stock as 0 available, and says why", () => {
     const [a] = armRows({ arms: [arm("a", 0.2, { stock: 0, overPromisedUnits: 3 })] } as unknown as LiveSnapshot);

@@ -19,7 +19,11 @@ export interface ArmRow {
   stockNote: string;
   budget: string;
   excluded: number;
-  /** Highest posterior mean among the arms. */
+  /**
+   * Highest posterior mean among the arms with at least one closed decision. An arm with none sits at
+   * its prior, which can be above every learned mean (at start, untried arms were bold); none is bold
+   * before any decision has closed.
+   */
   leader: boolean;
 }
 
@@ -33,7 +37,7 @@ export function verdictOf(ci: readonly [number, number] | undefined): Verdict {
 export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
   if (!kpi) return [];
   let best = -Infinity;
-  for (const a of kpi.arms) best = Math.max(best, a.posterior.mean);
+  for (const a of kpi.arms) if (a.trials > 0) best = Math.max(best, a.posterior.mean);
   return kpi.arms.map((a) => ({
     id: a.id,
     name: a.name,
@@ -47,6 +51,6 @@ export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
     stockNote: a.overPromisedUnits ? `${a.overPromisedUnits} more units are promised to open offers than are in stock: the stock fell after the offers were made. No new offer is made until it is back.` : "",
     budget: a.budget && a.budget.budgetCents > 0 ? formatValue((a.budget.spentCents + a.budget.reservedCents) / a.budget.budgetCents, "percent") : "–",
     excluded: a.guardExclusions,
-    leader: a.posterior.mean === best,
+    leader: a.trials > 0 && a.posterior.mean === best,
   }));
 }
