@@ -13,7 +13,7 @@ export class PsArms extends LitElement {
     tr.leader td:first-child { font-weight: 600; }
     .helps { color: #17652f; }
     .hurts { color: #a22; }
-    .unproven, .no-data { color: #667; }
+    .unproven, .no-data, .baseline { color: #667; }
     .over { color: #a22; cursor: help; }
   `;
 
@@ -27,7 +27,7 @@ export class PsArms extends LitElement {
           ${this.rows.map(
             (r) => html`<tr class=${r.leader ? "leader" : ""} title=${r.name}>
               <td>${r.id}</td><td>${r.posterior}</td><td>${r.conversion}</td><td>${r.uplift}</td>
-              <td class=${r.verdict.replace(" ", "-")}>${r.verdict}</td><td>${r.share}</td><td>${r.trials}</td>
+              <td class=${r.verdict.replace(" ", "-")} title=${r.verdictNote}>${r.verdict}</td><td>${r.share}</td><td>${r.trials}</td>
               <td class=${r.stockNote ? "over" : ""} title=${r.stockNote || "units in stock not promised to open offers"}>${r.stock}</td><td>${r.budget}</td><td>${r.excluded}</td></tr>`,
           )}
         </tbody>

@@ -29,7 +29,7 @@ describe("armRows", () => {
     } as unknown as LiveSnapshot;
     const [a, c] = armRows(kpi);
     expect(a).toMatchObject({ id: "a", verdict: "helps", stock: "12", budget: "50%", excluded: 3, leader: true, uplift: "5.0% [1.0, 9.0]" });
-    expect(c).toMatchObject({ id: "control", verdict: "no data", conversion: "–", leader: false });
+    expect(c).toMatchObject({ id: "control", verdict: "baseline", conversion: "–", leader: false });
   });
   it("bolds the highest posterior mean only among arms with closed decisions: an untried arm sits at its prior", () => {
     // At start every arm is at its prior (mean 0.5 here): the untried ones outranked the arm with evidence.
@@ -38,6 +38,11 @@ describe("armRows", () => {
     // Before any decision has closed, none is bold.
     const none = { arms: [arm("a", 0.5, { trials: 0 }), arm("control", 0.5, { trials: 0 })] } as unknown as LiveSnapshot;
     expect(armRows(none).some((r) => r.leader)).toBe(false);
+  });
+  it("gives control no verdict but says why, rather than 'no data' beside the uplift it shows", () => {
+    const [c] = armRows({ arms: [arm("control", 0.1, { uplift: { estimate: 0.01, ci95: [-0.01, 0.03] } })] } as unknown as LiveSnapshot);
+    expect(c!.uplift).toBe("1.0% [-1.0, 3.0]");
+    expect(c!.verdict).toBe("baseline");
   });
   it("shows over-promised stock as 0 available, and says why", () => {
     const [a] = armRows({ arms: [arm("a", 0.2, { stock: 0, overPromisedUnits: 3 })] } as unknown as LiveSnapshot);

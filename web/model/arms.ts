@@ -2,7 +2,14 @@
 import type { LiveSnapshot } from "../../src/kpi/index.ts";
 import { formatInterval, formatValue } from "./format.ts";
 
-export type Verdict = "helps" | "hurts" | "unproven" | "no data";
+export type Verdict = "helps" | "hurts" | "unproven" | "no data" | "baseline";
+
+/**
+ * Why control has no verdict. Its uplift is there, but it is not a promotion's effect: it compares the
+ * decisions where the policy chose no promotion with the random holdout's, i.e. whom the policy leaves
+ * alone, so "helps" or "hurts" would misread it (and "no data" contradicted the interval beside it).
+ */
+export const BASELINE_NOTE = "control is no promotion: its uplift compares the policy's choices of no promotion with the random holdout, which tells how the policy picks whom to leave alone, not an effect";
 
 export interface ArmRow {
   id: string;
@@ -10,8 +17,10 @@ export interface ArmRow {
   posterior: string;
   conversion: string;
   uplift: string;
-  /** From the uplift interval: entirely above zero, entirely below, or across it. */
+  /** From the uplift interval: entirely above zero, entirely below, or across it; control: "baseline". */
   verdict: Verdict;
+  /** What the verdict means, for its cell's title. */
+  verdictNote: string;
   share: string;
   trials: number;
   stock: string;
@@ -44,7 +53,8 @@ export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
     posterior: formatInterval(a.posterior.mean, a.posterior.ci95, "percent"),
     conversion: a.trials ? formatInterval(a.conversion.estimate, a.conversion.ci95, "percent") : "–",
     uplift: a.uplift ? formatInterval(a.uplift.estimate, a.uplift.ci95, "percent") : "–",
-    verdict: a.id === "control" ? "no data" : verdictOf(a.uplift?.ci95),
+    verdict: a.id === "control" ? "baseline" : verdictOf(a.uplift?.ci95),
+    verdictNote: a.id === "control" ? BASELINE_NOTE : "from the uplift interval: helps above zero, hurts below, unproven across it",
     share: formatValue(a.share, "percent"),
     trials: a.trials,
     stock: a.stock === null ? "–" : a.overPromisedUnits ? `${Math.max(0, a.stock)} (${a.overPromisedUnits} over)` : String(Math.max(0, a.stock)),
