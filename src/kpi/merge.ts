@@ -39,6 +39,7 @@ export function mergeSnapshots(snaps: readonly LiveSnapshot[]): LiveSnapshot {
       trials,
       conversions,
       conversion: conv(conversions, trials),
+      ...(parts.some((a) => a.open !== undefined) ? { open: sumBy(parts, (a) => a.open ?? 0) } : {}),
       // Matched holdout (where the promotion applied), summed over the processors; control: every holdout.
       ...(() => {
         const m = richest.matchedHoldout === null ? null : { trials: sumBy(parts, (a) => a.matchedHoldout?.trials ?? 0), conversions: sumBy(parts, (a) => a.matchedHoldout?.conversions ?? 0) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { newcombeDiff } from "../bandit/index.ts";
-import { CONTROL, createEngine, type Outcome } from "../engine/index.ts";
+import { CONTROL, createEngine, type Outcome, type Pending } from "../engine/index.ts";
 import type { Decision } from "../events/index.ts";
 import { T0, engineConfig, promo } from "../../test/support/engine.ts";
 import { KpiAccumulator, buildSnapshot, mergeSnapshots, type LiveSnapshot } from "./index.ts";
@@ -155,6 +155,28 @@ describe("available stock", () => {
   });
 });
 
+describe("buildSnapshot: decisions still open", () => {
+  // A decision closes at once when bought but only at its window's end otherwise: early in a run the
+  // closed ones are the purchases, and conversion over them read 100% for every arm.
+  it("counts each arm's policy decisions still open, the ones that will become its trials (holdout and forced control apart)", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a"), promo("b")] }));
+    let seq = 0;
+    const open = (promotionId: string, holdout = false, learn = true) =>
+      e.pending.add({ decisionId: `p-${++seq}`, customerId: `c${seq}`, channel: "web", promotionId, segment: "new", cell: "new", point: "product-view", holdout, propensity: 0.5, learn, ts: T0, expiresAt: T0 + 1_800_000, reservedCents: 0, closed: false, seq: 0 } as Pending);
+    open("a");
+    open("a");
+    open(CONTROL);
+    open(CONTROL, true);
+    open(CONTROL, false, false);
+    const k = new KpiAccumulator();
+    record(k, "a", "new", 3, 3);
+    const s = buildSnapshot(e, k, 0);
+    const by = (id: string) => s.arms.find((x) => x.id === id)!;
+    expect([by("a").open, by("b").open, by(CONTROL).open]).toEqual([2, 0, 1]);
+    expect([by("a").trials, by("a").conversions]).toEqual([3, 3]);
+  });
+});
+
 describe("mergeSnapshots (partitioned processors)", () => {
   it("gives the arms' shares of what the policies chose together, adding up to 1", () => {
     const e = createEngine(engineConfig({ promotions: [promo("a"), promo("b")] }));
@@ -174,6 +196,14 @@ describe("mergeSnapshots (partitioned processors)", () => {
     const m = mergeSnapshots([live(k1), live(k2)]);
     expect(m.arms.reduce((x, y) => x + y.share, 0)).toBeCloseTo(1, 12);
     expect(m.arms.find((x) => x.id === "b")!.share).toBeCloseTo(50 / 100, 12);
+  });
+  it("adds up the decisions still open", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a")] }));
+    const live = (open: number): LiveSnapshot => {
+      const s = buildSnapshot(e, new KpiAccumulator(), 0);
+      return { ...s, arms: s.arms.map((a) => ({ ...a, open })), latencyMs: { p50: 0, p99: 0, count: 0 }, consumer: { lag: 0, ackPending: 0 }, eventsIn: 0, health: { ok: true, consuming: true, nats: true, consumer: true, degraded: [] } };
+    };
+    expect(mergeSnapshots([live(4), live(5)]).arms.find((x) => x.id === "a")!.open).toBe(9);
   });
 });
 

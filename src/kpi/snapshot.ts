@@ -16,7 +16,16 @@ export interface ArmSnapshot {
   share: number;
   trials: number;
   conversions: number;
+  /**
+   * Over the closed decisions (the trials). A decision closes at once when bought but only at its
+   * window's end otherwise, so while many are open this reads high (100% early in a run): see `open`.
+   */
   conversion: Interval;
+  /**
+   * The policy's decisions of this arm still open (holdout and forced control apart): the ones that
+   * will become its trials. Absent from processors before it was counted.
+   */
+  open?: number;
   /** Conversion minus the holdout control's where the promotion applied (matched), Newcombe interval. */
   uplift: Interval | null;
   /** The matched holdout: holdout decisions at which this promotion applied (null for control). */
@@ -101,6 +110,15 @@ export interface LiveSnapshot extends KpiSnapshot {
   health: { ok: boolean; consuming: boolean; nats: boolean; consumer: boolean; degraded: string[] };
 }
 
+/** Open decisions per arm that will become trials (as KpiAccumulator.onOutcome counts them). */
+function openByArm(e: Engine): Map<string, number> {
+  const n = new Map<string, number>();
+  // The customers' lists hold open decisions only (closing one removes it); a walk per snapshot, which
+  // the processor takes a couple of times a second.
+  for (const list of e.pending.lists()) for (const p of list) if (!p.closed && p.learn && !p.holdout) n.set(p.promotionId, (n.get(p.promotionId) ?? 0) + 1);
+  return n;
+}
+
 const EMPTY: ArmStats = { decisions: 0, trials: 0, conversions: 0, rewardSum: 0, marginSum: 0, marginSumSq: 0, discountSum: 0 };
 
 /** A JSON-ready view of what the engine has learned; pure. */
@@ -110,6 +128,7 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
   // Shares of the policy's own choices: the holdout draw (its own figures below) is no arm's choice, and
   // counted in the denominator it kept the shares from adding up to 100%.
   const total = Math.max(1, k.decisions - k.holdout.decisions);
+  const open = openByArm(e);
   const arms: ArmSnapshot[] = ids.map((id) => {
     const p = e.promotions.get(id);
     const post = e.arms.globalPosterior(id, now);
@@ -134,6 +153,7 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       trials: st.trials,
       conversions: st.conversions,
       conversion: conv(st),
+      open: open.get(id) ?? 0,
       uplift: st.trials > 0 && h.trials > 0 ? newcombeDiff(st.conversions, st.trials, h.conversions, h.trials) : null,
       matchedHoldout: id === CONTROL ? null : { trials: h.trials, conversions: h.conversions },
       marginUplift: marginDiff(st, h),

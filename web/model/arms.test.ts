@@ -44,6 +44,17 @@ describe("armRows", () => {
     expect(c!.uplift).toBe("1.0% [-1.0, 3.0]");
     expect(c!.verdict).toBe("baseline");
   });
+  it("gives no conversion while many of the arm's decisions are open: the closed ones are mostly the purchases", () => {
+    // Early in a run: 3 closed, all bought (a decision closes at once when bought, at its window's end otherwise).
+    const [early] = armRows({ arms: [arm("a", 0.2, { trials: 3, conversions: 3, conversion: { estimate: 1, ci95: [0.44, 1] }, open: 57 })] } as unknown as LiveSnapshot);
+    expect(early!.conversion).toBe("– (3 closed, 57 open)");
+    // Once few are open, the figure over the closed ones, and how many are still open.
+    const [later] = armRows({ arms: [arm("a", 0.2, { trials: 950, conversions: 95, conversion: { estimate: 0.1, ci95: [0.082, 0.12] }, open: 50 })] } as unknown as LiveSnapshot);
+    expect(later!.conversion).toBe("10% [8.2, 12] (50 open)");
+    // A processor that does not count open decisions: the figure as before.
+    const [old] = armRows({ arms: [arm("a", 0.2)] } as unknown as LiveSnapshot);
+    expect(old!.conversion).toBe("25% [10, 50]");
+  });
   it("shows over-promised stock as 0 available, and says why", () => {
     const [a] = armRows({ arms: [arm("a", 0.2, { stock: 0, overPromisedUnits: 3 })] } as unknown as LiveSnapshot);
     expect(a!.stock).toBe("0 (3 over)");

@@ -1,5 +1,5 @@
 // Pure: the "now" table, one row per arm from the latest KPI snapshot.
-import type { LiveSnapshot } from "../../src/kpi/index.ts";
+import type { ArmSnapshot, LiveSnapshot } from "../../src/kpi/index.ts";
 import { formatInterval, formatValue } from "./format.ts";
 
 export type Verdict = "helps" | "hurts" | "unproven" | "no data" | "baseline";
@@ -43,6 +43,23 @@ export function verdictOf(ci: readonly [number, number] | undefined): Verdict {
   return "unproven";
 }
 
+/**
+ * Open decisions, as a share of the arm's closed and open ones, above which its conversion is not shown.
+ * A decision closes at once when bought but only at its window's end otherwise, so the closed ones hold
+ * the purchases of decisions whose failures are still open: over them the conversion reads up to
+ * 1 / (1 − open share) times too high (100% early in a run). At a tenth open it is at most ~11% high.
+ */
+export const MAX_OPEN_SHARE = 0.1;
+
+/** The conversion over the arm's closed decisions, or none while too many are still open. */
+export function conversionText(a: Pick<ArmSnapshot, "trials" | "conversion" | "open">): string {
+  const open = a.open ?? 0;
+  if (!a.trials) return open ? `– (0 closed, ${open} open)` : "–";
+  if (open > MAX_OPEN_SHARE * (a.trials + open)) return `– (${a.trials} closed, ${open} open)`;
+  const figure = formatInterval(a.conversion.estimate, a.conversion.ci95, "percent");
+  return open ? `${figure} (${open} open)` : figure;
+}
+
 export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
   if (!kpi) return [];
   let best = -Infinity;
@@ -51,7 +68,7 @@ export function armRows(kpi: LiveSnapshot | null): ArmRow[] {
     id: a.id,
     name: a.name,
     posterior: formatInterval(a.posterior.mean, a.posterior.ci95, "percent"),
-    conversion: a.trials ? formatInterval(a.conversion.estimate, a.conversion.ci95, "percent") : "–",
+    conversion: conversionText(a),
     uplift: a.uplift ? formatInterval(a.uplift.estimate, a.uplift.ci95, "percent") : "–",
     verdict: a.id === "control" ? "baseline" : verdictOf(a.uplift?.ci95),
     verdictNote: a.id === "control" ? BASELINE_NOTE : "from the uplift interval: helps above zero, hurts below, unproven across it",
