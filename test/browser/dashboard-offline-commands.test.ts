@@ -42,6 +42,14 @@ afterAll(async () => {
 });
 
 const text = async (sel: string) => ((await page.locator(sel).first().textContent()) ?? "").trim();
+/** Each region's stale mark (its text), or null: the header's figures, the arms table, the safe-start panel. */
+const staleMarks = async () => {
+  const mark = async (region: string) => {
+    const tag = page.locator(`${region} .stale-tag`);
+    return (await page.locator(`${region}[data-stale]`).count()) && (await tag.count()) ? ((await tag.first().textContent()) ?? "").trim() : null;
+  };
+  return { figures: await mark("#figures"), arms: await mark("ps-arms"), safe: await mark("ps-safe-start") };
+};
 
 describe("simulator commands while the server is away", () => {
   it("says a command was not sent and shows the simulator's settings again; after reconnecting they are the simulator's", async () => {
@@ -53,6 +61,9 @@ describe("simulator commands while the server is away", () => {
 
     await server.stop();
     await waitFor("reconnecting", async () => (await text("#conn")) === "reconnecting");
+    // The figures shown are the last ones received: each part of the page that shows them says so, to the
+    // eye and in text (read by assistive tech), not only the status badge.
+    expect(await staleMarks(), "the marks while the server is away").toEqual({ figures: "not current: reconnecting", arms: "not current: reconnecting", safe: "not current: reconnecting" });
     // The simulator's event rate is a figure of now: with the server away the page no longer knows it.
     expect(await text("#sim-rate"), "the event rate while the server is away").toBe("– events/s");
     await page.locator("#play").click();
@@ -65,6 +76,7 @@ describe("simulator commands while the server is away", () => {
 
     server = await startParts("server", cfg);
     await waitFor("live again", async () => (await text("#conn")) === "live", 30_000);
+    await waitFor("the stale marks gone", async () => JSON.stringify(await staleMarks()) === JSON.stringify({ figures: null, arms: null, safe: null }), 10_000, 250);
     expect(await page.locator("#scenario").inputValue()).toBe(simulator.simulator!.status().scenario);
     expect(await text("#play")).toBe("Pause");
     await waitFor("the event rate again", async () => /^\d+ events\/s$/.test(await text("#sim-rate")));

@@ -117,6 +117,11 @@ describe("dashboard trouble", () => {
       return /^processor has not reported for \d+ s$/.test(t) ? t : undefined;
     }, 15_000, 250);
     expect(status).toMatch(/processor has not reported/);
+    // The header's figures, the arms table and the safe-start panel are the last report's: each says so.
+    for (const region of ["#figures", "ps-arms", "ps-safe-start"]) {
+      expect(await page.locator(`${region}[data-stale]`).count(), `${region} marked stale`).toBe(1);
+      expect(await text(`${region} .stale-tag`), `${region}'s stale mark`).toMatch(/^not current: processor has not reported for \d+ s$/);
+    }
     await simulator!.stop();
     simulator = undefined;
     const off = await waitFor("the simulator gone", async () => ((await page.locator("#sim-off").count()) ? text("#sim-off") : undefined), 15_000, 250);

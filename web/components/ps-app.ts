@@ -7,7 +7,7 @@ import { CHARTS } from "../model/charts.ts";
 import { formatValue } from "../model/format.ts";
 import { lastItemSpan } from "../model/layout.ts";
 import { totalDeadLetters } from "../model/state.ts";
-import { connectionView } from "../model/status.ts";
+import { connectionView, staleNote } from "../model/status.ts";
 import { whatIfRows } from "../model/whatif.ts";
 import type { SimCommandEvent } from "./ps-sim-controls.ts";
 import "./ps-arms.ts";
@@ -29,6 +29,10 @@ export class PsApp extends LitElement {
     .problem { font-size: 12px; color: #a22; overflow-wrap: anywhere; }
     .counter { font-size: 12px; font-variant-numeric: tabular-nums; }
     .counter b { font-size: 14px; }
+    /* The figures' group takes no box of its own: its counters stay items of the header's row. */
+    .figures { display: contents; }
+    .figures[data-stale] .counter { color: #889; font-style: italic; }
+    .stale-tag { font-size: 11px; padding: 0 6px; border-radius: 8px; background: #fff4dc; color: #7a4b00; }
     .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 400px), 1fr)); gap: 8px; margin-top: 8px; }
     .bottom { display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; margin-top: 8px; align-items: start; }
     @media (min-width: 1200px) { .bottom { grid-template-columns: minmax(0, 7fr) minmax(0, 5fr); } }
@@ -45,18 +49,22 @@ export class PsApp extends LitElement {
     const s = this.socket.state;
     const k = s.kpi;
     const conn = connectionView(this.socket.status, s.fresh);
+    const stale = staleNote(conn, k !== null);
     return html`
       <header>
         <h1>promo-stream</h1>
         <span class="status ${conn.ok ? "open" : ""}" id="conn" data-reconnects=${this.socket.reconnects}>${conn.text}</span>
         ${this.socket.status !== "open" && this.socket.problem ? html`<span class="problem" id="conn-problem">${this.socket.problem}</span>` : null}
-        <span class="counter">decisions <b id="decision-count">${k?.decisions ?? 0}</b></span>
-        <span class="counter">events <b id="event-count">${k?.eventsIn ?? 0}</b></span>
-        <span class="counter">dead letters <b id="deadletter-count">${totalDeadLetters(k)}</b></span>
-        <span class="counter">decide p50/p99 <b>${k ? `${formatValue(k.latencyMs.p50, "ms")} / ${formatValue(k.latencyMs.p99, "ms")}` : "–"}</b></span>
-        <span class="counter">customers <b>${k?.cache.customers ?? 0}</b></span>
-        <span class="counter">consumer lag <b id="consumer-lag">${k?.consumer.lag ?? 0}</b></span>
-        ${k?.health.degraded.length ? html`<span class="status">${k.health.degraded.join("; ")}</span>` : null}
+        <span class="figures" id="figures" ?data-stale=${stale !== null}>
+          ${stale ? html`<span class="stale-tag">${stale}</span>` : null}
+          <span class="counter">decisions <b id="decision-count">${k?.decisions ?? 0}</b></span>
+          <span class="counter">events <b id="event-count">${k?.eventsIn ?? 0}</b></span>
+          <span class="counter">dead letters <b id="deadletter-count">${totalDeadLetters(k)}</b></span>
+          <span class="counter">decide p50/p99 <b>${k ? `${formatValue(k.latencyMs.p50, "ms")} / ${formatValue(k.latencyMs.p99, "ms")}` : "–"}</b></span>
+          <span class="counter">customers <b>${k?.cache.customers ?? 0}</b></span>
+          <span class="counter">consumer lag <b id="consumer-lag">${k?.consumer.lag ?? 0}</b></span>
+          ${k?.health.degraded.length ? html`<span class="status">${k.health.degraded.join("; ")}</span>` : null}
+        </span>
       </header>
       <ps-sim-controls .sim=${s.sim} .connection=${this.socket.status} .absent=${s.fresh.simAbsent ?? null} .heard=${s.frames > 0} .error=${s.simError} .replies=${s.simReplies} @sim-command=${(e: SimCommandEvent) => this.onSim(e)}></ps-sim-controls>
       <div class="grid">
@@ -68,11 +76,11 @@ export class PsApp extends LitElement {
         })}
       </div>
       <div class="bottom">
-        <ps-arms .rows=${armRows(k)}></ps-arms>
+        <ps-arms .rows=${armRows(k)} .stale=${stale}></ps-arms>
         <ps-feed .decisions=${s.feed} .follow=${s.follow} .followed=${s.followed} .outcomes=${s.outcomes} @follow-customer=${(e: CustomEvent<string>) => this.socket.follow(e.detail)}></ps-feed>
       </div>
       <ps-whatif style="margin-top: 8px" .rows=${whatIfRows(s.whatIf)} .at=${s.whatIf?.at ?? 0}></ps-whatif>
-      <ps-safe-start style="margin-top: 8px" .safe=${k?.safe ?? null} .view=${this.socket.charts.get("chart-safe")!} .version=${this.socket.charts.get("chart-safe")!.version} .marks=${s.marks} .error=${s.modeError} .pending=${s.modePending} @mode-command=${(e: CustomEvent<{ mode: string }>) => this.socket.send({ type: "mode", mode: e.detail.mode })}></ps-safe-start>
+      <ps-safe-start style="margin-top: 8px" .safe=${k?.safe ?? null} .stale=${stale} .view=${this.socket.charts.get("chart-safe")!} .version=${this.socket.charts.get("chart-safe")!.version} .marks=${s.marks} .error=${s.modeError} .pending=${s.modePending} @mode-command=${(e: CustomEvent<{ mode: string }>) => this.socket.send({ type: "mode", mode: e.detail.mode })}></ps-safe-start>
     `;
   }
 }

@@ -15,12 +15,16 @@ export class PsArms extends LitElement {
     .hurts { color: #a22; }
     .unproven, .no-data, .baseline { color: #667; }
     .over { color: #a22; cursor: help; }
+    :host([data-stale]) table { color: #889; font-style: italic; }
+    .stale-tag { font-size: 11px; font-weight: normal; padding: 0 6px; border-radius: 8px; background: #fff4dc; color: #7a4b00; }
   `;
 
   @property({ attribute: false }) rows: ArmRow[] = [];
+  /** Why the rows are not current (the last report's), or null while they are: marked on the host and in the heading. */
+  @property({ attribute: "data-stale", reflect: true }) stale: string | null = null;
 
   override render() {
-    return html`<h3>Arms now <small>(95% intervals; bold: highest posterior mean among arms with closed decisions)</small></h3>
+    return html`<h3>Arms now <small>(95% intervals; bold: highest posterior mean among arms with closed decisions)</small>${this.stale ? html` <span class="stale-tag">${this.stale}</span>` : null}</h3>
       <table>
         <thead><tr><th>arm</th><th>posterior</th><th>conversion</th><th>uplift vs holdout</th><th></th><th>share</th><th title="decisions closed with an outcome">closed</th><th>stock</th><th>budget</th><th title="decision points where a guard excluded it">excl.</th></tr></thead>
         <tbody>

@@ -32,6 +32,8 @@ export class PsSafeStart extends LitElement {
     button:disabled { opacity: 0.6; cursor: progress; }
     .err { color: #a33; font-size: 12px; }
     ps-chart { border: none; padding: 0; }
+    :host([data-stale]) table { color: #889; font-style: italic; }
+    .stale-tag { font-size: 11px; font-weight: normal; padding: 0 6px; border-radius: 8px; background: #fff4dc; color: #7a4b00; margin-left: 6px; }
   `;
 
   @property({ attribute: false }) safe: LiveSnapshot["safe"] | null = null;
@@ -40,6 +42,8 @@ export class PsSafeStart extends LitElement {
   @property({ attribute: false }) marks: readonly Mark[] = [];
   /** promo.control's refusal of the last change asked, if it refused. */
   @property({ attribute: false }) error: string | null = null;
+  /** Why the panel's figures are not current (the last report's), or null while they are. */
+  @property({ attribute: "data-stale", reflect: true }) stale: string | null = null;
   /** A change asked and not answered yet: the buttons wait for the answer. */
   @property({ type: Boolean }) pending = false;
 
@@ -49,10 +53,11 @@ export class PsSafeStart extends LitElement {
 
   override render() {
     const v = safeView(this.safe);
-    if (!v) return html`<h3>Safe start</h3><p>No policy mode reported yet.</p>`;
+    const tag = this.stale ? html`<span class="stale-tag">${this.stale}</span>` : null;
+    if (!v) return html`<h3>Safe start${tag}</h3><p>No policy mode reported yet.</p>`;
     return html`
       <div>
-        <h3>Safe start <span class="mode ${v.mode}" id="safe-mode">${v.mode}</span></h3>
+        <h3>Safe start <span class="mode ${v.mode}" id="safe-mode">${v.mode}</span>${tag}</h3>
         <table id="safe-facts">
           ${v.facts.map(([k, x]) => html`<tr><td>${k}</td><td>${x}</td></tr>`)}
         </table>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connectProblem, connectionView, simAbsentText, simRateText } from "./status.ts";
+import { connectProblem, connectionView, simAbsentText, simRateText, staleNote } from "./status.ts";
 
 describe("connectionView", () => {
   it("is live while snapshots arrive, and says how long the processor has been silent once a few are missed", () => {
@@ -18,6 +18,16 @@ describe("connectionView", () => {
   it("shows the socket's own trouble first", () => {
     expect(connectionView("reconnecting", { kpiAgeMs: 100, kpiEveryMs: 500 })).toEqual({ text: "reconnecting", ok: false });
     expect(connectionView("connecting", {})).toEqual({ text: "connecting", ok: false });
+  });
+});
+
+describe("staleNote", () => {
+  it("marks the figures shown as the last report's while the page is not live, and says why", () => {
+    expect(staleNote(connectionView("open", { kpiAgeMs: 400, kpiEveryMs: 500 }), true)).toBeNull();
+    expect(staleNote(connectionView("reconnecting", {}), true)).toBe("not current: reconnecting");
+    expect(staleNote(connectionView("open", { kpiAgeMs: 12_700, kpiEveryMs: 500 }), true)).toBe("not current: processor has not reported for 12 s");
+    // Nothing shown yet: nothing to mark.
+    expect(staleNote(connectionView("connecting", {}), false)).toBeNull();
   });
 });
 

@@ -27,6 +27,15 @@ export function connectionView(status: ConnectionStatus, fresh: Partial<Freshnes
 }
 
 /**
+ * What each part showing the processor's figures (the header's counters, the arms table, the safe-start
+ * panel) says of them: null while they are current or there are none; otherwise that they are the last
+ * report's, and why. Only the status badge said so, while those parts stayed as if current.
+ */
+export function staleNote(conn: StatusView, hasFigures: boolean): string | null {
+  return conn.ok || !hasFigures ? null : `not current: ${conn.text}`;
+}
+
+/**
  * Why the simulator's controls are missing: advice to start it only when it is known not to run.
  * `heard` is whether any frame has come from the server: before one (no access token, the server down
  * when the page opened) the page knows nothing of the simulator and must not say it is not running.
