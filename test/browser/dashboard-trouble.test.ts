@@ -80,6 +80,10 @@ describe("dashboard trouble", () => {
     await kv.put(WHATIF_KEY, JSON.stringify(summary));
     await waitFor("the what-if table", async () => (await page.locator("#whatif tbody tr").count()) === 2, 20_000, 250);
     await waitFor("the safe-start facts", async () => (await page.locator("#safe-facts tr").count()) > 0);
+    // In learner mode there is no rule to compare with: the panel says so instead of drawing an empty chart.
+    expect(await text("#safe-mode")).toBe("learner");
+    expect(await page.locator("#chart-safe").count(), "the learner's empty chart").toBe(0);
+    expect(await text("#safe-empty")).toMatch(/^Learner mode: no shop's rule serves/);
     for (const width of [320, 375]) {
       await page.setViewportSize({ width, height: 800 });
       const fits = await waitFor(`no sideways scroll at ${width} px`, async () => {

@@ -32,6 +32,7 @@ export class PsSafeStart extends LitElement {
     button:disabled { opacity: 0.6; cursor: progress; }
     .err { color: #a33; font-size: 12px; }
     ps-chart { border: none; padding: 0; }
+    .empty { align-self: center; justify-self: center; max-width: 36em; font-size: 12px; text-align: center; }
     :host([data-stale]) table { color: #889; font-style: italic; }
     .stale-tag { font-size: 11px; font-weight: normal; padding: 0 6px; border-radius: 8px; background: #fff4dc; color: #7a4b00; margin-left: 6px; }
   `;
@@ -65,7 +66,9 @@ export class PsSafeStart extends LitElement {
         ${v.actions.map((a) => html`<button id="safe-${a.mode}" ?disabled=${this.pending} @click=${() => this.ask(a.mode)}>${a.label}</button> `)}
         ${this.error ? html`<span class="err" id="safe-error">${this.error}</span>` : null}
       </div>
-      <ps-chart id=${SAFE_CHART.id} heading=${SAFE_CHART.heading} hint=${v.chartNote} .view=${this.view} .version=${this.version} .marks=${this.marks.filter((m) => m.kind === "mode")} .plotHeight=${130}></ps-chart>
+      ${v.chart
+        ? html`<ps-chart id=${SAFE_CHART.id} heading=${SAFE_CHART.heading} hint=${v.chartNote} .view=${this.view} .version=${this.version} .marks=${this.marks.filter((m) => m.kind === "mode")} .plotHeight=${130}></ps-chart>`
+        : html`<p class="empty" id="safe-empty">${v.chartNote}</p>`}
     `;
   }
 }

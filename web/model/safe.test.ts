@@ -46,6 +46,18 @@ describe("safe-start panel", () => {
     expect(v.actions).toEqual([{ label: "Start as apprentice", mode: "apprentice" }]);
   });
 
+  it("learner: no chart, but why there is none (it drew an empty one)", () => {
+    const v = safeView({ ...base, mode: "learner", decisions: 0, evidence: null, bound: null })!;
+    expect(v.chart).toBe(false);
+    expect(v.chartNote).toMatch(/^Learner mode: no shop's rule serves/);
+    expect(safeView(base)!.chart).toBe(true);
+  });
+
+  it("before any decision has closed, says so instead of a bound 'over 0 closed decisions'", () => {
+    const v = safeView({ ...base, evidence: { decisions: 0, mean: 0, lo: 0, hi: 0 }, bound: { slackLcb: -1234, closed: 0, learnerServed: 0, marginCents: 0, slackPerDecision: { mean: NaN, lo: NaN } } })!;
+    expect(Object.fromEntries(v.facts)["bound's slack (α = 0.05), lower confidence bound"]).toBe("no closed decision yet");
+  });
+
   it("nothing to show before a snapshot", () => {
     expect(safeView(null)).toBeNull();
   });

@@ -10,7 +10,9 @@ export interface SafeView {
   baseline: string;
   /** One line each: label and value. */
   facts: [string, string][];
-  /** What the chart plots in this mode. */
+  /** Whether there is a chart: in learner mode no rule serves, nothing to compare or bound (it was drawn empty). */
+  chart: boolean;
+  /** What the chart plots in this mode, or, without one, why there is none. */
   chartNote: string;
   /** The mode changes a person may ask for here: the button's label and the mode it asks for. */
   actions: { label: string; mode: Safe["mode"] }[];
@@ -36,7 +38,7 @@ export function safeView(s: Safe | undefined | null): SafeView | null {
       e.decisions > 0 ? `${dollars(e.mean)} [${dollars(e.lo)}, ${dollars(e.hi)}] over ${e.decisions} closed (graduates when the interval is above $0 over ${s.graduateAfter})` : `no closed decision yet (graduates when the interval is above $0 over ${s.graduateAfter})`,
     ]);
   }
-  if (s.bound) facts.push([`bound's slack (α = ${s.alpha}), lower confidence bound`, `${dollars(s.bound.slackLcb)} over ${s.bound.closed} closed decisions`]);
+  if (s.bound) facts.push([`bound's slack (α = ${s.alpha}), lower confidence bound`, s.bound.closed > 0 ? `${dollars(s.bound.slackLcb)} over ${s.bound.closed} closed decisions` : "no closed decision yet"]);
   const actions: SafeView["actions"] =
     s.mode === "apprentice" ? [{ label: "Graduate now", mode: "conservative" }] : s.mode === "conservative" ? [{ label: "Back to apprentice", mode: "apprentice" }] : [{ label: "Start as apprentice", mode: "apprentice" }];
   const g = [...s.changes].reverse().find((c) => c.reason === "graduated");
@@ -44,12 +46,13 @@ export function safeView(s: Safe | undefined | null): SafeView | null {
     mode: s.mode,
     baseline: s.baseline,
     facts,
+    chart: s.mode !== "learner",
     chartNote:
       s.mode === "apprentice"
         ? "Learner − rule, margin per decision: doubly robust estimate and its 95% interval (graduation when the lower line is above 0)."
         : s.mode === "conservative"
           ? "The bound's slack per closed decision (estimate, and the lower confidence bound that must stay above the next decision's worst case)."
-          : "Learner mode: no rule serves, nothing to bound.",
+          : "Learner mode: no shop's rule serves, so there is nothing to compare the learner with or to bound. Start as apprentice to measure it against the rule.",
     actions,
     graduated: g ? `graduated to ${g.mode} at decision ${g.atDecision}${g.evidence ? `: learner − rule ${dollars(g.evidence.mean)} [${dollars(g.evidence.lo)}, ${dollars(g.evidence.hi)}] over ${g.evidence.decisions} closed decisions` : ""}` : null,
   };
