@@ -117,7 +117,8 @@ async function main(): Promise<void> {
       console.error(`promo-stream: ${err.message}`);
       process.exit(1);
     }
-    // Found only once connected (the partition count against the running processors').
+    // Found only once connected (the partition count against the running processors'), or when the
+    // simulator's scenario file, which config validation only finds, is read before connecting.
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(2);

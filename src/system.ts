@@ -6,14 +6,14 @@ import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { REPO_ROOT, type Config } from "./config/index.ts";
+import { ConfigError, PS_ERR_CONFIG, REPO_ROOT, type Config } from "./config/index.ts";
 import { checkPartitionCount, connectNats, provision, retryTransient, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
 import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
 import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread, hasToken, portInUse, requestUrl } from "./server/index.ts";
-import { SimulatorRunner } from "../simulator/index.ts";
+import { listScenarios, loadScenario, SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
 export type Part = (typeof PARTS)[number];
@@ -97,8 +97,34 @@ export function serveProcessorMetrics(reporting: () => Reporting | undefined, me
   });
 }
 
+/**
+ * The simulator's scenario, read before anything starts. Config validation checks only that the file
+ * exists (its schema is the simulator's, which imports the config); a file there that is no valid
+ * scenario made the simulator's constructor throw a plain Error after NATS was up.
+ */
+function checkScenario(cfg: Readonly<Config>): void {
+  const name = cfg.simulator.scenario;
+  try {
+    loadScenario(name);
+  } catch (err) {
+    const usable = listScenarios().filter((n) => {
+      try {
+        return n !== name && loadScenario(n) !== undefined;
+      } catch {
+        return false;
+      }
+    });
+    throw new ConfigError(
+      PS_ERR_CONFIG.Invalid,
+      [{ key: "simulator.scenario", env: "SIM_SCENARIO", problem: (err as Error).message, fix: `correct config/scenarios/${name}.json (ScenarioSchema in simulator/world/scenario.ts; config/scenarios/steady.json is one), or set SIM_SCENARIO to one of ${usable.join(", ")}` }],
+      { cause: err },
+    );
+  }
+}
+
 /** Starts the parts asked for; resolves once everything is up. Used by `npm start` and by tests. */
 export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger): Promise<Running> {
+  if (part === "all" || part === "simulator") checkScenario(cfg);
   let embedded: NatsServerHandle | undefined;
   let natsUrl = cfg.nats.url;
   if (!natsUrl) {
