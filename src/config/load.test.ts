@@ -41,6 +41,8 @@ describe("loadConfig", () => {
     ["speed too high", { env: { SIM_SPEED: "500" } }, "simulator.speed", "SIM_SPEED", /0\.1…100/],
     // The world's generator takes the seed modulo 2^32 (rngFromSeed): 4294967303 ran seed 7's world.
     ["a seed past 2^32 - 1", { env: { SIM_SEED: "4294967303" } }, "simulator.seed", "SIM_SEED", /0…4294967295/],
+    // The engine's draws take processor.seed modulo 2^32 too (src/random): 4294967297 drew as seed 1 under another name.
+    ["a processor seed past 2^32 - 1", { env: {}, overrides: { processor: { seed: 4294967297 } } }, "processor.seed", undefined, /0…4294967295/],
     ["a scenario with no file", { env: { SIM_SCENARIO: "nope" } }, "simulator.scenario", "SIM_SCENARIO", /use one of .*steady.*taste-shift/],
     ["unknown log level", { env: { LOG_LEVEL: "loud" } }, "log.level", "LOG_LEVEL", /one of fatal, error/],
     ["not a NATS url", { env: { NATS_URL: "http://x" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
@@ -163,6 +165,7 @@ describe("loadConfig", () => {
     // (The largest seed: past 2^32 - 1 the world's generator would take it modulo 2^32.)
     const c = loadConfig({ env: { PARTITIONS: "16", PORT: "0", SIM_SEED: "4294967295", SIM_SPEED: "1e1" } });
     expect([c.partitions, c.server.port, c.simulator.seed, c.simulator.speed]).toEqual([16, 0, 4294967295, 10]);
+    expect(loadConfig({ env: {}, overrides: { processor: { seed: 4294967295 } } }).processor.seed).toBe(4294967295);
   });
 
   it("shows a number too large for JSON (1e400) as Infinity, not null, and refuses integers past the exact range", () => {

@@ -188,7 +188,9 @@ export const ConfigSchema = Type.Object(
         flushEveryMs: PosInt("and at least every this many milliseconds"),
         snapshotEveryMs: PosInt("milliseconds between KPI snapshots"),
         maxEventBytes: PosInt("the largest event payload accepted, in bytes"),
-        seed: NonNegInt("the seed mixed into every decision's random draws"),
+        // Every decision's generator takes the seed modulo 2^32 (src/random, rngFromKey), like the world's
+        // (simulator.seed): a larger one drew another seed's decisions under its own name.
+        seed: Type.Integer({ minimum: 0, maximum: 4294967295, description: "the seed mixed into every decision's random draws, 0…4294967295" }),
         metricsPort: Port("a port for /metrics and /health when the processor runs on its own (0: none)"),
         checkpointEveryEvents: PosInt("write a checkpoint at least every this many events"),
         checkpointEverySec: PosInt("and at least every this many seconds while events flow"),
