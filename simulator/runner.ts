@@ -285,7 +285,9 @@ export class SimulatorRunner {
         old.setScenario(scenario);
         // advance() to a time already past runs nothing and hands back what setScenario output.
         const restore = old.advance(old.nowMs - 1).filter((o) => o.kind === "promotion");
-        this.world = this.makeWorld(old.nowMs + 1000, scenario);
+        // A whole millisecond: the old clock runs on real time × speed, with fractions, and a world started
+        // there could stamp its events with a fractional ts, which the contract refuses (dead-lettered).
+        this.world = this.makeWorld(Math.ceil(old.nowMs) + 1000, scenario);
         void this.emit(restore).catch((err: Error) => this.log.warn({ err: err.message }, "could not announce the restored promotions"));
         break;
       }
