@@ -202,6 +202,18 @@ ${reports.map(simSection).join("\n")}`;
 }
 
 /** The what-if report (issue #17): each candidate next to the logged policy, estimators side by side. */
+/** The decisions not evaluated, by reason: with those evaluated they add up to the log's decisions. */
+function leftOut(l: WhatIfReport["logged"]): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const parts = [
+    `${n(l.openDecisions)} still open`,
+    ...(l.overflowed ? [`${n(l.overflowed)} closed early by overflow (more open decisions than attribution.maxPending), whose outcome is no measurement`] : []),
+    ...(l.noOutcome ? [`${n(l.noOutcome)} past their window with no outcome in the log`] : []),
+    ...(l.notReplayed ? [`${n(l.notReplayed)} the replay did not decide at (their event is not in the log)`] : []),
+  ];
+  return parts.join(", ");
+}
+
 export function whatIfHtml(r: WhatIfReport): string {
   const $ = (c: number) => (Number.isFinite(c) ? `$${(c / 100).toFixed(2)}` : "–");
   const ci = (e: { ci95: [number, number] }) => `[${$(e.ci95[0])}, ${$(e.ci95[1])}]`;
@@ -232,7 +244,7 @@ export function whatIfHtml(r: WhatIfReport): string {
       .join(", ");
   const body = `
 <h1>What if? Candidate configurations on the shop's own decisions</h1>
-<p class="muted">${r.settings.events.toLocaleString("en-US")} events, ${r.settings.decisions.toLocaleString("en-US")} decisions, ${r.settings.outcomes.toLocaleString("en-US")} outcomes in the log; ${r.logged.rows.toLocaleString("en-US")} decisions evaluated (their attribution window had ended; ${r.logged.openDecisions.toLocaleString("en-US")} still open are left out).</p>
+<p class="muted">${r.settings.events.toLocaleString("en-US")} events, ${r.settings.decisions.toLocaleString("en-US")} decisions, ${r.settings.outcomes.toLocaleString("en-US")} outcomes in the log; ${r.logged.rows.toLocaleString("en-US")} evaluated (their attribution window had ended); left out: ${leftOut(r.logged)}.</p>
 <p>Every decision the engine logged carries the probability with which its policy chose that arm. Each candidate configuration is run through the same engine code on the shop's events; at every logged decision it says how likely it would have been to make the same choice, and learns from the logged outcome as the live engine did. Weighting what each decision earned by that ratio estimates what the candidate would have earned on the same decision points (inverse propensity scoring); <b>doubly robust</b> adds the engine's own model of what each arm earns, which narrows the interval without biasing it when the model is wrong.</p>
 <div class="key"><b>Logged policy:</b> ${$(r.logged.value)} of margin per decision ${ci(r.logged)}, ${$(r.logged.incremental.value)} over always-control ${ci(r.logged.incremental)}. Its arms: ${share(r.logged.armShare)}.</div>
 <figure>${upl}</figure>

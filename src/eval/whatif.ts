@@ -66,8 +66,13 @@ export interface CandidateReport extends OffPolicyEstimates {
 
 export interface WhatIfReport {
   /** What the logged policy earned (on-policy: the mean of the logged outcomes), and over always-control. */
-  /** openDecisions: logged decisions whose attribution window had not ended by the log's newest event (not evaluated). */
-  logged: { rows: number; value: number; ci95: [number, number]; incremental: Estimate; armShare: Record<string, number>; openDecisions: number; overflowed: number };
+  /**
+   * The log's decisions not evaluated, by reason (with `rows`, they add up to settings.decisions):
+   * openDecisions, whose attribution window had not ended by the log's newest event; overflowed, closed
+   * early by attribution.maxPending; noOutcome, past their window with no outcome in the log; notReplayed,
+   * whose event the log does not hold or at which the replayed engine made no decision.
+   */
+  logged: { rows: number; value: number; ci95: [number, number]; incremental: Estimate; armShare: Record<string, number>; openDecisions: number; overflowed: number; noOutcome: number; notReplayed: number };
   candidates: Record<string, CandidateReport>;
   settings: { minEss: number; minPropensity: number; events: number; decisions: number; outcomes: number };
 }
@@ -186,12 +191,17 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
   for (const d of log.decisions.values()) loggedArms.add(d.promotionId);
   const loggedValue = mean(ref.rows.map((r) => r.reward));
   const onPolicy: OffPolicyRow[] = ref.rows.map((r) => ({ pLog: r.decision.propensity, pTarget: r.decision.propensity, reward: r.reward, qLogged: 0, qTarget: 0 }));
+  // The same tests as replayCandidate's, so that the reasons and the rows evaluated add up to the log's decisions.
   let open = 0;
   let overflowed = 0;
+  let noOutcome = 0;
+  let closed = 0;
   for (const d of log.decisions.values()) {
     const out = log.outcomes.get(d.id);
     if (!mature(d)) open++;
-    else if (out?.closedBy === "overflow") overflowed++;
+    else if (!out) noOutcome++;
+    else if (out.closedBy === "overflow") overflowed++;
+    else closed++;
   }
   const report: WhatIfReport = {
     logged: {
@@ -202,6 +212,8 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
       armShare: shares(ref.rows, (r, k) => (r.arms[k] === r.decision.promotionId ? 1 : 0)),
       openDecisions: open,
       overflowed,
+      noOutcome,
+      notReplayed: closed - ref.rows.length,
     },
     candidates: {},
     settings: { minEss, minPropensity, events: log.events.length, decisions: log.decisions.size, outcomes: log.outcomes.size },
