@@ -2,7 +2,7 @@
 // `npm run eval -- --sim --scenario <name|all> --decisions N --out <dir> [--seed N] [--baseline <rule>]`
 // `npm run eval -- --logs --candidate <config.json> [--candidate …] --out <dir> [--logs-file FILE]`
 // `npm run eval -- --export-logs FILE`
-// All take --config <file> (an overlay of config/default.json) and --eval-config <file> (instead of config/eval.json).
+// All take --config <file> (an overlay of config/default.json); --data and --sim take --eval-config <file> (instead of config/eval.json).
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import { listScenarios, loadScenario } from "../../simulator/world/index.ts";
 import { loadEvalConfig } from "./config.ts";
 import { EvalError, PS_ERR_EVAL } from "./errors.ts";
 import { readHillstrom } from "./hillstrom.ts";
-import { replayHtml, simHtml, whatIfHtml } from "./html.ts";
+import { dollars2, replayHtml, simHtml, whatIfHtml } from "./html.ts";
 import { evaluateLog } from "./offline.ts";
 import { METRICS, type Metric } from "./replay.ts";
 import { runSim, safePolicies, simPolicies } from "./sim.ts";
@@ -39,7 +39,8 @@ export const USAGE = `usage:
       what each candidate configuration (an overlay like CONFIG_FILE's) would have earned on the shop's own
       decisions: EVENTS, DECISIONS and OUTCOMES from NATS_URL, or from a file written by --export-logs
   npm run eval -- --export-logs FILE     the streams at NATS_URL into FILE, one JSON line per message
-common options: --config <file> (overlay of config/default.json: the logged policy's configuration), --eval-config <file> (default config/eval.json), --quiet`;
+common options: --config <file> (overlay of config/default.json: the logged policy's configuration), --quiet
+--data and --sim also take --eval-config <file> (default config/eval.json); --logs and --export-logs refuse it`;
 
 export interface CliIo {
   err: (line: string) => void;
@@ -70,6 +71,9 @@ function seedInt(v: string | undefined, name: string): number | undefined {
   if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0 || n > MAX_SEED) throw usage(`--${name} must be a whole number from 0 up to ${MAX_SEED}, got '${v}'`);
   return n;
 }
+
+/** A policy's worst share of the baseline; report.json's null (no share at all) is printed as – with the reason, not as NaN or Infinity. */
+const worstText = (v: number, why: string) => (Number.isFinite(v) ? v.toFixed(3) : `– (${why})`);
 
 /** The simulator's curves are typed arrays of decisions + 1 entries: their length limit. */
 const MAX_SIM_DECISIONS = 2 ** 32 - 2;
@@ -123,6 +127,8 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       // What --logs and --export-logs do not read: taken without a word, the run would not be the one asked for.
       const foreign = (["format", "metric", "seeds", "shuffle", "scenario", "decisions", "seed", "baseline"] as const).filter((k) => a[k] !== undefined).map((k) => `--${k}`);
       if (foreign.length) throw usage(`${foreign.join(", ")} ${foreign.length > 1 ? "belong" : "belongs"} to --data or --sim, not to ${a.logs ? "--logs" : "--export-logs"}`);
+      // config/eval.json holds settings of the replay and the simulator runs only.
+      if (a["eval-config"] !== undefined) throw usage(`--eval-config belongs to --data and --sim, not to ${a.logs ? "--logs" : "--export-logs"}: they read no evaluation settings (--logs takes --min-ess)`);
     }
     if (a["export-logs"] === "") throw usage("--export-logs needs a FILE to write, e.g. --export-logs shop.jsonl");
     if (a["export-logs"] !== undefined) {
@@ -157,12 +163,14 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
     // Made (or found writable) now, not after a run of minutes whose result would then be lost.
     outputDir(resolve(a.out));
     if (a.logs) return await whatIf(a, io, progress);
-    const evalCfg = loadEvalConfig(a["eval-config"] ? { file: a["eval-config"] } : {});
+    const evalCfg = loadEvalConfig(a["eval-config"] !== undefined ? { file: a["eval-config"] } : {});
     const out = resolve(a.out);
     if (a.sim) {
       if (a.data || a.format || a.metric || a.seeds || a.shuffle) throw usage("--sim does not take --data, --format, --metric, --seeds or --shuffle");
       const cfg = loadConfig({ env: {}, ...(a.config ? { file: a.config } : {}) });
-      const names = !a.scenario || a.scenario === "all" ? listScenarios() : [a.scenario];
+      // An empty name ran every scenario, as no --scenario does.
+      if (a.scenario === "") throw usage(`--scenario needs a scenario's name, or all: one of ${listScenarios().join(", ")}`);
+      const names = a.scenario === undefined || a.scenario === "all" ? listScenarios() : [a.scenario];
       if (!names.every((n) => listScenarios().includes(n))) throw usage(`--scenario ${a.scenario}: no such scenario; use all or one of ${listScenarios().join(", ")}`);
       const decisions = positiveInt(a.decisions, "decisions", MAX_SIM_DECISIONS) ?? evalCfg.sim.decisions;
       const seed = seedInt(a.seed, "seed") ?? cfg.simulator.seed;
@@ -195,7 +203,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
           const b = report.baseline;
           io.err(
             `[eval] ${name}: baseline ${rule.name}: apprentice graduated at ${b.graduatedAt.apprentice ?? "never"}; worst share of the baseline ${Object.entries(b.worstShareOfBaseline)
-              .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+              .map(([k, v]) => `${k} ${worstText(v, Number.isNaN(v) ? "the rule's margin was not positive at a checkpoint" : "no checkpoint")}`)
               .join(", ")}`,
           );
         }
@@ -208,7 +216,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
     } else {
       if (!a.data) throw usage("--data <csv> is required (or --sim)");
       if ((a.format ?? "hillstrom") !== "hillstrom") throw usage(`--format '${a.format}' is not supported; use hillstrom`);
-      if (a.scenario || a.decisions || a.seed) throw usage("--scenario, --decisions and --seed belong to --sim");
+      if (a.scenario !== undefined || a.decisions !== undefined || a.seed !== undefined) throw usage("--scenario, --decisions and --seed belong to --sim");
       const h = evalCfg.hillstrom;
       const metric = (a.metric ?? "visit") as Metric;
       if (!METRICS.includes(metric)) throw usage(`--metric must be one of ${METRICS.join(", ")}, got '${a.metric}'`);
@@ -224,7 +232,7 @@ export async function main(argv: readonly string[], io: CliIo = { err: (l) => pr
       write(out, report, replayHtml(report));
       if (report.baseline) {
         const b = report.baseline;
-        io.err(`[eval] baseline ${b.name}: apprentice graduated at row ${b.graduatedAt.apprentice ?? "never"} (median of ${seeds} seeds); worst share of the baseline after ${b.minKept} kept rows ${Object.entries(b.worstShareOfBaseline).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`);
+        io.err(`[eval] baseline ${b.name}: apprentice graduated at row ${b.graduatedAt.apprentice ?? "never"} (median of ${seeds} seeds); worst share of the baseline after ${b.minKept} kept rows ${Object.entries(b.worstShareOfBaseline).map(([k, v]) => `${k} ${worstText(v, `no checkpoint after ${b.minKept} kept rows`)}`).join(", ")}`);
       }
       io.err(`[eval] engine ${report.policies["engine"]!.value.toFixed(4)} = ${(100 * report.summary.engineShareOfBestFixed).toFixed(1)}% of ${report.summary.bestFixed}`);
       io.err(`[eval] engine vs ${Object.entries(report.paired).map(([k, p]) => `${k}: ${p.verdict}`).join(", ")}`);
@@ -324,7 +332,7 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
     const out = resolve(a.out!);
     write(out, report, whatIfHtml(report));
     if (nc) await publishWhatIf(nc, base, report);
-    const $ = (c: number) => (c / 100).toFixed(2);
+    const $ = dollars2;
     for (const [name, c] of Object.entries(report.candidates))
       io.err(`[eval] ${name}: DR $${$(c.dr.value)}/decision [${$(c.dr.ci95[0])}, ${$(c.dr.ci95[1])}], over control $${$(c.incremental.dr.value)}; ESS ${Math.round(c.ess)} of ${c.rows}${c.warnings.length ? `; ${c.warnings.join("; ")}` : ""}`);
     io.err(`[eval] logged policy: $${$(report.logged.value)}/decision over ${report.logged.rows} decisions`);

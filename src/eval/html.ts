@@ -17,6 +17,12 @@ function page(title: string, body: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title><style>${CSS}</style></head>\n<body>\n${body}\n</body></html>\n`;
 }
 
+/** Cents as dollars with two decimals, without the "-0.00" of an amount under half a cent below zero. */
+export function dollars2(cents: number): string {
+  const s = (cents / 100).toFixed(2);
+  return s === "-0.00" ? "0.00" : s;
+}
+
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(d)}%`);
 const yes = (b: boolean) => (b ? `<span class="ok">yes</span>` : `<span class="bad">no</span>`);
 
@@ -51,7 +57,7 @@ export function replayHtml(r: OfflineReport): string {
     yLabel: binary ? `mean ${r.metric} (0–1)` : "mean spend ($)",
     xs: r.curves.rows,
     series: names.map((n) => ({ name: n, ys: r.curves.series[n]!, color: colors[n]!, dash: n.startsWith("fixed:") })),
-    format: binary ? (v) => v.toFixed(3) : (v) => `$${v.toFixed(2)}`,
+    format: binary ? (v) => v.toFixed(3) : (v) => `$${dollars2(100 * v)}`,
   });
   const upl = intervalChart({
     title: `Uplift of each e-mail over no e-mail (${r.metric}), 95% intervals`,
@@ -63,7 +69,7 @@ export function replayHtml(r: OfflineReport): string {
         { name: "experiment (whole log)", estimate: u.experiment, ci95: u.experimentCi95, color: PALETTE[1] },
       ],
     })),
-    format: binary ? (v) => v.toFixed(3) : (v) => `$${v.toFixed(2)}`,
+    format: binary ? (v) => v.toFixed(3) : (v) => `$${dollars2(100 * v)}`,
   });
   const rows = names
     .map((n) => {
@@ -215,7 +221,7 @@ function leftOut(l: WhatIfReport["logged"]): string {
 }
 
 export function whatIfHtml(r: WhatIfReport): string {
-  const $ = (c: number) => (Number.isFinite(c) ? `$${(c / 100).toFixed(2)}` : "–");
+  const $ = (c: number) => (Number.isFinite(c) ? `$${dollars2(c)}` : "–");
   const ci = (e: { ci95: [number, number] }) => `[${$(e.ci95[0])}, ${$(e.ci95[1])}]`;
   const names = Object.keys(r.candidates);
   const upl = intervalChart({
@@ -228,7 +234,7 @@ export function whatIfHtml(r: WhatIfReport): string {
         return { label: n, items: [{ name: "doubly robust", estimate: e.value / 100, ci95: [e.ci95[0] / 100, e.ci95[1] / 100] as [number, number], color: PALETTE[(i + 1) % PALETTE.length] }] };
       }),
     ],
-    format: (v) => `$${v.toFixed(2)}`,
+    format: (v) => `$${dollars2(100 * v)}`,
   });
   const rows = names
     .map((n) => {
