@@ -19,6 +19,12 @@ export class PendingTable {
   private readonly heap = new Heap<Pending>((a, b) => a.expiresAt - b.expiresAt || a.seq - b.seq);
   private nextSeq = 1;
   open = 0;
+  /**
+   * Open decisions that will be their arm's trials once closed (learned, not holdout), by arm: the
+   * dashboard's "still open" beside each arm's conversion. Kept as they open and close: a walk of the
+   * table per snapshot took 9 ms at 200,000 open decisions, twice a second on the processor's loop.
+   */
+  private readonly openTrials = new Map<string, number>();
 
   /**
    * Decisions opened and closed since the journal was last taken (incremental checkpoints); off until
@@ -71,6 +77,12 @@ export class PendingTable {
     list.push(p);
     this.heap.push(p);
     this.open++;
+    if (p.learn && !p.holdout) this.openTrials.set(p.promotionId, (this.openTrials.get(p.promotionId) ?? 0) + 1);
+  }
+
+  /** The arm's open decisions that will be its trials (see openTrials). */
+  openTrialsOf(promotionId: string): number {
+    return this.openTrials.get(promotionId) ?? 0;
   }
 
   /** Open decisions of a customer whose window holds time t (decided at or before t, not yet expired). */
@@ -95,6 +107,7 @@ export class PendingTable {
     if (p.closed) return;
     p.closed = true;
     this.open--;
+    if (p.learn && !p.holdout) this.openTrials.set(p.promotionId, (this.openTrials.get(p.promotionId) ?? 1) - 1);
     // Amortised O(1): a rebuild (O(n)) follows at least n/2 closes. The order of popping is the
     // comparator's (expiry, then seq: a total order), so a rebuilt heap pops as the old one would.
     if (this.heap.length > 2 * this.open + COMPACT_SLACK) this.heap.init(this.heap.toArray().filter((x) => !x.closed));

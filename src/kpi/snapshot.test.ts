@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { newcombeDiff } from "../bandit/index.ts";
-import { CONTROL, createEngine, type Outcome, type Pending } from "../engine/index.ts";
+import { CONTROL, createEngine, engineFromJSON, engineToJSON, type Outcome, type Pending } from "../engine/index.ts";
 import type { Decision } from "../events/index.ts";
 import { T0, engineConfig, promo } from "../../test/support/engine.ts";
 import { KpiAccumulator, buildSnapshot, mergeSnapshots, type LiveSnapshot } from "./index.ts";
@@ -174,6 +174,12 @@ describe("buildSnapshot: decisions still open", () => {
     const by = (id: string) => s.arms.find((x) => x.id === id)!;
     expect([by("a").open, by("b").open, by(CONTROL).open]).toEqual([2, 0, 1]);
     expect([by("a").trials, by("a").conversions]).toEqual([3, 3]);
+    // Kept as decisions close (a running count, not a walk of the table per snapshot), and through a checkpoint.
+    e.pending.close(e.pending.values().find((p) => p.promotionId === "a")!);
+    e.pending.close(e.pending.values().find((p) => p.holdout)!);
+    expect(buildSnapshot(e, k, 0).arms.find((x) => x.id === "a")!.open).toBe(1);
+    const back = engineFromJSON(e.cfg, engineToJSON(e));
+    expect([back.pending.openTrialsOf("a"), back.pending.openTrialsOf(CONTROL)]).toEqual([1, 1]);
   });
 });
 

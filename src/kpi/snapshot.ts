@@ -110,15 +110,6 @@ export interface LiveSnapshot extends KpiSnapshot {
   health: { ok: boolean; consuming: boolean; nats: boolean; consumer: boolean; degraded: string[] };
 }
 
-/** Open decisions per arm that will become trials (as KpiAccumulator.onOutcome counts them). */
-function openByArm(e: Engine): Map<string, number> {
-  const n = new Map<string, number>();
-  // The customers' lists hold open decisions only (closing one removes it); a walk per snapshot, which
-  // the processor takes a couple of times a second.
-  for (const list of e.pending.lists()) for (const p of list) if (!p.closed && p.learn && !p.holdout) n.set(p.promotionId, (n.get(p.promotionId) ?? 0) + 1);
-  return n;
-}
-
 const EMPTY: ArmStats = { decisions: 0, trials: 0, conversions: 0, rewardSum: 0, marginSum: 0, marginSumSq: 0, discountSum: 0 };
 
 /** A JSON-ready view of what the engine has learned; pure. */
@@ -128,7 +119,6 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
   // Shares of the policy's own choices: the holdout draw (its own figures below) is no arm's choice, and
   // counted in the denominator it kept the shares from adding up to 100%.
   const total = Math.max(1, k.decisions - k.holdout.decisions);
-  const open = openByArm(e);
   const arms: ArmSnapshot[] = ids.map((id) => {
     const p = e.promotions.get(id);
     const post = e.arms.globalPosterior(id, now);
@@ -153,7 +143,7 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
       trials: st.trials,
       conversions: st.conversions,
       conversion: conv(st),
-      open: open.get(id) ?? 0,
+      open: e.pending.openTrialsOf(id),
       uplift: st.trials > 0 && h.trials > 0 ? newcombeDiff(st.conversions, st.trials, h.conversions, h.trials) : null,
       matchedHoldout: id === CONTROL ? null : { trials: h.trials, conversions: h.conversions },
       marginUplift: marginDiff(st, h),
