@@ -173,7 +173,9 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
     const takesPartitions = cfg.scale.enabled && (part === "all" || part === "processor");
     if (takesPartitions || part === "server" || part === "simulator") {
       const leases = await retryTransient("opening the lease bucket", () => new Kvm(nc).open(cfg.kv.leaseBucket), log);
-      await checkPartitionCount(leases, cfg.kv.leaseBucket, cfg.partitions, takesPartitions);
+      // Retried as the rest of start-up: on a cluster the bucket a peer just made may not answer yet
+      // (a 5 s timeout ended one of two processors started together on a fresh 3-node cluster).
+      await retryTransient("checking the partition count", () => checkPartitionCount(leases, cfg.kv.leaseBucket, cfg.partitions, takesPartitions), log);
     }
     if (part === "all" || part === "server") {
       const server = new DashboardServer(nc, cfg, log, metrics);
