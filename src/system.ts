@@ -4,7 +4,6 @@
 import { createServer, type Server } from "node:http";
 import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
-import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ConfigError, PS_ERR_CONFIG, REPO_ROOT, type Config } from "./config/index.ts";
 import { checkPartitionCount, connectNats, provision, retryTransient, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
@@ -12,7 +11,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread, hasToken, portInUse, requestUrl } from "./server/index.ts";
+import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, TOKEN_REFUSED, answerClientErrors, bodyUnread, hasToken, portInUse, requestUrl, sendJson } from "./server/index.ts";
 import { listScenarios, loadScenario, SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -57,12 +56,11 @@ export function serveProcessorMetrics(reporting: () => Reporting | undefined, me
     // A target that is no URL (`GET //`) made `new URL` throw here, outside any catch: one request ended the processor.
     const url = requestUrl(req);
     const p = reporting();
-    // No route here reads a body: one sent is refused with its connection rather than read and discarded.
-    if (bodyUnread(req)) res.setHeader("connection", "close");
+    // (No route here reads a body: sendJson closes the connection of a request that sent one.)
     if (!url) {
-      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "request target is not a valid path" }));
+      sendJson(res, 400, { error: "request target is not a valid path" });
     } else if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
-      res.writeHead(401, { "content-type": "application/json", "www-authenticate": AUTH_CHALLENGE }).end(JSON.stringify({ error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }));
+      sendJson(res, 401, { error: TOKEN_REFUSED }, { "www-authenticate": AUTH_CHALLENGE });
     } else if (url.pathname === "/metrics") {
       // A failed collection (a snapshot or a collector that throws) left the request waiting for ever,
       // and the rejection unhandled.
@@ -73,21 +71,21 @@ export function serveProcessorMetrics(reporting: () => Reporting | undefined, me
         })
         .then(
           (text) => {
+            if (bodyUnread(req)) res.setHeader("connection", "close");
             res.writeHead(200, { "content-type": metrics.registry.contentType });
             res.end(text);
           },
           (err: unknown) => {
             log.error({ err }, "collecting the metrics failed");
-            res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "internal error" }));
+            sendJson(res, 500, { error: "internal error" });
           },
         );
     } else if (url.pathname === "/health") {
       // Down for probes until the processor is consuming.
       const h = p?.health() ?? { ok: false };
-      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: !h.ok ? "down" : h.degraded?.length ? "degraded" : "ok", ...h }));
+      sendJson(res, h.ok ? 200 : 503, { status: !h.ok ? "down" : h.degraded?.length ? "degraded" : "ok", ...h });
     } else {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: this port serves /metrics and /health" }));
+      sendJson(res, 404, { error: "not found: this port serves /metrics and /health" });
     }
   });
   answerClientErrors(http);
@@ -172,10 +170,9 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
     // partition, whatever their count.
     const takesPartitions = cfg.scale.enabled && (part === "all" || part === "processor");
     if (takesPartitions || part === "server" || part === "simulator") {
-      const leases = await retryTransient("opening the lease bucket", () => new Kvm(nc).open(cfg.kv.leaseBucket), log);
       // Retried as the rest of start-up: on a cluster the bucket a peer just made may not answer yet
       // (a 5 s timeout ended one of two processors started together on a fresh 3-node cluster).
-      await retryTransient("checking the partition count", () => checkPartitionCount(leases, cfg.kv.leaseBucket, cfg.partitions, takesPartitions), log);
+      await retryTransient("checking the partition count", () => checkPartitionCount(nc, cfg.kv.leaseBucket, cfg.partitions, takesPartitions), log);
     }
     if (part === "all" || part === "server") {
       const server = new DashboardServer(nc, cfg, log, metrics);

@@ -3,7 +3,6 @@
 // no server of its own: the events are meant for a processor that is already listening there.
 import { access, constants } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "../../src/config/index.ts";
@@ -162,7 +161,7 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
       throw new ReplayError(PS_ERR_REPLAY.NatsUnreachable, `NATS at ${redactUrl(cfg.nats.url)} (NATS_URL) answers but the streams cannot be set up: ${(err as Error).message}`, { cause: err });
     }
     // Routed by the partitioned processors' count, or refused (src/io/nats/partition-count.ts).
-    await checkPartitionCount(await new Kvm(nc).open(cfg.kv.leaseBucket), cfg.kv.leaseBucket, cfg.partitions, false);
+    await checkPartitionCount(nc, cfg.kv.leaseBucket, cfg.partitions, false);
     const sink = new JetStreamSink(new PipelinedPublisher(nc, cfg.simulator.maxInFlightPublishes));
     report = await replayFile({
       file: a.file,

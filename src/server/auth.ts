@@ -15,6 +15,9 @@ export function requestUrl(req: IncomingMessage): URL | null {
   }
 }
 
+/** Every 401's error: what a request must carry. */
+export const TOKEN_REFUSED = "missing or wrong access token (Authorization: Bearer <token> or ?token=)";
+
 /** The WWW-Authenticate header every 401 carries (RFC 9110 11.6.1: a 401 must say which scheme it wants). */
 export const AUTH_CHALLENGE = 'Bearer realm="promo-stream"';
 

@@ -24,6 +24,17 @@ export function bodyUnread(req: IncomingMessage): boolean {
   return !req.complete && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
 }
 
+/**
+ * A short JSON answer, as every answer of both servers is. A refusal before the body was read (401, 404,
+ * 405, 413) closes the connection rather than have the rest read.
+ */
+export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const s = JSON.stringify(body);
+  if (bodyUnread(res.req)) res.setHeader("connection", "close");
+  res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
+  res.end(s);
+}
+
 /** Node's own error answers (what it sends without a 'clientError' listener), with a short JSON as ours have. */
 function clientErrorAnswer(code: string | undefined): { status: number; error: string } {
   switch (code) {

@@ -1,6 +1,6 @@
 export { DashboardServer } from "./server.ts";
-export { AUTH_CHALLENGE, hasToken, requestUrl } from "./auth.ts";
-export { HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread } from "./http.ts";
+export { AUTH_CHALLENGE, TOKEN_REFUSED, hasToken, requestUrl } from "./auth.ts";
+export { HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread, sendJson } from "./http.ts";
 export { ServerError, PS_ERR_SERVER, portInUse } from "./errors.ts";
 export type { ServerErrorCode } from "./errors.ts";
 export type { HealthReport } from "./server.ts";

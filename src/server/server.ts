@@ -17,8 +17,8 @@ import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
-import { HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread } from "./http.ts";
-import { AUTH_CHALLENGE, hasToken, loggableTarget, requestUrl } from "./auth.ts";
+import { HTTP_SERVER_OPTIONS, answerClientErrors, sendJson } from "./http.ts";
+import { AUTH_CHALLENGE, TOKEN_REFUSED, hasToken, loggableTarget, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -228,11 +228,7 @@ export class DashboardServer {
   }
 
   private json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-    const s = JSON.stringify(body);
-    // A refusal before the body was read (401, 404, 405, 413): the connection goes rather than the rest be read.
-    if (bodyUnread(res.req)) res.setHeader("connection", "close");
-    res.writeHead(code, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
-    res.end(s);
+    sendJson(res, code, body, headers);
   }
 
   /**
@@ -339,7 +335,7 @@ export class DashboardServer {
       this.json(res, h.status === "down" ? 503 : 200, h);
       return;
     }
-    if (!this.authorized(req, url)) return this.json(res, 401, { error: "missing or wrong access token (Authorization: Bearer <token> or ?token=)" }, { "www-authenticate": AUTH_CHALLENGE });
+    if (!this.authorized(req, url)) return this.json(res, 401, { error: TOKEN_REFUSED }, { "www-authenticate": AUTH_CHALLENGE });
     if (method === "GET" && path === "/metrics") {
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());

@@ -5,17 +5,19 @@
 // events reach a partition whose checkpoint does not hold it. So the first partitioned processor records
 // the count in the lease bucket, and every part that routes events or takes partitions compares its own
 // with it at start (a configuration error naming the key and the fix).
-import type { KV } from "@nats-io/kv";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { ConfigError, PS_ERR_CONFIG } from "../../config/index.ts";
 
 /** The lease bucket's key holding the partition count the partitioned processors run with. */
 export const PARTITIONS_KEY = "partitions";
 
 /**
- * Compares `partitions` with the count recorded in the lease bucket `kv` (named `bucket` in the error);
- * with `record` (a partitioned processor) records it when none is. Throws a ConfigError on a mismatch.
+ * Compares `partitions` with the count recorded in the lease bucket `bucket`; with `record` (a
+ * partitioned processor) records it when none is. Throws a ConfigError on a mismatch.
  */
-export async function checkPartitionCount(kv: KV, bucket: string, partitions: number, record: boolean): Promise<void> {
+export async function checkPartitionCount(nc: NatsConnection, bucket: string, partitions: number, record: boolean): Promise<void> {
+  const kv = await new Kvm(nc).open(bucket);
   const json = () => new TextEncoder().encode(JSON.stringify({ partitions }));
   let recorded = await readCount(kv);
   if (recorded === undefined && record) {
