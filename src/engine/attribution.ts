@@ -193,15 +193,8 @@ export function close(e: Engine, p: Pending, c: Close, _rng: Rng): Outcome {
   e.counters.outcomes++;
   let spent = 0;
   if (p.promotionId !== CONTROL && c.cause === "overflow") e.ledger.hold(p.promotionId, p.reservedCents, p.reservedProductId, p.reservedUnits ?? 1, p.expiresAt);
-  else if (p.promotionId !== CONTROL) {
-    spent = e.ledger.settleBudget(p.promotionId, p.reservedCents, c.redeemed ? c.discountCents : 0);
-    if (p.reservedProductId !== undefined) {
-      // (An entry from a checkpoint before reservedUnits held one unit.)
-      const units = p.reservedUnits ?? 1;
-      e.ledger.releaseUnit(p.reservedProductId, units);
-      if (c.redeemed) e.ledger.consumeUnit(p.reservedProductId, units);
-    }
-  }
+  // (An entry from a checkpoint before reservedUnits held one unit.)
+  else if (p.promotionId !== CONTROL) spent = e.ledger.settle(p.promotionId, p.reservedCents, p.reservedProductId, p.reservedUnits ?? 1, c.redeemed ? c.discountCents : 0, c.redeemed);
   const at = Math.max(c.ts, p.ts);
   if (p.learn && c.converted) {
     e.arms.retractFailure(p.promotionId, p.cell, p.ts, at);

@@ -246,12 +246,8 @@ export class Ledger {
     for (const x of this.held.values()) if (x.promotionId === promotionId && x.offers > 0 && x.untilMs >= atMs && (!h || x.untilMs < h.untilMs)) h = x;
     if (!h) return;
     const spend = Math.max(0, Math.min(discountCents, h.cents));
-    this.settleBudget(promotionId, spend, spend);
+    this.settle(promotionId, spend, h.productId, h.unitsPerOffer, spend, true);
     h.cents -= spend;
-    if (h.productId !== undefined && h.unitsPerOffer > 0) {
-      this.releaseUnit(h.productId, h.unitsPerOffer);
-      this.consumeUnit(h.productId, h.unitsPerOffer);
-    }
     if (--h.offers === 0) this.releaseHeldEntry(h);
   }
 
@@ -268,8 +264,20 @@ export class Ledger {
 
   private releaseHeldEntry(h: HeldReservation): void {
     this.held.delete(heldKey(h.promotionId, h.productId, h.unitsPerOffer, h.untilMs));
-    this.settleBudget(h.promotionId, h.cents, 0);
-    if (h.productId !== undefined && h.unitsPerOffer > 0) this.releaseUnit(h.productId, h.unitsPerOffer * h.offers);
+    this.settle(h.promotionId, h.cents, h.productId, h.unitsPerOffer * h.offers, 0, false);
+  }
+
+  /**
+   * Settles an offer's reservation: its budget (committing `spendCents` of it) and its `units` of
+   * productId, released, and taken from stock when the offer was redeemed. Returns what was spent.
+   */
+  settle(promotionId: string, reservedCents: number, productId: string | undefined, units: number, spendCents: number, redeemed: boolean): number {
+    const spent = this.settleBudget(promotionId, reservedCents, spendCents);
+    if (productId !== undefined && units > 0) {
+      this.releaseUnit(productId, units);
+      if (redeemed) this.consumeUnit(productId, units);
+    }
+    return spent;
   }
 
   /** Releases a reservation, committing `spend` (≤ the reservation) of it. */
