@@ -1,7 +1,8 @@
 // The HTTP servers' shared settings and answers, on a bare node:http server.
 import { createServer, type Server } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { rawExchange } from "../../test/support/raw-http.ts";
 import { answerClientErrors } from "./http.ts";
 
 let server: Server | undefined;
@@ -19,24 +20,8 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<numb
   return (server.address() as AddressInfo).port;
 }
 
-/** Writes `request` (then `later`, 100 ms on) and returns what came back before the connection closed (or 3 s passed). */
-async function exchange(port: number, request: string, later?: string): Promise<string> {
-  const s = connect({ host: "127.0.0.1", port });
-  s.on("error", () => undefined);
-  await new Promise((r) => s.once("connect", r));
-  let out = "";
-  s.on("data", (b: Buffer) => (out += b.toString()));
-  s.write(request);
-  if (later !== undefined) setTimeout(() => s.write(later), 100).unref();
-  await new Promise<void>((r) => {
-    s.once("close", () => r());
-    setTimeout(() => {
-      s.destroy();
-      r();
-    }, 3_000).unref();
-  });
-  return out;
-}
+/** What came back for `request` (then `later`) before the connection closed, or 3 s passed. */
+const exchange = async (port: number, request: string, later?: string): Promise<string> => (await rawExchange(port, request, { later })).out;
 
 describe("answerClientErrors", () => {
   it("answers a malformed request 400 with a short JSON and closes", async () => {

@@ -1,6 +1,7 @@
 // The server's door (issue #9): access token, Origin check, size limits, and error bodies that tell the
 // client what went wrong without showing it our insides. A real nats-server, the server part only.
 import { connect, type Socket } from "node:net";
+import { rawExchange } from "../../test/support/raw-http.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { Running } from "../system.ts";
@@ -46,18 +47,7 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
 
 /** Sends raw bytes and returns the raw response (status line, headers and body). */
 async function raw(request: string): Promise<string> {
-  const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
-  await new Promise((r) => s.once("connect", r));
-  let out = "";
-  s.on("data", (b: Buffer) => (out += b.toString()));
-  s.write(request);
-  await new Promise<void>((r) => {
-    s.once("close", () => r());
-    setTimeout(() => {
-      s.destroy();
-      r();
-    }, 3_000).unref();
-  });
+  const { out } = await rawExchange(Number(hostPort.split(":").pop()), request);
   bodies.push(out);
   return out;
 }
@@ -245,17 +235,8 @@ describe("errors", () => {
     // A 401, 404 or 405 answered at once left the connection open: Node read and discarded the rest of
     // the body, for up to the request timeout (30 s), from a client that may never have been allowed to send it.
     for (const [target, auth, status] of [["/api/events", "", 401], ["/api/nowhere", `Authorization: Bearer ${TOKEN}\r\n`, 404], ["/api/snapshot", `Authorization: Bearer ${TOKEN}\r\n`, 405]] as const) {
-      const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
-      s.on("error", () => undefined);
-      await new Promise((r) => s.once("connect", r));
-      let out = "";
-      s.on("data", (b: Buffer) => (out += b.toString()));
-      s.write(`POST ${target} HTTP/1.1\r\nHost: ${hostPort}\r\n${auth}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n[{"type":`);
-      const closed = await new Promise<boolean>((r) => {
-        s.once("close", () => r(true));
-        setTimeout(() => r(false), 2_000).unref();
-      });
-      s.destroy();
+      const { out, closedAfterMs } = await rawExchange(Number(hostPort.split(":").pop()), `POST ${target} HTTP/1.1\r\nHost: ${hostPort}\r\n${auth}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n[{"type":`, { waitMs: 2_000 });
+      const closed = closedAfterMs !== Number.POSITIVE_INFINITY;
       bodies.push(out);
       expect(out, target).toMatch(new RegExp(`^HTTP/1\\.1 ${status} [^]*\r\nconnection: close\r\n`, "i"));
       expect(closed, `${target}: connection still open 2 s after the answer`).toBe(true);
@@ -329,20 +310,7 @@ describe("a client that sends its request too slowly", () => {
   it("is answered 408 and cut once headersTimeout (10 s) has passed, not up to 30 s later", async () => {
     // Node checks these timeouts every connectionsCheckingInterval (30 s by default): a request that
     // never finished its headers held its connection 10 to 40 s, one that never finished its body 30 to 60 s.
-    const t0 = Date.now();
-    const s: Socket = connect({ host: "127.0.0.1", port: Number(hostPort.split(":").pop()) });
-    s.on("error", () => undefined);
-    await new Promise((r) => s.once("connect", r));
-    let out = "";
-    s.on("data", (b: Buffer) => (out += b.toString()));
-    s.write(`POST /api/decide HTTP/1.1\r\nHost: ${hostPort}\r\n`);
-    const closedAfterMs = await new Promise<number>((r) => {
-      s.once("close", () => r(Date.now() - t0));
-      setTimeout(() => {
-        s.destroy();
-        r(Number.POSITIVE_INFINITY);
-      }, 15_000).unref();
-    });
+    const { out, closedAfterMs } = await rawExchange(Number(hostPort.split(":").pop()), `POST /api/decide HTTP/1.1\r\nHost: ${hostPort}\r\n`, { waitMs: 15_000 });
     expect(closedAfterMs).toBeGreaterThanOrEqual(9_900);
     expect(closedAfterMs).toBeLessThan(12_500);
     expect(out).toMatch(/^HTTP\/1\.1 408 /);

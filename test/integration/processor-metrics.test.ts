@@ -1,7 +1,7 @@
 // A processor running on its own (`npm run processor` with METRICS_PORT) serves /metrics and /health.
 // With an access token set (API_TOKEN: required when it listens beyond loopback), /metrics asks for it
 // as the dashboard server's routes do; /health stays open for probes.
-import { connect, createServer, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { Gauge } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveProcessorMetrics, type Running } from "../../src/system.ts";
@@ -9,6 +9,7 @@ import { createLogger } from "../../src/log/index.ts";
 import { createMetrics } from "../../src/metrics/index.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
+import { rawExchange } from "../support/raw-http.ts";
 import { startParts, testConfig } from "../support/system.ts";
 import { NatsError } from "../../src/io/nats/index.ts";
 import { ServerError } from "../../src/server/index.ts";
@@ -60,39 +61,15 @@ describe("a lone processor's metrics port with an access token", () => {
 
 describe("a lone processor's metrics port and a request with a body", () => {
   it("answers it and closes the connection rather than read the body it never wanted", async () => {
-    const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
-    s.on("error", () => undefined);
-    await new Promise((r) => s.once("connect", r));
-    let out = "";
-    s.on("data", (b: Buffer) => (out += b.toString()));
-    s.write("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nxxxx");
-    const closed = await new Promise<boolean>((r) => {
-      s.once("close", () => r(true));
-      setTimeout(() => r(false), 2_000).unref();
-    });
-    s.destroy();
+    const { out, closedAfterMs } = await rawExchange(Number(new URL(base).port), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nxxxx", { waitMs: 2_000 });
+    const closed = closedAfterMs !== Number.POSITIVE_INFINITY;
     expect(out).toMatch(/^HTTP\/1\.1 401 [^]*\r\nconnection: close\r\n/i);
     expect(closed).toBe(true);
   });
 });
 
 /** Sends raw bytes to the metrics port and returns the raw response. */
-async function raw(request: string): Promise<string> {
-  const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
-  await new Promise((r) => s.once("connect", r));
-  let out = "";
-  s.on("data", (b: Buffer) => (out += b.toString()));
-  s.on("error", () => undefined);
-  s.write(request);
-  await new Promise<void>((r) => {
-    s.once("close", () => r());
-    setTimeout(() => {
-      s.destroy();
-      r();
-    }, 3_000).unref();
-  });
-  return out;
-}
+const raw = async (request: string): Promise<string> => (await rawExchange(Number(new URL(base).port), request)).out;
 
 describe("a lone processor whose METRICS_PORT is taken", () => {
   it("stops before it consumes anything, naming METRICS_PORT", async () => {
@@ -143,20 +120,7 @@ describe("a lone processor's metrics port when something fails or a client is sl
   it("answers 408 and cuts a client that never finishes its headers once headersTimeout (10 s) has passed, not up to 30 s later", async () => {
     // Node checks requestTimeout and headersTimeout every connectionsCheckingInterval (30 s by default);
     // the dashboard server looks every second, this port did not.
-    const t0 = Date.now();
-    const s = connect({ host: "127.0.0.1", port: Number(new URL(base).port) });
-    s.on("error", () => undefined);
-    await new Promise((r) => s.once("connect", r));
-    let out = "";
-    s.on("data", (b: Buffer) => (out += b.toString()));
-    s.write("GET /metrics HTTP/1.1\r\nHost: x\r\n");
-    const closedAfterMs = await new Promise<number>((r) => {
-      s.once("close", () => r(Date.now() - t0));
-      setTimeout(() => {
-        s.destroy();
-        r(Number.POSITIVE_INFINITY);
-      }, 15_000).unref();
-    });
+    const { out, closedAfterMs } = await rawExchange(Number(new URL(base).port), "GET /metrics HTTP/1.1\r\nHost: x\r\n", { waitMs: 15_000 });
     expect(closedAfterMs).toBeGreaterThanOrEqual(9_900);
     expect(closedAfterMs).toBeLessThan(12_500);
     expect(out).toMatch(/^HTTP\/1\.1 408 /);
