@@ -89,9 +89,12 @@ export class EventIntake {
       data = new Uint8Array(0);
     }
     // The caller hears "rejected" either way; a dead letter the stream did not take is said once per kind.
-    await this.deadLetters
+    const sent = this.deadLetters
       .send(reason, detail, { subject: DOOR, data, ...(id ? { eventId: id } : {}) }, Date.now())
       .catch((err: Error) => this.once.warn(`deadletter:${(err as { code?: string }).code ?? "error"}`, { err: err.message }, "a refused event's dead letter was not stored"));
+    // NATS away: nothing acknowledges the dead letter before the publish timeout (5 s), and waiting for it
+    // held the whole batch's answer (its 503 for the events not stored) past the client's 5 s deadline.
+    if (this.connected()) await sent;
     return { id, status: "rejected", reason, detail };
   }
 
