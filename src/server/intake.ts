@@ -2,6 +2,7 @@
 // shop's own tracking, mapped to them) publish each event into EVENTS under its id, as any producer
 // does, and say per event what became of it: accepted, duplicate (the stream already held that id), or
 // rejected with its reason. A rejected event is also dead-lettered, as the processor does with a bad one.
+import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
 import { checkEvent, encodeEvent, INTERNAL_EVENT_TYPES, PS_ERR_EVENT, Subjects, type DeadLetterReason } from "../events/index.ts";
@@ -15,6 +16,16 @@ export type IntakeResult =
 
 /** Where a dead letter of an event refused at the door says it came from. */
 const DOOR = "http";
+
+/**
+ * The msg id of the dead letter of an event (or tracking call) refused at the door: a client resends its
+ * whole batch after a 503 or no answer, and each resend dead-lettered (and counted) the refused ones again,
+ * where the accepted ones come back "duplicate". The id is the item's own (as for the events stored), with
+ * the reason; hashed, since a refused item's id may be anything (too long, no id's characters).
+ */
+function doorMsgId(reason: string, id: string): string {
+  return `dl-${DOOR}-${createHash("sha256").update(`${reason}\u0000${id}`).digest("hex").slice(0, 32)}`;
+}
 
 /** The reason of an event the stream did not store (NATS away): the batch is answered 503, to be sent again. */
 export const NOT_STORED = "unavailable";
@@ -41,6 +52,7 @@ export class EventIntake {
       async (subject, data, msgID, hdrs) => {
         const r = await (await this.publisher.publish(subject, data, msgID, hdrs)).acked;
         if (!r.ok) throw r.error;
+        return r.duplicate;
       },
       this.subjects,
       metrics,
@@ -90,7 +102,7 @@ export class EventIntake {
     }
     // The caller hears "rejected" either way; a dead letter the stream did not take is said once per kind.
     const sent = this.deadLetters
-      .send(reason, detail, { subject: DOOR, data, ...(id ? { eventId: id } : {}) }, Date.now())
+      .send(reason, detail, { subject: DOOR, data, ...(id ? { eventId: id, msgId: doorMsgId(reason, id) } : {}) }, Date.now())
       .catch((err: Error) => this.once.warn(`deadletter:${(err as { code?: string }).code ?? "error"}`, { err: err.message }, "a refused event's dead letter was not stored"));
     // NATS away: nothing acknowledges the dead letter before the publish timeout (5 s), and waiting for it
     // held the whole batch's answer (its 503 for the events not stored) past the client's 5 s deadline.

@@ -279,6 +279,26 @@ describe("POST /api/events", { timeout: 60_000 }, () => {
   });
 });
 
+describe("a batch sent again (a client's retry after no answer, or a 503)", { timeout: 60_000 }, () => {
+  it("dead-letters and counts each refused event or call once, as the stream stores each accepted one once", async () => {
+    const { url } = await start({}, false);
+    const now = Date.now();
+    const events = [view("r-1", { ts: now }), { type: "view", id: "r-2", ts: now }];
+    const calls = { batch: [{ type: "track", event: "Product Added", messageId: "r-3", userId: "c-r", properties: { product_id: "sku-001" } }] };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect((await post(url, "/api/events", events)).body).toMatchObject({ accepted: 1 - attempt, duplicate: attempt, rejected: 1 });
+      expect((await post(url, "/api/track", calls)).body).toMatchObject({ rejected: 1 });
+    }
+    const dl = (await readStream(nc!, "DEADLETTER")).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as DeadLetter);
+    expect(dl.map((x) => [x.eventId, x.reason])).toEqual([
+      ["r-2", "invalid"],
+      ["r-3", "missing-price"],
+    ]);
+    const metrics = await (await fetch(new URL("/metrics", url))).text();
+    expect(metrics.match(/^ps_dead_letters_total\{.*$/gm)?.sort()).toEqual(['ps_dead_letters_total{reason="invalid"} 1', 'ps_dead_letters_total{reason="missing-price"} 1']);
+  });
+});
+
 describe("POST /api/track", { timeout: 60_000 }, () => {
   it("maps the shop's Segment calls to events, publishes them, counts what it ignored and dropped, and dead-letters what it refused", async () => {
     const { url } = await start({}, false);

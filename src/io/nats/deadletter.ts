@@ -22,7 +22,8 @@ export class DeadLetters {
   private readonly once: OncePerKind;
   readonly counts: Record<string, number> = {};
   constructor(
-    private readonly publish: (subject: string, data: Uint8Array, msgID: string | undefined, hdrs: Record<string, string>) => Promise<void>,
+    /** Resolves true when the stream already held a dead letter of that msg id (a duplicate: not counted again). */
+    private readonly publish: (subject: string, data: Uint8Array, msgID: string | undefined, hdrs: Record<string, string>) => Promise<void | boolean>,
     private readonly subjects: Subjects,
     private readonly metrics: Metrics,
     log: Logger,
@@ -31,9 +32,19 @@ export class DeadLetters {
     this.once = new OncePerKind(log);
   }
 
-  async send(reason: DeadLetterReason, detail: string, original: { subject: string; data: Uint8Array; seq?: number; eventId?: string }, nowMs: number): Promise<void> {
-    this.counts[reason] = (this.counts[reason] ?? 0) + 1;
-    this.metrics.deadLetters.inc({ reason });
+  /**
+   * `original.msgId`, for a message that has no stream sequence (refused at the HTTP door): what makes the
+   * same message refused again (a client's retry of its batch) land once, and be counted once.
+   */
+  async send(reason: DeadLetterReason, detail: string, original: { subject: string; data: Uint8Array; seq?: number; eventId?: string; msgId?: string }, nowMs: number): Promise<void> {
+    const count = () => {
+      this.counts[reason] = (this.counts[reason] ?? 0) + 1;
+      this.metrics.deadLetters.inc({ reason });
+    };
+    // A redelivered message (seq) is counted at once, as always; one with its own msg id once the stream
+    // says it did not have it already.
+    const countStored = original.seq === undefined && original.msgId !== undefined;
+    if (!countStored) count();
     const type = this.subjects.typeOf(original.subject);
     const own = type !== undefined && (PARTITIONED_TYPES as readonly string[]).includes(type) ? type : undefined;
     if (own)
@@ -59,7 +70,12 @@ export class DeadLetters {
       truncated: original.data.byteLength > this.keepBytes,
     };
     // The id makes a redelivered bad message land once: the stream's duplicate window drops the copy.
-    const msgID = original.seq !== undefined ? `dl-${original.seq}` : undefined;
-    await this.publish(this.subjects.deadletter, new TextEncoder().encode(JSON.stringify(dl)), msgID, { "Ps-Reason": reason });
+    const msgID = original.seq !== undefined ? `dl-${original.seq}` : original.msgId;
+    let duplicate = false;
+    try {
+      duplicate = (await this.publish(this.subjects.deadletter, new TextEncoder().encode(JSON.stringify(dl)), msgID, { "Ps-Reason": reason })) === true;
+    } finally {
+      if (countStored && !duplicate) count();
+    }
   }
 }
