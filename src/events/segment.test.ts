@@ -324,6 +324,22 @@ describe("Segment calls: the rules every call follows", () => {
     expect(rejected(mapSegmentCall(track("Product Viewed", { sku: "G-32" }, { timestamp: undefined }), NOW, { requireTimestamp: true })).reason).toBe(PS_ERR_SEGMENT.MissingTimestamp);
   });
 
+  it("corrects a device's clock as Segment does when the call carries sentAt beside its timestamp: the shop's time on arrival less the call's age", () => {
+    // A phone 10 minutes ahead, the view 3 s before its batch was sent (Segment's browser and mobile
+    // libraries send both fields; Segment's own API takes receivedAt - (sentAt - timestamp)).
+    const ahead = 600_000;
+    const call = track("Product Viewed", { sku: "G-32" }, { timestamp: new Date(NOW + ahead - 3_000).toISOString(), sentAt: new Date(NOW + ahead).toISOString() });
+    const r = mapped(mapSegmentCall(call, NOW));
+    expect(r.event.ts).toBe(NOW - 3_000);
+    expect(r.dropped).toEqual([]);
+    // A call Segment has processed already (a webhook's, an export's) carries its corrected timestamp.
+    const processed = mapped(mapSegmentCall(track("Product Viewed", { sku: "G-32" }, { originalTimestamp: "2012-12-02T00:40:12.984Z", sentAt: "2012-12-02T00:40:13.000Z", receivedAt: "2012-12-02T00:30:13.100Z" }), NOW));
+    expect(processed.event.ts).toBe(TS);
+    expect(processed.dropped).toEqual(["originalTimestamp", "receivedAt", "sentAt"]);
+    // A replayed log has no present to correct against: its timestamps as written.
+    expect(mapped(mapSegmentCall(call, NOW, { requireTimestamp: true })).event.ts).toBe(NOW + ahead - 3_000);
+  });
+
   it("reads an order's products: null as no products: a purchase without items, which the contract allows", () => {
     // Segment's libraries send unset properties as null. The order was paid (its total is there); refusing
     // it for an optional field would lose the purchase and its credit to the offer.

@@ -18,7 +18,7 @@
 //
 // Every call: messageId → id (Segment dedupes on it too, so a retried call keeps its id and JetStream
 // drops the copy); userId, else anonymousId → customerId; timestamp (ISO-8601 with a zone) → ts, else
-// nowMs. Products: product_id, else sku → productId; price in dollars → cents; quantity (default 1).
+// nowMs; with sentAt beside it, nowMs - (sentAt - timestamp), Segment's correction of a device's clock. Products: product_id, else sku → productId; price in dollars → cents; quantity (default 1).
 // A field the contract cannot hold is dropped and named in `dropped`, never guessed into another
 // field; a call that should map but cannot is rejected with a reason. Every mapped event has passed
 // the contract's own decoder (codec.ts).
@@ -287,10 +287,10 @@ const MAPPINGS: ReadonlyMap<string, Mapping> = new Map<(typeof SEGMENT_MAPPED_EV
 ]);
 
 /** The names of what the contract could not hold of a mapped call, sorted. */
-function droppedOf(call: Obj, props: Obj, used: Used, customerKey: string, batch: Obj | undefined): string[] {
+function droppedOf(call: Obj, props: Obj, used: Used, usedTop: readonly string[], batch: Obj | undefined): string[] {
   const out = new Set<string>();
   for (const k of Object.keys(call)) {
-    if (!given(call[k]) || k === customerKey || k === "type" || k === "event" || k === "messageId" || k === "timestamp" || k === "properties") continue;
+    if (!given(call[k]) || usedTop.includes(k) || k === "type" || k === "event" || k === "messageId" || k === "timestamp" || k === "properties") continue;
     out.add(OBJECT_FIELDS.has(k) ? `${k}.*` : COMMON_FIELDS.has(k) ? k : "*");
   }
   for (const k of Object.keys(props)) {
@@ -331,10 +331,22 @@ function mapCall(call: unknown, nowMs: number, opts: SegmentOptions, batch: Obj 
   if (customerId === undefined || customerId.length > CUSTOMER_ID_MAX_LENGTH)
     return withId(reject(PS_ERR_SEGMENT.BadUserId, `${customerKey} ${show(call[customerKey])} is no customer id (a string or whole number, at most ${CUSTOMER_ID_MAX_LENGTH} characters)`));
   let ts: number;
+  let skewCorrected = false;
   if (given(call.timestamp)) {
     const t = parseIsoTime(call.timestamp);
     if (t === undefined) return withId(reject(PS_ERR_SEGMENT.BadTimestamp, `timestamp ${show(call.timestamp)} is no ISO-8601 time with a zone, like 2012-12-02T00:30:12.984Z`));
     ts = t;
+    // A raw call from Segment's browser or mobile libraries carries the device's clock in timestamp and
+    // sentAt; Segment's API corrects it as receivedAt - (sentAt - timestamp), the device's skew taken
+    // out. Read as written, a phone minutes ahead or behind stamped its events with its own clock
+    // (the processor dead-letters them as far-future or late, or orders them wrongly), and in a
+    // simulated shop every browser call was the wall clock's, not the shop's. A call Segment has already
+    // processed (originalTimestamp, receivedAt) holds the corrected time; a replayed log has no present.
+    const sent = given(call.sentAt) ? parseIsoTime(call.sentAt) : undefined;
+    if (sent !== undefined && !opts.requireTimestamp && !given(call.originalTimestamp) && !given(call.receivedAt)) {
+      ts = Math.floor(nowMs) - Math.max(0, sent - t);
+      skewCorrected = true;
+    }
   } else if (opts.requireTimestamp) return withId(reject(PS_ERR_SEGMENT.MissingTimestamp, "timestamp is absent, and a replayed log has no present to stamp it with"));
   else ts = Math.floor(nowMs);
   const props = given(call.properties) ? call.properties : {};
@@ -347,7 +359,7 @@ function mapCall(call: unknown, nowMs: number, opts: SegmentOptions, batch: Obj 
   // that is no promotion id, too many products, …) is rejected with its reason.
   const decoded = decodeEvent(encodeEvent(ev), opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
   if (!decoded.ok) return withId(reject(decoded.reason, decoded.detail));
-  return { status: "mapped", messageId, event: decoded.value as CustomerEvent, dropped: droppedOf(call, props, used, customerKey, batch) };
+  return { status: "mapped", messageId, event: decoded.value as CustomerEvent, dropped: droppedOf(call, props, used, skewCorrected ? [customerKey, "sentAt"] : [customerKey], batch) };
 }
 
 function guarded(call: unknown, nowMs: number, opts: SegmentOptions, batch: Obj | undefined): SegmentResult {
