@@ -77,6 +77,18 @@ describe("PromoStreamClient", () => {
     expect(calls[1]).toBe(calls[0]);
   });
 
+  // The server reads a Segment field sent as null or "" as not sent (README), so a call with messageId ""
+  // was refused missing-message-id: the client gave an id only to a call without one, or with null.
+  it("track() gives a call with messageId \"\" an id, as one without, and keeps it across retries", async () => {
+    const { fetch, calls } = scripted([503, 200]);
+    const client = new PromoStreamClient({ baseUrl: "http://shop.invalid/", fetch });
+    await client.track({ type: "track", event: "Product Clicked", messageId: "", userId: "c-1", properties: { product_id: "sku-001" } }, { deadlineMs: 2_000 });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toBe(calls[0]);
+    const id = (JSON.parse(calls[0]!) as { batch: { messageId: string }[] }).batch[0]!.messageId;
+    expect(id).toMatch(/^t-[0-9a-f-]{36}$/);
+  });
+
   it("send() throws PS_ERR_CLIENT_REFUSED at once on a 400", async () => {
     const { fetch, calls } = scripted([400]);
     const client = new PromoStreamClient({ baseUrl: "http://shop.invalid/", fetch });

@@ -110,7 +110,8 @@ export class PromoStreamClient {
   /** Hands the shop's Segment tracking calls in (POST /api/track): what became of each. */
   async track(calls: SegmentCall | readonly SegmentCall[], o: CallOptions = {}): Promise<EventsAnswer & Record<string, unknown>> {
     const list = (Array.isArray(calls) ? calls : [calls]) as SegmentCall[];
-    const body = { batch: list.map((c) => ({ ...c, messageId: c.messageId ?? newId("t") })) };
+    // "" too: the server reads a Segment field sent as null or "" as not sent, and refused such a call (missing-message-id).
+    const body = { batch: list.map((c) => ({ ...c, messageId: c.messageId === undefined || c.messageId === null || c.messageId === "" ? newId("t") : c.messageId })) };
     return this.batch("api/track", body, o) as Promise<EventsAnswer & Record<string, unknown>>;
   }
 
