@@ -340,6 +340,16 @@ describe("Segment calls: the rules every call follows", () => {
     expect(mapped(mapSegmentCall(call, NOW, { requireTimestamp: true })).event.ts).toBe(NOW + ahead - 3_000);
   });
 
+  it("takes a batch's sentAt for its calls (analytics.js's batching sends one for the batch, none on the calls)", () => {
+    const ahead = 600_000;
+    const call = track("Product Viewed", { sku: "G-32" }, { timestamp: new Date(NOW + ahead - 3_000).toISOString() });
+    const [r] = mapSegment({ batch: [call], sentAt: new Date(NOW + ahead).toISOString(), writeKey: "k" }, NOW);
+    expect(mapped(r!).event.ts).toBe(NOW - 3_000);
+    // The call's own sentAt, when it has one, is its own.
+    const [own] = mapSegment({ batch: [{ ...call, sentAt: new Date(NOW + ahead - 1_000).toISOString() }], sentAt: new Date(NOW + ahead).toISOString() }, NOW);
+    expect(mapped(own!).event.ts).toBe(NOW - 2_000);
+  });
+
   it("reads an order's products: null as no products: a purchase without items, which the contract allows", () => {
     // Segment's libraries send unset properties as null. The order was paid (its total is there); refusing
     // it for an optional field would lose the purchase and its credit to the offer.

@@ -342,7 +342,9 @@ function mapCall(call: unknown, nowMs: number, opts: SegmentOptions, batch: Obj 
     // (the processor dead-letters them as far-future or late, or orders them wrongly), and in a
     // simulated shop every browser call was the wall clock's, not the shop's. A call Segment has already
     // processed (originalTimestamp, receivedAt) holds the corrected time; a replayed log has no present.
-    const sent = given(call.sentAt) ? parseIsoTime(call.sentAt) : undefined;
+    // The call's own sentAt, else the batch's: analytics.js's batching takes sentAt off each call and
+    // sends one for the whole batch.
+    const sent = given(call.sentAt) ? parseIsoTime(call.sentAt) : batch && given(batch.sentAt) ? parseIsoTime(batch.sentAt) : undefined;
     if (sent !== undefined && !opts.requireTimestamp && !given(call.originalTimestamp) && !given(call.receivedAt)) {
       ts = Math.floor(nowMs) - Math.max(0, sent - t);
       skewCorrected = true;
