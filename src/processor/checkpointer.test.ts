@@ -2,6 +2,7 @@
 // chain with the delta after it, old parts purged, a lost delta healed by a new base; every head it
 // writes restores the state as it was at that checkpoint.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -370,5 +371,104 @@ describe("Checkpointer after EVENTS was made again", () => {
     // The processor's rule (restoreAndPosition): same streamCreated → go on after streamSeq.
     if (next.streamCreated === "2026-12-07T00:00:00Z") expect(next.streamSeq, "a head naming the new stream must count in it").toBeLessThanOrEqual(newSeq);
     else expect(next.streamCreated).toBe("2026-12-01T00:00:00Z");
+  });
+});
+
+// A head written whose acknowledgement never came back (the connection went between the server's
+// store and its answer: a network cut, a reconnect): the head moved, but the store kept the revision
+// before it. Its next commit then failed the revision check on its own head, as if another processor
+// had written it: every later checkpoint failed (a standalone processor never checkpointed again; a
+// partition's was fenced off its own partition).
+describe("Checkpointer after a head write whose acknowledgement was lost", () => {
+  /** A TCP proxy to the server that, once armed, lets a head write through and then cuts that connection before its answer. */
+  async function proxy(target: string, headSubject: string) {
+    const u = new URL(target.includes("://") ? target : `nats://${target}`);
+    let armed = false;
+    let cuts = 0;
+    const sockets = new Set<Socket>();
+    const srv = createServer((client) => {
+      const upstream = new Socket();
+      upstream.connect(Number(u.port), u.hostname);
+      sockets.add(client).add(upstream);
+      let blackholed = false;
+      client.on("data", (b: Buffer) => {
+        upstream.write(b);
+        if (armed && b.includes(headSubject)) {
+          armed = false;
+          blackholed = true;
+          cuts++;
+          // The server gets the write and stores it; its answer goes nowhere, and the connection drops.
+          setTimeout(() => client.destroy(), 300);
+        }
+      });
+      upstream.on("data", (b: Buffer) => {
+        if (!blackholed) client.write(b);
+      });
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on("error", end).on("close", end);
+      upstream.on("error", end).on("close", end);
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    return {
+      url: `127.0.0.1:${(srv.address() as { port: number }).port}`,
+      arm: () => void (armed = true),
+      cuts: () => cuts,
+      close: () => {
+        for (const s of sockets) s.destroy();
+        srv.close();
+      },
+    };
+  }
+
+  it("takes its own head for its own and goes on checkpointing", { timeout: 60_000 }, async () => {
+    const name = "lost-ack";
+    const px = await proxy(server.url, `$KV.${BUCKET}.${name}.head`);
+    const c = await connect({ servers: px.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    try {
+      const engine = createEngine(cfg, { trackChanges: true });
+      startTracking(engine, false);
+      const kpi = new KpiAccumulator();
+      const errors: string[] = [];
+      let fenced = 0;
+      const log = createLogger("silent");
+      log.error = ((o: { err?: unknown }) => void errors.push(String((o.err as Error)?.message ?? o.err))) as typeof log.error;
+      const metrics = createMetrics();
+      const cp = new Checkpointer(c, BUCKET, name, { everyEvents: 1e9, everyMs: 1e9, onFenced: () => void fenced++ }, metrics, log);
+      let seq = 0;
+      const run = (n: number) => {
+        for (let k = 0; k < n; k++, seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+      };
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      expect(errors).toEqual([]);
+      // This head is stored, and its answer lost: the checkpoint fails as far as the checkpointer knows.
+      px.arm();
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      expect(px.cuts()).toBe(1);
+      expect(errors).toHaveLength(1);
+      await waitFor("the client to reconnect", async () => (await c.rtt().then(() => true, () => false)) || undefined, 20_000, 200);
+      // The checkpoints after it: a base (the chain counts as broken), then its delta joining it.
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      run(300);
+      await cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+      expect(errors.slice(1)).toEqual([]);
+      expect(fenced).toBe(0);
+      const h = await head(name);
+      expect(h.streamSeq).toBe(seq);
+      const restored = await loadCheckpoint(new CheckpointStore(nc, BUCKET, name), cfg);
+      expect(engineToJSON(restored!.engine)).toEqual(engineToJSON(engine));
+      // Nothing is left of the head whose answer was lost but what the new head names.
+      expect(await partKeys(name)).toEqual(new Set([h.base?.key, h.nextBase?.key, ...h.deltas.map((d) => d.key)].filter((k): k is string => k !== undefined)));
+    } finally {
+      await c.close();
+      px.close();
+    }
   });
 });

@@ -173,17 +173,46 @@ export class CheckpointStore {
   ): Promise<ChainHead> {
     const head: ChainHead = { format: 3, generation: (this.head?.generation ?? 0) + 1, writer: this.writer, streamSeq, writtenAtMs: Date.now(), base: chain.base, deltas: chain.deltas, nextBase: chain.nextBase, bytes, ...(streamCreated ? { streamCreated } : {}) };
     const data = new TextEncoder().encode(JSON.stringify(head));
+    /** A head of this writer's found in the bucket in place of the one it last knew: its own write whose answer was lost. */
+    let unanswered: ChainHead | undefined;
     try {
       this.headRevision = this.headRevision === 0 ? await this.kv.create(this.headKey(), data) : await this.kv.update(this.headKey(), data, this.headRevision);
     } catch (err) {
       // Only a failed revision check means another writer: a timeout must not fence this processor.
-      if (isWrongLastSequence(err))
+      if (!isWrongLastSequence(err)) throw new StateError(PS_ERR_STATE.Unavailable, `checkpoint head ${this.headKey()} not written: ${(err as Error).message}`, { cause: err });
+      // A head write whose answer never came (a timeout, a reconnect: Unavailable above) may have been
+      // stored all the same, and moved the revision past the one kept here. Written by this writer (no
+      // one else writes under its name), it is not someone else's: the new head goes over it.
+      let e: Awaited<ReturnType<KV["get"]>>;
+      try {
+        e = await this.kv.get(this.headKey());
+      } catch (read) {
+        // Whose head it is cannot be told now: no fencing on that (the next commit asks again).
+        throw new StateError(PS_ERR_STATE.Unavailable, `checkpoint head ${this.headKey()} not written: its revision moved and the head could not be read (${(read as Error).message})`, { cause: read });
+      }
+      let found: ChainHead | CheckpointHead | undefined;
+      try {
+        found = e && e.operation === "PUT" && e.length > 0 ? e.json<ChainHead | CheckpointHead>() : undefined;
+      } catch {
+        found = undefined;
+      }
+      if (!e || !found || !("format" in found) || found.writer !== this.writer)
         throw new StateError(PS_ERR_STATE.Conflict, `checkpoint head ${this.headKey()} was changed by someone else (two processors with one name?): ${(err as Error).message}`, { cause: err });
-      throw new StateError(PS_ERR_STATE.Unavailable, `checkpoint head ${this.headKey()} not written: ${(err as Error).message}`, { cause: err });
+      unanswered = found;
+      try {
+        this.headRevision = await this.kv.update(this.headKey(), data, e.revision);
+      } catch (again) {
+        if (isWrongLastSequence(again))
+          throw new StateError(PS_ERR_STATE.Conflict, `checkpoint head ${this.headKey()} was changed by someone else (two processors with one name?): ${(again as Error).message}`, { cause: again });
+        // The revision is this writer's own head's: the next commit finds it again.
+        throw new StateError(PS_ERR_STATE.Unavailable, `checkpoint head ${this.headKey()} not written: ${(again as Error).message}`, { cause: again });
+      }
     }
     const old = this.head;
     this.head = head;
     if (old) await this.purgeUnnamed(old, head);
+    // What the unanswered head named and this one does not (the parts of the checkpoint that counted as failed).
+    if (unanswered) await this.purgeUnnamed(unanswered, head);
     // Once per process, and with each new base: parts no head names (a checkpoint killed after writing
     // its parts and before moving the head, a part that failed halfway) would stay in the bucket for good.
     // Safe now: the head is this writer's, and any other writer's commit would fail on its revision.
