@@ -8,7 +8,7 @@ export function createMetrics() {
   return {
     registry,
     eventsIn: new Counter({ name: "ps_events_in_total", help: "Events consumed by the processor", labelNames: ["type"] as const, registers: r }),
-    decisionsOut: new Counter({ name: "ps_decisions_out_total", help: "Decisions published", labelNames: ["channel", "arm"] as const, registers: r }),
+    decisionsOut: new Counter({ name: "ps_decisions_out_total", help: "Decisions published to decisions.<channel> (not those a restart's replay skipped: stored before it)", labelNames: ["channel", "arm"] as const, registers: r }),
     deadLetters: new Counter({ name: "ps_dead_letters_total", help: "Messages dead-lettered, by reason", labelNames: ["reason"] as const, registers: r }),
     outcomes: new Counter({ name: "ps_outcomes_total", help: "Decisions closed, by cause", labelNames: ["cause"] as const, registers: r }),
     outcomesOut: new Counter({ name: "ps_outcomes_out_total", help: "Outcome records published to outcomes.<channel> (not those a restart's replay skipped: stored before it)", labelNames: ["channel", "closed_by"] as const, registers: r }),

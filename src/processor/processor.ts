@@ -755,12 +755,12 @@ export class Processor {
         const d = eff.decision;
         this.monitor.decideLatency((performance.now() - t0) * 1000);
         this.kpi.onDecision(d);
-        this.monitor.decisionsOut(d.channel, d.promotionId).inc();
         // The JSON text: the publisher encodes it into its frame (the decision's bytes are encodeDecision's),
         // shortened in the rare case the stream would refuse it for good (src/events/fit.ts).
         const fitted = fitDecision(d, this.maxDecisionBytes);
         decided = fitted.decision;
-        this.publish({ subject: this.subjects.decision(d.channel), data: fitted.json, msgID: d.id }, this.storedBefore?.decisions);
+        // Counted as published only when it is (a restart's replay skips those stored before it).
+        if (this.publish({ subject: this.subjects.decision(d.channel), data: fitted.json, msgID: d.id }, this.storedBefore?.decisions)) this.monitor.decisionsOut(d.channel, d.promotionId).inc();
       } else if (eff.kind === "deadletter") {
         deadLettered ??= eff.reason;
         this.kpi.onDeadLetter(eff.reason);

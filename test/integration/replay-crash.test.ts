@@ -76,3 +76,48 @@ describe("a crash during the replay after a restart", () => {
     expect(stored.length).toBe(40);
   }, 60_000);
 });
+
+// ps_decisions_out_total says "Decisions published": a restart's replay of events whose decisions were
+// stored before it publishes none of them (ps_replay_suppressed_total counts those), so it must not count
+// them as published either (ps_outcomes_out_total already did not).
+describe("the replay after a restart, in the metrics", () => {
+  it("counts the decisions it skips as skipped, not as published", async () => {
+    const cfg = testConfig(server.url, { processor: { durable: "metrics-replay" } });
+    await provision(nc, cfg, createLogger("silent"));
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info(cfg.streams.events.name)).state.last_seq;
+    const t0 = Date.now();
+    const events: ShopEvent[] = Array.from({ length: 30 }, (_, i) => ({ type: "send", id: `m-${i}`, ts: t0 + i, customerId: `mc-${i}`, channel: "email" }));
+    await publishEvents(nc, events, cfg.partitions);
+    const last = before + 30;
+    const floor = async () => (await jsm.consumers.info(cfg.streams.events.name, cfg.processor.durable)).ack_floor.stream_seq;
+    const run = async () => {
+      const own = await connect({ servers: server.url });
+      const metrics = createMetrics();
+      const p = new Processor(own, cfg, createLogger("silent"), metrics);
+      insides(p).checkpointer.checkpoint = async () => undefined;
+      return { own, p, metrics };
+    };
+    const sum = async (c: { get(): Promise<{ values: { value: number }[] }> }) => (await c.get()).values.reduce((s, v) => s + v.value, 0);
+
+    // Run 1 decides and acknowledges all of them, with no checkpoint written; then it dies.
+    const r1 = await run();
+    await r1.p.start();
+    await waitFor("all acknowledged", async () => (await floor()) >= last);
+    await r1.own.close();
+    // (Every event on the stream is a decision point: this file's other case published sends too.)
+    expect(await sum(r1.metrics.decisionsOut)).toBe(last);
+
+    // Run 2 replays them all from the start of the stream: every publish skipped, none published.
+    const r2 = await run();
+    await r2.p.start();
+    await waitFor("the replay handled", () => r2.p.kpi.events >= last);
+    await r2.p.flush();
+    const published = await sum(r2.metrics.decisionsOut);
+    const suppressed = await sum(r2.metrics.replaySuppressed);
+    await r2.p.stop();
+    await r2.own.close();
+    expect(suppressed).toBeGreaterThanOrEqual(last);
+    expect(published).toBe(0);
+  }, 60_000);
+});
