@@ -35,4 +35,24 @@ describe("dead letters", () => {
     ]);
     expect(lines[1]!.msg).toMatch(/promo-stream's own sync event dead-lettered/);
   });
+
+  it("say why promo-stream's own event was refused when the schema took it: a copy already handled, a time the engine does not admit", async () => {
+    // A stock copy published again after EVENTS' duplicate window (an inventory consumer made again
+    // re-publishes copies under their ids: README "Its consumer deleted") is handled once, harmlessly;
+    // blaming the schema, other versions or a bug sent an operator looking for the wrong thing.
+    const { dl, lines } = setup();
+    await dl.send("duplicate", "event id inv-1.s2 was already processed", { subject: "shop1.events.stock.2", data: bytes("{}"), seq: 7, eventId: "inv-1.s2" }, 0);
+    await dl.send("late", "ts 1 is 900000 ms behind the newest event (allowed 300000)", { subject: "shop1.events.stock.3", data: bytes("{}"), seq: 8, eventId: "inv-2.s3" }, 0);
+    await dl.send("invalid", "/stock: Expected integer", { subject: "shop1.events.stock.1", data: bytes("{}"), seq: 9 }, 0);
+    expect(lines.map((l) => [l.level, l.kind])).toEqual([
+      [40, "deadletter:duplicate:stock"],
+      [50, "deadletter:late:stock"],
+      [50, "deadletter:invalid:stock"],
+    ]);
+    expect(lines[0]!.msg).toMatch(/already handled/);
+    expect(lines[0]!.msg).not.toMatch(/schema/);
+    expect(lines[1]!.msg).toMatch(/time/);
+    expect(lines[1]!.msg).not.toMatch(/schema/);
+    expect(lines[2]!.msg).toMatch(/schema refuses/);
+  });
 });

@@ -1,4 +1,4 @@
-import { PARTITIONED_TYPES, type DeadLetterReason, type Subjects } from "../../events/index.ts";
+import { PARTITIONED_TYPES, PS_ERR_EVENT, type DeadLetterReason, type Subjects } from "../../events/index.ts";
 import { OncePerKind, type Logger } from "../../log/index.ts";
 import type { Metrics } from "../../metrics/index.ts";
 
@@ -47,17 +47,25 @@ export class DeadLetters {
     if (!countStored) count();
     const type = this.subjects.typeOf(original.subject);
     const own = type !== undefined && (PARTITIONED_TYPES as readonly string[]).includes(type) ? type : undefined;
-    if (own)
+    const fields = { reason, detail, subject: original.subject, seq: original.seq };
+    // Refused by the engine's intake after the schema took it (a stock copy is checked as the shop's events are).
+    if (own && reason === PS_ERR_EVENT.Duplicate)
+      // A copy published again under its id after EVENTS' duplicate window (an inventory consumer made
+      // again re-publishes the copies of what it handled): the first one was applied, this one is not.
+      this.once.warn(`deadletter:${reason}:${own}`, fields, `promo-stream's own ${own} event dead-lettered: an event with its id was already handled (a copy published again after the stream's duplicate window); nothing is lost`);
+    else if (own && (reason === PS_ERR_EVENT.Late || reason === PS_ERR_EVENT.FarFuture))
+      this.once.error(`deadletter:${reason}:${own}`, fields, `promo-stream's own ${own} event dead-lettered: its time is outside what the engine admits (features.allowedLatenessSec, features.maxFutureSkewSec); the partition goes on without it`);
+    else if (own)
       // An event promo-stream published itself (a partition's sync, stock or allowance, a promotion or
-      // mode change) refused here is no shop's bad input: instances of different versions share the
-      // streams, or the event's builder and its schema disagree (as sync events once did, issue 21).
+      // mode change) refused by the schema is no shop's bad input: instances of different versions share
+      // the streams, or the event's builder and its schema disagree (as sync events once did, issue 21).
       // Said at error level, once per type, so it is not lost behind the shop's own bad events.
       this.once.error(
         `deadletter:${reason}:${own}`,
-        { reason, detail, subject: original.subject, seq: original.seq },
+        fields,
         `promo-stream's own ${own} event dead-lettered: this processor's event schema refuses what another part of promo-stream published (different versions, or a bug); the partition goes on without it`,
       );
-    else this.once.warn(`deadletter:${reason}`, { reason, detail, subject: original.subject, seq: original.seq }, "event dead-lettered");
+    else this.once.warn(`deadletter:${reason}`, fields, "event dead-lettered");
     const dl: DeadLetter = {
       reason,
       detail,
