@@ -31,6 +31,25 @@ export interface EventsAnswer {
   results: EventResult[];
 }
 
+/**
+ * One Segment call's answer from track(), `index` its place in the batch: `mapped` (the event it became,
+ * the fields the contract could not hold, and `stored` as send()'s status), `ignored` (a call kind or
+ * event not mapped: identify, page, …) or `rejected` (with its reason; dead-lettered).
+ */
+export type TrackCallAnswer =
+  | { index: number; status: "mapped"; messageId: string; eventId: string; type: string; eventIndex: number; dropped: string[]; stored: EventResult["status"]; reason?: string; detail?: string }
+  | { index: number; status: "ignored"; messageId?: string; kind: string; name?: string }
+  | { index: number; status: "rejected"; messageId?: string; reason: string; detail: string };
+export interface TrackAnswer {
+  /** Events stored, stored before (a resent call), and refused (a call that could not map, or an event not stored). */
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  /** Calls ignored by kind (README "Tracking events from the shop"). */
+  ignored: number;
+  results: TrackCallAnswer[];
+}
+
 export interface ClientOptions {
   /** Where promo-stream's server answers, e.g. http://127.0.0.1:8080/ */
   baseUrl: string;
@@ -108,11 +127,12 @@ export class PromoStreamClient {
   }
 
   /** Hands the shop's Segment tracking calls in (POST /api/track): what became of each. */
-  async track(calls: SegmentCall | readonly SegmentCall[], o: CallOptions = {}): Promise<EventsAnswer & Record<string, unknown>> {
+  async track(calls: SegmentCall | readonly SegmentCall[], o: CallOptions = {}): Promise<TrackAnswer> {
     const list = (Array.isArray(calls) ? calls : [calls]) as SegmentCall[];
     // "" too: the server reads a Segment field sent as null or "" as not sent, and refused such a call (missing-message-id).
     const body = { batch: list.map((c) => ({ ...c, messageId: c.messageId === undefined || c.messageId === null || c.messageId === "" ? newId("t") : c.messageId })) };
-    return this.batch("api/track", body, o) as Promise<EventsAnswer & Record<string, unknown>>;
+    // The same retries as send(); the answer's shape is /api/track's (src/server/server.ts track()).
+    return this.batch("api/track", body, o) as unknown as Promise<TrackAnswer>;
   }
 
   private async batch(path: string, body: unknown, o: CallOptions): Promise<EventsAnswer> {

@@ -15,6 +15,7 @@ import type { Running } from "../../src/system.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { readStream } from "../support/streams.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
+import { PromoStreamClient, type TrackAnswer } from "../../src/client/index.ts";
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
@@ -328,5 +329,21 @@ describe("POST /api/track", { timeout: 60_000 }, () => {
     expect(metrics).toMatch(/ps_track_dropped_fields_total\{field="properties.brand"\} 2/);
     await waitFor("the refused call dead-lettered", async () => (await readStream(nc!, "DEADLETTER")).length === 1);
     expect((await post(url, "/api/track", [viewed])).status).toBe(400);
+  });
+
+  it("answers client.track() with each call's mapped, ignored or rejected result, as the client's TrackAnswer types them", async () => {
+    const { url } = await start({}, false);
+    const client = new PromoStreamClient({ baseUrl: url });
+    const a: TrackAnswer = await client.track([
+      { type: "track", event: "Product Clicked", messageId: "seg-t1", userId: "c-t", properties: { product_id: "sku-001", category: "home" } },
+      { type: "page", messageId: "seg-t2", userId: "c-t" },
+      { type: "track", event: "Product Added", messageId: "seg-t3", userId: "c-t", properties: { product_id: "sku-001" } },
+    ]);
+    expect(a).toMatchObject({ accepted: 1, duplicate: 0, rejected: 1, ignored: 1 });
+    const [mapped, ignored, rejected] = a.results;
+    // Narrowed by status as the type says: a mapped call's event and what became of it, an ignored call's kind, a refusal's reason.
+    expect(mapped?.status === "mapped" && [mapped.eventId, mapped.type, mapped.stored]).toEqual(["seg-t1", "click", "accepted"]);
+    expect(ignored?.status === "ignored" && ignored.kind).toBe("page");
+    expect(rejected?.status === "rejected" && rejected.reason).toMatch(/price/);
   });
 });
