@@ -13,6 +13,8 @@ import { launchChromium, watchedPage } from "../support/chromium.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { freePort } from "../support/ports.ts";
 import { startParts, testConfig, waitFor } from "../support/system.ts";
+import { readStream } from "../support/streams.ts";
+import { connect } from "@nats-io/transport-node";
 
 /** Visits tried before giving up on an offer (control and the holdout take some). */
 const MAX_TRIES = 15;
@@ -100,6 +102,45 @@ describe("the shop, reloaded mid-visit", () => {
     await waitFor("the first tab following", async () => (await idOf(tab)) === "shopper-othertab");
     expect((await tab.locator("#visit-id").textContent())!.trim()).not.toBe(visitBefore);
     await ctx.close();
+  });
+
+  it("sends an order that got no answer under the same id when it is placed again: one purchase, not two", async () => {
+    // Its own page: the answers it is refused show as failed loads, which are no console errors of the shop's.
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const tab = await ctx.newPage();
+    tab.on("pageerror", (e) => consoleErrors.push(e.message));
+    await tab.goto(`${base}/shop`);
+    await tab.locator("#customer-input").fill("shopper-twice");
+    await tab.locator("#customer-set").click();
+    const [p] = ((await (await fetch(`${base}/api/catalog`)).json()) as { products: CatalogItemView[] }).products.filter((x) => x.stock > 5);
+    await tab.goto(`${base}/shop#/p/${p!.id}`);
+    await waitFor("the view's answer", async () => (await tab.locator("#offer, #decision-status:not([data-state='asking'])").count()) > 0);
+    await tab.locator("#add-to-cart").click();
+    await waitFor("the cart", async () => (await tab.locator("#cart li").count()) === 1);
+    // The purchase reaches the server and is stored, but its answer never reaches the page (a connection
+    // cut on the way back): the client asks again until its deadline, each time stored again as the same.
+    await tab.route("**/api/events", async (route) => {
+      await route.fetch();
+      await route.abort("connectionreset");
+    });
+    await tab.locator("#checkout").click();
+    await waitFor("the order without an answer", async () => (await tab.locator('#orders li[data-status="failed"]').count()) === 1, 15_000);
+    await tab.unroute("**/api/events");
+    await tab.locator("#checkout").click();
+    await waitFor("the order placed", async () => (await tab.locator('#orders li:not([data-status="sending"]):not([data-status="failed"])').count()) === 1, 15_000);
+    // One order on the page, counted once: the stream already had it.
+    expect(await tab.locator("#orders li").count()).toBe(1);
+    expect(await tab.locator("#orders li").getAttribute("data-status")).toBe("duplicate");
+    const nc = await connect({ servers: nats.url });
+    try {
+      const purchases = (await readStream(nc, "EVENTS"))
+        .map((m) => JSON.parse(new TextDecoder().decode(m.data)) as { type: string; customerId: string })
+        .filter((e) => e.type === "purchase" && e.customerId === "shopper-twice");
+      expect(purchases).toHaveLength(1);
+    } finally {
+      await nc.close();
+      await ctx.close();
+    }
   });
 
   it("has had no console errors", () => {

@@ -5,7 +5,7 @@ import { formatCents } from "../model/shop.ts";
 import type { ShopActionEvent } from "./ps-shop-product.ts";
 import "./ps-shop-product.ts";
 
-const ORDER_TEXT: Record<OrderState["status"], string> = { sending: "sending…", accepted: "placed", duplicate: "placed (sent twice, counted once)", rejected: "refused", failed: "not sent" };
+const ORDER_TEXT: Record<OrderState["status"], string> = { sending: "sending…", accepted: "placed", duplicate: "placed (sent twice, counted once)", rejected: "refused", failed: "no answer: order it again, it counts once" };
 
 /**
  * The shop a person can browse (/shop): the simulator's catalog, where the person is a shopper with an id

@@ -68,6 +68,8 @@ export class ShopController implements ReactiveController {
   orders: OrderState[] = [];
   /** The decisions made in this visit, by product: back on a product, its offer is still there. */
   private readonly visitDecisions = new Map<string, Decision>();
+  /** The last order that got no answer (status failed), by its lines: ordered again, it keeps its id. */
+  private unanswered: { key: string; id: string } | null = null;
   /** Decisions whose offer an order has used: the page offers them no more. */
   readonly redeemed = new Set<string>();
   /** The shop's time as the server last said (ms), for whether an offer is still valid. */
@@ -300,14 +302,19 @@ export class ShopController implements ReactiveController {
   private async order(lines: CartLine[], fromCart: boolean): Promise<void> {
     const now = await this.tick().catch(() => this.shopNowMs);
     const purchase = purchaseOf(lines, now);
-    const o: OrderState = { id: `shop-${crypto.randomUUID()}`, purchase, status: "sending" };
-    this.orders = [o, ...this.orders].slice(0, 5);
+    // The same order sent again after no answer goes under the id it had: it may have been stored all the
+    // same (the answer lost, the deadline passed), and a new id would make it a second purchase.
+    const key = JSON.stringify([this.customerId, lines]);
+    const id = this.unanswered?.key === key ? this.unanswered.id : `shop-${crypto.randomUUID()}`;
+    const o: OrderState = { id, purchase, status: "sending" };
+    this.orders = [o, ...this.orders.filter((x) => x.id !== id)].slice(0, 5);
     this.host.requestUpdate();
     // A purchase follows the decision it redeems: never stamped before it.
     const notBefore = lines.find((l) => l.offer && l.offer.decisionId === purchase.decisionId)?.offer?.decidedAt ?? 0;
     const r = await this.send([{ type: "purchase", id: o.id, customerId: this.customerId, sessionId: this.sessionId, ...purchase }], notBefore);
     const done: OrderState = { ...o, status: r.status, ...(r.detail ? { detail: r.detail } : {}) };
     this.orders = this.orders.map((x) => (x.id === o.id ? done : x));
+    this.unanswered = r.status === "failed" ? { key, id } : null;
     if (r.status === "accepted" || r.status === "duplicate") {
       if (purchase.decisionId) {
         this.redeemed.add(purchase.decisionId);
