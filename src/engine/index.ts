@@ -23,5 +23,5 @@ export { PendingTable } from "./pending.ts";
 export { CONTROL, engineConfigFrom, promotionFrom } from "./types.ts";
 export type { Effect, EngineConfig, Outcome, Pending, Promotion, PolicyKind, DecisionPointsConfig } from "./types.ts";
 export { engineToJSON, engineFromJSON, EngineDelta, EngineBase, restoreEngine, startTracking, ENGINE_STATE_VERSION, PARTS_VERSION } from "./persist.ts";
-export type { EngineState } from "./persist.ts";
+export type { EngineState, ConfigPromotionChanges } from "./persist.ts";
 export type { LedgerState } from "./ledger.ts";

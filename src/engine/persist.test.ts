@@ -122,3 +122,58 @@ describe("engine checkpoints", () => {
     expect(engineToJSON(restored)).toEqual(engineToJSON(whole.engine));
   });
 });
+
+describe("the configuration's promotions at a restore", () => {
+  const base = loadConfig({ env: {} });
+  const cfgOf = (promotions: typeof base.promotions) => engineConfigFrom(loadConfig({ env: {}, overrides: { promotions } }));
+  const first = engineConfigFrom(base);
+  const evs = shopEvents(5, 400);
+  const flash = { id: "flash-beauty", name: "Flash", kind: "percent" as const, percentOff: 15, category: "beauty", channels: ["web" as const], budgetCents: 100_000, maxDiscountCents: 1500 };
+
+  function checkpointed() {
+    const e = createEngine(first);
+    run(1, evs, 0, evs.length, e);
+    // Runtime changes: a new promotion, and a budget of a configured one.
+    step(e, { type: "promotion", id: "c1.p0", ts: evs[evs.length - 1]!.ts, promotion: flash }, rngFromKey(1, "c1.p0"));
+    const amt = base.promotions.find((p) => p.id === "amt5-home")!;
+    step(e, { type: "promotion", id: "c2.p0", ts: evs[evs.length - 1]!.ts, promotion: { ...amt, budgetCents: 1234 } }, rngFromKey(1, "c2.p0"));
+    return JSON.parse(JSON.stringify(engineToJSON(e))) as ReturnType<typeof engineToJSON>;
+  }
+
+  it("the same configuration: the checkpoint's promotions as they were, runtime changes included", () => {
+    const s = checkpointed();
+    const e = engineFromJSON(first, s);
+    expect(e.promotions.has(flash.id)).toBe(true);
+    expect(e.promotions.get("amt5-home")?.budgetCents).toBe(1234);
+    expect(engineToJSON(e)).toEqual(s);
+  });
+
+  it("a promotion added, changed or taken out in the configuration since: its change applies; the others keep their runtime changes", () => {
+    const s = checkpointed();
+    const spent = s.ledger.budgets.find(([id]) => id === "pct10-electronics")![1];
+    const promotions = [
+      ...base.promotions.filter((p) => p.id !== "bundle-toys").map((p) => (p.id === "pct10-electronics" ? { ...p, budgetCents: 5_000 } : p)),
+      { ...flash, id: "pct5-books", category: "books", percentOff: 5 },
+    ];
+    const e = engineFromJSON(cfgOf(promotions), s);
+    expect(e.promotions.get("pct5-books")).toMatchObject({ percentOff: 5 });
+    expect(e.ledger.budgets.get("pct5-books")?.budgetCents).toBe(100_000);
+    expect(e.promotions.get("pct10-electronics")?.budgetCents).toBe(5_000);
+    // A changed one keeps its spend.
+    expect(e.ledger.budgets.get("pct10-electronics")).toEqual({ ...spent, budgetCents: 5_000 });
+    expect(e.promotions.has("bundle-toys")).toBe(false);
+    expect(e.promotions.has(flash.id)).toBe(true);
+    expect(e.promotions.get("amt5-home")?.budgetCents).toBe(1234);
+    // Once restored under it, the next checkpoint holds it: a second restore changes nothing more.
+    const again = JSON.parse(JSON.stringify(engineToJSON(e))) as typeof s;
+    expect(engineToJSON(engineFromJSON(cfgOf(promotions), again))).toEqual(again);
+  });
+
+  it("a checkpoint from before the configuration's promotions were kept gains those it does not hold, and keeps the rest", () => {
+    const { configPromotions: _kept, ...s } = checkpointed();
+    const promotions = [...base.promotions.map((p) => (p.id === "amt5-home" ? { ...p, budgetCents: 9_999 } : p)), { ...flash, id: "pct5-books", category: "books" }];
+    const e = engineFromJSON(cfgOf(promotions), s);
+    expect(e.promotions.has("pct5-books")).toBe(true);
+    expect(e.promotions.get("amt5-home")?.budgetCents).toBe(1234);
+  });
+});

@@ -4,7 +4,7 @@
 import { AmountPosterior, ArmTable, LogisticArms, type AmountState, type ArmTableState, type LogisticState } from "../bandit/index.ts";
 import { ByteReader, FeatureStore, StoreApplier, type ByteWriter, type PartSink, type StoreBase, type StoreDelta, type StoreState } from "../features/index.ts";
 import { PS_ERR_STATE, StateError } from "../state/errors.ts";
-import { createEngine, type EngineOptions } from "./engine.ts";
+import { addPromotion, createEngine, removePromotion, type EngineOptions } from "./engine.ts";
 import { PendingTable } from "./pending.ts";
 import type { Engine, EngineCounters } from "./state.ts";
 import { createSafeState, reconcileConfigMode, type SafeState } from "./safe.ts";
@@ -37,6 +37,11 @@ export interface EngineState {
   counters: EngineCounters;
   safe?: SafeState;
   promotions: PromotionJSON[];
+  /**
+   * The configuration's promotions the engine ran with (absent from checkpoints before it was kept): a
+   * restore compares the configuration's with them, and what changed there since takes over.
+   */
+  configPromotions?: PromotionJSON[];
   arms: ArmTableState;
   logistic?: LogisticState;
   amounts: AmountState;
@@ -54,6 +59,52 @@ function pendingJSON({ closed: _closed, ...p }: Pending): Omit<Pending, "closed"
 
 type SmallState = Omit<EngineState, "features" | "pending" | "recentIds">;
 
+function promotionJSON(p: Promotion): PromotionJSON {
+  return { ...p, startsAtMs: Number.isFinite(p.startsAtMs) ? p.startsAtMs : null, endsAtMs: Number.isFinite(p.endsAtMs) ? p.endsAtMs : null };
+}
+
+/** What a restore changed because the configuration's promotions changed since the checkpoint. */
+export interface ConfigPromotionChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/** One promotion's definition, to compare (keys in order, without a runtime change's time). */
+function definitionOf(p: PromotionJSON): string {
+  const { changedAtMs: _changedAtMs, ...rest } = p;
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/**
+ * After a restore: the checkpoint's promotions are the engine's (runtime changes included), and the
+ * configuration's change since the checkpoint takes over, as policy.mode's does. A promotion added to
+ * it, or changed there, applies as a change asked for now (it keeps what it learned and its spend, and
+ * a new budget applies from here); one taken out of it makes no more offers. What the configuration did
+ * not change keeps its runtime changes. A checkpoint from before the configuration's promotions were
+ * kept only gains those it does not hold.
+ */
+function reconcileConfigPromotions(e: Engine, recorded: readonly PromotionJSON[] | undefined): ConfigPromotionChanges {
+  const changes: ConfigPromotionChanges = { added: [], changed: [], removed: [] };
+  const before = new Map((recorded ?? []).map((p) => [p.id, definitionOf(p)]));
+  for (const p of e.cfg.promotions) {
+    const was = before.get(p.id);
+    const now = e.promotions.get(p.id);
+    if (recorded === undefined ? now !== undefined : was === definitionOf(promotionJSON(p))) continue;
+    // Partitioned, the global ledger takes a budget only as new as the one it holds (a runtime
+    // change's time): a change after the promotion's last one.
+    addPromotion(e, now?.changedAtMs !== undefined ? { ...p, changedAtMs: now.changedAtMs + 1 } : p);
+    (now === undefined ? changes.added : changes.changed).push(p.id);
+  }
+  const listed = new Set(e.cfg.promotions.map((p) => p.id));
+  for (const id of before.keys())
+    if (!listed.has(id) && e.promotions.has(id)) {
+      removePromotion(e, id);
+      changes.removed.push(id);
+    }
+  return changes;
+}
+
 /** Everything but the large parts (customers, open decisions, recent event ids), copied. */
 function smallStateOf(e: Engine): SmallState {
   return {
@@ -67,11 +118,8 @@ function smallStateOf(e: Engine): SmallState {
     remoteLogistic: structuredClone(e.remoteLogistic),
     counters: { ...e.counters },
     safe: structuredClone(e.safe),
-    promotions: [...e.promotions.values()].map((p) => ({
-      ...p,
-      startsAtMs: Number.isFinite(p.startsAtMs) ? p.startsAtMs : null,
-      endsAtMs: Number.isFinite(p.endsAtMs) ? p.endsAtMs : null,
-    })),
+    promotions: [...e.promotions.values()].map(promotionJSON),
+    configPromotions: e.cfg.promotions.map(promotionJSON),
     arms: e.arms.toJSON(),
     ...(e.logistic ? { logistic: e.logistic.toJSON() } : {}),
     amounts: e.amounts.toJSON(),
@@ -88,7 +136,10 @@ export function engineToJSON(e: Engine): EngineState {
   };
 }
 
-/** An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included). */
+/**
+ * An engine from a checkpoint. Promotions come from the checkpoint (runtime additions included), with
+ * what the configuration changed since taking over (reconcileConfigPromotions).
+ */
 export function engineFromJSON(cfg: EngineConfig, s: EngineState, opts: EngineOptions = {}): Engine {
   checkVersion(s.version);
   // Start from a fresh engine so every option (cache sizes, offer memory, priors) comes from one place.
@@ -108,7 +159,7 @@ function checkVersion(v: unknown): void {
 }
 
 /** Everything but customers, open decisions and recent ids, from a checkpoint. */
-function applySmallState(e: Engine, s: SmallState): void {
+function applySmallState(e: Engine, s: SmallState): ConfigPromotionChanges {
   e.arms = ArmTable.fromJSON(e.arms.opts, s.arms);
   if (e.logistic && s.logistic) e.logistic = LogisticArms.fromJSON(e.logistic.opts, s.logistic);
   e.amounts = AmountPosterior.fromJSON(e.amounts.opts, s.amounts);
@@ -129,6 +180,7 @@ function applySmallState(e: Engine, s: SmallState): void {
   reconcileConfigMode(e, s.watermarkMs);
   e.promotions.clear();
   for (const p of s.promotions) e.promotions.set(p.id, { ...p, startsAtMs: p.startsAtMs ?? -Infinity, endsAtMs: p.endsAtMs ?? Infinity });
+  return reconcileConfigPromotions(e, s.configPromotions);
 }
 
 // ---------------------------------------------------------------- incremental checkpoints (issue #16)
@@ -324,7 +376,7 @@ export class EngineBase {
  * extra the last delta carried. The restored engine keeps tracking changes, so its next delta follows
  * the chain.
  */
-export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): { engine: Engine; extra: unknown } {
+export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): { engine: Engine; extra: unknown; promotionChanges: ConfigPromotionChanges } {
   const e = createEngine(cfg, { trackChanges: true });
   const store = new FeatureStore(e.features.opts);
   const pending = new Map<number, Omit<Pending, "closed">>();
@@ -366,7 +418,7 @@ export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): 
   });
   if (!small) throw new StateError(PS_ERR_STATE.Corrupt, "checkpoint chain holds no delta (no small state)");
   checkVersion(small.engine.version);
-  applySmallState(e, small.engine);
+  const promotionChanges = applySmallState(e, small.engine);
   store.restored();
   e.features = store;
   e.pending = new PendingTable();
@@ -376,5 +428,5 @@ export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): 
   e.recentIds.clear();
   for (const id of ids.length > e.recentIds.max ? ids.slice(ids.length - e.recentIds.max) : ids) e.recentIds.add(id);
   e.recentIds.takeAdded();
-  return { engine: e, extra: small.extra };
+  return { engine: e, extra: small.extra, promotionChanges };
 }

@@ -7,7 +7,7 @@
 // also writes a new base; it joins the chain with the next delta (a base is written while the loop
 // goes on, so it needs the changes made during its writing), and the old chain is purged then.
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EngineBase, EngineDelta, engineFromJSON, restoreEngine, startTracking, ENGINE_STATE_VERSION, type Engine, type EngineConfig, type EngineState } from "../engine/index.ts";
+import { EngineBase, EngineDelta, engineFromJSON, restoreEngine, startTracking, ENGINE_STATE_VERSION, type Engine, type ConfigPromotionChanges, type EngineConfig, type EngineState } from "../engine/index.ts";
 import { PartSink } from "../features/index.ts";
 import { KpiAccumulator, type KpiState } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -60,6 +60,8 @@ export interface Restored {
   parts: number;
   /** The creation time of the stream `streamSeq` counts in, when the checkpoint says (ChainHead.streamCreated). */
   streamCreated?: string | undefined;
+  /** Promotions the configuration added, changed or took out since the checkpoint (applied at the restore). */
+  promotionChanges?: ConfigPromotionChanges | undefined;
 }
 
 /** Reads a processor's newest checkpoint and restores its engine (the restored engine tracks changes). */
@@ -71,8 +73,8 @@ export async function loadCheckpoint(store: CheckpointStore, cfg: EngineConfig, 
     // A head naming no part yet (the first checkpoints were lost, a base waits for its delta): nothing
     // to restore, the stream is read from its start.
     if (loaded.parts.length === 0) return undefined;
-    const { engine, extra } = restoreEngine(cfg, loaded.parts);
-    return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length, streamCreated: loaded.head.streamCreated };
+    const { engine, extra, promotionChanges } = restoreEngine(cfg, loaded.parts);
+    return { streamSeq: loaded.head.streamSeq, engine, kpi: KpiAccumulator.fromJSON(extra as KpiState), format: "chain", bytes: loaded.bytes, parts: loaded.parts.length, streamCreated: loaded.head.streamCreated, promotionChanges };
   }
   const state = loaded.state as { engine: EngineState; kpi: KpiState };
   // (Version 3, before safe start's state, is restored with the configuration's mode: issue 23.)

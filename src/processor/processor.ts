@@ -220,6 +220,9 @@ export class Processor {
       this.kpi = loaded.kpi;
       this.stateSeq = loaded.streamSeq;
       this.log.info({ streamSeq: loaded.streamSeq, format: loaded.format, parts: loaded.parts, bytes: loaded.bytes, customers: loaded.engine.features.size }, "restored checkpoint");
+      const pc = loaded.promotionChanges;
+      if (pc && pc.added.length + pc.changed.length + pc.removed.length > 0)
+        this.log.info({ added: pc.added, changed: pc.changed, removed: pc.removed }, "the configuration's promotions changed since the checkpoint: its changes apply from here");
       // EVENTS deleted and made again since: its sequences are not the checkpoint's, and going on after
       // the checkpoint's would skip as many of the new stream's events without a word.
       if (loaded.streamCreated !== undefined && loaded.streamCreated !== this.eventsCreated) {
