@@ -82,6 +82,10 @@ describe("loadConfig", () => {
     ["duplicate promotion id", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }, { id: "a", name: "B", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[1].id", undefined, /own id/],
     ["percent promotion without percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "percent", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /percentOff/],
     ["amount promotion with percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, percentOff: 10, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /remove percentOff/],
+    // Events carry a product id of letters, digits, ., _ or - (at most 64) and a category of 1…64 characters:
+    // a promotion naming one no event can carry validated and was never offered.
+    ["a promotion's productId no event can carry", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, productId: "sku 007", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].productId", undefined, /letters, digits/],
+    ["a promotion's empty category", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, category: "", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].category", undefined, /1…64 characters/],
     ["promotion on an unknown channel", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["fax"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].channels[0]", undefined, /web, email, sms, push/],
   ];
   it.each(bad)("%s: fails naming the key and the fix", (_name, opts, key, env, fix) => {

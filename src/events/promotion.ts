@@ -9,6 +9,11 @@ import { FormatRegistry, Type, type Static } from "@sinclair/typebox";
 if (!FormatRegistry.Has("date-time"))
   FormatRegistry.Set("date-time", (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
 
+/** How events name a product and a category (schema.ts uses these); here so a promotion names them alike. */
+export const PRODUCT_ID_PATTERN = "^[A-Za-z0-9._-]+$";
+export const PRODUCT_ID_MAX_LENGTH = 64;
+export const CATEGORY_MAX_LENGTH = 64;
+
 const Channel = Type.Union([Type.Literal("web"), Type.Literal("email"), Type.Literal("sms"), Type.Literal("push")], {
   description: "one of web, email, sms, push",
 });
@@ -25,8 +30,11 @@ export const PromotionSchema = Type.Object(
     }),
     percentOff: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "percent off, 0 < x ≤ 100" })),
     amountOffCents: Type.Optional(Type.Integer({ minimum: 0, description: "amount off in cents" })),
-    productId: Type.Optional(Type.String({ description: "the product (sku) the promotion applies to" })),
-    category: Type.Optional(Type.String({ description: "the category the promotion applies to" })),
+    // As events carry them (schema.ts): a product or category no event can name was never offered.
+    productId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: PRODUCT_ID_MAX_LENGTH, pattern: PRODUCT_ID_PATTERN, description: `the product (sku) the promotion applies to, as events name it: letters, digits, ., _ or -, at most ${PRODUCT_ID_MAX_LENGTH}` }),
+    ),
+    category: Type.Optional(Type.String({ minLength: 1, maxLength: CATEGORY_MAX_LENGTH, description: `the category the promotion applies to, as events name it: 1…${CATEGORY_MAX_LENGTH} characters` })),
     channels: Type.Array(Channel, { minItems: 1, description: "a non-empty list of web, email, sms, push" }),
     budgetCents: Type.Integer({ minimum: 0, description: "the promotion's total discount budget in cents" }),
     maxDiscountCents: Type.Integer({ minimum: 1, description: "the most one redemption may cost, in cents; reserved per offer" }),

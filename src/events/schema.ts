@@ -1,18 +1,17 @@
 // The event and decision contract. TypeBox gives us both the runtime check (compiled) and the
 // JSON Schema that /api/schema/*.json serves to other teams, from one definition.
 import { Type, type Static } from "@sinclair/typebox";
-import { PromotionSchema } from "./promotion.ts";
+import { CATEGORY_MAX_LENGTH, PRODUCT_ID_MAX_LENGTH, PRODUCT_ID_PATTERN, PromotionSchema } from "./promotion.ts";
 
 /** The id patterns, exported for mappers that must say which id of their input is refused (segment.ts). */
 export const ID_PATTERN = "^[A-Za-z0-9._:@-]+$";
 export const ID_MAX_LENGTH = 128;
-export const PRODUCT_ID_PATTERN = "^[A-Za-z0-9._-]+$";
-export const PRODUCT_ID_MAX_LENGTH = 64;
+export { PRODUCT_ID_PATTERN, PRODUCT_ID_MAX_LENGTH };
 export const CUSTOMER_ID_MAX_LENGTH = 128;
 const Id = Type.String({ minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_PATTERN, description: "unique id" });
 const CustomerId = Type.String({ minLength: 1, maxLength: CUSTOMER_ID_MAX_LENGTH, description: "the shopper's id" });
 const ProductId = Type.String({ minLength: 1, maxLength: PRODUCT_ID_MAX_LENGTH, pattern: PRODUCT_ID_PATTERN, description: "sku" });
-const Category = Type.String({ minLength: 1, maxLength: 64 });
+const Category = Type.String({ minLength: 1, maxLength: CATEGORY_MAX_LENGTH });
 /** Milliseconds since the epoch, event time, between 2000-01-01 and 2100-01-01. */
 const Ts = Type.Integer({ minimum: 946_684_800_000, maximum: 4_102_444_800_000, description: "event time, ms since epoch" });
 const Cents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
