@@ -86,6 +86,8 @@ describe("loadConfig", () => {
     // a promotion naming one no event can carry validated and was never offered.
     ["a promotion's productId no event can carry", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, productId: "sku 007", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].productId", undefined, /letters, digits/],
     ["a promotion's empty category", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, category: "", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].category", undefined, /1…64 characters/],
+    // A fixed amount of 0 gives nothing and reserves nothing: the budget guard never binds (issue 15's percent without percentOff, again).
+    ["an amount promotion of 0 cents", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 0, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].amountOffCents", undefined, /at least 1/],
     ["promotion on an unknown channel", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["fax"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].channels[0]", undefined, /web, email, sms, push/],
   ];
   it.each(bad)("%s: fails naming the key and the fix", (_name, opts, key, env, fix) => {

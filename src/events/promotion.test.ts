@@ -34,11 +34,13 @@ describe("promotionIssues", () => {
     expect(issues.find((i) => i.field === field), JSON.stringify(issues)).toMatchObject({ fix: expect.stringMatching(fix) });
   });
 
-  it("refuses at runtime a product or category no event can carry", () => {
+  it("refuses at runtime a product or category no event can carry, and an amount off of 0", () => {
     for (const [promotion, field] of [
       [{ ...amount, productId: "sku 007" }, "productId"],
       [{ ...amount, productId: "x".repeat(65) }, "productId"],
       [{ ...amount, category: "" }, "category"],
+      [{ ...amount, amountOffCents: 0 }, "amountOffCents"],
+      [{ ...amount, kind: "free-shipping", amountOffCents: 0 }, "amountOffCents"],
     ] as const) {
       const r = decodeEvent(encodeEvent({ type: "promotion", id: "c1.p0", ts: Date.parse("2026-03-02T08:00:00Z"), promotion }), 16_384);
       expect(r).toMatchObject({ ok: false, reason: PS_ERR_EVENT.Invalid, detail: expect.stringContaining(field) });

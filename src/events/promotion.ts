@@ -29,7 +29,9 @@ export const PromotionSchema = Type.Object(
       description: "one of percent, amount, free-shipping, bundle",
     }),
     percentOff: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: "percent off, 0 < x ≤ 100" })),
-    amountOffCents: Type.Optional(Type.Integer({ minimum: 0, description: "amount off in cents" })),
+    // Not 0: such a promotion gives nothing and reserves nothing, so the budget guard never binds (like a
+    // percent one without percentOff, issue 15), even at a budget of 0.
+    amountOffCents: Type.Optional(Type.Integer({ minimum: 1, description: "amount off in cents, at least 1" })),
     // As events carry them (schema.ts): a product or category no event can name was never offered.
     productId: Type.Optional(
       Type.String({ minLength: 1, maxLength: PRODUCT_ID_MAX_LENGTH, pattern: PRODUCT_ID_PATTERN, description: `the product (sku) the promotion applies to, as events name it: letters, digits, ., _ or -, at most ${PRODUCT_ID_MAX_LENGTH}` }),
