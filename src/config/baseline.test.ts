@@ -50,6 +50,10 @@ describe("policy.baseline", () => {
     ["an unknown channel", { name: "r", fax: { offer: "control" } }, undefined, "policy.baseline.fax", /unknown key/, /spelling/],
     ["a rule without a name", { web: { offer: "control" } }, undefined, "policy.baseline.name", /missing/, /lower-case/],
     ["the seed rule without its promotion", "seed-rule", [promo("other", ["web"])], "policy.baseline", /built-in 'seed-rule' offers 'pct20-sku-007' on web, which is not among promotions/, /other/],
+    // policy.baseline is then a name: "use the id of a configured promotion" could not be done there (a
+    // promotion id is no built-in rule); the fix says how to write the rule out, or to offer nothing.
+    ["the seed rule without its promotion: the fix writes the rule out", "seed-rule", [promo("other", ["web"])], "policy.baseline", /not among promotions/, /write policy\.baseline as a rule of its own, e\.g\. \{"name": "my-rule", "web": \{"offer": "other", "atView": 3\}\}, or set it to never/],
+    ["the seed rule with its promotion off the web", "seed-rule", [promo("pct20-sku-007", ["email"])], "policy.baseline", /not offered on \(email\)/, /add web to pct20-sku-007's channels, or write policy\.baseline as a rule of its own/],
   ];
   it.each(bad)("%s: fails naming the key and the fix (in apprentice mode)", (_name, baseline, promotions, key, problem, fix) => {
     const issues = issuesOf({ policy: { baseline, mode: "apprentice" }, ...(promotions ? { promotions } : {}) });

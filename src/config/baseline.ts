@@ -64,13 +64,30 @@ export function baselineIssues(c: Pick<Config, "policy" | "promotions">): Config
   const at = (ch: string, field: string) => (typeof raw === "string" ? key : `${key}.${ch}.${field}`);
   const what = typeof raw === "string" ? `the built-in '${raw}' ` : "";
   const issues: ConfigIssue[] = [];
+  // A built-in's offer cannot be changed where the key is (policy.baseline is its name): its fix is to
+  // write the rule out, with a promotion the configuration offers on the channel, or to offer nothing.
+  const writeOut = (ch: (typeof CHANNELS)[number], atView: number | undefined) => {
+    const offer = c.promotions.find((x) => x.channels.includes(ch))?.id ?? "control";
+    return `write policy.baseline as a rule of its own, e.g. {"name": "my-rule", "${ch}": {"offer": "${offer}"${atView !== undefined ? `, "atView": ${atView}` : ""}}}, or set it to never (no promotion)`;
+  };
   for (const ch of CHANNELS) {
     const r = rule[ch];
     if (!r) continue;
     if (r.offer !== "control") {
       const p = c.promotions.find((x) => x.id === r.offer);
-      if (!p) issues.push({ key: at(ch, "offer"), problem: `${what}offers '${r.offer}' on ${ch}, which is not among promotions`, fix: `use the id of a configured promotion (${c.promotions.map((x) => x.id).join(", ") || "none configured"}) or control` });
-      else if (!p.channels.includes(ch)) issues.push({ key: at(ch, "offer"), problem: `${what}offers '${r.offer}' on ${ch}, a channel it is not offered on (${p.channels.join(", ")})`, fix: `add ${ch} to that promotion's channels, or offer another on ${ch}` });
+      const builtin = typeof raw === "string";
+      if (!p)
+        issues.push({
+          key: at(ch, "offer"),
+          problem: `${what}offers '${r.offer}' on ${ch}, which is not among promotions`,
+          fix: builtin ? `add a promotion '${r.offer}' offered on ${ch}, or ${writeOut(ch, r.atView)}` : `use the id of a configured promotion (${c.promotions.map((x) => x.id).join(", ") || "none configured"}) or control`,
+        });
+      else if (!p.channels.includes(ch))
+        issues.push({
+          key: at(ch, "offer"),
+          problem: `${what}offers '${r.offer}' on ${ch}, a channel it is not offered on (${p.channels.join(", ")})`,
+          fix: builtin ? `add ${ch} to ${r.offer}'s channels, or ${writeOut(ch, r.atView)}` : `add ${ch} to that promotion's channels, or offer another on ${ch}`,
+        });
     }
     if (r.atView !== undefined && ch !== "web") issues.push({ key: at(ch, "atView"), problem: `${ch} decisions have no product views`, fix: "remove atView (the rule then offers at every decision on the channel)" });
   }
