@@ -37,5 +37,5 @@ export { Subjects, partitionOf, fnv1a32, subjectToken, PARTITIONED_TYPES, type P
 export { offerApplies, offerQuantity, offerDiscountCents, marginIfBoughtCents, DEFAULT_BUNDLE_QUANTITY } from "./offer.ts";
 export type { OfferTerms, ProductTerms } from "./offer.ts";
 export type { Routed } from "./subjects.ts";
-export { PromotionSchema, promotionIssues, describeIssues, RESERVED_PROMOTION_ID } from "./promotion.ts";
+export { PromotionSchema, promotionIssues, promotionSchemaIssues, describeIssues, RESERVED_PROMOTION_ID } from "./promotion.ts";
 export type { PromotionConfig, PromotionIssue } from "./promotion.ts";

@@ -3,7 +3,8 @@
 // the same schema and the same cross-field rules (`promotionIssues`), so whatever start-up refuses,
 // decode refuses too (issue 15: the runtime path once accepted a `percent` promotion without
 // `percentOff`, which then reserved 0 cents per offer).
-import { FormatRegistry, Type, type Static } from "@sinclair/typebox";
+import { FormatRegistry, Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
 
 // TypeBox ships no string formats; this is the one we use (the configuration's times too).
 if (!FormatRegistry.Has("date-time"))
@@ -94,4 +95,22 @@ export function promotionIssues(p: PromotionConfig): PromotionIssue[] {
 /** Issues as one line, for a dead letter's detail or a reply. */
 export function describeIssues(issues: readonly PromotionIssue[], prefix = "promotion"): string {
   return issues.map((i) => `${prefix}.${i.field}: ${i.problem}; fix: ${i.fix}`).join("; ");
+}
+
+/**
+ * Every way a value is not a promotion by the schema, as the configuration reports its promotions
+ * (src/config/load.ts): the field, what is wrong, and the fix its description gives. One per field;
+ * empty when the schema holds (then promotionIssues has the rules across fields).
+ */
+export function promotionSchemaIssues(value: unknown): { field: string; problem: string; fix: string }[] {
+  const out: { field: string; problem: string; fix: string }[] = [];
+  for (const e of Value.Errors(PromotionSchema, value)) {
+    const field = e.path.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".") || "(the promotion)";
+    if (out.some((i) => i.field === field)) continue;
+    const desc = (e.schema as TSchema & { description?: string }).description;
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) out.push({ field, problem: "unknown key", fix: "remove it or check its spelling" });
+    else if (e.type === ValueErrorType.ObjectRequiredProperty) out.push({ field, problem: "missing", fix: `set ${field} to ${desc ?? "a value"}` });
+    else out.push({ field, problem: `${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}, got ${JSON.stringify(e.value)}`, fix: `set ${field} to ${desc ?? "a valid value"}` });
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
 // log with, which checks a promotion by the configuration's rules: a bad one is refused with the
 // reason, in the reply and in the dead-letter stream, and nothing is published.
 import { nuid, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { copyId, decodeEvent, encodeEvent, POLICY_MODES, PS_ERR_EVENT, Subjects, type DeadLetterReason, type PolicyMode, type PromotionConfig, type Routed } from "../events/index.ts";
+import { copyId, decodeEvent, encodeEvent, POLICY_MODES, promotionSchemaIssues, PS_ERR_EVENT, Subjects, type DeadLetterReason, type PolicyMode, type PromotionConfig, type Routed } from "../events/index.ts";
 import { DeadLetters, retryWithBackoff, type PipelinedPublisher, type PublishError } from "../io/nats/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -95,6 +95,19 @@ export class PromotionControl {
     if (req?.op === "list") return { ok: true, promotions: this.opts.list() };
     if (req?.op === "mode") return this.changeMode(req.mode, data, nowMs);
     if (req?.op !== "upsert") return this.refuse(PS_ERR_EVENT.Invalid, 'op must be "upsert" (with a promotion), "list" or "mode" (with a mode)', data);
+    // Every problem at once, each with its fix, as start-up reports a configured promotion: the decode
+    // below names only the first, as a JSON pointer ("/promotion/name: Expected required property").
+    const schemaIssues = promotionSchemaIssues(req.promotion);
+    if (schemaIssues.length) {
+      let hinted = false;
+      const detail = schemaIssues
+        .map((i) => {
+          const hint = i.problem === "missing" && !hinted ? ((hinted = true), " (an upsert carries the whole promotion)") : "";
+          return `promotion.${i.field}: ${i.problem}${hint}; fix: ${i.fix}`;
+        })
+        .join("; ");
+      return this.refuse(PS_ERR_EVENT.Invalid, detail, data);
+    }
     const changeId = `promo-${nuid.next()}`;
     // The last copy (the longest id: a promotion that fits it fits every partition's), decoded exactly
     // as the processor will decode it from the log.

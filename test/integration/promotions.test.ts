@@ -74,6 +74,16 @@ describe("promo.control", () => {
     ["the reserved id", { op: "upsert", promotion: { ...good, id: "control" } }, PS_ERR_EVENT.Invalid, /'control' is reserved/],
     ["a schema violation", { op: "upsert", promotion: { ...good, id: "bad-channel", channels: ["fax"] } }, PS_ERR_EVENT.Invalid, /channels/],
     ["an unknown op", { op: "delete", promotion: good }, PS_ERR_EVENT.Invalid, /op must be/],
+    // Every problem at once, each with its fix, as start-up reports a promotion of the configuration: the
+    // reply named only the first, as a JSON pointer without a fix ("/promotion/name: Expected required
+    // property"), so a budget edit sent alone took five requests to learn that an upsert carries the whole promotion.
+    [
+      "a budget edit without the rest of the promotion",
+      { op: "upsert", promotion: { id: "pct10-electronics", budgetCents: 5000, maxDiscountCents: 0 } },
+      PS_ERR_EVENT.Invalid,
+      /^promotion\.name: missing \(an upsert carries the whole promotion\); fix: set name to a label for people; promotion\.kind: missing; .*promotion\.channels: missing; .*promotion\.maxDiscountCents: expected integer to be greater or equal to 1, got 0; fix: set maxDiscountCents to the most one redemption/,
+    ],
+
     ["a request that is not JSON", "{not json", PS_ERR_EVENT.NotJson, /not JSON/],
   ])("refuses %s with the reason, dead-letters it, and changes nothing", async (_what, body, reason, why) => {
     const eventsBefore = (await promotionEvents()).length;
