@@ -102,6 +102,70 @@ describe("LeaseManager", () => {
     expect(expired).toEqual([]);
     expect(started.sort()).toEqual([0, 1, 2, 3]);
   });
+
+  it("keeps renewing the leases it keeps while it gives extras back to a newcomer (each final checkpoint taking half a TTL)", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_GIVE_BACK", { history: 1 });
+    const m = new LeaseManager(
+      bucket,
+      "A",
+      4,
+      TTL,
+      { acquired: async () => undefined, released: () => new Promise<void>((r) => setTimeout(r, TTL / 2)) },
+      createLogger("silent"),
+    );
+    await m.start();
+    expect(m.ownedPartitions()).toEqual([0, 1, 2, 3]);
+    // B joins (its heartbeat, nothing else): A's fair share is 2 now, and it gives 3 and 2 back.
+    const beat = () => bucket.put("member.B", new TextEncoder().encode(JSON.stringify({ id: "B", atMs: Date.now() })));
+    await beat();
+    const heartbeat = setInterval(() => void beat(), 100);
+    const expired: string[] = [];
+    try {
+      const until = Date.now() + 4 * TTL;
+      while (Date.now() < until) {
+        for (const p of m.ownedPartitions()) {
+          const l = (await bucket.get(`lease.p${p}`))?.json<{ owner: string; expiresAtMs: number }>();
+          if (l?.owner === "A" && l.expiresAtMs < Date.now()) expired.push(`p${p} ${Date.now() - l.expiresAtMs} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await waitFor("two given back", () => m.ownedPartitions().length === 2, 5_000, 20);
+    } finally {
+      clearInterval(heartbeat);
+      await m.stop();
+    }
+    expect(expired).toEqual([]);
+  });
+
+  it("stopping, writes every partition's final checkpoint under a good lease (each taking half a TTL) and gives every lease back", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_STOP", { history: 1 });
+    const heldAtEnd = new Map<number, boolean>();
+    const m: LeaseManager = new LeaseManager(
+      bucket,
+      "A",
+      4,
+      TTL,
+      {
+        acquired: async () => undefined,
+        // The final checkpoint: its head moves only if the lease is still good by A's clock (Checkpointer's leaseHeld).
+        released: async (p) => {
+          await new Promise((r) => setTimeout(r, TTL / 2));
+          heldAtEnd.set(p, m.heldNow(p));
+        },
+      },
+      createLogger("silent"),
+    );
+    await m.start();
+    expect(m.ownedPartitions()).toEqual([0, 1, 2, 3]);
+    await m.stop();
+    expect([...heldAtEnd].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    for (let p = 0; p < 4; p++) expect((await bucket.get(`lease.p${p}`))?.operation, `lease.p${p}`).not.toBe("PUT");
+  });
 });
 
 // nats-server before 2.9.21 checks kv.update's expected revision on a replicated stream only before

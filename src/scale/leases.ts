@@ -52,8 +52,17 @@ export class LeaseManager {
    * another instance to take under a processor still starting. Its processor is stopped only once started.
    */
   private readonly starting = new Map<number, Promise<void>>();
-  /** Partitions being given back: still held (the key names us) while their final checkpoint is written. */
-  private readonly releasing = new Set<number>();
+  /**
+   * Partitions being given back → the lease key's revision: still held (the key names us, renewed by the
+   * rounds) while their final checkpoint is written; undefined once the key was found naming another.
+   */
+  private readonly releasing = new Map<number, number | undefined>();
+  /**
+   * Extras being given back to a newcomer, beside the round as the lost ones are stopped: awaited in
+   * the round, each final checkpoint (and the start of a partition still starting) held up the renewal
+   * of the leases kept, which expired under their running processors.
+   */
+  private readonly givingBack = new Map<number, Promise<void>>();
   /** When each lease this instance wrote runs out, by its own clock (the expiry it wrote). */
   private readonly validUntil = new Map<number, number>();
 
@@ -123,9 +132,9 @@ export class LeaseManager {
 
   /** One round: heartbeat, renew, give back extras, take free or expired partitions up to a fair share. */
   async tick(): Promise<void> {
-    if (this.stopped) return;
     const now = Date.now();
-    await this.kv.put(`member.${this.instanceId}`, json({ id: this.instanceId, atMs: now } satisfies Member));
+    // Stopping, a round only renews the leases not given back yet (their final checkpoints need them).
+    if (!this.stopped) await this.kv.put(`member.${this.instanceId}`, json({ id: this.instanceId, atMs: now } satisfies Member));
     for (const [p] of [...this.owned]) {
       try {
         this.owned.set(p, await this.renew(p, now));
@@ -140,13 +149,35 @@ export class LeaseManager {
         this.stoppingLost.set(p, stopping);
       }
     }
+    for (const [p] of [...this.releasing]) {
+      try {
+        const rev = await this.renew(p, now);
+        if (this.releasing.has(p)) {
+          this.releasing.set(p, rev);
+          this.validUntil.set(p, now + this.ttlMs);
+        }
+      } catch (err) {
+        // A renewal that did not land says nothing (the lease runs out by itself); one naming another
+        // instance ends the final checkpoint's claim at once.
+        this.log.warn({ partition: p, err: (err as Error).message }, "lease of a partition being given back not renewed");
+        if (err instanceof LeaseTakenError && this.releasing.has(p)) {
+          this.releasing.set(p, undefined);
+          this.validUntil.delete(p);
+        }
+      }
+    }
+    if (this.stopped) return;
     const fair = Math.ceil(this.partitions / (await this.liveMembers(now)));
     while (this.owned.size > fair) {
       const p = Math.max(...this.owned.keys());
-      await this.release(p);
+      // release() takes p out of owned before its first await.
+      const giving = this.release(p)
+        .catch((e: Error) => this.log.warn({ partition: p, err: e.message }, "giving the partition back failed"))
+        .finally(() => this.givingBack.delete(p));
+      this.givingBack.set(p, giving);
     }
     for (let p = 0; p < this.partitions && this.owned.size < fair && !this.stopped; p++) {
-      if (this.owned.has(p) || this.stoppingLost.has(p)) continue;
+      if (this.owned.has(p) || this.stoppingLost.has(p) || this.releasing.has(p)) continue;
       const r = await readFromLeader<Lease>(this.kv, this.key(p));
       const lease = r.cur;
       if (r.stale || (lease && lease.expiresAtMs > now && lease.owner !== this.instanceId)) continue;
@@ -214,7 +245,7 @@ export class LeaseManager {
   private async renew(p: number, now: number): Promise<number> {
     const r = await compareAndSet<Lease>(strictStore(this.kv), this.key(p), (cur) => (cur === undefined || cur.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined), RENEW_ATTEMPTS);
     if (r.kind === "written") return r.revision;
-    if (r.kind === "left") throw new Error(`lease ${this.key(p)} names ${r.value?.owner} now`);
+    if (r.kind === "left") throw new LeaseTakenError(`lease ${this.key(p)} names ${r.value?.owner} now`);
     throw new Error(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`);
   }
 
@@ -228,26 +259,48 @@ export class LeaseManager {
     return `lease.p${p}`;
   }
 
+  /**
+   * Stops the partition's processor (its final checkpoint), the rounds renewing its lease meanwhile,
+   * then deletes the lease key at the revision last written, so another instance may take it at once.
+   * Never awaited inside a round (it waits for the round in flight).
+   */
   private async release(p: number): Promise<void> {
-    const rev = this.owned.get(p);
+    if (!this.owned.has(p)) return;
+    this.releasing.set(p, this.owned.get(p));
     this.owned.delete(p);
-    this.releasing.add(p);
+    let rev: number | undefined;
     try {
       await this.stopProcessor(p, false);
     } finally {
+      // A renewal in flight would move the revision under the delete: let the round finish first.
+      while (this.busy) await this.busy;
+      rev = this.releasing.get(p);
       this.releasing.delete(p);
     }
     if (rev !== undefined) await this.kv.delete(this.key(p), { previousSeq: rev }).catch(() => undefined);
     this.log.info({ partition: p }, "partition lease released");
   }
 
+  /**
+   * Gives every partition back, one final checkpoint at a time. The rounds go on meanwhile, renewing
+   * the leases not given back yet: stopped first, the leases of the later partitions ran out while the
+   * earlier ones were written (5 s of a 10 s TTL at most), and their final checkpoints were refused.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.busy;
+    while (this.busy) await this.busy;
     await Promise.all(this.starting.values());
+    await Promise.all(this.givingBack.values());
     await Promise.all(this.stoppingLost.values());
     for (const p of [...this.owned.keys()]) await this.release(p);
+    await Promise.all(this.stoppingLost.values());
+    if (this.timer) clearInterval(this.timer);
+    while (this.busy) await this.busy;
     await this.kv.delete(`member.${this.instanceId}`).catch(() => undefined);
   }
+}
+
+/** A renewal found the lease naming another instance. */
+class LeaseTakenError extends Error {
+  override name = "LeaseTakenError";
 }
