@@ -1,7 +1,10 @@
 // Partition leases on a real JetStream KV: a lost lease's processor stops beside the lease rounds, so
 // the instance's other leases are renewed meanwhile (a stop during a NATS problem can take tens of
 // seconds: awaited in the round, it let every other lease expire too).
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
@@ -25,7 +28,7 @@ afterAll(async () => {
 });
 
 const TTL = 900;
-const lease = async (p: number) => (await kv.get(`lease.p${p}`))?.json<{ owner: string; expiresAtMs: number }>();
+const lease = async (p: number, bucket: KV = kv) => (await bucket.get(`lease.p${p}`))?.json<{ owner: string; expiresAtMs: number }>();
 
 describe("LeaseManager", () => {
   it("renews its other leases while the processor of a lost one is still stopping, and takes that one again only once it stopped", async () => {
@@ -165,6 +168,48 @@ describe("LeaseManager", () => {
       [3, true],
     ]);
     for (let p = 0; p < 4; p++) expect((await bucket.get(`lease.p${p}`))?.operation, `lease.p${p}`).not.toBe("PUT");
+  });
+});
+
+// A renewal that fails for another reason than a conflict (a request timed out: a JetStream leader
+// being elected, a node going down) says nothing about who holds the lease. Here the server refuses the
+// leader read renewals make (a permission taken away by a config reload, then given back), so the
+// renewals of one round fail while the heartbeat goes through.
+describe("LeaseManager, a renewal that did not get an answer", { timeout: 60_000 }, () => {
+  it("keeps the partition while its lease is still good by its own clock, and renews it at the next round", async () => {
+    const conf = (deny: boolean) =>
+      `authorization { users = [ { user: "a", password: "b", permissions: { publish: { allow: [">"]${deny ? `, deny: ["$JS.API.STREAM.MSG.GET.KV_LEASES_DENY"]` : ""} }, subscribe: ">" } } ] }`;
+    const own = await jetstreamServer({ extraConf: conf(false) });
+    const file = join(dirname(own.storeDir), "nats.conf");
+    const base = readFileSync(file, "utf8");
+    const reload = (deny: boolean) => {
+      writeFileSync(file, base.replace(conf(false), conf(deny)));
+      process.kill(own.pid, "SIGHUP");
+    };
+    const c = await connect({ servers: own.url, user: "a", pass: "b" });
+    const lines: string[] = [];
+    const released: string[] = [];
+    const ttl = 12_000;
+    let m: LeaseManager | undefined;
+    try {
+      const bucket = await new Kvm(jetstream(c, { timeout: 1_000 })).create("LEASES_DENY", { history: 1 });
+      m = new LeaseManager(bucket, "A", 1, ttl, { acquired: async () => undefined, released: async (p, lost) => void released.push(`p${p} lost=${lost}`) }, createLogger("warn", "test", { write: (l: string) => void lines.push(l) }));
+      await m.start();
+      expect(m.ownedPartitions()).toEqual([0]);
+      const before = (await lease(0, bucket))!.expiresAtMs;
+      reload(true);
+      // One round (every ttl/3) and its timeout pass with the read refused.
+      await waitFor("a renewal refused", () => lines.some((l) => /"msg":"partition lease (lost|not renewed)/.test(l)), ttl, 50);
+      reload(false);
+      await waitFor("renewed again", async () => (await lease(0, bucket))!.expiresAtMs > before + ttl / 3 + 1, 2 * ttl, 100);
+      expect(released).toEqual([]);
+      expect(m.ownedPartitions()).toEqual([0]);
+      expect(m.heldNow(0)).toBe(true);
+    } finally {
+      await m?.stop();
+      await c.close();
+      await own.stop();
+    }
   });
 });
 

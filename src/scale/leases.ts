@@ -140,7 +140,15 @@ export class LeaseManager {
         this.owned.set(p, await this.renew(p, now));
         this.validUntil.set(p, now + this.ttlMs);
       } catch (err) {
-        // Someone else holds it now (we were too slow to renew): stop at once, beside the round.
+        // A request that failed (timed out, JetStream electing a leader, refused) says nothing about who holds the
+        // lease: the partition goes on while its lease is good by this instance's clock (heldNow, which
+        // its checkpoints and acknowledgements ask too), and the next round renews it. Stopped as lost,
+        // one refused read restarted the partition (restore and replay) though the lease was ours.
+        if (!(err instanceof LeaseNotRenewedError) && this.heldNow(p)) {
+          this.log.warn({ partition: p, err: (err as Error).message }, "partition lease not renewed this round (the request failed); still held by this instance's clock, the next round renews it");
+          continue;
+        }
+        // Someone else holds it now (we were too slow to renew), or it may: stop at once, beside the round.
         this.log.warn({ partition: p, err: (err as Error).message }, "partition lease lost");
         this.owned.delete(p);
         const stopping = this.stopProcessor(p, true)
@@ -160,7 +168,7 @@ export class LeaseManager {
         // A renewal that did not land says nothing (the lease runs out by itself); one naming another
         // instance ends the final checkpoint's claim at once.
         this.log.warn({ partition: p, err: (err as Error).message }, "lease of a partition being given back not renewed");
-        if (err instanceof LeaseTakenError && this.releasing.has(p)) {
+        if (err instanceof LeaseNotRenewedError && err.taken && this.releasing.has(p)) {
           this.releasing.set(p, undefined);
           this.validUntil.delete(p);
         }
@@ -245,8 +253,8 @@ export class LeaseManager {
   private async renew(p: number, now: number): Promise<number> {
     const r = await compareAndSet<Lease>(strictStore(this.kv), this.key(p), (cur) => (cur === undefined || cur.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined), RENEW_ATTEMPTS);
     if (r.kind === "written") return r.revision;
-    if (r.kind === "left") throw new LeaseTakenError(`lease ${this.key(p)} names ${r.value?.owner} now`);
-    throw new Error(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`);
+    if (r.kind === "left") throw new LeaseNotRenewedError(`lease ${this.key(p)} names ${r.value?.owner} now`, true);
+    throw new LeaseNotRenewedError(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`, false);
   }
 
   /** Stops a partition whose lease is no longer ours in fact (fenced), without touching the lease key. */
@@ -300,7 +308,13 @@ export class LeaseManager {
   }
 }
 
-/** A renewal found the lease naming another instance. */
-class LeaseTakenError extends Error {
-  override name = "LeaseTakenError";
+/** A renewal that got its answer: the lease names another instance (`taken`), or every write lost to others. */
+class LeaseNotRenewedError extends Error {
+  override name = "LeaseNotRenewedError";
+  constructor(
+    message: string,
+    readonly taken: boolean,
+  ) {
+    super(message);
+  }
 }
