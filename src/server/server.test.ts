@@ -363,6 +363,26 @@ describe("/health", () => {
   });
 });
 
+describe("/health, partitioned", () => {
+  it("names the partitions' consumers that are missing, not the processor's durable alone", async () => {
+    const { connect: natsConnect } = await import("@nats-io/transport-node");
+    const { jetstreamManager, AckPolicy } = await import("@nats-io/jetstream");
+    const cfg = testConfig(nats.url, { partitions: 4, scale: { enabled: true } } as never);
+    const part = await startParts("server", cfg);
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      for (const k of [0, 1, 3]) await jsm.consumers.add(cfg.streams.events.name, { durable_name: `${cfg.processor.durable}-p${k}`, ack_policy: AckPolicy.All, filter_subject: `events.*.${k}` });
+      const h = (await (await fetch(new URL("/health", part.url!))).json()) as Health;
+      expect(h.checks.consumer).toBe(false);
+      expect(h.problems.filter((p) => p.startsWith("consumer"))).toEqual([expect.stringMatching(new RegExp(`^consumer ${cfg.processor.durable}-p2: `))]);
+    } finally {
+      await nc.close();
+      await part.stop();
+    }
+  });
+});
+
 interface Health {
   status: string;
   checks: Record<string, boolean>;

@@ -418,9 +418,15 @@ export class DashboardServer {
       streamResults.forEach((r, i) => {
         if (r.status === "rejected") problems.push(`stream ${streamNames[i]}: ${(r.reason as Error).message}`);
       });
-      const consumerFailed = consumerResults.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (consumerFailed) problems.push(`consumer ${this.cfg.processor.durable}: ${(consumerFailed.reason as Error).message}`);
-      this.cachedChecks = { at: Date.now(), streams: streamResults.every((r) => r.status === "fulfilled"), consumer: consumerFailed === undefined, problems };
+      // Each failing consumer by its name (a partition's, processor-p3), those failing alike on one line.
+      const failedBy = new Map<string, string[]>();
+      consumerResults.forEach((r, i) => {
+        if (r.status !== "rejected") return;
+        const why = (r.reason as Error).message;
+        failedBy.set(why, [...(failedBy.get(why) ?? []), names[i]!]);
+      });
+      for (const [why, failed] of failedBy) problems.push(`consumer${failed.length > 1 ? "s" : ""} ${failed.join(", ")}: ${why}`);
+      this.cachedChecks = { at: Date.now(), streams: streamResults.every((r) => r.status === "fulfilled"), consumer: failedBy.size === 0, problems };
     }
     const k = this.hub.kpi;
     // Partitioned, every partition must be owned by a reporting instance.
