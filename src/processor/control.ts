@@ -16,7 +16,8 @@ export type PromoControlReply =
   | { ok: true; promotions: string[] }
   /** The change is stored in the log: `events` copies under `changeId`; engines apply it in order. */
   | { ok: true; changeId: string; events: number }
-  | { ok: false; reason: DeadLetterReason | "not-stored"; error: string };
+  /** unavailable: this process cannot answer a question about the engine's state (ask again: another instance may). */
+  | { ok: false; reason: DeadLetterReason | "not-stored" | "unavailable"; error: string };
 
 /** A mode change stored ({"op":"mode","mode":…}), or the mode now ({"op":"mode"}). */
 export type ModeReply = { ok: true; mode: PolicyMode; changeId?: string; events?: number };
@@ -26,10 +27,13 @@ export interface PromotionControlOptions {
   partitions: number;
   /** The processor's limit on an event's size: a change the processor would refuse is refused here. */
   maxEventBytes: number;
-  /** The promotions the engine knows now (for {"op":"list"}). */
-  list: () => string[];
-  /** The policy's mode now (for {"op":"mode"} without a mode). */
-  mode?: () => PolicyMode;
+  /**
+   * The promotions the engine knows now (for {"op":"list"}); a string when this process cannot tell
+   * (a partitioned instance holding no partition runs no engine): the reply's error.
+   */
+  list: () => string[] | string;
+  /** The policy's mode now (for {"op":"mode"} without a mode); a string when this process cannot tell, as list. */
+  mode?: () => PolicyMode | string;
 }
 
 const enc = new TextEncoder();
@@ -92,7 +96,10 @@ export class PromotionControl {
     } catch (err) {
       return this.refuse(PS_ERR_EVENT.NotJson, `request is not JSON: ${(err as Error).message}`, data);
     }
-    if (req?.op === "list") return { ok: true, promotions: this.opts.list() };
+    if (req?.op === "list") {
+      const promotions = this.opts.list();
+      return typeof promotions === "string" ? { ok: false, reason: "unavailable", error: promotions } : { ok: true, promotions };
+    }
     if (req?.op === "mode") return this.changeMode(req.mode, data, nowMs);
     if (req?.op !== "upsert") return this.refuse(PS_ERR_EVENT.Invalid, 'op must be "upsert" (with a promotion), "list" or "mode" (with a mode)', data);
     // Every problem at once, each with its fix, as start-up reports a configured promotion: the decode
@@ -128,7 +135,10 @@ export class PromotionControl {
    * every engine where it stands. Without a mode, the reply says the current one.
    */
   private async changeMode(mode: unknown, data: Uint8Array, nowMs: number): Promise<PromoControlReply | ModeReply> {
-    if (mode === undefined && this.opts.mode) return { ok: true, mode: this.opts.mode() };
+    if (mode === undefined && this.opts.mode) {
+      const now = this.opts.mode();
+      return (POLICY_MODES as readonly string[]).includes(now) ? { ok: true, mode: now as PolicyMode } : { ok: false, reason: "unavailable", error: now };
+    }
     if (typeof mode !== "string" || !(POLICY_MODES as readonly string[]).includes(mode)) return this.refuse(PS_ERR_EVENT.Invalid, `mode must be one of ${POLICY_MODES.join(", ")}`, data);
     const changeId = `mode-${nuid.next()}`;
     const copies = this.subjects.modeChange({ mode: mode as PolicyMode, reason: "manual" }, changeId, nowMs, this.opts.partitions);

@@ -83,3 +83,22 @@ it("records the partition count again in a lease bucket it made again", { timeou
     await own.stop();
   }
 });
+
+it("answers promo.control's list and mode from an instance that holds no partition with an error saying so, not an empty list", { timeout: 60_000 }, async () => {
+  const cfg = testConfig(server.url, { partitions: 1, kv: { leaseBucket: "PS_LEASES_IDLE" }, scale: { enabled: true, leaseTtlSec: 10, syncEveryMs: 60_000 } } as never);
+  await provision(nc, cfg, createLogger("silent"));
+  // The one partition is another instance's (a standby's view of a running deployment).
+  const leases = await new Kvm(nc).open(cfg.kv.leaseBucket);
+  await leases.put("lease.p0", JSON.stringify({ owner: "elsewhere", expiresAtMs: Date.now() + 600_000 }));
+  const idle = await startParts("processor", cfg);
+  try {
+    expect(idle.instance!.workers.size).toBe(0);
+    const ask = async (req: object) => (await nc.request(cfg.nats.subjectPrefix + "promo.control", JSON.stringify(req), { timeout: 5_000 })).json<{ ok: boolean; promotions?: string[]; mode?: string; error?: string }>();
+    for (const req of [{ op: "list" }, { op: "mode" }]) {
+      const a = await ask(req);
+      expect(a, JSON.stringify(req)).toMatchObject({ ok: false, error: expect.stringMatching(/holds no partition/) });
+    }
+  } finally {
+    await idle.stop();
+  }
+});

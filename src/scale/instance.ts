@@ -92,7 +92,13 @@ export class PartitionedInstance {
       {
         partitions: this.cfg.partitions,
         maxEventBytes: this.cfg.processor.maxEventBytes,
-        list: () => [...(this.workers.values().next().value?.engine.promotions.keys() ?? [])],
+        // A partition's engine knows the promotions and the mode (every partition applies every change);
+        // an instance holding none (a standby) answered an empty list, and no mode at all.
+        list: () => {
+          const w = this.workers.values().next().value;
+          return w ? [...w.engine.promotions.keys()] : this.holdsNone();
+        },
+        mode: () => this.workers.values().next().value?.engine.safe.mode ?? this.holdsNone(),
       },
       this.metrics,
       this.log,
@@ -101,6 +107,10 @@ export class PartitionedInstance {
     // Started means promo.control answers: the server has the subscription once this round trip is back.
     await this.nc.flush();
     this.log.info({ instance: this.instanceId, partitions: this.leases.ownedPartitions() }, "partitioned processor instance running");
+  }
+
+  private holdsNone(): string {
+    return `instance ${this.instanceId} holds no partition, so it runs no engine to ask; ask again (the queue group takes each request to one instance, another may hold partitions)`;
   }
 
   /**
