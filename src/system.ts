@@ -188,7 +188,9 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
       const http = await serveProcessorMetrics(() => reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token, log);
       log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
       stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
-    }
+    } else if (part === "all" && cfg.processor.metricsPort > 0)
+      // Set, and silently not listened on, it sent a scraper to a port nothing answered.
+      log.warn({ metricsPort: cfg.processor.metricsPort, port: cfg.server.port }, "METRICS_PORT (processor.metricsPort) is for a processor run alone; here the processor's /metrics and /health are the server's, on PORT");
     if ((part === "all" || part === "processor") && cfg.scale.enabled) {
       const instance = new PartitionedInstance(nc, cfg, log, metrics);
       await instance.start();

@@ -97,6 +97,21 @@ describe("a lone processor whose METRICS_PORT is taken", () => {
   });
 });
 
+describe("METRICS_PORT with everything in one process (npm start)", () => {
+  it("says that port is not listened on and where the processor's /metrics is, rather than ignore it", async () => {
+    const logs: string[] = [];
+    const port = await freePort();
+    const cfg = testConfig(server.url, { processor: { metricsPort: port, durable: "metrics-port-all" }, server: { port: await freePort() }, simulator: { speed: 1 }, log: { level: "info" } });
+    const running = await startParts("all", cfg, logs);
+    try {
+      const warned = logs.map((l) => JSON.parse(l) as { level: number; msg: string; metricsPort?: number }).find((l) => l.level === 40 && /METRICS_PORT/.test(l.msg));
+      expect(warned, logs.join("\n")).toMatchObject({ metricsPort: port, msg: expect.stringMatching(/PORT/) });
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
 describe("a lone processor's metrics port when something fails or a client is slow", () => {
   it("answers 500 (a short JSON) when collecting the metrics fails, and keeps serving", async () => {
     // The handler ran registry.metrics() with no catch: the request waited for an answer that never came.
