@@ -310,6 +310,18 @@ export class Processor {
     });
   }
 
+  /**
+   * Gives up a processor whose start() failed, for good (start() may be tried again before that): lets
+   * go of what it opened on the connection, the publisher's reply subscription and status listener. A
+   * partitioned instance makes a new processor at every lease round while a partition's start keeps
+   * failing, on the connection it keeps: each failed one left them behind. stop() is not for this: it
+   * writes a final checkpoint, which over a restore that failed would be an empty engine's.
+   */
+  abandon(): void {
+    this.messages?.stop();
+    this.publisher.close();
+  }
+
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
     this.ackFloors = new AckFloorStore(this.nc, this.jsm, this.cfg.kv.stateBucket, this.name, this.cfg.streams.events.name);

@@ -144,7 +144,13 @@ export class PartitionedInstance {
       stillOwner: () => this.leases.holds(p),
       leaseHeld: () => this.leases.heldNow(p),
     });
-    await w.start();
+    try {
+      await w.start();
+    } catch (err) {
+      // Tried again at the next lease round, with a new processor: this one lets go of its subscriptions.
+      w.abandon();
+      throw err;
+    }
     this.workers.set(p, w);
   }
 
