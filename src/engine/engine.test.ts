@@ -381,6 +381,18 @@ describe("guards hold for any event sequence (fast-check)", () => {
 });
 
 describe("feature memory", () => {
+  it("remembers an evicted customer's offers only while its channel's cap can reach them", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("p")], bandit: { holdoutShare: 0 }, features: { maxCustomers: 3 } }));
+    for (let i = 0; i < 3000; i++) e.arms.update(CONTROL, "all", 0, T0);
+    expect(decisions(run(e, ev.visit("a", T0)))[0]!.promotionId).toBe("p"); // web: capped over 1 h
+    expect(decisions(run(e, ev.send("b", "email", T0 + MIN)))[0]!.promotionId).toBe("p"); // e-mail: over 24 h
+    for (const c of ["c", "d", "e"]) run(e, ev.visit(c, T0 + 2 * HOUR)); // a and b go
+    expect(e.features.evictions).toBe(2);
+    // a's web offer, 2 h old, can bind no cap again (1 h + 5 min of lateness); b's e-mail offer can.
+    expect(e.features.offersOf("a", "web")).toEqual([]);
+    expect(e.features.offersOf("b", "email")).toEqual([T0 + MIN]);
+    expect(e.features.rememberedOffers).toBe(1);
+  });
   it("bounds customers by count and idle time, counting evictions and expirations", () => {
     const e = createEngine(engineConfig({ features: { maxCustomers: 3, idleTtlMs: 2 * HOUR } }));
     for (let i = 0; i < 5; i++) run(e, ev.view(`c${i}`, T0 + i));

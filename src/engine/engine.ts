@@ -5,7 +5,7 @@
 // sync (partitions sharing what they learned).
 import { AmountPosterior, ArmTable, LogisticArms, logit } from "../bandit/index.ts";
 import type { Rng } from "../random/index.ts";
-import type { CustomerEvent, ShopEvent } from "../events/index.ts";
+import type { Channel, CustomerEvent, ShopEvent } from "../events/index.ts";
 import { FeatureStore, featuresOf, observe, type CustomerState, type FeatureVector } from "../features/index.ts";
 import { RecentIds } from "./recent.ts";
 import { expire, onPurchase } from "./attribution.ts";
@@ -59,6 +59,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
       hotCustomers: cfg.features.hotCustomers,
       idleTtlMs: cfg.features.idleTtlMs,
       offerMemoryMs: longestCapWindowMs(cfg) + cfg.features.allowedLatenessMs,
+      offerMemoryMsByChannel: capReachMsByChannel(cfg),
       trackChanges: opts.trackChanges ?? false,
     }),
     ledger: new Ledger(),
@@ -79,6 +80,13 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
   e.logistic?.add(CONTROL);
   for (const p of cfg.promotions) addPromotion(e, p);
   return e;
+}
+
+/** How far back each channel's cap reaches from the clock: its window, plus the allowed lateness. */
+function capReachMsByChannel(cfg: EngineConfig): Partial<Record<Channel, number>> {
+  const out: Partial<Record<Channel, number>> = {};
+  for (const [ch, c] of Object.entries(cfg.frequencyCaps)) out[ch as Channel] = c.windowMs + cfg.features.allowedLatenessMs;
+  return out;
 }
 
 function longestCapWindowMs(cfg: EngineConfig): number {

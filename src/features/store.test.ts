@@ -56,6 +56,34 @@ describe("FeatureStore", () => {
     expect(s.rememberedOffers).toBe(0);
   });
 
+  it("keeps past eviction only the offers a cap can still reach: each channel's own horizon", () => {
+    // Web caps reach back 1 h (plus lateness), e-mail 24 h: a web offer 2 h old can never bind again.
+    const s = new FeatureStore({ maxCustomers: 1, idleTtlMs: 100 * H, offerMemoryMs: 25 * H, offerMemoryMsByChannel: { web: H, email: 25 * H } });
+    s.setNow(T);
+    recordOffer(s.getOrCreate("web-only"), "web", T, 4, T - H);
+    s.setNow(T + 2 * H);
+    s.release();
+    const both = s.getOrCreate("both"); // evicts web-only, whose offer is 2 h old
+    expect(s.evictions).toBe(1);
+    expect(s.rememberedOffers).toBe(0);
+    recordOffer(both, "web", T + 2 * H, 4, T + H);
+    recordOffer(both, "email", T + 2 * H, 1, T - 23 * H);
+    s.setNow(T + 4 * H);
+    s.release();
+    s.getOrCreate("next"); // evicts both: its e-mail offer still counts, its web offer no longer
+    expect(s.rememberedOffers).toBe(1);
+    expect(s.offersOf("both", "email")).toEqual([T + 2 * H]);
+    expect(s.offersOf("both", "web")).toEqual([]);
+    // Within its horizon a web offer is kept as before.
+    s.setNow(T + 4.5 * H);
+    s.release();
+    recordOffer(s.getOrCreate("next"), "web", T + 4.5 * H, 4, T + 3.5 * H);
+    s.setNow(T + 5 * H);
+    s.release();
+    s.getOrCreate("last");
+    expect(s.offersOf("next", "web")).toEqual([T + 4.5 * H]);
+  });
+
   it("keeps decoded only customers touched again within hotCustomers touches; the others are written back at release", () => {
     const s = new FeatureStore({ idleTtlMs: 100 * H, hotCustomers: 4 });
     s.setNow(T);

@@ -74,6 +74,14 @@ export interface FeatureStoreOptions {
    * cap window plus the allowed lateness). 0 (the default) keeps nothing after eviction.
    */
   offerMemoryMs?: number;
+  /**
+   * The same per channel (its cap window plus the allowed lateness), when shorter than
+   * `offerMemoryMs`: an evicted customer's offers on a channel are kept only that long. A web offer
+   * (1 h cap) outside its channel's reach was kept the 24 h of the longest (e-mail) cap, at ~240 bytes
+   * of heap per customer outside the memory bound: a store at its bound, evicting customers seen with
+   * an offer some hours ago, held them all.
+   */
+  offerMemoryMsByChannel?: Partial<Record<Channel, number>> | undefined;
   /** Decoded customers kept between events (default 6,144; the config sets it: features.hotCustomers). */
   hotCustomers?: number;
   /** Keep what changed since the last `captureDelta` (incremental checkpoints). */
@@ -810,7 +818,11 @@ export class FeatureStore {
     const keep = this.opts.offerMemoryMs ?? 0;
     const newestMs = newestOfferMs(c);
     if (keep <= 0 || newestMs === 0 || newestMs < this.nowMs - keep) return;
-    this.offerMemory.set(customerId, { offers: copyOffers(c.offers), newestMs });
+    const offers = this.reachableOffers(c.offers, keep);
+    if (!offers) return;
+    let newest = 0;
+    for (const k in offers) newest = Math.max(newest, offers[k as Channel]!.at(-1)!);
+    this.offerMemory.set(customerId, { offers, newestMs: newest });
     this.memoryChanging(customerId);
     if (this.offerMemory.size >= this.sweepAt) {
       // Amortised O(1): a sweep runs only after the table doubled since the last one.
@@ -821,6 +833,26 @@ export class FeatureStore {
         }
       this.sweepAt = Math.max(1024, 2 * this.offerMemory.size);
     }
+  }
+
+  /**
+   * A copy of the offers a cap can still reach (each channel's within its own horizon, at most
+   * `keep`), or undefined when none is. Offers older than that cannot bind a cap again: a decision
+   * is at most the allowed lateness behind the clock, which never goes back.
+   */
+  private reachableOffers(o: CustomerState["offers"], keep: number): CustomerState["offers"] | undefined {
+    const by = this.opts.offerMemoryMsByChannel;
+    let out: CustomerState["offers"] | undefined;
+    for (const k in o) {
+      const ch = k as Channel;
+      const list = o[ch];
+      if (!list) continue;
+      const from = this.nowMs - Math.min(keep, by?.[ch] ?? keep);
+      let i = 0;
+      while (i < list.length && list[i]! < from) i++;
+      if (i < list.length) (out ??= {})[ch] = list.slice(i);
+    }
+    return out;
   }
 
   /** Moves the store's clock (event time); never backwards. */
