@@ -98,12 +98,17 @@ async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8
   if (signal?.aborted) return 0;
   const jsm = await jetstreamManager(nc);
   let last: number;
+  let stored: number;
   try {
-    last = (await jsm.streams.info(stream)).state.last_seq;
+    const state = (await jsm.streams.info(stream)).state;
+    last = state.last_seq;
+    stored = state.messages;
   } catch (err) {
     throw new EvalError(PS_ERR_EVAL.DataUnreadable, `stream ${stream} cannot be read: ${(err as Error).message}; is this promo-stream's NATS, and has the processor run?`, { cause: err });
   }
-  if (last === 0) return 0;
+  // A purged stream, or one whose messages all aged out, keeps its last sequence with no message left:
+  // waiting for that sequence, the read hung for good.
+  if (last === 0 || stored === 0) return 0;
   const c = await jetstream(nc).consumers.get(stream);
   const it = await c.consume({ max_messages: 1000 });
   // An interruption ends the read at once, also while it waits for the server.
@@ -117,7 +122,9 @@ async function readStream(nc: NatsConnection, stream: string, each: (data: Uint8
       const waiting = each(m.data);
       if (waiting) await waiting;
       if (++n % 100_000 === 0) progress?.(n);
-      if (m.seq >= last) break;
+      // Read up to the last sequence when the read began, or to the stream's end when that message is
+      // gone (deleted, or aged out during the read): no message after this one is stored.
+      if (m.seq >= last || m.info.pending === 0) break;
     }
   } finally {
     signal?.removeEventListener("abort", stop);
