@@ -68,7 +68,7 @@ export interface WhatIfReport {
   /** What the logged policy earned (on-policy: the mean of the logged outcomes), and over always-control. */
   /**
    * The log's decisions not evaluated, by reason (with `rows`, they add up to settings.decisions):
-   * openDecisions, whose attribution window had not ended by the log's newest event; overflowed, closed
+   * openDecisions, whose attribution window had not ended by the log's end (matureBefore); overflowed, closed
    * early by attribution.maxPending; noOutcome, past their window with no outcome in the log; notReplayed,
    * whose event the log does not hold or at which the replayed engine made no decision.
    */
@@ -89,16 +89,19 @@ interface Row {
 const rewardOf = (o: OutcomeRecord) => o.marginCents;
 
 /**
- * A logged decision counts once its attribution window (and the allowed lateness) ended before the
- * log's newest event: its outcome is then known whatever it was. Counting every decision with an
- * outcome so far would keep the ones that converted early and drop those still waiting to expire.
+ * A logged decision counts once the processor had closed it by the end of the log: its attribution
+ * window (and the allowed lateness) ended before the engine's clock there (`watermarkMs`, the logged
+ * configuration's engine replayed over the log), as expire() closes it; its outcome is then known
+ * whatever it was. Counting every decision with an outcome so far would keep the ones that converted
+ * early and drop those still waiting to expire. The clock is the engine's, not the log's newest
+ * timestamp: an event with a bad clock (a day ahead) is dead-lettered and moves no clock, and taken as
+ * the end it made every open decision count, its early conversions with it.
  */
-function matureBefore(log: ShopLog, base: Readonly<Config>): (d: Decision) => boolean {
-  let end = 0;
-  for (const ev of log.events) if (ev.ts > end) end = ev.ts;
+function matureBefore(watermarkMs: number, base: Readonly<Config>): (d: Decision) => boolean {
   const late = base.features.allowedLatenessSec * 1000;
-  return (d) => d.expiresAt + late <= end;
+  return (d) => d.expiresAt < watermarkMs - late;
 }
+const ALL = () => true;
 
 /** Runs a candidate's engine over the log; returns its row at every mature logged decision (see matureBefore). */
 function replayCandidate(log: ShopLog, cfg: Readonly<Config>, match: boolean, mature: (d: Decision) => boolean): { rows: Row[]; engine: Engine; matched: Row[] } {
@@ -181,11 +184,13 @@ function shares(rows: readonly Row[], probOf: (r: Row, k: number) => number): Re
 export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candidates: readonly WhatIfCandidate[], o: WhatIfOptions = {}): WhatIfReport {
   const minEss = o.minEss ?? 100;
   const minPropensity = o.minPropensity ?? 0.001;
-  // The logged policy on its own decisions (its configuration is the base), and the control reference.
-  const mature = matureBefore(log, base);
+  // The logged policy on its own decisions (its configuration is the base), and the control reference;
+  // its engine's clock at the end of the log says which decisions had closed.
   const secs = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
   let t0 = performance.now();
-  const ref = replayCandidate(log, base, false, mature);
+  const replayed = replayCandidate(log, base, false, ALL);
+  const mature = matureBefore(replayed.engine.watermarkMs, base);
+  const ref = { ...replayed, rows: replayed.rows.filter((r) => mature(r.decision)) };
   o.progress?.(`logged policy: ${ref.rows.length} decisions past their window, done in ${secs(t0)}; ${candidates.length} candidate(s) to go, two passes each`);
   const loggedArms = new Set<string>();
   for (const d of log.decisions.values()) loggedArms.add(d.promotionId);
