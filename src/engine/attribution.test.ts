@@ -234,6 +234,19 @@ describe("attribution through step", () => {
     expect(e.arms.posterior("p", CELL, T0 + 1)).toEqual({ alpha: before.alpha + 1, beta: before.beta });
   });
 
+  it("prices a redemption's margin the same with or without its items: totalCents is what was paid after the discount", () => {
+    // A $100 order (cost unknown: bandit.defaultMarginShare 0.3 of the price) with $4 off, paid $96:
+    // margin 100 × 0.3 − 4 = $26, whether the purchase lists its items or not (they are optional).
+    const buy = (customerId: string, withItems: boolean) => {
+      const e = engine();
+      const [d] = decisions(run(e, ev.visit(customerId, T0)));
+      const items = withItems ? { items: [{ productId: "sku-unknown", quantity: 1, priceCents: 10_000 }] } : {};
+      return outcomes(run(e, ev.purchase({ ts: T0 + MIN, customerId, totalCents: 9_600, discountCents: 400, promotionId: "p", decisionId: d!.id, ...items })))[0]!;
+    };
+    expect(buy("c1", true)).toMatchObject({ closedBy: "redeemed", marginCents: 2_600 });
+    expect(buy("c2", false)).toMatchObject({ closedBy: "redeemed", marginCents: 2_600 });
+  });
+
   it("credits a purchase without a redemption to the decision made for the product it contains, not to a later one", () => {
     // Two product views in two visits, each with its decision; the shopper then buys the first product
     // at full price. Last touch would credit the second decision (made for another product).

@@ -102,17 +102,22 @@ export function expire(e: Engine, rng: Rng, out: Effect[]): void {
 
 type PurchaseEvent = Extract<ShopEvent, { type: "purchase" }>;
 
-/** The purchase's margin after discount: item prices less the products' costs (the ledger's, else the default share). */
+/**
+ * The purchase's margin after discount: item prices less the products' costs (the ledger's, else the
+ * default share), less the discount. Without items, the goods' price is what was paid (totalCents, after
+ * the discount) plus the discount: the share of the paid total alone took the discount's share off twice.
+ */
 export function purchaseMarginCents(e: Engine, ev: PurchaseEvent): number {
   const share = e.cfg.bandit.defaultMarginShare;
-  if (!ev.items || ev.items.length === 0) return Math.round(ev.totalCents * share) - (ev.discountCents ?? 0);
+  const discount = ev.discountCents ?? 0;
+  if (!ev.items || ev.items.length === 0) return Math.round((ev.totalCents + discount) * share) - discount;
   let m = 0;
   for (const it of ev.items) {
     const info = e.ledger.products.get(it.productId);
     const cost = info ? info.costCents : Math.round(it.priceCents * (1 - share));
     m += (it.priceCents - cost) * it.quantity;
   }
-  return m - (ev.discountCents ?? 0);
+  return m - discount;
 }
 
 /** A purchase closes the one open decision it is credited to (creditedDecision) as a conversion. */
