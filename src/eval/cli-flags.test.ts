@@ -3,7 +3,7 @@
 // or --export-logs (they were ignored without a word: `--logs … --baseline never` ran no baseline), a
 // flag given twice (`--seeds 1 --seeds 50` silently ran 50), and `--export-logs ""` (reported as a
 // missing --out).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,6 +28,17 @@ describe("npm run eval: flags that would not do what they say", () => {
     expect(r.code, r.err).toBe(2);
     expect(r.err).toMatch(problem);
     expect(r.err).toMatch(/usage:/);
+  });
+
+  it("a --candidate whose configuration is invalid is named: of several, the message said which key, not which file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-eval-flags-"));
+    writeFileSync(join(dir, "good.json"), JSON.stringify({ bandit: { holdoutShare: 0.2 } }));
+    writeFileSync(join(dir, "bad.json"), JSON.stringify({ bandit: { holdoutShare: 2 } }));
+    const r = await run("--logs", "--logs-file", "/nonexistent/shop.jsonl", "--candidate", join(dir, "good.json"), "--candidate", join(dir, "bad.json"), "--out", join(dir, "out"));
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/--candidate \S*bad\.json: invalid configuration:/);
+    expect(r.err).toMatch(/bandit\.holdoutShare/);
   });
 
   it("--candidate may still be given more than once", async () => {

@@ -302,7 +302,15 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
       throw new EvalError(PS_ERR_EVAL.ConfigInvalid, `--candidate ${f} cannot be read as JSON: ${(err as Error).message}`, { cause: err });
     }
     const name = basename(f).replace(/\.json$/, "") || `candidate-${i + 1}`;
-    return { name, overlay, cfg: loadConfig({ ...(a.config ? { file: a.config } : {}), overrides: overlay }) };
+    let cfg: Readonly<Config>;
+    try {
+      cfg = loadConfig({ ...(a.config ? { file: a.config } : {}), overrides: overlay });
+    } catch (err) {
+      // The base configuration loaded above: what is wrong is this file's, and of several the key alone does not say which.
+      if (err instanceof ConfigError) throw new EvalError(PS_ERR_EVAL.ConfigInvalid, `--candidate ${f}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    return { name, overlay, cfg };
   });
   // A candidate is reported under its file's name: two of one name would be one in the report.
   const names = candidates.map((c) => c.name);
