@@ -60,6 +60,8 @@ export interface CandidateReport extends OffPolicyEstimates {
   armShare: Record<string, number>;
   /** Decision points the candidate would have had where the log holds no decision (not evaluated). */
   unloggedPoints: number;
+  /** Logged decisions evaluated at which the candidate would have made none: counted as control for sure (it offers nothing there). */
+  noDecision: number;
   warnings: string[];
   overlay: unknown;
 }
@@ -103,8 +105,12 @@ function matureBefore(watermarkMs: number, base: Readonly<Config>): (d: Decision
 }
 const ALL = () => true;
 
-/** Runs a candidate's engine over the log; returns its row at every mature logged decision (see matureBefore). */
-function replayCandidate(log: ShopLog, cfg: Readonly<Config>, match: boolean, mature: (d: Decision) => boolean): { rows: Row[]; engine: Engine; matched: Row[] } {
+/**
+ * Runs a candidate's engine over the log; returns its row at every logged decision `keep` takes that
+ * has an outcome other than overflow. With `noDecision`, a kept decision at which the engine made no
+ * decision is a row too, counted there (see below).
+ */
+function replayCandidate(log: ShopLog, cfg: Readonly<Config>, match: boolean, keep: (d: Decision) => boolean, noDecision?: { n: number }): { rows: Row[]; engine: Engine; matched: Row[] } {
   // One engine for the whole log, whatever the deployment's partitions (their grants and shared counts
   // are bookkeeping of the partitioned shell, not of the shop).
   const engine = createEngine({ ...engineConfigFrom(cfg), partitioned: false });
@@ -135,7 +141,18 @@ function replayCandidate(log: ShopLog, cfg: Readonly<Config>, match: boolean, ma
     }
     step(engine, ev, rng, logged);
     const o = log.outcomes.get(d.id);
-    if (!logged.report || !mature(d) || !o || o.closedBy === "overflow") continue;
+    if (!keep(d) || !o || o.closedBy === "overflow") continue;
+    if (!logged.report) {
+      // The engine made no decision here (another decisionPoints setting, e.g. fewer product views a
+      // visit): the candidate would have offered nothing, control for sure, and its value here is that
+      // of the log's control decisions (no model value: the term is the inverse propensity one). Left
+      // out, the candidate was estimated per decision on a subset of the logged policy's decisions,
+      // without a word. The logged configuration's own run counts such a decision as not replayed.
+      if (!noDecision) continue;
+      noDecision.n++;
+      logged.report = { arms: [CONTROL], probs: [1], values: [0] };
+      if (match) logged.matched = d.promotionId === CONTROL;
+    }
     const row: Row = { decision: d, reward: rewardOf(o), arms: logged.report.arms, probs: logged.report.probs, values: logged.report.values };
     rows.push(row);
     if (logged.matched) matched.push(row);
@@ -191,6 +208,9 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
   const replayed = replayCandidate(log, base, false, ALL);
   const mature = matureBefore(replayed.engine.watermarkMs, base);
   const ref = { ...replayed, rows: replayed.rows.filter((r) => mature(r.decision)) };
+  // Every candidate is evaluated on the logged policy's rows, no more and no fewer.
+  const evaluated = new Set(ref.rows.map((r) => r.decision.id));
+  const keep = (d: Decision) => evaluated.has(d.id);
   o.progress?.(`logged policy: ${ref.rows.length} decisions past their window, done in ${secs(t0)}; ${candidates.length} candidate(s) to go, two passes each`);
   const loggedArms = new Set<string>();
   for (const d of log.decisions.values()) loggedArms.add(d.promotionId);
@@ -225,14 +245,15 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
   };
   for (const c of candidates) {
     t0 = performance.now();
-    const run = replayCandidate(log, c.cfg, false, mature);
+    const noDecision = { n: 0 };
+    const run = replayCandidate(log, c.cfg, false, keep, noDecision);
     o.progress?.(`${c.name}: estimates done in ${secs(t0)}`);
     const rows = offPolicyRows(run.rows, asCandidate);
     const control = offPolicyRows(run.rows, asControl);
     const est = offPolicy(rows);
     const inc = offPolicyDifference(rows, control);
     t0 = performance.now();
-    const rep = replayCandidate(log, c.cfg, true, mature);
+    const rep = replayCandidate(log, c.cfg, true, keep, { n: 0 });
     o.progress?.(`${c.name}: replay method done in ${secs(t0)}`);
     const rw = rep.matched.map((r) => 1 / r.decision.propensity);
     const sw = rw.reduce((a, b) => a + b, 0);
@@ -246,6 +267,7 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
     const never = new Set<string>();
     for (const r of run.rows) for (let k = 0; k < r.arms.length; k++) if (r.probs[k]! > 0.01 && !loggedArms.has(r.arms[k]!)) never.add(r.arms[k]!);
     if (never.size > 0) warnings.push(`the candidate offers ${[...never].join(", ")}, which the log never shows: what it would earn there is the model's guess alone`);
+    if (noDecision.n > 0) warnings.push(`${noDecision.n} logged decisions are no decision point of the candidate (another decisionPoints setting?): it would have offered nothing there, and is estimated as control on them`);
     const unlogged = run.engine.counters.unloggedPoints ?? 0;
     if (unlogged > 0) warnings.push(`${unlogged} decision points of the candidate have no logged decision (another decisionPoints setting?): they are not evaluated`);
     report.candidates[c.name] = {
@@ -254,6 +276,7 @@ export function evaluateCandidates(log: ShopLog, base: Readonly<Config>, candida
       replay: { matched: rep.matched.length, value: rv, ci95: [rv - rh, rv + rh], incremental: rv - offPolicy(control).dr.value },
       armShare: shares(run.rows, (r, k) => r.probs[k]!),
       unloggedPoints: unlogged,
+      noDecision: noDecision.n,
       warnings,
       overlay: c.overlay,
     };
