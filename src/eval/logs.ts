@@ -170,7 +170,7 @@ export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file
         if (failure) throw failure;
         // Back-pressure: the read waits for the file when its buffer is full (one wait, not a listener
         // per message: those piled up and the export slowed to a crawl on large streams).
-        if (!out.write(`{"stream":"${s}","m":${decoder.decode(data)}}\n`)) return Promise.race([new Promise<void>((r) => out.once("drain", () => r())), failed]);
+        if (!out.write(`{"stream":"${s}","m":${oneLine(decoder.decode(data))}}\n`)) return Promise.race([new Promise<void>((r) => out.once("drain", () => r())), failed]);
       },
       (k) => progress?.(`${names[s]}: ${k} messages written`),
       signal,
@@ -178,6 +178,21 @@ export async function exportLogs(nc: NatsConnection, cfg: Readonly<Config>, file
   }
   await Promise.race([new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve()))), failed]);
   return counts;
+}
+
+/**
+ * A message's JSON on one line of the export. A message with line breaks (an event a shop's producer
+ * pretty-printed, valid and taken by the processor) was cut into lines that are no record, and skipped
+ * when read; it is written compact, and one that is no JSON at all as a JSON string (read back, it does
+ * not decode, and is counted as the processor's dead letters are). Only such messages are parsed here.
+ */
+function oneLine(text: string): string {
+  if (!/[\r\n]/.test(text)) return text;
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return JSON.stringify(text);
+  }
 }
 
 const encoder = new TextEncoder();
