@@ -99,3 +99,29 @@ describe("an offer's validity", () => {
     expect(c.expiresAt).toBe(endsAtMs + 7 * MIN + 48 * HOUR);
   });
 });
+
+describe("decide() following a logged decision (what-if replay)", () => {
+  it("closes the logged offer when its promotion ends, as the live decision did: a purchase after the end is not credited to it", () => {
+    // One promotion ending 10 minutes after the visit; the web window is 30 minutes. The live decision's
+    // offer (and its open entry) ends with the promotion; the replayed one stayed open the whole window
+    // and took the full-price purchase at 20 minutes as the offer's success.
+    const cfg = engineConfig({ promotions: [promo("p", { endsAtMs: T0 + 10 * MIN })], bandit: { holdoutShare: 0 } });
+    const events: ShopEvent[] = [ev.visit("c1", T0, "visit-end"), ev.purchase({ ts: T0 + 20 * MIN, customerId: "c1", totalCents: 2_000 }), ev.view("c9", T0 + 2 * HOUR)];
+    const closings = (e: Engine, logged: boolean) => {
+      for (let i = 0; i < 200_000; i++) e.arms.update(CONTROL, cellOf("visit", "all"), 0, T0);
+      const out: { decision?: Decision; closed: string[] } = { closed: [] };
+      for (const x of events) {
+        const fx = step(e, x, rngFromKey(e.cfg.seed, x.id), logged && x.id === "visit-end" ? { promotionId: "p", holdout: false } : logged ? null : undefined);
+        out.decision ??= decisionOf(fx);
+        for (const f of fx) if (f.kind === "outcome") out.closed.push(`${f.outcome.closedBy}@${f.outcome.ts - T0}`);
+      }
+      return out;
+    };
+    const live = closings(createEngine(cfg), false);
+    expect(live.decision).toMatchObject({ promotionId: "p", expiresAt: T0 + 10 * MIN });
+    expect(live.closed).toEqual([`expired@${10 * MIN}`]);
+    const replayed = closings(createEngine(cfg), true);
+    expect(replayed.decision).toMatchObject({ promotionId: "p", expiresAt: T0 + 10 * MIN });
+    expect(replayed.closed).toEqual(live.closed);
+  });
+});

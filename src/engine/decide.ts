@@ -353,6 +353,10 @@ function followLogged(e: Engine, w: DecisionWork, d: Decision, logged: LoggedCho
     }
     const cap = e.cfg.frequencyCaps[w.channel];
     recordOffer(w.customer, w.channel, w.ev.ts, cap.maxOffers, e.watermarkMs - e.cfg.features.allowedLatenessMs - cap.windowMs);
+    // As record(): the offer, and its open entry, end with the promotion. Left to the channel's window,
+    // the replayed entry stayed open past the end and took a later purchase as the offer's success,
+    // which the live engine, its entry closed at the end, had not.
+    if (p.endsAtMs < d.expiresAt) d.expiresAt = p.endsAtMs;
   }
   out.push({ kind: "decision", decision: d });
   const learn = j >= 0 && (logged.learnIf ? logged.learnIf(report.probs, report.arms) : true);
