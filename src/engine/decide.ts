@@ -31,6 +31,12 @@ export interface LoggedChoice {
   promotionId: string;
   holdout: boolean;
   /**
+   * The logged decision's propensity (the logging policy's probability of its arm): the context
+   * evidence's inverse propensity weight for a decision learned from (without it, or with `learnIf`,
+   * this engine's own probability of the arm).
+   */
+  propensity?: number;
+  /**
    * Whether the engine learns from this decision, given its policy here (the replay method learns only
    * where its own draw matches the logged arm); default: whenever the arm was among its candidates.
    */
@@ -330,7 +336,10 @@ function meanConversion(A: ScoreArms, j: number): number {
  * engine's state (reservations, caps, what it learns from the outcome) must follow it. Reports into
  * `logged` what this policy would have done here. The logged arm is learned from when this engine had it
  * among its candidates (its propensity is then this policy's, for the record); an arm it would not have
- * offered is followed but not learned from. No context evidence: the log's own propensities are not at hand.
+ * offered is followed but not learned from. A decision learned from feeds the context evidence as a
+ * live one does, weighted by the logging policy's propensity (the data's; under the replay method's
+ * match, this policy's own): without it the weight of the context terms stayed at its prior, and the
+ * logged configuration replayed on its own log drifted from the policy it logged.
  */
 function followLogged(e: Engine, w: DecisionWork, d: Decision, logged: LoggedChoice, A: ScoreArms, kind: PolicyKind, fixedIndex: number, rng: Rng, out: Effect[]): void {
   const report = policyReport(A, w.ids, w.margins, kind, fixedIndex, rng, e);
@@ -364,7 +373,8 @@ function followLogged(e: Engine, w: DecisionWork, d: Decision, logged: LoggedCho
   const logistic = e.cfg.bandit.model === "logistic" ? e.logistic : undefined;
   const D = logistic ? logistic.opts.dims : 0;
   const xs = logistic && learn ? roundedRow(e.scratch.x, j * D, D) : undefined;
-  addPending(e, d, w.cell, xs, learn, reservedCents, reservedProductId, reservedUnits, rng, out);
+  const contextFactor = logistic && learn ? e.scratch.contrast.factor(j, logged.learnIf || logged.propensity === undefined ? d.propensity : logged.propensity) : undefined;
+  addPending(e, d, w.cell, xs, learn, reservedCents, reservedProductId, reservedUnits, rng, out, contextFactor);
 }
 
 /**

@@ -124,7 +124,7 @@ function replayCandidate(log: ShopLog, cfg: Readonly<Config>, match: boolean, ke
       step(engine, ev, rng, null);
       continue;
     }
-    const logged: LoggedChoice = { promotionId: d.promotionId, holdout: d.holdout };
+    const logged: LoggedChoice = { promotionId: d.promotionId, holdout: d.holdout, propensity: d.propensity };
     if (match) {
       // The replay method: the candidate's own draw, from its own distribution, decides whether the
       // row counts and whether the candidate learns from it. Its own generator: the event's is the one
