@@ -339,12 +339,26 @@ async function whatIf(a: LogsArgs, io: CliIo, progress: ((t: string) => void) | 
       throw new EvalError(PS_ERR_EVAL.DataInvalid, `none of the log's ${read.counts.decisions} decisions has ended its attribution window yet (attribution.windowSecByChannel, plus features.allowedLatenessSec): let the shop run longer`);
     const out = resolve(a.out!);
     write(out, report, whatIfHtml(report));
-    if (nc) await publishWhatIf(nc, base, report);
+    // The dashboard's copy is a second output: its failure (no such bucket, e.g. NATS of another deployment
+    // or another kv.stateBucket; credentials that may not write it) is said after the results, not thrown
+    // with the client's stack (a missing bucket read 'JetStreamNotEnabled: jetstream is not enabled').
+    let notStored: string | undefined;
+    if (nc)
+      try {
+        await publishWhatIf(nc, base, report);
+      } catch (err) {
+        const cause = (err as { cause?: { message?: string } }).cause?.message;
+        notStored = `[eval] could not store the what-if summary in ${base.kv.stateBucket} (kv.stateBucket) for the dashboard: ${(err as Error).message}${cause ? ` (${cause})` : ""}; is the processor's state bucket on this NATS, and may these credentials write it? The report is written.`;
+      }
     const $ = dollars2;
     for (const [name, c] of Object.entries(report.candidates))
       io.err(`[eval] ${name}: DR $${$(c.dr.value)}/decision [${$(c.dr.ci95[0])}, ${$(c.dr.ci95[1])}], over control $${$(c.incremental.dr.value)}; ESS ${Math.round(c.ess)} of ${c.rows}${c.warnings.length ? `; ${c.warnings.join("; ")}` : ""}`);
     io.err(`[eval] logged policy: $${$(report.logged.value)}/decision over ${report.logged.rows} decisions`);
     io.err(`[eval] wrote ${join(out, "report.json")} and ${join(out, "report.html")}`);
+    if (notStored) {
+      io.err(notStored);
+      return 1;
+    }
     return 0;
   } finally {
     await nc?.close();
