@@ -96,6 +96,18 @@ describe("buildSnapshot: uplift against the holdout", () => {
     expect(a.share).toBeCloseTo(701 / (k.decisions - 250), 12);
   });
 
+  it("keeps a promotion taken out of the engine (the configuration's, at a restart) among the arms while its decisions count, so the shares still add up to 1", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a")] }));
+    const k = new KpiAccumulator();
+    record(k, "a", "new", 30, 3);
+    record(k, "gone", "new", 20, 2);
+    record(k, CONTROL, "new", 10, 1);
+    const s = buildSnapshot(e, k, 0);
+    expect(s.arms.reduce((x, y) => x + y.share, 0)).toBeCloseTo(1, 12);
+    expect(s.arms.find((x) => x.id === "gone")).toMatchObject({ decisions: 20, trials: 20, conversions: 2, name: "gone (no longer offered)", budget: null });
+    expect(s.arms.find((x) => x.id === CONTROL)!.name).toBe("No promotion");
+  });
+
   it("measures each promotion against the holdout decisions where it applied, not every holdout decision", () => {
     // Holdout at product decisions: where "a" applied (its category) 5% bought; elsewhere 30% did.
     // Against every holdout decision "a" (12%) would look useless; matched, it lifts by 7 points.

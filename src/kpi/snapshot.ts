@@ -115,7 +115,10 @@ const EMPTY: ArmStats = { decisions: 0, trials: 0, conversions: 0, rewardSum: 0,
 /** A JSON-ready view of what the engine has learned; pure. */
 export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): KpiSnapshot {
   const now = e.watermarkMs;
-  const ids = [...e.promotions.keys(), CONTROL];
+  // A promotion the engine no longer has (taken out of the configuration, at a restart) stays while its
+  // decisions count in the total: without it the shares stopped adding up to 1.
+  const gone = [...k.arms.keys()].filter((id) => id !== CONTROL && !e.promotions.has(id) && (k.arms.get(id)?.decisions ?? 0) > 0);
+  const ids = [...e.promotions.keys(), ...gone, CONTROL];
   // Shares of the policy's own choices: the holdout draw (its own figures below) is no arm's choice, and
   // counted in the denominator it kept the shares from adding up to 100%.
   const total = Math.max(1, k.decisions - k.holdout.decisions);
@@ -136,7 +139,7 @@ export function buildSnapshot(e: Engine, k: KpiAccumulator, wallMs: number): Kpi
     const budget = p ? e.ledger.budgets.get(id) : undefined;
     return {
       id,
-      name: p?.name ?? "No promotion",
+      name: p?.name ?? (id === CONTROL ? "No promotion" : `${id} (no longer offered)`),
       posterior: { alpha: post.alpha, beta: post.beta, mean: post.alpha / (post.alpha + post.beta), ci95: betaInterval95(post.alpha, post.beta) },
       decisions: st.decisions,
       share: st.decisions / total,
