@@ -26,13 +26,32 @@ const fromStart = process.argv.includes("--from-start");
 const durable = arg("--durable");
 const stream = process.env.OUTCOMES_STREAM ?? "OUTCOMES";
 
-const nc = await connect({ servers: url, name: "example-subscribe-outcomes" });
+// A NATS server away (promo-stream restarting, a network blip) is waited for however long it takes, and
+// said so on stderr; a server not there at all, or without the stream, stops it with a line that says so.
+const stop = (why) => {
+  console.error(`subscribe-outcomes: ${why}`);
+  process.exit(1);
+};
+const nc = await connect({ servers: url, name: "example-subscribe-outcomes", maxReconnectAttempts: -1 }).catch((err) =>
+  stop(`cannot connect to NATS at ${url} (${err.chainedError?.message ?? err.message}); is promo-stream running there? NATS_URL names its NATS server`),
+);
+(async () => {
+  for await (const s of nc.status()) {
+    if (s.type === "disconnect") console.error(`lost NATS at ${s.data}; waiting for it, then reading on from the last outcome shown`);
+    if (s.type === "reconnect") console.error(`reconnected to NATS at ${s.data}`);
+  }
+})();
 const js = nc.jetstream();
 const jsm = await nc.jetstreamManager();
 // Where to begin: the first outcome, or the one after the newest stored now. (A start sequence rather
 // than deliver_policy all/new: nats.js 2.29's ordered consumer adds a start sequence to those, which
 // nats-server refuses.)
-const opt_start_seq = fromStart ? 1 : (await jsm.streams.info(stream)).state.last_seq + 1;
+const info = await jsm.streams.info(stream).catch((err) =>
+  err.api_error?.err_code === 10059 // stream not found
+    ? stop(`no stream ${stream} on ${url}: promo-stream creates it when it starts (npm start); a shop with a stream name of its own: OUTCOMES_STREAM=<its name>`)
+    : Promise.reject(err),
+);
+const opt_start_seq = fromStart ? 1 : info.state.last_seq + 1;
 let consumer;
 if (durable) {
   // Created on the first run; a later run resumes after its last acknowledged outcome.
