@@ -135,3 +135,26 @@ describe("an example subscriber losing its NATS server mid-stream", () => {
     }
   });
 });
+
+describe("examples/oracle-share.mjs without its NATS server", () => {
+  it("no server at NATS_URL: one line and status 1", async () => {
+    const r = run(`nats://127.0.0.1:${await freePort()}`, "oracle-share.mjs", ["--seconds", "1"]);
+    expect(await r.exited).toBe(1);
+    expect(r.err()).toMatch(/cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+/);
+    expect(r.err()).not.toMatch(STACK);
+  });
+
+  it("the server gone for the rest of the run: says so, and still prints its figures at the end", { timeout: 120_000 }, async () => {
+    const server = await jetstreamServer();
+    // Longer than the nats client's default reconnect budget (10 tries 2 s apart), after which the
+    // connection was closed and the final drain threw CONNECTION_CLOSED with a stack trace.
+    const r = run(server.url, "oracle-share.mjs", ["--seconds", "26"]);
+    await waitFor("it to start", () => r.err().includes("joining sim.truth"));
+    await server.stop();
+    expect(await r.exited, r.err()).toBe(0);
+    expect(r.err()).toMatch(/lost NATS/);
+    expect(r.err()).not.toMatch(STACK);
+    expect(r.lines()).toHaveLength(1);
+    expect(r.lines()[0]).toMatchObject({ decisions: 0, engineShareOfOracle: null });
+  });
+});
