@@ -205,7 +205,13 @@ export const ModeEvent = Type.Object(
   { additionalProperties: false },
 );
 
+/** The JSON Schema draft of the schemas served at /api/schema/*.json. */
+const JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#";
+
 export const EventSchema = Type.Union([ViewEvent, ClickEvent, CartEvent, PurchaseEvent, VisitEvent, SendEvent, InventoryEvent, StockEvent, AllowanceEvent, SyncEvent, PromotionEvent, ModeEvent], {
+  // The draft its keywords are written in (TypeBox's tuples are draft-07's `items` arrays, no schema under
+  // 2020-12, the default of a validator told nothing).
+  $schema: JSON_SCHEMA_DRAFT,
   $id: "https://promo-stream.local/schema/event.json",
   title: "promo-stream event",
 });
@@ -283,7 +289,7 @@ export const DecisionSchema = Type.Object(
       excludedOmitted: Type.Optional(Type.Integer({ minimum: 1, description: "exclusions left out of this list so the decision fits the stream's message limit (streams.decisions.maxMsgBytes)" })),
     }),
   },
-  { $id: "https://promo-stream.local/schema/decision.json", title: "promo-stream decision", additionalProperties: false },
+  { $schema: JSON_SCHEMA_DRAFT, $id: "https://promo-stream.local/schema/decision.json", title: "promo-stream decision", additionalProperties: false },
 );
 export type Decision = Static<typeof DecisionSchema>;
 
@@ -316,6 +322,6 @@ export const OutcomeSchema = Type.Object(
     reward: Type.Number({ minimum: 0, maximum: 1, description: "what the conversion model learned: 1 for a conversion, 0 otherwise" }),
     learned: Type.Boolean({ description: "whether the engine learned from it (false for forced control and overflow)" }),
   },
-  { $id: "https://promo-stream.local/schema/outcome.json", title: "promo-stream outcome", additionalProperties: false },
+  { $schema: JSON_SCHEMA_DRAFT, $id: "https://promo-stream.local/schema/outcome.json", title: "promo-stream outcome", additionalProperties: false },
 );
 export type OutcomeRecord = Static<typeof OutcomeSchema>;
