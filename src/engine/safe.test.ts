@@ -205,6 +205,33 @@ describe("graduation through the log", () => {
     expect(decisionOf(run(e, view("c-e", T0)))!.policy).toBeUndefined();
   });
 
+  it("a person's change to conservative (or learner) mode when the engine is in it changes nothing (a second click, or 'Graduate now' behind a graduation)", () => {
+    const e = engine({ mode: "apprentice" });
+    decisions(e, 20);
+    // The slack an apprenticeship earned, which its graduate keeps (README: the bound goes on from the apprenticeship's start).
+    e.safe.ledger.baseline = { n: 10_000, sum: 8_000_000, sumSq: 10_000 * 800 * 800 };
+    e.safe.ledger.margin = { ...e.safe.ledger.baseline };
+    run(e, modeEvent("grad-g.p0", "conservative", "graduated"));
+    expect(e.safe.mode).toBe("conservative");
+    const ledger = structuredClone(e.safe.ledger);
+    const epoch = e.safe.ledgerEpoch;
+    decisions(e, 5);
+    const decided = e.safe.decisions;
+    const changes = e.safe.changes.length;
+    // The person pressed "Graduate now" while the engine's own graduation was on its way (the dashboard still said apprentice).
+    run(e, modeEvent("mode-late.p0", "conservative", "manual"));
+    expect(e.safe.mode).toBe("conservative");
+    expect(e.safe.ledgerEpoch).toBe(epoch);
+    expect(e.safe.ledger.baseline).toEqual(ledger.baseline);
+    expect(e.safe.decisions).toBe(decided);
+    expect(e.safe.changes.length).toBe(changes);
+    // "Learner" twice: the second changes nothing either.
+    run(e, modeEvent("mode-l1.p0", "learner", "manual"));
+    const n1 = e.safe.changes.length;
+    run(e, modeEvent("mode-l2.p0", "learner", "manual"));
+    expect(e.safe.changes.length).toBe(n1);
+  });
+
   it("keeps the mode, the evidence and the bound through a checkpoint; replaying the log after a restore graduates at the same event", () => {
     const cfgOver = { mode: "apprentice" as const };
     const live = engine(cfgOver);

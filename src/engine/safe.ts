@@ -205,7 +205,8 @@ export function setModeIn(s: SafeState, mode: PolicyMode, reason: ModeChange["re
 /**
  * A `mode` event from the log. Copies of one change (`<changeId>.p<n>`, one per partition) apply once;
  * a graduation applies only to an apprentice (a second partition's graduation, asked for before the
- * first arrived, changes nothing). Returns whether the mode changed.
+ * first arrived, changes nothing), and a change to conservative or learner mode does nothing in that
+ * mode. Returns whether the mode changed.
  */
 export function applyModeEvent(e: Engine, ev: { id: string; ts: number; mode: PolicyMode; reason: "graduated" | "manual"; evidence?: Evidence | undefined }): boolean {
   const s = e.safe;
@@ -214,6 +215,13 @@ export function applyModeEvent(e: Engine, ev: { id: string; ts: number; mode: Po
   s.applied.push(changeId);
   if (s.applied.length > MAX_APPLIED) s.applied.shift();
   if (ev.reason === "graduated" && s.mode !== "apprentice") return false;
+  // A change to conservative or learner mode when the engine is in it changes nothing: a second click
+  // on the dashboard's button (its reply comes when the change is stored, before the panel shows it
+  // applied), or "Graduate now" pressed while the engine's own graduation was on its way, restarted the
+  // bound and threw away the slack the apprenticeship earned. A person's "apprentice" still begins an
+  // apprenticeship of its own (the evidence starts over, and a graduation asked for in the one before
+  // it no longer applies).
+  if (ev.mode === s.mode && s.mode !== "apprentice") return false;
   setMode(e, ev.mode, ev.reason, ev.ts, changeId, ev.evidence);
   return true;
 }
