@@ -173,7 +173,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice |
   // shell puts the change in the log, and it applies where it stands there.
   if (e.safe.mode === "apprentice") {
     const evidence = graduationDue(e);
-    if (evidence) out.push({ kind: "mode", mode: e.cfg.safe!.graduateTo, reason: "graduated", evidence, eventId: ev.id, ts: ev.ts });
+    if (evidence) out.push({ kind: "mode", mode: e.cfg.safe!.graduateTo, reason: "graduated", evidence, eventId: ev.id, ts: ev.ts, since: e.safe.since });
   }
   return out;
 }

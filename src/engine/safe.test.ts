@@ -232,6 +232,37 @@ describe("graduation through the log", () => {
     expect(e.safe.changes.length).toBe(n1);
   });
 
+  it("a graduation applies only in the apprenticeship that earned it: partitions agree whichever way a person's change and two graduations interleave", () => {
+    // Two partitions of one apprenticeship, both due (their evidence added up through sync): each asks.
+    const a = engine({ mode: "apprentice" });
+    const b = engine({ mode: "apprentice" });
+    due(a);
+    due(b);
+    const askOf = (e: Engine, id: string) => {
+      const f = run(e, view(id, T0)).find((x) => x.kind === "mode");
+      if (f?.kind !== "mode") throw new Error("no graduation asked");
+      return f;
+    };
+    const ga = askOf(a, "c-ga");
+    const gb = askOf(b, "c-gb");
+    // As src/processor/processor.ts graduate() puts them in the log: a copy per partition.
+    const logged = (ask: typeof ga) => new Subjects().modeChange(ask, `grad-${ask.eventId}`, ask.ts, 2).map((r) => r.event);
+    const [ga0, ga1] = logged(ga);
+    const [gb0, gb1] = logged(gb);
+    // A person sends the engine back to apprentice once the first graduation shows; the copies of three
+    // changes from three publishers reach the two partitions in different orders.
+    const back = new Subjects().modeChange({ mode: "apprentice", reason: "manual" }, "mode-back", T0, 2).map((r) => r.event);
+    for (const x of [ga0!, back[0]!, gb0!]) run(a, x);
+    for (const x of [ga1!, gb1!, back[1]!]) run(b, x);
+    expect(a.safe.mode).toBe("apprentice");
+    expect(b.safe.mode).toBe("apprentice");
+    // And a graduation earned in this apprenticeship still applies.
+    due(a);
+    const again = askOf(a, "c-ga2");
+    run(a, logged(again)[0]!);
+    expect(a.safe.mode).toBe("conservative");
+  });
+
   it("keeps the mode, the evidence and the bound through a checkpoint; replaying the log after a restore graduates at the same event", () => {
     const cfgOver = { mode: "apprentice" as const };
     const live = engine(cfgOver);

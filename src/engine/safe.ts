@@ -204,17 +204,22 @@ export function setModeIn(s: SafeState, mode: PolicyMode, reason: ModeChange["re
 
 /**
  * A `mode` event from the log. Copies of one change (`<changeId>.p<n>`, one per partition) apply once;
- * a graduation applies only to an apprentice (a second partition's graduation, asked for before the
- * first arrived, changes nothing), and a change to conservative or learner mode does nothing in that
+ * a graduation applies only to an apprentice, in the apprenticeship that asked for it (a second
+ * partition's graduation, asked for before the first arrived, changes nothing), and a change to conservative or learner mode does nothing in that
  * mode. Returns whether the mode changed.
  */
-export function applyModeEvent(e: Engine, ev: { id: string; ts: number; mode: PolicyMode; reason: "graduated" | "manual"; evidence?: Evidence | undefined }): boolean {
+export function applyModeEvent(e: Engine, ev: { id: string; ts: number; mode: PolicyMode; reason: "graduated" | "manual"; since?: string | undefined; evidence?: Evidence | undefined }): boolean {
   const s = e.safe;
   const changeId = ev.id.replace(/\.p\d+$/, "");
   if (s.applied.includes(changeId)) return false;
   s.applied.push(changeId);
   if (s.applied.length > MAX_APPLIED) s.applied.shift();
   if (ev.reason === "graduated" && s.mode !== "apprentice") return false;
+  // ...and only to the apprenticeship that earned it. Copies of changes from different publishers (a
+  // partition's graduation, a person's change through promo.control, another partition's graduation
+  // asked for before the first reached it) can reach partitions in different orders: a partition that
+  // saw "back to apprentice" between two graduations graduated again on the second, the others stayed.
+  if (ev.reason === "graduated" && ev.since !== undefined && ev.since !== s.since) return false;
   // A change to conservative or learner mode when the engine is in it changes nothing: a second click
   // on the dashboard's button (its reply comes when the change is stored, before the panel shows it
   // applied), or "Graduate now" pressed while the engine's own graduation was on its way, restarted the

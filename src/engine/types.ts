@@ -207,8 +207,8 @@ export interface Outcome {
 
 export type Effect =
   | { kind: "decision"; decision: Decision }
-  /** An apprentice's graduation is due: the shell puts the mode change in the log (a `mode` event per partition, ids from `eventId`). */
-  | { kind: "mode"; mode: PolicyMode; reason: "graduated"; evidence: Evidence; eventId: string; ts: number }
+  /** An apprentice's graduation is due: the shell puts the mode change in the log (a `mode` event per partition, ids from `eventId`; `since`: the apprenticeship that earned it). */
+  | { kind: "mode"; mode: PolicyMode; reason: "graduated"; evidence: Evidence; eventId: string; ts: number; since: string }
   | { kind: "deadletter"; reason: DeadLetterReason; detail: string }
   | { kind: "outcome"; outcome: Outcome };
 

@@ -142,7 +142,7 @@ export function runSim(o: SimRunOptions): SimRun {
           if (eff.kind === "mode") {
             // What the processor does with a graduation: the mode event goes into the log, right after
             // this event here (live, a few events later; the mode changes where it stands).
-            step(engine, { type: "mode", id: copyId(`grad-${eff.eventId}`, "p", 0), ts: eff.ts, mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, rngFromKey(seed, `grad-${eff.eventId}`));
+            step(engine, { type: "mode", id: copyId(`grad-${eff.eventId}`, "p", 0), ts: eff.ts, mode: eff.mode, reason: eff.reason, since: eff.since, evidence: eff.evidence }, rngFromKey(seed, `grad-${eff.eventId}`));
             if (engine.safe.mode === eff.mode && safe.graduatedAt === null) safe.graduatedAt = d;
             continue;
           }

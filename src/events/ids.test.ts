@@ -39,7 +39,9 @@ describe("derived ids", () => {
     for (const k of [0, 9, 1023]) expect(valid({ ...inventory, type: "stock", id: copyId(inventory.id, "s", k) })).toBe("accepted");
     const subjects = new Subjects();
     // src/processor/processor.ts: a graduation's change id is grad-<the triggering event's id>.
-    const modes = subjects.modeChange({ mode: "conservative", reason: "graduated", evidence: { decisions: 5000, mean: 90, lo: 10, hi: 170 } }, `grad-${LONGEST}`, TS, 1024);
+    // It names the apprenticeship that earned it: the change that began it, as an engine keeps it (a copy's id without .p<n>).
+    const since = copyId(`mode-${LONGEST}`, "p", 1023).replace(/\.p\d+$/, "");
+    const modes = subjects.modeChange({ mode: "conservative", reason: "graduated", since, evidence: { decisions: 5000, mean: 90, lo: 10, hi: 170 } }, `grad-${LONGEST}`, TS, 1024);
     const promotions = subjects.promotionChange({ id: "p1", name: "p1", kind: "amount", amountOffCents: 100, channels: ["web"], budgetCents: 1000, maxDiscountCents: 100 }, `promo-${LONGEST}`, TS, 1024);
     for (const r of [...modes, ...promotions]) expect(valid(r.event)).toBe("accepted");
     expect(new Set(modes.map((r) => r.event.id)).size).toBe(1024);

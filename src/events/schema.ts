@@ -194,6 +194,13 @@ export const ModeEvent = Type.Object(
     ts: Ts,
     mode: PolicyModeSchema,
     reason: Type.Union([Type.Literal("graduated"), Type.Literal("manual")], { description: "graduated (the engine's evidence) or manual (promo.control)" }),
+    /**
+     * At graduation: the apprenticeship that earned it (the change that began it, "" for the
+     * configuration's; as sync events carry it). It applies only in that apprenticeship: a person's
+     * change stored before it, on one partition and not on another, would otherwise leave them in
+     * different modes. (A graduation logged without it applies to any apprenticeship, as before.)
+     */
+    since: Type.Optional(Type.String({ maxLength: 160 })),
     /** At graduation: the learner's margin per decision minus the rule's (doubly robust) over the closed decisions it rests on. */
     evidence: Type.Optional(
       Type.Object(

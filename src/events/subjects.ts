@@ -79,10 +79,10 @@ export class Subjects {
    * A policy mode change (issue 23) as the log carries it, like a promotion change: one event per
    * partition (`events.mode.<n>`, event id and msg id `<changeId>.p<n>`).
    */
-  modeChange(change: { mode: PolicyMode; reason: "graduated" | "manual"; evidence?: { decisions: number; mean: number; lo: number; hi: number } | undefined }, changeId: string, ts: number, partitions: number): Routed[] {
+  modeChange(change: { mode: PolicyMode; reason: "graduated" | "manual"; since?: string | undefined; evidence?: { decisions: number; mean: number; lo: number; hi: number } | undefined }, changeId: string, ts: number, partitions: number): Routed[] {
     const out: Routed[] = [];
     for (let k = 0; k < partitions; k++) {
-      const event: ShopEvent = { type: "mode", id: copyId(changeId, "p", k), ts, mode: change.mode, reason: change.reason, ...(change.evidence ? { evidence: change.evidence } : {}) };
+      const event: ShopEvent = { type: "mode", id: copyId(changeId, "p", k), ts, mode: change.mode, reason: change.reason, ...(change.since !== undefined ? { since: change.since } : {}), ...(change.evidence ? { evidence: change.evidence } : {}) };
       out.push({ subject: this.partitioned("mode", k), event });
     }
     return out;

@@ -819,7 +819,7 @@ export class Processor {
    */
   private graduate(eff: Extract<Effect, { kind: "mode" }>): void {
     const changeId = `grad-${eff.eventId}`;
-    for (const r of this.subjects.modeChange({ mode: eff.mode, reason: eff.reason, evidence: eff.evidence }, changeId, eff.ts, this.cfg.partitions))
+    for (const r of this.subjects.modeChange({ mode: eff.mode, reason: eff.reason, since: eff.since, evidence: eff.evidence }, changeId, eff.ts, this.cfg.partitions))
       this.publish({ subject: r.subject, data: encodeEvent(r.event), msgID: r.event.id });
     if (!this.replaying) this.log.info({ mode: eff.mode, evidence: eff.evidence, changeId }, "the apprentice graduates: mode change put in the log");
   }
