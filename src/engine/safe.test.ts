@@ -326,6 +326,27 @@ describe("graduation through the log", () => {
   });
 });
 
+describe("a configuration changed at restart", () => {
+  it("to the mode the checkpoint's engine is already in (the graduate's, written down) keeps the bound it earned", () => {
+    const e = engine({ mode: "apprentice" });
+    decisions(e, 20);
+    e.safe.ledger.baseline = { n: 10_000, sum: 8_000_000, sumSq: 10_000 * 800 * 800 };
+    e.safe.ledger.margin = { ...e.safe.ledger.baseline };
+    run(e, { type: "mode", id: "grad-g.p0", ts: T0, mode: "conservative", reason: "graduated" });
+    const ledger = structuredClone(e.safe.ledger);
+    const changes = e.safe.changes.length;
+    // The shop writes the graduation into its configuration (POLICY_MODE=conservative) and restarts.
+    const cfg2: EngineConfig = { ...e.cfg, safe: { ...e.cfg.safe!, mode: "conservative" } };
+    const r = engineFromJSON(cfg2, JSON.parse(JSON.stringify(engineToJSON(e))));
+    expect(r.safe.mode).toBe("conservative");
+    expect(r.safe.ledger).toEqual(ledger);
+    expect(r.safe.changes.length).toBe(changes);
+    // A later restart with the configuration back at apprentice takes over (it changed again).
+    const cfg3: EngineConfig = { ...e.cfg, safe: { ...e.cfg.safe!, mode: "apprentice" } };
+    expect(engineFromJSON(cfg3, JSON.parse(JSON.stringify(engineToJSON(r)))).safe.mode).toBe("apprentice");
+  });
+});
+
 describe("partitions", () => {
   it("add up the apprenticeship's evidence through sync events, and ignore another apprenticeship's", async () => {
     const { ownSafe } = await import("./index.ts");

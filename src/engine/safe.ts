@@ -231,11 +231,16 @@ export function applyModeEvent(e: Engine, ev: { id: string; ts: number; mode: Po
   return true;
 }
 
-/** After a restore: a configuration whose mode changed since the state began takes over. */
+/**
+ * After a restore: a configuration whose mode changed since the state began takes over. A configuration
+ * changed to the mode the engine is in already (a graduation written into the configuration) changes
+ * nothing: restarting the mode there threw away the bound's slack the apprenticeship had earned.
+ */
 export function reconcileConfigMode(e: Engine, ts: number): void {
   const want = e.cfg.safe?.mode ?? "learner";
   if (e.safe.configMode === want) return;
   e.safe.configMode = want;
+  if (e.safe.mode === want) return;
   setMode(e, want, "config", ts, "");
 }
 
