@@ -20,7 +20,7 @@ export class GcMeter {
   private allocated = 0;
   private lastUsed: number;
   private pauses: number[] = [];
-  /** Each pause's kind (perf_hooks' constants.NODE_PERFORMANCE_GC_*: 1 minor, 2 major, 4 incremental, 8 weak callbacks), in the same order. */
+  /** Each pause's kind (perf_hooks' constants.NODE_PERFORMANCE_GC_*: 1 minor, 4 major, 8 incremental, 16 weak callbacks), in the same order. */
   private kinds: number[] = [];
   private readonly observer: PerformanceObserver;
 
