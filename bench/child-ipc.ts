@@ -2,6 +2,7 @@
 // and garbage never count as the system's latency): the child serves one "run" message and answers
 // with messages of its own, then "done" or "error"; the parent forks it, sends the run and gathers.
 import { fork } from "node:child_process";
+import { hold } from "./cleanup.ts";
 
 type Ended = { type: "done" } | { type: "error"; error: string };
 
@@ -33,6 +34,12 @@ export function runChild<To, From extends { type: string }, R>(script: string, m
   return new Promise((resolve, reject) => {
     const child = fork(script, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     if (child.pid !== undefined) onStart?.(child.pid);
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    const release = hold(() => {
+      child.kill("SIGKILL");
+      return exited;
+    });
+    void exited.then(release);
     let settled = false;
     const done = (err?: Error) => {
       if (settled) return;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hold } from "./cleanup.ts";
 import type { ChildStats, FromChild, ToChild } from "./part-child.ts";
 
 /**
@@ -60,6 +61,12 @@ export async function spawnPart(part: "processor" | "server", o: SpawnOptions): 
   });
   const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
   void exited.then(() => rmSync(dir, { recursive: true, force: true }));
+  // On a signal to the bench: killed, and its config dir removed once it has exited (above).
+  const release = hold(() => {
+    child.kill("SIGKILL");
+    return exited;
+  });
+  void exited.then(release);
   const next = <T>(pick: (m: FromChild) => T | undefined, what: string, timeoutMs = 60_000): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`${part} child: no ${what} within ${timeoutMs} ms\n${out.slice(-2000)}`)), timeoutMs);
@@ -81,7 +88,9 @@ export async function spawnPart(part: "processor" | "server", o: SpawnOptions): 
       });
     });
   const ready = await next((m) => (m.type === "ready" ? m : undefined), "ready");
-  const ask = (m: ToChild) => child.send(m);
+  // A child that has exited cannot be asked (EPIPE): the waiter says so (it rejects on the exit), where
+  // an 'error' event without a listener ended the bench on the spot, its servers and dirs left behind.
+  const ask = (m: ToChild) => child.send(m, () => undefined);
   return {
     pid: child.pid!,
     readyAtMs: ready.atMs,

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "../src/config/index.ts";
 import { connectNats, PipelinedPublisher, provision, startNatsServer, type NatsServerHandle } from "../src/io/nats/index.ts";
 import { createLogger, type Logger } from "../src/log/index.ts";
 import { spawnPart, type PartChild } from "./children.ts";
+import { hold } from "./cleanup.ts";
 import { EventSource, type WireEvent } from "./events.ts";
 
 export interface BenchOptions {
@@ -79,6 +80,7 @@ export class BenchContext {
   private preload: { events: WireEvent[]; lastSeq: number; publishEventsPerSec: number; seconds: number } | undefined;
   private extra: NatsConnection[] = [];
   private live: PartChild | undefined;
+  private releaseServer: (() => void) | undefined;
 
   constructor(readonly opts: BenchOptions) {
     this.sizes = opts.quick ? SIZES.quick : SIZES.full;
@@ -89,6 +91,8 @@ export class BenchContext {
   async nats(): Promise<{ server: NatsServerHandle; nc: NatsConnection; jsm: JetStreamManager }> {
     if (!this.server) {
       this.server = await startNatsServer({ binary: this.cfg.nats.serverBinary, port: -1 });
+      const server = this.server;
+      this.releaseServer = hold(() => server.stop());
       this.conn = await connectNats(this.cfg.nats, this.server.url, "bench", this.log);
       await provision(this.conn, this.cfg, this.log);
     }
@@ -181,6 +185,7 @@ export class BenchContext {
     this.extra = [];
     if (this.conn && !this.conn.isClosed()) await this.conn.drain().catch(() => undefined);
     await this.server?.stop();
+    this.releaseServer?.();
     this.server = undefined;
     this.conn = undefined;
   }

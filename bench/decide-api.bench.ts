@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnPart } from "./children.ts";
+import { hold } from "./cleanup.ts";
 import type { BenchContext } from "./context.ts";
 import { runChild } from "./child-ipc.ts";
 import type { LatencySummary } from "./feed.ts";
@@ -52,6 +53,7 @@ export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult
   ];
   const totalSec = 1 + phases.reduce((s, p) => s + p.seconds + GAP_MS / 1000, 0) + 2;
   const dir = mkdtempSync(join(tmpdir(), "ps-bench-decide-"));
+  const releaseDir = hold(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const file = join(dir, "background");
     packFeed(ctx.events().take(BACKGROUND_PER_SEC * Math.ceil(totalSec)), file);
@@ -89,6 +91,7 @@ export async function benchDecideApi(ctx: BenchContext): Promise<DecideApiResult
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    releaseDir();
     await srv.stop().catch(() => srv.kill());
   }
 }

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runChild } from "./child-ipc.ts";
+import { hold } from "./cleanup.ts";
 import type { BenchContext } from "./context.ts";
 import type { FeedPhase, FromFeedChild, ToFeedChild } from "./feed-child.ts";
 import { packFeed, type FeedResult } from "./feed.ts";
@@ -53,6 +54,7 @@ export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
   const live = await ctx.liveProcessor();
   const { server } = await ctx.nats();
   const dir = mkdtempSync(join(tmpdir(), "ps-bench-feed-"));
+  const releaseDir = hold(() => rmSync(dir, { recursive: true, force: true }));
   try {
     // Warm-up (not recorded), then the phases, each continuing the same stream.
     const warmupSeconds = ctx.opts.quick ? 1 : 3;
@@ -93,6 +95,7 @@ export async function benchLatency(ctx: BenchContext): Promise<LatencyResult> {
     return { byOffered, warmupSeconds, gcPausesMs: s1.gcPausesMs, gcPauseKinds: s1.gcPauseKinds, bytesAllocatedPerEvent: (s1.allocatedBytes - s0.allocatedBytes) / handled, cpuByOffered };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    releaseDir();
   }
 }
 

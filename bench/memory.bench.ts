@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { PART_ENV } from "./children.ts";
+import { hold } from "./cleanup.ts";
 import type { BenchContext } from "./context.ts";
 import type { MemoryPoint } from "./memory-child.ts";
 
@@ -14,7 +15,9 @@ const CHILD = fileURLToPath(new URL("./memory-child.ts", import.meta.url));
 export async function benchMemory(ctx: BenchContext): Promise<MemoryPoint[]> {
   const out: MemoryPoint[] = [];
   for (const [n, fill] of ctx.sizes.memoryCustomers) {
-    const { stdout } = await run(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, String(n), fill], { maxBuffer: 1 << 20, timeout: 600_000, env: { ...process.env, ...PART_ENV } });
+    const child = run(process.execPath, ["--expose-gc", "--import", "tsx", CHILD, String(n), fill], { maxBuffer: 1 << 20, timeout: 600_000, env: { ...process.env, ...PART_ENV } });
+    const release = hold(() => child.child.kill("SIGKILL"));
+    const { stdout } = await child.finally(release);
     out.push(JSON.parse(stdout.trim().split("\n").pop()!) as MemoryPoint);
   }
   return out;

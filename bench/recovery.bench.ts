@@ -12,6 +12,7 @@ import { encodeEvent, Subjects, type ShopEvent } from "../src/events/index.ts";
 import { connectNats, PipelinedPublisher, provision, startNatsServer } from "../src/io/nats/index.ts";
 import type { ChainHead } from "../src/state/index.ts";
 import { spawnPart } from "./children.ts";
+import { hold } from "./cleanup.ts";
 import type { BenchContext } from "./context.ts";
 
 export interface RecoveryPoint {
@@ -39,6 +40,7 @@ export async function benchRecovery(ctx: BenchContext, customers: number): Promi
   const overlay = ctx.overlay({ features: { maxMemoryMb: 1_000_000 }, processor: { checkpointEverySec: 5 } });
   const cfg = loadConfig({ env: {}, overrides: overlay });
   const server = await startNatsServer({ binary: cfg.nats.serverBinary, port: -1 });
+  const releaseServer = hold(() => server.stop());
   const nc = await connectNats(cfg.nats, server.url, "bench-recovery", ctx.log);
   let processor: Awaited<ReturnType<typeof spawnPart>> | undefined;
   try {
@@ -103,5 +105,6 @@ export async function benchRecovery(ctx: BenchContext, customers: number): Promi
     await processor?.stop().catch(() => processor?.kill());
     await nc.drain().catch(() => undefined);
     await server.stop();
+    releaseServer();
   }
 }

@@ -25,6 +25,7 @@ import { benchMemory } from "./memory.bench.ts";
 import type { MemoryPoint } from "./memory-child.ts";
 import { benchRecovery } from "./recovery.bench.ts";
 import { machineInfo } from "./machine.ts";
+import { hold, releaseAll } from "./cleanup.ts";
 import { ConfigError } from "../src/config/index.ts";
 import { round, showSpread } from "./stats.ts";
 import { median, pauseFigures, pausesByKind, targets } from "./summary.ts";
@@ -215,7 +216,9 @@ const SECTIONS: Record<string, Section> = {
     run: async (ctx) => {
       await ctx.stopLiveProcessor();
       // Under --profile the child runs under --cpu-prof too (its setup, the model's learning, included).
-      const { stdout } = await run(process.execPath, [...ctx.nodeFlags(), "--import", "tsx", resolve(here, "decide-child.ts"), ...(ctx.opts.quick ? ["--quick"] : [])], { maxBuffer: 1 << 20, timeout: 600_000 });
+      const child = run(process.execPath, [...ctx.nodeFlags(), "--import", "tsx", resolve(here, "decide-child.ts"), ...(ctx.opts.quick ? ["--quick"] : [])], { maxBuffer: 1 << 20, timeout: 600_000 });
+      const release = hold(() => child.child.kill("SIGKILL"));
+      const { stdout } = await child.finally(release);
       const r = JSON.parse(stdout.trim().split("\n").pop()!) as { category: DecideTimingByArms; hot: DecideTimingByArms; all: DecideTimingByArms };
       const by = (x: DecideTimingByArms, k: "medianMicros" | "minMicros" | "cpuMicros") => Object.fromEntries(Object.entries(x).map(([n, t]) => [n, round(t[k])]));
       return {
@@ -332,6 +335,18 @@ try {
   process.exit(2);
 }
 
+// Ctrl-C or a SIGTERM ends the bench in the middle of an await, where no section's `finally` runs:
+// what they hold (servers, children, temp dirs: bench/cleanup.ts) is released here. A second signal
+// leaves at once.
+let stopping = false;
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const)
+  process.on(signal, () => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    console.error(`\n${signal}: stopping the bench's servers and child processes, removing its temp dirs (again to leave at once)`);
+    void releaseAll(15_000).finally(() => process.exit(code));
+  });
+
 const started = performance.now();
 const out: Record<string, unknown> = { quick: values.quick, at: new Date().toISOString(), sections: names, configOverlay: overlay ?? null };
 const machine = machineInfo(ctx.cfg.nats.serverBinary);
@@ -348,10 +363,12 @@ try {
   }
 } catch (err) {
   failed = true;
-  console.error(`\nbenchmark failed: ${(err as Error).stack ?? err}`);
+  // (A section whose children a Ctrl-C ended fails too: the signal's handler is what ends the bench.)
+  if (!stopping) console.error(`\nbenchmark failed: ${(err as Error).stack ?? err}`);
 } finally {
-  await ctx.close();
+  if (!stopping) await ctx.close();
 }
+if (stopping) await new Promise(() => undefined);
 out.machine = { ...machine, loadAvgEnd: round(loadavg()[0]!, 2) };
 out.seconds = round((performance.now() - started) / 1000, 1);
 

@@ -5,6 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { loadConfig } from "../src/config/index.ts";
 import { connectNats, PipelinedPublisher, provision, retryTransient, startNatsCluster } from "../src/io/nats/index.ts";
 import { spawnPart, type PartChild } from "./children.ts";
+import { hold } from "./cleanup.ts";
 import { deepMerge, type BenchContext } from "./context.ts";
 
 export interface ScaleRun {
@@ -22,6 +23,7 @@ export async function benchScaleOut(ctx: BenchContext, counts: readonly number[]
   const out: ScaleRun[] = [];
   for (const k of counts) {
     const cluster = await startNatsCluster(3);
+    const releaseCluster = hold(() => cluster.stop());
     const children: PartChild[] = [];
     try {
       const overlay = deepMerge(ctx.overlay(), {
@@ -68,6 +70,7 @@ export async function benchScaleOut(ctx: BenchContext, counts: readonly number[]
     } finally {
       for (const c of children) c.kill();
       await cluster.stop();
+      releaseCluster();
     }
   }
   return out;
