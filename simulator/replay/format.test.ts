@@ -23,6 +23,11 @@ describe("parseLogTime", () => {
     },
   );
 
+  // An offset no zone has is a typo or garbage, not a time: read as given it moved the event by days.
+  it.each(["2024-07-07T18:00:26+99:00", "2024-07-07T18:00:26+05:75", "2024-07-07 18:00:26-2400", "2024-07-07T18:00:26+24:00"])("rejects %j (an offset out of range)", (s) => {
+    expect(parseLogTime(s)).toBeUndefined();
+  });
+
   it("keeps every accepted time inside the contract's range", () => {
     expect(parseLogTime("2099-12-31 23:59:59.999")).toBeLessThan(MAX_TS);
   });

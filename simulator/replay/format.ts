@@ -69,7 +69,7 @@ const LOG_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
 
 /**
  * "2024-07-07 18:00:26.959902" (or ISO-8601 with T and an offset) → ms since the epoch. A time
- * without an offset is read as UTC. Undefined when it is no valid time or outside the contract's
+ * without an offset is read as UTC. Undefined when it is no valid time (an offset past ±23:59 included) or outside the contract's
  * 2000–2100 range; fractions below a millisecond are cut.
  */
 export function parseLogTime(s: string): number | undefined {
@@ -84,6 +84,8 @@ export function parseLogTime(s: string): number | undefined {
     return undefined;
   if (zone && zone !== "Z") {
     const z = zone.replace(":", "");
+    // As src/events/segment.ts's parseIsoTime: "+99:00" is no offset (it moved the event by four days).
+    if (Number(z.slice(1, 3)) > 23 || Number(z.slice(3, 5)) > 59) return undefined;
     const offMin = (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * (z[0] === "-" ? -1 : 1);
     t -= offMin * 60_000;
   }
