@@ -7,7 +7,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "../../src/config/index.ts";
 import { Subjects } from "../../src/events/index.ts";
-import { checkPartitionCount, connectNats, PipelinedPublisher, provision, redactUrl } from "../../src/io/nats/index.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { checkPartitionCount, connectNats, PipelinedPublisher, provision, redactUrl, storedIdsSince } from "../../src/io/nats/index.ts";
 import { PS_ERR_REPLAY, ReplayError } from "./errors.ts";
 import { FORMATS, formatNamed } from "./formats.ts";
 import { parseLogTime } from "./format.ts";
@@ -109,6 +110,30 @@ async function connect(cfg: Readonly<Config>, log: pino.Logger): Promise<NatsCon
   }
 }
 
+/** Ids read at most from EVENTS at the start (about 100 bytes each: 100 MB). */
+export const STORED_IDS_MAX = 1_000_000;
+
+/**
+ * The msg ids EVENTS holds, when it holds any stored before its duplicate window: the server drops a
+ * repeated id only within that window (120 s by default), so a replay started again after a crash, or
+ * the same file replayed the next day, stored every event a second time (and the summary said none was
+ * already there). Undefined when the stream is younger than half its window: the server drops those copies.
+ */
+async function readStoredIds(nc: NatsConnection, cfg: Readonly<Config>, say: (s: string) => void, signal: AbortSignal): Promise<ReadonlySet<string> | undefined> {
+  const stream = cfg.streams.events.name;
+  try {
+    const st = (await (await jetstreamManager(nc)).streams.info(stream)).state;
+    if (st.messages === 0 || Date.now() - Date.parse(st.first_ts) < (cfg.streams.events.duplicateWindowSec * 1000) / 2) return undefined;
+    // A Ctrl-C stops the read (about 11 µs an id: seconds for a large stream) and the replay after it.
+    const r = await storedIdsSince(nc, stream, 0, { max: STORED_IDS_MAX, signal });
+    if (r.truncated)
+      say(`${stream} holds more than ${STORED_IDS_MAX} events: only the first ${r.ids.size} ids were read, so an event of this log stored after them is published again if it is older than the stream's duplicate window`);
+    return r.ids;
+  } catch (err) {
+    throw new ReplayError(PS_ERR_REPLAY.NatsUnreachable, `cannot read the ids ${stream} holds (to publish no event twice): ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Runs the replay command; resolves to the process exit status. */
 export async function replayCli(args: string[], io: CliIo = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const say = (s: string) => io.stderr.write(`${s}\n`);
@@ -162,6 +187,7 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
     }
     // Routed by the partitioned processors' count, or refused (src/io/nats/partition-count.ts).
     await checkPartitionCount(nc, cfg.kv.leaseBucket, cfg.partitions, false);
+    const storedIds = await readStoredIds(nc, cfg, say, ac.signal);
     const sink = new JetStreamSink(new PipelinedPublisher(nc, cfg.simulator.maxInFlightPublishes));
     report = await replayFile({
       file: a.file,
@@ -173,6 +199,7 @@ export async function replayCli(args: string[], io: CliIo = { env: process.env, 
       speed: a.speed,
       bufferEvents: a.bufferEvents,
       ...(a.startMs !== undefined ? { startMs: a.startMs } : {}),
+      ...(storedIds ? { storedIds } : {}),
       progress: new TerminalProgress(`replay ${format.name}`, { stream: io.stderr }),
       signal: ac.signal,
     });

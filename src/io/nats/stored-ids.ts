@@ -18,6 +18,8 @@ export interface StoredIdsOptions {
   max: number;
   /** Gives up when nothing arrives for this long (an ordered consumer can stall while a leader is elected). */
   stallMs?: number;
+  /** Stops the read (what was read so far is returned): a Ctrl-C of a replay reading a large stream's ids. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function storedIdsSince(nc: NatsConnection, stream: string, sinceMs
   const stallMs = opts.stallMs ?? 15_000;
   try {
     const r = await readOrdered(c, stallMs, (m) => {
+      if (opts.signal?.aborted) return false;
       out.read++;
       const id = m.headers?.get("Nats-Msg-Id");
       if (id) out.ids.add(id);
