@@ -175,6 +175,56 @@ describe("LeaseManager", () => {
     ]);
     for (let p = 0; p < 4; p++) expect((await bucket.get(`lease.p${p}`))?.operation, `lease.p${p}`).not.toBe("PUT");
   });
+
+  it("gives a partition back for good when a round was renewing its lease as the release began (the round does not take it back)", async () => {
+    // A round renews the leases it found owned when it began; a release that starts while that round waits
+    // for its renewal's answer must not see the partition taken back into owned by the answer, its lease
+    // key left behind (the delete at a revision the round moved refused) until it expires.
+    const real = await new Kvm(nc).create("LEASES_RACE", { history: 1 });
+    const inFlight = new Set<string>();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const bound = <T extends object>(t: T, k: string | symbol) => {
+      const v = Reflect.get(t, k) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    };
+    // The renewals' writes (through the bucket's js) take 300 ms; a lease's delete returns only once a
+    // round is renewing the next partition's lease, so the next release begins while that write is on its way.
+    const js = Reflect.get(real, "js") as object;
+    const slowJs = new Proxy(js, {
+      get: (t, k) =>
+        k === "publish"
+          ? async (subject: string, ...rest: unknown[]) => {
+              if (!subject.includes("lease.p")) return (bound(t, k) as (...a: unknown[]) => Promise<unknown>)(subject, ...rest);
+              inFlight.add(subject);
+              try {
+                await sleep(300);
+                return await (bound(t, k) as (...a: unknown[]) => Promise<unknown>)(subject, ...rest);
+              } finally {
+                inFlight.delete(subject);
+              }
+            }
+          : bound(t, k),
+    });
+    const bucket = new Proxy(real, {
+      get: (t, k) => {
+        if (k === "js") return slowJs;
+        if (k === "delete")
+          return async (key: string, opts?: unknown) => {
+            const r = await real.delete(key, opts as never);
+            const next = Number(/^lease\.p(\d+)$/.exec(key)?.[1] ?? NaN) + 1;
+            if (next < 3) await waitFor(`a round renewing lease.p${next}`, () => [...inFlight].some((s) => s.endsWith(`lease.p${next}`)), 10_000, 5);
+            return r;
+          };
+        return bound(t, k);
+      },
+    }) as KV;
+    const m = new LeaseManager(bucket, "A", 3, SLOW_TTL, { acquired: async () => undefined, released: async () => undefined }, createLogger("silent"));
+    await m.start();
+    expect(m.ownedPartitions()).toEqual([0, 1, 2]);
+    await m.stop();
+    expect(m.ownedPartitions()).toEqual([]);
+    for (let p = 0; p < 3; p++) expect((await real.get(`lease.p${p}`))?.operation, `lease.p${p}`).not.toBe("PUT");
+  });
 });
 
 // A renewal that fails for another reason than a conflict (a request timed out: a JetStream leader

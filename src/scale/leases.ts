@@ -137,9 +137,17 @@ export class LeaseManager {
     if (!this.stopped) await this.kv.put(`member.${this.instanceId}`, json({ id: this.instanceId, atMs: now } satisfies Member));
     for (const [p] of [...this.owned]) {
       try {
-        this.owned.set(p, await this.renew(p, now));
+        const rev = await this.renew(p, now);
+        // Given back while the renewal was on its way (release() moved it from owned to releasing): the
+        // revision is the release's to delete at. Set back into owned, the partition was held again
+        // after its release, and its lease key was left behind (the delete refused at the old revision).
+        if (this.owned.has(p)) this.owned.set(p, rev);
+        else if (this.releasing.has(p)) this.releasing.set(p, rev);
+        else continue;
         this.validUntil.set(p, now + this.ttlMs);
       } catch (err) {
+        // (Given back meanwhile: the rounds below renew it as released, or its release ended.)
+        if (!this.owned.has(p)) continue;
         // A request that failed (timed out, JetStream electing a leader, refused) says nothing about who holds the
         // lease: the partition goes on while its lease is good by this instance's clock (heldNow, which
         // its checkpoints and acknowledgements ask too), and the next round renews it. Stopped as lost,
