@@ -85,11 +85,14 @@ describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
     const ids: string[] = [];
     const customerOf = new Map<string, string>();
     let cutAt = 0;
+    let producerServer = "";
     let healAt = 0;
     for (let round = 0; round < 16; round++) {
       if (round === 3) {
         cluster.hosts[victim]!.cut();
         cutAt = Date.now();
+        // Whether this test's own connection (the producer and the decisions' subscriber) was on the node cut.
+        producerServer = nc!.getServer();
         setTimeout(() => {
           cluster!.hosts[victim]!.heal();
           healAt = Date.now();
@@ -119,7 +122,9 @@ describe("a cluster node cut off by the network", { timeout: 240_000 }, () => {
     // Deciding went on while the node was cut off (after the processors had found it dead).
     const duringCut = [...firstSeen.values()].filter((t) => t > cutAt && t < healAt).length;
     console.log(`cluster partition: node n${victim} cut for ${CUT_MS / 1000} s; ${duringCut} decisions stored while it was cut off, ${ids.length} visits decided once each`);
-    expect(duringCut).toBeGreaterThan(0);
+    // (A failure says what to read: whose connection was on the node cut, and what the processors logged.)
+    const tail = (c: { output(): string }) => c.output().split("\n").filter((l) => /warn|error|lease|connect|reposition|stale/i.test(l)).slice(-40).join("\n");
+    expect(duringCut, `node cut n${victim} (${cluster.hosts[victim]!.ip}); the test's connection on ${producerServer}; cut at ${new Date(cutAt).toISOString()}, healed at ${new Date(healAt).toISOString()}\nA:\n${tail(a)}\nB:\n${tail(b)}`).toBeGreaterThan(0);
 
     const all = [...by.values()].flat();
     expect(all.filter((d) => d.promotionId === "scarce").length).toBeLessThanOrEqual(4);
