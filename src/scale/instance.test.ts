@@ -3,15 +3,13 @@
 // waits behind the backlog in its own stream; it must not be granted another chunk at every round
 // meanwhile, or it ends up holding the whole budget while the others get nothing.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { publishWithRetry } from "../../test/support/shoppers.ts";
 import { startParts, testConfig, waitFor } from "../../test/support/system.ts";
 import { partitionOf, type ShopEvent } from "../events/index.ts";
-import { ConfigError } from "../config/index.ts";
-import { checkPartitionCount, provision } from "../io/nats/index.ts";
+import { provision } from "../io/nats/index.ts";
 import { createLogger } from "../log/index.ts";
 import type { Running } from "../system.ts";
 
@@ -57,31 +55,6 @@ it("grants a partition behind on its stream one chunk, not one per round until i
   expect(rec?.granted["0"]).toBe(2_000);
   expect(instance.workers.get(0)!.engine.ledger.budgets.get("five")!.budgetCents).toBe(2_000);
   expect(rec?.granted["1"]).toBe(2_000);
-  await sys.stop();
-  sys = undefined;
-});
-
-// The lease bucket holds the partition count too (src/io/nats/partition-count.ts): made again after
-// an operator deleted it, it must hold the count again, or parts started with another count are let in.
-it("records the partition count again in a lease bucket it made again", { timeout: 120_000 }, async () => {
-  const own = await jetstreamServer();
-  const c = await connect({ servers: own.url });
-  let running: Running | undefined;
-  try {
-    const cfg = testConfig(own.url, { partitions: 2, scale: { enabled: true, leaseTtlSec: 3 } });
-    running = await startParts("processor", cfg);
-    const bucket = cfg.kv.leaseBucket;
-    const refused = () => checkPartitionCount(c, bucket, 4, false).then(() => false, (e: unknown) => e instanceof ConfigError);
-    expect(await refused()).toBe(true);
-    await (await jetstreamManager(c)).streams.delete(`KV_${bucket}`);
-    // The next lease round finds it gone, makes it again and writes its leases into it.
-    await waitFor("the lease bucket made again, with the leases", async () => (await (await new Kvm(c).open(bucket)).get("lease.p0"))?.operation === "PUT", 60_000, 200);
-    expect(await refused()).toBe(true);
-  } finally {
-    await running?.stop();
-    await c.close();
-    await own.stop();
-  }
 });
 
 it("answers promo.control's list and mode from an instance that holds no partition with an error saying so, not an empty list", { timeout: 60_000 }, async () => {

@@ -7,10 +7,10 @@ import { hostname } from "node:os";
 import { StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ConfigError, type Config } from "../config/index.ts";
+import type { Config } from "../config/index.ts";
 import { reservationCents, syncParts, syncPayload, unitsPromised } from "../engine/index.ts";
 import { copyId, encodeEvent, Subjects, type ShopEvent } from "../events/index.ts";
-import { checkPartitionCount, PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
+import { PipelinedPublisher, retryTransient } from "../io/nats/index.ts";
 import { mergeSnapshots, type LiveSnapshot } from "../kpi/index.ts";
 import { OncePerKind, type Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
@@ -67,17 +67,7 @@ export class PartitionedInstance {
       { acquired: (p) => this.acquired(p), released: (p, lost) => this.released(p, lost) },
       this.log,
       // As provisioning makes it (src/io/nats/provision.ts), for a bucket deleted while instances run.
-      async () => {
-        const kv = await kvm.create(this.cfg.kv.leaseBucket, { history: 1, replicas: this.cfg.streams.events.replicas, storage: StorageType.File });
-        // The bucket held the partition count too: recorded again, or a server, simulator or processor
-        // started later with another PARTITIONS was let in, routing events to partitions nobody reads.
-        await checkPartitionCount(this.nc, this.cfg.kv.leaseBucket, this.cfg.partitions, true).catch((err: Error) =>
-          err instanceof ConfigError
-            ? this.log.error({ err: err.message }, "the lease bucket made again holds another partition count")
-            : this.log.warn({ err: err.message }, "the partition count was not recorded again in the lease bucket made again: parts started with another count are not refused"),
-        );
-        return kv;
-      },
+      () => kvm.create(this.cfg.kv.leaseBucket, { history: 1, replicas: this.cfg.streams.events.replicas, storage: StorageType.File }),
     );
     await this.leases.start();
     this.every(this.cfg.scale.syncEveryMs, "sync", () => this.sync());
