@@ -58,7 +58,10 @@ it("grants a partition behind on its stream one chunk, not one per round until i
 });
 
 it("answers promo.control's list and mode from an instance that holds no partition with an error saying so, not an empty list", { timeout: 60_000 }, async () => {
-  const cfg = testConfig(server.url, { partitions: 1, kv: { leaseBucket: "PS_LEASES_IDLE" }, scale: { enabled: true, leaseTtlSec: 10, syncEveryMs: 60_000 } } as never);
+  // A server of its own: no other test's instance in the promo-control queue group to answer instead.
+  const own = await jetstreamServer();
+  const nc = await connect({ servers: own.url });
+  const cfg = testConfig(own.url, { partitions: 1, kv: { leaseBucket: "PS_LEASES_IDLE" }, scale: { enabled: true, leaseTtlSec: 10, syncEveryMs: 60_000 } } as never);
   await provision(nc, cfg, createLogger("silent"));
   // The one partition is another instance's (a standby's view of a running deployment).
   const leases = await new Kvm(nc).open(cfg.kv.leaseBucket);
@@ -73,5 +76,7 @@ it("answers promo.control's list and mode from an instance that holds no partiti
     }
   } finally {
     await idle.stop();
+    await nc.close();
+    await own.stop();
   }
 });
