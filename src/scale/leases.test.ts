@@ -273,6 +273,7 @@ describe("LeaseManager, a renewal that did not get an answer", { timeout: 60_000
 // proposing the write (nats-io/nats-server#4320): two instances taking one expired lease at the same
 // moment were both told yes, and both processed the partition.
 describe("LeaseManager on a 3-node cluster (R3 bucket)", { timeout: 120_000 }, () => {
+  const RACE_TTL = 300;
   it("never lets two instances take one expired lease at the same moment", async () => {
     const cluster = await startNatsCluster(3);
     const [u1, u2] = cluster.url.split(",");
@@ -287,8 +288,12 @@ describe("LeaseManager on a 3-node cluster (R3 bucket)", { timeout: 120_000 }, (
       for (let round = 0; round < 40; round++) {
         // An instance that died: its lease on the one partition expired.
         await kvA.put("lease.p0", new TextEncoder().encode(JSON.stringify({ owner: "dead", expiresAtMs: Date.now() - 1 })));
-        const ma = new LeaseManager(kvA, `A${round}`, 1, 60_000, none, createLogger("silent"));
-        const mb = new LeaseManager(kvB, `B${round}`, 1, 60_000, none, createLogger("silent"));
+        // Each first reads the lease, then finds it still for a TTL by its own clock: both free to take it.
+        const ma = new LeaseManager(kvA, `A${round}`, 1, RACE_TTL, none, createLogger("silent"));
+        const mb = new LeaseManager(kvB, `B${round}`, 1, RACE_TTL, none, createLogger("silent"));
+        await Promise.all([ma.tick(), mb.tick()]);
+        expect([...ma.ownedPartitions(), ...mb.ownedPartitions()]).toEqual([]);
+        await new Promise((r) => setTimeout(r, RACE_TTL + 20));
         await Promise.all([ma.tick(), mb.tick()]);
         const owners = [ma, mb].filter((m) => m.ownedPartitions().includes(0)).length;
         if (owners === 2) both++;
@@ -302,6 +307,75 @@ describe("LeaseManager on a 3-node cluster (R3 bucket)", { timeout: 120_000 }, (
       await a.close();
       await b.close();
       await cluster.stop();
+    }
+  });
+});
+
+describe("LeaseManager, instances whose wall clocks disagree", { timeout: 60_000 }, () => {
+  const SKEW_MS = 30_000;
+  const offBy = (ms: number) => ({ wallMs: () => Date.now() + ms, monoMs: () => performance.now() });
+  const none = { acquired: async () => undefined, released: async () => undefined };
+
+  it("a clock 30 s ahead never takes a lease its holder renews, and takes it only once the holder has stopped using it", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_SKEW_AHEAD", { history: 1 });
+    const a = new LeaseManager(bucket, "A", 1, SLOW_TTL, none, createLogger("silent"));
+    await a.tick();
+    expect(a.ownedPartitions()).toEqual([0]);
+    // A's rounds, by hand, so that A can die without giving its lease back (a kill -9).
+    let rounds: NodeJS.Timeout | undefined = setInterval(() => void a.tick().catch(() => undefined), SLOW_TTL / 3);
+    const b = new LeaseManager(bucket, "B", 1, SLOW_TTL, none, createLogger("silent"), undefined, offBy(SKEW_MS));
+    await b.start();
+    // Before: B read A's expiry (A's clock + TTL) as 27 s past and took the lease at its first round.
+    const overlaps: string[] = [];
+    const watch = setInterval(() => {
+      if (b.ownedPartitions().includes(0) && a.heldNow(0)) overlaps.push(`${new Date().toISOString()}`);
+    }, 5);
+    try {
+      await new Promise((r) => setTimeout(r, 3 * SLOW_TTL));
+      expect(b.ownedPartitions()).toEqual([]);
+      expect(a.heldNow(0)).toBe(true);
+      // A dies: B takes the lease, but not while A still counts it as its own.
+      clearInterval(rounds);
+      rounds = undefined;
+      await waitFor("B takes the lease A no longer renews", () => b.ownedPartitions().includes(0), 4 * SLOW_TTL, 10);
+      expect(a.heldNow(0)).toBe(false);
+      expect(overlaps).toEqual([]);
+    } finally {
+      clearInterval(watch);
+      if (rounds) clearInterval(rounds);
+      await b.stop();
+    }
+  });
+
+  it("an instance whose clock is 30 s behind is counted as alive: the other gives it its share", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_SKEW_SHARE", { history: 1 });
+    const a = new LeaseManager(bucket, "A", 2, SLOW_TTL, none, createLogger("silent"));
+    await a.start();
+    expect(a.ownedPartitions()).toEqual([0, 1]);
+    // Before: A read B's heartbeats as 30 s old, counted itself alone and kept both partitions.
+    const b = new LeaseManager(bucket, "B", 2, SLOW_TTL, none, createLogger("silent"), undefined, offBy(-SKEW_MS));
+    await b.start();
+    try {
+      await waitFor("each instance holds one partition", () => a.ownedPartitions().length === 1 && b.ownedPartitions().length === 1, 5 * SLOW_TTL, 20);
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+
+  it("a clock 30 s behind takes a dead instance's lease within about a TTL, not 30 s later", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_SKEW_BEHIND", { history: 1 });
+    const a = new LeaseManager(bucket, "A", 1, SLOW_TTL, none, createLogger("silent"));
+    await a.tick();
+    // A dies at once (no more rounds). B's clock reads A's expiry as 33 s ahead.
+    const b = new LeaseManager(bucket, "B", 1, SLOW_TTL, none, createLogger("silent"), undefined, offBy(-SKEW_MS));
+    const t0 = performance.now();
+    await b.start();
+    try {
+      await waitFor("B takes the dead instance's lease", () => b.ownedPartitions().includes(0), 3 * SLOW_TTL, 10);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(SLOW_TTL);
+    } finally {
+      await b.stop();
     }
   });
 });

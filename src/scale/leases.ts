@@ -1,7 +1,7 @@
 // Partition ownership by leases in KV (issue #8). Each instance heartbeats a member key and holds a
 // lease per partition it processes, renewed with a check that nothing was written in between; a lease
-// that is not renewed within its TTL may be taken over by another instance (with the same check, so
-// only one wins: src/scale/strict-kv.ts). An
+// that is not renewed within its TTL, by the taker's own monotonic clock, may be taken over by another
+// instance (with the same check, so only one wins: src/scale/strict-kv.ts). An
 // instance holding more than its fair share (partitions ÷ live instances, rounded up) releases the
 // extras so a newcomer can take them; a released partition is checkpointed first.
 import type { KV } from "@nats-io/kv";
@@ -11,6 +11,7 @@ import { compareAndSet, readFromLeader, strictStore, writeIfUnchanged } from "./
 
 interface Lease {
   owner: string;
+  /** On the holder's wall clock: for people reading the bucket. Takeovers go by the revision standing still (LeaseManager.seen). */
   expiresAtMs: number;
 }
 interface Member {
@@ -27,6 +28,13 @@ export interface LeaseCallbacks {
    */
   released(partition: number, lost: boolean): Promise<void>;
 }
+
+/** The clocks a LeaseManager reads (LeaseManager.seen says which decides what). */
+export interface LeaseClock {
+  wallMs(): number;
+  monoMs(): number;
+}
+const SYSTEM_CLOCK: LeaseClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 
 const enc = new TextEncoder();
 /** Reads and writes a renewal tries before it gives the lease up as lost (each loses only to a write in between). */
@@ -63,8 +71,21 @@ export class LeaseManager {
    * of the leases kept, which expired under their running processors.
    */
   private readonly givingBack = new Map<number, Promise<void>>();
-  /** When each lease this instance wrote runs out, by its own clock (the expiry it wrote). */
+  /** When each lease this instance wrote runs out, by its own monotonic clock (clock.monoMs). */
   private readonly validUntil = new Map<number, number>();
+  /**
+   * Other instances' leases (and heartbeats: liveMembers) as this instance has read them: the key's revision, and since when (its
+   * monotonic clock) it has read that same revision. A lease is taken over once its revision has stood
+   * still for a TTL by this clock, not by the expiry its holder wrote, which is on the holder's wall
+   * clock: an instance whose wall clock ran ahead of the holder's by more than a sixth of the TTL took
+   * a lease the holder was still renewing, and both handled the partition (its acknowledgements and
+   * checkpoints) until the holder's next renewal found the key taken (src/scale/leases.test.ts, a
+   * clock 30 s ahead). The holder stops within five sixths of a TTL of the start of its last renewal,
+   * by its own monotonic clock (heldNow); this instance reads that renewal only after it was stored and
+   * waits a whole TTL from there, so the two never overlap whatever the wall clocks say (rates of
+   * monotonic clocks differ by parts per million).
+   */
+  private readonly seen = new Map<string, { revision: number; sinceMs: number }>();
 
   constructor(
     private kv: KV,
@@ -75,6 +96,8 @@ export class LeaseManager {
     private readonly log: Logger,
     /** Makes the bucket again, as provisioning made it (see recover); without it a bucket gone stays gone. */
     private readonly remake?: () => Promise<KV>,
+    /** The wall clock (written into leases and heartbeats, for people and the fair share) and a monotonic one (what ownership is judged by); tests set one off. */
+    private readonly clock: LeaseClock = SYSTEM_CLOCK,
   ) {}
 
   ownedPartitions(): number[] {
@@ -115,24 +138,37 @@ export class LeaseManager {
     }
     try {
       this.kv = await this.remake();
+      // Revisions start over in a new bucket: one read before could match a new key's by chance.
+      this.seen.clear();
       this.log.warn({ partitions: this.ownedPartitions() }, "the lease bucket was gone: made it again");
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "making the lease bucket again failed; the next round tries again");
     }
   }
 
-  private async liveMembers(now: number): Promise<number> {
+  /**
+   * Instances alive, for the fair share: this one, and each whose heartbeat's revision has moved within
+   * a TTL by this instance's monotonic clock (as leases: a heartbeat's time is on its writer's wall
+   * clock, and an instance 30 s ahead counted the others as dead and never gave a partition back). A
+   * heartbeat first read now counts as alive until it has stood still for a TTL.
+   */
+  private async liveMembers(nowMono: number): Promise<number> {
     let n = 0;
+    const listed = new Set<string>();
     for await (const k of await this.kv.keys("member.*")) {
+      listed.add(k);
       const e = await this.kv.get(k);
-      if (e?.operation === "PUT" && e.json<Member>().atMs > now - this.ttlMs) n++;
+      if (e?.operation !== "PUT") continue;
+      if (k === `member.${this.instanceId}` || this.stillFor(k, e.revision, nowMono) < this.ttlMs) n++;
     }
+    for (const k of this.seen.keys()) if (k.startsWith("member.") && !listed.has(k)) this.seen.delete(k);
     return Math.max(1, n);
   }
 
   /** One round: heartbeat, renew, give back extras, take free or expired partitions up to a fair share. */
   async tick(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.wallMs();
+    const nowMono = this.clock.monoMs();
     // Stopping, a round only renews the leases not given back yet (their final checkpoints need them).
     if (!this.stopped) await this.kv.put(`member.${this.instanceId}`, json({ id: this.instanceId, atMs: now } satisfies Member));
     for (const [p] of [...this.owned]) {
@@ -144,7 +180,7 @@ export class LeaseManager {
         if (this.owned.has(p)) this.owned.set(p, rev);
         else if (this.releasing.has(p)) this.releasing.set(p, rev);
         else continue;
-        this.validUntil.set(p, now + this.ttlMs);
+        this.validUntil.set(p, nowMono + this.ttlMs);
       } catch (err) {
         // (Given back meanwhile: the rounds below renew it as released, or its release ended.)
         if (!this.owned.has(p)) continue;
@@ -170,7 +206,7 @@ export class LeaseManager {
         const rev = await this.renew(p, now);
         if (this.releasing.has(p)) {
           this.releasing.set(p, rev);
-          this.validUntil.set(p, now + this.ttlMs);
+          this.validUntil.set(p, nowMono + this.ttlMs);
         }
       } catch (err) {
         // A renewal that did not land says nothing (the lease runs out by itself); one naming another
@@ -183,7 +219,7 @@ export class LeaseManager {
       }
     }
     if (this.stopped) return;
-    const fair = Math.ceil(this.partitions / (await this.liveMembers(now)));
+    const fair = Math.ceil(this.partitions / (await this.liveMembers(nowMono)));
     while (this.owned.size > fair) {
       const p = Math.max(...this.owned.keys());
       // release() takes p out of owned before its first await.
@@ -192,18 +228,26 @@ export class LeaseManager {
         .finally(() => this.givingBack.delete(p));
       this.givingBack.set(p, giving);
     }
+    // Every round reads the other instances' leases (any replica will do: a read that lags only starts
+    // the wait later), so that a lease stops moving is known from when it stopped, not from when this
+    // instance came to want another partition (a takeover would wait a TTL more).
+    const others = [...Array(this.partitions).keys()].filter((p) => !this.ours(p) && !this.stoppingLost.has(p));
+    await Promise.all(others.map((p) => this.kv.get(this.key(p)).then((e) => e && this.stillFor(this.key(p), e.revision, nowMono), () => undefined)));
     for (let p = 0; p < this.partitions && this.owned.size < fair && !this.stopped; p++) {
       if (this.owned.has(p) || this.stoppingLost.has(p) || this.releasing.has(p)) continue;
       const r = await readFromLeader<Lease>(this.kv, this.key(p));
       const lease = r.cur;
-      if (r.stale || (lease && lease.expiresAtMs > now && lease.owner !== this.instanceId)) continue;
+      if (r.stale) continue;
+      // Free: no key, a key of this instance's (a restart under the same INSTANCE_ID), or one no renewal has moved for a TTL.
+      if (lease && lease.owner !== this.instanceId && this.stillFor(this.key(p), r.revision, nowMono) < this.ttlMs) continue;
       try {
         const value = json({ owner: this.instanceId, expiresAtMs: now + this.ttlMs } satisfies Lease);
         // Only if nothing was written in the bucket since the read (strict-kv.ts): on nats-server 2.9 with
         // R3, two instances taking one expired lease with kv.update's revision check were both told yes.
         const rev = await writeIfUnchanged(this.kv, this.key(p), value, r.lastSeq, r.revision);
         this.owned.set(p, rev);
-        this.validUntil.set(p, now + this.ttlMs);
+        this.seen.delete(this.key(p));
+        this.validUntil.set(p, nowMono + this.ttlMs);
         this.log.info({ partition: p, previousOwner: lease?.owner ?? null }, "partition lease acquired");
         this.starting.set(p, this.startProcessor(p));
       } catch {
@@ -242,7 +286,15 @@ export class LeaseManager {
    * stalled the loop for seconds while a NATS node was cut off.)
    */
   heldNow(p: number): boolean {
-    return this.ours(p) && Date.now() < (this.validUntil.get(p) ?? 0) - this.ttlMs / 6;
+    return this.ours(p) && this.clock.monoMs() < (this.validUntil.get(p) ?? 0) - this.ttlMs / 6;
+  }
+
+  /** For how long (monotonic ms) this instance has read the same revision of another's key; 0 when it just changed. */
+  private stillFor(key: string, revision: number, nowMono: number): number {
+    const s = this.seen.get(key);
+    if (s?.revision === revision) return nowMono - s.sinceMs;
+    this.seen.set(key, { revision, sinceMs: nowMono });
+    return 0;
   }
 
   /** Whether the lease key still names this instance (read fresh from the bucket's leader; a failed read throws). */
