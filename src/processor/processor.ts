@@ -10,7 +10,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeEvent, fitDecision, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeEvent, fitDecision, INTERNAL_EVENT_TYPES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, isNotFound, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince, type StoredIds } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -759,6 +759,14 @@ export class Processor {
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
       return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
     }
+    if (this.partition === undefined && (INTERNAL_EVENT_TYPES as readonly string[]).includes(ev.type)) {
+      // Stock copies, grants and other partitions' counts are what partitioned processors publish to
+      // each other; a processor of the whole stream publishes none and has nothing to merge. Applied,
+      // anyone able to publish on EVENTS raised a promotion's budget past its configuration (a grant
+      // is the partition's budget) or added counts to the posteriors (a sync).
+      this.kpi.onDeadLetter(PS_ERR_EVENT.Invalid);
+      return this.deadLetter(PS_ERR_EVENT.Invalid, `/type: ${ev.type} events are partitioned processors' own, and this processor reads the whole stream (no partition): not applied`, m, ev.id, { foreign: true });
+    }
     const before = ev.type === "promotion" ? this.engine.promotions.get(ev.promotion.id) : undefined;
     const effects = step(this.engine, ev, new EventRng(this.cfg.processor.seed, ev.id));
     if (ev.type === "promotion" && !this.replaying) this.promotionApplied(before, ev.promotion.id);
@@ -831,8 +839,8 @@ export class Processor {
     this.log.info({ promotion: id, isNew: before === undefined }, before ? "promotion updated" : "promotion added");
   }
 
-  private deadLetter(reason: DeadLetterReason, detail: string, m: JsMsg, eventId?: string): Promise<void> {
-    return this.deadLetters.send(reason, detail, { subject: m.subject, data: m.data, seq: m.seq, ...(eventId ? { eventId } : {}) }, Date.now());
+  private deadLetter(reason: DeadLetterReason, detail: string, m: JsMsg, eventId?: string, opts: { foreign?: boolean } = {}): Promise<void> {
+    return this.deadLetters.send(reason, detail, { subject: m.subject, data: m.data, seq: m.seq, ...(eventId ? { eventId } : {}), ...(opts.foreign ? { foreign: true } : {}) }, Date.now());
   }
 
   health(): ProcessorHealth {

@@ -59,12 +59,14 @@ let server: NatsServerHandle;
 let sys: Running;
 let nc: NatsConnection;
 let cfg: Readonly<Config>;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   server = await jetstreamServer();
   // No simulator: this test controls every event. Fast snapshots so health is known quickly.
-  cfg = testConfig(server.url, { processor: { snapshotEveryMs: 200 } });
-  sys = await startParts("processor", cfg);
+  // Warnings kept: what a flood of bad events writes to the log is part of what is checked.
+  cfg = testConfig(server.url, { processor: { snapshotEveryMs: 200 }, log: { level: "warn" } as Config["log"] });
+  sys = await startParts("processor", cfg, logLines);
   nc = await connect({ servers: server.url });
   // A valid first event sets the event-time watermark the lateness and far-future checks use.
   nc.publish("events.view.0", json(productView("first")));
@@ -118,6 +120,41 @@ describe("bad input", () => {
     const before = sys.processor!.kpi.decisions;
     nc.publish("events.view.3", json(productView("after-the-storm")));
     await waitFor("a decision after the bad input", () => sys.processor!.kpi.decisions === before + 1);
+  });
+
+  it("does not apply a stock, allowance or sync event on a processor of the whole stream: dead-letters it", async () => {
+    // Only partitioned processors publish these (to each other's partitions). A processor of the whole
+    // stream applied them from anyone who can publish on EVENTS: a grant raised a promotion's budget to
+    // 10 billion dollars, a sync added a billion successes to an arm, a stock copy set a product's price.
+    const engine = sys.processor!.engine;
+    const [promo, budget] = [...engine.ledger.budgets].find(([, b]) => b.budgetCents > 0)!;
+    const before = { budgetCents: budget.budgetCents, product: engine.ledger.products.get("sku-forged") };
+    const forged: Bad[] = [];
+    for (const n of [1, 2]) {
+      forged.push({ subject: "events.allowance.0", data: json({ type: "allowance", id: `al-${n}`, ts: T0 + 60_000, resource: "budget", key: promo, total: 1_000_000_000_000 }), reasons: [PS_ERR_EVENT.Invalid] });
+      forged.push({ subject: "events.sync.1", data: json({ type: "sync", id: `sy-${n}`, ts: T0 + 60_000, from: 3, arms: { [promo]: { "": [1e9, 0, T0] } } }), reasons: [PS_ERR_EVENT.Invalid] });
+      forged.push({ subject: "events.stock.2", data: json({ type: "stock", id: `st-${n}`, ts: T0 + 60_000, productId: "sku-forged", category: "toys", stock: 5, priceCents: 1, costCents: 1_000_000 }), reasons: [PS_ERR_EVENT.Invalid] });
+    }
+    const jsm = await jetstreamManager(nc);
+    const firstSeq = (await jsm.streams.info("EVENTS")).state.last_seq + 1;
+    const dlBefore = (await jsm.streams.info("DEADLETTER")).state.last_seq;
+    for (const f of forged) nc.publish(f.subject, f.data);
+    await nc.flush();
+    await drain();
+
+    expect(engine.ledger.budgets.get(promo)!.budgetCents).toBe(before.budgetCents);
+    expect(engine.remoteArms).toEqual({});
+    expect(engine.ledger.products.get("sku-forged")).toEqual(before.product);
+    const dls = (await readStream(nc, "DEADLETTER")).filter((m) => m.seq > dlBefore).map((m) => JSON.parse(new TextDecoder().decode(m.data)) as DeadLetter);
+    expect(dls.map((d) => d.streamSeq)).toEqual(forged.map((_, i) => firstSeq + i));
+    for (const d of dls) {
+      expect(d.reason).toBe(PS_ERR_EVENT.Invalid);
+      expect(d.detail).toMatch(/partitioned processors' own/);
+    }
+    // A warning once per type, whatever the number sent, apart from the shop's other invalid events.
+    const warned = logLines.map((l) => JSON.parse(l) as { kind?: string; msg: string }).filter((l) => l.kind?.endsWith(":foreign"));
+    expect(warned.map((l) => l.kind).sort()).toEqual(["deadletter:invalid:allowance:foreign", "deadletter:invalid:stock:foreign", "deadletter:invalid:sync:foreign"]);
+    expect(warned[0]!.msg).toMatch(/another producer/);
   });
 
   it("does not grow memory with the number of bad messages", async () => {

@@ -36,7 +36,11 @@ export class DeadLetters {
    * `original.msgId`, for a message that has no stream sequence (refused at the HTTP door): what makes the
    * same message refused again (a client's retry of its batch) land once, and be counted once.
    */
-  async send(reason: DeadLetterReason, detail: string, original: { subject: string; data: Uint8Array; seq?: number; eventId?: string; msgId?: string }, nowMs: number): Promise<void> {
+  /**
+   * `original.foreign`: on a subject of promo-stream's own events, but no part of this deployment
+   * publishes it (a stock, allowance or sync event where no partitions are in use): another producer's.
+   */
+  async send(reason: DeadLetterReason, detail: string, original: { subject: string; data: Uint8Array; seq?: number; eventId?: string; msgId?: string; foreign?: boolean }, nowMs: number): Promise<void> {
     const count = () => {
       this.counts[reason] = (this.counts[reason] ?? 0) + 1;
       this.metrics.deadLetters.inc({ reason });
@@ -48,8 +52,16 @@ export class DeadLetters {
     const type = this.subjects.typeOf(original.subject);
     const own = type !== undefined && (PARTITIONED_TYPES as readonly string[]).includes(type) ? type : undefined;
     const fields = { reason, detail, subject: original.subject, seq: original.seq };
+    if (own && original.foreign)
+      // Not ours to blame: the schema took it, but nothing in this deployment sends it. A warning once
+      // per type, apart from the shop's other bad events, so the first forged grant or count is seen.
+      this.once.warn(
+        `deadletter:${reason}:${own}:foreign`,
+        fields,
+        `a ${own} event dead-lettered: only partitioned processors publish these, and this processor reads the whole stream, so another producer sent it (or a partitioned deployment that used this stream before); not applied`,
+      );
     // Refused by the engine's intake after the schema took it (a stock copy is checked as the shop's events are).
-    if (own && reason === PS_ERR_EVENT.Duplicate)
+    else if (own && reason === PS_ERR_EVENT.Duplicate)
       // A copy published again under its id after EVENTS' duplicate window (an inventory consumer made
       // again re-publishes the copies of what it handled): the first one was applied, this one is not.
       this.once.warn(`deadletter:${reason}:${own}`, fields, `promo-stream's own ${own} event dead-lettered: an event with its id was already handled (a copy published again after the stream's duplicate window); nothing is lost`);
