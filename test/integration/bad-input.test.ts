@@ -116,6 +116,11 @@ describe("bad input", () => {
     for (const r of [PS_ERR_EVENT.NotJson, PS_ERR_EVENT.Invalid, PS_ERR_EVENT.UnknownType, PS_ERR_EVENT.Oversized, PS_ERR_EVENT.FarFuture, PS_ERR_EVENT.Late, PS_ERR_EVENT.Duplicate, PS_ERR_EVENT.SubjectMismatch])
       expect(counts[r], r).toBeGreaterThan(0);
 
+    // Logged once per kind, not once per message: 600 bad messages, one warning per reason.
+    const warned = logLines.map((l) => JSON.parse(l) as { kind?: string }).filter((l) => l.kind?.startsWith("deadletter:"));
+    expect(new Set(warned.map((l) => l.kind)).size).toBe(warned.length);
+    expect(warned.length).toBeLessThanOrEqual(Object.keys(counts).length);
+
     // Still consuming: a valid decision point after all that gets its decision.
     const before = sys.processor!.kpi.decisions;
     nc.publish("events.view.3", json(productView("after-the-storm")));
