@@ -10,7 +10,7 @@ import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { baselineNotes, type Config } from "../config/index.ts";
 import { rngFromKey, type Rng } from "../random/index.ts";
 import { createEngine, engineConfigFrom, outcomeRecord, startTracking, step, type Effect, type Engine, type Promotion } from "../engine/index.ts";
-import { answerPublish, decodeEvent, encodeEvent, fitDecision, INTERNAL_EVENT_TYPES, NO_DECISION, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
+import { answerPublish, decodeEvent, encodeEvent, fitDecision, INTERNAL_EVENT_TYPES, NO_DECISION, partitionOf, PS_ERR_EVENT, Subjects, type DeadLetterReason, type DecideAnswer, type Decision } from "../events/index.ts";
 import { DeadLetters, isNotFound, PipelinedPublisher, retryWithBackoff, storedAtFrom, storedIdsSince, type StoredIds } from "../io/nats/index.ts";
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -758,6 +758,14 @@ export class Processor {
       const subjectType = this.subjects.typeOf(subject);
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
       return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
+    }
+    if (this.partition !== undefined && "customerId" in ev && partitionOf(ev.customerId, this.cfg.partitions) !== this.partition) {
+      // A producer that routed the customer by a hash or a count of its own: taken here, the customer's
+      // visits, caps and open decisions would be split between two partitions' engines, and a purchase
+      // credited to the offer of one would never reach the other. (Our own parts route with partitionOf.)
+      this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
+      const theirs = partitionOf(ev.customerId, this.cfg.partitions);
+      return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says partition ${this.partition}, but customer ${JSON.stringify(ev.customerId.slice(0, 64))} is partition ${theirs}'s (FNV-1a of the customer id mod ${this.cfg.partitions}: events.<type>.${theirs})`, m, ev.id);
     }
     if (this.partition === undefined && (INTERNAL_EVENT_TYPES as readonly string[]).includes(ev.type)) {
       // Stock copies, grants and other partitions' counts are what partitioned processors publish to
