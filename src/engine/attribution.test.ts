@@ -234,6 +234,14 @@ describe("attribution through step", () => {
     expect(e.arms.posterior("p", CELL, T0 + 1)).toEqual({ alpha: before.alpha + 1, beta: before.beta });
   });
 
+  it("never reports more margin than was paid: item lines contradicting the total are capped at it", () => {
+    // 10,000 units at $10M each on a 1-cent order: every field within the schema, the lines absurd.
+    const e = engine({ bandit: { reward: "margin" } }, 1e9);
+    const [d] = decisions(run(e, ev.visit("c1", T0)));
+    const [o] = outcomes(run(e, ev.purchase({ ts: T0 + 1, customerId: "c1", totalCents: 1, decisionId: d!.id, items: [{ productId: "sku-x", quantity: 10_000, priceCents: 1_000_000_000 }] })));
+    expect(o).toMatchObject({ converted: true, revenueCents: 1, marginCents: 1 });
+  });
+
   it("prices a redemption's margin the same with or without its items: totalCents is what was paid after the discount", () => {
     // A $100 order (cost unknown: bandit.defaultMarginShare 0.3 of the price) with $4 off, paid $96:
     // margin 100 × 0.3 − 4 = $26, whether the purchase lists its items or not (they are optional).

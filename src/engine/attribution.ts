@@ -106,6 +106,7 @@ type PurchaseEvent = Extract<ShopEvent, { type: "purchase" }>;
  * The purchase's margin after discount: item prices less the products' costs (the ledger's, else the
  * default share), less the discount. Without items, the goods' price is what was paid (totalCents, after
  * the discount) plus the discount: the share of the paid total alone took the discount's share off twice.
+ * Never above what was paid (totalCents).
  */
 export function purchaseMarginCents(e: Engine, ev: PurchaseEvent): number {
   const share = e.cfg.bandit.defaultMarginShare;
@@ -117,7 +118,10 @@ export function purchaseMarginCents(e: Engine, ev: PurchaseEvent): number {
     const cost = info ? info.costCents : Math.round(it.priceCents * (1 - share));
     m += (it.priceCents - cost) * it.quantity;
   }
-  return m - discount;
+  // No more than was paid: lines that contradict the total (10,000 × $10M on a 1-cent order, each
+  // field within the schema's bounds) gave a margin of 3e12 cents, which the KPIs' margin, the
+  // outcome and the learned margin of a purchase took as it was.
+  return Math.min(m - discount, ev.totalCents);
 }
 
 /** A purchase closes the one open decision it is credited to (creditedDecision) as a conversion. */
