@@ -67,6 +67,38 @@ describe("provision", () => {
     expect((await jsm.streams.info("OUTCOMES")).config.max_bytes).toBe(cfg.streams.outcomes.maxBytes);
   });
 
+  it("names the config key, the stream's value and config's in the warning for a stream kept as it is", async () => {
+    const lines: string[] = [];
+    const other = loadConfig({ env: {}, overrides: { streams: { outcomes: { duplicateWindowSec: 900 } } } });
+    await provision(nc, other, createLogger("warn", "test", { write: (l: string) => void lines.push(l) }));
+    const w = lines.map((l) => JSON.parse(l) as { msg: string; key: string; stream_value: number; config_value: number });
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ key: "streams.outcomes.duplicateWindowSec", stream_value: nanos(600_000), config_value: nanos(900_000) });
+    expect(w[0]!.msg).toMatch(/^stream OUTCOMES keeps duplicate_window 600 s from its creation, not streams\.outcomes\.duplicateWindowSec's 900 s: .*fix: set streams\.outcomes\.duplicateWindowSec to the stream's value/);
+  });
+
+  // A bucket is a stream too: its replicas (all four) and the answers' age and size bounds come from config
+  // when it is made, and a later config that asks for others was kept silently (no word at all), where the
+  // streams were reported. The warning names the key and both values.
+  it("reports buckets that keep other replicas or answer bounds than config, naming the key and both values", async () => {
+    const lines: string[] = [];
+    const other = loadConfig({ env: {}, overrides: { streams: { events: { replicas: 3 } }, decide: { answerTtlSec: 3600, answersMaxBytes: 1_000_000 } } });
+    const r = await provision(nc, other, createLogger("warn", "test", { write: (l: string) => void lines.push(l) }));
+    expect(r.created).toEqual([]);
+    for (const b of ["KV_PS_STATE", "KV_PS_INVENTORY", "KV_PS_LEASES"]) expect(r.differs).toContainEqual({ name: b, fields: ["num_replicas"] });
+    expect(r.differs).toContainEqual({ name: "KV_PS_ANSWERS", fields: ["max_age", "max_bytes", "num_replicas"] });
+    // Left as they are.
+    const answers = (await jsm.streams.info("KV_PS_ANSWERS")).config;
+    expect([answers.max_age, answers.max_bytes, answers.num_replicas]).toEqual([nanos(cfg.decide.answerTtlSec * 1000), cfg.decide.answersMaxBytes, 1]);
+    const warned = lines.map((l) => JSON.parse(l) as { msg: string; key?: string });
+    expect(warned.find((w) => w.key === "decide.answerTtlSec")?.msg).toBe(
+      "stream KV_PS_ANSWERS keeps max_age 600 s from its creation, not decide.answerTtlSec's 3600 s: provisioning never changes an existing stream; fix: set decide.answerTtlSec to the stream's value, or change the stream with the nats CLI (nats stream edit KV_PS_ANSWERS)",
+    );
+    expect(warned.find((w) => w.key === "streams.events.replicas" && w.msg.startsWith("stream KV_PS_STATE "))?.msg).toMatch(/keeps num_replicas 1 from its creation, not streams\.events\.replicas's 3/);
+    // A config that matches again says nothing.
+    expect((await provision(nc, cfg, log)).differs).toEqual([]);
+  });
+
   it("refuses an OUTCOMES that does not capture outcomes.>", async () => {
     await jsm.streams.delete("OUTCOMES");
     await jsm.streams.add({ name: "OUTCOMES", subjects: ["other.outcomes.>"] });

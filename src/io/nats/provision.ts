@@ -39,13 +39,38 @@ export function streamConfigs(cfg: Config): (Partial<StreamConfig> & { name: str
 export interface ProvisionReport {
   created: string[];
   existing: string[];
-  /** Existing streams whose limits differ from config: left as they are (never shrunk, never deleted). */
+  /** Existing streams (KV buckets too) whose limits differ from config: left as they are (never shrunk, never deleted). */
   differs: { name: string; fields: string[] }[];
 }
 
 const COMPARED = ["max_age", "max_bytes", "max_msg_size", "duplicate_window", "num_replicas"] as const;
+type Compared = (typeof COMPARED)[number];
 
-async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> & { name: string }, r: ProvisionReport): Promise<void> {
+/** One limit an existing stream keeps although config asks for another: what the warning names. */
+interface Kept {
+  stream: string;
+  field: Compared;
+  /** The config key that asked for it. */
+  key: string;
+  have: number;
+  want: number;
+}
+
+/** Seconds for the duration fields (nanoseconds on the wire), as config writes them. */
+const shown = (field: Compared, v: number) => (field === "max_age" || field === "duplicate_window" ? `${v / 1e9} s` : String(v));
+
+/** The differing compared fields of an existing stream, each with the config key that set it. */
+function keptLimits(stream: string, have: Partial<StreamConfig>, want: Partial<StreamConfig>, keys: Partial<Record<Compared, string>>): Kept[] {
+  const kept: Kept[] = [];
+  for (const f of COMPARED) {
+    const key = keys[f];
+    if (key === undefined || want[f] === undefined || Number(want[f]) === Number(have[f])) continue;
+    kept.push({ stream, field: f, key, have: Number(have[f]), want: Number(want[f]) });
+  }
+  return kept;
+}
+
+async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> & { name: string }, r: ProvisionReport, keys: Record<Compared, string>, kept: Kept[]): Promise<void> {
   let info;
   try {
     info = await jsm.streams.info(want.name);
@@ -65,22 +90,27 @@ async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> &
       PS_ERR_NATS.Provision,
       `stream ${want.name} exists but does not capture ${missing.join(", ")} (it has ${have.subjects?.join(", ")}); fix: change nats.subjectPrefix or the stream names in config, or add the subjects to the stream by hand`,
     );
-  const fields = COMPARED.filter((f) => want[f] !== undefined && Number(want[f]) !== Number(have[f]));
-  if (fields.length) r.differs.push({ name: want.name, fields });
+  const k = keptLimits(want.name, have, want, keys);
+  if (k.length) {
+    r.differs.push({ name: want.name, fields: k.map((x) => x.field) });
+    kept.push(...k);
+  }
 }
 
-/** Creates the streams and KV buckets when missing. Idempotent: never updates or deletes what exists. */
+/** Creates the streams and KV buckets when missing. Idempotent: never updates or deletes what exists, and warns of each limit an existing one keeps against config. */
 export async function provision(nc: NatsConnection, cfg: Config, log: Logger): Promise<ProvisionReport> {
   const jsm = await jetstreamManager(nc);
   const r: ProvisionReport = { created: [], existing: [], differs: [] };
+  const kept: Kept[] = [];
   // The config key whose replicas the stream or bucket being created takes (the buckets take the events
   // stream's), for an error that names it.
   let replicasKey = "streams.events.replicas";
   try {
     const keys = ["events", "decisions", "outcomes", "deadletter"] as const;
     for (const [i, sc] of streamConfigs(cfg).entries()) {
-      replicasKey = `streams.${keys[i]!}.replicas`;
-      await ensureStream(jsm, sc, r);
+      const p = `streams.${keys[i]!}`;
+      replicasKey = `${p}.replicas`;
+      await ensureStream(jsm, sc, r, { max_age: `${p}.maxAgeSec`, max_bytes: `${p}.maxBytes`, max_msg_size: `${p}.maxMsgBytes`, duplicate_window: `${p}.duplicateWindowSec`, num_replicas: replicasKey }, kept);
     }
     replicasKey = "streams.events.replicas";
     const kvm = new Kvm(nc);
@@ -93,8 +123,23 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
       let exists = true;
       try {
         const si = await jsm.streams.info(name);
+        // A bucket is a stream: one made under another config keeps its replicas (and the answers their
+        // age and size bounds) as the streams do, and is reported the same way. Before, only the streams
+        // were compared: PS_STATE stayed on 1 replica with no word after a move to streams.*.replicas 3,
+        // and a raised decide.answerTtlSec went on dropping answers at the old age.
+        const isAnswers = bucket === cfg.kv.answersBucket;
+        const k = keptLimits(
+          name,
+          si.config,
+          { num_replicas: cfg.streams.events.replicas, ...(isAnswers ? { max_age: nanos(cfg.decide.answerTtlSec * 1000), max_bytes: cfg.decide.answersMaxBytes } : {}) },
+          { num_replicas: "streams.events.replicas", ...(isAnswers ? { max_age: "decide.answerTtlSec", max_bytes: "decide.answersMaxBytes" } : {}) },
+        );
+        if (k.length) {
+          r.differs.push({ name, fields: k.map((x) => x.field) });
+          kept.push(...k);
+        }
         // One made before the answers dropped their oldest (or by hand) is left as it is, and said so.
-        if (bucket === cfg.kv.answersBucket && si.config.discard !== DiscardPolicy.Old) {
+        if (isAnswers && si.config.discard !== DiscardPolicy.Old) {
           r.differs.push({ name, fields: ["discard"] });
           log.warn({ stream: name }, `the decide answers bucket refuses new answers when full (discard new), which holds every event's acknowledgement until old answers expire; fix: nats stream edit ${name} --discard old`);
         }
@@ -124,8 +169,13 @@ export async function provision(nc: NatsConnection, cfg: Config, log: Logger): P
       );
     throw new NatsError(PS_ERR_NATS.Provision, `provisioning JetStream failed: ${(err as Error).message}; fix: check that the server runs with JetStream enabled (-js)`, { cause: err });
   }
-  for (const d of r.differs)
-    log.warn({ stream: d.name, fields: d.fields }, "stream exists with other limits than config; left unchanged (edit it with the nats CLI if intended)");
+  // One line per limit, naming the key, both values and both ways out: the line said only "fields" before,
+  // and the operator had to work out which config key and which value the stream kept.
+  for (const k of kept)
+    log.warn(
+      { stream: k.stream, field: k.field, key: k.key, stream_value: k.have, config_value: k.want },
+      `stream ${k.stream} keeps ${k.field} ${shown(k.field, k.have)} from its creation, not ${k.key}'s ${shown(k.field, k.want)}: provisioning never changes an existing stream; fix: set ${k.key} to the stream's value, or change the stream with the nats CLI (nats stream edit ${k.stream})`,
+    );
   log.info({ created: r.created, existing: r.existing }, "JetStream provisioned");
   return r;
 }
