@@ -2,7 +2,9 @@
 // nats-server, which runs in a process group of its own so a terminal's Ctrl-C does not reach it, is
 // stopped with promo-stream. The signal came before the handlers were installed, Node's default ended
 // the process without its exit hooks, and the server kept running with the store and NATS_PORT.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// Its temp dir (/tmp/ps-nats-*: its config and ports file) goes too: the exit hook killed the server but
+// left the dir, one more for every such exit.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -33,11 +35,18 @@ describe("a signal during start-up", () => {
     // The server is up; the dashboard bundle, the processor and the simulator are still to come.
     const natsPid = Number(await waitFor("the embedded nats-server", () => /"natsPid":(\d+)/.exec(c.output())?.[1], 60_000));
     started.push(natsPid);
+    // The server's own temp dir, found by the ports file it names after its pid.
+    const workDir = readdirSync(tmpdir())
+      .filter((d) => d.startsWith("ps-nats-"))
+      .map((d) => join(tmpdir(), d))
+      .find((d) => existsSync(join(d, `nats-server_${natsPid}.ports`)));
+    expect(workDir, "the embedded server's temp dir").toBeDefined();
     c.signal(sig);
     await c.exited;
     expect(c.output(), "the signal came after start-up; this test needs it during").not.toMatch(/promo-stream dashboard:/);
     // Gone once promo-stream has exited (it is killed in the exit hook, synchronously).
     expect(alive(natsPid)).toBe(false);
+    expect(existsSync(workDir!), `${workDir} left behind`).toBe(false);
     expect(c.output()).toMatch(new RegExp(`${sig} during start-up`));
   });
 });

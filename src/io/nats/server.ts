@@ -103,8 +103,11 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsSe
   const child: ChildProcess = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"], detached: o.detached === true });
   // A server of its own group outlives us unless told otherwise: on any exit of this process
   // (process.exit after a second Ctrl-C, an uncaught error) it is killed, synchronously.
+  // Its temp dir (config, ports file) goes with it: left behind, one /tmp/ps-nats-* stayed for every
+  // Ctrl-C during start-up, second Ctrl-C or shutdown past 30 s. (rmSync: an exit hook runs no async code.)
   const killOnExit = () => {
     if (exitCode === undefined) child.kill("SIGKILL");
+    cleanup();
   };
   if (o.detached) process.once("exit", killOnExit);
   const keep = (b: Buffer) => {
