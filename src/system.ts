@@ -125,10 +125,14 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   if (part === "all" || part === "simulator") checkScenario(cfg);
   let embedded: NatsServerHandle | undefined;
   let natsUrl = cfg.nats.url;
+  // Found listening on NATS_PORT, not named: when it turns out to be no NATS server, the fix is NATS_PORT
+  // (the error said to check or unset NATS_URL, which the operator had not set).
+  let connectFix: string | undefined;
   if (!natsUrl) {
     // NATS_PORT=0 asks for a free port: there is no server of ours to find there.
     if (cfg.nats.port !== 0 && (await listening(cfg.nats.host, cfg.nats.port))) {
       natsUrl = `nats://${cfg.nats.host}:${cfg.nats.port}`;
+      connectFix = `something listens on NATS_PORT (${cfg.nats.host}:${cfg.nats.port}) that does not answer as a NATS server; set NATS_PORT to a free port for the embedded nats-server, or NATS_URL to a NATS server`;
       log.info({ url: natsUrl }, "a NATS server already answers on NATS_PORT; using it instead of starting one");
     } else {
       const storeDir = resolve(REPO_ROOT, cfg.nats.storeDir);
@@ -142,7 +146,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   }
   let nc: NatsConnection;
   try {
-    nc = await connectNats(cfg.nats, natsUrl, `promo-stream-${part}`, log);
+    nc = await connectNats(cfg.nats, natsUrl, `promo-stream-${part}`, log, connectFix);
   } catch (err) {
     await embedded?.stop();
     throw err;

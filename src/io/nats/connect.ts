@@ -44,16 +44,13 @@ export function redactUrl(u: string): string {
   return u.replace(/\/\/[^@/]*@/g, "//***@");
 }
 
-export async function connectNats(cfg: Config["nats"], servers: string, name: string, log: Logger): Promise<NatsConnection> {
+/** `fix`: what the error tells the operator to do, when the servers did not come from NATS_URL. */
+export async function connectNats(cfg: Config["nats"], servers: string, name: string, log: Logger, fix = "start nats-server there, check NATS_URL and credentials, or unset NATS_URL to use the embedded server"): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect(connectionOptions(cfg, servers, name));
   } catch (err) {
-    throw new NatsError(
-      PS_ERR_NATS.Connect,
-      `cannot connect to NATS at ${redactUrl(servers)}: ${(err as Error).message}; fix: start nats-server there, check NATS_URL and credentials, or unset NATS_URL to use the embedded server`,
-      { cause: err },
-    );
+    throw new NatsError(PS_ERR_NATS.Connect, `cannot connect to NATS at ${redactUrl(servers)}: ${(err as Error).message}; fix: ${fix}`, { cause: err });
   }
   log.info({ server: redactUrl(nc.getServer()), connection: name }, "connected to NATS");
   void (async () => {
