@@ -58,6 +58,13 @@ const wantsHelp = !isReplay && process.argv.slice(2).some((a) => a === "--help" 
 const wantsNats = !natsUrl && !isReplay && !wantsHelp;
 const natsBin = process.env.NATS_SERVER_BIN ?? (typeof fileNats.serverBinary === "string" ? fileNats.serverBinary : "nats-server");
 if (wantsNats && !(natsBin.includes("/") ? existsSync(natsBin) : onPath(natsBin))) {
+  // apt-get installs nats-server on the PATH (/usr/sbin), never a program named otherwise: with
+  // NATS_SERVER_BIN at a path that is not there it ran apt-get update and install all the same, said
+  // "nats-server installed", and the start failed after, naming neither NATS_SERVER_BIN nor a fix.
+  if (natsBin !== "nats-server")
+    fail(
+      `NATS_SERVER_BIN (nats.serverBinary) names ${natsBin}, which is ${natsBin.includes("/") ? "not there" : "not on the PATH"}; fix: point NATS_SERVER_BIN at the nats-server program (e.g. /usr/sbin/nats-server), unset it to use nats-server from the PATH (installed with apt-get when missing), or set NATS_URL to a running server.`,
+    );
   if (!onPath("apt-get")) fail("nats-server is not installed and apt-get is not available: install nats-server (https://nats.io) or set NATS_URL to a running server.");
   const isRoot = process.getuid?.() === 0;
   const sudo = isRoot ? [] : spawnSync("sudo", ["-n", "true"]).status === 0 ? ["sudo", "-n"] : null;

@@ -2,7 +2,7 @@
 // store on disk, provisions, runs every part, prints the dashboard URL, and stops cleanly on Ctrl-C.
 // A second start on the same store changes nothing and keeps the data.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -114,6 +114,35 @@ function withoutNatsUrl(): NodeJS.ProcessEnv {
   const { NATS_URL: _url, ...env } = process.env;
   return env;
 }
+
+// apt-get puts nats-server on the PATH, never at a path NATS_SERVER_BIN names: as root such a start ran
+// apt-get update and install, said "nats-server installed", and failed after without naming NATS_SERVER_BIN.
+describe("npm start with NATS_SERVER_BIN naming a program that is not there", () => {
+  it("stops at once naming NATS_SERVER_BIN and the fix, without running apt-get", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-start-bin-"));
+    try {
+      // An apt-get that only says it was run (the real one would change this machine).
+      const ran = join(dir, "apt-get-ran");
+      writeFileSync(join(dir, "apt-get"), `#!/bin/sh\necho "$@" >> ${ran}\n`, { mode: 0o755 });
+      writeFileSync(join(dir, "sudo"), `#!/bin/sh\n[ "$1" = -n ] && shift\nexec "$@"\n`, { mode: 0o755 });
+      const missing = join(dir, "bin", "nats-server");
+      const child = spawn(process.execPath, [join(REPO_ROOT, "scripts/start.mjs")], {
+        cwd: REPO_ROOT,
+        env: { ...withoutNatsUrl(), PATH: dir, NATS_SERVER_BIN: missing, NATS_PORT: "0", PORT: String(await freePort()), LOG_LEVEL: "info" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+      child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+      const code = await new Promise<number | null>((res) => child.on("exit", (c) => res(c)));
+      expect(existsSync(ran), "apt-get was run").toBe(false);
+      expect(code).toBe(1);
+      expect(out).toContain(`NATS_SERVER_BIN (nats.serverBinary) names ${missing}, which is not there; fix: point NATS_SERVER_BIN at the nats-server program`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("npm start with CONFIG_FILE naming a NATS server", () => {
   it("uses it and neither needs nor installs a nats-server of its own", async () => {
