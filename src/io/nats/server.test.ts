@@ -1,4 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NatsError, PS_ERR_NATS } from "./errors.ts";
 import { freePorts } from "./cluster.ts";
@@ -19,6 +22,30 @@ describe("startNatsServer", () => {
       expect((err as NatsError).message).toMatch(new RegExp(`port ${port} is taken: set NATS_PORT`));
     } finally {
       await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  // A store directory that cannot be made (a file on its path, a read-only disk) failed with the bare fs
+  // error, naming no setting, and left an empty temp dir behind.
+  it("fails with PS_ERR_NATS_SERVER_START naming NATS_STORE_DIR when the store cannot be made, leaving no temp dir", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "ps-store-test-"));
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "");
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it at each call: the server's temp dir would land here
+    try {
+      const err = await startNatsServer({ port: -1, storeDir: join(file, "nats") }).then(
+        (s) => s.stop().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(NatsError);
+      expect((err as NatsError).code).toBe(PS_ERR_NATS.ServerStart);
+      expect((err as NatsError).message).toMatch(/^cannot make the JetStream store directory .*a-file\/nats \(NATS_STORE_DIR, nats\.storeDir\): ENOTDIR.*; fix: set NATS_STORE_DIR to a directory that can be written$/);
+      expect(readdirSync(tmp)).toEqual(["a-file"]);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 

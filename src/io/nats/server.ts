@@ -83,9 +83,24 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<NatsSe
       `nats-server (${o.binary ?? "nats-server"}) not found on PATH or in ${SEARCH_DIRS.join(", ")}; install it with 'apt-get install -y nats-server' or set NATS_URL to a running server`,
     );
   const host = o.host ?? "127.0.0.1";
+  const given = o.storeDir ? (isAbsolute(o.storeDir) ? o.storeDir : resolve(o.storeDir)) : undefined;
+  // The store named (NATS_STORE_DIR) first, before the temp dir: one that cannot be made ended the start
+  // with the bare fs error ("failed to start: ENOTDIR: not a directory, mkdir …") and left an empty
+  // /tmp/ps-nats-* behind.
+  if (given !== undefined) {
+    try {
+      mkdirSync(given, { recursive: true });
+    } catch (err) {
+      throw new NatsError(
+        PS_ERR_NATS.ServerStart,
+        `cannot make the JetStream store directory ${given} (NATS_STORE_DIR, nats.storeDir): ${(err as Error).message}; fix: set NATS_STORE_DIR to a directory that can be written`,
+        { cause: err },
+      );
+    }
+  }
   const work = mkdtempSync(join(tmpdir(), "ps-nats-"));
-  const ownStore = o.storeDir === undefined;
-  const storeDir = o.storeDir ? (isAbsolute(o.storeDir) ? o.storeDir : resolve(o.storeDir)) : join(work, "store");
+  const ownStore = given === undefined;
+  const storeDir = given ?? join(work, "store");
   mkdirSync(storeDir, { recursive: true });
   const conf = [
     `host: "${host}"`,
