@@ -6,7 +6,7 @@ import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ConfigError, PS_ERR_CONFIG, REPO_ROOT, type Config } from "./config/index.ts";
-import { checkPartitionCount, connectNats, provision, retryTransient, startNatsServer, type NatsServerHandle } from "./io/nats/index.ts";
+import { checkPartitionCount, connectNats, provision, retryTransient, startNatsServer, withStreamLimits, type NatsServerHandle } from "./io/nats/index.ts";
 import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
@@ -168,7 +168,8 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
   };
   running.stop = stop;
   try {
-    await retryTransient("provisioning", () => provision(nc, cfg, log), log);
+    // What the streams hold where they keep less than config (a stream made under an older config).
+    cfg = withStreamLimits(cfg, await retryTransient("provisioning", () => provision(nc, cfg, log), log));
     // The partition count against the partitioned processors' (src/io/nats/partition-count.ts): what routes
     // events (server, simulator) or takes partitions. One process that does it all alone reads every
     // partition, whatever their count.

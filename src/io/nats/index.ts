@@ -1,7 +1,7 @@
 export { startNatsServer, findNatsServer } from "./server.ts";
 export type { NatsServerHandle, NatsServerOptions } from "./server.ts";
 export { connectNats, connectionOptions, redactUrl } from "./connect.ts";
-export { provision, streamConfigs, streamConfig } from "./provision.ts";
+export { provision, streamConfigs, streamConfig, withStreamLimits } from "./provision.ts";
 export type { ProvisionReport } from "./provision.ts";
 export { PipelinedPublisher } from "./publisher.ts";
 export type { Stored } from "./publisher.ts";

@@ -41,6 +41,31 @@ export interface ProvisionReport {
   existing: string[];
   /** Existing streams (KV buckets too) whose limits differ from config: left as they are (never shrunk, never deleted). */
   differs: { name: string; fields: string[] }[];
+  /** Each stream's message limit and duplicate window as the stream has them (a stream kept from before may have others than config's). */
+  limits: Record<string, { maxMsgBytes: number; duplicateWindowSec: number }>;
+}
+
+/**
+ * Config with the streams' message limits and duplicate windows lowered to what the streams keep, where
+ * they keep less (provisioning never changes an existing stream). The processor fits its decisions and
+ * sync events to the message limit and judges from the window whether a restart must look for what it
+ * already stored: from config's, a stream kept at a smaller limit refused every decision over it, and the
+ * processor retried it for ever (test/integration/stream-kept-limits.test.ts).
+ */
+export function withStreamLimits(cfg: Readonly<Config>, r: ProvisionReport): Readonly<Config> {
+  const keys = ["events", "decisions", "outcomes", "deadletter"] as const;
+  let streams: Config["streams"] | undefined;
+  for (const k of keys) {
+    const want = cfg.streams[k];
+    const have = r.limits[want.name];
+    if (!have) continue;
+    const maxMsgBytes = have.maxMsgBytes > 0 ? Math.min(want.maxMsgBytes, have.maxMsgBytes) : want.maxMsgBytes;
+    const duplicateWindowSec = have.duplicateWindowSec > 0 ? Math.min(want.duplicateWindowSec, have.duplicateWindowSec) : want.duplicateWindowSec;
+    if (maxMsgBytes === want.maxMsgBytes && duplicateWindowSec === want.duplicateWindowSec) continue;
+    streams ??= { ...cfg.streams };
+    streams[k] = { ...want, maxMsgBytes, duplicateWindowSec };
+  }
+  return streams ? Object.freeze({ ...cfg, streams: Object.freeze(streams) }) : cfg;
 }
 
 const COMPARED = ["max_age", "max_bytes", "max_msg_size", "duplicate_window", "num_replicas"] as const;
@@ -80,10 +105,12 @@ async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> &
   if (!info) {
     await jsm.streams.add(want);
     r.created.push(want.name);
+    r.limits[want.name] = { maxMsgBytes: Number(want.max_msg_size ?? -1), duplicateWindowSec: Number(want.duplicate_window ?? 0) / 1e9 };
     return;
   }
   r.existing.push(want.name);
   const have = info.config;
+  r.limits[want.name] = { maxMsgBytes: Number(have.max_msg_size ?? -1), duplicateWindowSec: Number(have.duplicate_window ?? 0) / 1e9 };
   const missing = (want.subjects ?? []).filter((s) => !have.subjects?.includes(s));
   if (missing.length)
     throw new NatsError(
@@ -100,7 +127,7 @@ async function ensureStream(jsm: JetStreamManager, want: Partial<StreamConfig> &
 /** Creates the streams and KV buckets when missing. Idempotent: never updates or deletes what exists, and warns of each limit an existing one keeps against config. */
 export async function provision(nc: NatsConnection, cfg: Config, log: Logger): Promise<ProvisionReport> {
   const jsm = await jetstreamManager(nc);
-  const r: ProvisionReport = { created: [], existing: [], differs: [] };
+  const r: ProvisionReport = { created: [], existing: [], differs: [], limits: {} };
   const kept: Kept[] = [];
   // The config key whose replicas the stream or bucket being created takes (the buckets take the events
   // stream's), for an error that names it.
