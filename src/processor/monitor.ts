@@ -47,6 +47,16 @@ class BatchedInc implements Inc {
 /** Why events never reached the engine: removed by the stream's limits, or deleted from it. */
 export type LossCause = "limits" | "deleted";
 
+/** A stream the processor writes (DECISIONS, OUTCOMES, DEADLETTER), with the config key of its limits. */
+export interface OutputStream {
+  name: string;
+  /** e.g. `streams.decisions` */
+  key: string;
+}
+
+/** Share of max_bytes from which a stream counts as nearly full. */
+const NEARLY_FULL = 0.9;
+
 export class Monitor {
   private timers: NodeJS.Timeout[] = [];
   private lat: Histogram = newHistogram();
@@ -74,7 +84,17 @@ export class Monitor {
     private readonly durable: string,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /**
+     * The streams the processor writes, looked at too: at max_bytes they drop their oldest messages
+     * (discard old), which a reader of DECISIONS or OUTCOMES further behind than that never gets. Only
+     * EVENTS was looked at, so ps_stream_usage_ratio had no other stream and nothing said that a full
+     * DECISIONS kept minutes of decisions instead of its max_age (a soak at SIM_SPEED=max filled its
+     * 1 GiB in about 18 minutes). Empty for all but one partition's processor: one look is enough.
+     */
+    private readonly outputs: readonly OutputStream[] = [],
   ) {}
+  /** The output streams last seen nearly full (logged once as they get there). */
+  private readonly outputsFull = new Set<string>();
 
   /** Starts polling the consumer, watching the connection and the consumer's messages. */
   start(jsm: JetStreamManager, messages: ConsumerMessages): void {
@@ -161,7 +181,14 @@ export class Monitor {
 
   private async poll(jsm: JetStreamManager): Promise<void> {
     // While disconnected a request goes nowhere (nats.js drops what it could not write) and only times out.
-    if (!this.connected || this.polling) return;
+    if (!this.connected) return;
+    // Beside the consumer's look, not in it: a slow answer about an output stream must not hold up the
+    // consumer's (stall detection), and its failure is not the consumer's (tried again at the next poll).
+    if (this.outputs.length && !this.pollingOutputs) {
+      this.pollingOutputs = true;
+      void Promise.all(this.outputs.map((o) => this.pollOutput(jsm, o).catch(() => undefined))).finally(() => (this.pollingOutputs = false));
+    }
+    if (this.polling) return;
     this.polling = true;
     try {
       const ci = await jsm.consumers.info(this.stream, this.durable);
@@ -178,7 +205,7 @@ export class Monitor {
       const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
       this.metrics.streamUsage.set({ stream: si.config.name }, usage);
       const degraded: string[] = [];
-      if (usage >= 0.9) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}); the oldest events are being discarded`);
+      if (usage >= NEARLY_FULL) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}); the oldest events are being discarded`);
       if (Date.now() - this.lastLossMs < LOSS_REPORT_MS) {
         if (this.eventsLost.limits > 0) degraded.push(`${this.eventsLost.limits} events were removed by stream limits before the processor read them`);
         if (this.eventsLost.deleted > 0) degraded.push(`${this.eventsLost.deleted} events were deleted from the stream before the processor read them`);
@@ -199,7 +226,29 @@ export class Monitor {
     }
   }
   private polling = false;
+  private pollingOutputs = false;
   private pollFailures = 0;
+
+  /**
+   * An output stream's usage, exported; said once when it gets nearly full. Not a /health degradation:
+   * an output stream whose max_bytes binds before its max_age stays full for good (it is a log that
+   * rolls over), and the processor loses nothing by it; its readers are the ones to know.
+   */
+  private async pollOutput(jsm: JetStreamManager, o: OutputStream): Promise<void> {
+    const si = await jsm.streams.info(o.name);
+    const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
+    this.metrics.streamUsage.set({ stream: o.name }, usage);
+    if (usage < NEARLY_FULL) {
+      this.outputsFull.delete(o.name);
+      return;
+    }
+    if (this.outputsFull.has(o.name)) return;
+    this.outputsFull.add(o.name);
+    this.log.warn(
+      { stream: o.name, usage: Number(usage.toFixed(3)), maxBytes: si.config.max_bytes, oldest: si.state.first_ts },
+      `stream ${o.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}): it drops its oldest messages to take new ones, so a reader further behind than it holds misses them; fix: raise ${o.key}.maxBytes if readers need more`,
+    );
+  }
 
   /** The consumer delivered: it is there. */
   delivered(): void {

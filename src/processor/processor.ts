@@ -189,7 +189,10 @@ export class Processor {
       mayAck: opts.leaseHeld,
     });
     this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, leaseHeld: opts.leaseHeld }, metrics, log);
-    this.monitor = new Monitor(nc, cfg.streams.events.name, this.name, metrics, log);
+    const st = cfg.streams;
+    // Partitioned, partition 0's processor looks at the output streams for the whole deployment.
+    const outputs = opts.partition === undefined || opts.partition === 0 ? (["decisions", "outcomes", "deadletter"] as const).map((k) => ({ name: st[k].name, key: `streams.${k}` })) : [];
+    this.monitor = new Monitor(nc, st.events.name, this.name, metrics, log, outputs);
     this.deadLetters = new DeadLetters(
       (subject, data, msgID, hdrs) => {
         this.publish({ subject, data, msgID, hdrs }, this.storedBefore?.deadletters);

@@ -50,6 +50,32 @@ describe("stream limits", () => {
     }
   });
 
+  it("exports the usage of the streams it writes and says when DECISIONS is nearly full (its oldest decisions go), without degrading /health", async () => {
+    server = await jetstreamServer();
+    const logs: string[] = [];
+    // 2,000 customers' first product views: one decision each (~800 bytes), several times what DECISIONS may hold.
+    sys = await startParts("all", testConfig(server.url, { simulator: { speed: 0.1 }, streams: { decisions: { maxBytes: 500_000 } }, processor: { snapshotEveryMs: 200 }, log: { level: "warn" } }), logs);
+    nc = await connect({ servers: server.url });
+    for (let i = 0; i < 2_000; i++) nc.publish(`events.view.${i % 8}`, enc.encode(JSON.stringify({ type: "view", id: `v-${i}`, ts: T0 + i, customerId: `c${i}`, productId: "sku-001" })));
+    await nc.flush();
+    const usage = await waitFor("ps_stream_usage_ratio of DECISIONS at 90% or more", async () => {
+      const metrics = await (await fetch(`${sys!.url}metrics`)).text();
+      const u = Number(/ps_stream_usage_ratio\{stream="DECISIONS"\} ([\d.]+)/.exec(metrics)?.[1]);
+      return u >= 0.9 ? metrics : undefined;
+    }, 30_000, 200);
+    // The other streams it writes are exported too, with what they hold.
+    expect(Number(/ps_stream_usage_ratio\{stream="OUTCOMES"\} ([\d.]+)/.exec(usage)?.[1])).toBeGreaterThanOrEqual(0);
+    expect(Number(/ps_stream_usage_ratio\{stream="DEADLETTER"\} ([\d.]+)/.exec(usage)?.[1])).toBeGreaterThanOrEqual(0);
+    const line = await waitFor("the nearly-full log line", () => logs.find((l) => l.includes("stream DECISIONS is") && l.includes("streams.decisions.maxBytes")), 10_000);
+    expect(JSON.parse(line)).toMatchObject({ level: 40, stream: "DECISIONS", maxBytes: 500_000 });
+    // Said once, not at every look (the stream stays full: it drops its oldest decisions for new ones).
+    await new Promise((r) => setTimeout(r, 4_500));
+    expect(logs.filter((l) => l.includes("stream DECISIONS is")).length).toBe(1);
+    // A full output stream costs the processor nothing: /health is not degraded for it.
+    const h = await health(sys.url!);
+    expect(h.body.degraded.join()).not.toMatch(/DECISIONS/);
+  });
+
   it("counts events that aged out (max age) before the processor read them, and reports them", async () => {
     server = await jetstreamServer();
     const cfg = testConfig(server.url, { streams: { events: { maxAgeSec: 1, duplicateWindowSec: 1 } }, processor: { snapshotEveryMs: 200 } });
