@@ -14,7 +14,7 @@ import { marginIfBoughtCents, type Channel, type CustomerEvent, type Decision, t
 import { featureView, recordOffer, type CustomerState } from "../features/index.ts";
 import { addPending } from "./attribution.ts";
 import { armFeatures, sharedContext } from "./context.ts";
-import type { StaticEligibility } from "./eligibility.ts";
+import { listed, type StaticEligibility } from "./eligibility.ts";
 import { capAllows, dynamicExclusionOf, stockAt } from "./guards.ts";
 import { affinityFor, categoryWeights, expectedMargin, reservationCents, unitsPromised, type DecisionProduct } from "./margin.ts";
 import { drawPolicy, drawPropensity, policyDistribution, type PolicyDraw } from "./policy.ts";
@@ -158,8 +158,8 @@ function guards(e: Engine, w: DecisionWork, st: StaticEligibility): void {
   if (dynamicExcluded > 0) {
     excluded = [];
     for (let i = 0; i < gen.promos.length; i++) {
-      const r = st.why[i] ?? dyn[i];
-      if (r) excluded.push(gen.entry(i, r));
+      const r = st.why[i];
+      if (r ? listed(gen.promos[i]!, r, w.ev.ts) : dyn[i]) excluded.push(gen.entry(i, (r ?? dyn[i])!));
     }
   }
   w.excluded = excluded;

@@ -17,6 +17,19 @@ import type { Promotion } from "./types.ts";
 export type ExcludedEntry = Decision["explanation"]["excluded"][number];
 
 /**
+ * How long after its end a promotion is still listed among a decision's exclusions ("off-schedule"):
+ * long enough to read why an offer that just ended was not made. Listed for good, every promotion that
+ * ever ran stayed in every decision (about 55 bytes each: a shop with a flash sale a day had decisions of
+ * 21 KB after a year, 6 KB after 100 days), and promotions cannot be removed, only ended.
+ */
+export const ENDED_LISTED_MS = 24 * 3_600_000;
+
+/** Whether a static exclusion is listed in the explanation: all are but those of promotions ended over ENDED_LISTED_MS ago. */
+export function listed(p: Promotion, reason: ExclusionReason, nowMs: number): boolean {
+  return reason !== "off-schedule" || nowMs < p.endsAtMs + ENDED_LISTED_MS;
+}
+
+/**
  * The engine's promotions, in the order they were first added (a Map's), with a version that moves on
  * every change, so what was derived from them knows when it is stale. Every way promotions change (the
  * configuration, a promotion event, a checkpoint restored) goes through set, delete or clear.
@@ -54,7 +67,7 @@ export interface StaticEligibility {
 /** What the cache derives from one version of the promotions. */
 class Generation {
   readonly promos: Promotion[];
-  /** Start and end times of every schedule, ascending: the times at which a static verdict can change. */
+  /** Start and end times of every schedule (and when an ended one stops being listed), ascending: the times at which a static verdict can change. */
   private readonly bounds: number[];
   /** Per promotion, its explanation entry per reason (created on first use, frozen). */
   private readonly entries: Partial<Record<ExclusionReason, ExcludedEntry>>[];
@@ -70,7 +83,7 @@ class Generation {
     const b: number[] = [];
     for (const p of this.promos) {
       if (Number.isFinite(p.startsAtMs)) b.push(p.startsAtMs);
-      if (Number.isFinite(p.endsAtMs)) b.push(p.endsAtMs);
+      if (Number.isFinite(p.endsAtMs)) b.push(p.endsAtMs, p.endsAtMs + ENDED_LISTED_MS);
     }
     this.bounds = b.sort((x, y) => x - y);
   }
@@ -102,7 +115,7 @@ class Generation {
     for (let i = 0; i < this.promos.length; i++) {
       const r = staticExclusionOf(this.promos[i]!, channel, nowMs, product);
       why.push(r);
-      if (r) excluded.push(this.entry(i, r));
+      if (r && listed(this.promos[i]!, r, nowMs)) excluded.push(this.entry(i, r));
       else candidates.push(i);
     }
     // The verdicts hold between the schedule bounds around nowMs: [last bound ≤ now, first bound > now).

@@ -67,6 +67,23 @@ describe("decisions", () => {
     ]);
   });
 
+  it("stops listing a promotion among the exclusions a day after it ended (every promotion ever run was listed in every decision)", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("a"), promo("yesterday", { endsAtMs: T0 - HOUR }), promo("last-week", { endsAtMs: T0 - 7 * 24 * HOUR }), promo("later", { startsAtMs: T0 + 30 * 24 * HOUR }), promo("broke", { budgetCents: 100 })] }));
+    const [d] = decisions(run(e, ev.visit("c", T0)));
+    expect(d!.explanation.excluded).toEqual([
+      { promotionId: "yesterday", reason: "off-schedule" },
+      { promotionId: "later", reason: "off-schedule" },
+      { promotionId: "broke", reason: "budget-spent" },
+    ]);
+    // A day and an hour on, yesterday's is gone too (the cached static verdicts move at that bound).
+    const [d2] = decisions(run(e, ev.visit("c2", T0 + 23 * HOUR + MIN)));
+    expect(d2!.explanation.excluded.map((x) => x.promotionId)).toEqual(["later", "broke"]);
+    // Without a dynamic exclusion the decision takes the cached static list as it is: the same rule.
+    const e2 = createEngine(engineConfig({ promotions: [promo("a"), promo("yesterday", { endsAtMs: T0 - HOUR }), promo("last-week", { endsAtMs: T0 - 7 * 24 * HOUR })] }));
+    expect(decisions(run(e2, ev.visit("c", T0)))[0]!.explanation.excluded).toEqual([{ promotionId: "yesterday", reason: "off-schedule" }]);
+    expect(decisions(run(e2, ev.visit("c2", T0 + 23 * HOUR + MIN)))[0]!.explanation.excluded).toEqual([]);
+  });
+
   it("explains every decision: each candidate's sampled score (control included) and each excluded promotion's reason", () => {
     const e = createEngine(engineConfig({ promotions: [promo("a"), promo("b"), promo("sms-only", { channels: ["sms"] })] }));
     const [d] = decisions(run(e, ev.visit("c", T0)));
