@@ -291,8 +291,9 @@ describe("LeaseManager on a 3-node cluster (R3 bucket)", { timeout: 120_000 }, (
         // Each first reads the lease, then finds it still for a TTL by its own clock: both free to take it.
         const ma = new LeaseManager(kvA, `A${round}`, 1, RACE_TTL, none, createLogger("silent"));
         const mb = new LeaseManager(kvB, `B${round}`, 1, RACE_TTL, none, createLogger("silent"));
+        // (Under a loaded CI a first round can take longer than the TTL, and take the lease already: still
+        // by a write that lands only if nothing was written since its read.)
         await Promise.all([ma.tick(), mb.tick()]);
-        expect([...ma.ownedPartitions(), ...mb.ownedPartitions()]).toEqual([]);
         await new Promise((r) => setTimeout(r, RACE_TTL + 20));
         await Promise.all([ma.tick(), mb.tick()]);
         const owners = [ma, mb].filter((m) => m.ownedPartitions().includes(0)).length;

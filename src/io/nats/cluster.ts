@@ -92,6 +92,25 @@ async function startOnce(size: number): Promise<NatsCluster> {
     }
     await nc.close();
   }
+  // And places a stream on every node: the meta leader can answer before it knows its peers, and a
+  // replicated stream made then fails "no suitable peers for placement" (seen in a CI run, a KV bucket
+  // with 3 replicas made right after the start).
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (;;) {
+      try {
+        await jsm.streams.add({ name: "PS_CLUSTER_PROBE", subjects: ["ps-cluster-probe"], num_replicas: size });
+        await jsm.streams.delete("PS_CLUSTER_PROBE");
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`cluster JetStream cannot place a stream on ${size} nodes: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
   return {
     url,
     nodes,
