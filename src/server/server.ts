@@ -43,6 +43,9 @@ function summarize(results: IntakeResult[]): { accepted: number; duplicate: numb
   return { accepted: n("accepted"), duplicate: n("duplicate"), rejected: n("rejected"), results };
 }
 
+/** A request whose Origin is neither this server nor one of server.allowedOrigins. */
+const CROSS_SITE_REFUSED = "request from a page on another site refused: its Origin is neither this server nor in server.allowedOrigins";
+
 const LIMIT_ERROR = "limit must be a positive integer written in decimal digits";
 
 /**
@@ -215,7 +218,10 @@ export class DashboardServer {
     return hasToken(req, url, this.cfg.server.token);
   }
 
-  /** Browsers send Origin on WebSocket upgrades: it must be this server itself or a configured origin. */
+  /**
+   * Browsers send Origin on WebSocket upgrades and on cross-site (and any POST) requests: it must be this
+   * server itself or a configured origin.
+   */
   private originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     if (!origin) return true; // not a browser: nothing to protect against cross-site use
@@ -335,6 +341,12 @@ export class DashboardServer {
       this.json(res, h.status === "down" ? 503 : 200, h);
       return;
     }
+    // The WebSocket's Origin rule, for the API too. A page on another site can send a POST with a "simple"
+    // content type (text/plain, a form's) without a CORS preflight; only its answer is hidden from it.
+    // Without API_TOKEN (loopback, npm start's default) the server acted on it: any page the developer
+    // opened could pause the simulator or store events (src/server/cross-site.test.ts). Browsers send
+    // Origin on every such request; a client that is no browser sends none and is not concerned.
+    if (!this.originAllowed(req)) return this.json(res, 403, { error: CROSS_SITE_REFUSED });
     if (!this.authorized(req, url)) return this.json(res, 401, { error: TOKEN_REFUSED }, { "www-authenticate": AUTH_CHALLENGE });
     if (method === "GET" && path === "/metrics") {
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
