@@ -36,3 +36,24 @@ export function hasToken(req: IncomingMessage, url: URL, want: string | undefine
   const b = Buffer.from(want);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * Whether a Host header names this machine by a loopback name (localhost, *.localhost, 127.x.x.x,
+ * [::1]) or one of `also` (host names, e.g. those of server.allowedOrigins). A missing Host (HTTP/1.0)
+ * passes: browsers always send one. For a server without a token, which binds loopback only: a page on a
+ * site whose name was pointed at 127.0.0.1 (DNS rebinding) is same-origin with its own requests, so its
+ * Origin passes the cross-site check, but its Host is that site's name.
+ */
+export function loopbackHost(host: string | undefined, also: readonly string[] = []): boolean {
+  if (host === undefined || host === "") return true;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (name === "localhost" || name.endsWith(".localhost") || name === "[::1]") return true;
+  // The URL parser normalised the name: 127.1 and 0x7f.1 come out as 127.0.0.1.
+  if (/^127\.\d+\.\d+\.\d+$/.test(name)) return true;
+  return also.includes(name);
+}

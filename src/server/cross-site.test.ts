@@ -66,3 +66,44 @@ describe("a request from a page on another site", () => {
     expect(noBrowser.status).toBe(200);
   });
 });
+
+/** Opens a WebSocket with these headers; the HTTP status of a refusal, or 101. */
+function upgrade(headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/ws", headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", ...headers } });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("response", (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("a page on another site whose name was pointed at this machine (DNS rebinding)", () => {
+  // The page's origin is then http://rebind.example:<port>, and its requests go here with that Host and
+  // that Origin: the Origin check finds them same-site. Chromium with --host-resolver-rules="MAP
+  // rebind.example 127.0.0.1" read /api/decisions, drove /api/sim and opened /ws of a tokenless server.
+  const rebound = () => ({ host: `rebind.example:${port}`, origin: `http://rebind.example:${port}` });
+
+  it("is refused (403) without a token: the API, the WebSocket", async () => {
+    expect((await send("GET", "/api/decisions?limit=1", rebound())).status).toBe(403);
+    const sim = await send("POST", "/api/sim", { ...rebound(), "content-type": "application/json" }, '{"cmd":"status"}');
+    expect(sim.status).toBe(403);
+    expect(JSON.parse(sim.body).error).toMatch(/Host/);
+    expect(await upgrade(rebound())).toBe(403);
+  });
+
+  it("is not confused with this machine's own names", async () => {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
+      expect((await send("GET", "/api/clock", { host, origin: `http://${host}` })).status, host).toBe(200);
+      expect(await upgrade({ host, origin: `http://${host}` }), host).toBe(101);
+    }
+    // A configured origin's host (a proxy in front that keeps the Host it was asked for).
+    expect((await send("GET", "/api/clock", { host: "shop.example", origin: "https://shop.example" })).status).toBe(200);
+  });
+});

@@ -18,7 +18,7 @@ import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
 import { HTTP_SERVER_OPTIONS, answerClientErrors, sendJson } from "./http.ts";
-import { AUTH_CHALLENGE, TOKEN_REFUSED, hasToken, loggableTarget, requestUrl } from "./auth.ts";
+import { AUTH_CHALLENGE, TOKEN_REFUSED, hasToken, loggableTarget, loopbackHost, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -45,6 +45,9 @@ function summarize(results: IntakeResult[]): { accepted: number; duplicate: numb
 
 /** A request whose Origin is neither this server nor one of server.allowedOrigins. */
 const CROSS_SITE_REFUSED = "request from a page on another site refused: its Origin is neither this server nor in server.allowedOrigins";
+
+/** A tokenless server asked under a name that is not this machine's (DNS rebinding). */
+const HOST_REFUSED = "Host is not a loopback name: without API_TOKEN the server answers only as localhost, 127.0.0.1 or [::1] (or a host of server.allowedOrigins)";
 
 const LIMIT_ERROR = "limit must be a positive integer written in decimal digits";
 
@@ -85,6 +88,8 @@ export class DashboardServer {
   private natsUp = true;
   /** HTTP requests not yet answered, and who waits for there to be none (stop()). */
   private requests = 0;
+  /** The host names of server.allowedOrigins (validated at start as scheme://host[:port]). */
+  private readonly allowedHosts: string[];
   private readonly idle: (() => void)[] = [];
   private cachedChecks: { at: number; streams: boolean; consumer: boolean; problems: string[] } = { at: 0, streams: false, consumer: false, problems: [] };
 
@@ -94,6 +99,7 @@ export class DashboardServer {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
+    this.allowedHosts = cfg.server.allowedOrigins.map((o) => new URL(o).hostname.toLowerCase());
     this.hub = new Hub(nc, cfg, log);
     this.decider = new DecideService(nc, cfg, log, metrics, () => this.hub.shopNowMs());
     this.intake = new EventIntake(nc, cfg, metrics, log, () => this.natsUp && !nc.isClosed());
@@ -154,6 +160,7 @@ export class DashboardServer {
       const url = requestUrl(req);
       if (!url) return deny(400, "Bad Request");
       if (url.pathname !== "/ws") return deny(404, "Not Found");
+      if (!this.hostAllowed(req)) return deny(403, "Forbidden");
       if (!this.authorized(req, url)) return deny(401, "Unauthorized");
       if (!this.originAllowed(req)) return deny(403, "Forbidden");
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
@@ -216,6 +223,18 @@ export class DashboardServer {
 
   private authorized(req: IncomingMessage, url: URL): boolean {
     return hasToken(req, url, this.cfg.server.token);
+  }
+
+  /**
+   * Without a token, the Host must name this machine (loopback, or a host of server.allowedOrigins): a
+   * site whose name was pointed at 127.0.0.1 (DNS rebinding) serves pages that are same-origin with their
+   * requests here, so the Origin check lets them by. Chromium mapping such a name to 127.0.0.1 read the
+   * decisions, drove the simulator and opened /ws (src/server/cross-site.test.ts). With a token they
+   * would still need it, and it is never in a cookie.
+   */
+  private hostAllowed(req: IncomingMessage): boolean {
+    if (this.cfg.server.token) return true;
+    return loopbackHost(req.headers.host, this.allowedHosts);
   }
 
   /**
@@ -346,6 +365,7 @@ export class DashboardServer {
     // Without API_TOKEN (loopback, npm start's default) the server acted on it: any page the developer
     // opened could pause the simulator or store events (src/server/cross-site.test.ts). Browsers send
     // Origin on every such request; a client that is no browser sends none and is not concerned.
+    if (!this.hostAllowed(req)) return this.json(res, 403, { error: HOST_REFUSED });
     if (!this.originAllowed(req)) return this.json(res, 403, { error: CROSS_SITE_REFUSED });
     if (!this.authorized(req, url)) return this.json(res, 401, { error: TOKEN_REFUSED }, { "www-authenticate": AUTH_CHALLENGE });
     if (method === "GET" && path === "/metrics") {
