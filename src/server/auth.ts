@@ -21,9 +21,23 @@ export const TOKEN_REFUSED = "missing or wrong access token (Authorization: Bear
 /** The WWW-Authenticate header every 401 carries (RFC 9110 11.6.1: a 401 must say which scheme it wants). */
 export const AUTH_CHALLENGE = 'Bearer realm="promo-stream"';
 
-/** The request target for a log line: a `?token=` is a credential, and credentials never reach the log. */
+/**
+ * The request target for a log line: a `?token=` is a credential, and credentials never reach the log.
+ * Each parameter's name is read as hasToken reads it (URLSearchParams decodes it): `?%74oken=<token>`
+ * authenticates too, and a pattern on the raw text logged it in clear.
+ */
 export function loggableTarget(req: IncomingMessage): string {
-  return (req.url ?? "/").replace(/([?&]token=)[^&#]*/gi, "$1<redacted>");
+  const target = req.url ?? "/";
+  const q = target.indexOf("?");
+  if (q < 0) return target;
+  const params = target
+    .slice(q + 1)
+    .split("&")
+    .map((pair) => {
+      const name = [...new URLSearchParams(pair).keys()][0] ?? "";
+      return name.toLowerCase() === "token" ? `${pair.split("=")[0]}=<redacted>` : pair;
+    });
+  return `${target.slice(0, q + 1)}${params.join("&")}`;
 }
 
 /** Whether the request carries the token (`Authorization: Bearer <token>` or `?token=`); always, when none is set. */
