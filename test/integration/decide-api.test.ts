@@ -234,13 +234,13 @@ describe("POST /api/decide and decide.<channel>", { timeout: 60_000 }, () => {
   });
 
   it("keeps the token rules of the rest of the API, on a public bind", async () => {
-    const { url } = await start({ server: { host: "0.0.0.0", token: "s3cret" } }, false);
+    const { url } = await start({ server: { host: "0.0.0.0", token: "s3cret-0123456789abcdef" } }, false);
     expect((await post(url, "/api/decide", view("a-1"))).status).toBe(401);
     expect((await post(url, "/api/events", [view("a-1")])).status).toBe(401);
     expect((await post(url, "/api/track", { type: "track", event: "Product Viewed", messageId: "m-1", userId: "u" })).status).toBe(401);
     expect((await post(url, "/api/decide", view("a-1"), { authorization: "Bearer wrong" })).status).toBe(401);
     expect(await readStream(nc!, "EVENTS")).toEqual([]);
-    const ok = await post(url, "/api/decide", view("a-1", { ts: Date.now() }), { authorization: "Bearer s3cret" });
+    const ok = await post(url, "/api/decide", view("a-1", { ts: Date.now() }), { authorization: "Bearer s3cret-0123456789abcdef" });
     expect(ok.status).toBe(200);
   });
 });
