@@ -306,7 +306,7 @@ export const ConfigSchema = Type.Object(
         host: Str("an address to listen on, e.g. 127.0.0.1"),
         port: Port("a free TCP port for HTTP and WebSocket"),
         token: Str("an access token for the API, or empty (required when host is not loopback)"),
-        allowedOrigins: Type.Array(Type.String(), { description: "origins (besides this server) whose pages may open the WebSocket and call the API" }),
+        allowedOrigins: Type.Array(Type.String(), { description: "origins (besides this server) whose pages may open the WebSocket and send requests to the API (no CORS headers are sent: such a page cannot read the answers)" }),
         deltaEveryMs: PosInt("milliseconds between WebSocket updates"),
         wsMaxBufferedBytes: PosInt("bytes queued for one WebSocket client before frames are skipped"),
         wsMaxSkippedFrames: PosInt("skipped frames in a row before a slow client is dropped"),
