@@ -52,6 +52,9 @@ describe("loadConfig", () => {
     // The token is all that guards a public bind, and nothing slows guessing: one client on 2 cores had
     // ~5,600 answers a second (401s over keep-alive), so a word like this one falls to a dictionary.
     ["a public bind with a short token", { env: { HOST: "0.0.0.0", API_TOKEN: "s3cret" } }, "server.token", "API_TOKEN", /long random string \(e\.g\. openssl rand -hex 24\)/],
+    // The embedded nats-server has no authorization: on 0.0.0.0, a client with no credentials changed the
+    // policy mode (promo.control) and paused the simulator from the network, API_TOKEN or not.
+    ["an embedded nats-server on a public address", { env: { NATS_HOST: "0.0.0.0", HOST: "0.0.0.0", API_TOKEN: "0123456789abcdef0123" } }, "nats.host", "NATS_HOST", /set NATS_URL to a NATS server with authorization.*or NATS_HOST=127\.0\.0\.1/],
     ["user without password", { env: { NATS_USER: "u" } }, "nats.pass", "NATS_PASS", /NATS_PASS/],
     ["a cluster list with one server that is no NATS URL", { env: { NATS_URL: "nats://a:4222,http://b:4222" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],
     ["a NATS URL with no host", { env: { NATS_URL: "nats://" } }, "nats.url", "NATS_URL", /nats:\/\/host:port/],

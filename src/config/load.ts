@@ -238,6 +238,17 @@ function crossChecks(c: Config): ConfigIssue[] {
       problem: `is ${c.server.token.length} characters long, and server.host is '${c.server.host}' (not loopback): a token guarding a public bind must have at least ${MIN_PUBLIC_TOKEN_LENGTH} characters`,
       fix: "set API_TOKEN to a long random string (e.g. openssl rand -hex 24), or bind HOST=127.0.0.1",
     });
+  // The embedded nats-server runs with no authorization (src/io/nats/server.ts): on an address others reach,
+  // anyone could publish on promo.control and sim.control, the event subjects and KV, API_TOKEN or not.
+  // Started with NATS_HOST=0.0.0.0 and a token, a client with no credentials from the network changed the
+  // policy's mode and paused the simulator. A server others must reach is one with its own authorization.
+  if (c.nats.url === "" && !LOOPBACK.has(c.nats.host))
+    issues.push({
+      key: "nats.host",
+      env: "NATS_HOST",
+      problem: `the embedded nats-server would listen on '${c.nats.host}' (${c.nats.host === "" ? "every interface" : "not loopback"}) with no authorization: anyone reaching it could change promotions and the policy's mode, whatever API_TOKEN says`,
+      fix: "set NATS_URL to a NATS server with authorization (and NATS_USER/NATS_PASS, NATS_TOKEN or NATS_NKEY_SEED_FILE), or NATS_HOST=127.0.0.1",
+    });
   if ((c.nats.user === "") !== (c.nats.pass === ""))
     issues.push({ key: "nats.pass", env: "NATS_PASS", problem: "user and password must be set together", fix: "set both NATS_USER and NATS_PASS, or neither" });
   // Read only when connecting: a missing file failed after the embedded server had started.
