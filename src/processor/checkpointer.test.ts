@@ -472,3 +472,58 @@ describe("Checkpointer after a head write whose acknowledgement was lost", () =>
     }
   });
 });
+
+// The state bucket deleted while the processor runs (`nats kv rm PS_STATE`), then made again by someone
+// else (provisioning at any part's start makes a missing bucket) or not at all. Its head, the revision
+// the checkpointer held, and every part went with it: nothing there is another processor's. Before, the
+// first head write after the bucket was made again failed its revision check and was taken for another
+// writer's ("changed by someone else (two processors with one name?)"): fenced, and no checkpoint was
+// written again for the rest of the run; with no one making it again, every checkpoint failed, logged
+// as "the previous one stays valid" when there was none.
+describe("Checkpointer after the state bucket was deleted", () => {
+  async function deletedUnder(made: "by someone else" | "by no one"): Promise<void> {
+    const bucket = made === "by no one" ? "CKPT_GONE_A" : "CKPT_GONE_B";
+    const jsm = await jetstreamManager(nc);
+    await new Kvm(nc).create(bucket, { history: 1 });
+    const name = "gone";
+    const engine = createEngine(cfg, { trackChanges: true });
+    startTracking(engine, false);
+    const kpi = new KpiAccumulator();
+    const errors: string[] = [];
+    const log = createLogger("silent");
+    log.error = ((o: { err?: unknown }, msg?: string) => void errors.push(`${msg}: ${String((o.err as Error)?.message ?? o.err)}`)) as typeof log.error;
+    let fenced = 0;
+    const cp = new Checkpointer(nc, bucket, name, { everyEvents: 1e9, everyMs: 1e9, onFenced: () => fenced++, bucketReplicas: 1, basePolicy: { share: 100, bytes: 1e12, deltas: 1000 } }, createMetrics(), log);
+    let seq = 0;
+    const run = (n: number) => {
+      for (let k = 0; k < n; k++, seq++) step(engine, evs[seq]!, rngFromKey(1, evs[seq]!.id));
+    };
+    const checkpoint = () => cp.checkpoint(() => ({ seq, engine, kpi }), () => Promise.resolve(), { wait: true });
+    run(400);
+    await checkpoint();
+    run(400);
+    await checkpoint();
+    expect(errors).toEqual([]);
+    await jsm.streams.delete(`KV_${bucket}`);
+    if (made === "by someone else") await new Kvm(nc).create(bucket, { history: 1 });
+    // The checkpoint that finds it out fails (its head or its parts had nowhere to go), and says why.
+    run(300);
+    await checkpoint();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`${bucket}.*(deleted|gone)`));
+    expect(errors[0]).not.toMatch(/stays valid|someone else/);
+    // The next ones write the whole state anew into the bucket (made again where no one had).
+    for (let i = 0; i < 3; i++) {
+      run(300);
+      await checkpoint();
+    }
+    expect(errors).toHaveLength(1);
+    expect(fenced).toBe(0);
+    const restored = await loadCheckpoint(new CheckpointStore(nc, bucket, name), cfg);
+    expect(restored?.streamSeq).toBe(seq);
+    expect(engineToJSON(restored!.engine)).toEqual(engineToJSON(engine));
+  }
+
+  it("made again by someone else: the checkpointer is not fenced, and goes on checkpointing the whole state", { timeout: 60_000 }, () => deletedUnder("by someone else"));
+  it("made again by no one: the checkpointer makes it, and goes on checkpointing the whole state", { timeout: 60_000 }, () => deletedUnder("by no one"));
+});

@@ -38,6 +38,8 @@ export interface CheckpointerOptions {
    * head moves until the lease is renewed, and the lease round stops the partition if it was lost.
    */
   leaseHeld?: (() => boolean) | undefined;
+  /** Replicas of the state bucket, should it have to be made again (deleted while running): streams.events.replicas, as provisioning. */
+  bucketReplicas?: number | undefined;
   /** When a new base is due (BASE_POLICY by default). */
   basePolicy?: typeof BASE_POLICY | undefined;
 }
@@ -233,7 +235,14 @@ export class Checkpointer {
         base?.abandon();
         this.broken = true;
         this.nextBase = undefined;
-        this.log.error({ err: err.message, code: (err as { code?: string }).code }, "checkpoint failed; the previous one stays valid");
+        // A write that failed because the bucket is gone is no passing fault: the previous checkpoint
+        // went with it, and the chain's parts too. The next checkpoints start from nothing: a base and
+        // the delta after it.
+        const gone = err instanceof StateError && err.code === PS_ERR_STATE.Gone ? err : err instanceof StateError && err.code === PS_ERR_STATE.Unavailable ? await this.store.remakeIfGone(this.opts.bucketReplicas ?? 1) : undefined;
+        if (gone) {
+          this.chain = { deltas: [] };
+          this.log.error({ err: gone.message, code: gone.code }, "checkpoint failed: the checkpoint was deleted under the processor; a restart before the next two checkpoints rebuilds the state by replaying EVENTS from its start");
+        } else this.log.error({ err: err.message, code: (err as { code?: string }).code }, "checkpoint failed; the previous one stays valid");
         const fenced = err instanceof StateError && err.code === PS_ERR_STATE.Conflict;
         // Its parts are no one's unless the head may have moved (a commit that timed out may have landed).
         if (!committing || fenced) for (const ref of written) await this.store.dropPart(ref);

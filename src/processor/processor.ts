@@ -188,7 +188,7 @@ export class Processor {
       onRecovered: () => (this.publishFailing = undefined),
       mayAck: opts.leaseHeld,
     });
-    this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, leaseHeld: opts.leaseHeld }, metrics, log);
+    this.checkpointer = new Checkpointer(nc, cfg.kv.stateBucket, this.name, { everyEvents: p.checkpointEveryEvents, everyMs: p.checkpointEverySec * 1000, onFenced: opts.onFenced, leaseHeld: opts.leaseHeld, bucketReplicas: cfg.streams.events.replicas }, metrics, log);
     const st = cfg.streams;
     // Partitioned, partition 0's processor looks at the output streams for the whole deployment.
     const outputs = opts.partition === undefined || opts.partition === 0 ? (["decisions", "outcomes", "deadletter"] as const).map((k) => ({ name: st[k].name, key: `streams.${k}` })) : [];

@@ -7,10 +7,10 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { isWrongLastSequence } from "../io/nats/index.ts";
+import { isNotFound, isWrongLastSequence } from "../io/nats/index.ts";
 import { PS_ERR_STATE, StateError } from "./errors.ts";
 
 const gunz = promisify(gunzip);
@@ -196,7 +196,14 @@ export class CheckpointStore {
       } catch {
         found = undefined;
       }
-      if (!e || !found || !("format" in found) || found.writer !== this.writer)
+      // No head at all where this writer had one: its key was deleted, or the bucket was deleted and
+      // made again (provisioning at any part's start makes a missing bucket). Nobody else's head: taken
+      // for a conflict, the processor was fenced and never checkpointed again in its run.
+      if (!e || e.operation !== "PUT") {
+        this.forgetHead();
+        throw new StateError(PS_ERR_STATE.Gone, `checkpoint head ${this.headKey()} is gone from bucket ${this.bucket} (the key deleted, or the bucket deleted and made again): the next checkpoints write the whole state anew`, { cause: err });
+      }
+      if (!found || !("format" in found) || found.writer !== this.writer)
         throw new StateError(PS_ERR_STATE.Conflict, `checkpoint head ${this.headKey()} was changed by someone else (two processors with one name?): ${(err as Error).message}`, { cause: err });
       unanswered = found;
       try {
@@ -224,6 +231,36 @@ export class CheckpointStore {
   }
 
   private orphansSwept = false;
+
+  /** The head this writer knew is gone: the next head is created (revision 0), not updated. */
+  forgetHead(): void {
+    this.headRevision = 0;
+    this.head = undefined;
+  }
+
+  /**
+   * After a write failed: whether the bucket itself is gone (`nats kv rm`, a stream deleted). Then it is
+   * made again as provisioning makes it, and the head this writer knew is forgotten, so the next
+   * checkpoints write a chain anew into it (PS_ERR_STATE_GONE). Nothing else changes: an answer that
+   * did not come (the server away) says nothing about the bucket, and leaves it as it is.
+   */
+  async remakeIfGone(replicas: number): Promise<StateError | undefined> {
+    try {
+      this.jsm ??= await jetstreamManager(this.nc);
+      await this.jsm.streams.info(`KV_${this.bucket}`);
+      return undefined;
+    } catch (err) {
+      if (!isNotFound(err)) return undefined;
+    }
+    this.forgetHead();
+    let made = "made again";
+    try {
+      await new Kvm(this.nc).create(this.bucket, { history: 1, replicas, storage: StorageType.File });
+    } catch (err) {
+      made = `not made again (${(err as Error).message}; fix: nats kv add ${this.bucket} --history 1, or restart the processor, whose start makes it)`;
+    }
+    return new StateError(PS_ERR_STATE.Gone, `checkpoint bucket ${this.bucket} was deleted, and the checkpoint with it; ${made}: the next checkpoints write the whole state anew`);
+  }
 
   /** Purges every part under this name that `head` does not name. Best effort. */
   private async purgeOrphans(head: ChainHead): Promise<void> {

@@ -4,6 +4,11 @@ export const PS_ERR_STATE = {
   Conflict: "PS_ERR_STATE_CONFLICT",
   /** The KV did not answer (timeout, connection closed): nothing is known about who owns it. */
   Unavailable: "PS_ERR_STATE_UNAVAILABLE",
+  /**
+   * The checkpoint is gone from under its writer: the head key deleted, or the whole bucket deleted
+   * (and perhaps made again). No one else owns it: the next checkpoints write the whole state anew.
+   */
+  Gone: "PS_ERR_STATE_GONE",
 } as const;
 export type StateErrorCode = (typeof PS_ERR_STATE)[keyof typeof PS_ERR_STATE];
 
