@@ -3,11 +3,20 @@
 // round while a partition's start keeps failing, on the one connection it keeps: each failed start left
 // its publisher's subscription (and its status iterator) behind, without bound.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { shopEvents } from "../../test/support/engine.ts";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { publishEvents } from "../../test/support/streams.ts";
 import { testConfig } from "../../test/support/system.ts";
+import { createEngine, engineConfigFrom, startTracking, step } from "../engine/index.ts";
+import { provision } from "../io/nats/index.ts";
+import { KpiAccumulator } from "../kpi/index.ts";
 import { createLogger } from "../log/index.ts";
 import { createMetrics } from "../metrics/index.ts";
+import { rngFromKey } from "../random/index.ts";
+import { PS_ERR_STATE, type ChainHead } from "../state/index.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { Processor } from "./processor.ts";
 
 let server: NatsServerHandle;
@@ -43,4 +52,51 @@ it("lets go of its subscription and status listener when abandoned after a faile
   const before = held();
   for (let i = 0; i < 5; i++) await failedStart();
   expect(held()).toEqual(before);
+});
+
+// A checkpoint damaged in the bucket (a chunk deleted, cut short or overwritten, a head that is no head)
+// stops the start: an empty state would decide as if nothing had been learned, and count again what
+// the checkpoint counted. The error must say what is damaged and the way out, which was not said: a head
+// that was no JSON stopped it with the parser's bare "Expected property name or '}' in JSON at position
+// 1", and a damaged part with "checkpoint part <key> fails its checksum", neither naming the bucket nor
+// what to do.
+it("refuses to start from a damaged checkpoint, naming the bucket, the damage and the way out", { timeout: 60_000 }, async () => {
+  const cfg = testConfig(server.url, { nats: { subjectPrefix: "dmg." }, streams: { events: { name: "DMG_EVENTS" }, decisions: { name: "DMG_DECISIONS" }, outcomes: { name: "DMG_OUTCOMES" }, deadletter: { name: "DMG_DEADLETTER" } }, kv: { stateBucket: "DMG_STATE", inventoryBucket: "DMG_INV", leaseBucket: "DMG_LEASES", answersBucket: "DMG_ANSWERS" } });
+  await provision(nc, cfg, createLogger("silent"));
+  const evs = shopEvents(9, 300);
+  await publishEvents(nc, evs, cfg.partitions, "dmg.");
+  // The processor's checkpoint of those events, as it writes it.
+  const engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
+  startTracking(engine, false);
+  for (const ev of evs) step(engine, ev, rngFromKey(cfg.processor.seed, ev.id));
+  const cp = new Checkpointer(nc, cfg.kv.stateBucket, cfg.processor.durable, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+  await cp.checkpoint(() => ({ seq: evs.length, engine, kpi: new KpiAccumulator() }), () => Promise.resolve(), { wait: true });
+  const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
+  const headKey = `${cfg.processor.durable}.head`;
+  const head = (await kv.get(headKey))!;
+  const part = head.json<ChainHead>().deltas[0]!.key;
+  const chunk = (await kv.get(`${part}.c0`))!.value;
+  const damages: [string, () => Promise<unknown>, RegExp][] = [
+    ["a chunk deleted", () => kv.delete(`${part}.c0`), /missing chunk 0/],
+    ["a chunk cut short", () => kv.put(`${part}.c0`, chunk.slice(0, chunk.length >> 1)), /fails its checksum/],
+    ["a chunk overwritten", () => kv.put(`${part}.c0`, chunk.map((b) => b ^ 0x5a)), /fails its checksum/],
+    ["a head that is no JSON", () => kv.put(headKey, "{not json"), /head .*is not a checkpoint head/],
+  ];
+  for (const [what, damage, says] of damages) {
+    await kv.put(headKey, head.value);
+    await kv.put(`${part}.c0`, chunk);
+    await damage();
+    const p = new Processor(nc, cfg, createLogger("silent"), createMetrics());
+    const err: Error & { code?: string } = await p.start().then(
+      () => new Error(`started from ${what}`),
+      (e: unknown) => e as Error & { code?: string },
+    );
+    p.abandon();
+    expect(err.code, what).toBe(PS_ERR_STATE.Corrupt);
+    expect(err.message, what).toMatch(says);
+    expect(err.message, what).toContain("DMG_STATE");
+    // The way out: delete the head, and the state is rebuilt from the stream, which holds events 1 to 300.
+    expect(err.message, what).toContain(`nats kv del DMG_STATE ${headKey}`);
+    expect(err.message, what).toMatch(/DMG_EVENTS holds events 1 to 300/);
+  }
 });

@@ -15,7 +15,7 @@ import { DeadLetters, isNotFound, PipelinedPublisher, retryWithBackoff, storedAt
 import { buildSnapshot, KpiAccumulator } from "../kpi/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import { AckFloorStore } from "../state/index.ts";
+import { AckFloorStore, PS_ERR_STATE, StateError } from "../state/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { readDelivery, type Delivery } from "./delivery.ts";
 import { PromotionControl } from "./control.ts";
@@ -212,7 +212,7 @@ export class Processor {
    * same msg ids, which the DECISIONS and OUTCOMES duplicate windows drop.
    */
   private async restoreAndPosition(): Promise<void> {
-    const loaded = await this.checkpointer.load(engineConfigFrom(this.cfg));
+    const loaded = await this.checkpointer.load(engineConfigFrom(this.cfg)).catch((err: unknown) => this.damagedCheckpoint(err));
     // Read once at start: its creation time names the stream the checkpoints count in, and its state
     // bounds the events the run before can have handled (readStoredBeyondFloor).
     const events = await this.jsm.streams.info(this.cfg.streams.events.name);
@@ -245,6 +245,29 @@ export class Processor {
     this.suppressUpTo = Math.max(ackFloor, kept);
     if (this.suppressUpTo >= start) this.log.info({ from: start, upTo: this.suppressUpTo }, "replaying events handled before the restart (their publishes are skipped)");
     await this.readStoredBeyondFloor(events.state);
+  }
+
+  /**
+   * A checkpoint that cannot be read (a chunk deleted, cut short or overwritten in the bucket, a head
+   * that is no head) stops the start, with the way out. Starting from an empty state instead would decide
+   * as if nothing had been learned and count again what the checkpoint counted, while the stream may no
+   * longer hold what the state learned from; whether to rebuild from what it holds is the operator's call.
+   */
+  private async damagedCheckpoint(err: unknown): Promise<never> {
+    if (!(err instanceof StateError && err.code === PS_ERR_STATE.Corrupt)) throw err;
+    const bucket = this.cfg.kv.stateBucket;
+    const stream = this.cfg.streams.events.name;
+    const state = await this.jsm.streams.info(stream).then(
+      (si) => (si.state.messages > 0 ? `${stream} holds events ${si.state.first_seq} to ${si.state.last_seq}` : `${stream} holds no events`),
+      () => `${stream} could not be read`,
+    );
+    throw new StateError(
+      PS_ERR_STATE.Corrupt,
+      `the checkpoint in bucket ${bucket} (processor.durable ${this.name}) cannot be restored: ${err.message}. The processor does not start from an empty state on its own. ` +
+        `Fix: restore the bucket from a backup, or rebuild the state from the stream (${state}; what it no longer holds is not learned again): ` +
+        `nats kv del ${bucket} ${this.name}.head, then start again (the events are replayed with the publishes of those already handled skipped)`,
+      { cause: err },
+    );
   }
 
   /**

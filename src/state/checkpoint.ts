@@ -102,7 +102,14 @@ export class CheckpointStore {
   async load(): Promise<Loaded | undefined> {
     const e = await this.kv.get(this.headKey());
     if (!e || e.operation !== "PUT" || e.length === 0) return undefined;
-    const head = e.json<ChainHead | CheckpointHead>();
+    let head: ChainHead | CheckpointHead;
+    try {
+      head = e.json<ChainHead | CheckpointHead>();
+      if (typeof head !== "object" || head === null || ("format" in head && head.format === 3 && !Array.isArray(head.deltas))) throw new Error("not a head's fields");
+    } catch (err) {
+      // Else the parser's bare "Expected property name…" stopped the start, naming nothing.
+      throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint head ${this.headKey()} in bucket ${this.bucket} is not a checkpoint head (${(err as Error).message})`, { cause: err });
+    }
     this.head = head;
     this.headRevision = e.revision;
     if ("format" in head && head.format === 3) {
