@@ -3,12 +3,13 @@
 // round while a partition's start keeps failing, on the one connection it keeps: each failed start left
 // its publisher's subscription (and its status iterator) behind, without bound.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { shopEvents } from "../../test/support/engine.ts";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { publishEvents } from "../../test/support/streams.ts";
-import { testConfig } from "../../test/support/system.ts";
+import { testConfig, waitFor } from "../../test/support/system.ts";
 import { createEngine, engineConfigFrom, startTracking, step } from "../engine/index.ts";
 import { provision } from "../io/nats/index.ts";
 import { KpiAccumulator } from "../kpi/index.ts";
@@ -99,4 +100,30 @@ it("refuses to start from a damaged checkpoint, naming the bucket, the damage an
     expect(err.message, what).toContain(`nats kv del DMG_STATE ${headKey}`);
     expect(err.message, what).toMatch(/DMG_EVENTS holds events 1 to 300/);
   }
+});
+
+// The checkpoint gone (its head deleted, as the fix above says to do, or the bucket deleted and made
+// again by a start's provisioning) while the consumer shows events handled: the state is rebuilt by
+// replaying EVENTS from its start. That is right while the stream holds every event, but it was said
+// only as an info line ("replaying events handled before the restart"), the same as after any restart:
+// an operator who had not deleted it would not learn the checkpoint was lost, nor that learning from
+// events the stream no longer holds is lost with it.
+it("says so when it finds no checkpoint although its consumer had handled events", { timeout: 60_000 }, async () => {
+  const cfg = testConfig(server.url, { nats: { subjectPrefix: "lost." }, streams: { events: { name: "LOST_EVENTS" }, decisions: { name: "LOST_DECISIONS" }, outcomes: { name: "LOST_OUTCOMES" }, deadletter: { name: "LOST_DEADLETTER" } }, kv: { stateBucket: "LOST_STATE", inventoryBucket: "LOST_INV", leaseBucket: "LOST_LEASES", answersBucket: "LOST_ANSWERS" } });
+  await provision(nc, cfg, createLogger("silent"));
+  await publishEvents(nc, shopEvents(11, 200), cfg.partitions, "lost.");
+  const jsm = await jetstreamManager(nc);
+  const floor = async () => (await jsm.consumers.info(cfg.streams.events.name, cfg.processor.durable)).ack_floor.stream_seq;
+  const first = new Processor(nc, cfg, createLogger("silent"), createMetrics());
+  await first.start();
+  await waitFor("all 200 acknowledged", async () => (await floor()) >= 200);
+  await first.stop();
+  await (await new Kvm(nc).open(cfg.kv.stateBucket)).delete(`${cfg.processor.durable}.head`);
+  const lines: { level: number; msg: string }[] = [];
+  const log = createLogger("info", "test:processor", { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+  const second = new Processor(nc, cfg, log, createMetrics());
+  await second.start();
+  await second.stop();
+  const warned = lines.filter((l) => l.level >= 40).map((l) => l.msg);
+  expect(warned.some((m) => /no checkpoint.*LOST_STATE.*200.*LOST_EVENTS from its start/.test(m)), JSON.stringify(warned)).toBe(true);
 });

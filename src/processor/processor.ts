@@ -243,6 +243,14 @@ export class Processor {
     this.positionedAt = start;
     this.lastDeliverySeq = 0;
     this.suppressUpTo = Math.max(ackFloor, kept);
+    if (!loaded && this.suppressUpTo > 0)
+      // Events were handled, yet no checkpoint: its head or the bucket was deleted (or never written, a
+      // first run killed before its first checkpoint). Rebuilt from the stream, the state is whole only
+      // while the stream holds every event it learned from: said, not taken as an ordinary restart.
+      this.log.warn(
+        { bucket: this.cfg.kv.stateBucket, key: `${this.name}.head`, handledUpTo: this.suppressUpTo, streamFirstSeq: events.state.first_seq },
+        `no checkpoint of this processor in ${this.cfg.kv.stateBucket} although it had handled events up to ${this.suppressUpTo}: the state is rebuilt by replaying ${this.cfg.streams.events.name} from its start (sequence ${events.state.first_seq}); if the checkpoint was lost, what the stream no longer holds is not learned again`,
+      );
     if (this.suppressUpTo >= start) this.log.info({ from: start, upTo: this.suppressUpTo }, "replaying events handled before the restart (their publishes are skipped)");
     await this.readStoredBeyondFloor(events.state);
   }
