@@ -481,8 +481,8 @@ describe("Checkpointer after a head write whose acknowledgement was lost", () =>
 // written again for the rest of the run; with no one making it again, every checkpoint failed, logged
 // as "the previous one stays valid" when there was none.
 describe("Checkpointer after the state bucket was deleted", () => {
-  async function deletedUnder(made: "by someone else" | "by no one"): Promise<void> {
-    const bucket = made === "by no one" ? "CKPT_GONE_A" : "CKPT_GONE_B";
+  async function deletedUnder(made: "by someone else" | "by no one" | "only its head"): Promise<void> {
+    const bucket = made === "by no one" ? "CKPT_GONE_A" : made === "by someone else" ? "CKPT_GONE_B" : "CKPT_GONE_C";
     const jsm = await jetstreamManager(nc);
     await new Kvm(nc).create(bucket, { history: 1 });
     const name = "gone";
@@ -504,7 +504,8 @@ describe("Checkpointer after the state bucket was deleted", () => {
     run(400);
     await checkpoint();
     expect(errors).toEqual([]);
-    await jsm.streams.delete(`KV_${bucket}`);
+    if (made === "only its head") await (await new Kvm(nc).open(bucket)).delete(`${name}.head`);
+    else await jsm.streams.delete(`KV_${bucket}`);
     if (made === "by someone else") await new Kvm(nc).create(bucket, { history: 1 });
     // The checkpoint that finds it out fails (its head or its parts had nowhere to go), and says why.
     run(300);
@@ -526,4 +527,12 @@ describe("Checkpointer after the state bucket was deleted", () => {
 
   it("made again by someone else: the checkpointer is not fenced, and goes on checkpointing the whole state", { timeout: 60_000 }, () => deletedUnder("by someone else"));
   it("made again by no one: the checkpointer makes it, and goes on checkpointing the whole state", { timeout: 60_000 }, () => deletedUnder("by no one"));
+  it("only its head key deleted: the same, the old chain's parts swept with the new base", { timeout: 60_000 }, async () => {
+    await deletedUnder("only its head");
+    const jsm = await jetstreamManager(nc);
+    const h = (await (await new Kvm(nc).open("CKPT_GONE_C")).get("gone.head"))!.json<ChainHead>();
+    const si = await jsm.streams.info("KV_CKPT_GONE_C", { subjects_filter: "$KV.CKPT_GONE_C.gone.>" });
+    const parts = new Set(Object.keys(si.state.subjects ?? {}).filter((k) => !k.endsWith(".head")).map((k) => k.slice("$KV.CKPT_GONE_C.".length).replace(/\.c\d+$/, "")));
+    expect(parts).toEqual(new Set([h.base!.key, ...h.deltas.map((d) => d.key)]));
+  });
 });
