@@ -11,10 +11,10 @@ afterEach(async () => {
   await new Promise((r) => wss?.close(r));
 });
 
-async function serve(opts: { maxBufferedBytes: number; maxSkippedFrames: number }) {
+async function serve(opts: { maxBufferedBytes: number; maxSkippedFrames: number }, snapshot = () => JSON.stringify({ type: "snapshot" })) {
   wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   await new Promise((r) => wss!.once("listening", r));
-  fanout = new Fanout({ ...opts, pingIntervalMs: 60_000 }, () => JSON.stringify({ type: "snapshot" }));
+  fanout = new Fanout({ ...opts, pingIntervalMs: 60_000 }, snapshot);
   wss.on("connection", (ws) => fanout!.add(ws));
   return (wss.address() as AddressInfo).port;
 }
@@ -85,6 +85,32 @@ describe("Fanout", () => {
     expect(got[0]).toBe("snapshot");
     expect(got.slice(before)).toContain("snapshot");
     expect(fanout!.droppedClients).toBe(0);
+    c.close();
+  });
+
+  it("sends deltas after a snapshot larger than maxBufferedBytes to a client that keeps up", async () => {
+    // 150 promotions made a 14 MB snapshot against the 1 MiB default cap: the delta after it found the
+    // snapshot still queued, was skipped, and the client got a new snapshot instead, for ever.
+    const big = JSON.stringify({ type: "snapshot", pad: "s".repeat(8 * 1024 * 1024) });
+    const port = await serve({ maxBufferedBytes: 64 * 1024, maxSkippedFrames: 1_000_000 }, () => big);
+    const c = new WebSocket(`ws://127.0.0.1:${port}`);
+    const got: string[] = [];
+    c.on("message", (d) => got.push((JSON.parse(d.toString()) as { type: string }).type));
+    await new Promise((r) => c.once("open", r));
+    while (fanout!.size < 1) await new Promise((r) => setTimeout(r, 1));
+    const delta = JSON.stringify({ type: "delta" });
+    for (let i = 0; i < 20; i++) {
+      fanout!.broadcast(delta);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise<void>((r) => {
+      const check = () => (got.length >= 21 || got.filter((t) => t === "snapshot").length > 1 ? r() : setTimeout(check, 10));
+      check();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.filter((t) => t === "snapshot")).toHaveLength(1);
+    expect(got.filter((t) => t === "delta")).toHaveLength(20);
+    expect(fanout!.droppedFrames).toBe(0);
     c.close();
   });
 });

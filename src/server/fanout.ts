@@ -13,12 +13,21 @@ interface Client {
   skipped: number;
   needsSnapshot: boolean;
   alive: boolean;
+  /**
+   * Bytes of the last snapshot sent, allowed in the socket's buffer on top of maxBufferedBytes until
+   * the buffer has drained below maxBufferedBytes once. Without it a snapshot larger than the cap (150
+   * promotions: 14 MB of history against the 1 MiB default) made the very next delta look like a
+   * client falling behind: the delta was skipped, a new snapshot sent, and so on, so the page only
+   * ever got a 14 MB snapshot every ~5 s and never a delta.
+   */
+  allowanceBytes: number;
 }
 
 /**
  * Sends the same frames to every dashboard. A client that does not keep up never makes memory grow:
  * while its socket holds more than maxBufferedBytes, frames for it are skipped (counted) and it is
- * resynchronised with a full snapshot once it drains; after maxSkippedFrames in a row it is dropped
+ * resynchronised with a full snapshot once it drains (a snapshot's own bytes do not count against the
+ * cap until they have drained, see Client.allowanceBytes); after maxSkippedFrames in a row it is dropped
  * (counted). Clients that miss a ping are terminated (ws README, "detect broken connections").
  */
 export class Fanout {
@@ -41,7 +50,7 @@ export class Fanout {
   }
 
   add(ws: WebSocket): void {
-    const c: Client = { skipped: 0, needsSnapshot: false, alive: true };
+    const c: Client = { skipped: 0, needsSnapshot: false, alive: true, allowanceBytes: 0 };
     this.clients.set(ws, c);
     this.metrics?.wsClients.set(this.clients.size);
     ws.on("pong", () => (c.alive = true));
@@ -50,14 +59,18 @@ export class Fanout {
       this.metrics?.wsClients.set(this.clients.size);
     });
     ws.on("error", () => ws.terminate());
-    ws.send(this.snapshot());
+    const snap = this.snapshot();
+    c.allowanceBytes = Buffer.byteLength(snap);
+    ws.send(snap);
   }
 
   broadcast(frame: string): void {
     let snap: string | undefined;
     for (const [ws, c] of this.clients) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      if (ws.bufferedAmount > this.opts.maxBufferedBytes) {
+      const buffered = ws.bufferedAmount;
+      if (buffered <= this.opts.maxBufferedBytes) c.allowanceBytes = 0;
+      if (buffered > this.opts.maxBufferedBytes + c.allowanceBytes) {
         c.skipped++;
         c.needsSnapshot = true;
         this.droppedFrames++;
@@ -74,7 +87,9 @@ export class Fanout {
       c.skipped = 0;
       if (c.needsSnapshot) {
         c.needsSnapshot = false;
-        ws.send((snap ??= this.snapshot()));
+        snap ??= this.snapshot();
+        c.allowanceBytes = Buffer.byteLength(snap);
+        ws.send(snap);
       } else ws.send(frame);
     }
   }
