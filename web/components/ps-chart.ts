@@ -16,7 +16,9 @@ export class PsChart extends LitElement implements PlotHost {
       h3 { margin: 0; font-size: 13px; font-weight: 600; color: #334; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .hint { font-size: 11px; color: #667; margin: 0 0 2px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .plot { width: 100%; min-height: var(--plot-height, 150px); overflow: hidden; }
-      .legend { display: flex; flex-wrap: wrap; gap: 0 10px; font-size: 11px; color: #334; line-height: 16px; }
+      /* At most three lines, then it scrolls: with 150 arms the legend made each panel 806 px tall
+         (test/browser/dashboard-many-promotions.test.ts). */
+      .legend { display: flex; flex-wrap: wrap; gap: 0 10px; font-size: 11px; color: #334; line-height: 16px; max-height: 48px; overflow-y: auto; }
       .legend i { display: inline-block; width: 10px; height: 3px; vertical-align: middle; margin-right: 4px; }
       .legend i.dot { width: 7px; height: 7px; border-radius: 50%; }
       .legend i.mark { width: 0; height: 9px; border-left: 2px dashed ${unsafeCSS(MARK_COLOR)}; }
