@@ -327,7 +327,7 @@ export class Hub {
 
   /** How fresh the processor's figures are, and why there is no simulator status, as of now. */
   freshness(): Freshness {
-    return { kpiAgeMs: this.kpi ? Math.max(0, Date.now() - this.kpiAtMs) : null, kpiEveryMs: this.cfg.processor.snapshotEveryMs, simAbsent: this.sim ? null : this.simAbsent };
+    return { kpiAgeMs: this.kpi ? Math.max(0, Date.now() - this.kpiAtMs) : null, kpiEveryMs: this.cfg.processor.snapshotEveryMs, frameEveryMs: this.cfg.server.deltaEveryMs, simAbsent: this.sim ? null : this.simAbsent };
   }
 
   decisions(limit: number): Decision[] {

@@ -42,6 +42,8 @@ export interface Freshness {
   kpiAgeMs: number | null;
   /** The processor's snapshot interval (processor.snapshotEveryMs), to judge that age by. */
   kpiEveryMs: number;
+  /** How often the server sends this page a frame whatever happens (server.deltaEveryMs): the page's silence is judged by it. */
+  frameEveryMs?: number;
   /** Why `sim` is null, when it is and the server knows (null before the first request ends). */
   simAbsent: SimAbsence | null;
 }

@@ -48,7 +48,7 @@ export class PsApp extends LitElement {
   override render() {
     const s = this.socket.state;
     const k = s.kpi;
-    const conn = connectionView(this.socket.status, s.fresh);
+    const conn = connectionView(this.socket.status, s.fresh, this.socket.silentMs);
     const stale = staleNote(conn, k !== null);
     return html`
       <header>

@@ -4,7 +4,7 @@ import { ChartStore } from "../model/chart-store.ts";
 import { CHARTS } from "../model/charts.ts";
 import { SAFE_CHART } from "../model/safe.ts";
 import { applyFrame, commandNotSent, emptyState, followCustomer, modeAsked, type ClientState } from "../model/state.ts";
-import { connectProblem, type ConnectionStatus } from "../model/status.ts";
+import { connectProblem, silenceLimits, type ConnectionStatus } from "../model/status.ts";
 
 export type { ConnectionStatus };
 
@@ -28,6 +28,14 @@ export class SocketController implements ReactiveController {
   private retry: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = FIRST_RETRY_MS;
   private closedByHost = false;
+  /** When the open socket last brought a frame (performance.now()); the watch below judges its silence. */
+  private lastFrameAt = 0;
+  private watch: ReturnType<typeof setInterval> | undefined;
+
+  /** Milliseconds since the open socket's last frame (0 when it is not open). */
+  get silentMs(): number {
+    return this.status === "open" ? Math.max(0, performance.now() - this.lastFrameAt) : 0;
+  }
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
@@ -40,12 +48,31 @@ export class SocketController implements ReactiveController {
     if (customer && !this.state.follow) this.state = followCustomer(this.state, customer);
     addEventListener("online", this.onOnline);
     this.open();
+    this.watch = setInterval(this.checkSilence, 1_000);
   }
+
+  /**
+   * A socket that hears nothing is shown stale (the header re-renders with how long), and after longer
+   * taken for dead: closed and opened again, as a close would have done. A cut connection that no close
+   * reached stayed "live" over frozen figures (a Chromium page taken offline for 10 s said "live" all along).
+   */
+  private readonly checkSilence = () => {
+    if (this.status !== "open" || !this.ws) return;
+    const silent = this.silentMs;
+    const { staleMs, deadMs } = silenceLimits(this.state.fresh.frameEveryMs);
+    if (silent > deadMs) {
+      const dead = this.ws;
+      this.ws = undefined;
+      dead.close();
+      this.lost(true);
+    } else if (silent > staleMs) this.host.requestUpdate();
+  };
 
   hostDisconnected(): void {
     this.closedByHost = true;
     removeEventListener("online", this.onOnline);
     clearTimeout(this.retry);
+    clearInterval(this.watch);
     this.ws?.close();
     this.ws = undefined;
   }
@@ -70,12 +97,15 @@ export class SocketController implements ReactiveController {
     let opened = false;
     ws.onopen = () => {
       opened = true;
+      this.lastFrameAt = performance.now();
       this.status = "open";
       this.problem = null;
       this.backoffMs = FIRST_RETRY_MS;
       this.host.requestUpdate();
     };
     ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      this.lastFrameAt = performance.now();
       let f: ServerFrame;
       try {
         f = JSON.parse(String(ev.data)) as ServerFrame;
@@ -89,15 +119,20 @@ export class SocketController implements ReactiveController {
     };
     ws.onclose = () => {
       if (this.closedByHost || this.ws !== ws) return;
-      this.status = "reconnecting";
-      this.reconnects++;
-      this.host.requestUpdate();
-      // Jitter, so that every open dashboard does not knock at a restarted server at the same moment.
-      this.retry = setTimeout(() => this.open(), this.backoffMs * (0.8 + 0.4 * Math.random()));
-      this.backoffMs = Math.min(MAX_RETRY_MS, this.backoffMs * 2);
-      if (!opened) void this.diagnose();
+      this.lost(opened);
     };
     ws.onerror = () => ws.close();
+  }
+
+  /** The socket closed (or was taken for dead): say so and open another after a jittered backoff. */
+  private lost(opened: boolean): void {
+    this.status = "reconnecting";
+    this.reconnects++;
+    this.host.requestUpdate();
+    // Jitter, so that every open dashboard does not knock at a restarted server at the same moment.
+    this.retry = setTimeout(() => this.open(), this.backoffMs * (0.8 + 0.4 * Math.random()));
+    this.backoffMs = Math.min(MAX_RETRY_MS, this.backoffMs * 2);
+    if (!opened) void this.diagnose();
   }
 
   /**

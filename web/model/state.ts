@@ -96,6 +96,7 @@ function freshness(f: Partial<Freshness>): Partial<Freshness> {
   const out: Partial<Freshness> = {};
   if (f.kpiAgeMs !== undefined) out.kpiAgeMs = f.kpiAgeMs;
   if (f.kpiEveryMs !== undefined) out.kpiEveryMs = f.kpiEveryMs;
+  if (f.frameEveryMs !== undefined) out.frameEveryMs = f.frameEveryMs;
   if (f.simAbsent !== undefined) out.simAbsent = f.simAbsent;
   return out;
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { connectProblem, connectionView, simAbsentText, simRateText, staleNote } from "./status.ts";
+import { connectProblem, connectionView, silenceLimits, simAbsentText, simRateText, staleNote } from "./status.ts";
 
 describe("connectionView", () => {
+  it("is not live on an open socket that has heard no frame for max(5 s, 20 of the server's frame intervals)", () => {
+    const fresh = { kpiAgeMs: 400, kpiEveryMs: 500, frameEveryMs: 100 };
+    expect(connectionView("open", fresh, 4_900)).toEqual({ text: "live", ok: true });
+    expect(connectionView("open", fresh, 6_300)).toEqual({ text: "no update from the server for 6 s", ok: false });
+    expect(silenceLimits(100)).toEqual({ staleMs: 5_000, deadMs: 15_000 });
+    expect(silenceLimits(1_000)).toEqual({ staleMs: 20_000, deadMs: 60_000 });
+    expect(connectionView("open", { ...fresh, frameEveryMs: 1_000 }, 6_300)).toEqual({ text: "live", ok: true });
+  });
+
   it("is live while snapshots arrive, and says how long the processor has been silent once a few are missed", () => {
     expect(connectionView("open", { kpiAgeMs: 400, kpiEveryMs: 500 })).toEqual({ text: "live", ok: true });
     expect(connectionView("open", { kpiAgeMs: 2_400, kpiEveryMs: 500 })).toEqual({ text: "live", ok: true });

@@ -15,9 +15,23 @@ export interface StatusView {
   ok: boolean;
 }
 
-/** The header's status from the socket's state and the freshness the last frame carried. */
-export function connectionView(status: ConnectionStatus, fresh: Partial<Freshness>): StatusView {
+/**
+ * How long the page may hear nothing on an open socket before its figures count as stale, and before
+ * the socket is taken for dead and opened again. The server sends a frame every server.deltaEveryMs
+ * whatever happens; a connection cut without a close (a network that drops packets, a sleeping laptop's
+ * Wi-Fi) stays "open" to the page, which showed "live" over frozen figures until TCP gave up, minutes on.
+ */
+export function silenceLimits(frameEveryMs: number | undefined): { staleMs: number; deadMs: number } {
+  const staleMs = Math.max(SILENT_MIN_MS, SILENT_FRAMES * (frameEveryMs ?? 0));
+  return { staleMs, deadMs: 3 * staleMs };
+}
+const SILENT_MIN_MS = 5_000;
+const SILENT_FRAMES = 20;
+
+/** The header's status from the socket's state, the freshness the last frame carried, and how long since a frame came (ms). */
+export function connectionView(status: ConnectionStatus, fresh: Partial<Freshness>, silentMs = 0): StatusView {
   if (status !== "open") return { text: status, ok: false };
+  if (silentMs > silenceLimits(fresh.frameEveryMs).staleMs) return { text: `no update from the server for ${Math.floor(silentMs / 1000)} s`, ok: false };
   // A server older than Freshness says nothing of it: its socket being open is all there is to go by.
   if (fresh.kpiAgeMs === undefined) return { text: "live", ok: true };
   if (fresh.kpiAgeMs === null) return { text: "no report from the processor yet", ok: false };
