@@ -4,7 +4,8 @@ import type { ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { shopEvents } from "../../test/support/engine.ts";
 import { concat, PartSink } from "../features/index.ts";
-import { createEngine, EngineBase, EngineDelta, engineConfigFrom, engineFromJSON, engineToJSON, restoreEngine, startTracking, step, type Effect } from "./index.ts";
+import { PS_ERR_STATE, StateError } from "../state/index.ts";
+import { createEngine, EngineBase, EngineDelta, engineConfigFrom, engineFromJSON, engineToJSON, ENGINE_STATE_VERSION, restoreEngine, startTracking, step, type Effect, type EngineState } from "./index.ts";
 
 function run(cfgSeed: number, evs: ShopEvent[], from: number, to: number, engine = createEngine(engineConfigFrom(loadConfig({ env: {} })))): { engine: ReturnType<typeof createEngine>; effects: Effect[] } {
   const effects: Effect[] = [];
@@ -120,6 +121,43 @@ describe("engine checkpoints", () => {
     const after = run(1, evs3, k, evs3.length, restored);
     expect([...before.effects, ...after.effects]).toEqual(whole.effects);
     expect(engineToJSON(restored)).toEqual(engineToJSON(whole.engine));
+  });
+
+  // A checkpoint of a state version this build does not read (a newer build's, found after a rollback,
+  // or one of versions 1 and 2) threw a plain Error, which the processor's start could not tell from any
+  // other failure nor answer with the way out: it is PS_ERR_STATE_VERSION, naming the version found and
+  // those this build reads.
+  it.each([
+    [9, /version 9 is not one this build reads \(it reads 3 and 4; it was written by a newer build\)/],
+    [2, /version 2 is not one this build reads \(it reads 3 and 4; /],
+  ])("a checkpoint of engine state version %i is refused with PS_ERR_STATE_VERSION, naming it and the versions this build reads", (version, says) => {
+    const e = createEngine(cfg, { trackChanges: true });
+    startTracking(e, false);
+    run(1, evs, 0, 100, e);
+    const refused = (f: () => unknown): StateError => {
+      try {
+        f();
+      } catch (err) {
+        return err as StateError;
+      }
+      throw new Error("restored");
+    };
+    const json = { ...engineToJSON(e), version } as unknown as EngineState;
+    // A chain's delta as a build writing that version would: its small state's JSON names the version.
+    const delta = new EngineDelta(e, null);
+    const sink = new PartSink(4096);
+    while (!delta.step(sink, () => false));
+    sink.seal();
+    const part = concat(sink.take());
+    const text = Buffer.from(part).toString("latin1");
+    const at = text.indexOf(`"version":${ENGINE_STATE_VERSION}`);
+    expect(at).toBeGreaterThan(0);
+    part[at + '"version":'.length] = 0x30 + version;
+    for (const err of [refused(() => engineFromJSON(cfg, json)), refused(() => restoreEngine(cfg, [part]))]) {
+      expect(err).toBeInstanceOf(StateError);
+      expect(err.code).toBe(PS_ERR_STATE.Version);
+      expect(err.message).toMatch(says);
+    }
   });
 });
 

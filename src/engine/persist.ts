@@ -154,8 +154,20 @@ export function engineFromJSON(cfg: EngineConfig, s: EngineState, opts: EngineOp
   return e;
 }
 
+/** The engine state versions this build restores (3 has no safe start's state: restored with the configuration's mode). */
+export const READABLE_STATE_VERSIONS: readonly number[] = [3, ENGINE_STATE_VERSION];
+
+/**
+ * A version this build cannot read is PS_ERR_STATE_VERSION, apart from damage: after a rollback the
+ * newer build's checkpoint is whole, and the way out (a build that reads it) differs. It was a plain
+ * Error, which the processor's start could not tell from any other failure.
+ */
 function checkVersion(v: unknown): void {
-  if (v !== ENGINE_STATE_VERSION && v !== 3) throw new Error(`checkpoint version ${String(v)} is not supported (versions 3 and 4 hold centred arm terms and the context evidence; start from the stream instead)`);
+  if (!READABLE_STATE_VERSIONS.includes(v as number))
+    throw new StateError(
+      PS_ERR_STATE.Version,
+      `checkpoint engine state version ${String(v)} is not one this build reads (it reads ${READABLE_STATE_VERSIONS.join(" and ")}; ${typeof v === "number" && v > ENGINE_STATE_VERSION ? "it was written by a newer build" : "versions 1 and 2 held models this build cannot restore"})`,
+    );
 }
 
 /** Everything but customers, open decisions and recent ids, from a checkpoint. */

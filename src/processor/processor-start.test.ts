@@ -2,6 +2,7 @@
 // let go of what it opened on the connection. A partitioned instance makes a new Processor at every lease
 // round while a partition's start keeps failing, on the one connection it keeps: each failed start left
 // its publisher's subscription (and its status iterator) behind, without bound.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -10,7 +11,7 @@ import { shopEvents } from "../../test/support/engine.ts";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { publishEvents } from "../../test/support/streams.ts";
 import { testConfig, waitFor } from "../../test/support/system.ts";
-import { createEngine, engineConfigFrom, startTracking, step } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, ENGINE_STATE_VERSION, startTracking, step } from "../engine/index.ts";
 import { provision } from "../io/nats/index.ts";
 import { KpiAccumulator } from "../kpi/index.ts";
 import { createLogger } from "../log/index.ts";
@@ -126,4 +127,44 @@ it("says so when it finds no checkpoint although its consumer had handled events
   await second.stop();
   const warned = lines.filter((l) => l.level >= 40).map((l) => l.msg);
   expect(warned.some((m) => /no checkpoint.*LOST_STATE.*200.*LOST_EVENTS from its start/.test(m)), JSON.stringify(warned)).toBe(true);
+});
+
+// After a rollback, the newer build's checkpoint (an engine state version this build does not read)
+// stopped the start with a plain Error and no code, naming neither the bucket nor the way out. It is whole,
+// not damaged: the way out is a build that reads it, or the head deleted to rebuild from the stream.
+it("refuses a checkpoint of an engine state version it does not read, naming the version, the bucket and the way out", { timeout: 60_000 }, async () => {
+  const cfg = testConfig(server.url, { nats: { subjectPrefix: "ver." }, streams: { events: { name: "VER_EVENTS" }, decisions: { name: "VER_DECISIONS" }, outcomes: { name: "VER_OUTCOMES" }, deadletter: { name: "VER_DEADLETTER" } }, kv: { stateBucket: "VER_STATE", inventoryBucket: "VER_INV", leaseBucket: "VER_LEASES", answersBucket: "VER_ANSWERS" } });
+  await provision(nc, cfg, createLogger("silent"));
+  const evs = shopEvents(9, 300);
+  await publishEvents(nc, evs, cfg.partitions, "ver.");
+  const engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
+  startTracking(engine, false);
+  for (const ev of evs) step(engine, ev, rngFromKey(cfg.processor.seed, ev.id));
+  const cp = new Checkpointer(nc, cfg.kv.stateBucket, cfg.processor.durable, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+  await cp.checkpoint(() => ({ seq: evs.length, engine, kpi: new KpiAccumulator() }), () => Promise.resolve(), { wait: true });
+  // The same checkpoint as a build writing engine state version 9 would write it: the version in its
+  // delta's small state, and the part's checksum in the head to match (whole, not damaged).
+  const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
+  const headKey = `${cfg.processor.durable}.head`;
+  const head = (await kv.get(headKey))!.json<ChainHead>();
+  const ref = head.deltas[0]!;
+  const chunks = await Promise.all(Array.from({ length: ref.chunks }, async (_, i) => (await kv.get(`${ref.key}.c${i}`))!.value.slice()));
+  // The small state is the part's first frame: in its first chunk.
+  const at = Buffer.from(chunks[0]!).toString("latin1").indexOf(`"version":${ENGINE_STATE_VERSION}`);
+  expect(at).toBeGreaterThan(0);
+  chunks[0]![at + '"version":'.length] = 0x39;
+  await kv.put(`${ref.key}.c0`, chunks[0]!);
+  const sha256 = chunks.reduce((h, c) => h.update(c), createHash("sha256")).digest("hex");
+  await kv.put(headKey, JSON.stringify({ ...head, deltas: [{ ...ref, sha256 }] }));
+  const p = new Processor(nc, cfg, createLogger("silent"), createMetrics());
+  const err: Error & { code?: string } = await p.start().then(
+    () => new Error("started"),
+    (e: unknown) => e as Error & { code?: string },
+  );
+  p.abandon();
+  expect(err.code).toBe(PS_ERR_STATE.Version);
+  expect(err.message).toMatch(/VER_STATE.*version 9 is not one this build reads \(it reads 3 and 4; it was written by a newer build\)/);
+  expect(err.message).toContain("run a build that reads its version");
+  expect(err.message).toContain(`nats kv del VER_STATE ${headKey}`);
+  expect(err.message).toMatch(/VER_EVENTS holds events 1 to 300/);
 });

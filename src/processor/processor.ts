@@ -260,19 +260,25 @@ export class Processor {
    * that is no head) stops the start, with the way out. Starting from an empty state instead would decide
    * as if nothing had been learned and count again what the checkpoint counted, while the stream may no
    * longer hold what the state learned from; whether to rebuild from what it holds is the operator's call.
+   * So does one of an engine state version this build does not read (a rollback under a newer build's
+   * checkpoint): it is whole, and the first way out is a build that reads it.
    */
   private async damagedCheckpoint(err: unknown): Promise<never> {
-    if (!(err instanceof StateError && err.code === PS_ERR_STATE.Corrupt)) throw err;
+    if (!(err instanceof StateError && (err.code === PS_ERR_STATE.Corrupt || err.code === PS_ERR_STATE.Version))) throw err;
     const bucket = this.cfg.kv.stateBucket;
     const stream = this.cfg.streams.events.name;
     const state = await this.jsm.streams.info(stream).then(
       (si) => (si.state.messages > 0 ? `${stream} holds events ${si.state.first_seq} to ${si.state.last_seq}` : `${stream} holds no events`),
       () => `${stream} could not be read`,
     );
+    const [problem, first] =
+      err.code === PS_ERR_STATE.Version
+        ? [`cannot be read by this build`, `run a build that reads its version (the one that wrote it, with every instance)`]
+        : [`cannot be restored`, `restore the bucket from a backup`];
     throw new StateError(
-      PS_ERR_STATE.Corrupt,
-      `the checkpoint in bucket ${bucket} (processor.durable ${this.name}) cannot be restored: ${err.message}. The processor does not start from an empty state on its own. ` +
-        `Fix: restore the bucket from a backup, or rebuild the state from the stream (${state}; what it no longer holds is not learned again): ` +
+      err.code,
+      `the checkpoint in bucket ${bucket} (processor.durable ${this.name}) ${problem}: ${err.message}. The processor does not start from an empty state on its own. ` +
+        `Fix: ${first}, or rebuild the state from the stream (${state}; what it no longer holds is not learned again): ` +
         `nats kv del ${bucket} ${this.name}.head, then start again (the events are replayed with the publishes of those already handled skipped)`,
       { cause: err },
     );

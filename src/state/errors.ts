@@ -9,6 +9,11 @@ export const PS_ERR_STATE = {
    * (and perhaps made again). No one else owns it: the next checkpoints write the whole state anew.
    */
   Gone: "PS_ERR_STATE_GONE",
+  /**
+   * The checkpoint was written in an engine state version this build does not read: by a newer build
+   * (a rollback), or by one too old. Not damage: a build that reads it restores it.
+   */
+  Version: "PS_ERR_STATE_VERSION",
 } as const;
 export type StateErrorCode = (typeof PS_ERR_STATE)[keyof typeof PS_ERR_STATE];
 
