@@ -168,3 +168,31 @@ it("refuses a checkpoint of an engine state version it does not read, naming the
   expect(err.message).toContain(`nats kv del VER_STATE ${headKey}`);
   expect(err.message).toMatch(/VER_EVENTS holds events 1 to 300/);
 });
+
+// Partitioned, a partition's processor whose checkpoint is damaged is started again by the lease rounds
+// on their own: the advice "then start again" (right for `npm run processor`) did not apply there, and
+// was repeated at every round.
+it("tells a partition's operator that the lease rounds start it again, not to start it again", { timeout: 60_000 }, async () => {
+  const cfg = testConfig(server.url, { partitions: 2, nats: { subjectPrefix: "pdmg." }, streams: { events: { name: "PDMG_EVENTS" }, decisions: { name: "PDMG_DECISIONS" }, outcomes: { name: "PDMG_OUTCOMES" }, deadletter: { name: "PDMG_DEADLETTER" } }, kv: { stateBucket: "PDMG_STATE", inventoryBucket: "PDMG_INV", leaseBucket: "PDMG_LEASES", answersBucket: "PDMG_ANSWERS" } });
+  await provision(nc, cfg, createLogger("silent"));
+  const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
+  const refusal = async (partition: number | undefined): Promise<Error & { code?: string }> => {
+    const name = partition === undefined ? cfg.processor.durable : `${cfg.processor.durable}-p${partition}`;
+    await kv.put(`${name}.head`, "{not json");
+    const opts = partition === undefined ? {} : { partition, standalone: false, stillOwner: async () => true, leaseHeld: () => true };
+    const p = new Processor(nc, cfg, createLogger("silent"), createMetrics(), opts);
+    const err = await p.start().then(
+      () => new Error("started"),
+      (e: unknown) => e as Error & { code?: string },
+    );
+    p.abandon();
+    return err;
+  };
+  const partitioned = await refusal(1);
+  expect(partitioned.code).toBe(PS_ERR_STATE.Corrupt);
+  expect(partitioned.message).toContain(`nats kv del PDMG_STATE ${cfg.processor.durable}-p1.head, and the lease rounds start partition 1 again by themselves`);
+  expect(partitioned.message).not.toContain("then start again");
+  // Standalone, starting it again is the operator's.
+  const standalone = await refusal(undefined);
+  expect(standalone.message).toContain(`nats kv del PDMG_STATE ${cfg.processor.durable}.head, then start again`);
+});

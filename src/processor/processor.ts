@@ -275,11 +275,13 @@ export class Processor {
       err.code === PS_ERR_STATE.Version
         ? [`cannot be read by this build`, `run a build that reads its version (the one that wrote it, with every instance)`]
         : [`cannot be restored`, `restore the bucket from a backup`];
+    // Partitioned, nobody starts it again by hand: the lease rounds try the partition again by themselves.
+    const again = this.partition === undefined ? "then start again" : `and the lease rounds start partition ${this.partition} again by themselves (they retry it about every third of scale.leaseTtlSec)`;
     throw new StateError(
       err.code,
       `the checkpoint in bucket ${bucket} (processor.durable ${this.name}) ${problem}: ${err.message}. The processor does not start from an empty state on its own. ` +
         `Fix: ${first}, or rebuild the state from the stream (${state}; what it no longer holds is not learned again): ` +
-        `nats kv del ${bucket} ${this.name}.head, then start again (the events are replayed with the publishes of those already handled skipped)`,
+        `nats kv del ${bucket} ${this.name}.head, ${again} (the events are replayed with the publishes of those already handled skipped)`,
       { cause: err },
     );
   }

@@ -11,6 +11,7 @@ import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-
 import { waitFor } from "../../test/support/system.ts";
 import { createLogger } from "../log/index.ts";
 import { startNatsCluster } from "../io/nats/index.ts";
+import { PS_ERR_STATE, StateError } from "../state/index.ts";
 import { LeaseManager } from "./leases.ts";
 
 let server: NatsServerHandle;
@@ -110,6 +111,42 @@ describe("LeaseManager", () => {
     await m.stop();
     expect(expired).toEqual([]);
     expect(started.sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  // A partition whose start fails for good (a damaged checkpoint) is taken and given back at every round,
+  // about every third of a TTL: its long error was logged at error level each time. Logged once per
+  // distinct failure now; a failure's message that differs only in what moves between rounds (a
+  // damaged checkpoint's names the events the stream holds) is the same failure.
+  it("logs a partition's failed start once per distinct failure, not at every round that tries it again", async () => {
+    const bucket = await new Kvm(nc).create("LEASES_FAILING_START", { history: 1 });
+    const lines: { level: number; msg: string; partition?: number; err?: string; failedStarts?: number }[] = [];
+    const log = createLogger("debug", "test:leases", { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[number]) });
+    let attempts = 0;
+    const m = new LeaseManager(
+      bucket,
+      "A",
+      1,
+      TTL,
+      {
+        acquired: async () => {
+          const n = ++attempts;
+          if (n >= 7) return;
+          const damage = n <= 4 ? "checkpoint part A.1 fails its checksum" : "checkpoint A.2 is missing chunk 0 of 2";
+          throw new StateError(PS_ERR_STATE.Corrupt, `the checkpoint cannot be restored: ${damage} (EVENTS holds events 1 to ${100 * n})`, { cause: new StateError(PS_ERR_STATE.Corrupt, damage) });
+        },
+        released: async () => undefined,
+      },
+      log,
+    );
+    await m.start();
+    await waitFor("started at the seventh try", () => attempts >= 7, 20_000, 20);
+    // (What follows a start that succeeded runs on the next turn.)
+    await new Promise((r) => setTimeout(r, 50));
+    await m.stop();
+    const errors = lines.filter((l) => l.level >= 50 && l.partition === 0);
+    expect(errors.map((l) => l.err)).toEqual([expect.stringMatching(/fails its checksum .*to 100\)/), expect.stringMatching(/missing chunk .*to 500\)/)]);
+    expect(lines.filter((l) => l.level === 20 && /failed to start again/.test(l.msg)).map((l) => l.failedStarts)).toEqual([2, 3, 4, 6]);
+    expect(lines.find((l) => /started after failed starts/.test(l.msg))?.failedStarts).toBe(6);
   });
 
   it("keeps renewing the leases it keeps while it gives extras back to a newcomer (each final checkpoint taking three quarters of a TTL)", async () => {

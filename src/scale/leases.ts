@@ -41,6 +41,16 @@ const enc = new TextEncoder();
 const RENEW_ATTEMPTS = 10;
 const json = (v: unknown) => enc.encode(JSON.stringify(v));
 
+/**
+ * What tells one failed start from another: the code (or class) and the underlying failure. Not the
+ * whole message: a damaged checkpoint's names the events the stream holds, which grow from one round to
+ * the next while the damage stays the same.
+ */
+function failureKey(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return `${typeof code === "string" ? code : err.name}: ${err.cause instanceof Error ? err.cause.message : err.message}`;
+}
+
 export class LeaseManager {
   /** Partition → the lease key's revision we hold. */
   private readonly owned = new Map<number, number>();
@@ -71,6 +81,8 @@ export class LeaseManager {
    * of the leases kept, which expired under their running processors.
    */
   private readonly givingBack = new Map<number, Promise<void>>();
+  /** Partitions whose last start failed: what it failed with (failureKey) and how many starts failed in a row. */
+  private readonly startFailures = new Map<number, { key: string; times: number }>();
   /** When each lease this instance wrote runs out, by its own monotonic clock (clock.monoMs). */
   private readonly validUntil = new Map<number, number>();
   /**
@@ -258,10 +270,26 @@ export class LeaseManager {
 
   private startProcessor(p: number): Promise<void> {
     return this.cb.acquired(p).then(
-      () => void this.starting.delete(p),
+      () => {
+        this.starting.delete(p);
+        const failed = this.startFailures.get(p);
+        if (failed) this.log.info({ partition: p, failedStarts: failed.times }, "partition started after failed starts");
+        this.startFailures.delete(p);
+      },
       async (err: Error) => {
         this.starting.delete(p);
-        this.log.error({ partition: p, err: err.message }, "could not start the partition; giving it back");
+        // A start that fails for good (a damaged checkpoint) fails again at every round, about every
+        // third of a TTL, with the same long error: logged once per partition and distinct failure, the
+        // repeats at debug, so the log does not fill with it and a new failure still stands out.
+        const key = failureKey(err);
+        const failed = this.startFailures.get(p) ?? { key: "", times: 0 };
+        failed.times++;
+        if (failed.key === key) this.log.debug({ partition: p, failedStarts: failed.times }, "the partition failed to start again, as logged before; giving it back");
+        else {
+          failed.key = key;
+          this.log.error({ partition: p, err: err.message, failedStarts: failed.times }, "could not start the partition; giving it back (the lease rounds try it again, and log only a different failure)");
+        }
+        this.startFailures.set(p, failed);
         if (this.owned.has(p)) await this.release(p).catch((e: Error) => this.log.warn({ partition: p, err: e.message }, "giving the partition back failed"));
       },
     );
