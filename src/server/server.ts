@@ -13,6 +13,7 @@ import type { Metrics } from "../metrics/index.ts";
 import { bundleDashboard, type Bundle } from "./bundle.ts";
 import { DecideService, type DecideResult } from "./decide.ts";
 import { EventIntake, NOT_STORED, type IntakeResult } from "./intake.ts";
+import { simCommand } from "./sim-command.ts";
 import { trackBody } from "./track.ts";
 import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
@@ -212,8 +213,14 @@ export class DashboardServer {
         ws.send(JSON.stringify({ type: "error", error: 'unknown type; send {"type":"sim","cmd":…} or {"type":"mode","mode":…}' }));
         return;
       }
+      const cmd = simCommand(msg);
+      if (typeof cmd === "string") {
+        ws.send(JSON.stringify({ type: "sim-reply", reply: { ok: false, error: cmd } }));
+        settled();
+        return;
+      }
       this.hub
-        .simRequest({ cmd: msg.cmd, value: msg.value })
+        .simRequest(cmd)
         .then((reply) => ws.send(JSON.stringify({ type: "sim-reply", reply })))
         .catch((err: Error) => ws.send(JSON.stringify({ type: "sim-reply", reply: { ok: false, error: `simulator did not answer: ${err.message}` } })))
         .finally(settled);
@@ -418,7 +425,8 @@ export class DashboardServer {
     if (method === "POST" && path === "/api/sim") {
       const body = await this.jsonBody(req, res, this.cfg.server.maxRequestBytes, 'JSON like {"cmd":"speed","value":10}');
       if (body === undefined) return;
-      const cmd = body.value;
+      const cmd = simCommand(body.value);
+      if (typeof cmd === "string") return this.json(res, 400, { error: cmd });
       try {
         return this.json(res, 200, await this.hub.simRequest(cmd));
       } catch (err) {

@@ -64,6 +64,23 @@ describe("the shop's page", () => {
   });
 });
 
+// A body nested 5,000 levels deep was relayed as it came: JSON.stringify overflowed the stack, and the
+// answer was 503 "simulator did not answer: Maximum call stack size exceeded", blaming the simulator
+// for a request the server could not send. A bad body is a 400 naming the problem, as on other routes.
+describe("POST /api/sim with a deeply nested body", () => {
+  const deep = "[".repeat(5000) + "]".repeat(5000);
+  it.each([
+    ["the body", deep, /body must be a JSON object/],
+    ["the command", `{"cmd":${deep}}`, /cmd must be a string/],
+    ["the value", `{"cmd":"speed","value":${deep}}`, /value must be a number or a string/],
+  ])("answers 400 naming the problem when %s is nested", async (_what, body, says) => {
+    const r = await fetch(`${base}/api/sim`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body });
+    const answer = (await r.json()) as { error: string };
+    expect(r.status).toBe(400);
+    expect(answer.error).toMatch(says);
+  });
+});
+
 describe("GET /api/catalog", () => {
   it("answers 503 with the reason when no simulator answers (a real shop has its own catalog)", async () => {
     const r = await get("/api/catalog");
