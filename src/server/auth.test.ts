@@ -29,6 +29,27 @@ describe("loggableTarget", () => {
   });
 });
 
+// The comparison is of SHA-256 digests (fixed length), so a token of another length is refused by the
+// same constant-time comparison as one of the right length. No timing test: the difference was a
+// length check's early return, nanoseconds beside an HTTP request's jitter, which no test on a shared
+// machine measures reliably; what a test can hold is that the answers stayed right.
+describe("hasToken", () => {
+  it("accepts the token, in the header or the query, and refuses any other, of its length or not", () => {
+    const asked = (got: string) => {
+      const byHeader = req("/api/snapshot", { authorization: `Bearer ${got}` });
+      const byQuery = req(`/api/snapshot?token=${encodeURIComponent(got)}`);
+      return [hasToken(byHeader, requestUrl(byHeader)!, TOKEN), hasToken(byQuery, requestUrl(byQuery)!, TOKEN)];
+    };
+    expect(asked(TOKEN)).toEqual([true, true]);
+    for (const other of ["", "s", TOKEN.slice(0, -1), `${TOKEN}x`, `${TOKEN}${TOKEN}`, TOKEN.replace(/.$/, "X"), TOKEN.toUpperCase(), `${TOKEN}\u0000`, "é".repeat(TOKEN.length / 2)])
+      expect(asked(other), JSON.stringify(other)).toEqual([false, false]);
+    // No token sent at all.
+    expect(hasToken(req("/api/snapshot"), requestUrl(req("/api/snapshot"))!, TOKEN)).toBe(false);
+    // None set: every request passes.
+    expect(hasToken(req("/api/snapshot"), requestUrl(req("/api/snapshot"))!, undefined)).toBe(true);
+  });
+});
+
 describe("loopbackHost", () => {
   it("takes this machine's loopback names, with or without a port, and no Host at all", () => {
     for (const h of ["localhost", "localhost:8080", "LOCALHOST:8080", "app.localhost:1", "127.0.0.1:8080", "127.1:8080", "127.9.9.9", "[::1]:8080", undefined, ""]) expect(loopbackHost(h), String(h)).toBe(true);
