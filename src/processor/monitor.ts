@@ -1,7 +1,7 @@
 // The monitor: what the processor reports about itself and never decides with. Consumer lag and
 // stream usage (polled), events lost to stream limits, decision latency, the consumer's status, health;
 // and the labelled Prometheus counters it bumps per event, looked up once per label value.
-import type { ConsumerInfo, ConsumerMessages, JetStreamManager } from "@nats-io/jetstream";
+import type { ConsumerInfo, ConsumerMessages, JetStreamManager, StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { isNotFound } from "../io/nats/index.ts";
@@ -202,8 +202,7 @@ export class Monitor {
       this.metrics.consumerLag.set(ci.num_pending);
       this.metrics.consumerAckPending.set(ci.num_ack_pending);
       const si = await jsm.streams.info(this.stream);
-      const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
-      this.metrics.streamUsage.set({ stream: si.config.name }, usage);
+      const usage = this.exportUsage(si);
       const degraded: string[] = [];
       if (usage >= NEARLY_FULL) degraded.push(`stream ${si.config.name} is ${(usage * 100).toFixed(0)}% full (max_bytes ${si.config.max_bytes}); the oldest events are being discarded`);
       if (Date.now() - this.lastLossMs < LOSS_REPORT_MS) {
@@ -229,6 +228,13 @@ export class Monitor {
   private pollingOutputs = false;
   private pollFailures = 0;
 
+  /** A stream's share of its max_bytes (0 without one), exported as ps_stream_usage_ratio{stream}. */
+  private exportUsage(si: StreamInfo): number {
+    const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
+    this.metrics.streamUsage.set({ stream: si.config.name }, usage);
+    return usage;
+  }
+
   /**
    * An output stream's usage, exported; said once when it gets nearly full. Not a /health degradation:
    * an output stream whose max_bytes binds before its max_age stays full for good (it is a log that
@@ -236,8 +242,7 @@ export class Monitor {
    */
   private async pollOutput(jsm: JetStreamManager, o: OutputStream): Promise<void> {
     const si = await jsm.streams.info(o.name);
-    const usage = si.config.max_bytes > 0 ? si.state.bytes / si.config.max_bytes : 0;
-    this.metrics.streamUsage.set({ stream: o.name }, usage);
+    const usage = this.exportUsage(si);
     if (usage < NEARLY_FULL) {
       this.outputsFull.delete(o.name);
       return;
