@@ -801,13 +801,14 @@ export class Processor {
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
       return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says ${subjectType}, payload says ${ev.type}`, m, ev.id);
     }
-    if (this.partition !== undefined && "customerId" in ev && partitionOf(ev.customerId, this.cfg.partitions) !== this.partition) {
-      // A producer that routed the customer by a hash or a count of its own: taken here, the customer's
-      // visits, caps and open decisions would be split between two partitions' engines, and a purchase
-      // credited to the offer of one would never reach the other. (Our own parts route with partitionOf.)
+    // A producer that routed the customer by a hash or a count of its own: taken here, the customer's
+    // visits, caps and open decisions would be split between two partitions' engines, and a purchase
+    // credited to the offer of one would never reach the other. (Our own parts route with partitionOf.)
+    const customerId = "customerId" in ev ? ev.customerId : undefined;
+    const theirs = this.partition !== undefined && customerId !== undefined ? partitionOf(customerId, this.cfg.partitions) : this.partition;
+    if (theirs !== this.partition && customerId !== undefined) {
       this.kpi.onDeadLetter(PS_ERR_EVENT.SubjectMismatch);
-      const theirs = partitionOf(ev.customerId, this.cfg.partitions);
-      return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says partition ${this.partition}, but customer ${JSON.stringify(ev.customerId.slice(0, 64))} is partition ${theirs}'s (FNV-1a of the customer id mod ${this.cfg.partitions}: events.<type>.${theirs})`, m, ev.id);
+      return this.deadLetter(PS_ERR_EVENT.SubjectMismatch, `subject says partition ${this.partition}, but customer ${JSON.stringify(customerId.slice(0, 64))} is partition ${theirs}'s (FNV-1a of the customer id mod ${this.cfg.partitions}: events.<type>.${theirs})`, m, ev.id);
     }
     if (this.partition === undefined && (INTERNAL_EVENT_TYPES as readonly string[]).includes(ev.type)) {
       // Stock copies, grants and other partitions' counts are what partitioned processors publish to
