@@ -56,6 +56,25 @@ it("lets go of its subscription and status listener when abandoned after a faile
   expect(held()).toEqual(before);
 });
 
+/** A config of its own (subjects, streams and buckets named `<NAME>_…`), so each test's state stays apart on the shared server. */
+function namespaced(name: string, extra: Parameters<typeof testConfig>[1] = {}) {
+  const p = (s: string) => `${name}_${s}`;
+  return testConfig(server.url, { ...extra, nats: { subjectPrefix: `${name.toLowerCase()}.` }, streams: { events: { name: p("EVENTS") }, decisions: { name: p("DECISIONS") }, outcomes: { name: p("OUTCOMES") }, deadletter: { name: p("DEADLETTER") } }, kv: { stateBucket: p("STATE"), inventoryBucket: p("INV"), leaseBucket: p("LEASES"), answersBucket: p("ANSWERS") } });
+}
+
+/** 300 shop events in cfg's stream, and the processor's checkpoint of them as it writes it; the events. */
+async function checkpointed(cfg: ReturnType<typeof namespaced>, prefix: string) {
+  await provision(nc, cfg, createLogger("silent"));
+  const evs = shopEvents(9, 300);
+  await publishEvents(nc, evs, cfg.partitions, prefix);
+  const engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
+  startTracking(engine, false);
+  for (const ev of evs) step(engine, ev, rngFromKey(cfg.processor.seed, ev.id));
+  const cp = new Checkpointer(nc, cfg.kv.stateBucket, cfg.processor.durable, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
+  await cp.checkpoint(() => ({ seq: evs.length, engine, kpi: new KpiAccumulator() }), () => Promise.resolve(), { wait: true });
+  return evs;
+}
+
 // A checkpoint damaged in the bucket (a chunk deleted, cut short or overwritten, a head that is no head)
 // stops the start: an empty state would decide as if nothing had been learned, and count again what
 // the checkpoint counted. The error must say what is damaged and the way out, which was not said: a head
@@ -63,16 +82,8 @@ it("lets go of its subscription and status listener when abandoned after a faile
 // 1", and a damaged part with "checkpoint part <key> fails its checksum", neither naming the bucket nor
 // what to do.
 it("refuses to start from a damaged checkpoint, naming the bucket, the damage and the way out", { timeout: 60_000 }, async () => {
-  const cfg = testConfig(server.url, { nats: { subjectPrefix: "dmg." }, streams: { events: { name: "DMG_EVENTS" }, decisions: { name: "DMG_DECISIONS" }, outcomes: { name: "DMG_OUTCOMES" }, deadletter: { name: "DMG_DEADLETTER" } }, kv: { stateBucket: "DMG_STATE", inventoryBucket: "DMG_INV", leaseBucket: "DMG_LEASES", answersBucket: "DMG_ANSWERS" } });
-  await provision(nc, cfg, createLogger("silent"));
-  const evs = shopEvents(9, 300);
-  await publishEvents(nc, evs, cfg.partitions, "dmg.");
-  // The processor's checkpoint of those events, as it writes it.
-  const engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
-  startTracking(engine, false);
-  for (const ev of evs) step(engine, ev, rngFromKey(cfg.processor.seed, ev.id));
-  const cp = new Checkpointer(nc, cfg.kv.stateBucket, cfg.processor.durable, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
-  await cp.checkpoint(() => ({ seq: evs.length, engine, kpi: new KpiAccumulator() }), () => Promise.resolve(), { wait: true });
+  const cfg = namespaced("DMG");
+  const evs = await checkpointed(cfg, "dmg.");
   const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
   const headKey = `${cfg.processor.durable}.head`;
   const head = (await kv.get(headKey))!;
@@ -110,7 +121,7 @@ it("refuses to start from a damaged checkpoint, naming the bucket, the damage an
 // an operator who had not deleted it would not learn the checkpoint was lost, nor that learning from
 // events the stream no longer holds is lost with it.
 it("says so when it finds no checkpoint although its consumer had handled events", { timeout: 60_000 }, async () => {
-  const cfg = testConfig(server.url, { nats: { subjectPrefix: "lost." }, streams: { events: { name: "LOST_EVENTS" }, decisions: { name: "LOST_DECISIONS" }, outcomes: { name: "LOST_OUTCOMES" }, deadletter: { name: "LOST_DEADLETTER" } }, kv: { stateBucket: "LOST_STATE", inventoryBucket: "LOST_INV", leaseBucket: "LOST_LEASES", answersBucket: "LOST_ANSWERS" } });
+  const cfg = namespaced("LOST");
   await provision(nc, cfg, createLogger("silent"));
   await publishEvents(nc, shopEvents(11, 200), cfg.partitions, "lost.");
   const jsm = await jetstreamManager(nc);
@@ -133,15 +144,8 @@ it("says so when it finds no checkpoint although its consumer had handled events
 // stopped the start with a plain Error and no code, naming neither the bucket nor the way out. It is whole,
 // not damaged: the way out is a build that reads it, or the head deleted to rebuild from the stream.
 it("refuses a checkpoint of an engine state version it does not read, naming the version, the bucket and the way out", { timeout: 60_000 }, async () => {
-  const cfg = testConfig(server.url, { nats: { subjectPrefix: "ver." }, streams: { events: { name: "VER_EVENTS" }, decisions: { name: "VER_DECISIONS" }, outcomes: { name: "VER_OUTCOMES" }, deadletter: { name: "VER_DEADLETTER" } }, kv: { stateBucket: "VER_STATE", inventoryBucket: "VER_INV", leaseBucket: "VER_LEASES", answersBucket: "VER_ANSWERS" } });
-  await provision(nc, cfg, createLogger("silent"));
-  const evs = shopEvents(9, 300);
-  await publishEvents(nc, evs, cfg.partitions, "ver.");
-  const engine = createEngine(engineConfigFrom(cfg), { trackChanges: true });
-  startTracking(engine, false);
-  for (const ev of evs) step(engine, ev, rngFromKey(cfg.processor.seed, ev.id));
-  const cp = new Checkpointer(nc, cfg.kv.stateBucket, cfg.processor.durable, { everyEvents: 1e9, everyMs: 1e9 }, createMetrics(), createLogger("silent"));
-  await cp.checkpoint(() => ({ seq: evs.length, engine, kpi: new KpiAccumulator() }), () => Promise.resolve(), { wait: true });
+  const cfg = namespaced("VER");
+  const evs = await checkpointed(cfg, "ver.");
   // The same checkpoint as a build writing engine state version 9 would write it: the version in its
   // delta's small state, and the part's checksum in the head to match (whole, not damaged).
   const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
@@ -173,7 +177,7 @@ it("refuses a checkpoint of an engine state version it does not read, naming the
 // on their own: the advice "then start again" (right for `npm run processor`) did not apply there, and
 // was repeated at every round.
 it("tells a partition's operator that the lease rounds start it again, not to start it again", { timeout: 60_000 }, async () => {
-  const cfg = testConfig(server.url, { partitions: 2, nats: { subjectPrefix: "pdmg." }, streams: { events: { name: "PDMG_EVENTS" }, decisions: { name: "PDMG_DECISIONS" }, outcomes: { name: "PDMG_OUTCOMES" }, deadletter: { name: "PDMG_DEADLETTER" } }, kv: { stateBucket: "PDMG_STATE", inventoryBucket: "PDMG_INV", leaseBucket: "PDMG_LEASES", answersBucket: "PDMG_ANSWERS" } });
+  const cfg = namespaced("PDMG", { partitions: 2 });
   await provision(nc, cfg, createLogger("silent"));
   const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
   const refusal = async (partition: number | undefined): Promise<Error & { code?: string }> => {
