@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { LongestFirstSequencer } from "./test/support/sequencer.ts";
 
 export default defineConfig({
   test: {
@@ -11,5 +12,7 @@ export default defineConfig({
     // Memory tests call global.gc() to measure what is retained, not what is merely not yet collected.
     execArgv: ["--expose-gc"],
     reporters: ["default"],
+    // The longest files first, so none is left running alone at the end (test/support/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });
