@@ -71,6 +71,12 @@ describe("policy.baseline", () => {
   it("refuses an alpha of 0 and an exploration share above one half, with their ranges", () => {
     const issues = issuesOf({ policy: { conservativeAlpha: 0, apprenticeExplore: 0.6 } });
     expect(issues.find((i) => i.key === "policy.conservativeAlpha")!.fix).toMatch(/\(0, 0\.5\]/);
-    expect(issues.find((i) => i.key === "policy.apprenticeExplore")!.fix).toMatch(/\[0, 0\.5\]/);
+    expect(issues.find((i) => i.key === "policy.apprenticeExplore")!.fix).toMatch(/\(0, 0\.5\]/);
+  });
+
+  it("refuses an exploration share of 0: the log would hold no evidence on any arm but the rule's", () => {
+    const hit = issuesOf({ policy: { apprenticeExplore: 0 } }).find((i) => i.key === "policy.apprenticeExplore");
+    expect(hit).toBeDefined();
+    expect(hit!.fix).toMatch(/\(0, 0\.5\].*no evidence on any arm but the rule's/);
   });
 });

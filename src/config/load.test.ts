@@ -84,7 +84,7 @@ describe("loadConfig", () => {
     ["holdout share too large", { env: {}, overrides: { bandit: { holdoutShare: 0.9 } } }, "bandit.holdoutShare", undefined, /\[0, 0\.5\]/],
     // The fix quotes the key's description: it said every explored decision is drawn uniformly, while a
     // quarter is (src/engine/safe.ts, EXPLORE_UNIFORM) and the rest follows the learner's own draw (README, "Safe start").
-    ["apprentice exploration too large", { env: {}, overrides: { policy: { apprenticeExplore: 0.9 } } }, "policy.apprenticeExplore", undefined, /a quarter uniformly among the eligible arms, the rest by the learner's own draw.*\[0, 0\.5\]/],
+    ["apprentice exploration too large", { env: {}, overrides: { policy: { apprenticeExplore: 0.9 } } }, "policy.apprenticeExplore", undefined, /a quarter uniformly among the eligible arms, the rest by the learner's own draw.*\(0, 0\.5\]/],
     ["duplicate promotion id", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }, { id: "a", name: "B", kind: "amount", amountOffCents: 1, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[1].id", undefined, /own id/],
     ["percent promotion without percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "percent", channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /percentOff/],
     ["amount promotion with percentOff", { env: {}, overrides: { promotions: [{ id: "a", name: "A", kind: "amount", amountOffCents: 1, percentOff: 10, channels: ["web"], budgetCents: 1, maxDiscountCents: 1 }] } }, "promotions[0].percentOff", undefined, /remove percentOff/],

@@ -280,7 +280,9 @@ export const ConfigSchema = Type.Object(
         baseline: Type.Union([Type.String({ pattern: "^[a-z0-9-]+$" }), BaselineRuleSchema], {
           description: `the shop's rule: ${BUILTIN_BASELINES.join(" or ")}, or {"name", "web"?, "email"?, "sms"?, "push"?} each {"offer": a promotion id or control, "atView"?: n (web)}`,
         }),
-        apprenticeExplore: Type.Number({ minimum: 0, maximum: 0.5, description: "the share of apprentice decisions explored (a quarter uniformly among the eligible arms, the rest by the learner's own draw), in [0, 0.5]" }),
+        // Not 0: the log would give every arm but the rule's a propensity of 0, and the learner's estimate
+        // would rest on its model alone where it differs from the rule (graduation on its prior).
+        apprenticeExplore: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: "the share of apprentice decisions explored (a quarter uniformly among the eligible arms, the rest by the learner's own draw), in (0, 0.5]: with 0 the log holds no evidence on any arm but the rule's" }),
         graduateAfter: PosInt("closed apprentice decisions the evidence must rest on before the engine may graduate"),
         graduateTo: Type.Union([Type.Literal("conservative"), Type.Literal("learner")], { description: "conservative or learner: the mode an apprentice graduates to" }),
         conservativeAlpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: "the share of the rule's margin the learner may lose, in (0, 0.5]" }),
