@@ -51,6 +51,7 @@ const info = await jsm.streams.info(stream).catch((err) =>
 );
 const opt_start_seq = fromStart ? 1 : info.state.last_seq + 1;
 let consumer;
+let resuming = false;
 if (durable) {
   // Created on the first run; a later run resumes after its last acknowledged decision.
   const exists = await jsm.consumers.info(stream, durable).then(
@@ -58,11 +59,15 @@ if (durable) {
     (err) => (err.api_error?.err_code === 10014 ? false : Promise.reject(err)), // 10014: consumer not found
   );
   if (!exists) await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq });
+  // An existing one keeps its place whatever the flags say (as a Kafka consumer group's committed
+  // offset outranks --from-beginning); said so, rather than a "from the start" that is not true.
+  else if (fromStart) console.error(`--from-start applies when the durable consumer is made; ${durable} exists and resumes after its last acknowledged decision. To read from the first decision again, give a new --durable name or delete this one (nats consumer rm ${stream} ${durable})`);
   consumer = await js.consumers.get(stream, durable);
+  resuming = exists;
 } else {
   consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq });
 }
-console.error(`reading ${stream} on ${url} (${durable ? `durable consumer ${durable}` : "ordered consumer"}, ${fromStart ? "from the start" : "new decisions"})`);
+console.error(`reading ${stream} on ${url} (${durable ? `durable consumer ${durable}` : "ordered consumer"}, ${resuming ? "resuming after its last acknowledged decision" : fromStart ? "from the start" : "new decisions"})`);
 const messages = await consumer.consume();
 let n = 0;
 for await (const m of messages) {

@@ -15,17 +15,20 @@ import { engineDecision, engineOutcome } from "../support/decision.ts";
 import { jetstreamServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startParts, testConfig } from "../support/system.ts";
 
-function example(url: string, args: string[], script = "subscribe-decisions.mjs"): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
+function example(url: string, args: string[], script = "subscribe-decisions.mjs"): Promise<{ code: number | null; lines: Record<string, unknown>[]; stderr: string }> {
   const child = spawn(process.execPath, [join(REPO_ROOT, "examples", script), ...args], {
     env: { ...process.env, NATS_URL: url },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
+  let stderr = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   return new Promise((res) =>
     child.on("exit", (code) =>
       res({
         code,
+        stderr,
         lines: out
           .trim()
           .split("\n")
@@ -60,9 +63,12 @@ describe("examples/subscribe-decisions.mjs on a running system", () => {
     }
   });
 
-  it("with a durable consumer, resumes after the last decision it acknowledged", async () => {
+  it("with a durable consumer, resumes after the last decision it acknowledged, and says --from-start does not move it", async () => {
     const first = await example(server.url, ["--count", "3", "--from-start", "--durable", "example-reader"]);
-    const second = await example(server.url, ["--count", "3", "--durable", "example-reader"]);
+    const second = await example(server.url, ["--count", "3", "--from-start", "--durable", "example-reader"]);
+    expect(first.stderr).toContain("from the start");
+    expect(second.stderr).toContain("--from-start applies when the durable consumer is made; example-reader exists and resumes after its last acknowledged decision");
+    expect(second.stderr).toContain("(durable consumer example-reader, resuming after its last acknowledged decision)");
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(first.lines.map((d) => d.seq)).toEqual([1, 2, 3]);
     // After what it acknowledged (decisions it had pulled but not shown come again later, after
@@ -85,6 +91,7 @@ describe("examples/subscribe-decisions.mjs on a running system", () => {
   it("subscribe-outcomes.mjs with a durable consumer resumes after the last outcome it acknowledged", async () => {
     const first = await example(server.url, ["--count", "3", "--from-start", "--durable", "outcome-reader"], "subscribe-outcomes.mjs");
     const second = await example(server.url, ["--count", "3", "--durable", "outcome-reader"], "subscribe-outcomes.mjs");
+    expect(second.stderr).toContain("(durable consumer outcome-reader, resuming after its last acknowledged outcome)");
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(first.lines.map((o) => o.seq)).toEqual([1, 2, 3]);
     expect(second.lines).toHaveLength(3);
