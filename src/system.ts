@@ -11,7 +11,7 @@ import type { Logger } from "./log/index.ts";
 import { createMetrics, type Metrics } from "./metrics/index.ts";
 import { Processor } from "./processor/index.ts";
 import { PartitionedInstance } from "./scale/index.ts";
-import { AUTH_CHALLENGE, DashboardServer, HTTP_SERVER_OPTIONS, TOKEN_REFUSED, answerClientErrors, bodyUnread, hasToken, portInUse, requestUrl, sendJson } from "./server/index.ts";
+import { AUTH_CHALLENGE, DashboardServer, HOST_REFUSED, HTTP_SERVER_OPTIONS, TOKEN_REFUSED, answerClientErrors, bodyUnread, hasToken, hostsOfOrigins, loopbackHost, portInUse, requestUrl, sendJson } from "./server/index.ts";
 import { listScenarios, loadScenario, SimulatorRunner } from "../simulator/index.ts";
 
 export const PARTS = ["all", "processor", "simulator", "server"] as const;
@@ -47,11 +47,13 @@ interface Reporting {
 
 /**
  * `token`: server.token (API_TOKEN), which /metrics asks for as the dashboard server's routes do; /health is open.
+ * Without a token /metrics answers only under a loopback Host (or one of `allowedHosts`, server.allowedOrigins'),
+ * as the dashboard server does: a site whose name was pointed at 127.0.0.1 (DNS rebinding) read it before.
  * `reporting` is undefined until the processor has started: the port is taken first (below).
  * Its timeouts are the dashboard server's (HTTP_SERVER_OPTIONS): with Node's default 30 s check a client
  * that never finished its headers held a connection here 10 to 40 s.
  */
-export function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: Metrics, host: string, port: number, token: string | undefined, log: Logger): Promise<Server> {
+export function serveProcessorMetrics(reporting: () => Reporting | undefined, metrics: Metrics, host: string, port: number, token: string | undefined, log: Logger, allowedHosts: readonly string[] = []): Promise<Server> {
   const http = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
     // A target that is no URL (`GET //`) made `new URL` throw here, outside any catch: one request ended the processor.
     const url = requestUrl(req);
@@ -59,6 +61,8 @@ export function serveProcessorMetrics(reporting: () => Reporting | undefined, me
     // (No route here reads a body: sendJson closes the connection of a request that sent one.)
     if (!url) {
       sendJson(res, 400, { error: "request target is not a valid path" });
+    } else if (url.pathname === "/metrics" && !token && !loopbackHost(req.headers.host, allowedHosts)) {
+      sendJson(res, 403, { error: HOST_REFUSED });
     } else if (url.pathname === "/metrics" && !hasToken(req, url, token)) {
       sendJson(res, 401, { error: TOKEN_REFUSED }, { "www-authenticate": AUTH_CHALLENGE });
     } else if (url.pathname === "/metrics") {
@@ -190,7 +194,7 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
     // The metrics port before the processor: a port in use stopped a processor that had already
     // restored its checkpoint, taken its leases (partitioned) and started pulling.
     if (part === "processor" && cfg.processor.metricsPort > 0) {
-      const http = await serveProcessorMetrics(() => reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token, log);
+      const http = await serveProcessorMetrics(() => reporting, metrics, cfg.server.host, cfg.processor.metricsPort, cfg.server.token, log, hostsOfOrigins(cfg.server.allowedOrigins));
       log.info({ port: (http.address() as { port: number }).port }, "processor /metrics and /health listening");
       stoppers.push(() => new Promise<void>((r) => http.close(() => r())));
     } else if (part === "all" && cfg.processor.metricsPort > 0)

@@ -61,6 +61,13 @@ const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
  * site whose name was pointed at 127.0.0.1 (DNS rebinding) is same-origin with its own requests, so its
  * Origin passes the cross-site check, but its Host is that site's name.
  */
+export const HOST_REFUSED = "Host is not a loopback name: without API_TOKEN the server answers only as localhost, 127.0.0.1 or [::1] (or a host of server.allowedOrigins)";
+
+/** The host names of server.allowedOrigins, which loopbackHost accepts beside loopback's. */
+export function hostsOfOrigins(origins: readonly string[]): string[] {
+  return origins.map((o) => new URL(o).hostname.toLowerCase());
+}
+
 export function loopbackHost(host: string | undefined, also: readonly string[] = []): boolean {
   if (host === undefined || host === "") return true;
   let name: string;

@@ -1,5 +1,5 @@
 export { DashboardServer } from "./server.ts";
-export { AUTH_CHALLENGE, TOKEN_REFUSED, hasToken, requestUrl } from "./auth.ts";
+export { AUTH_CHALLENGE, HOST_REFUSED, TOKEN_REFUSED, hasToken, hostsOfOrigins, loopbackHost, requestUrl } from "./auth.ts";
 export { HTTP_SERVER_OPTIONS, answerClientErrors, bodyUnread, sendJson } from "./http.ts";
 export { ServerError, PS_ERR_SERVER, portInUse } from "./errors.ts";
 export type { ServerErrorCode } from "./errors.ts";

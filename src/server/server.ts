@@ -19,7 +19,7 @@ import { Fanout } from "./fanout.ts";
 import { Hub } from "./hub.ts";
 import { portInUse } from "./errors.ts";
 import { HTTP_SERVER_OPTIONS, answerClientErrors, sendJson } from "./http.ts";
-import { AUTH_CHALLENGE, TOKEN_REFUSED, hasToken, loggableTarget, loopbackHost, requestUrl } from "./auth.ts";
+import { AUTH_CHALLENGE, HOST_REFUSED, TOKEN_REFUSED, hasToken, hostsOfOrigins, loggableTarget, loopbackHost, requestUrl } from "./auth.ts";
 
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
@@ -48,7 +48,6 @@ function summarize(results: IntakeResult[]): { accepted: number; duplicate: numb
 const CROSS_SITE_REFUSED = "request from a page on another site refused: its Origin is neither this server nor in server.allowedOrigins";
 
 /** A tokenless server asked under a name that is not this machine's (DNS rebinding). */
-const HOST_REFUSED = "Host is not a loopback name: without API_TOKEN the server answers only as localhost, 127.0.0.1 or [::1] (or a host of server.allowedOrigins)";
 
 const LIMIT_ERROR = "limit must be a positive integer written in decimal digits";
 
@@ -100,7 +99,7 @@ export class DashboardServer {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.allowedHosts = cfg.server.allowedOrigins.map((o) => new URL(o).hostname.toLowerCase());
+    this.allowedHosts = hostsOfOrigins(cfg.server.allowedOrigins);
     this.hub = new Hub(nc, cfg, log);
     this.decider = new DecideService(nc, cfg, log, metrics, () => this.hub.shopNowMs());
     this.intake = new EventIntake(nc, cfg, metrics, log, () => this.natsUp && !nc.isClosed());

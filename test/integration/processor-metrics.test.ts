@@ -132,6 +132,22 @@ describe("a lone processor's metrics port when something fails or a client is sl
     }
   });
 
+  it("without a token answers /metrics only under a loopback Host (DNS rebinding), /health under any", async () => {
+    const http = await serveProcessorMetrics(() => undefined, createMetrics(), "127.0.0.1", 0, undefined, createLogger("silent", "test"), ["shop.example"]);
+    try {
+      const port = (http.address() as AddressInfo).port;
+      const get = (path: string, host: string) => rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, { waitMs: 3_000 }).then((r) => r.out);
+      const refused = await get("/metrics", `attacker.example:${port}`);
+      expect(refused).toMatch(/^HTTP\/1\.1 403 /);
+      expect(refused).toContain("Host is not a loopback name");
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, "shop.example"]) expect(await get("/metrics", host), host).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await get("/health", `attacker.example:${port}`)).toMatch(/^HTTP\/1\.1 503 /);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    }
+  });
+
   it("answers 408 and cuts a client that never finishes its headers once headersTimeout (10 s) has passed, not up to 30 s later", async () => {
     // Node checks requestTimeout and headersTimeout every connectionsCheckingInterval (30 s by default);
     // the dashboard server looks every second, this port did not.
