@@ -373,8 +373,9 @@ out.machine = { ...machine, loadAvgEnd: round(loadavg()[0]!, 2) };
 out.seconds = round((performance.now() - started) / 1000, 1);
 
 // Merged into what earlier runs wrote, so `--only x` updates x's keys and keeps the others'. A run
-// with --config is a diagnostic: it goes to its own file and leaves results.json as it was.
-const file = resolve(here, overlay ? "out/results-config.json" : "out/results.json");
+// with --config is a diagnostic and one with --quick a smoke test: each goes to its own file and leaves
+// results.json as it was (a --quick run after a full one overwrote its figures with smoke figures).
+const file = resolve(here, overlay ? "out/results-config.json" : values.quick ? "out/results-quick.json" : "out/results.json");
 mkdirSync(dirname(file), { recursive: true });
 let previous: Record<string, unknown> = {};
 try {
@@ -385,7 +386,7 @@ try {
 const merged = { ...previous, ...out };
 writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
 console.log(`\nsummary against the issues' targets (#7, #16, 24; 2 cores; figures are not asserted):`);
-console.table(targets(merged));
+console.table(targets(merged, { quick: values.quick, measured: new Set(Object.keys(out)) }));
 console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.natsServer}; load average ${machine.loadAvgStart} → ${round(loadavg()[0]!, 2)}`);
 console.log(`wrote ${file} (${out.seconds} s)`);
 process.exit(failed ? 1 : 0);

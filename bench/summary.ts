@@ -33,8 +33,20 @@ export function pausesByKind(ms: readonly number[], kinds: readonly number[]): R
   return Object.fromEntries([...groups].map(([k, v]) => [k, pauseFigures(v)]));
 }
 
-/** The issues' targets (2 cores; #7, and #16 and 24 for CPU, share, latency and decide()), printed beside the figures; never asserted. */
-export function targets(r: Record<string, unknown>): Record<string, unknown>[] {
+/** What the summary knows of the run whose figures it judges. */
+export interface SummaryRun {
+  /** A `--quick` run: its sizes are a smoke test's, and its figures are shown but not judged. */
+  quick?: boolean;
+  /** The results' top-level keys this run measured; a figure under any other came from an earlier run (merged, after `--only`). */
+  measured?: ReadonlySet<string>;
+}
+
+/**
+ * The issues' targets (2 cores; #7, and #16 and 24 for CPU, share, latency and decide()), printed beside
+ * the figures; never asserted. `met` is "yes" or "NO"; "-" for a figure not run; "not judged (--quick)"
+ * for a smoke run's; "(earlier run)" follows the verdict of a figure this run did not measure.
+ */
+export function targets(r: Record<string, unknown>, run: SummaryRun = {}): Record<string, unknown>[] {
   const num = (v: unknown) => (typeof v === "number" ? v : undefined);
   const lat = r.latencyMs as Record<string, { p99: number }> | undefined;
   const rss = r.rssMbByCustomers as Record<string, number> | undefined;
@@ -51,5 +63,9 @@ export function targets(r: Record<string, unknown>): Record<string, unknown>[] {
     ["decideMicrosByArms.50", dec?.["50"], "≤ 10 µs (issues #16, 24)", (x) => x <= 10],
     ["decideApiMs.1000.p99", (r.decideApiMs as Record<string, { p99: number }> | undefined)?.["1000"]?.p99, "≤ 10 ms with 5,000 events/s of background (issue 22)", (x) => x <= 10],
   ];
-  return rows.map(([figure, value, target, ok]) => ({ figure, value: value ?? "not run", target, met: value === undefined ? "-" : ok(value) ? "yes" : "NO" }));
+  return rows.map(([figure, value, target, ok]) => {
+    const earlier = run.measured !== undefined && !run.measured.has(figure.split(".")[0]!);
+    const verdict = value === undefined ? "-" : run.quick ? "not judged (--quick)" : ok(value) ? "yes" : "NO";
+    return { figure, value: value ?? "not run", target, met: value !== undefined && earlier ? `${verdict} (earlier run)` : verdict };
+  });
 }
