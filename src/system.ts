@@ -155,7 +155,8 @@ export async function startSystem(part: Part, cfg: Readonly<Config>, log: Logger
     await embedded?.stop();
     throw err;
   }
-  const metrics = createMetrics();
+  // Safe start's figures count the objective: their HELP says which (cents of margin, or conversions).
+  const metrics = createMetrics({ reward: cfg.bandit.reward });
   const running: Running = { url: undefined, natsUrl, stop: async () => undefined };
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {

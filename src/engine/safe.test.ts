@@ -7,7 +7,7 @@ import type { BaselineRule } from "../config/index.ts";
 import { decodeEvent, encodeEvent, Subjects, type Decision, type ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { HOUR, MIN, T0, engineConfig, promo } from "../../test/support/engine.ts";
-import { createEngine, engineFromJSON, engineToJSON, slackLowerBound, step, type Effect, type Engine, type EngineConfig, type SafeConfig } from "./index.ts";
+import { createEngine, engineFromJSON, engineToJSON, safeSnapshot, slackLowerBound, step, type Effect, type Engine, type EngineConfig, type SafeConfig } from "./index.ts";
 
 const run = (e: Engine, x: ShopEvent): Effect[] => step(e, x, rngFromKey(e.cfg.seed, x.id));
 const decisionOf = (fx: Effect[]): Decision | undefined => fx.flatMap((f) => (f.kind === "decision" ? [f.decision] : []))[0];
@@ -105,6 +105,25 @@ describe("apprentice", () => {
     run(e, view("late", T0 + HOUR));
     expect(e.safe.evidence.n).toBe(400);
     expect(e.safe.matured.length).toBe(0);
+  });
+
+  // The dashboard and /metrics label the evidence and the bound by it: with bandit.reward conversion they
+  // count conversions (a converted decision is 1), and were shown as cents of margin.
+  it("says in its snapshot which objective its evidence and bound count (bandit.reward)", () => {
+    for (const reward of ["margin", "conversion"] as const) {
+      const e = engine({ mode: "apprentice", explore: 0.3, graduateAfter: 1_000_000 }, { bandit: { reward } });
+      for (let i = 0; i < 50; i++) {
+        const d = decisionOf(run(e, view(`o${reward}${i}`, T0 + i * 1_000)))!;
+        run(e, { type: "purchase", id: `buy-${d.id}`, ts: d.ts + 500, customerId: d.customerId, totalCents: 2_000, items: [{ productId: "a", quantity: 1, priceCents: 2_000 }], ...(d.offer ? { promotionId: d.promotionId, decisionId: d.id, discountCents: 500 } : {}) });
+      }
+      run(e, view(`late-${reward}`, T0 + HOUR));
+      const s = safeSnapshot(e);
+      expect(s.objective).toBe(reward);
+      expect(s.evidence!.decisions).toBe(50);
+      // Every decision converted: the bound's sum is 50 conversions, or the margin in cents.
+      if (reward === "conversion") expect(s.bound!.marginCents).toBe(50);
+      else expect(s.bound!.marginCents).toBeGreaterThan(50 * 100);
+    }
   });
 });
 

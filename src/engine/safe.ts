@@ -67,7 +67,7 @@ export interface SafeConfig {
   graduate?: boolean | undefined;
 }
 
-/** The learner's margin per decision minus the rule's: mean and 95% interval over `decisions`. */
+/** The learner's margin (or conversions, bandit.reward conversion) per decision minus the rule's: mean and 95% interval over `decisions`. */
 export interface Evidence {
   decisions: number;
   mean: number;
@@ -467,6 +467,11 @@ function addClosed(s: SafeState, alpha: number, entry: SafeEntry, propensity: nu
 /** What the dashboard and /metrics show of safe start. */
 export interface SafeSnapshot {
   mode: PolicyMode;
+  /**
+   * What the evidence and the bound count (bandit.reward): margin (cents) or conversions. Absent from a
+   * snapshot of a build before it: margin.
+   */
+  objective?: "margin" | "conversion" | undefined;
   baseline: string;
   alpha: number;
   decisions: number;
@@ -474,13 +479,14 @@ export interface SafeSnapshot {
   explored: number;
   /** Served by the rule, as a share of the mode's decisions (0 before any). */
   baselineShare: number;
-  /** Apprentice: the learner's margin per decision minus the rule's (doubly robust, 95%), and the decisions it must rest on. */
+  /** Apprentice: the learner's reward (the objective's) per decision minus the rule's (doubly robust, 95%), and the decisions it must rest on. */
   evidence: Evidence | null;
   graduateAfter: number;
   /**
-   * The bound (apprentice and conservative): its slack's lower confidence bound (cents; the learner may
-   * serve while it stays ≥ 0), closed decisions, those served by another arm than the rule's, the
-   * margin they earned, and the slack per closed decision (its estimate and lower end).
+   * The bound (apprentice and conservative): its slack's lower confidence bound (in the objective's unit:
+   * cents of margin, or conversions; the learner may serve while it stays ≥ 0), closed decisions, those
+   * served by another arm than the rule's, the reward they earned (`marginCents`: conversions with the
+   * conversion objective), and the slack per closed decision (its estimate and lower end).
    */
   bound: { slackLcb: number; closed: number; learnerServed: number; marginCents: number; slackPerDecision: { mean: number; lo: number } } | null;
   changes: ModeChange[];
@@ -492,6 +498,7 @@ export function safeSnapshot(e: Engine): SafeSnapshot {
   const l = s.ledger;
   return {
     mode: s.mode,
+    objective: e.cfg.bandit.reward,
     baseline: c?.baseline?.name ?? "",
     alpha: c?.alpha ?? 0,
     decisions: s.decisions,

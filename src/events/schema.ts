@@ -201,7 +201,7 @@ export const ModeEvent = Type.Object(
      * different modes. (A graduation logged without it applies to any apprenticeship, as before.)
      */
     since: Type.Optional(Type.String({ maxLength: 160 })),
-    /** At graduation: the learner's margin per decision minus the rule's (doubly robust) over the closed decisions it rests on. */
+    /** At graduation: the learner's margin (cents; conversions with bandit.reward conversion) per decision minus the rule's (doubly robust) over the closed decisions it rests on. */
     evidence: Type.Optional(
       Type.Object(
         { decisions: Type.Integer({ minimum: 0 }), mean: Type.Number(), lo: Type.Number(), hi: Type.Number() },

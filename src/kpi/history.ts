@@ -38,8 +38,9 @@ export interface HistoryPoint {
   arms: Record<string, ArmPoint>;
   /**
    * Safe start (issue 23): the mode, the share of the mode's decisions the shop's rule served, and the
-   * learner against the rule in cents of margin per decision: the apprentice's doubly robust estimate
-   * with its 95% interval, or (conservative) the bound's slack per closed decision with its lower end.
+   * learner against the rule per decision, in the objective's unit (cents of margin, or conversions with
+   * bandit.reward conversion): the apprentice's doubly robust estimate with its 95% interval, or
+   * (conservative) the bound's slack per closed decision with its lower end.
    */
   safe?: { mode: string; baselineShare: number; mean: number | null; lo: number | null; hi: number | null } | undefined;
 }

@@ -11,4 +11,17 @@ describe("createMetrics", () => {
     expect(help).toBeDefined();
     for (const reason of ["deliveries-lost", "deliveries-stalled", "stream-holds-gap", "consumer-missing"]) expect(help).toContain(reason);
   });
+
+  // bandit.reward conversion: safe start's figures count conversions, and /metrics said cents of margin.
+  it("safe start's HELP says conversions with the conversion objective, cents with margin (the names stay)", async () => {
+    const help = async (reward: "margin" | "conversion" | undefined, name: string) => {
+      const text = await createMetrics(reward ? { reward } : {}).registry.metrics();
+      return text.split("\n").find((l) => l.startsWith(`# HELP ${name} `))!;
+    };
+    for (const name of ["ps_apprentice_evidence_cents", "ps_conservative_slack_cents"]) {
+      expect(await help("conversion", name)).toMatch(/conversions, not cents: bandit\.reward is conversion/);
+      expect(await help("conversion", name)).not.toMatch(/margin/);
+      for (const reward of ["margin", undefined] as const) expect(await help(reward, name)).toMatch(/cents/);
+    }
+  });
 });

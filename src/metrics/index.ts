@@ -1,7 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-/** Every metric of one process, on its own registry (tests start several parts in one process). */
-export function createMetrics() {
+/**
+ * Every metric of one process, on its own registry (tests start several parts in one process).
+ * `reward`: the engine's objective (bandit.reward), the unit of safe start's figures. With conversion
+ * their HELP says conversions; the names keep `_cents` (renaming would break dashboards and alerts).
+ */
+export function createMetrics(opts: { reward?: "margin" | "conversion" } = {}) {
+  const conversion = opts.reward === "conversion";
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "ps_node_" });
   const r = [registry];
@@ -81,11 +86,19 @@ export function createMetrics() {
     modeDecisions: new Gauge({ name: "ps_mode_decisions", help: "Decisions made since the current policy mode began (safe start: apprentice or conservative; 0 in learner mode)", registers: r }),
     apprenticeEvidenceCents: new Gauge({
       name: "ps_apprentice_evidence_cents",
-      help: "Apprentice: the learner's margin per decision minus the shop's rule's (doubly robust; est, and the 95% interval's lo and hi), cents",
+      help: conversion
+        ? "Apprentice: the learner's conversions per decision minus the shop's rule's (doubly robust; est, and the 95% interval's lo and hi), in conversions, not cents: bandit.reward is conversion"
+        : "Apprentice: the learner's margin per decision minus the shop's rule's (doubly robust; est, and the 95% interval's lo and hi), cents",
       labelNames: ["bound"] as const,
       registers: r,
     }),
-    conservativeSlackCents: new Gauge({ name: "ps_conservative_slack_cents", help: "The conservative bound's slack, lower confidence bound (cents of margin; the learner serves while it covers its worst case)", registers: r }),
+    conservativeSlackCents: new Gauge({
+      name: "ps_conservative_slack_cents",
+      help: conversion
+        ? "The conservative bound's slack, lower confidence bound (conversions, not cents: bandit.reward is conversion; the learner serves while it covers its worst case)"
+        : "The conservative bound's slack, lower confidence bound (cents of margin; the learner serves while it covers its worst case)",
+      registers: r,
+    }),
     wsClients: new Gauge({ name: "ps_ws_clients", help: "Open WebSocket clients", registers: r }),
     wsDroppedFrames: new Counter({ name: "ps_ws_dropped_frames_total", help: "WebSocket frames skipped for slow clients", registers: r }),
     wsDroppedClients: new Counter({ name: "ps_ws_dropped_clients_total", help: "Slow WebSocket clients disconnected", registers: r }),

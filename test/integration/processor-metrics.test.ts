@@ -23,7 +23,8 @@ let base: string;
 beforeAll(async () => {
   server = await jetstreamServer();
   const port = await freePort();
-  sys = await startParts("processor", testConfig(server.url, { processor: { metricsPort: port }, server: { token: TOKEN } }));
+  // The conversion objective: safe start's HELP on /metrics follows it (see the last test below).
+  sys = await startParts("processor", testConfig(server.url, { processor: { metricsPort: port }, server: { token: TOKEN }, bandit: { reward: "conversion" } }));
   base = `http://127.0.0.1:${port}`;
 });
 
@@ -43,6 +44,12 @@ describe("a lone processor's metrics port with an access token", () => {
     expect(await ok.text()).toContain("ps_events_in_total");
     expect((await fetch(`${base}/metrics?token=${TOKEN}`)).status).toBe(200);
     expect((await fetch(`${base}/health`)).status).toBe(200);
+  });
+
+  // bandit.reward conversion: the evidence and the bound count conversions; /metrics said cents of margin.
+  it("says in safe start's HELP that its figures are conversions under the conversion objective", async () => {
+    const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    for (const name of ["ps_apprentice_evidence_cents", "ps_conservative_slack_cents"]) expect(text.split("\n").find((l) => l.startsWith(`# HELP ${name} `))).toMatch(/conversions, not cents/);
   });
 
   it("answers a request target it cannot parse with 400 and keeps serving", async () => {

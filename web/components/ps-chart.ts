@@ -4,6 +4,7 @@ import uplotCss from "uplot/dist/uPlot.min.css";
 import type { Mark } from "../../src/server/index.ts";
 import { UPlotController, type PlotHost } from "../controllers/uplot.ts";
 import type { ChartView } from "../model/chart-store.ts";
+import type { YFormat } from "../model/format.ts";
 import { MARK_COLOR } from "../model/charts.ts";
 
 /** One chart panel: heading, hint, the plot (owned by UPlotController) and a legend. */
@@ -32,6 +33,8 @@ export class PsChart extends LitElement implements PlotHost {
   @property({ type: Number }) version = 0;
   @property({ attribute: false }) marks: readonly Mark[] = [];
   @property({ type: Number }) plotHeight = 150;
+  /** The y axis's unit, when not the chart spec's. */
+  @property({ attribute: false }) yFormat: YFormat | null = null;
 
   private readonly plot = new UPlotController(this);
 

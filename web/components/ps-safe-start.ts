@@ -67,7 +67,7 @@ export class PsSafeStart extends LitElement {
         ${this.error ? html`<span class="err" id="safe-error">${this.error}</span>` : null}
       </div>
       ${v.chart
-        ? html`<ps-chart id=${SAFE_CHART.id} heading=${SAFE_CHART.heading} hint=${v.chartNote} .view=${this.view} .version=${this.version} .marks=${this.marks.filter((m) => m.kind === "mode")} .plotHeight=${130}></ps-chart>`
+        ? html`<ps-chart id=${SAFE_CHART.id} heading=${v.chartHeading} hint=${v.chartNote} .yFormat=${v.yFormat} .view=${this.view} .version=${this.version} .marks=${this.marks.filter((m) => m.kind === "mode")} .plotHeight=${130}></ps-chart>`
         : html`<p class="empty" id="safe-empty">${v.chartNote}</p>`}
     `;
   }

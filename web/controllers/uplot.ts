@@ -4,7 +4,7 @@ import type { Mark } from "../../src/server/index.ts";
 import type { ChartView } from "../model/chart-store.ts";
 import { MARK_COLOR } from "../model/charts.ts";
 import { countValues } from "../model/columns.ts";
-import { axisWidth, formatClock, formatTicks } from "../model/format.ts";
+import { axisWidth, formatClock, formatTicks, type YFormat } from "../model/format.ts";
 import { placeMarkLabels } from "../model/mark-labels.ts";
 import { cancelFrame, inFrame } from "./frames.ts";
 
@@ -16,6 +16,8 @@ export interface PlotHost extends ReactiveControllerHost, HTMLElement {
   readonly view: ChartView | null;
   readonly marks: readonly Mark[];
   readonly plotHeight: number;
+  /** The y axis's unit when not the spec's (the safe-start chart's follows the objective, bandit.reward). */
+  readonly yFormat?: YFormat | null | undefined;
   /** The element uPlot draws into, once rendered. */
   plotContainer(): HTMLElement | null;
 }
@@ -33,6 +35,7 @@ export class UPlotController implements ReactiveController {
   private plot: uPlot | undefined;
   private layout = -1;
   private version = -1;
+  private format: YFormat | undefined;
   private marks: readonly Mark[] = [];
   private readonly job = () => this.flush();
   private observer: ResizeObserver | undefined;
@@ -59,7 +62,7 @@ export class UPlotController implements ReactiveController {
   hostUpdated(): void {
     const v = this.host.view;
     if (!v) return;
-    if (v.version !== this.version || v.layout !== this.layout || this.host.marks !== this.marks) this.schedule();
+    if (v.version !== this.version || v.layout !== this.layout || this.host.marks !== this.marks || this.formatOf(v) !== this.format) this.schedule();
   }
 
   private schedule(): void {
@@ -72,10 +75,12 @@ export class UPlotController implements ReactiveController {
     if (!v || !el) return;
     const marksChanged = this.host.marks !== this.marks;
     this.marks = this.host.marks;
-    if (v.version !== this.version || v.layout !== this.layout || !this.plot) {
+    const format = this.formatOf(v);
+    if (v.version !== this.version || v.layout !== this.layout || !this.plot || format !== this.format) {
       const cols = v.data();
       const data = cols as unknown as uPlot.AlignedData;
-      if (!this.plot || v.layout !== this.layout) {
+      if (!this.plot || v.layout !== this.layout || format !== this.format) {
+        this.format = format;
         this.plot?.destroy();
         this.width = this.containerWidth(el);
         this.plot = new uPlot(this.options(v), data, el);
@@ -106,8 +111,12 @@ export class UPlotController implements ReactiveController {
     this.plot.setSize({ width: w, height: this.host.plotHeight });
   }
 
+  private formatOf(v: ChartView): YFormat {
+    return this.host.yFormat ?? v.spec.yFormat;
+  }
+
   private options(v: ChartView): uPlot.Options {
-    const f = v.spec.yFormat;
+    const f = this.formatOf(v);
     return {
       width: this.width,
       height: this.host.plotHeight,

@@ -58,6 +58,31 @@ describe("safe-start panel", () => {
     expect(Object.fromEntries(v.facts)["bound's slack (α = 0.05), lower confidence bound"]).toBe("no closed decision yet");
   });
 
+  // bandit.reward conversion: the evidence and the bound count conversions (a converted decision is 1),
+  // and the panel showed them as dollars: 0.0123 conversions per decision read "$0.00".
+  it("with the conversion objective, shows conversions, not dollars: labels, figures, the chart's heading and axis", () => {
+    const conv: Safe = { ...base, objective: "conversion", evidence: { decisions: 1200, mean: 0.0123, lo: -0.002, hi: 0.0266 }, bound: { ...base.bound!, slackLcb: 45.67 } };
+    const v = safeView(conv)!;
+    expect(Object.fromEntries(v.facts)).toMatchObject({
+      "learner − rule, conversion per decision (95%)": "1.23% [−0.20%, 2.66%] over 1200 closed (graduates when the interval is above 0% over 2000)",
+      "bound's slack (α = 0.05), lower confidence bound": "45.7 conversions over 1200 closed decisions",
+    });
+    expect(v.chartHeading).toBe("Learner against the shop's rule (conversion per decision)");
+    expect(v.chartNote).toMatch(/^Learner − rule, conversion per decision/);
+    expect(v.yFormat).toBe("percent");
+    const grad = safeView({ ...conv, mode: "conservative", evidence: null, changes: [{ ts: 0, mode: "conservative", reason: "graduated", atDecision: 12_345, evidence: { decisions: 9000, mean: 0.015, lo: 0.0003, hi: 0.0297 } }] })!;
+    expect(grad.graduated).toBe("graduated to conservative at decision 12345: learner − rule 1.50% [0.03%, 2.97%] over 9000 closed decisions");
+    expect(grad.chartNote).toMatch(/slack per closed decision, conversion/);
+    expect(JSON.stringify(v)).not.toContain("$");
+    // The margin objective, and a snapshot from before the objective was reported, keep dollars.
+    for (const objective of ["margin", undefined] as const) {
+      const m = safeView({ ...base, objective })!;
+      expect(m.yFormat).toBe("cents");
+      expect(m.chartHeading).toBe("Learner against the shop's rule (margin per decision)");
+      expect(Object.fromEntries(m.facts)["bound's slack (α = 0.05), lower confidence bound"]).toBe("$45.67 over 1200 closed decisions");
+    }
+  });
+
   it("nothing to show before a snapshot", () => {
     expect(safeView(null)).toBeNull();
   });
