@@ -3,9 +3,9 @@ import { loadConfig } from "../config/index.ts";
 import type { ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
 import { shopEvents } from "../../test/support/engine.ts";
-import { concat, PartSink } from "../features/index.ts";
+import { ByteReader, concat, FRAME, PART_VERSION, PartSink } from "../features/index.ts";
 import { PS_ERR_STATE, StateError } from "../state/index.ts";
-import { createEngine, EngineBase, EngineDelta, engineConfigFrom, engineFromJSON, engineToJSON, ENGINE_STATE_VERSION, restoreEngine, startTracking, step, type Effect, type EngineState } from "./index.ts";
+import { createEngine, EngineBase, EngineDelta, engineConfigFrom, engineFromJSON, engineToJSON, ENGINE_STATE_VERSION, PARTS_VERSION, restoreEngine, startTracking, step, type Effect, type EngineState } from "./index.ts";
 
 function run(cfgSeed: number, evs: ShopEvent[], from: number, to: number, engine = createEngine(engineConfigFrom(loadConfig({ env: {} })))): { engine: ReturnType<typeof createEngine>; effects: Effect[] } {
   const effects: Effect[] = [];
@@ -158,6 +158,58 @@ describe("engine checkpoints", () => {
       expect(err.code).toBe(PS_ERR_STATE.Version);
       expect(err.message).toMatch(says);
     }
+  });
+
+  // A part of a newer parts format, or one whose customer store part is of a newer format, is as whole
+  // as a newer engine state version: the parts format was reported as damage (PS_ERR_STATE_CORRUPT,
+  // "part 0 is format 2; this build reads 1"), the store's as a bare RangeError with no code.
+  it("a chain part of a newer parts format, or holding a newer customer store format, is refused with PS_ERR_STATE_VERSION naming both versions", () => {
+    const e = createEngine(cfg, { trackChanges: true });
+    startTracking(e, false);
+    run(1, evs, 0, 100, e);
+    const written = () => {
+      const delta = new EngineDelta(e, null);
+      const sink = new PartSink(4096);
+      while (!delta.step(sink, () => false));
+      sink.seal();
+      return concat(sink.take());
+    };
+    const refusal = (part: Uint8Array): StateError => {
+      try {
+        restoreEngine(cfg, [part]);
+      } catch (err) {
+        return err as StateError;
+      }
+      throw new Error("restored");
+    };
+    // The part's kind byte, its kind, then its parts format (one byte while below 128).
+    const newerParts = written();
+    expect(newerParts[2]).toBe(PARTS_VERSION);
+    newerParts[2] = PARTS_VERSION + 1;
+    // The customer store's header frame follows the small state's frame: its version is the byte after its type.
+    const newerStore = written();
+    const r = new ByteReader();
+    r.reset(newerStore);
+    r.byte();
+    r.byte();
+    r.uvar();
+    expect(r.byte()).toBe(0x4a);
+    r.bytes(r.uvar());
+    expect([newerStore[r.pos], newerStore[r.pos + 1]]).toEqual([FRAME.header, PART_VERSION]);
+    newerStore[r.pos + 1] = PART_VERSION + 1;
+    for (const [part, says] of [
+      [newerParts, /checkpoint part 0 is parts format 2, written by a newer build \(this build reads parts format 1\)/],
+      [newerStore, /checkpoint part 0 holds a customer store part of format 3, written by a newer build \(this build reads customer store formats 1 and 2\)/],
+    ] as const) {
+      const err = refusal(part);
+      expect(err).toBeInstanceOf(StateError);
+      expect(err.code).toBe(PS_ERR_STATE.Version);
+      expect(err.message).toMatch(says);
+    }
+    // A format no build wrote (0) is still damage.
+    const zero = written();
+    zero[2] = 0;
+    expect(refusal(zero).code).toBe(PS_ERR_STATE.Corrupt);
   });
 });
 

@@ -2,7 +2,7 @@
 // exactly like one that never stopped (same LRU order and ages, same pending expiries, same posteriors),
 // so a replay from the checkpoint's stream position reproduces the same decisions.
 import { AmountPosterior, ArmTable, LogisticArms, type AmountState, type ArmTableState, type LogisticState } from "../bandit/index.ts";
-import { ByteReader, FeatureStore, StoreApplier, type ByteWriter, type PartSink, type StoreBase, type StoreDelta, type StoreState } from "../features/index.ts";
+import { ByteReader, FeatureStore, FeaturesError, PS_ERR_FEATURES, StoreApplier, type ByteWriter, type PartSink, type StoreBase, type StoreDelta, type StoreState } from "../features/index.ts";
 import { PS_ERR_STATE, StateError } from "../state/errors.ts";
 import { addPromotion, createEngine, removePromotion, type EngineOptions } from "./engine.ts";
 import { PendingTable } from "./pending.ts";
@@ -383,6 +383,22 @@ export class EngineBase {
   }
 }
 
+/** A customer store frame applied (false: not the store's); a store part of a newer build's format is PS_ERR_STATE_VERSION. */
+function storeFrame(features: StoreApplier, type: number, r: ByteReader, n: number): boolean {
+  try {
+    return features.frame(type, r);
+  } catch (err) {
+    if (!(err instanceof FeaturesError && err.code === PS_ERR_FEATURES.PartVersion)) throw err;
+    const v = err.version ?? NaN;
+    const newer = err.readable !== undefined && err.readable.every((x) => v > x);
+    throw new StateError(
+      newer ? PS_ERR_STATE.Version : PS_ERR_STATE.Corrupt,
+      `checkpoint part ${n} holds a customer store part of format ${v}${newer ? ", written by a newer build" : ""} (this build reads customer store formats ${err.readable?.join(" and ")})`,
+      { cause: err },
+    );
+  }
+}
+
 /**
  * An engine from a chain of parts (a base or none, then deltas; each part's chunks joined), and the
  * extra the last delta carried. The restored engine keeps tracking changes, so its next delta follows
@@ -400,13 +416,16 @@ export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): 
     if (r.byte() !== EF.kind) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} does not start with its kind`);
     const kind = r.byte();
     const version = r.uvar();
+    // A format above this build's is a newer build's part (found after a rollback), whole and readable
+    // by that build: PS_ERR_STATE_VERSION, as an engine state version, not the damage it was reported as.
+    if (version > PARTS_VERSION) throw new StateError(PS_ERR_STATE.Version, `checkpoint part ${n} is parts format ${version}, written by a newer build (this build reads parts format ${PARTS_VERSION})`);
     if (version !== PARTS_VERSION) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} is format ${version}; this build reads ${PARTS_VERSION}`);
     if (kind === 0x62 && n !== 0) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} is a base; only the first part of a chain may be`);
     if (kind === 0x62) ids = [];
     const features = new StoreApplier(store);
     while (!r.done) {
       const type = r.byte();
-      if (features.frame(type, r)) continue;
+      if (storeFrame(features, type, r, n)) continue;
       switch (type) {
         case EF.small:
           small = JSON.parse(fromUtf8.decode(r.bytes(r.uvar()))) as typeof small;

@@ -20,6 +20,7 @@
 // (FeatureStore.memoryBytes): with them a restored store evicts what the store it came from would
 // have. A version 1 part lacks them; it restores as before, and the next delta carries them.
 import { ByteReader, ByteWriter } from "./bytes.ts";
+import { FeaturesError, PS_ERR_FEATURES } from "./errors.ts";
 import type { CustomerState } from "./customer.ts";
 import { FeatureStore, type FeatureStoreOptions } from "./store.ts";
 
@@ -27,6 +28,8 @@ export const FRAME = { header: 0x68, hot: 0x6b, memory: 0x6d, removed: 0x78, rec
 
 /** The format of the parts this build writes (in the header frame); it reads 1 too. */
 export const PART_VERSION = 2;
+/** The formats this build reads. */
+export const READABLE_PART_VERSIONS: readonly number[] = [1, PART_VERSION];
 
 export interface PartHeader {
   nowMs: number;
@@ -349,7 +352,10 @@ export class StoreApplier {
     switch (type) {
       case FRAME.header: {
         const version = r.uvar();
-        if (version !== PART_VERSION && version !== 1) throw new RangeError(`feature store part version ${version} is not supported (this build reads 1 and ${PART_VERSION})`);
+        // A typed error, not a RangeError: a newer build's part is no damage, and the processor's start
+        // says so with the way out (it went out as a bare "not supported", naming no bucket or fix).
+        if (!READABLE_PART_VERSIONS.includes(version))
+          throw new FeaturesError(PS_ERR_FEATURES.PartVersion, `feature store part version ${version} is not supported (this build reads ${READABLE_PART_VERSIONS.join(" and ")})`, { version, readable: READABLE_PART_VERSIONS });
         this.head = { nowMs: r.num(), evictions: r.num(), expirations: r.num(), sweepAt: r.num(), stampCounter: r.num(), sinceStamp: r.num() };
         if (version >= 2) this.head.tableSize = r.uvar();
         if (this.head.sinceStamp < 0) s.memoryClear();

@@ -11,7 +11,8 @@ import { shopEvents } from "../../test/support/engine.ts";
 import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { publishEvents } from "../../test/support/streams.ts";
 import { testConfig, waitFor } from "../../test/support/system.ts";
-import { createEngine, engineConfigFrom, ENGINE_STATE_VERSION, startTracking, step } from "../engine/index.ts";
+import { createEngine, engineConfigFrom, ENGINE_STATE_VERSION, PARTS_VERSION, startTracking, step } from "../engine/index.ts";
+import { ByteReader, FRAME, PART_VERSION } from "../features/index.ts";
 import { provision } from "../io/nats/index.ts";
 import { KpiAccumulator } from "../kpi/index.ts";
 import { createLogger } from "../log/index.ts";
@@ -142,35 +143,62 @@ it("says so when it finds no checkpoint although its consumer had handled events
 
 // After a rollback, the newer build's checkpoint (an engine state version this build does not read)
 // stopped the start with a plain Error and no code, naming neither the bucket nor the way out. It is whole,
-// not damaged: the way out is a build that reads it, or the head deleted to rebuild from the stream.
-it("refuses a checkpoint of an engine state version it does not read, naming the version, the bucket and the way out", { timeout: 60_000 }, async () => {
+// not damaged: the way out is a build that reads it, or the head deleted to rebuild from the stream. So is
+// a part of a newer parts format (it was PS_ERR_STATE_CORRUPT, "part 0 is format 2; this build reads 1",
+// with the advice for damage: a backup) or holding a newer customer store format (a bare RangeError,
+// "feature store part version 3 is not supported", naming no bucket and no way out).
+it("refuses a checkpoint a newer build wrote (engine state version, parts format, customer store format), naming the version, the bucket and the way out", { timeout: 60_000 }, async () => {
   const cfg = namespaced("VER");
-  const evs = await checkpointed(cfg, "ver.");
-  // The same checkpoint as a build writing engine state version 9 would write it: the version in its
-  // delta's small state, and the part's checksum in the head to match (whole, not damaged).
+  await checkpointed(cfg, "ver.");
+  // The same checkpoint as a newer build would write it: the version in its delta, and the part's
+  // checksum in the head to match (whole, not damaged).
   const kv = await new Kvm(nc).open(cfg.kv.stateBucket);
   const headKey = `${cfg.processor.durable}.head`;
   const head = (await kv.get(headKey))!.json<ChainHead>();
   const ref = head.deltas[0]!;
-  const chunks = await Promise.all(Array.from({ length: ref.chunks }, async (_, i) => (await kv.get(`${ref.key}.c${i}`))!.value.slice()));
-  // The small state is the part's first frame: in its first chunk.
-  const at = Buffer.from(chunks[0]!).toString("latin1").indexOf(`"version":${ENGINE_STATE_VERSION}`);
-  expect(at).toBeGreaterThan(0);
-  chunks[0]![at + '"version":'.length] = 0x39;
-  await kv.put(`${ref.key}.c0`, chunks[0]!);
-  const sha256 = chunks.reduce((h, c) => h.update(c), createHash("sha256")).digest("hex");
-  await kv.put(headKey, JSON.stringify({ ...head, deltas: [{ ...ref, sha256 }] }));
-  const p = new Processor(nc, cfg, createLogger("silent"), createMetrics());
-  const err: Error & { code?: string } = await p.start().then(
-    () => new Error("started"),
-    (e: unknown) => e as Error & { code?: string },
-  );
-  p.abandon();
-  expect(err.code).toBe(PS_ERR_STATE.Version);
-  expect(err.message).toMatch(/VER_STATE.*version 9 is not one this build reads \(it reads 3 and 4; it was written by a newer build\)/);
-  expect(err.message).toContain("run a build that reads its version");
-  expect(err.message).toContain(`nats kv del VER_STATE ${headKey}`);
-  expect(err.message).toMatch(/VER_EVENTS holds events 1 to 300/);
+  const original = await Promise.all(Array.from({ length: ref.chunks }, async (_, i) => (await kv.get(`${ref.key}.c${i}`))!.value.slice()));
+  // The part's kind, its kind byte and its parts format, then the small state's frame (the engine
+  // state's version in its JSON), then the customer store's header frame (its type, then its format):
+  // all in the first chunk.
+  const offsets = (part: Uint8Array) => {
+    const r = new ByteReader();
+    r.reset(part);
+    r.byte();
+    r.byte();
+    const partsFormat = r.pos;
+    expect(r.uvar()).toBe(PARTS_VERSION);
+    expect(r.byte()).toBe(0x4a);
+    r.bytes(r.uvar());
+    expect(part[r.pos]).toBe(FRAME.header);
+    const version = Buffer.from(part).toString("latin1").indexOf(`"version":${ENGINE_STATE_VERSION}`);
+    expect(version).toBeGreaterThan(0);
+    return { partsFormat, storeFormat: r.pos + 1, engineVersion: version + '"version":'.length };
+  };
+  const at = offsets(original[0]!);
+  const newer: [string, number, number, RegExp][] = [
+    ["engine state version 9", at.engineVersion, 0x39, /version 9 is not one this build reads \(it reads 3 and 4; it was written by a newer build\)/],
+    ["parts format 2", at.partsFormat, PARTS_VERSION + 1, /checkpoint part 0 is parts format 2, written by a newer build \(this build reads parts format 1\)/],
+    ["customer store format 3", at.storeFormat, PART_VERSION + 1, /checkpoint part 0 holds a customer store part of format 3, written by a newer build \(this build reads customer store formats 1 and 2\)/],
+  ];
+  for (const [what, offset, value, says] of newer) {
+    const chunks = original.map((c) => c.slice());
+    chunks[0]![offset] = value;
+    await kv.put(`${ref.key}.c0`, chunks[0]!);
+    const sha256 = chunks.reduce((h, c) => h.update(c), createHash("sha256")).digest("hex");
+    await kv.put(headKey, JSON.stringify({ ...head, deltas: [{ ...ref, sha256 }] }));
+    const p = new Processor(nc, cfg, createLogger("silent"), createMetrics());
+    const err: Error & { code?: string } = await p.start().then(
+      () => new Error(`started from ${what}`),
+      (e: unknown) => e as Error & { code?: string },
+    );
+    p.abandon();
+    expect(err.code, what).toBe(PS_ERR_STATE.Version);
+    expect(err.message, what).toMatch(/the checkpoint in bucket VER_STATE .*cannot be read by this build/);
+    expect(err.message, what).toMatch(says);
+    expect(err.message, what).toContain("run a build that reads its version");
+    expect(err.message, what).toContain(`nats kv del VER_STATE ${headKey}`);
+    expect(err.message, what).toMatch(/VER_EVENTS holds events 1 to 300/);
+  }
 });
 
 // Partitioned, a partition's processor whose checkpoint is damaged is started again by the lease rounds

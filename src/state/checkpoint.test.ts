@@ -94,6 +94,23 @@ describe("CheckpointStore", () => {
     expect(gone === null || gone.operation !== "PUT").toBe(true);
   });
 
+  // A head in a chain format above this build's (a newer build's, found after a rollback) went down the
+  // path of the format before chains and was reported as damage: "generation 1 fails its checksum".
+  it("refuses a head of a newer chain format with PS_ERR_STATE_VERSION, naming the format and the bucket, not as damage", async () => {
+    const s = new CheckpointStore(nc, "STATE_TEST", "newer");
+    await s.open();
+    await save(s, "a delta", 5);
+    const kv = await new Kvm(nc).open("STATE_TEST");
+    const head = (await kv.get("newer.head"))!.json<Record<string, unknown>>();
+    await kv.put("newer.head", new TextEncoder().encode(JSON.stringify({ ...head, format: 4 })));
+    const r = new CheckpointStore(nc, "STATE_TEST", "newer");
+    await r.open();
+    const err = await failure(r.load());
+    expect(err).toBeInstanceOf(StateError);
+    expect(err?.code).toBe(PS_ERR_STATE.Version);
+    expect(err?.message).toMatch(/checkpoint head newer\.head in bucket STATE_TEST is chain format 4, written by a newer build \(this build reads chain format 3/);
+  });
+
   it("reports PS_ERR_STATE_CONFLICT when another writer moved the head", async () => {
     const a = new CheckpointStore(nc, "STATE_TEST", "p");
     const b = new CheckpointStore(nc, "STATE_TEST", "p");

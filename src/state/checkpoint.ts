@@ -36,6 +36,9 @@ export interface PartRef {
   sha256: string;
 }
 
+/** The head format this build writes and reads (ChainHead.format). */
+const CHAIN_FORMAT = 3;
+
 export interface ChainHead {
   format: 3;
   generation: number;
@@ -110,9 +113,13 @@ export class CheckpointStore {
       // Else the parser's bare "Expected property name…" stopped the start, naming nothing.
       throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint head ${this.headKey()} in bucket ${this.bucket} is not a checkpoint head (${(err as Error).message})`, { cause: err });
     }
+    // A head of a chain format above this build's is a newer build's (found after a rollback): it went
+    // down the path of the format before chains and was reported as damage ("fails its checksum").
+    if ("format" in head && typeof head.format === "number" && head.format > CHAIN_FORMAT)
+      throw new StateError(PS_ERR_STATE.Version, `checkpoint head ${this.headKey()} in bucket ${this.bucket} is chain format ${head.format}, written by a newer build (this build reads chain format ${CHAIN_FORMAT} and the gzip'd JSON state before it)`);
     this.head = head;
     this.headRevision = e.revision;
-    if ("format" in head && head.format === 3) {
+    if ("format" in head && head.format === CHAIN_FORMAT) {
       const refs = [...(head.base ? [head.base] : []), ...head.deltas];
       const parts: Uint8Array[] = [];
       let bytes = 0;
