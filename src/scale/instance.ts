@@ -4,7 +4,6 @@
 // partition's grants of budget and stock from the global ledger in KV; and publishes one KPI snapshot
 // for its partitions, which the dashboard merges with the other instances'.
 import { hostname } from "node:os";
-import { StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "../config/index.ts";
@@ -16,6 +15,7 @@ import { OncePerKind, type Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Processor, PromotionControl, setSnapshotGauges } from "../processor/index.ts";
 import { InventoryKeeper } from "./inventory.ts";
+import { leaseBucketMaker } from "./lease-bucket.ts";
 import { LeaseManager } from "./leases.ts";
 import { GlobalLedger } from "./ledger.ts";
 
@@ -66,8 +66,8 @@ export class PartitionedInstance {
       this.cfg.scale.leaseTtlSec * 1000,
       { acquired: (p) => this.acquired(p), released: (p, lost) => this.released(p, lost) },
       this.log,
-      // As provisioning makes it (src/io/nats/provision.ts), for a bucket deleted while instances run.
-      () => kvm.create(this.cfg.kv.leaseBucket, { history: 1, replicas: this.cfg.streams.events.replicas, storage: StorageType.File }),
+      // For a bucket deleted while instances run: as provisioning makes it, with the partition count in it.
+      leaseBucketMaker(this.nc, this.cfg, this.log),
     );
     await this.leases.start();
     this.every(this.cfg.scale.syncEveryMs, "sync", () => this.sync());

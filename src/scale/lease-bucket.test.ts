@@ -1,0 +1,52 @@
+// The lease bucket deleted under an instance and made again by its lease rounds, on a real nats-server:
+// it must hold the partition count again (src/io/nats/partition-count.ts), or a part started later with
+// another count is let in. The bucket is deleted before the instance's lease rounds start, so nothing
+// writes into it while its stream goes (a stream deleted under a running instance's writes is what made
+// e766890's test fail on nats-server 2.9.10: reverted by 42b90f8).
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
+import { testConfig, waitFor } from "../../test/support/system.ts";
+import { ConfigError } from "../config/index.ts";
+import { checkPartitionCount, PARTITIONS_KEY } from "../io/nats/index.ts";
+import { createLogger } from "../log/index.ts";
+import { leaseBucketMaker } from "./lease-bucket.ts";
+import { LeaseManager } from "./leases.ts";
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await jetstreamServer();
+  nc = await connect({ servers: server.url });
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+it("records the partition count again in a lease bucket the lease rounds made again", { timeout: 30_000 }, async () => {
+  const cfg = testConfig(server.url, { partitions: 2, kv: { leaseBucket: "LEASES_REMADE" } });
+  const bucket = cfg.kv.leaseBucket;
+  // As a partitioned processor's start leaves it: the bucket, with the count it runs with.
+  const kv = await new Kvm(nc).create(bucket, { history: 1 });
+  await checkPartitionCount(nc, bucket, cfg.partitions, true);
+  const refused = () => checkPartitionCount(nc, bucket, 4, false).then(() => false, (e: unknown) => e instanceof ConfigError);
+  expect(await refused()).toBe(true);
+  // An operator's `nats kv rm`.
+  await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`);
+  const lines: string[] = [];
+  const m = new LeaseManager(kv, "A", cfg.partitions, 3_000, { acquired: async () => undefined, released: async () => undefined }, createLogger("info", "test", { write: (l: string) => void lines.push(l) }), leaseBucketMaker(nc, cfg, createLogger("silent")));
+  try {
+    // The first round fails on the bucket gone; the bucket is made again, and the next round takes the leases in it.
+    await m.start();
+    expect(lines.some((l) => l.includes("the lease bucket was gone: made it again"))).toBe(true);
+    await waitFor("the leases in the bucket made again", () => m.ownedPartitions().length === cfg.partitions, 10_000, 50);
+    expect((await (await new Kvm(nc).open(bucket)).get(PARTITIONS_KEY))?.json()).toEqual({ partitions: 2 });
+    expect(await refused()).toBe(true);
+  } finally {
+    await m.stop();
+  }
+});
