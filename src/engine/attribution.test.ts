@@ -173,7 +173,7 @@ describe("attribution through step", () => {
     expect(outcomes(run(e, ev.purchase({ ts: T0 + 10 * MIN, customerId: "c0", totalCents: 5_000, discountCents: 300, promotionId: "p", decisionId: d0!.id })))).toEqual([]);
     expect(e.ledger.budgets.get("p")).toEqual({ budgetCents: 800, reservedCents: 400, spentCents: 300 });
     // Once every offer has expired (window, allowed lateness), nothing is held: 300 spent, the rest free.
-    run(e, ev.view("c9", T0 + 2 * 60 * MIN));
+    run(e, ev.tick(T0 + 2 * 60 * MIN));
     expect(e.ledger.budgets.get("p")).toEqual({ budgetCents: 800, reservedCents: 0, spentCents: 300 });
     expect(e.ledger.products.get("sku")!.reserved).toBe(0);
   });
@@ -208,7 +208,7 @@ describe("attribution through step", () => {
     expect(e.pending.open).toBe(1);
     expect(e.pending.held).toBeLessThanOrEqual(2 * 20 + 64);
     // What stays open still expires when its window ends.
-    const [o] = outcomes(run(e, ev.view("late-comer", T0 + 48 * 60 * MIN + 6 * MIN)));
+    const [o] = outcomes(run(e, ev.tick(T0 + 48 * 60 * MIN + 6 * MIN)));
     expect(o).toMatchObject({ customerId: "never", cause: "expired" });
     expect(e.pending.held).toBe(0);
   });
@@ -281,7 +281,7 @@ describe("outcomes as the contract publishes them", () => {
     expect(r1).toMatchObject({ id: `o-${a!.id}`, decisionId: a!.id, eventId: a!.eventId, closedBy: "redeemed", propensity: a!.propensity, openedAt: T0, closedAt: T0 + MIN, revenueCents: 1_600, marginCents: 400, discountCents: 400, reward: 1, learned: true });
     expect(Value.Check(OutcomeSchema, r1)).toBe(true);
     // b ends with its window: expired, nothing earned.
-    const [o2] = outcomes(run(e, ev.view("c9", T0 + 40 * MIN)));
+    const [o2] = outcomes(run(e, ev.tick(T0 + 40 * MIN)));
     const r2 = outcomeRecord(o2!);
     expect(r2).toMatchObject({ decisionId: b!.id, closedBy: "expired", revenueCents: 0, marginCents: 0, reward: 0, closedAt: b!.expiresAt });
     expect(Value.Check(OutcomeSchema, r2)).toBe(true);

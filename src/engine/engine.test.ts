@@ -10,6 +10,10 @@ import { CONTROL, FAR_FUTURE_RUN_TO_JUMP, addPromotion, createEngine, engineFrom
 const run = (e: Engine, x: ShopEvent): Effect[] => step(e, x, rngFromKey(e.cfg.seed, x.id));
 const decisions = (fx: Effect[]): Decision[] => fx.flatMap((f) => (f.kind === "decision" ? [f.decision] : []));
 const deadLetters = (fx: Effect[]) => fx.flatMap((f) => (f.kind === "deadletter" ? [f.reason] : []));
+const withoutClockLeaders = (s: ReturnType<typeof engineToJSON>): ReturnType<typeof engineToJSON> => {
+  const { clockLeaders: _, ...rest } = s;
+  return rest;
+};
 
 describe("dead letters", () => {
   it("dead-letters an event later than the allowed lateness with reason 'late', and accepts one within it", () => {
@@ -46,6 +50,61 @@ describe("dead letters", () => {
     for (let i = 0; i < 10; i++) expect(deadLetters(run(e, ev.view("bad-clock", far + i)))).toEqual(["far-future"]);
     expect(e.watermarkMs).toBe(T0);
     expect(deadLetters(run(e, ev.view("c2", T0 + MIN)))).toEqual([]);
+  });
+
+  // A clock ahead by less than maxFutureSkew (a day) was taken at its word: one view stamped 23 h ahead
+  // moved the engine's clock, every correctly timed event after it was dead-lettered as late and every
+  // open decision expired.
+  it("does not follow one customer's clock ahead by less than maxFutureSkew: the stream's correctly timed events still count", () => {
+    const e = createEngine(engineConfig({ promotions: [promo("p")] }));
+    for (const c of ["a", "b", "c"]) run(e, ev.visit(c, T0));
+    const open = e.pending.open;
+    expect(deadLetters(run(e, ev.view("bad-clock", T0 + 23 * HOUR)))).toEqual([]); // its own event is taken
+    expect(deadLetters(run(e, ev.view("bad-clock", T0 + 23 * HOUR + MIN)))).toEqual([]);
+    expect(e.watermarkMs).toBe(T0);
+    for (const c of ["a", "b", "d"]) expect(deadLetters(run(e, ev.view(c, T0 + MIN))), c).toEqual([]);
+    expect(e.watermarkMs).toBe(T0 + MIN);
+    expect(e.counters.late).toBe(0);
+    expect(e.pending.open).toBeGreaterThanOrEqual(open); // nothing expired
+  });
+
+  it("moves the clock by a jump once three customers' events have reached it (a quiet night), and by the allowed lateness alone", () => {
+    const e = createEngine(engineConfig());
+    for (const c of ["a", "b", "c"]) run(e, ev.view(c, T0));
+    run(e, ev.view("a", T0 + 4 * MIN)); // within the allowed lateness (5 min): one customer moves it
+    expect(e.watermarkMs).toBe(T0 + 4 * MIN);
+    const morning = T0 + 8 * HOUR;
+    run(e, ev.view("x", morning));
+    run(e, ev.view("y", morning + 1));
+    expect(e.watermarkMs).toBe(T0 + 4 * MIN);
+    run(e, ev.view("z", morning + 2));
+    expect(e.watermarkMs).toBe(morning);
+    expect(deadLetters(run(e, ev.view("a", T0 + 5 * MIN)))).toEqual(["late"]);
+  });
+
+  it("follows a far-future run of three customers at once when more customers were seen before it", () => {
+    const e = createEngine(engineConfig());
+    for (const c of ["a", "b", "c", "d"]) run(e, ev.view(c, T0));
+    const far = T0 + 30 * HOUR;
+    for (let i = 1; i < FAR_FUTURE_RUN_TO_JUMP; i++) expect(deadLetters(run(e, ev.view(`f${i}`, far + i)))).toEqual(["far-future"]);
+    expect(deadLetters(run(e, ev.view("f-last", far + 10)))).toEqual([]);
+    expect(e.watermarkMs).toBe(far + 10);
+    expect(deadLetters(run(e, ev.view("g", far + 11)))).toEqual([]);
+  });
+
+  it("keeps the customers the clock waits for in its checkpoint; one from before them waits as if three customers had reached its clock", () => {
+    const e = createEngine(engineConfig());
+    for (const c of ["a", "b", "c"]) run(e, ev.view(c, T0));
+    run(e, ev.view("ahead", T0 + 6 * HOUR));
+    const json = engineToJSON(e);
+    const restored = engineFromJSON(e.cfg, json);
+    expect(restored.clockLeaders).toEqual(e.clockLeaders);
+    run(restored, ev.view("ahead-2", T0 + 6 * HOUR));
+    expect(restored.watermarkMs).toBe(T0);
+    // Before they were kept (no clockLeaders in the checkpoint): a customer ahead still waits for two more.
+    const old = engineFromJSON(e.cfg, withoutClockLeaders(json));
+    run(old, ev.view("ahead-3", T0 + 6 * HOUR));
+    expect(old.watermarkMs).toBe(T0);
   });
 });
 
@@ -130,7 +189,7 @@ describe("decisions", () => {
       expect(offered.length, partitioned ? "partitioned" : "one process").toBe(2);
       expect(e.ledger.products.get("sku")!.reserved).toBe(4);
       // The offers' windows end: every unit they held is free again.
-      for (const h of [20, 40, 50]) run(e, ev.view("later", T0 + h * HOUR));
+      for (const h of [20, 40, 50]) run(e, ev.tick(T0 + h * HOUR));
       expect(e.ledger.products.get("sku")!.reserved).toBe(0);
     }
   });
@@ -403,6 +462,7 @@ describe("feature memory", () => {
     for (let i = 0; i < 3000; i++) e.arms.update(CONTROL, "all", 0, T0);
     expect(decisions(run(e, ev.visit("a", T0)))[0]!.promotionId).toBe("p"); // web: capped over 1 h
     expect(decisions(run(e, ev.send("b", "email", T0 + MIN)))[0]!.promotionId).toBe("p"); // e-mail: over 24 h
+    run(e, ev.tick(T0 + 2 * HOUR));
     for (const c of ["c", "d", "e"]) run(e, ev.visit(c, T0 + 2 * HOUR)); // a and b go
     expect(e.features.evictions).toBe(2);
     // a's web offer, 2 h old, can bind no cap again (1 h + 5 min of lateness); b's e-mail offer can.
@@ -416,6 +476,7 @@ describe("feature memory", () => {
     expect(e.features.size).toBe(3);
     expect(e.features.evictions).toBe(2);
     // Event time moves on 3 h: the sweep drops the idle ones without anyone touching them.
+    run(e, ev.tick(T0 + 3 * HOUR));
     run(e, ev.view("fresh", T0 + 3 * HOUR));
     expect(e.features.size).toBe(1);
     expect(e.features.expirations).toBe(3);

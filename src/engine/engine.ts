@@ -12,7 +12,7 @@ import { expire, onPurchase } from "./attribution.ts";
 import { CONTEXT_DIMS } from "./context.ts";
 import { decide, type LoggedChoice } from "./decide.ts";
 import { PromotionTable } from "./eligibility.ts";
-import { admit, advanceWatermark } from "./intake.ts";
+import { admit, advanceWatermark, clockAt } from "./intake.ts";
 import { Ledger } from "./ledger.ts";
 import { PendingTable } from "./pending.ts";
 import { decisionPointOf } from "./points.ts";
@@ -66,6 +66,7 @@ export function createEngine(cfg: EngineConfig, opts: EngineOptions = {}): Engin
     pending: new PendingTable(),
     recentIds: new RecentIds(cfg.features.recentEventIds),
     watermarkMs: 0,
+    clockLeaders: [],
     farFutureRun: 0,
     farFutureSources: [],
     farFutureAnchorMs: 0,
@@ -150,7 +151,7 @@ export function step(e: Engine, ev: ShopEvent, rng: Rng, logged?: LoggedChoice |
     return out;
   }
   if (!admit(e, ev, out)) return out;
-  if (advanceWatermark(e, ev.ts)) expire(e, rng, out);
+  if (advanceWatermark(e, clockAt(e, ev))) expire(e, rng, out);
   switch (ev.type) {
     case "inventory":
     case "stock":

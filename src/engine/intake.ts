@@ -1,7 +1,7 @@
 // Intake checks of every shop event before it reaches the engine's state: lateness behind the
 // watermark, far-future clocks, duplicate ids; then the watermark moves (expiring what it passes).
 import { PS_ERR_EVENT, type ShopEvent } from "../events/index.ts";
-import type { Engine } from "./state.ts";
+import type { ClockLeader, Engine } from "./state.ts";
 import type { Effect } from "./types.ts";
 
 /**
@@ -52,6 +52,45 @@ export function admit(e: Engine, ev: ShopEvent, out: Effect[]): boolean {
   e.recentIds.add(ev.id);
   e.counters.events++;
   return true;
+}
+
+/**
+ * Distinct customers a jump of the clock waits for. One customer's device with a clock ahead by less
+ * than features.maxFutureSkewSec (a day) was taken at its word: a single view stamped 23 h ahead moved
+ * the engine's clock, and every correctly timed event after it was dead-lettered as late, the open
+ * decisions expired. Now an event may move the clock by up to the allowed lateness on its own (a
+ * correctly timed event then still counts: it is at most that far behind); a larger jump goes only as
+ * far as three customers' events have reached (the third newest customer's newest event), as a
+ * far-future run needs three customers (FAR_FUTURE_RUN_TO_JUMP). Until three customers have been seen
+ * the newest is taken, so a stream of one or two customers keeps time as before; a stream that moved on
+ * (a quiet night) jumps at its third customer.
+ */
+export const CLOCK_QUORUM = FAR_FUTURE_RUN_TO_JUMP;
+
+/**
+ * The time the watermark may move to at this admitted event. A customer's event updates the newest
+ * customers (`clockLeaders`, at most CLOCK_QUORUM; nothing is allocated but for a customer entering
+ * them); an event of no customer (inventory, stock: the shop's own systems) is taken at its word.
+ */
+export function clockAt(e: Engine, ev: ShopEvent): number {
+  if (!("customerId" in ev)) return ev.ts;
+  const quorum = noteLeader(e.clockLeaders, ev.customerId, ev.ts);
+  const jump = ev.ts - e.watermarkMs;
+  // Beyond maxFutureSkew it was admitted by a far-future run, which three customers agreed on already.
+  return jump <= e.cfg.features.allowedLatenessMs || jump > e.cfg.features.maxFutureSkewMs ? ev.ts : quorum;
+}
+
+/** Puts the customer's event among the newest customers (newest first); returns the quorum's time. */
+function noteLeader(L: ClockLeader[], customerId: string, ts: number): number {
+  let i = L.findIndex((l) => l.customerId === customerId);
+  if (i >= 0) {
+    if (ts > L[i]!.ts) L[i]!.ts = ts;
+    else i = -1;
+  } else if (L.length < CLOCK_QUORUM) i = L.push({ customerId, ts }) - 1;
+  else if (ts > L[L.length - 1]!.ts) L[(i = L.length - 1)] = { customerId, ts };
+  // Back into order (at most two places).
+  for (; i > 0 && L[i]!.ts > L[i - 1]!.ts; i--) [L[i - 1], L[i]] = [L[i]!, L[i - 1]!];
+  return L.length < CLOCK_QUORUM ? L[0]!.ts : L[CLOCK_QUORUM - 1]!.ts;
 }
 
 /**

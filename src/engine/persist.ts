@@ -6,7 +6,8 @@ import { ByteReader, FeatureStore, FeaturesError, PS_ERR_FEATURES, StoreApplier,
 import { PS_ERR_STATE, StateError } from "../state/errors.ts";
 import { addPromotion, createEngine, removePromotion, type EngineOptions } from "./engine.ts";
 import { PendingTable } from "./pending.ts";
-import type { Engine, EngineCounters } from "./state.ts";
+import type { ClockLeader, Engine, EngineCounters } from "./state.ts";
+import { CLOCK_QUORUM } from "./intake.ts";
 import { createSafeState, reconcileConfigMode, type SafeState } from "./safe.ts";
 import { rebuildExternal } from "./sync.ts";
 import { Ledger, type LedgerState } from "./ledger.ts";
@@ -27,6 +28,8 @@ export interface EngineState {
    */
   version: 3 | 4;
   watermarkMs: number;
+  /** Absent from checkpoints before the clock waited for three customers (src/engine/intake.ts). */
+  clockLeaders?: ClockLeader[];
   farFutureRun: number;
   /** Absent from checkpoints before it was kept. */
   farFutureSources?: string[];
@@ -110,6 +113,7 @@ function smallStateOf(e: Engine): SmallState {
   return {
     version: ENGINE_STATE_VERSION,
     watermarkMs: e.watermarkMs,
+    clockLeaders: e.clockLeaders.map((l) => ({ ...l })),
     farFutureRun: e.farFutureRun,
     farFutureSources: [...e.farFutureSources],
     farFutureAnchorMs: e.farFutureAnchorMs,
@@ -177,6 +181,10 @@ function applySmallState(e: Engine, s: SmallState): ConfigPromotionChanges {
   e.amounts = AmountPosterior.fromJSON(e.amounts.opts, s.amounts);
   e.ledger = Ledger.fromJSON(s.ledger);
   e.watermarkMs = s.watermarkMs;
+  // A checkpoint from before they were kept: as if three customers had reached its clock (a customer
+  // ahead of it then waits for two more, as in an engine that never stopped; an empty list would let
+  // the first customers after the restart move the clock alone).
+  e.clockLeaders = s.clockLeaders?.map((l) => ({ ...l })) ?? (s.watermarkMs > 0 ? Array.from({ length: CLOCK_QUORUM }, (_, k) => ({ customerId: `\u0000restored-${k}`, ts: s.watermarkMs })) : []);
   e.farFutureRun = s.farFutureRun;
   // A checkpoint from before the sources were kept: a run it was in starts over.
   e.farFutureSources = s.farFutureSources ?? [];

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { BaselineRule } from "../config/index.ts";
 import { decodeEvent, encodeEvent, Subjects, type Decision, type ShopEvent } from "../events/index.ts";
 import { rngFromKey } from "../random/index.ts";
-import { HOUR, MIN, T0, engineConfig, promo } from "../../test/support/engine.ts";
+import { HOUR, MIN, T0, engineConfig, ev, promo } from "../../test/support/engine.ts";
 import { createEngine, engineFromJSON, engineToJSON, safeSnapshot, slackLowerBound, step, type Effect, type Engine, type EngineConfig, type SafeConfig } from "./index.ts";
 
 const run = (e: Engine, x: ShopEvent): Effect[] => step(e, x, rngFromKey(e.cfg.seed, x.id));
@@ -102,7 +102,7 @@ describe("apprentice", () => {
     expect(e.safe.evidence.n).toBe(0);
     expect(e.safe.matured.length).toBe(400);
     // An event after every window (30 min + 5 min lateness) lets them in.
-    run(e, view("late", T0 + HOUR));
+    run(e, ev.tick(T0 + HOUR));
     expect(e.safe.evidence.n).toBe(400);
     expect(e.safe.matured.length).toBe(0);
   });
@@ -116,7 +116,7 @@ describe("apprentice", () => {
         const d = decisionOf(run(e, view(`o${reward}${i}`, T0 + i * 1_000)))!;
         run(e, { type: "purchase", id: `buy-${d.id}`, ts: d.ts + 500, customerId: d.customerId, totalCents: 2_000, items: [{ productId: "a", quantity: 1, priceCents: 2_000 }], ...(d.offer ? { promotionId: d.promotionId, decisionId: d.id, discountCents: 500 } : {}) });
       }
-      run(e, view(`late-${reward}`, T0 + HOUR));
+      run(e, ev.tick(T0 + HOUR));
       const s = safeSnapshot(e);
       expect(s.objective).toBe(reward);
       expect(s.evidence!.decisions).toBe(50);
@@ -163,7 +163,7 @@ describe("conservative", () => {
     const before = e.safe.ledger.openLower;
     decisions(e, 50);
     expect(e.safe.ledger.openLower).not.toBe(before);
-    run(e, view("late", T0 + HOUR));
+    run(e, ev.tick(T0 + HOUR));
     // Every earlier decision closed (expired) and entered with its margin (0: no purchase).
     expect(e.safe.ledger.learner.n + e.safe.ledger.baseline.n).toBe(10_050);
   });

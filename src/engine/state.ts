@@ -38,8 +38,13 @@ export interface Engine {
   ledger: Ledger;
   pending: PendingTable;
   recentIds: RecentIds;
-  /** The newest event time seen. */
+  /** The engine's clock: the newest event time the stream agrees on (see clockLeaders). */
   watermarkMs: number;
+  /**
+   * The customers with the newest events, newest first, each with its newest event time: at most
+   * CLOCK_QUORUM (src/engine/intake.ts). The clock follows the last of them once there are that many.
+   */
+  clockLeaders: ClockLeader[];
   /** Far-future events dead-lettered in a row, one a customer (see FAR_FUTURE_RUN_TO_JUMP). */
   farFutureRun: number;
   /** The customers (or event ids) that run counted. */
@@ -57,4 +62,10 @@ export interface Engine {
   safe: SafeState;
   /** Buffers one decision reuses (this engine's own: engines in one process share nothing). */
   scratch: DecideScratch;
+}
+
+/** A customer among the newest in the stream, and its newest event time. */
+export interface ClockLeader {
+  customerId: string;
+  ts: number;
 }

@@ -81,6 +81,12 @@ export const ev = {
   view: (customerId: string, ts: number, category?: string, id = nextId("view")): ShopEvent => ({ type: "view", id, ts, customerId, ...(category ? { category } : {}) }),
   cart: (customerId: string, ts: number, productId: string, priceCents: number, id = nextId("cart")): ShopEvent => ({ type: "cart", id, ts, customerId, productId, quantity: 1, priceCents }),
   purchase: (p: Without<Extract<ShopEvent, { type: "purchase" }>, "type" | "id">): ShopEvent => ({ type: "purchase", id: nextId("buy"), ...p }),
+  /**
+   * Event time moving on for the whole stream. One customer's event moves the engine's clock by at most
+   * the allowed lateness; a larger jump waits for three customers (src/engine/intake.ts, CLOCK_QUORUM),
+   * while the shop's own inventory feed is taken at its word: an inventory event of a product no test offers.
+   */
+  tick: (ts: number, id = nextId("tick")): ShopEvent => ({ type: "inventory", id, ts, productId: "clock-tick", category: "clock-tick", stock: 0, priceCents: 1, costCents: 1 }),
   inventory: (productId: string, category: string, stock: number, ts: number, priceCents = 2_000, costCents = 1_200, id = nextId("inv")): ShopEvent => ({
     type: "inventory",
     id,
