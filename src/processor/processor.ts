@@ -23,7 +23,7 @@ import { setSnapshotGauges } from "./gauges.ts";
 import { Monitor } from "./monitor.ts";
 import { positionConsumer, type PositionRequest } from "./positioner.ts";
 import { ProcessorError, PS_ERR_PROCESSOR } from "./errors.ts";
-import { PublishAckQueue, type QueuedPublish } from "./publish-queue.ts";
+import { PublishAckQueue } from "./publish-queue.ts";
 import type { ProcessorHealth, ProcessorSnapshot } from "./types.ts";
 
 const INTERNAL_SUBJECT = /(^|\.)events\.(stock|allowance|sync)\.\d+$/;
@@ -195,7 +195,7 @@ export class Processor {
     this.monitor = new Monitor(nc, st.events.name, this.name, metrics, log, outputs);
     this.deadLetters = new DeadLetters(
       (subject, data, msgID, hdrs) => {
-        this.publish({ subject, data, msgID, hdrs }, this.storedBefore?.deadletters);
+        this.publish(subject, data, msgID, hdrs, this.storedBefore?.deadletters);
         return Promise.resolve();
       },
       this.subjects,
@@ -763,12 +763,12 @@ export class Processor {
    * Queues a publish, unless it replays an event whose publishes were stored before the restart, or its
    * msg id is among `stored`, the ids its stream held at start (then false).
    */
-  private publish(u: QueuedPublish, stored?: Set<string>): boolean {
-    if (this.replaying || (stored !== undefined && u.msgID !== undefined && stored.delete(u.msgID))) {
+  private publish(subject: string, data: Uint8Array | string, msgID: string | undefined, hdrs: Record<string, string> | undefined, stored?: Set<string>): boolean {
+    if (this.replaying || (stored !== undefined && msgID !== undefined && stored.delete(msgID))) {
       this.metrics.replaySuppressed.inc();
       return false;
     }
-    this.queue.push(u);
+    this.queue.push(subject, data, msgID, hdrs);
     return true;
   }
 
@@ -834,7 +834,7 @@ export class Processor {
         const fitted = fitDecision(d, this.maxDecisionBytes);
         decided = fitted.decision;
         // Counted as published only when it is (a restart's replay skips those stored before it).
-        if (this.publish({ subject: this.subjects.decision(d.channel), data: fitted.json, msgID: d.id }, this.storedBefore?.decisions)) this.monitor.decisionsOut(d.channel, d.promotionId).inc();
+        if (this.publish(this.subjects.decision(d.channel), fitted.json, d.id, undefined, this.storedBefore?.decisions)) this.monitor.decisionsOut(d.channel, d.promotionId).inc();
       } else if (eff.kind === "deadletter") {
         deadLettered ??= eff.reason;
         this.kpi.onDeadLetter(eff.reason);
@@ -850,7 +850,7 @@ export class Processor {
         // Through the same queue as the decisions: the batch's ack waits for it to be stored, and a
         // replay after a crash publishes it again under the same msg id, which OUTCOMES drops.
         const r = outcomeRecord(o);
-        if (this.publish({ subject: this.subjects.outcome(r.channel), data: JSON.stringify(r), msgID: r.id }, this.storedBefore?.outcomes)) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
+        if (this.publish(this.subjects.outcome(r.channel), JSON.stringify(r), r.id, undefined, this.storedBefore?.outcomes)) this.monitor.outcomesOut(r.channel, r.closedBy).inc();
       }
     }
     // An event the engine already handled (a retry stored again after EVENTS' duplicate window) has its
@@ -867,7 +867,7 @@ export class Processor {
   private answer(eventId: string, decision: Decision | undefined, deadLettered: string | undefined): void {
     const a: DecideAnswer = decision ? { decision } : { decision: null, reason: deadLettered ?? NO_DECISION.NotADecisionPoint };
     const { subject, msgID } = answerPublish(this.cfg.kv.answersBucket, eventId);
-    this.publish({ subject, data: JSON.stringify(a), msgID });
+    this.publish(subject, JSON.stringify(a), msgID, undefined);
   }
 
   /**
@@ -879,7 +879,7 @@ export class Processor {
   private graduate(eff: Extract<Effect, { kind: "mode" }>): void {
     const changeId = `grad-${eff.eventId}`;
     for (const r of this.subjects.modeChange({ mode: eff.mode, reason: eff.reason, since: eff.since, evidence: eff.evidence }, changeId, eff.ts, this.cfg.partitions))
-      this.publish({ subject: r.subject, data: encodeEvent(r.event), msgID: r.event.id });
+      this.publish(r.subject, encodeEvent(r.event), r.event.id, undefined);
     if (!this.replaying) this.log.info({ mode: eff.mode, evidence: eff.evidence, changeId }, "the apprentice graduates: mode change put in the log");
   }
 

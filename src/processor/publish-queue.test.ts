@@ -2,7 +2,7 @@
 // an ack never goes out before every publish of its batch is stored; retries republish exactly what
 // failed, in order, with its msg id; a full window holds the queue back; one failure holds the batch.
 import { describe, expect, it } from "vitest";
-import { PS_ERR_NATS, PublishError, type NatsErrorCode, type Stored } from "../io/nats/index.ts";
+import { PS_ERR_NATS, PublishError, type NatsErrorCode, type PublishListener, type Stored } from "../io/nats/index.ts";
 import { PublishesFailedError } from "./errors.ts";
 import { PublishAckQueue, type Ackable, type WindowedPublisher } from "./publish-queue.ts";
 
@@ -27,19 +27,17 @@ class FakePublisher implements WindowedPublisher {
     return this.calls.filter((c) => !c.settled).length;
   }
 
-  tryPublish(subject: string, data: Uint8Array, msgID?: string): Promise<Stored> | undefined {
-    if (this.inFlight >= this.window) return undefined;
-    let settle!: (r: Stored) => void;
-    const p = new Promise<Stored>((r) => (settle = r));
-    const call: Call = { subject, msgID, data: dec.decode(data), settled: false, settle: () => undefined };
+  tryPublishTo(to: PublishListener, subject: string, data: Uint8Array | string, msgID?: string): boolean {
+    if (this.inFlight >= this.window) return false;
+    const call: Call = { subject, msgID, data: typeof data === "string" ? data : dec.decode(data), settled: false, settle: () => undefined };
     call.settle = (r) => {
       if (call.settled) return;
       call.settled = true;
-      settle(r);
+      to.onStored(r);
       this.roomWaiters.shift()?.();
     };
     this.calls.push(call);
-    return p;
+    return true;
   }
 
   room(): Promise<void> {
@@ -75,7 +73,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
 }
 
-const pub = (q: PublishAckQueue, id: string, subject = "decisions.web") => q.push({ subject, data: enc.encode(`payload ${id}`), msgID: id });
+const pub = (q: PublishAckQueue, id: string, subject = "decisions.web") => q.push(subject, enc.encode(`payload ${id}`), id);
 /** Retries without waiting: the order and content of calls are what is tested, not delays. */
 const noWait = { retryPolicy: [0] };
 

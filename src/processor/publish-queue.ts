@@ -2,23 +2,45 @@
 // order it was decided, many publishes in flight, and a consumed message is acknowledged only once
 // every publish decided up to it is stored. STYLE.md rule 7, and the processor's whole promise: a
 // crash may repeat a publish (same msg id, dropped by the stream) but never lose one.
-import { retryWithBackoff, SHORT_BACKOFF, type BackoffPolicy, type PublishError, type Stored } from "../io/nats/index.ts";
+import { retryWithBackoff, SHORT_BACKOFF, type BackoffPolicy, type PublishError, type PublishListener, type Stored } from "../io/nats/index.ts";
 import { PublishesFailedError } from "./errors.ts";
 
-export interface QueuedPublish {
-  subject: string;
-  /** The payload, or its JSON text (encoded straight into the publisher's frame: no buffer of its own). */
-  data: Uint8Array | string;
-  msgID?: string | undefined;
-  hdrs?: Record<string, string> | undefined;
-  /** Set once handed to the publisher. */
-  stored?: Promise<Stored> | undefined;
+/** A flush waiting for the publishes of its batch not yet settled. */
+interface BatchWait {
+  pending: number;
+  done: () => void;
+}
+
+/**
+ * A publish pushed: what to publish, then how its latest attempt ended. It is its own listener: the
+ * publisher tells it, and it tells the flush waiting for it, with no promise per publish (issue 24).
+ */
+export class QueuedPublish implements PublishListener {
+  /** How the latest attempt ended; undefined while not handed to the publisher or not settled. */
+  result: Stored | undefined = undefined;
+  /** The flush waiting for it to settle. */
+  wait: BatchWait | undefined = undefined;
+  constructor(
+    readonly subject: string,
+    /** The payload, or its JSON text (encoded straight into the publisher's frame: no buffer of its own). */
+    readonly data: Uint8Array | string,
+    readonly msgID: string | undefined,
+    readonly hdrs: Record<string, string> | undefined,
+  ) {}
+
+  onStored(r: Stored): void {
+    this.result = r;
+    const w = this.wait;
+    if (w === undefined) return;
+    this.wait = undefined;
+    if (--w.pending === 0) w.done();
+  }
 }
 
 /** What the queue needs of a publisher: PipelinedPublisher, or a fake in unit tests. */
 export interface WindowedPublisher {
-  /** Starts a publish when the window has room; undefined when it is full. */
-  tryPublish(subject: string, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): Promise<Stored> | undefined;
+  /** Starts a publish when the window has room, to tell `to` how it ended; false when the window is full. */
+  tryPublishTo(to: PublishListener, subject: string, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): boolean;
   /** Resolves once the window has room. */
   room(): Promise<void>;
 }
@@ -77,7 +99,8 @@ export class PublishAckQueue {
   ) {}
 
   /** Queues a publish; it belongs to the next flush. */
-  push(p: QueuedPublish): void {
+  push(subject: string, data: Uint8Array | string, msgID?: string, hdrs?: Record<string, string>): void {
+    const p = new QueuedPublish(subject, data, msgID, hdrs);
     this.unacked.push(p);
     this.queued.push(p);
   }
@@ -108,9 +131,7 @@ export class PublishAckQueue {
     let i = 0;
     for (; i < q.length; i++) {
       const u = q[i]!;
-      const stored = this.publisher.tryPublish(u.subject, u.data, u.msgID, u.hdrs);
-      if (!stored) break;
-      u.stored = stored;
+      if (!this.publisher.tryPublishTo(u, u.subject, u.data, u.msgID, u.hdrs)) break;
     }
     if (i === q.length) {
       q.length = 0;
@@ -161,11 +182,11 @@ export class PublishAckQueue {
         async (attempt) => {
           // A retry republishes what failed, in its order, with its msg id: the stream drops a copy
           // of one that was stored after all (its ack was what got lost).
-          if (attempt > 0) for (const u of batch) u.stored = (await this.publishNow(u)).stored;
-          const results = await Promise.all(batch.map((u) => u.stored!));
+          if (attempt > 0) for (const u of batch) await this.publishNow(u);
+          await settled(batch);
           const failures: PublishError[] = [];
-          batch = batch.filter((_, i) => {
-            const r = results[i]!;
+          batch = batch.filter((u) => {
+            const r = u.result!;
             if (!r.ok) failures.push(r.error);
             return !r.ok;
           });
@@ -195,12 +216,23 @@ export class PublishAckQueue {
     last?.ack();
   }
 
-  /** Starts one publish, waiting for room if the window is full (wrapped: awaiting it must not await the ack). */
-  private async publishNow(u: QueuedPublish): Promise<{ stored: Promise<Stored> }> {
+  /** Starts one publish again, waiting for room if the window is full (not for its ack). */
+  private async publishNow(u: QueuedPublish): Promise<void> {
+    u.result = undefined;
     for (;;) {
-      const stored = this.publisher.tryPublish(u.subject, u.data, u.msgID, u.hdrs);
-      if (stored) return { stored };
+      if (this.publisher.tryPublishTo(u, u.subject, u.data, u.msgID, u.hdrs)) return;
       await this.publisher.room();
     }
   }
+}
+
+/** Resolves once every publish of the batch (each handed to the publisher) has settled. */
+function settled(batch: readonly QueuedPublish[]): Promise<void> | undefined {
+  let pending = 0;
+  for (const u of batch) if (u.result === undefined) pending++;
+  if (pending === 0) return undefined;
+  return new Promise((done) => {
+    const w: BatchWait = { pending, done };
+    for (const u of batch) if (u.result === undefined) u.wait = w;
+  });
 }

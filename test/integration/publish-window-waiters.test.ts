@@ -32,7 +32,7 @@ it("a publish waiting for room behind the loop's send and a flush's send is publ
   const first = pub.tryPublish("w.x", "x", "x-1");
   expect(first).toBeDefined();
   // The loop queued a decision and handled its message; its send waits for room.
-  queue.push({ subject: "w.a", data: "a", msgID: "a-1" });
+  queue.push("w.a", "a", "a-1");
   let acks = 0;
   queue.handled({ ack: () => acks++ });
   const loopSend = queue.send();

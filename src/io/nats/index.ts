@@ -4,7 +4,7 @@ export { connectNats, connectionOptions, redactUrl } from "./connect.ts";
 export { provision, streamConfigs, streamConfig, withStreamLimits } from "./provision.ts";
 export type { ProvisionReport } from "./provision.ts";
 export { PipelinedPublisher } from "./publisher.ts";
-export type { Stored } from "./publisher.ts";
+export type { PublishListener, Stored } from "./publisher.ts";
 export { retryWithBackoff, SHORT_BACKOFF } from "./backoff.ts";
 export type { BackoffPolicy, RetryOptions } from "./backoff.ts";
 export { DeadLetters } from "./deadletter.ts";
