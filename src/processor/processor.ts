@@ -17,7 +17,7 @@ import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { AckFloorStore, PS_ERR_STATE, StateError } from "../state/index.ts";
 import { Checkpointer } from "./checkpointer.ts";
-import { readDelivery, type Delivery } from "./delivery.ts";
+import { readDelivery, readPayload, type Delivery, type Payload } from "./delivery.ts";
 import { PromotionControl } from "./control.ts";
 import { setSnapshotGauges } from "./gauges.ts";
 import { Monitor } from "./monitor.ts";
@@ -134,6 +134,7 @@ export class Processor {
   /** EVENTS' creation time when the run began: a stream made again since numbers its events anew. */
   private eventsCreated = "";
   private readonly delivery: Delivery = { streamSeq: 0, deliverySeq: 0 };
+  private readonly payload: Payload = { bytes: new Uint8Array(0), start: 0, end: 0 };
   /** The last delivery sequence of the current consumer that reached the loop (0: none yet). */
   private lastDeliverySeq = 0;
   /** The loop waits for the consumer's next message (it is not busy with one). */
@@ -787,7 +788,8 @@ export class Processor {
     const t0 = performance.now();
     // Internal events of partitioned processors (sync tables) may be larger than a shopper's event.
     const internal = this.partition !== undefined && INTERNAL_SUBJECT.test(m.subject);
-    const decoded = decodeEvent(m.data, internal ? this.cfg.streams.events.maxMsgBytes : this.cfg.processor.maxEventBytes);
+    const p = readPayload(m, this.payload);
+    const decoded = decodeEvent(p.bytes, internal ? this.cfg.streams.events.maxMsgBytes : this.cfg.processor.maxEventBytes, p.start, p.end);
     if (!decoded.ok) {
       this.monitor.eventsIn("invalid").inc();
       this.kpi.onDeadLetter(decoded.reason);
