@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { compileForParsed, parsedCheck } from "./codec.ts";
 import { EventSchema } from "./schema.ts";
 import { decodeEvent, encodeEvent, encodeOutcome, fnv1a32, isValidOutcome, partitionOf, PS_ERR_EVENT, Subjects, type OutcomeRecord, type ShopEvent } from "./index.ts";
 
@@ -67,44 +66,6 @@ describe("decodeEvent of a range of a buffer", () => {
       message = (err as Error).message;
     }
     expect(notJson).toEqual({ ok: false, reason: PS_ERR_EVENT.NotJson, detail: message });
-  });
-});
-
-describe("the check of a value from JSON.parse (parsedCheck)", () => {
-  const typeSchema = (type: string) => EventSchema.anyOf.find((s) => (s.properties.type as { const?: unknown }).const === type)!;
-  const base = { id: "e1", ts, customerId: "c1" };
-  // Valid events, then each with a key the schema does not have: at the top, in a purchase's item,
-  // named __proto__ or a number (JSON.parse makes both own keys), and values of the wrong type.
-  const texts = [
-    { type: "view", ...base, productId: "sku-1", category: "toys", priceCents: 100, decide: true },
-    { type: "click", ...base, productId: "sku-1" },
-    { type: "cart", ...base, productId: "sku-1", quantity: 1, priceCents: 100 },
-    { type: "purchase", ...base, totalCents: 100, items: [{ productId: "sku-1", quantity: 1, priceCents: 100 }] },
-    { type: "visit", ...base, channel: "web" },
-    { type: "send", ...base, channel: "email", reason: "cart-abandoned" },
-    { type: "view", ...base, extra: 1 },
-    { type: "purchase", ...base, totalCents: 100, items: [{ productId: "sku-1", quantity: 1, priceCents: 100, extra: true }] },
-    { type: "purchase", ...base, totalCents: 100, items: [] },
-    { type: "visit", ...base, channel: "fax" },
-    { type: "click", ...base, productId: 7 },
-  ].map((v) => JSON.stringify(v));
-  texts.push(
-    `{"type":"view","id":"e1","ts":${ts},"customerId":"c1","__proto__":{}}`,
-    `{"type":"view","id":"e1","ts":${ts},"customerId":"c1","0":1}`,
-    `{"type":"purchase","id":"e1","ts":${ts},"customerId":"c1","totalCents":1,"items":[{"productId":"s","quantity":1,"priceCents":1,"__proto__":1}]}`,
-  );
-
-  it.each(texts)("answers as TypeBox's check: %s", (text) => {
-    const value = JSON.parse(text) as { type: string };
-    const fast = parsedCheck(value.type);
-    expect(fast).toBeDefined();
-    expect(fast!(value)).toBe(TypeCompiler.Compile(typeSchema(value.type)).Check(value));
-  });
-
-  it("is TypeBox's check (none of its own) for code it cannot rewrite", () => {
-    expect(compileForParsed("return function check(value) { return format('date-time', value) }")).toBeUndefined();
-    expect(compileForParsed("return function check(value) { return Object.getOwnPropertyNames(value).length === 3 }")).toBeUndefined();
-    expect(parsedCheck("promotion")).toBeUndefined();
   });
 });
 

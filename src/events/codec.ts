@@ -16,45 +16,6 @@ function typeCheck(type: string): ReturnType<typeof TypeCompiler.Compile> {
   }
   return c;
 }
-/**
- * Each type's check for a value straight from JSON.parse (decodeEvent), made on first use: TypeBox's own
- * code for the type, with its test for keys outside the schema (`additionalProperties: false`),
- * `Object.getOwnPropertyNames(v).every(key => [...].includes(key))`, which allocates the names' array
- * and the list at each key, replaced by a walk over the keys (closedKeys). The same answer for what
- * JSON.parse makes (own keys all enumerable strings). Undefined (TypeBox's check is used) for a type
- * whose code has a key test of another form or calls TypeBox's registries (a format, a kind).
- * Issue 24: 488 → 384 bytes an event decoded (the bench's events, in process).
- */
-const parsedChecks = new Map<string, ((value: unknown) => boolean) | undefined>();
-export function parsedCheck(type: string): ((value: unknown) => boolean) | undefined {
-  if (parsedChecks.has(type)) return parsedChecks.get(type);
-  const schema = EventSchema.anyOf.find((s) => (s.properties.type as { const?: unknown }).const === type);
-  const check = schema ? compileForParsed(TypeCompiler.Code(schema)) : undefined;
-  parsedChecks.set(type, check);
-  return check;
-}
-
-const KEY_TEST = /Object\.getOwnPropertyNames\((value(?:\['\w+'\])*)\)\.every\(key => \[((?:'\w+'(?:, )?)*)\]\.includes\(key\)\)/g;
-
-/** TypeBox's generated check (TypeCompiler.Code) with its key tests walked instead; undefined when it cannot be. */
-export function compileForParsed(code: string): ((value: unknown) => boolean) | undefined {
-  if (/\b(kind|format|hash)\(/.test(code)) return undefined;
-  const keySets: ReadonlySet<string>[] = [];
-  const rewritten = code.replace(KEY_TEST, (_, v: string, list: string) => {
-    keySets.push(new Set(list.split(", ").filter((k) => k !== "").map((k) => k.slice(1, -1))));
-    return `closedKeys(${v}, keys_${keySets.length - 1})`;
-  });
-  if (rewritten.includes("getOwnPropertyNames")) return undefined;
-  // Made as TypeBox makes its own check (TypeCompiler.Compile evaluates the same code).
-  const make = new Function("closedKeys", ...keySets.map((_, i) => `keys_${i}`), rewritten) as (...args: unknown[]) => (value: unknown) => boolean;
-  return make(closedKeys, ...keySets);
-}
-
-/** `Object.getOwnPropertyNames(value).every((key) => keys.has(key))` for an object from JSON.parse, without the array. */
-function closedKeys(value: object, keys: ReadonlySet<string>): boolean {
-  for (const k in value) if (!keys.has(k) && Object.hasOwn(value, k)) return false;
-  return true;
-}
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const decisionCheck = TypeCompiler.Compile(DecisionSchema);
 const outcomeCheck = TypeCompiler.Compile(OutcomeSchema);
@@ -78,7 +39,7 @@ export function decodeEvent(data: Uint8Array, maxBytes: number, start = 0, end =
   } catch (err) {
     return { ok: false, reason: PS_ERR_EVENT.NotJson, detail: (err as Error).message.slice(0, 200) };
   }
-  return checkValue(value, true);
+  return checkEvent(value);
 }
 
 const latin1Slice = Buffer.prototype.latin1Slice;
@@ -95,19 +56,14 @@ function textOf(data: Uint8Array, start: number, end: number): string {
 
 /** A parsed JSON value → a valid event, or the reason it is not one (the detail names the field). Never throws. */
 export function checkEvent(value: unknown): Decoded<ShopEvent> {
-  return checkValue(value, false);
-}
-
-/** checkEvent; `fromJsonParse`: the value is JSON.parse's own result (then the faster check, parsedCheck). */
-function checkValue(value: unknown, fromJsonParse: boolean): Decoded<ShopEvent> {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: "not a JSON object" };
   const type = (value as { type?: unknown }).type;
   if (typeof type !== "string" || !EVENT_TYPE_SET.has(type)) return { ok: false, reason: PS_ERR_EVENT.UnknownType, detail: `type ${JSON.stringify(type)?.slice(0, 64)}` };
   // The type's own schema: the union's other members all require another `type`, so a value passes
   // the union exactly when it passes this one, and the union's check tried them in turn.
-  const fast = fromJsonParse ? parsedCheck(type) : undefined;
-  if (fast ? !fast(value) : !typeCheck(type).Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(typeCheck(type), value).slice(0, 300) };
+  const check = typeCheck(type);
+  if (!check.Check(value)) return { ok: false, reason: PS_ERR_EVENT.Invalid, detail: firstError(check, value).slice(0, 300) };
   const ev = value as ShopEvent;
   if (ev.type === "promotion") {
     // The configuration's own rules for a promotion (percent needs percentOff, end after start, …).
