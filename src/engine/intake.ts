@@ -82,14 +82,21 @@ export function clockAt(e: Engine, ev: ShopEvent): number {
 
 /** Puts the customer's event among the newest customers (newest first); returns the quorum's time. */
 function noteLeader(L: ClockLeader[], customerId: string, ts: number): number {
-  let i = L.findIndex((l) => l.customerId === customerId);
-  if (i >= 0) {
+  // A loop, not findIndex: no closure per event on the hot path.
+  let i = 0;
+  while (i < L.length && L[i]!.customerId !== customerId) i++;
+  if (i < L.length) {
     if (ts > L[i]!.ts) L[i]!.ts = ts;
     else i = -1;
   } else if (L.length < CLOCK_QUORUM) i = L.push({ customerId, ts }) - 1;
   else if (ts > L[L.length - 1]!.ts) L[(i = L.length - 1)] = { customerId, ts };
+  else i = -1;
   // Back into order (at most two places).
-  for (; i > 0 && L[i]!.ts > L[i - 1]!.ts; i--) [L[i - 1], L[i]] = [L[i]!, L[i - 1]!];
+  for (; i > 0 && L[i]!.ts > L[i - 1]!.ts; i--) {
+    const t = L[i - 1]!;
+    L[i - 1] = L[i]!;
+    L[i] = t;
+  }
   return L.length < CLOCK_QUORUM ? L[0]!.ts : L[CLOCK_QUORUM - 1]!.ts;
 }
 
