@@ -160,6 +160,40 @@ describe("engine checkpoints", () => {
     }
   });
 
+  // Content that passes its checksum yet does not decode threw a bare RangeError or SyntaxError, which the
+  // processor's start let out with a stack instead of its message for a damaged checkpoint and the way out.
+  it("a chain part cut short or holding a state that is no JSON is refused with PS_ERR_STATE_CORRUPT naming the part", () => {
+    const e = createEngine(cfg, { trackChanges: true });
+    startTracking(e, false);
+    run(1, evs, 0, 100, e);
+    const delta = new EngineDelta(e, null);
+    const sink = new PartSink(4096);
+    while (!delta.step(sink, () => false));
+    sink.seal();
+    const whole = concat(sink.take());
+    const refusal = (parts: Uint8Array[]): StateError => {
+      try {
+        restoreEngine(cfg, parts);
+      } catch (err) {
+        return err as StateError;
+      }
+      throw new Error("restored");
+    };
+    const cut = whole.slice(0, whole.length - 7);
+    const notJson = whole.slice();
+    const text = Buffer.from(notJson).toString("latin1");
+    notJson[text.indexOf('{"engine"')] = 0x21; // the small state's JSON no longer parses
+    for (const [parts, says] of [
+      [[whole, cut], /^checkpoint part 1 does not decode: /],
+      [[notJson], /^checkpoint part 0 does not decode: .*JSON/],
+    ] as const) {
+      const err = refusal([...parts]);
+      expect(err).toBeInstanceOf(StateError);
+      expect(err.code).toBe(PS_ERR_STATE.Corrupt);
+      expect(err.message).toMatch(says);
+    }
+  });
+
   // A part of a newer parts format, or one whose customer store part is of a newer format, is as whole
   // as a newer engine state version: the parts format was reported as damage (PS_ERR_STATE_CORRUPT,
   // "part 0 is format 2; this build reads 1"), the store's as a bare RangeError with no code.

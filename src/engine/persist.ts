@@ -413,6 +413,21 @@ function storeFrame(features: StoreApplier, type: number, r: ByteReader, n: numb
  * the chain.
  */
 export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): { engine: Engine; extra: unknown; promotionChanges: ConfigPromotionChanges } {
+  // Content that passes its checksum yet does not decode (a frame cut short, JSON that is no state: a
+  // writer's fault, or parts put together by hand) threw whatever the reader met, a RangeError or a
+  // TypeError, and the processor's start let it out with a stack instead of the damaged checkpoint's
+  // message and way out (Processor.damagedCheckpoint).
+  const at = { part: -1 };
+  try {
+    return restoreChain(cfg, parts, at);
+  } catch (err) {
+    if (err instanceof StateError) throw err;
+    const where = at.part < parts.length ? `checkpoint part ${at.part}` : "the checkpoint chain's state";
+    throw new StateError(PS_ERR_STATE.Corrupt, `${where} does not decode: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function restoreChain(cfg: EngineConfig, parts: readonly Uint8Array[], at: { part: number }): { engine: Engine; extra: unknown; promotionChanges: ConfigPromotionChanges } {
   const e = createEngine(cfg, { trackChanges: true });
   const store = new FeatureStore(e.features.opts);
   const pending = new Map<number, Omit<Pending, "closed">>();
@@ -420,6 +435,7 @@ export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): 
   let small: { engine: SmallState; nextSeq: number; extra: unknown } | undefined;
   const r = new ByteReader();
   parts.forEach((part, n) => {
+    at.part = n;
     r.reset(part);
     if (r.byte() !== EF.kind) throw new StateError(PS_ERR_STATE.Corrupt, `checkpoint part ${n} does not start with its kind`);
     const kind = r.byte();
@@ -455,6 +471,7 @@ export function restoreEngine(cfg: EngineConfig, parts: readonly Uint8Array[]): 
     }
     features.finish();
   });
+  at.part = parts.length;
   if (!small) throw new StateError(PS_ERR_STATE.Corrupt, "checkpoint chain holds no delta (no small state)");
   checkVersion(small.engine.version);
   const promotionChanges = applySmallState(e, small.engine);
