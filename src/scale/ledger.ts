@@ -145,14 +145,17 @@ export class GlobalLedger {
     return r?.granted[k] ?? 0;
   }
 
+  /**
+   * The record as the grants read it: from the stream's leader. `kv.get` reads with direct get, which
+   * any replica of an R3 bucket may answer: just after a grant it gave a record without it (a test on a
+   * 3-node cluster saw 3 units recorded where 4 were granted and told).
+   */
   async units(productId: string): Promise<UnitsRecord | undefined> {
-    const e = await this.kv.get(`units.${productId}`);
-    return e && e.operation === "PUT" ? e.json<UnitsRecord>() : undefined;
+    return (await this.read<UnitsRecord>(`units.${productId}`)).cur;
   }
 
   async budget(promotionId: string): Promise<BudgetRecord | undefined> {
-    const e = await this.kv.get(`budget.${promotionId}`);
-    return e && e.operation === "PUT" ? e.json<BudgetRecord>() : undefined;
+    return (await this.read<BudgetRecord>(`budget.${promotionId}`)).cur;
   }
 }
 
