@@ -54,13 +54,7 @@ export function hasToken(req: IncomingMessage, url: URL, want: string | undefine
 
 const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
 
-/**
- * Whether a Host header names this machine by a loopback name (localhost, *.localhost, 127.x.x.x,
- * [::1]) or one of `also` (host names, e.g. those of server.allowedOrigins). A missing Host (HTTP/1.0)
- * passes: browsers always send one. For a server without a token, which binds loopback only: a page on a
- * site whose name was pointed at 127.0.0.1 (DNS rebinding) is same-origin with its own requests, so its
- * Origin passes the cross-site check, but its Host is that site's name.
- */
+/** A tokenless server asked under a name that is not this machine's (DNS rebinding). */
 export const HOST_REFUSED = "Host is not a loopback name: without API_TOKEN the server answers only as localhost, 127.0.0.1 or [::1] (or a host of server.allowedOrigins)";
 
 /** The host names of server.allowedOrigins, which loopbackHost accepts beside loopback's. */
@@ -68,6 +62,13 @@ export function hostsOfOrigins(origins: readonly string[]): string[] {
   return origins.map((o) => new URL(o).hostname.toLowerCase());
 }
 
+/**
+ * Whether a Host header names this machine by a loopback name (localhost, *.localhost, 127.x.x.x,
+ * [::1]) or one of `also` (host names, e.g. those of server.allowedOrigins). A missing Host (HTTP/1.0)
+ * passes: browsers always send one. For a server without a token, which binds loopback only: a page on a
+ * site whose name was pointed at 127.0.0.1 (DNS rebinding) is same-origin with its own requests, so its
+ * Origin passes the cross-site check, but its Host is that site's name.
+ */
 export function loopbackHost(host: string | undefined, also: readonly string[] = []): boolean {
   if (host === undefined || host === "") return true;
   let name: string;

@@ -47,8 +47,6 @@ function summarize(results: IntakeResult[]): { accepted: number; duplicate: numb
 /** A request whose Origin is neither this server nor one of server.allowedOrigins. */
 const CROSS_SITE_REFUSED = "request from a page on another site refused: its Origin is neither this server nor in server.allowedOrigins";
 
-/** A tokenless server asked under a name that is not this machine's (DNS rebinding). */
-
 const LIMIT_ERROR = "limit must be a positive integer written in decimal digits";
 
 /**
