@@ -44,12 +44,11 @@ export function admit(e: Engine, ev: ShopEvent, out: Effect[]): boolean {
   }
   e.farFutureRun = 0;
   if (e.farFutureSources.length) e.farFutureSources = [];
-  if (e.recentIds.has(ev.id)) {
+  if (!e.recentIds.tryAdd(ev.id)) {
     e.counters.duplicates++;
     out.push({ kind: "deadletter", reason: PS_ERR_EVENT.Duplicate, detail: `event id ${ev.id} was already processed` });
     return false;
   }
-  e.recentIds.add(ev.id);
   e.counters.events++;
   return true;
 }

@@ -8,9 +8,11 @@ describe("RecentIds", () => {
       fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"), { maxLength: 60 }), (max, ids) => {
         const r = new RecentIds(max);
         const model: string[] = [];
-        for (const id of ids) {
+        for (const [k, id] of ids.entries()) {
           expect(r.has(id)).toBe(model.includes(id));
-          r.add(id);
+          // add and tryAdd (the intake's one-probe check) by turns: the same set, tryAdd saying whether it was new.
+          if (k % 2) r.add(id);
+          else expect(r.tryAdd(id)).toBe(!model.includes(id));
           if (!model.includes(id)) {
             model.push(id);
             if (model.length > max) model.shift();

@@ -27,7 +27,17 @@ export class RecentIds {
 
   /** Remembers `id` (no-op if remembered), forgetting the oldest when full. */
   add(id: string): void {
-    if (this.seen.has(id)) return;
+    this.tryAdd(id);
+  }
+
+  /**
+   * Remembers `id` and says true, or says false when it is remembered already: the duplicate check of
+   * every event in one probe of the Set (has, then add, hashed and probed it twice).
+   */
+  tryAdd(id: string): boolean {
+    const before = this.seen.size;
+    this.seen.add(id);
+    if (this.seen.size === before) return false;
     if (this.count === this.max) {
       this.seen.delete(this.ring[this.start]!);
       this.ring[this.start] = id;
@@ -36,8 +46,8 @@ export class RecentIds {
       this.ring[(this.start + this.count) % this.max] = id;
       this.count++;
     }
-    this.seen.add(id);
     this.addedSince++;
+    return true;
   }
 
   /** The ids added since the last call that are still remembered, oldest first (incremental checkpoints). */
