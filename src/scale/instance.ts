@@ -15,7 +15,7 @@ import { OncePerKind, type Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { Processor, PromotionControl, setSnapshotGauges } from "../processor/index.ts";
 import { InventoryKeeper } from "./inventory.ts";
-import { leaseBucketMaker } from "./lease-bucket.ts";
+import { leaseBucketKeeper } from "./lease-bucket.ts";
 import { LeaseManager } from "./leases.ts";
 import { GlobalLedger } from "./ledger.ts";
 
@@ -67,7 +67,7 @@ export class PartitionedInstance {
       { acquired: (p) => this.acquired(p), released: (p, lost) => this.released(p, lost) },
       this.log,
       // For a bucket deleted while instances run: as provisioning makes it, with the partition count in it.
-      leaseBucketMaker(this.nc, this.cfg, this.log),
+      leaseBucketKeeper(this.nc, this.cfg, this.log),
     );
     await this.leases.start();
     this.every(this.cfg.scale.syncEveryMs, "sync", () => this.sync());

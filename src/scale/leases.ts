@@ -7,6 +7,7 @@
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "../log/index.ts";
 import { isNotFound } from "../io/nats/index.ts";
+import type { LeaseBucketKeeper } from "./lease-bucket.ts";
 import { compareAndSet, readFromLeader, strictStore, writeIfUnchanged } from "./strict-kv.ts";
 
 interface Lease {
@@ -98,6 +99,8 @@ export class LeaseManager {
    * monotonic clocks differ by parts per million).
    */
   private readonly seen = new Map<string, { revision: number; sinceMs: number }>();
+  /** A renewal of this round found its lease's key gone (renew): the bucket may have been emptied or made again. */
+  private leaseFoundGone = false;
 
   constructor(
     private kv: KV,
@@ -106,8 +109,11 @@ export class LeaseManager {
     private readonly ttlMs: number,
     private readonly cb: LeaseCallbacks,
     private readonly log: Logger,
-    /** Makes the bucket again, as provisioning made it (see recover); without it a bucket gone stays gone. */
-    private readonly remake?: () => Promise<KV>,
+    /**
+     * Makes the bucket again, as provisioning made it (see recover), and records the partition count in
+     * a bucket emptied under the rounds (tick); without it a bucket gone stays gone.
+     */
+    private readonly bucket?: LeaseBucketKeeper,
     /** The wall clock (written into leases and heartbeats, for people and the fair share) and a monotonic one (what ownership is judged by); tests set one off. */
     private readonly clock: LeaseClock = SYSTEM_CLOCK,
   ) {}
@@ -141,7 +147,7 @@ export class LeaseManager {
    * instance holds are written again by its next renewal (renew: a lease found gone is taken back).
    */
   private async recover(): Promise<void> {
-    if (!this.remake || this.stopped) return;
+    if (!this.bucket || this.stopped) return;
     try {
       await this.kv.status();
       return;
@@ -149,7 +155,7 @@ export class LeaseManager {
       if (!isNotFound(err)) return;
     }
     try {
-      this.kv = await this.remake();
+      this.kv = await this.bucket.remake();
       // Revisions start over in a new bucket: one read before could match a new key's by chance.
       this.seen.clear();
       this.log.warn({ partitions: this.ownedPartitions() }, "the lease bucket was gone: made it again");
@@ -229,6 +235,13 @@ export class LeaseManager {
           this.validUntil.delete(p);
         }
       }
+    }
+    if (this.leaseFoundGone) {
+      this.leaseFoundGone = false;
+      // Our leases gone from the bucket: it was deleted and made again by another part's provisioning
+      // (a server or simulator starting meanwhile), which makes it without the partition count, so no
+      // round failed and recover() never ran; or a key was deleted by hand (then the count is there).
+      await this.bucket?.recordCount();
     }
     if (this.stopped) return;
     const fair = Math.ceil(this.partitions / (await this.liveMembers(nowMono)));
@@ -339,7 +352,15 @@ export class LeaseManager {
    * is, so a renewal and a takeover in flight together never both land.
    */
   private async renew(p: number, now: number): Promise<number> {
-    const r = await compareAndSet<Lease>(strictStore(this.kv), this.key(p), (cur) => (cur === undefined || cur.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined), RENEW_ATTEMPTS);
+    const r = await compareAndSet<Lease>(
+      strictStore(this.kv),
+      this.key(p),
+      (cur) => {
+        if (cur === undefined) this.leaseFoundGone = true;
+        return cur === undefined || cur.owner === this.instanceId ? { owner: this.instanceId, expiresAtMs: now + this.ttlMs } : undefined;
+      },
+      RENEW_ATTEMPTS,
+    );
     if (r.kind === "written") return r.revision;
     if (r.kind === "left") throw new LeaseNotRenewedError(`lease ${this.key(p)} names ${r.value?.owner} now`, true);
     throw new LeaseNotRenewedError(`lease ${this.key(p)} not renewed: ${RENEW_ATTEMPTS} writes in a row lost to other writes in the bucket`, false);
