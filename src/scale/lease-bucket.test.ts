@@ -64,9 +64,8 @@ it("records the partition count again when the running lease rounds find the buc
     await m.start();
     await waitFor("the leases", () => m.ownedPartitions().length === cfg.partitions, 10_000, 50);
     // A bucket made again by a server or simulator's provisioning holds no key: no round fails on it.
-    await (await jetstreamManager(nc)).streams.purge(`KV_${bucket}`);
-    expect(await (await new Kvm(nc).open(bucket)).get(PARTITIONS_KEY)).toBeNull();
-    expect(await refused()).toBe(false);
+    // (Not read back here: a round may record the count again before the read.)
+    expect((await (await jetstreamManager(nc)).streams.purge(`KV_${bucket}`)).purged).toBeGreaterThanOrEqual(3);
     // The next rounds find their leases gone, write them again, and record the count.
     await waitFor("the partition count recorded again", async () => (await (await new Kvm(nc).open(bucket)).get(PARTITIONS_KEY))?.operation === "PUT", 10_000, 100);
     expect((await (await new Kvm(nc).open(bucket)).get(PARTITIONS_KEY))?.json()).toEqual({ partitions: 2 });
