@@ -46,6 +46,14 @@ const pageWidth = () =>
     return { scroll: g.document.documentElement.scrollWidth, inner: g.innerWidth };
   });
 
+type SnapshotMark = { kind: string; label: string };
+/** The dashboard server's marks once one of `kind` is among them (its poll of the simulator sees a change within a second or so). */
+const markedAs = (kind: string) =>
+  waitFor(`a ${kind} mark on the server`, async () => {
+    const { marks } = (await (await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { marks: SnapshotMark[] };
+    return marks.some((m) => m.kind === kind) ? marks : undefined;
+  }, 5_000);
+
 describe("an operator's session", () => {
   it("the shop's product page, with its decision's why, does not scroll sideways on a 320 or 375 px phone", async () => {
     const catalog = ((await (await fetch(`${base}/api/catalog`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { products: CatalogItemView[] }).products;
@@ -111,7 +119,8 @@ describe("an operator's session", () => {
     expect(await page.locator("#scenario").inputValue()).toBe(want);
     await page.keyboard.press("Enter");
     await waitFor(`the simulator on ${want}`, async () => sys.simulator!.status().scenario === want, 5_000);
-    const marks = ((await (await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { marks: { kind: string; label: string }[] }).marks;
+    // The server marks a change when its poll of the simulator's status sees it: wait for the mark.
+    const marks = await markedAs("scenario");
     expect(marks.filter((m) => m.kind === "scenario").map((m) => m.label)).toEqual([want]);
     expect(consoleErrors).toEqual([]);
   });
@@ -126,7 +135,7 @@ describe("an operator's session", () => {
     expect(await page.locator("#seed").inputValue()).toBe(String(from + 2));
     await page.keyboard.press("Enter");
     await waitFor(`the simulator on seed ${from + 2}`, async () => sys.simulator!.status().seed === from + 2, 5_000);
-    const marks = ((await (await fetch(`${base}/api/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { marks: { kind: string; label: string }[] }).marks;
+    const marks = await markedAs("seed");
     expect(marks.filter((m) => m.kind === "seed").map((m) => m.label)).toEqual([`seed ${from + 2}`]);
     expect(consoleErrors).toEqual([]);
   });
