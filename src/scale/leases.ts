@@ -101,6 +101,8 @@ export class LeaseManager {
   private readonly seen = new Map<string, { revision: number; sinceMs: number }>();
   /** A renewal of this round found its lease's key gone (renew): the bucket may have been emptied or made again. */
   private leaseFoundGone = false;
+  /** The partition count being recorded again (see tick), if it is. */
+  private recordingCount: Promise<void> | undefined;
 
   constructor(
     private kv: KV,
@@ -241,7 +243,9 @@ export class LeaseManager {
       // Our leases gone from the bucket: it was deleted and made again by another part's provisioning
       // (a server or simulator starting meanwhile), which makes it without the partition count, so no
       // round failed and recover() never ran; or a key was deleted by hand (then the count is there).
-      await this.bucket?.recordCount();
+      // Beside the round, one at a time: the rounds' pace keeps the leases, and a request to a cluster
+      // electing a leader can take seconds (recordCount logs its own failure, never throws).
+      if (this.bucket && !this.recordingCount) this.recordingCount = this.bucket.recordCount().finally(() => (this.recordingCount = undefined));
     }
     if (this.stopped) return;
     const fair = Math.ceil(this.partitions / (await this.liveMembers(nowMono)));
@@ -413,6 +417,7 @@ export class LeaseManager {
     await Promise.all(this.stoppingLost.values());
     if (this.timer) clearInterval(this.timer);
     while (this.busy) await this.busy;
+    await this.recordingCount;
     await this.kv.delete(`member.${this.instanceId}`).catch(() => undefined);
   }
 }
