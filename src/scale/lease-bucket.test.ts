@@ -29,13 +29,21 @@ afterAll(async () => {
   await server?.stop();
 });
 
-it("records the partition count again in a lease bucket the lease rounds made again", { timeout: 30_000 }, async () => {
-  const cfg = testConfig(server.url, { partitions: 2, kv: { leaseBucket: "LEASES_REMADE" } });
+/**
+ * A lease bucket as a partitioned processor's start leaves it (the bucket, with the count of 2 it runs
+ * with), and whether a part started with 4 partitions would be refused against it.
+ */
+async function bucketWithCount(name: string) {
+  const cfg = testConfig(server.url, { partitions: 2, kv: { leaseBucket: name } });
   const bucket = cfg.kv.leaseBucket;
-  // As a partitioned processor's start leaves it: the bucket, with the count it runs with.
   const kv = await new Kvm(nc).create(bucket, { history: 1 });
   await checkPartitionCount(nc, bucket, cfg.partitions, true);
   const refused = () => checkPartitionCount(nc, bucket, 4, false).then(() => false, (e: unknown) => e instanceof ConfigError);
+  return { cfg, bucket, kv, refused };
+}
+
+it("records the partition count again in a lease bucket the lease rounds made again", { timeout: 30_000 }, async () => {
+  const { cfg, bucket, kv, refused } = await bucketWithCount("LEASES_REMADE");
   expect(await refused()).toBe(true);
   // An operator's `nats kv rm`.
   await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`);
@@ -54,11 +62,7 @@ it("records the partition count again in a lease bucket the lease rounds made ag
 });
 
 it("records the partition count again when the running lease rounds find the bucket emptied (made again by another part)", { timeout: 30_000 }, async () => {
-  const cfg = testConfig(server.url, { partitions: 2, kv: { leaseBucket: "LEASES_EMPTIED" } });
-  const bucket = cfg.kv.leaseBucket;
-  const kv = await new Kvm(nc).create(bucket, { history: 1 });
-  await checkPartitionCount(nc, bucket, cfg.partitions, true);
-  const refused = () => checkPartitionCount(nc, bucket, 4, false).then(() => false, (e: unknown) => e instanceof ConfigError);
+  const { cfg, bucket, kv, refused } = await bucketWithCount("LEASES_EMPTIED");
   const m = new LeaseManager(kv, "A", cfg.partitions, 3_000, { acquired: async () => undefined, released: async () => undefined }, createLogger("silent"), leaseBucketKeeper(nc, cfg, createLogger("silent")));
   try {
     await m.start();
